@@ -1,0 +1,196 @@
+"""The canonical data contract (DESIGN.md): tables, columns, types and rules.
+
+Imported by the model validator, ingestion, the engine and the demo generator, so that a
+column name is spelled in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Logical column types. Ingestion casts to these; the engine reads them.
+STRING, FLOAT, INT, BOOL, TIMESTAMP = "string", "float", "int", "bool", "timestamp"
+NUMERIC_TYPES = (FLOAT, INT, BOOL)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    non_negative: bool = False
+    allowed: tuple[str, ...] | None = None  # enumerated values
+    default: object | None = None  # filled when the column is absent or empty
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    time_column: str | None  # the timestamp that decides as-of visibility by default
+    id_column: str | None = None  # dedupe key: a repeated id is quarantined
+    references_accounts: bool = True  # account_id must exist in accounts
+    extra_time_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def time_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.type == TIMESTAMP]
+
+
+def _c(name, type_=STRING, **kw) -> Column:
+    return Column(name, type_, **kw)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "accounts",
+            (
+                _c("account_id", required=True),
+                _c("name"),
+                _c("segment"),
+                _c("owner"),
+                _c("arr", FLOAT, non_negative=True),
+                _c("plan"),
+                _c("seats", INT, non_negative=True),
+                _c("created_at", TIMESTAMP),
+                _c("renewal_date", TIMESTAMP),
+                _c("parent_id"),
+            ),
+            time_column=None,
+            id_column="account_id",
+            references_accounts=False,
+        ),
+        Table(
+            "usage_events",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("event", required=True),
+                _c("user_id"),
+                _c("quantity", FLOAT, non_negative=True, default=1.0),
+                _c("event_id"),
+            ),
+            time_column="ts",
+            id_column="event_id",
+        ),
+        Table(
+            "tickets",
+            (
+                _c("ticket_id", required=True),
+                _c("account_id", required=True),
+                _c("opened_at", TIMESTAMP, required=True),
+                _c("closed_at", TIMESTAMP),
+                _c("priority"),
+                _c("status"),
+                _c("escalated", BOOL),
+                _c("reopened", BOOL),
+                _c("csat", FLOAT, non_negative=True),
+                _c("ces", FLOAT, non_negative=True),
+                _c("sla_met", BOOL),
+            ),
+            time_column="opened_at",
+            id_column="ticket_id",
+        ),
+        Table(
+            "surveys",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("kind", required=True, allowed=("nps", "csat", "ces", "pulse")),
+                _c("score", FLOAT, required=True, non_negative=True),
+                _c("comment"),
+                _c("respondent"),
+            ),
+            time_column="ts",
+        ),
+        Table(
+            "invoices",
+            (
+                _c("invoice_id", required=True),
+                _c("account_id", required=True),
+                _c("issued_at", TIMESTAMP, required=True),
+                _c("due_at", TIMESTAMP),
+                _c("paid_at", TIMESTAMP),
+                _c("amount", FLOAT, non_negative=True),
+                _c("status", allowed=("paid", "open", "failed", "refunded")),
+            ),
+            time_column="issued_at",
+            id_column="invoice_id",
+        ),
+        Table(
+            "contacts",
+            (
+                _c("contact_id", required=True),
+                _c("account_id", required=True),
+                _c("role", allowed=("champion", "sponsor", "admin", "user")),
+                _c("started_at", TIMESTAMP),
+                _c("departed_at", TIMESTAMP),
+                _c("last_engaged_at", TIMESTAMP),
+            ),
+            time_column="started_at",
+            id_column="contact_id",
+        ),
+        Table(
+            "interactions",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("kind", required=True, allowed=("meeting", "qbr", "email", "call")),
+                _c("direction", allowed=("inbound", "outbound")),
+            ),
+            time_column="ts",
+        ),
+        Table(
+            "milestones",
+            (
+                _c("account_id", required=True),
+                _c("name", required=True),
+                _c("due_at", TIMESTAMP, required=True),
+                _c("completed_at", TIMESTAMP),
+            ),
+            time_column="due_at",
+        ),
+        Table(
+            "assessments",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("sentiment", required=True, allowed=("green", "yellow", "red")),
+                _c("author"),
+                _c("note"),
+            ),
+            time_column="ts",
+        ),
+        Table(
+            "outcomes",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("kind", required=True, allowed=("renewed", "churned", "contracted", "expanded")),
+                _c("arr_change", FLOAT),
+            ),
+            time_column="ts",
+        ),
+        Table(
+            "signals",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("name", required=True),
+                _c("value", FLOAT, required=True),
+            ),
+            time_column="ts",
+        ),
+    ]
+}
+
+TABLE_NAMES = list(TABLES)

@@ -1,0 +1,1 @@
+"""The compute engine: the only package that imports ibis."""

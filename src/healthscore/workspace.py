@@ -1,0 +1,116 @@
+"""The workspace: healthscore.yaml, its sources, engine, store and model path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from healthscore.contract import TABLES
+from healthscore.errors import UserError
+from healthscore.yamlio import load_model
+
+CONFIG_FILE = "healthscore.yaml"
+FILE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """Where one canonical table comes from: a file (or glob) or a table already in the engine."""
+
+    path: str | None = Field(None, description="file or glob, relative to the workspace")
+    table: str | None = Field(None, description="a table (or view) in the engine, e.g. raw.tickets")
+    format: Literal["csv", "parquet", "ndjson"] | None = None
+    columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical column")
+    extra_columns: Literal["error", "ignore"] = "error"
+
+    @model_validator(mode="after")
+    def _one_location(self):
+        if (self.path is None) == (self.table is None):
+            raise ValueError("give exactly one of 'path' (a file) or 'table' (a table in the engine)")
+        if self.path is not None and self.format is None:
+            suffix = Path(self.path.replace("*", "x")).suffix.lower()
+            if suffix not in FILE_FORMATS:
+                raise ValueError(
+                    f"cannot tell the format of {self.path!r} from its suffix; set format: csv, parquet or ndjson"
+                )
+            self.format = FILE_FORMATS[suffix]  # type: ignore[assignment]
+        return self
+
+
+class EngineConfig(_Strict):
+    backend: Literal["duckdb", "postgres"] = "duckdb"
+    path: str = ".healthscore/engine.duckdb"  # duckdb file, relative to the workspace
+    url: str | None = None  # postgresql://user@host:port/db for backend: postgres
+
+
+class WorkspaceConfig(_Strict):
+    model: str = "models/health.yaml"
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    store: str = "sqlite:///.healthscore/store.db"
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _canonical_names(cls, v: dict[str, SourceConfig]):
+        for name, src in v.items():
+            if name not in TABLES:
+                raise ValueError(f"{name!r} is not a canonical table; allowed: {', '.join(TABLES)}")
+            table = TABLES[name]
+            for source_col, canonical in src.columns.items():
+                if canonical not in table.column_names:
+                    raise ValueError(
+                        f"{name}.columns: {source_col!r} maps to {canonical!r}, which is not a column of {name};"
+                        f" allowed: {', '.join(table.column_names)}"
+                    )
+        return v
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def model_path(self) -> Path:
+        return self.resolve(self.config.model)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".healthscore"
+
+    def resolve(self, p: str) -> Path:
+        path = Path(p)
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path made relative to the workspace."""
+        url = self.config.store
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            path = self.resolve(url[len(prefix):])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return prefix + str(path)
+        return url
+
+
+def load_workspace(root: Path | str = ".") -> Workspace:
+    root = Path(root).resolve()
+    cfg_path = root / CONFIG_FILE
+    if not cfg_path.exists():
+        raise UserError(
+            f"{cfg_path}: no workspace here. Create one with 'healthscore init DIR' or 'healthscore demo',"
+            " or point at one with -w DIR"
+        )
+    config = load_model(cfg_path, WorkspaceConfig, what="workspace configuration")
+    return Workspace(root=root, config=config)
