@@ -1,0 +1,336 @@
+"""The `healthscore` command line. Thin: parse, call the Project facade, print.
+
+Heavy libraries (ibis, pandas, sqlalchemy) are imported inside commands so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from healthscore.errors import UserError
+
+app = typer.Typer(
+    name="healthscore",
+    help="Explainable customer health scoring: health models as code, evidence behind every point.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+WorkspaceOpt = typer.Option(Path("."), "-w", "--workspace", help="workspace directory (holds healthscore.yaml)")
+JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
+AsOfOpt = typer.Option(None, "--as-of", help="as-of date YYYY-MM-DD: only data before it counts (default: today, UTC)")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _date(value: Optional[str], flag: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01") from None
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+
+
+def _project(workspace: Path):
+    from healthscore.project import Project
+
+    return Project(workspace)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(..., help="directory to create the workspace in"),
+    example: str = typer.Option("seed-standard", "--example", help="model to start from: seed-standard or starter-five"),
+    json_out: bool = JsonOpt,
+):
+    """Create a workspace: healthscore.yaml, a health model and a data folder."""
+    from healthscore.scaffold import init_workspace
+
+    created = init_workspace(directory, example)
+    if json_out:
+        _print_json({"workspace": str(directory.resolve()), "created": [str(p) for p in created]})
+        return
+    con = _console()
+    con.print(f"[green]Created workspace[/] {directory}")
+    for p in created:
+        con.print(f"  {p}")
+    con.print("\nNext: put your CSV/Parquet/NDJSON exports in data/, map them in healthscore.yaml, then run"
+              f"\n  healthscore validate -w {directory}\n  healthscore ingest -w {directory}\n  healthscore score -w {directory}")
+
+
+@app.command()
+def validate(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """Check healthscore.yaml and the health model; every error names the file, key and what is allowed."""
+    with _project(workspace) as p:
+        info = p.validate()
+    if json_out:
+        _print_json({"ok": True, **info})
+        return
+    con = _console()
+    m = info["model"]
+    con.print(f"[green]OK[/] model [bold]{m['name']}[/] version {m['version']}: {m['components']} components,"
+              f" {m['metrics']} metrics, {m['segments']} segments ({m['path']})")
+    for table, desc in info["sources"].items():
+        con.print(f"  source {table}: {desc}")
+    con.print(f"  engine: {info['engine']}   store: {info['store']}")
+
+
+@app.command()
+def ingest(
+    workspace: Path = WorkspaceOpt,
+    table: Optional[list[str]] = typer.Option(None, "--table", help="ingest only these canonical tables"),
+    json_out: bool = JsonOpt,
+    show: int = typer.Option(5, "--show", help="quarantined rows to show per table"),
+):
+    """Load the sources into the engine; bad rows go to the quarantine with file, line, column and reason."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with _project(workspace) as p:
+        if json_out:
+            reports = p.ingest(table)
+        else:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                          transient=True) as bar:
+                task = bar.add_task("ingesting", total=None)
+                reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg))
+    if json_out:
+        _print_json({"tables": [
+            {"table": r.table, "source": r.source, "read": r.read, "accepted": r.accepted,
+             "quarantined": r.quarantined, "warnings": r.warnings,
+             "quarantine": r.quarantine.head(show).to_dict("records")} for r in reports]})
+        return
+    _print_ingest(reports, show)
+
+
+def _print_ingest(reports, show: int) -> None:
+    from rich.table import Table
+
+    con = _console()
+    t = Table(title="Ingested")
+    for col in ("table", "source", "read", "accepted", "quarantined"):
+        t.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
+    for r in reports:
+        q = f"[red]{r.quarantined:,}[/]" if r.quarantined else "0"
+        t.add_row(r.table, r.source, f"{r.read:,}", f"{r.accepted:,}", q)
+    con.print(t)
+    for r in reports:
+        for w in r.warnings:
+            con.print(f"[yellow]warning[/] {r.table}: {w}")
+        if r.quarantined:
+            con.print(f"[red]{r.table}[/]: {r.quarantined:,} row(s) quarantined, e.g.:")
+            for q in r.quarantine.head(show).to_dict("records"):
+                line = f":{q['line']}" if q.get("line") is not None else ""
+                con.print(f"  {q['file']}{line}  {q['reason']}")
+
+
+@app.command()
+def score(
+    workspace: Path = WorkspaceOpt,
+    as_of: Optional[str] = AsOfOpt,
+    json_out: bool = typer.Option(False, "--json", help="print one JSON snapshot per account and line"),
+    lowest: int = typer.Option(10, "--lowest", help="lowest-scored accounts to list"),
+):
+    """Score every account at the as-of date and store the snapshots (idempotent)."""
+    with _project(workspace) as p:
+        run = p.score(_date(as_of, "--as-of"))
+        if json_out:
+            for snap in run.snapshots:
+                _print_json(snap)
+            return
+        print_portfolio_summary(run, lowest)
+
+
+def print_portfolio_summary(run, lowest: int = 10) -> None:
+    from rich.table import Table
+
+    from healthscore.project import snapshot_dicts
+
+    con = _console()
+    snaps = run.frames.snapshots
+    as_of = run.as_of_dates[-1]
+    con.print(f"\nScored [bold]{len(snaps):,}[/] accounts as of [bold]{as_of}[/] with model {run.model_version}"
+              f" ({run.inserted:,} new snapshots stored)")
+    if run.missing_tables:
+        con.print(f"[yellow]not in the engine:[/] {', '.join(sorted(run.missing_tables))}")
+    t = Table(title="Tier distribution")
+    for col in ("tier / status", "accounts", "share", "ARR"):
+        t.add_column(col, justify="left" if col == "tier / status" else "right")
+    total = max(len(snaps), 1)
+    styles = {"green": "green", "yellow": "yellow", "red": "red"}
+    groups = snaps.assign(key=snaps["tier"].where(snaps["tier"].notna(), snaps["status"]))
+    for key in ["green", "yellow", "red", "onboarding", "insufficient_data", "paused"]:
+        sub = groups[groups["key"] == key]
+        if len(sub) == 0:
+            continue
+        arr = sub["arr"].fillna(0).sum() if "arr" in sub else 0
+        style = styles.get(key, "dim")
+        t.add_row(f"[{style}]{key}[/]", f"{len(sub):,}", f"{len(sub) / total:.1%}", f"{arr:,.0f}")
+    con.print(t)
+    scored = snaps[snaps["status"] == "scored"].nsmallest(lowest, "score")
+    if len(scored):
+        idx = set(zip(scored["account_id"], scored["as_of"]))
+        ev = run.frames.evidence
+        sub_frames = type(run.frames)(snapshots=scored, evidence=ev[[k in idx for k in zip(ev["account_id"], ev["as_of"])]])
+        lt = Table(title=f"{len(scored)} lowest health scores")
+        for col in ("account", "name", "owner", "score", "tier", "confidence", "main driver"):
+            lt.add_column(col, justify="right" if col in ("score", "confidence") else "left")
+        for s in snapshot_dicts(sub_frames):
+            tier = s["tier"] or ""
+            lt.add_row(s["account_id"], s["account"]["name"] or "", s["account"]["owner"] or "", f"{s['score']:.1f}",
+                       f"[{styles.get(tier, 'dim')}]{tier}[/]", f"{s['confidence']:.2f}", s["primary_driver"] or "")
+        con.print(lt)
+        con.print("Explain one: [bold]healthscore explain ACCOUNT_ID[/]")
+
+
+@app.command()
+def explain(
+    account_id: str = typer.Argument(..., help="the account to explain"),
+    workspace: Path = WorkspaceOpt,
+    as_of: Optional[str] = AsOfOpt,
+    json_out: bool = JsonOpt,
+):
+    """Show an account's snapshot: score, tier, components, and the evidence behind every point."""
+    with _project(workspace) as p:
+        snap = p.explain(account_id, _date(as_of, "--as-of"))
+    if json_out:
+        _print_json(snap)
+        return
+    print_snapshot(snap)
+
+
+def print_snapshot(snap: dict) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    con = _console()
+    tier = snap["tier"] or "-"
+    color = {"green": "green", "yellow": "yellow", "red": "red"}.get(tier, "white")
+    score = "-" if snap["score"] is None else f"{snap['score']:.2f}"
+    acc = snap.get("account") or {}
+    head = (f"[bold]{snap['account_id']}[/] {acc.get('name') or ''}   owner {acc.get('owner') or '-'}\n"
+            f"score [bold {color}]{score}[/]  tier [{color}]{tier}[/]  status {snap['status']}  "
+            f"confidence {snap['confidence']:.2f}  coverage {snap['coverage']:.0%}\n"
+            f"as of {snap['as_of']}  model {snap['model_version']}  segment {snap.get('segment') or '-'}")
+    con.print(Panel(head, title="Health snapshot", expand=False))
+    ct = Table(title="Components")
+    for col in ("component", "score", "weight", "coverage"):
+        ct.add_column(col, justify="left" if col == "component" else "right")
+    for c in snap["components"]:
+        ct.add_row(c["name"], "-" if c["score"] is None else f"{c['score']:.1f}", f"{c['weight']:.0%}",
+                   f"{c['coverage']:.0%}")
+    con.print(ct)
+    et = Table(title="Evidence (points add up to the score)")
+    for col in ("metric", "component", "value", "window", "source", "rows", "latest", "score", "weight", "points"):
+        et.add_column(col, justify="right" if col in ("value", "rows", "score", "weight", "points") else "left")
+    total = 0.0
+    for e in snap["evidence"]:
+        v = e["value"]
+        value = "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))
+        pts = "-" if e["points"] is None else f"{e['points']:.2f}"
+        total += e["points"] or 0.0
+        et.add_row(e["metric"], e["component"], value, e["window"], e["source"], f"{e['rows']:,}",
+                   (e["latest_at"] or "-")[:10], "-" if e["score"] is None else f"{e['score']:.0f}",
+                   f"{e['weight']:.1%}", pts)
+    if snap["score"] is not None:
+        et.add_row("[bold]total[/]", "", "", "", "", "", "", "", "", f"[bold]{total:.2f}[/]")
+    con.print(et)
+    for r in snap["reasons"]:
+        con.print(f"  - {r}")
+
+
+@app.command()
+def history(
+    account_id: str = typer.Argument(..., help="the account"),
+    workspace: Path = WorkspaceOpt,
+    date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (inclusive)"),
+    date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (inclusive)"),
+    json_out: bool = JsonOpt,
+):
+    """List an account's stored snapshots over time."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.history(account_id, _date(date_from, "--from"), _date(date_to, "--to"))
+    if json_out:
+        for r in rows:
+            _print_json(r)
+        return
+    con = _console()
+    if not rows:
+        con.print(f"No stored snapshots for {account_id}. Run 'healthscore score' (or explain) first.")
+        return
+    t = Table(title=f"History of {account_id}")
+    for col in ("as of", "score", "tier", "status", "confidence", "model"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["as_of"], "-" if r["score"] is None else f"{r['score']:.1f}", r["tier"] or "-", r["status"],
+                  f"{r['confidence']:.2f}", r["model_version"])
+    con.print(t)
+
+
+@app.command()
+def demo(
+    accounts: int = typer.Option(2000, "--accounts", help="number of accounts to generate"),
+    seed: int = typer.Option(7, "--seed", help="random seed (same seed and end date: same data)"),
+    directory: Path = typer.Option(Path("demo-workspace"), "--dir", help="where to create the demo workspace"),
+    end: Optional[str] = typer.Option(None, "--end", help="last day of data + 1 (default: today, UTC)"),
+    json_out: bool = JsonOpt,
+):
+    """Generate a realistic B2B SaaS portfolio, ingest it, score it and show the summary."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from healthscore.scaffold import build_demo
+
+    end_date = _date(end, "--end")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), transient=True, disable=json_out) as bar:
+        task = bar.add_task("generating", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        run, counts = build_demo(directory, accounts=accounts, seed=seed, end=end_date, progress=progress)
+    if json_out:
+        snaps = run.frames.snapshots
+        _print_json({"workspace": str(directory.resolve()), "rows": counts, "as_of": str(run.as_of_dates[-1]),
+                     "model_version": run.model_version,
+                     "tiers": snaps["tier"].fillna(snaps["status"]).value_counts().to_dict()})
+        return
+    con = _console()
+    con.print(f"[green]Demo workspace[/] {directory}: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    print_portfolio_summary(run)
+    con.print(f"\nNext: healthscore explain ACCOUNT_ID -w {directory}    healthscore history ACCOUNT_ID -w {directory}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Compile a health model's metrics to Ibis expressions and run them for many as-of dates at once.
+
+Every aggregate a model needs becomes a *primitive*: (source, time column, measure, column,
+filter, window start, window end). Primitives over the same source and time column share one
+scan: the source is joined to a date spine of as-of dates (rows strictly before each as-of and
+inside the widest window) and grouped by (account_id, as_of) with conditional aggregates. All
+groups are left-joined onto accounts x as-of dates and executed as one query.
+
+As-of rule: a row counts for an as-of date only if its time column is strictly before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from healthscore.contract import BOOL, TABLES, TIMESTAMP
+from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthModel, window_days
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ibis.backends import BaseBackend
+
+ACCOUNT_COLUMNS = ("account_id", "name", "segment", "owner", "arr", "created_at")
+
+
+@dataclass(frozen=True)
+class Primitive:
+    source: str
+    time_col: str
+    measure: str
+    column: str | None
+    filter_json: str  # canonical JSON of the filter, so equal filters share a primitive
+    start_days: int | None  # window start, days before as-of (None: no lower bound)
+    end_days: int  # window end, days before as-of (0 for the current window)
+
+    @property
+    def filter(self) -> Filter:
+        return Filter.model_validate(json.loads(self.filter_json))
+
+
+@dataclass
+class MetricPlan:
+    """Which primitives (by id) each metric's aggregates read, and which accounts columns it needs."""
+
+    primitives: dict[Primitive, str] = field(default_factory=dict)
+    metric_inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # metric -> role -> prim id
+    account_columns: set[str] = field(default_factory=lambda: set(ACCOUNT_COLUMNS))
+    last_outcome: str = ""  # primitive id of the latest outcome kind (churned accounts are not scored)
+
+    def add(self, agg: Aggregate, *, shift: bool = False) -> str:
+        days = window_days(agg.window)
+        start, end = days, 0
+        if shift:  # the prior window of a change: [as_of - 2w, as_of - w)
+            start, end = 2 * days, days
+        prim = Primitive(agg.source, agg.time_col, agg.measure, agg.column,
+                         json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True),
+                         start, end)
+        return self.primitives.setdefault(prim, f"p{len(self.primitives)}")
+
+
+def plan_model(model: HealthModel) -> MetricPlan:
+    plan = MetricPlan()
+    for _, metric in model.metrics:
+        inputs = {role: plan.add(agg, shift=role == "prior") for role, agg in metric.aggregates().items()}
+        plan.metric_inputs[metric.name] = inputs
+        if metric.per:
+            plan.account_columns.add(metric.per)
+    for seg in model.segments:
+        plan.account_columns |= seg.when.columns()
+    plan.last_outcome = plan.add(LAST_OUTCOME)
+    return plan
+
+
+# The latest outcome tells which accounts had churned before the as-of date.
+LAST_OUTCOME = Aggregate(source="outcomes", measure="latest", column="kind", window=None)
+
+
+# ---- filters ---------------------------------------------------------------------------------
+
+
+def _literal(value: Any, ctype: str):
+    import ibis
+
+    if ctype == TIMESTAMP and isinstance(value, (str, dt.date)):
+        return ibis.timestamp(str(value))
+    if ctype == BOOL and isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return value
+
+
+def compile_filter(f: Filter, table, table_name: str, as_of=None):
+    """A Filter as an Ibis boolean expression over `table` (as_of: the spine column, for $as_of)."""
+    import ibis
+
+    cols = TABLES[table_name]
+    expr = ibis.literal(True)
+    for col_name, cond in f.conditions.items():
+        col = table[col_name]
+        ctype = cols.column(col_name).type
+        for op, raw in cond.ops():
+            if isinstance(raw, ColumnRef):
+                value = table[raw.column]
+            elif raw == AS_OF:
+                value = as_of
+            elif isinstance(raw, list):
+                value = [_literal(v, ctype) for v in raw]
+            else:
+                value = _literal(raw, ctype)
+            if op == "is_null":
+                part = col.isnull() if value else col.notnull()
+            elif op == "in":
+                part = col.isin(value)
+            elif op == "not_in":
+                part = col.notin(value)
+            else:
+                part = {"eq": col.__eq__, "ne": col.__ne__, "lt": col.__lt__, "lte": col.__le__,
+                        "gt": col.__gt__, "gte": col.__ge__}[op](value)
+            # NULL never satisfies a comparison: make that explicit so NOT/OR behave predictably.
+            expr = expr & part.fill_null(False)
+    if f.any_of:
+        alt = ibis.literal(False)
+        for sub in f.any_of:
+            alt = alt | compile_filter(sub, table, table_name, as_of)
+        expr = expr & alt
+    return expr
+
+
+# ---- execution -------------------------------------------------------------------------------
+
+
+def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of):
+    """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table."""
+    import ibis
+
+    ts = joined[prim.time_col]
+    cond = ibis.literal(True)
+    if prim.start_days is not None:
+        cond = cond & (ts >= as_of - ibis.interval(days=prim.start_days))
+    if prim.end_days:
+        cond = cond & (ts < as_of - ibis.interval(days=prim.end_days))
+    flt = prim.filter
+    if not flt.is_empty():
+        cond = cond & compile_filter(flt, joined, prim.source, as_of)
+    col = joined[prim.column] if prim.column else None
+    if col is not None:
+        cond = cond & col.notnull()
+        if TABLES[prim.source].column(prim.column).type == BOOL and prim.measure in ("sum", "mean", "min", "max"):
+            col = ibis.ifelse(col, 1.0, 0.0)
+    null = ibis.null()
+    m = prim.measure
+    if m == "count":
+        value = ibis.ifelse(cond, 1, 0).sum()
+    elif m == "sum":
+        value = ibis.ifelse(cond, col, null).sum()
+    elif m == "mean":
+        value = ibis.ifelse(cond, col, null).mean()
+    elif m == "min":
+        value = ibis.ifelse(cond, col, null).min()
+    elif m == "max":
+        value = ibis.ifelse(cond, col, null).max()
+    elif m == "distinct_count":
+        value = ibis.ifelse(cond, col, null).nunique()
+    elif m == "latest":
+        value = col.argmax(ts, where=cond)
+    elif m == "days_since_last":
+        value = None  # derived from latest_at after execution
+    else:  # pragma: no cover - validated by the IR
+        raise ValueError(m)
+    out = {f"{pid}__rows": ibis.ifelse(cond, 1, 0).sum(), f"{pid}__latest": ibis.ifelse(cond, ts, null).max()}
+    if value is not None:
+        out[f"{pid}__value"] = value
+    return out
+
+
+def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
+               account_ids: list[str] | None = None):
+    """The one Ibis expression for all as-of dates, and the source tables missing from the engine."""
+    import ibis
+    import pandas as pd
+
+    present = set(con.list_tables())
+    if "accounts" not in present:
+        from healthscore.errors import UserError
+
+        raise UserError("the engine has no accounts table: run 'healthscore ingest' first (sources.accounts in healthscore.yaml)")
+    missing_tables = {p.source for p in plan.primitives if p.source not in present}
+
+    spine = ibis.memtable(pd.DataFrame({"as_of": pd.to_datetime(sorted(set(as_of_dates)))}))
+    accounts = con.table("accounts")
+    if account_ids is not None:
+        accounts = accounts.filter(accounts.account_id.isin(list(account_ids)))
+    acc_cols = [c for c in TABLES["accounts"].column_names if c in plan.account_columns]
+    seg_cases = [(compile_filter(s.when, accounts, "accounts"), s.name)
+                 for s in sorted(model.segments, key=lambda s: -s.priority)]
+    accounts = accounts.select(
+        *acc_cols,
+        segment_rule=ibis.cases(*seg_cases, else_=ibis.null("string")) if seg_cases else ibis.null("string"),
+    )
+    base = accounts.cross_join(spine)
+    base = base.filter(base.created_at.isnull() | (base.created_at < base.as_of))
+
+    groups: dict[tuple[str, str], list[tuple[str, Primitive]]] = {}
+    for prim, pid in plan.primitives.items():
+        if prim.source in present:
+            groups.setdefault((prim.source, prim.time_col), []).append((pid, prim))
+
+    for gi, ((source, time_col), prims) in enumerate(sorted(groups.items())):
+        t = con.table(source)
+        if account_ids is not None:
+            t = t.filter(t.account_id.isin(list(account_ids)))
+        s = spine.select(g_as_of=spine.as_of)
+        cond = t[time_col] < s.g_as_of
+        starts = [p.start_days for _, p in prims]
+        if None not in starts:
+            cond = cond & (t[time_col] >= s.g_as_of - ibis.interval(days=max(starts)))
+        joined = t.join(s, cond)
+        aggs: dict[str, Any] = {}
+        for pid, prim in prims:
+            aggs.update(_aggregate_exprs(pid, prim, joined, joined.g_as_of))
+        g = joined.group_by(g_account_id=joined.account_id, g_as_of=joined.g_as_of).aggregate(**aggs)
+        base = base.left_join(g, (base.account_id == g.g_account_id) & (base.as_of == g.g_as_of)).drop(
+            "g_account_id", "g_as_of"
+        )
+
+    return base.order_by(["as_of", "account_id"]), missing_tables
+
+
+def compute_frame(
+    con: "BaseBackend",
+    model: HealthModel,
+    as_of_dates: list[dt.date],
+    *,
+    account_ids: list[str] | None = None,
+) -> tuple["pd.DataFrame", MetricPlan, set[str]]:
+    """One row per (account, as-of date): account columns, segment, and every primitive's aggregates.
+
+    Returns the frame, the plan, and the set of source tables missing from the engine.
+    """
+    import pandas as pd
+
+    plan = plan_model(model)
+    expr, missing_tables = build_expr(con, model, plan, as_of_dates, account_ids)
+    frame = expr.execute()
+    # Counts and sums over no rows are zero, not missing (when the source table exists at all).
+    for prim, pid in plan.primitives.items():
+        if prim.source not in missing_tables:
+            frame[f"{pid}__rows"] = frame[f"{pid}__rows"].fillna(0).astype("int64")
+            if prim.measure in ("count", "sum", "distinct_count"):
+                frame[f"{pid}__value"] = pd.to_numeric(frame[f"{pid}__value"]).fillna(0.0)
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    return frame, plan, missing_tables
+
+
+def compiled_sql(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date]) -> str:
+    """The SQL the engine runs for these dates (for `healthscore score --show-sql`)."""
+    plan = plan_model(model)
+    expr, _ = build_expr(con, model, plan, as_of_dates)
+    return str(con.compile(expr))

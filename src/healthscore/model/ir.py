@@ -1,0 +1,501 @@
+"""The health model IR: what a model YAML file compiles into.
+
+Pydantic models with extra="forbid" so a misspelt key is an error, not a silent default.
+Cross-field checks (columns exist in the contract, names unique, weights positive, ...)
+live here too, so `healthscore validate` reports every problem with its key path.
+Imports no engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from healthscore.contract import NUMERIC_TYPES, TABLES, TIMESTAMP
+
+BASIC_MEASURES = ("count", "sum", "mean", "min", "max", "distinct_count", "latest", "days_since_last")
+ACCOUNT_MEASURES = ("attribute", "days_until")
+MEASURES = BASIC_MEASURES + ("change", "ratio", "share") + ACCOUNT_MEASURES
+NEEDS_COLUMN = ("sum", "mean", "min", "max", "distinct_count", "latest")
+NUMERIC_COLUMN = ("sum", "mean", "min", "max")
+FILTER_OPS = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "is_null")
+
+_WINDOW_RE = re.compile(r"^(\d+)([dw])$")
+
+
+def window_days(window: str | None) -> int | None:
+    """'30d' -> 30, '12w' -> 84, 'all' or None -> None (no lower bound)."""
+    if window is None or window == "all":
+        return None
+    m = _WINDOW_RE.match(window)
+    assert m, window  # validated on load
+    n = int(m.group(1))
+    return n * 7 if m.group(2) == "w" else n
+
+
+def _check_window(v: str | None) -> str | None:
+    if v is None or v == "all":
+        return v
+    if not isinstance(v, str) or not _WINDOW_RE.match(v) or window_days(v) == 0:
+        raise ValueError(f"window {v!r} is not allowed; use a positive number of days or weeks like 30d, 12w, or 'all'")
+    return v
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- filters ---------------------------------------------------------------------------------
+
+Scalar = Union[str, int, float, bool]
+
+
+class ColumnRef(_Strict):
+    """Compare against another column of the same row, e.g. {column: due_at}."""
+
+    column: str
+
+
+AS_OF = "$as_of"  # an operand meaning the as-of date itself, e.g. departed_at: {gte: $as_of}
+
+
+Operand = Union[Scalar, ColumnRef]
+
+
+class Condition(_Strict):
+    eq: Operand | None = None
+    ne: Operand | None = None
+    in_: list[Scalar] | None = Field(None, alias="in")
+    not_in: list[Scalar] | None = None
+    lt: Operand | None = None
+    lte: Operand | None = None
+    gt: Operand | None = None
+    gte: Operand | None = None
+    is_null: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ops(self) -> list[tuple[str, Any]]:
+        out = []
+        for op in FILTER_OPS:
+            value = getattr(self, "in_" if op == "in" else op)
+            if value is not None:
+                out.append((op, value))
+        return out
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.ops():
+            raise ValueError(f"a condition needs at least one of: {', '.join(FILTER_OPS)}")
+        return self
+
+
+def _normalise_filter(raw: Any) -> dict:
+    """Shorthand: {event: login} means eq, {event: [a, b]} means in; any_of holds a list of filters."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("a filter is a mapping of column: value, column: [values] or column: {op: value}")
+    out: dict[str, Any] = {}
+    for col, cond in raw.items():
+        if col == "any_of":
+            if not isinstance(cond, list) or not cond:
+                raise ValueError("any_of takes a non-empty list of filters")
+            out[col] = [_normalise_filter(f) for f in cond]
+        elif isinstance(cond, list):
+            out[col] = {"in": cond}
+        elif isinstance(cond, dict):
+            out[col] = cond
+        else:
+            out[col] = {"eq": cond}
+    return out
+
+
+class Filter(_Strict):
+    """Row filter: every column condition must hold (AND); any_of holds alternatives (OR)."""
+
+    conditions: dict[str, Condition] = Field(default_factory=dict)
+    any_of: list["Filter"] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, raw: Any):
+        if isinstance(raw, Filter):
+            return raw
+        if isinstance(raw, dict) and set(raw) <= {"conditions", "any_of"} and "conditions" in raw:
+            return raw
+        norm = _normalise_filter(raw)
+        any_of = norm.pop("any_of", [])
+        return {"conditions": norm, "any_of": any_of}
+
+    def columns(self) -> set[str]:
+        cols = set(self.conditions)
+        for cond in self.conditions.values():
+            for _, v in cond.ops():
+                if isinstance(v, ColumnRef):
+                    cols.add(v.column)
+        for f in self.any_of:
+            cols |= f.columns()
+        return cols
+
+    def is_empty(self) -> bool:
+        return not self.conditions and not self.any_of
+
+
+# ---- aggregates and metrics ------------------------------------------------------------------
+
+
+class Aggregate(_Strict):
+    """An aggregate over one canonical table in a window before the as-of date."""
+
+    source: str
+    measure: Literal["count", "sum", "mean", "min", "max", "distinct_count", "latest", "days_since_last"]
+    column: str | None = None
+    filter: Filter = Field(default_factory=Filter)
+    window: str | None = None
+    time_column: str | None = None
+
+    _w = field_validator("window")(lambda cls, v: _check_window(v))
+
+    @property
+    def time_col(self) -> str:
+        return self.time_column or TABLES[self.source].time_column  # type: ignore[return-value]
+
+
+class Linear(_Strict):
+    kind: Literal["linear"]
+    low: float
+    high: float
+
+
+class Log(_Strict):
+    kind: Literal["log"]
+    low: float = 0.0
+    high: float
+
+
+class Band(_Strict):
+    min: float
+    score: float = Field(ge=0, le=100)
+
+
+class Bands(_Strict):
+    """Value >= a band's min gets that band's score (the highest matching band wins)."""
+
+    kind: Literal["bands"]
+    bands: list[Band] = Field(min_length=1)
+    below: float = Field(0.0, ge=0, le=100, description="score below the lowest band")
+
+
+class Boolean(_Strict):
+    """A true (non-zero) value scores 100 when higher is better, 0 when lower is better."""
+
+    kind: Literal["boolean"]
+
+
+class Mapping(_Strict):
+    """Categorical values (e.g. an assessment's green/yellow/red) to scores."""
+
+    kind: Literal["map"]
+    values: dict[str, float]
+    default: float | None = Field(None, ge=0, le=100, description="score of an unlisted value; null = missing")
+
+
+Transform = Annotated[Union[Linear, Log, Bands, Boolean, Mapping], Field(discriminator="kind")]
+
+
+class Missing(_Strict):
+    """What a metric scores when it has no value: exclude it (coverage drops), or impute a score."""
+
+    rule: Literal["exclude", "neutral", "worst", "best", "score"]
+    score: float | None = Field(None, ge=0, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, raw: Any):
+        if isinstance(raw, str):
+            return {"rule": raw}
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return {"rule": "score", "score": raw}
+        return raw
+
+    @model_validator(mode="after")
+    def _score_given(self):
+        if (self.rule == "score") != (self.score is not None):
+            raise ValueError("give score: N (0..100) exactly when rule is 'score'")
+        return self
+
+    @property
+    def imputed_score(self) -> float | None:
+        return {"exclude": None, "neutral": 50.0, "worst": 0.0, "best": 100.0, "score": self.score}[self.rule]
+
+
+class Metric(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str | None = None
+    # where the value comes from
+    source: str | None = None
+    measure: str
+    column: str | None = None
+    filter: Filter = Field(default_factory=Filter)
+    window: str | None = None
+    time_column: str | None = None
+    change: Literal["relative", "absolute"] = "relative"  # for measure: change
+    of: Literal["count", "sum", "mean", "min", "max", "distinct_count"] | None = None  # for change
+    numerator: Aggregate | None = None  # for ratio and share
+    denominator: Aggregate | None = None  # for ratio
+    per: str | None = None  # accounts column for share (e.g. seats), attribute, days_until
+    # how it scores
+    transform: Transform
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
+    weight: float = Field(1.0, gt=0)
+    missing: Missing | None = None
+
+    _w = field_validator("window")(lambda cls, v: _check_window(v))
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, v: str):
+        if v not in MEASURES:
+            raise ValueError(f"measure {v!r} is not allowed; allowed: {', '.join(MEASURES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self):
+        m = self.measure
+        errors = []
+        if m in BASIC_MEASURES or m == "change":
+            if self.source is None:
+                errors.append(f"measure {m} needs source: one of {', '.join(TABLES)}")
+            agg_measure = self.of if m == "change" else m
+            if m == "change" and self.of is None:
+                errors.append("measure change needs of: count, sum, mean, min, max or distinct_count")
+            if agg_measure in NEEDS_COLUMN and self.column is None:
+                errors.append(f"measure {agg_measure} needs column:")
+            if m == "change" and window_days(self.window) is None:
+                errors.append("measure change needs a finite window, e.g. 30d (compared with the 30 days before)")
+        elif m in ("ratio", "share"):
+            if self.numerator is None:
+                errors.append(f"measure {m} needs numerator: an aggregate (source, measure, window ...)")
+            if m == "ratio" and self.denominator is None:
+                errors.append("measure ratio needs denominator: an aggregate")
+            if m == "share" and self.per is None:
+                errors.append("measure share needs per: an accounts column such as seats")
+        elif m in ACCOUNT_MEASURES:
+            if self.per is None:
+                errors.append(f"measure {m} needs per: an accounts column")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        """The engine aggregates this metric needs, keyed by role."""
+        m = self.measure
+        if m in BASIC_MEASURES:
+            return {"value": Aggregate(source=self.source, measure=m, column=self.column, filter=self.filter,
+                                       window=self.window, time_column=self.time_column)}
+        if m == "change":
+            base = dict(source=self.source, measure=self.of, column=self.column, filter=self.filter,
+                        time_column=self.time_column)
+            return {"current": Aggregate(window=self.window, **base),
+                    "prior": Aggregate(window=self.window, **base)}  # shifted by one window in the engine
+        if m == "ratio":
+            return {"numerator": self.numerator, "denominator": self.denominator}
+        if m == "share":
+            return {"numerator": self.numerator}
+        return {}
+
+    @property
+    def source_label(self) -> str:
+        """Where the evidence came from, e.g. 'usage_events' or 'tickets/accounts.seats'."""
+        if self.measure in ACCOUNT_MEASURES:
+            return "accounts"
+        if self.measure == "ratio":
+            srcs = [self.numerator.source, self.denominator.source]
+            return "/".join(dict.fromkeys(srcs))
+        if self.measure == "share":
+            return f"{self.numerator.source}/accounts.{self.per}"
+        return self.source or ""
+
+    @property
+    def window_label(self) -> str:
+        if self.measure in ACCOUNT_MEASURES:
+            return "current"
+        w = self.window
+        if self.measure in ("ratio", "share"):
+            w = self.numerator.window
+        return w or "all"
+
+
+class Component(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str | None = None
+    weight: float = Field(gt=0)
+    metrics: list[Metric] = Field(min_length=1)
+
+
+class Tiers(_Strict):
+    green: float = Field(70.0, ge=0, le=100)
+    yellow: float = Field(40.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.yellow > self.green:
+            raise ValueError(f"yellow ({self.yellow}) must not be above green ({self.green})")
+        return self
+
+    def tier(self, score: float | None) -> str | None:
+        if score is None:
+            return None
+        return "green" if score >= self.green else "yellow" if score >= self.yellow else "red"
+
+
+class Segment(_Strict):
+    """Accounts matching `when` (a filter over accounts columns) use these weights and tiers.
+
+    When several segments match, the one with the highest priority wins; priorities are unique.
+    `weights` keys are component names or component.metric names.
+    """
+
+    name: str
+    priority: int
+    when: Filter
+    weights: dict[str, float] = Field(default_factory=dict)
+    tiers: Tiers | None = None
+
+
+class Scoring(_Strict):
+    min_coverage: float = Field(0.5, ge=0, le=1, description="below it the status is insufficient_data")
+    onboarding_days: int = Field(14, ge=0, description="accounts younger than this are onboarding")
+    confidence_full_after_days: int = Field(90, ge=1, description="account age at which confidence stops growing")
+
+
+class Defaults(_Strict):
+    missing: Missing | None = None
+
+
+class HealthModel(_Strict):
+    name: str
+    description: str | None = None
+    defaults: Defaults = Field(default_factory=Defaults)
+    scoring: Scoring = Field(default_factory=Scoring)
+    tiers: Tiers = Field(default_factory=Tiers)
+    components: list[Component] = Field(min_length=1)
+    segments: list[Segment] = Field(default_factory=list)
+
+    @property
+    def metrics(self) -> list[tuple[Component, Metric]]:
+        return [(c, m) for c in self.components for m in c.metrics]
+
+    def missing_rule(self, metric: Metric) -> Missing:
+        return metric.missing or self.defaults.missing  # type: ignore[return-value]
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        """Cross-field problems as (key path, message): columns exist, names unique, precedence explicit."""
+        problems: list[tuple[tuple, str]] = []
+        comp_names = [c.name for c in self.components]
+        _dupes(comp_names, ("components",), "component", problems)
+        _dupes([m.name for _, m in self.metrics], ("components",), "metric", problems)
+        for ci, comp in enumerate(self.components):
+            for mi, metric in enumerate(comp.metrics):
+                loc = ("components", ci, "metrics", mi)
+                if metric.missing is None and self.defaults.missing is None:
+                    problems.append((loc + ("missing",), f"metric {metric.name} has no missing-data rule; set missing:"
+                                     " exclude|neutral|worst|best|<score>, or defaults.missing for the whole model"))
+                _check_metric(metric, loc, problems)
+        for si, seg in enumerate(self.segments):
+            loc = ("segments", si)
+            _check_filter(seg.when, "accounts", loc + ("when",), problems)
+            for key, w in seg.weights.items():
+                wloc = loc + ("weights", key)
+                if w <= 0:
+                    problems.append((wloc, f"weight must be > 0 (got {w})"))
+                comp_name, _, metric_name = key.partition(".")
+                comp = next((c for c in self.components if c.name == comp_name), None)
+                if comp is None:
+                    problems.append((wloc, f"no component {comp_name!r}; components: {', '.join(comp_names)}"))
+                elif metric_name and metric_name not in [m.name for m in comp.metrics]:
+                    problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
+                                     f" metrics: {', '.join(m.name for m in comp.metrics)}"))
+        prios = [s.priority for s in self.segments]
+        for p in sorted({p for p in prios if prios.count(p) > 1}):
+            names = [s.name for s in self.segments if s.priority == p]
+            problems.append((("segments",), f"{', '.join(names)} share priority {p};"
+                             " priorities must be unique so precedence is explicit"))
+        return problems
+
+
+def _dupes(names: list[str], loc: tuple, what: str, problems: list) -> None:
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        problems.append((loc, f"{what} name {n!r} is used more than once; names must be unique"))
+
+
+def _check_column(table: str, column: str | None, loc: tuple, problems: list, *, numeric=False, timestamp=False):
+    if column is None:
+        return
+    t = TABLES[table]
+    col = t.column(column)
+    if col is None:
+        problems.append((loc, f"{column!r} is not a column of {table}; allowed: {', '.join(t.column_names)}"))
+    elif numeric and col.type not in NUMERIC_TYPES:
+        allowed = [c.name for c in t.columns if c.type in NUMERIC_TYPES]
+        problems.append((loc, f"{table}.{column} is not numeric; numeric columns: {', '.join(allowed) or 'none'}"))
+    elif timestamp and col.type != TIMESTAMP:
+        problems.append((loc, f"{table}.{column} is not a timestamp; timestamps: {', '.join(t.time_columns)}"))
+
+
+def _check_filter(f: Filter, table: str, loc: tuple, problems: list) -> None:
+    for col in sorted(f.columns()):
+        _check_column(table, col, loc + (col,), problems)
+
+
+def _check_source(source: str | None, loc: tuple, problems: list) -> bool:
+    if source not in TABLES or source == "accounts":
+        allowed = [t for t in TABLES if t != "accounts"]
+        problems.append((loc + ("source",), f"{source!r} is not an event table; allowed: {', '.join(allowed)}"
+                         " (for accounts columns use measure: attribute or days_until with per:)"))
+        return False
+    return True
+
+
+def _check_aggregate(agg: Aggregate, loc: tuple, problems: list) -> None:
+    if not _check_source(agg.source, loc, problems):
+        return
+    _check_column(agg.source, agg.column, loc + ("column",), problems, numeric=agg.measure in NUMERIC_COLUMN)
+    _check_column(agg.source, agg.time_column, loc + ("time_column",), problems, timestamp=True)
+    _check_filter(agg.filter, agg.source, loc + ("filter",), problems)
+    if agg.measure in NEEDS_COLUMN and agg.column is None:
+        problems.append((loc + ("column",), f"measure {agg.measure} needs a column"))
+
+
+def _check_metric(metric: Metric, loc: tuple, problems: list) -> None:
+    m = metric.measure
+    if m in BASIC_MEASURES or m == "change":
+        if _check_source(metric.source, loc, problems):
+            numeric = (metric.of if m == "change" else m) in NUMERIC_COLUMN
+            _check_column(metric.source, metric.column, loc + ("column",), problems, numeric=numeric)
+            _check_column(metric.source, metric.time_column, loc + ("time_column",), problems, timestamp=True)
+            _check_filter(metric.filter, metric.source, loc + ("filter",), problems)
+    elif m in ACCOUNT_MEASURES:
+        for key in ("source", "column", "time_column", "window"):
+            if getattr(metric, key) is not None:
+                problems.append((loc + (key,), f"not used by measure {m} (it reads accounts.{metric.per})"))
+    if metric.numerator is not None:
+        _check_aggregate(metric.numerator, loc + ("numerator",), problems)
+    if metric.denominator is not None:
+        _check_aggregate(metric.denominator, loc + ("denominator",), problems)
+    if metric.per is not None:
+        _check_column("accounts", metric.per, loc + ("per",), problems,
+                      numeric=m in ("share", "attribute") and not isinstance(metric.transform, Mapping),
+                      timestamp=m == "days_until")
+    t = metric.transform
+    tloc = loc + ("transform",)
+    if isinstance(t, (Linear, Log)) and t.low == t.high:
+        problems.append((tloc, f"low and high must differ (both {t.low})"))
+    if isinstance(t, Log) and min(t.low, t.high) < 0:
+        problems.append((tloc, "log needs low and high >= 0"))
+    col = TABLES[metric.source].column(metric.column or "") if metric.source in TABLES else None
+    if m == "latest" and col is not None and col.type not in NUMERIC_TYPES and not isinstance(t, Mapping):
+        problems.append((tloc, f"{metric.source}.{metric.column} holds text; use kind: map with values"))

@@ -1,0 +1,48 @@
+"""Load a health model YAML file: validate every key, compile to the IR, hash the content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from healthscore.errors import UserError
+from healthscore.model.ir import HealthModel
+from healthscore.yamlio import _line_of, format_validation_error, key_path, read_yaml
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    ir: HealthModel
+    version: str  # content hash of the compiled IR: formatting and comments do not change it
+    path: Path
+    yaml_text: str
+
+    @property
+    def ir_json(self) -> dict:
+        return self.ir.model_dump(mode="json", by_alias=True)
+
+
+def model_version(ir: HealthModel) -> str:
+    canonical = json.dumps(ir.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def load_health_model(path: Path) -> LoadedModel:
+    data, node, text = read_yaml(path)
+    try:
+        ir = HealthModel.model_validate(data)
+    except ValidationError as exc:
+        details = format_validation_error(path, exc, node)
+        raise UserError(f"{path}: {len(details)} error(s) in the health model", details=details) from None
+    problems = ir.problems()
+    if problems:
+        details = []
+        for loc, msg in problems:
+            line = _line_of(node, loc)
+            details.append(f"{path}{':' + str(line) if line else ''}: {key_path(loc)}: {msg}")
+        raise UserError(f"{path}: {len(details)} error(s) in the health model", details=details)
+    return LoadedModel(ir=ir, version=model_version(ir), path=path, yaml_text=text)

@@ -1,0 +1,244 @@
+"""The facade: one place behind the CLI (and later the API and web app) for every operation.
+
+A Project is a workspace opened for work: it loads healthscore.yaml, the health model, the
+compute engine and the store lazily, so that cheap commands stay cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from healthscore.errors import UserError
+from healthscore.workspace import Workspace, load_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from healthscore.model.load import LoadedModel
+    from healthscore.scoring.score import ScoredFrames
+    from healthscore.store.store import Store
+
+
+@dataclass
+class ScoreRun:
+    run_id: str
+    as_of_dates: list[dt.date]
+    model_version: str
+    frames: "ScoredFrames"
+    inserted: int
+    missing_tables: set[str] = field(default_factory=set)
+
+    @property
+    def snapshots(self) -> list[dict]:
+        return snapshot_dicts(self.frames)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+class Project:
+    def __init__(self, workspace: Path | str = "."):
+        self.workspace_dir = Path(workspace)
+
+    # ---- lazily opened parts ----------------------------------------------------------------
+
+    @cached_property
+    def ws(self) -> Workspace:
+        return load_workspace(self.workspace_dir)
+
+    @cached_property
+    def model(self) -> "LoadedModel":
+        from healthscore.model.load import load_health_model
+
+        return load_health_model(self.ws.model_path)
+
+    @cached_property
+    def con(self):
+        from healthscore.engine.backend import connect
+
+        return connect(self.ws)
+
+    @cached_property
+    def store(self) -> "Store":
+        from healthscore.store.store import Store
+
+        return Store(self.ws.store_url)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "con" in self.__dict__:
+            self.con.disconnect()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- operations -------------------------------------------------------------------------
+
+    def validate(self) -> dict:
+        """Check the workspace and its model; every problem raises a UserError naming file and key."""
+        import glob
+
+        ws, model = self.ws, self.model
+        sources = {}
+        for table, src in ws.config.sources.items():
+            if src.path is not None:
+                matches = glob.glob(str(ws.resolve(src.path)))
+                if not matches:
+                    raise UserError(f"{ws.config_path}: sources.{table}.path: no file matches {src.path!r}")
+                sources[table] = f"{len(matches)} file(s), {src.format}"
+            else:
+                sources[table] = f"engine table {src.table}"
+        return {
+            "workspace": str(ws.root),
+            "model": {"name": model.ir.name, "version": model.version, "path": str(model.path),
+                      "components": len(model.ir.components), "metrics": len(model.ir.metrics),
+                      "segments": len(model.ir.segments)},
+            "sources": sources,
+            "engine": ws.config.engine.backend,
+            "store": ws.store_url,
+        }
+
+    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None):
+        from healthscore.ingest.load import ingest_workspace
+
+        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress)
+        for r in reports:
+            batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
+            if r.quarantined:
+                self.store.write_quarantine(batch, r.table, r.quarantine)
+        return reports
+
+    def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
+              as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
+        """Score every account (or the given ones) at one or many as-of dates, in one engine query."""
+        from healthscore.engine.compile import compute_frame
+        from healthscore.scoring.score import score_frame
+
+        dates = as_of_dates or [as_of or today()]
+        model = self.model
+        frame, plan, missing = compute_frame(self.con, model.ir, dates, account_ids=account_ids)
+        frames = score_frame(model.ir, model.version, plan, frame, missing)
+        run_id, inserted = "", 0
+        if store:
+            self.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
+                                            model.ir_json)
+            run_id = self.store.start_run(model.version, dates, self.ws.config.engine.backend)
+            inserted = self.store.write_snapshots(run_id, _stored_columns(frames.snapshots), frames.evidence)
+            self.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
+                                  snapshots_written=inserted)
+        return ScoreRun(run_id, dates, model.version, frames, inserted, missing)
+
+    def explain(self, account_id: str, as_of: dt.date | None = None) -> dict:
+        self._require_account(account_id)
+        run = self.score(as_of, account_ids=[account_id])
+        snaps = run.snapshots
+        if not snaps:
+            raise UserError(f"account {account_id!r} has no snapshot at {as_of or today()}: it was created"
+                            " on or after that date, or it had churned before it")
+        return snaps[0]
+
+    def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
+        self._require_account(account_id)
+        return self.store.snapshots(account_id, date_from=date_from, date_to=date_to,
+                                    model_version=None, with_evidence=False)
+
+    def _require_account(self, account_id: str) -> None:
+        if "accounts" not in self.con.list_tables():
+            raise UserError("the engine has no accounts table: run 'healthscore ingest' first")
+        t = self.con.table("accounts")
+        if t.filter(t.account_id == account_id).count().execute() == 0:
+            raise UserError(f"unknown account {account_id!r}: it is not in the accounts table"
+                            " (see 'healthscore score' for the accounts scored)")
+
+
+# ---- frames to the snapshot shape of DESIGN.md -------------------------------------------------
+
+STORED_SNAPSHOT_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "confidence",
+                           "coverage", "segment", "components", "reasons"]
+
+
+def _stored_columns(snapshots: "pd.DataFrame") -> "pd.DataFrame":
+    return snapshots[STORED_SNAPSHOT_COLUMNS]
+
+
+def _clean(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):  # numpy scalars
+        v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    return v
+
+
+def _iso_date(v) -> str:
+    import pandas as pd
+
+    return pd.Timestamp(v).date().isoformat()
+
+
+def _iso_ts(v) -> str | None:
+    import pandas as pd
+
+    if v is None or pd.isna(v):
+        return None
+    return pd.Timestamp(v).isoformat()
+
+
+def primary_driver(evidence: list[dict]) -> str | None:
+    """The metric costing the score the most points: weight x (100 - metric score)."""
+    best, best_loss = None, 0.0
+    for e in evidence:
+        if e["score"] is None or not e["weight"]:
+            continue
+        loss = e["weight"] * (100.0 - e["score"])
+        if loss > best_loss:
+            best, best_loss = e["metric"], loss
+    return best
+
+
+def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
+    """ScoredFrames -> one dict per snapshot in the shape of DESIGN.md (evidence by points, largest first)."""
+    snaps, ev = frames.snapshots, frames.evidence
+    ev_records = ev.to_dict("records")
+    per_key: dict[tuple, list[dict]] = {}
+    for r in ev_records:
+        per_key.setdefault((r["account_id"], r["as_of"]), []).append({
+            "metric": r["metric"], "component": r["component"], "value": _clean(r["value"]),
+            "window": r["window"], "source": r["source"], "rows": int(r["rows"]),
+            "latest_at": _iso_ts(r["latest_at"]), "score": _clean(r["score"]), "weight": _clean(r["weight"]),
+            "points": _clean(r["points"]),
+        })
+    out = []
+    for s in snaps.to_dict("records"):
+        evidence = per_key.get((s["account_id"], s["as_of"]), [])
+        evidence.sort(key=lambda e: (-(e["points"] or 0.0), -(e["weight"] or 0.0), e["metric"]))
+        out.append({
+            "account_id": s["account_id"],
+            "as_of": _iso_date(s["as_of"]),
+            "model_version": s["model_version"],
+            "score": _clean(s["score"]),
+            "tier": s["tier"],
+            "status": s["status"],
+            "confidence": _clean(s["confidence"]),
+            "coverage": _clean(s["coverage"]),
+            "segment": _clean(s["segment"]),
+            "primary_driver": primary_driver(evidence),
+            "components": s["components"],
+            "evidence": evidence,
+            "reasons": s["reasons"],
+            "account": {"name": _clean(s.get("name")), "owner": _clean(s.get("owner")), "arr": _clean(s.get("arr"))},
+        })
+    return out

@@ -1,0 +1,301 @@
+"""Raw metric values -> 0..100 metric scores -> components -> overall score, coverage, confidence, tier, status.
+
+Pure, vectorised functions over the engine's frame (one row per account and as-of date).
+Weights are never silently re-weighted: a metric without data either takes an explicit imputed
+score or is excluded, and coverage (the share of nominal weight backed by data) says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from healthscore.engine.compile import MetricPlan
+from healthscore.model.ir import Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
+
+DAY = np.timedelta64(1, "D")
+
+
+@dataclass
+class ScoredFrames:
+    snapshots: pd.DataFrame  # one row per (account_id, as_of)
+    evidence: pd.DataFrame  # one row per (account_id, as_of, metric)
+
+
+# ---- raw values ------------------------------------------------------------------------------
+
+
+def _days_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    delta = pd.to_datetime(later).to_numpy("datetime64[ns]") - pd.to_datetime(earlier).to_numpy("datetime64[ns]")
+    return delta / DAY
+
+
+def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
+    """(value, rows, latest_at) arrays of one metric. value is float, or object for categorical metrics."""
+    n = len(frame)
+    col = lambda pid, part: frame[f"{pid}__{part}"] if f"{pid}__{part}" in frame else None  # noqa: E731
+    nan = np.full(n, np.nan)
+    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    m = metric.measure
+    rows = np.zeros(n, dtype="int64")
+    latest = nat
+
+    def num(series):
+        return nan if series is None else pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+
+    def rows_of(*pids):
+        total = np.zeros(n, dtype="int64")
+        for pid in pids:
+            r = col(pid, "rows")
+            if r is not None:
+                total += r.to_numpy(dtype="int64")
+        return total
+
+    def latest_of(*pids):
+        parts = [pd.to_datetime(col(pid, "latest")) for pid in pids if col(pid, "latest") is not None]
+        if not parts:
+            return nat
+        return pd.concat(parts, axis=1).max(axis=1)
+
+    if m in ("attribute", "days_until"):
+        raw = frame[metric.per]
+        if m == "days_until":
+            value = _days_between(raw, frame["as_of"])
+        elif isinstance(metric.transform, Mapping):
+            value = raw.astype("object").where(raw.notna(), None).to_numpy()
+        else:
+            value = num(raw)
+        rows = raw.notna().to_numpy().astype("int64")
+        return value, rows, latest
+
+    pids = list(inputs.values())
+    rows, latest = rows_of(*pids), latest_of(*pids)
+    if m == "days_since_last":
+        value = _days_between(frame["as_of"], latest)
+    elif m == "latest" and isinstance(metric.transform, Mapping):
+        series = col(inputs["value"], "value")
+        value = np.full(n, None, dtype=object) if series is None else series.astype("object").where(series.notna(), None).to_numpy()
+    elif m in ("count", "sum", "mean", "min", "max", "distinct_count", "latest"):
+        value = num(col(inputs["value"], "value"))
+    elif m == "change":
+        cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if metric.change == "absolute":
+                value = cur - prior
+            else:  # growth from zero counts as +100%; zero to zero is no change
+                value = np.where(prior > 0, (cur - prior) / prior, np.where(cur > 0, 1.0, 0.0))
+                value = np.where(np.isnan(cur) | np.isnan(prior), np.nan, value)
+    elif m == "ratio":
+        num_, den = num(col(inputs["numerator"], "value")), num(col(inputs["denominator"], "value"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num_ / den, np.nan)
+        rows = rows_of(inputs["denominator"])
+    elif m == "share":
+        num_, den = num(col(inputs["numerator"], "value")), num(frame[metric.per])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num_ / den, np.nan)
+    else:  # pragma: no cover - validated by the IR
+        raise ValueError(m)
+    return value, rows, latest
+
+
+# ---- transforms ------------------------------------------------------------------------------
+
+
+def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
+    """Metric value -> 0..100 score (NaN where the value is missing)."""
+    t = metric.transform
+    lower_better = metric.direction == "lower_is_better"
+    if isinstance(t, Mapping):
+        mapped = [t.values.get(str(v), t.default) if v is not None else None for v in value]
+        return np.array([np.nan if s is None else float(s) for s in mapped], dtype="float64")
+    v = np.asarray(value, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        if isinstance(t, Linear):
+            s = np.clip((v - t.low) / (t.high - t.low), 0.0, 1.0) * 100.0
+        elif isinstance(t, Log):
+            lv = np.log1p(np.maximum(v, 0.0))
+            s = np.clip((lv - np.log1p(t.low)) / (np.log1p(t.high) - np.log1p(t.low)), 0.0, 1.0) * 100.0
+        elif isinstance(t, Boolean):
+            s = np.where(v != 0, 100.0, 0.0)
+        elif isinstance(t, Bands):  # explicit scores: direction does not apply
+            s = np.full(v.shape, t.below)
+            for band in sorted(t.bands, key=lambda b: b.min):
+                s = np.where(v >= band.min, band.score, s)
+            return np.where(np.isnan(v), np.nan, s)
+        else:  # pragma: no cover
+            raise ValueError(t)
+    if lower_better:
+        s = 100.0 - s
+    return np.where(np.isnan(v), np.nan, s)
+
+
+# ---- composition -----------------------------------------------------------------------------
+
+
+def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.ndarray, Tiers]:
+    """(metric weights, component weights, tiers) for accounts of a segment (None: the base model)."""
+    seg = next((s for s in model.segments if s.name == segment), None)
+    overrides = seg.weights if seg else {}
+    mw = [overrides.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics]
+    cw = [overrides.get(c.name, c.weight) for c in model.components]
+    tiers = seg.tiers if seg and seg.tiers else model.tiers
+    return np.array(mw, dtype="float64"), np.array(cw, dtype="float64"), tiers
+
+
+def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.DataFrame,
+                missing_tables: set[str]) -> ScoredFrames:
+    metrics = model.metrics
+    comp_names = [c.name for c in model.components]
+    comp_of = np.array([comp_names.index(c.name) for c, _ in metrics])
+    n, n_m, n_c = len(frame), len(metrics), len(comp_names)
+
+    # Accounts that churned before the as-of date are no longer scored.
+    last_outcome = frame.get(f"{plan.last_outcome}__value")
+    if last_outcome is not None:
+        frame = frame[last_outcome.fillna("") != "churned"].reset_index(drop=True)
+        n = len(frame)
+
+    values, rows, latest = [], np.zeros((n, n_m), dtype="int64"), []
+    scores = np.full((n, n_m), np.nan)
+    for j, (_, metric) in enumerate(metrics):
+        v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame)
+        values.append(v)
+        rows[:, j] = r
+        latest.append(lt)
+        scores[:, j] = transform(metric, v)
+    has_data = ~np.isnan(scores)
+    imputed = np.array([np.nan if (s := model.missing_rule(m).imputed_score) is None else s for _, m in metrics])
+    scores = np.where(has_data, scores, imputed[None, :])
+    available = ~np.isnan(scores)
+
+    # Segment-specific weights, one row per account.
+    segments = frame["segment_rule"].astype("object").where(frame["segment_rule"].notna(), None).to_numpy()
+    mw, cw = np.zeros((n, n_m)), np.zeros((n, n_c))
+    green, yellow = np.zeros(n), np.zeros(n)
+    for seg in {None, *[s.name for s in model.segments]}:
+        mask = np.array([s == seg for s in segments], dtype=bool) if n else np.zeros(0, dtype=bool)
+        if not mask.any():
+            continue
+        w_m, w_c, tiers = _weights(model, seg)
+        mw[mask], cw[mask] = w_m, w_c
+        green[mask], yellow[mask] = tiers.green, tiers.yellow
+
+    onehot = np.zeros((n_m, n_c))
+    onehot[np.arange(n_m), comp_of] = 1.0
+    eff_mw = np.where(available, mw, 0.0)
+    comp_wsum = eff_mw @ onehot  # (n, n_c)
+    comp_avail = comp_wsum > 0
+    safe_scores = np.nan_to_num(scores)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comp_score = np.where(comp_avail, ((eff_mw * safe_scores) @ onehot) / comp_wsum, np.nan)
+        eff_cw = np.where(comp_avail, cw, 0.0)
+        total = eff_cw.sum(axis=1)
+        comp_share = np.where(total[:, None] > 0, eff_cw / total[:, None], 0.0)  # (n, n_c)
+        within = np.where(comp_avail[:, comp_of], eff_mw / comp_wsum[:, comp_of], 0.0)
+    eff_weight = comp_share[:, comp_of] * within  # (n, n_m): shares of the overall score
+    points = eff_weight * safe_scores
+    overall = np.where(total > 0, points.sum(axis=1), np.nan)
+
+    # Coverage: share of the nominal weight backed by real data.
+    mw_compsum = mw @ onehot
+    nominal = (cw / cw.sum(axis=1, keepdims=True))[:, comp_of] * mw / mw_compsum[:, comp_of]
+    coverage = (nominal * has_data).sum(axis=1)
+    comp_coverage = ((mw * has_data) @ onehot) / mw_compsum
+
+    as_of = frame["as_of"].to_numpy("datetime64[ns]")
+    created = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
+    age_days = (as_of - created) / DAY
+    sc = model.scoring
+    maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
+    confidence = np.round(coverage * maturity, 3)
+    onboarding = age_days < sc.onboarding_days
+    insufficient = ~onboarding & ((coverage < sc.min_coverage) | (total <= 0))
+    scored = ~onboarding & ~insufficient
+    final = np.where(scored, np.round(overall, 2), np.nan)
+    tier = np.where(~scored, None, np.where(final >= green, "green", np.where(final >= yellow, "yellow", "red")))
+    status = np.where(onboarding, "onboarding", np.where(insufficient, "insufficient_data", "scored"))
+
+    metric_names = [m.name for _, m in metrics]
+    metric_labels = {m.name: m for _, m in metrics}
+    reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
+                       missing_tables, metric_labels)
+    components = [
+        [
+            {"name": comp_names[k],
+             "score": None if np.isnan(comp_score[i, k]) else round(float(comp_score[i, k]), 2),
+             "weight": round(float(comp_share[i, k]), 4),
+             "coverage": round(float(comp_coverage[i, k]), 4)}
+            for k in range(n_c)
+        ]
+        for i in range(n)
+    ]
+    snapshots = pd.DataFrame({
+        "account_id": frame["account_id"].to_numpy(),
+        "as_of": frame["as_of"].to_numpy(),
+        "model_version": version,
+        "score": final,
+        "tier": tier,
+        "status": status,
+        "confidence": confidence,
+        "coverage": np.round(coverage, 4),
+        "segment": segments,
+        "components": components,
+        "reasons": reasons,
+        # account context for tables and summaries (not stored)
+        "name": frame.get("name"),
+        "owner": frame.get("owner"),
+        "arr": frame.get("arr"),
+    })
+
+    rep = lambda a: np.repeat(np.asarray(a), n_m)  # noqa: E731  (row-major: account then metric)
+    value_obj = np.empty((n, n_m), dtype=object)
+    for j, v in enumerate(values):
+        col = np.asarray(v, dtype=object)
+        value_obj[:, j] = [None if (x is None or (isinstance(x, float) and np.isnan(x))) else
+                           (round(float(x), 4) if isinstance(x, (float, np.floating, int, np.integer)) else x)
+                           for x in col]
+    latest_arr = np.stack([np.asarray(pd.to_datetime(lt).to_numpy("datetime64[ns]")) for lt in latest], axis=1) if n_m else None
+    pts = np.where(scored[:, None], np.round(points, 4), np.nan)
+    evidence = pd.DataFrame({
+        "account_id": rep(frame["account_id"].to_numpy()),
+        "as_of": rep(frame["as_of"].to_numpy()),
+        "model_version": version,
+        "metric": np.tile(metric_names, n),
+        "component": np.tile([c.name for c, _ in metrics], n),
+        "value": value_obj.ravel(),
+        "window": np.tile([m.window_label for _, m in metrics], n),
+        "source": np.tile([m.source_label for _, m in metrics], n),
+        "rows": rows.ravel(),
+        "latest_at": latest_arr.ravel() if latest_arr is not None else [],
+        "score": np.round(np.where(available, scores, np.nan), 2).ravel(),
+        "weight": np.round(eff_weight, 6).ravel(),
+        "points": pts.ravel(),
+    })
+    return ScoredFrames(snapshots=snapshots, evidence=evidence)
+
+
+def _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
+             missing_tables, metric_by_name) -> list[list[str]]:
+    sc = model.scoring
+    out = []
+    table_note = [f"no {t} table in the engine" for t in sorted(missing_tables)]
+    for i in range(len(coverage)):
+        reasons = list(table_note)
+        if onboarding[i]:
+            reasons.append(f"account is {int(age_days[i])} days old; onboarding lasts {sc.onboarding_days} days")
+        if insufficient[i]:
+            reasons.append(f"coverage {coverage[i]:.0%} is below the minimum {sc.min_coverage:.0%}")
+        no_data = [metric_names[j] for j in range(len(metric_names)) if not has_data[i, j]]
+        excluded = [m for m in no_data if not available[i, metric_names.index(m)]]
+        imputed = [m for m in no_data if m not in excluded]
+        if excluded:
+            reasons.append("no data, excluded: " + ", ".join(excluded))
+        if imputed:
+            reasons.append("no data, imputed: " + ", ".join(
+                f"{m} ({model.missing_rule(metric_by_name[m]).rule} {model.missing_rule(metric_by_name[m]).imputed_score:g})"
+                for m in imputed))
+        out.append(reasons)
+    return out

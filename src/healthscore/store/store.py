@@ -1,0 +1,505 @@
+"""The store: the system of record for what healthscore itself writes.
+
+A SQLite file by default, PostgreSQL in production, through SQLAlchemy Core. The schema is created
+only by the Alembic migrations next to this file; opening a `Store` upgrades the database to head.
+Snapshots and their evidence are append-only: a (account_id, as_of, model_version) key is written
+once and never updated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Table, create_engine, func, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from healthscore.errors import UserError
+from healthscore.store import tables as t
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Rows per executemany call: bounds the Python objects alive at once during a large write.
+_CHUNK_ROWS = 20_000
+# Any constant works; it only has to be the same for every process opening the same database.
+_PG_MIGRATION_LOCK = 0x6865616C7468  # "health"
+
+_SNAPSHOT_KEY = ["account_id", "as_of", "model_version"]
+_SNAPSHOT_COLUMNS = [
+    *_SNAPSHOT_KEY,
+    "score", "tier", "status", "confidence", "coverage", "segment", "components", "reasons",
+]
+_EVIDENCE_COLUMNS = [
+    *_SNAPSHOT_KEY,
+    "metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight", "points",
+]
+_QUARANTINE_COLUMNS = ["file", "line", "column", "value", "reason", "raw"]
+
+
+def normalise_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver healthscore installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def alembic_config(url: str, connection: Connection | None = None) -> Config:
+    """Alembic config built in code, so the migrations run from an installed package without an ini.
+
+    With `connection`, migrations run on it (inside its transaction); otherwise on `url`.
+    """
+    cfg = Config()
+    # ConfigParser interpolates '%', which may appear in paths and URL-encoded passwords.
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+class Store:
+    """Snapshots, evidence, model versions, scoring runs and ingest quarantine in one database."""
+
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        shown = self.url
+        try:
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            self.engine = create_engine(self.url)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise UserError(f"store URL {shown!r} is not valid: {exc}") from None
+        if self.engine.dialect.name not in ("sqlite", "postgresql"):
+            self.engine.dispose()
+            raise UserError(f"store URL {shown!r}: the store supports sqlite and postgresql only")
+        try:
+            self._upgrade()
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise UserError(f"cannot open the store at {shown}: {exc.orig}") from None
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _upgrade(self) -> None:
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Processes starting together (API workers) would otherwise race to create tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            command.upgrade(alembic_config(self.url, conn), "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- model versions and runs ------------------------------------------------------------
+
+    def record_model_version(
+        self, version: str, name: str, source_path: str, yaml_text: str, ir_json: dict[str, Any] | str
+    ) -> None:
+        """Remember a model version. The version is a content hash, so a second call changes nothing."""
+        row = {
+            "version": version,
+            "name": name,
+            "source_path": str(source_path),
+            "yaml_text": yaml_text,
+            "ir_json": json.loads(ir_json) if isinstance(ir_json, str) else ir_json,
+            "created_at": _utcnow(),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(_insert_or_ignore(conn, t.model_versions), row)
+
+    def start_run(self, model_version: str, as_of_dates: list[date | datetime], engine: str) -> str:
+        """Record the start of a scoring run and return its run_id."""
+        run_id = uuid.uuid4().hex
+        row = {
+            "run_id": run_id,
+            "model_version": model_version,
+            "started_at": _utcnow(),
+            "as_of_dates": [_to_date(d).isoformat() for d in as_of_dates],
+            "engine": engine,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.scoring_runs), row)
+        return run_id
+
+    def finish_run(self, run_id: str, accounts: int, snapshots_written: int) -> None:
+        stmt = (
+            update(t.scoring_runs)
+            .where(t.scoring_runs.c.run_id == run_id)
+            .values(finished_at=_utcnow(), accounts=accounts, snapshots_written=snapshots_written)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(stmt).rowcount == 0:
+                raise ValueError(f"no scoring run {run_id!r}")
+
+    # -- snapshots and evidence -------------------------------------------------------------
+
+    def write_snapshots(self, run_id: str, snapshots: pd.DataFrame, evidence: pd.DataFrame) -> int:
+        """Append snapshots and their evidence in one transaction; return how many snapshots were new.
+
+        Snapshots whose key (account_id, as_of, model_version) is already stored are skipped with
+        all their evidence, so re-running a scoring run is harmless. Missing values (NaN, NaT,
+        pd.NA) are stored as NULL. Two writers racing on the same new keys: one fails on the
+        primary key and rolls back completely; writing again then skips what the other wrote.
+        """
+        snaps = _columns(snapshots, _SNAPSHOT_COLUMNS, "snapshots")
+        ev = _columns(evidence, _EVIDENCE_COLUMNS, "evidence")
+        for frame in (snaps, ev):
+            frame["account_id"] = frame["account_id"].astype(str)
+            frame["model_version"] = frame["model_version"].astype(str)
+            frame["as_of"] = _naive_utc(frame["as_of"]).dt.normalize()
+        duplicated = snaps.duplicated(_SNAPSHOT_KEY)
+        if duplicated.any():
+            raise ValueError(f"snapshots: key {_key_text(snaps[duplicated].iloc[0])} appears more than once")
+
+        now = _utcnow()
+        with self.engine.begin() as conn:
+            is_new = _new_keys(conn, snaps)
+            keys = snaps[_SNAPSHOT_KEY].assign(_new=is_new)
+            ev = ev.merge(keys, on=_SNAPSHOT_KEY, how="left", validate="many_to_one")
+            orphans = ev["_new"].isna()
+            if orphans.any():
+                raise ValueError(
+                    f"evidence: {int(orphans.sum())} rows belong to no snapshot in this batch, "
+                    f"e.g. {_key_text(ev[orphans].iloc[0])}"
+                )
+            snaps = snaps[is_new]
+            ev = ev[ev["_new"].eq(True)]
+            for chunk in _chunks(snaps):
+                rows = _records(chunk, _SNAPSHOT_CONVERTERS)
+                for row in rows:
+                    row["run_id"] = run_id
+                    row["created_at"] = now
+                conn.execute(insert(t.snapshots), rows)
+            for chunk in _chunks(ev):
+                conn.execute(insert(t.evidence), _records(chunk, _EVIDENCE_CONVERTERS))
+        return len(snaps)
+
+    def snapshots(
+        self,
+        account_id: str | None = None,
+        *,
+        as_of: date | datetime | str | None = None,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        model_version: str | None = None,
+        with_evidence: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Stored snapshots as JSON-ready dicts, ordered by account_id, as_of (then model_version).
+
+        date_from and date_to are inclusive. Each snapshot carries its evidence ordered by points
+        (highest first) then metric; with_evidence=False leaves the "evidence" key out.
+        """
+
+        def where(table: Table) -> list[Any]:
+            conds = []
+            if account_id is not None:
+                conds.append(table.c.account_id == account_id)
+            if as_of is not None:
+                conds.append(table.c.as_of == _midnight(as_of))
+            if date_from is not None:
+                conds.append(table.c.as_of >= _midnight(date_from))
+            if date_to is not None:
+                conds.append(table.c.as_of <= _midnight(date_to))
+            if model_version is not None:
+                conds.append(table.c.model_version == model_version)
+            return conds
+
+        s, e = t.snapshots.c, t.evidence.c
+        with self.engine.connect() as conn:
+            snaps = conn.execute(
+                select(t.snapshots).where(*where(t.snapshots)).order_by(s.account_id, s.as_of, s.model_version)
+            ).all()
+            evidence: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+            if with_evidence:
+                rows = conn.execute(
+                    select(t.evidence).where(*where(t.evidence)).order_by(e.points.desc().nulls_last(), e.metric)
+                )
+                for r in rows:
+                    evidence[(r.account_id, r.as_of, r.model_version)].append(
+                        {
+                            "metric": r.metric,
+                            "component": r.component,
+                            "value": r.value,
+                            "window": r.window,
+                            "source": r.source,
+                            "rows": r.rows,
+                            "latest_at": r.latest_at.isoformat() if r.latest_at is not None else None,
+                            "score": r.score,
+                            "weight": r.weight,
+                            "points": r.points,
+                        }
+                    )
+
+        out = []
+        for r in snaps:
+            snap = {
+                "account_id": r.account_id,
+                "as_of": r.as_of.date().isoformat(),
+                "model_version": r.model_version,
+                "score": r.score,
+                "tier": r.tier,
+                "status": r.status,
+                "confidence": r.confidence,
+                "coverage": r.coverage,
+                "segment": r.segment,
+                "components": r.components,
+                "evidence": evidence[(r.account_id, r.as_of, r.model_version)],
+                "reasons": r.reasons,
+            }
+            if not with_evidence:
+                del snap["evidence"]
+            out.append(snap)
+        return out
+
+    def latest_as_of(self, model_version: str | None = None) -> date | None:
+        """The newest as-of date with a stored snapshot, or None when there is none."""
+        stmt = select(func.max(t.snapshots.c.as_of))
+        if model_version is not None:
+            stmt = stmt.where(t.snapshots.c.model_version == model_version)
+        with self.engine.connect() as conn:
+            newest = conn.scalar(stmt)
+        return newest.date() if newest is not None else None
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def record_ingest_batch(self, table_name: str, source: str, read: int, accepted: int, quarantined: int) -> str:
+        """Record one load of one canonical table and return its batch_id.
+
+        Every row read is either accepted or quarantined, so the counts must add up.
+        """
+        if read != accepted + quarantined:
+            raise ValueError(f"ingest batch of {table_name}: read {read} != accepted {accepted} + quarantined {quarantined}")
+        batch_id = uuid.uuid4().hex
+        row = {
+            "batch_id": batch_id,
+            "started_at": _utcnow(),
+            "table_name": table_name,
+            "source": str(source),
+            "read": read,
+            "accepted": accepted,
+            "quarantined": quarantined,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.ingest_batches), row)
+        return batch_id
+
+    def write_quarantine(self, batch_id: str, table_name: str, rows: pd.DataFrame) -> int:
+        """Store rejected rows (columns file, line, column, value, reason, raw); return how many."""
+        frame = _columns(rows, _QUARANTINE_COLUMNS, "quarantine").rename(columns={"column": "column_name"})
+        now = _utcnow()
+        with self.engine.begin() as conn:
+            for chunk in _chunks(frame):
+                records = _records(chunk, _QUARANTINE_CONVERTERS)
+                for record in records:
+                    record["batch_id"] = batch_id
+                    record["table_name"] = table_name
+                    record["created_at"] = now
+                conn.execute(insert(t.quarantine), records)
+        return len(frame)
+
+    def quarantine(
+        self, table_name: str | None = None, batch_id: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Quarantined rows in the order they were written, as JSON-ready dicts."""
+        q = t.quarantine.c
+        stmt = select(t.quarantine).order_by(q.id)
+        if table_name is not None:
+            stmt = stmt.where(q.table_name == table_name)
+        if batch_id is not None:
+            stmt = stmt.where(q.batch_id == batch_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                {
+                    "id": r.id,
+                    "batch_id": r.batch_id,
+                    "table_name": r.table_name,
+                    "file": r.file,
+                    "line": r.line,
+                    "column": r.column_name,
+                    "value": r.value,
+                    "reason": r.reason,
+                    "raw": r.raw,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in conn.execute(stmt)
+            ]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _to_date(value: date | datetime | str) -> date:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    return value
+
+
+def _midnight(value: date | datetime | str) -> datetime:
+    d = _to_date(value)
+    return datetime(d.year, d.month, d.day)
+
+
+def _insert_or_ignore(conn: Connection, table: Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing()
+
+
+def _columns(frame: pd.DataFrame, names: list[str], what: str) -> pd.DataFrame:
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: missing columns {', '.join(missing)}")
+    return frame[names].copy()
+
+
+def _key_text(row: pd.Series) -> str:
+    return f"(account_id={row['account_id']!r}, as_of={row['as_of'].date()}, model_version={row['model_version']!r})"
+
+
+def _new_keys(conn: Connection, snaps: pd.DataFrame) -> pd.Series:
+    """True for snapshots not stored yet: one query per (model_version, as_of), the primary key's prefix."""
+    s = t.snapshots.c
+    is_new = pd.Series(True, index=snaps.index)
+    for (model_version, as_of), index in snaps.groupby(["model_version", "as_of"]).groups.items():
+        stored = conn.scalars(
+            select(s.account_id).where(s.model_version == model_version, s.as_of == as_of.to_pydatetime())
+        ).all()
+        if stored:
+            is_new[index] = ~snaps.loc[index, "account_id"].isin(stored)
+    return is_new
+
+
+def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), _CHUNK_ROWS):
+        yield frame.iloc[start : start + _CHUNK_ROWS]
+
+
+def _records(frame: pd.DataFrame, converters: dict[str, Callable[[pd.Series], list]]) -> list[dict[str, Any]]:
+    """Row dicts for executemany, converting whole columns at a time (much faster than per cell)."""
+    names = list(converters)
+    columns = [converters[n](frame[n]) for n in names]
+    return [dict(zip(names, values)) for values in zip(*columns)]
+
+
+def _nulls(series: pd.Series) -> list:
+    return series.astype(object).where(series.notna(), None).tolist()
+
+
+def _text(series: pd.Series) -> list[str | None]:
+    return _nulls(series.astype(str))
+
+
+def _float(series: pd.Series) -> list[float | None]:
+    return [None if v != v else v for v in series.astype("float64").tolist()]  # NaN != NaN
+
+
+def _int(series: pd.Series) -> list[int | None]:
+    return _nulls(pd.Series(pd.array(series, dtype="Int64")))
+
+
+def _naive_utc(series: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(series)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps
+
+
+def _datetime(series: pd.Series) -> list[datetime | None]:
+    stamps = _naive_utc(series)
+    return stamps.dt.to_pydatetime().where(stamps.notna(), None).tolist()
+
+
+def _json(series: pd.Series) -> list[Any]:
+    return [_jsonable(v) for v in series.tolist()]
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values from pandas/numpy ones: missing and non-finite numbers become None."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # the common cases first: this runs per cell
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, date):  # datetime and pd.Timestamp too
+        return value.isoformat()
+    if isinstance(value, float):  # subclasses of float and int, e.g. enums
+        return _jsonable(float(value))
+    if isinstance(value, int):
+        return int(value)
+    return str(value)  # e.g. Decimal or bytes in a quarantined row: kept readable, never lost
+
+
+_SNAPSHOT_CONVERTERS = {
+    "account_id": _text,
+    "as_of": _datetime,
+    "model_version": _text,
+    "score": _float,
+    "tier": _text,
+    "status": _text,
+    "confidence": _float,
+    "coverage": _float,
+    "segment": _text,
+    "components": _json,
+    "reasons": _json,
+}
+_EVIDENCE_CONVERTERS = {
+    "account_id": _text,
+    "as_of": _datetime,
+    "model_version": _text,
+    "metric": _text,
+    "component": _text,
+    "value": _json,
+    "window": _text,
+    "source": _text,
+    "rows": _int,
+    "latest_at": _datetime,
+    "score": _float,
+    "weight": _float,
+    "points": _float,
+}
+_QUARANTINE_CONVERTERS = {
+    "file": _text,
+    "line": _int,
+    "column_name": _text,
+    "value": _text,
+    "reason": _text,
+    "raw": _json,
+}
