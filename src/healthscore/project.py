@@ -230,7 +230,7 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
             "as_of": _iso_date(s["as_of"]),
             "model_version": s["model_version"],
             "score": _clean(s["score"]),
-            "tier": s["tier"],
+            "tier": _clean(s["tier"]),
             "status": s["status"],
             "confidence": _clean(s["confidence"]),
             "coverage": _clean(s["coverage"]),

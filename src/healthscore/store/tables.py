@@ -51,7 +51,8 @@ scoring_runs = Table(
 )
 
 # Primary keys lead with (model_version, as_of) because that is how runs write and how existing
-# keys are looked up; the (account_id, as_of) indexes serve one account's history.
+# keys are looked up; the (account_id, as_of) indexes serve one account's history. On SQLite these
+# tables are WITHOUT ROWID: the composite key is the table, which saves a b-tree on every insert.
 snapshots = Table(
     "snapshots",
     metadata,
@@ -70,6 +71,7 @@ snapshots = Table(
     Column("created_at", DateTime, nullable=False),
     PrimaryKeyConstraint("model_version", "as_of", "account_id"),
     Index("ix_snapshots_account_as_of", "account_id", "as_of"),
+    sqlite_with_rowid=False,
 )
 
 evidence = Table(
@@ -90,6 +92,7 @@ evidence = Table(
     Column("points", Double, nullable=True),
     PrimaryKeyConstraint("model_version", "as_of", "account_id", "metric"),
     Index("ix_evidence_account_as_of", "account_id", "as_of"),
+    sqlite_with_rowid=False,
 )
 
 ingest_batches = Table(

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("model_version", "as_of", "account_id", name="pk_snapshots"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_snapshots_account_as_of", "snapshots", ["account_id", "as_of"])
     op.create_table(
@@ -76,6 +77,7 @@ def upgrade() -> None:
         sa.Column("weight", sa.Double(), nullable=False),
         sa.Column("points", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("model_version", "as_of", "account_id", "metric", name="pk_evidence"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_evidence_account_as_of", "evidence", ["account_id", "as_of"])
     op.create_table(

@@ -1,0 +1,48 @@
+"""Shared fixtures: engines to run the same model on (DuckDB always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+PG_URL = os.environ.get("HEALTHSCORE_TEST_PG_URL")
+PG_SKIP_REASON = "HEALTHSCORE_TEST_PG_URL not set: PostgreSQL tests skipped"
+
+
+@pytest.fixture
+def pg_database():
+    """A fresh, empty PostgreSQL database for one test; yields its URL and drops it afterwards."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    import psycopg
+
+    name = f"hs_test_{uuid.uuid4().hex[:10]}"
+    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request, tmp_path):
+    """An empty Ibis backend: a DuckDB file, or a fresh PostgreSQL database."""
+    import ibis
+
+    if request.param == "duckdb":
+        con = ibis.duckdb.connect(str(tmp_path / "engine.duckdb"))
+        yield con
+        con.disconnect()
+    else:
+        url = request.getfixturevalue("pg_database")
+        from healthscore.engine.backend import connect_url
+
+        con = connect_url(url)
+        yield con
+        con.disconnect()

@@ -1,0 +1,110 @@
+"""Scoring invariants over random inputs: scores in range, evidence adds up, coverage is honest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from healthscore.engine.compile import plan_model
+from healthscore.model.ir import HealthModel
+from healthscore.model.load import load_health_model
+from healthscore.project import snapshot_dicts
+from healthscore.scoring.score import score_frame, transform
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SEED = load_health_model(EXAMPLES / "seed-standard.yaml")
+AS_OF = pd.Timestamp("2026-01-01")
+
+
+def random_frame(model: HealthModel, draw_values: list, n: int, segments: list, ages: list) -> tuple:
+    plan = plan_model(model)
+    data = {
+        "account_id": [f"A{i}" for i in range(n)], "name": "x", "owner": "o", "arr": 1000.0,
+        "segment": "SMB", "seats": [10] * n, "renewal_date": [AS_OF + pd.Timedelta(days=30)] * n,
+        "created_at": [AS_OF - pd.Timedelta(days=a) for a in ages], "segment_rule": segments,
+        "as_of": [AS_OF] * n,
+    }
+    k = 0
+    for prim, pid in plan.primitives.items():
+        vals = [draw_values[(k + i) % len(draw_values)] for i in range(n)]
+        k += 1
+        if prim.measure == "latest" and prim.column == "kind":
+            data[f"{pid}__value"] = ["renewed"] * n
+        elif prim.measure != "days_since_last":
+            data[f"{pid}__value"] = vals
+        missing = [v is None or (isinstance(v, float) and np.isnan(v)) for v in vals]
+        data[f"{pid}__rows"] = [0 if miss else 3 for miss in missing]
+        data[f"{pid}__latest"] = [pd.NaT if miss else AS_OF - pd.Timedelta(days=abs(v) % 60 + 0.5)
+                                  for v, miss in zip(vals, missing)]
+    return pd.DataFrame(data), plan
+
+
+values = st.one_of(st.none(), st.floats(min_value=-5, max_value=1e4, allow_nan=False), st.integers(0, 50))
+
+
+@settings(max_examples=80, deadline=None)
+@given(draws=st.lists(values, min_size=1, max_size=40), n=st.integers(1, 6),
+       seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900))
+def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age):
+    frame, plan = random_frame(SEED.ir, [np.nan if v is None else float(v) for v in draws], n, [seg] * n, [age] * n)
+    frames = score_frame(SEED.ir, SEED.version, plan, frame, set())
+    for snap in snapshot_dicts(frames):
+        assert 0 <= snap["confidence"] <= 1 and 0 <= snap["coverage"] <= 1
+        for c in snap["components"]:
+            assert c["score"] is None or 0 <= c["score"] <= 100
+        for e in snap["evidence"]:
+            assert e["score"] is None or 0 <= e["score"] <= 100
+        if snap["status"] == "scored":
+            assert 0 <= snap["score"] <= 100
+            assert sum(e["points"] for e in snap["evidence"]) == pytest.approx(snap["score"], abs=0.01)
+            assert sum(e["weight"] for e in snap["evidence"]) == pytest.approx(1.0, abs=1e-4)
+            assert snap["tier"] in ("green", "yellow", "red")
+        else:
+            assert snap["score"] is None and snap["tier"] is None
+        if age < SEED.ir.scoring.onboarding_days:
+            assert snap["status"] == "onboarding"
+        elif snap["coverage"] < SEED.ir.scoring.min_coverage:
+            assert snap["status"] == "insufficient_data"
+
+
+def test_missing_metrics_lower_coverage_not_silently_reweighted():
+    frame, plan = random_frame(SEED.ir, [5.0], 1, [None], [400])
+    full = snapshot_dicts(score_frame(SEED.ir, SEED.version, plan, frame, set()))[0]
+    nps_pid = plan.metric_inputs["nps"]["value"]
+    frame[f"{nps_pid}__value"] = np.nan
+    frame[f"{nps_pid}__rows"] = 0
+    partial = snapshot_dicts(score_frame(SEED.ir, SEED.version, plan, frame, set()))[0]
+    assert partial["coverage"] < full["coverage"]
+    assert any("nps" in r and "excluded" in r for r in partial["reasons"])
+    nps = next(e for e in partial["evidence"] if e["metric"] == "nps")
+    assert nps["value"] is None and nps["weight"] == 0 and nps["points"] == 0
+
+
+def test_segment_changes_tiers_and_weights():
+    frame, plan = random_frame(SEED.ir, [3.0, 0.5, 20.0], 2, [None, "enterprise"], [400, 400])
+    snaps = snapshot_dicts(score_frame(SEED.ir, SEED.version, plan, frame, set()))
+    base, ent = snaps
+    rel = lambda s: next(c for c in s["components"] if c["name"] == "relationship")["weight"]  # noqa: E731
+    assert rel(ent) > rel(base)
+
+
+@pytest.mark.parametrize("kind,direction,value,expected", [
+    ({"kind": "linear", "low": 0, "high": 10}, "higher_is_better", 5, 50),
+    ({"kind": "linear", "low": 0, "high": 10}, "lower_is_better", 2, 80),
+    ({"kind": "linear", "low": 0, "high": 10}, "higher_is_better", 50, 100),
+    ({"kind": "log", "low": 0, "high": 99}, "higher_is_better", 9, 50),
+    ({"kind": "boolean"}, "higher_is_better", 1, 100),
+    ({"kind": "boolean"}, "lower_is_better", 1, 0),
+    ({"kind": "bands", "bands": [{"min": 0, "score": 100}, {"min": 2, "score": 30}]}, "higher_is_better", 3, 30),
+])
+def test_transforms(kind, direction, value, expected):
+    from healthscore.model.ir import Metric
+
+    m = Metric(name="m", source="usage_events", measure="count", transform=kind, direction=direction)
+    assert transform(m, np.array([value]))[0] == pytest.approx(expected, abs=0.01)
+    assert np.isnan(transform(m, np.array([np.nan]))[0])
