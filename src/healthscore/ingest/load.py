@@ -14,22 +14,28 @@ names what would be right, and the original row. Nothing is dropped silently:
 
 The checks, in the order they are tried (the first problem found is the row's reason):
 
-0. the line itself cannot be parsed (CSV: wrong number of fields; NDJSON: not a JSON object)
+0. the line itself cannot be parsed (CSV: wrong number of values; NDJSON: not a JSON object)
 1. a required column is empty or null (empty strings count as null)
 2. a value does not parse as its column's type
 3. a negative value in a non-negative column
-4. a value that is not one of the allowed values (case-sensitive, after trimming)
-5. a repeated id (``Table.id_column``): the first valid occurrence in file order is accepted
+4. a value that is not one of the allowed values (case-sensitive, after trimming spaces)
+5. a repeated id (``Table.id_column``): the first occurrence (in file order) that passed checks
+   0-4 is accepted, later ones are quarantined
 6. an ``account_id`` that is not in ``accounts`` (tables with ``references_accounts``)
 
 Within one check, columns are tried in contract order.
+
+Values: strings are stored with surrounding spaces trimmed. Timestamps accept ISO 8601 dates and
+date-times ('2024-05-01', '2024-05-01 09:30:00', '2024-05-01T09:30:00Z', '...+02:00') and are
+stored as naive UTC. Booleans accept true/false/yes/no/1/0 (any case). Numbers are plain decimal
+numbers ('3', '-2.5', '1e3'); 'nan', 'inf', '1,000' and '1_000' are not numbers. A null (empty)
+optional value takes the column's default (``Column.default``), e.g. usage_events.quantity = 1.
 """
 
 from __future__ import annotations
 
 import csv
 import glob as _glob
-import io
 import re
 import tempfile
 import uuid
@@ -41,41 +47,46 @@ from healthscore.contract import BOOL, FLOAT, INT, STRING, TABLES, TIMESTAMP, Co
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
-    import duckdb
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     from healthscore.workspace import SourceConfig, Workspace
 
-__all__ = ["TableReport", "ingest_workspace", "QUARANTINE_COLUMNS"]
+__all__ = ["QUARANTINE_COLUMNS", "TableReport", "ingest_workspace"]
 
 QUARANTINE_COLUMNS = ["file", "line", "column", "value", "reason", "raw"]
+RAW_LINE_KEY = "_raw_line"  # the only key of `raw` for a line that could not be split into columns
 
-# Internal column names added to the data being validated.
-_FID = "__hs_fid"  # index of the file (or engine table) the row came from
-_LINE = "__hs_line"  # its line (CSV, NDJSON) or row (Parquet, engine table) number
+# Internal columns added to the data being validated.
+_POS = "__hs_pos"  # position of the row in the combined data (all files of a source, in order)
 _BAD = "__hs_bad"  # set when the line itself could not be parsed: the reason
 _TEXT = "__hs_text"  # ... and the line's text
-_INTERNAL = (_FID, _LINE, _BAD, _TEXT)
-_RAW_LINE_KEY = "_raw_line"  # key of `raw` for lines that could not be parsed into columns
+_INTERNAL = (_POS, _BAD, _TEXT)
 
 _SQL_TYPES = {STRING: "VARCHAR", FLOAT: "DOUBLE", INT: "BIGINT", BOOL: "BOOLEAN", TIMESTAMP: "TIMESTAMP"}
 _TS_HINT = "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00Z"
-_LINE_BITS = 40  # sort/dedupe key: (file index << 40) | line
 
-# Error codes: check * 1000 + column position in the contract.
-_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT = 0, 1, 2, 3, 4, 5, 6
+# Error codes: check * 1000 + the column's position in the contract.
+_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT = range(7)
 
 
 @dataclass
 class TableReport:
     """What happened to one canonical table.
 
-    ``quarantine`` has the columns file, line, column, value, reason, raw: ``line`` is the line
-    number for CSV (the header is line 1) and NDJSON, and the 1-based row number for Parquet and
-    engine tables; ``column`` is the canonical column ('' when the line itself could not be
-    parsed); ``value`` is the offending value as written; ``raw`` is a dict of the row's values as
-    strings, keyed by the source's own column names.
+    ``quarantine`` has the columns file, line, column, value, reason, raw (``QUARANTINE_COLUMNS``),
+    one row per quarantined row, in file and line order:
+
+    - ``file``: the file as configured (relative to the workspace when inside it), or the engine
+      table for ``table:`` sources;
+    - ``line``: the line number for CSV (the header is line 1) and NDJSON; the 1-based row number
+      for Parquet files and engine tables;
+    - ``column``: the canonical column at fault ('' when the line itself could not be parsed);
+    - ``value``: the offending value as written (None when missing);
+    - ``reason``: one sentence naming the column, the value and what is allowed;
+    - ``raw``: dict of the row's values as strings, keyed by the source's own column names
+      (``{"_raw_line": text}`` for a line that could not be split into columns).
     """
 
     table: str
@@ -85,7 +96,7 @@ class TableReport:
     quarantined: int
     warnings: list[str]
     quarantine: "pd.DataFrame"
-    files: list[str] = field(default_factory=list)  # the files (or engine table) actually read
+    files: list[str] = field(default_factory=list)  # what was actually read (files or the engine table)
 
     def __post_init__(self):
         assert self.read == self.accepted + self.quarantined, (self.table, self.read, self.accepted, self.quarantined)
@@ -94,11 +105,12 @@ class TableReport:
 
 @dataclass
 class _Part:
-    """One file (or engine table) read into Arrow, columns already renamed to canonical names."""
+    """One file (or engine table) read into Arrow, with columns renamed to canonical names."""
 
     name: str  # shown as `file` in the quarantine
     word: str  # "line" or "row"
-    data: "pa.Table"  # source columns + _LINE, _BAD, _TEXT
+    data: "pa.Table"  # the source's columns + _BAD, _TEXT
+    lines: "np.ndarray"  # line (or row) number of each row of `data`
     raw_names: dict[str, str]  # column in `data` -> the source's own name
 
 
@@ -112,18 +124,19 @@ def ingest_workspace(
     """Validate the workspace's sources and load the accepted rows into the engine ``con``.
 
     ``con`` is an Ibis backend (``healthscore.engine.backend.connect(ws)``). Sources run with
-    ``accounts`` first, then in contract order; ``tables`` restricts which sources run (names of
-    canonical tables that have a source in healthscore.yaml). When ``accounts`` is not among them,
-    the unknown-account check uses the engine's existing ``accounts`` table (and is skipped, with
-    a warning, when there is none).
+    ``accounts`` first, then in contract order; ``tables`` restricts which sources run (canonical
+    table names that have a source in healthscore.yaml). When ``accounts`` is not among them, the
+    unknown-account check uses the engine's existing ``accounts`` table (and is skipped, with a
+    warning in the report, when there is none). ``progress`` receives one-line status messages.
 
     Each canonical table is replaced atomically: if anything fails, the previous table stays.
-    Problems with the configuration or a file as a whole (no file matches, unknown or missing
-    columns, unreadable file) raise ``UserError``; problems with single rows never raise: the
-    rows are quarantined and listed in the returned reports.
+    Problems with the configuration or a whole file (no file matches, unknown or missing columns,
+    unreadable file) raise ``UserError`` -- the headers of all CSV and Parquet sources are checked
+    before any table is written. Problems with single rows never raise: the rows are quarantined
+    and listed in the returned reports (one per source, in the order they ran).
 
-    Sources with ``table:`` are read from the engine through Ibis and *copied* (validated, cast)
-    into the canonical table; the source table itself is left as it is.
+    Sources with ``table:`` are read from the engine through Ibis and *copied* (pulled to Arrow,
+    validated, cast) into the canonical table; the source table itself is left as it is.
     """
     import duckdb
 
@@ -139,13 +152,13 @@ def ingest_workspace(
                     details=[f"configured sources: {', '.join(configured) or '(none)'}"],
                 )
     wanted = set(configured) if tables is None else set(tables)
-    order = [name for name in TABLES if name in wanted]  # contract order; accounts is first there
-    order.sort(key=lambda n: n != "accounts")
+    order = [name for name in TABLES if name in wanted]  # contract order
+    order.sort(key=lambda n: n != "accounts")  # accounts first, so that account ids are known
     if not order:
         return []
 
     # Preflight: find every source's files and check their headers before anything is written.
-    located = {name: _locate(ws, con, name, configured[name]) for name in order}
+    located = {name: _locate(ws, name, configured[name]) for name in order}
     for name in order:
         _preflight(ws, name, configured[name], located[name])
 
@@ -154,23 +167,22 @@ def ingest_workspace(
         vcon = duckdb.connect()
         try:
             vcon.execute("SET TimeZone = 'UTC'")
+            vcon.execute("SET enable_progress_bar = false")
             vcon.execute(f"SET temp_directory = {_lit(tmp)}")
-            accounts_known: bool | None = None  # None: not looked up yet
+            accounts: "pa.Table | None" = None
+            accounts_looked_up = False
             for name in order:
                 table = TABLES[name]
-                if table.references_accounts and "account_id" in table.column_names and accounts_known is None:
-                    accounts_known = _load_engine_accounts(con, vcon)
-                report = _ingest_one(
-                    ws, con, vcon, name, configured[name], located[name], say,
-                    check_accounts=bool(accounts_known) and table.references_accounts,
-                )
-                if table.references_accounts and not accounts_known:
+                if table.references_accounts and accounts is None and not accounts_looked_up:
+                    accounts, accounts_looked_up = _engine_accounts(con), True
+                report, accepted_ids = _ingest_one(ws, con, vcon, name, configured[name], located[name], say, accounts)
+                if table.references_accounts and accounts is None:
                     report.warnings.append(
                         "account_id not checked against accounts: there is no accounts table in the engine"
-                        " (configure sources.accounts and ingest it)"
+                        " (add sources.accounts and ingest it)"
                     )
                 if name == "accounts":
-                    accounts_known = True  # _ingest_one left the accepted ids in __hs_accounts
+                    accounts = accepted_ids
                 reports.append(report)
         finally:
             vcon.close()
@@ -181,7 +193,7 @@ def ingest_workspace(
 # Locating and reading sources
 
 
-def _locate(ws: "Workspace", con, name: str, src: "SourceConfig") -> list[Path] | str:
+def _locate(ws: "Workspace", name: str, src: "SourceConfig") -> list[Path] | str:
     """The files of a path source (sorted), or the engine table name of a table source."""
     if src.table is not None:
         return src.table
@@ -195,7 +207,7 @@ def _locate(ws: "Workspace", con, name: str, src: "SourceConfig") -> list[Path] 
     if not files:
         raise UserError(
             f"{ws.config_path}: sources.{name}.path: no file matches {pattern!r} (looked in {ws.root})",
-            details=["check the path, or run from the workspace directory / pass -w DIR"],
+            details=["check the path in healthscore.yaml; relative paths are relative to the workspace directory"],
         )
     return files
 
@@ -227,58 +239,50 @@ def _preflight(ws: "Workspace", name: str, src: "SourceConfig", where: list[Path
 
 
 def _csv_header(ws: "Workspace", path: Path) -> list[str]:
+    display = _display(ws, path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             header = next(csv.reader(fh), None)
     except UnicodeDecodeError:
-        raise UserError(f"{_display(ws, path)}: not UTF-8 text; save the file as UTF-8 CSV") from None
-    except csv.Error as exc:
-        raise UserError(f"{_display(ws, path)}: cannot read the CSV header: {exc}") from None
+        raise UserError(f"{display}: not UTF-8 text; save the file as UTF-8 CSV") from None
+    except (csv.Error, OSError) as exc:
+        raise UserError(f"{display}: cannot read the CSV header: {exc}") from None
     if not header:
-        raise UserError(f"{_display(ws, path)}: empty file; a CSV source needs a header line with column names")
+        raise UserError(f"{display}: empty file; a CSV source needs a header line with the column names")
+    _no_duplicate_names(display, header)
+    _check_reserved(display, header)
     return header
 
 
-def _read_part(ws: "Workspace", con, vcon, fmt: str, where: Path | str) -> tuple[str, str, "pa.Table"]:
+def _read_part(ws: "Workspace", con, vcon, fmt: str, where: Path | str):
+    """(name, word, data, lines) of one file or engine table."""
     if isinstance(where, str):
-        return where, "row", _read_engine_table(con, where)
+        return (where, "row", *_read_engine_table(con, where))
     display = _display(ws, where)
     if fmt == "csv":
-        return display, "line", _read_csv(ws, where)
+        return (display, "line", *_read_csv(ws, where))
     if fmt == "ndjson":
-        return display, "line", _read_ndjson(display, where, vcon)
-    return display, "row", _read_parquet(display, where)
+        return (display, "line", *_read_ndjson(display, where, vcon))
+    return (display, "row", *_read_parquet(display, where))
 
 
-def _with_internal(data: "pa.Table", lines, bad=None, text=None) -> "pa.Table":
+def _with_internal(data: "pa.Table", bad=None, text=None) -> "pa.Table":
     import pyarrow as pa
 
     n = data.num_rows
-    data = data.append_column(_LINE, pa.array(lines, pa.int64()))
     data = data.append_column(_BAD, pa.nulls(n, pa.string()) if bad is None else pa.array(bad, pa.string()))
-    data = data.append_column(_TEXT, pa.nulls(n, pa.string()) if text is None else pa.array(text, pa.string()))
-    return data
+    return data.append_column(_TEXT, pa.nulls(n, pa.string()) if text is None else pa.array(text, pa.string()))
 
 
-def _unparsed_rows(names: list[str], rows: list[tuple[int, str, str]]) -> "pa.Table":
-    """Lines that could not be split into columns: all columns null, the reason and the text kept."""
-    import pyarrow as pa
-
-    empty = pa.table({n: pa.nulls(len(rows), pa.string()) for n in names})
-    return _with_internal(empty, [r[0] for r in rows], [r[2] for r in rows], [r[1] for r in rows])
-
-
-def _read_csv(ws: "Workspace", path: Path) -> "pa.Table":
-    """All columns as strings, exactly as written. Line = row index + 2, corrected for bad lines."""
+def _read_csv(ws: "Workspace", path: Path):
+    """All columns as strings, exactly as written. Line = row index + 2 (the header is line 1),
+    corrected for quoted values that span lines and for lines that could not be parsed."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pv
 
     display = _display(ws, path)
     names = _csv_header(ws, path)
-    _no_duplicate_names(display, names)
-    for n in names:
-        if n in _INTERNAL:
-            raise UserError(f"{display}: column name {n!r} is reserved; rename it")
 
     def read(threads: bool):
         bad: list[tuple[int | None, str, int]] = []
@@ -290,6 +294,7 @@ def _read_csv(ws: "Workspace", path: Path) -> "pa.Table":
         table = pv.read_csv(
             path,
             read_options=pv.ReadOptions(use_threads=threads),
+            # empty lines are kept (as rows of empty values) so that line numbers stay exact
             parse_options=pv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
             convert_options=pv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
@@ -301,94 +306,102 @@ def _read_csv(ws: "Workspace", path: Path) -> "pa.Table":
 
     try:
         table, bad = read(True)
-        if bad and any(b[0] is None for b in bad):  # line numbers are only known single-threaded
+        if bad and any(b[0] is None for b in bad):  # pyarrow numbers bad rows only single-threaded
             table, bad = read(False)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
-        if "UTF8" in msg or "utf8" in msg.lower():
+        if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
         raise UserError(f"{display}: cannot read as CSV: {msg}") from None
-    table = table.select(names)  # header order (pyarrow already uses it)
+    table = table.select(names)
     bad.sort(key=lambda b: b[0] or 0)
-    lines, bad_lines = _csv_lines(table, [b[0] or 0 for b in bad])
+    lines, bad_lines = _csv_lines(path, table, [b[0] or 0 for b in bad])
     if not bad:
-        return _with_internal(table, lines)
-    expected = len(names)
-    unparsed = [
-        (int(line), b[1], f"line has {b[2]} value(s) but the header has {expected}; check delimiters and quoting")
-        for line, b in zip(bad_lines, bad)
-    ]
-    return pa.concat_tables([_with_internal(table, lines), _unparsed_rows(names, unparsed)])
+        return _with_internal(table), lines
+    unparsed = pa.table({n: pa.nulls(len(bad), pa.string()) for n in names})
+    reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
+    unparsed = _with_internal(unparsed, reasons, [b[1] for b in bad])
+    return pa.concat_tables([_with_internal(table), unparsed]), np.concatenate([lines, bad_lines])
 
 
-def _csv_lines(table: "pa.Table", bad_rows: list[int]):
+def _csv_lines(path: Path, table: "pa.Table", bad_rows: list[int]):
     """Physical line numbers of the parsed rows and of the unparseable ones.
 
-    pyarrow numbers unparseable rows by record (header = 1), not by physical line; a quoted
-    value with newlines makes one record span several lines. So: record numbers of the parsed
+    pyarrow numbers unparseable rows by record (header = 1), not by physical line, and a quoted
+    value with newlines makes one record span several lines. So: the record numbers of parsed
     rows are those not taken by unparseable ones, and each record moves down by the newlines
-    inside the values of the records before it.
+    inside the values of the records before it (only counted when the file has such values).
     """
     import numpy as np
     import pyarrow.compute as pc
 
     n = table.num_rows
-    bad = np.asarray(sorted(bad_rows), dtype=np.int64)
+    bad = np.asarray(bad_rows, dtype=np.int64)
     records = np.setdiff1d(np.arange(2, n + len(bad) + 2, dtype=np.int64), bad, assume_unique=True)
     if len(records) != n:  # unknown record numbers: fall back to plain numbering
         records = np.arange(2, n + 2, dtype=np.int64)
+    newlines, ends_with_newline = 0, True
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            newlines += chunk.count(b"\n")
+            ends_with_newline = chunk.endswith(b"\n")
+    if newlines + (0 if ends_with_newline else 1) <= 1 + n + len(bad):
+        return records, bad  # one line per record
     extra = np.zeros(n, dtype=np.int64)
     for col in table.columns:
         extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
-    if not extra.any():
-        return records, bad
-    before = np.concatenate([[0], np.cumsum(extra)])  # newlines in parsed rows before row i
-    lines = records + before[:-1]
-    bad_lines = bad + before[np.searchsorted(records, bad)]
-    return lines, bad_lines
+    before = np.concatenate([[0], np.cumsum(extra)])  # newlines inside values of rows before row i
+    return records + before[:-1], bad + before[np.searchsorted(records, bad)]
 
 
-def _read_ndjson(display: str, path: Path, vcon) -> "pa.Table":
-    """NDJSON, every column cast to string. Line = row index + 1.
+def _read_ndjson(display: str, path: Path, vcon):
+    """NDJSON with every column cast to string. Line = row index + 1.
 
     The fast path is pyarrow.json. It rejects whole files whose keys change JSON type between
-    lines (a number in one line, a string in the next, which is exactly a bad row to quarantine)
-    or that have a line that is not JSON, and it skips blank lines (which would shift line
-    numbers). Such files are read line by line in DuckDB instead (still vectorised).
+    lines (a number in one line, a string in the next -- exactly a bad row to quarantine) or that
+    have a line that is not JSON, and it skips blank lines (which would shift line numbers); such
+    files are split into lines and parsed in DuckDB instead (still vectorised).
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
-    data = path.read_bytes()
-    if re.search(rb"(?:^|\n)[ \t\r]*\n", data) is None and data.strip():
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{display}: cannot read: {exc}") from None
+    if data.strip() and re.search(rb"(?:^|\n)[ \t\r]*\n", data) is None:
         try:
             table = pj.read_json(pa.BufferReader(data))
-            forced = {f.name: pa.string() for f in table.schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)}
+            forced = {f.name for f in table.schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)}
             if forced:  # strings that pyarrow took for timestamps: keep them as written
-                schema = pa.schema([pa.field(f.name, forced.get(f.name, f.type)) for f in table.schema])
+                schema = pa.schema([pa.field(f.name, pa.string() if f.name in forced else f.type) for f in table.schema])
                 table = pj.read_json(pa.BufferReader(data), parse_options=pj.ParseOptions(explicit_schema=schema))
             cols = {}
             for f, col in zip(table.schema, table.columns):
-                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
-                    cols[f.name] = col.cast(pa.string())
-                elif pa.types.is_null(f.type):
+                if pa.types.is_null(f.type):
                     cols[f.name] = pa.nulls(len(col), pa.string())
-                elif pa.types.is_boolean(f.type) or pa.types.is_integer(f.type) or pa.types.is_floating(f.type):
+                elif (
+                    pa.types.is_string(f.type)
+                    or pa.types.is_large_string(f.type)
+                    or pa.types.is_boolean(f.type)
+                    or pa.types.is_integer(f.type)
+                    or pa.types.is_floating(f.type)
+                ):
                     cols[f.name] = pc.cast(col, pa.string())
-                else:  # nested values: let the line reader render them as JSON text
-                    raise pa.ArrowInvalid("nested")
-            table = pa.table(cols) if cols else pa.table({})
-            if table.num_columns:
-                _check_reserved(display, table.column_names)
-                return _with_internal(table, np.arange(1, table.num_rows + 1, dtype=np.int64))
+                else:  # nested values: the line reader renders them as JSON text
+                    raise pa.ArrowInvalid("nested value")
+            if cols:
+                _no_duplicate_names(display, list(cols))
+                _check_reserved(display, list(cols))
+                return _with_internal(pa.table(cols)), np.arange(1, table.num_rows + 1, dtype=np.int64)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             pass
     return _read_ndjson_lines(display, data, vcon)
 
 
-def _read_ndjson_lines(display: str, data: bytes, vcon) -> "pa.Table":
+def _read_ndjson_lines(display: str, data: bytes, vcon):
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -399,46 +412,48 @@ def _read_ndjson_lines(display: str, data: bytes, vcon) -> "pa.Table":
         raise UserError(f"{display}: not valid UTF-8 text; save the file as UTF-8") from None
     lines = pc.split_pattern(text, "\n").flatten()
     if len(lines) and lines[len(lines) - 1].as_py() == "":
-        lines = lines.slice(0, len(lines) - 1)
-    lines_tbl = pa.table({"n": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)), "line": lines.cast(pa.string())})
+        lines = lines.slice(0, len(lines) - 1)  # the newline that ends the last line
     name = f"__hs_lines_{uuid.uuid4().hex}"
-    vcon.register(name, lines_tbl)
+    vcon.register(name, pa.table({"n": np.arange(1, len(lines) + 1, dtype=np.int64), "line": lines}))
     try:
-        keys_sql = f"""
-            SELECT k FROM (
-                SELECT unnest(json_keys(line)) AS k, generate_subscripts(json_keys(line), 1) AS pos, n
-                FROM {name} WHERE json_valid(line) AND json_type(line) = 'OBJECT'
-            ) GROUP BY k ORDER BY min(n), min(pos)
-        """
-        keys = [r[0] for r in vcon.execute(keys_sql).fetchall()]
-        _no_duplicate_names(display, keys)
+        numbered = name
+        # CASE, not AND: json_type fails on invalid JSON and AND does not short-circuit
+        ok = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END)"
+        keys = [
+            r[0]
+            for r in vcon.execute(
+                f"""SELECT k FROM (
+                        SELECT unnest(json_keys(line)) AS k, generate_subscripts(json_keys(line), 1) AS pos, n
+                        FROM {numbered} WHERE {ok}
+                    ) GROUP BY k ORDER BY min(n), min(pos)"""
+            ).fetchall()
+        ]
         _check_reserved(display, keys)
         for k in keys:
             if '"' in k or "\\" in k:
                 raise UserError(f"{display}: key {k!r} contains a quote or backslash; rename it")
-        paths = "[" + ", ".join(_lit('$."' + k + '"') for k in keys) + "]" if keys else "[]"
-        cols = ", ".join(f"v[{i + 1}] AS {_ident(k)}" for i, k in enumerate(keys))
-        sql = f"""
-            SELECT {cols + "," if cols else ""} n AS {_ident(_LINE)},
-                CASE WHEN NOT json_valid(line) THEN 'not valid JSON; each line must be one JSON object'
-                     WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object; each line must be one JSON object'
-                END AS {_ident(_BAD)},
-                CASE WHEN NOT json_valid(line) OR json_type(line) <> 'OBJECT' THEN line END AS {_ident(_TEXT)}
-            FROM (
-                SELECT n, line,
-                    CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-                         THEN json_extract_string(line, {paths}::VARCHAR[]) END AS v
-                FROM {name} WHERE trim(line, ' \t\r') <> ''
-            ) ORDER BY n
-        """
-        table = vcon.execute(sql).fetch_arrow_table()
+        paths = "[" + ", ".join(_lit('$."' + k + '"') for k in keys) + "]::VARCHAR[]"
+        cols = "".join(f"v[{i + 1}] AS {_ident(k)}, " for i, k in enumerate(keys))
+        table = vcon.sql(
+            f"""SELECT {cols}
+                    CASE WHEN NOT json_valid(line) THEN 'not valid JSON; each line must be one JSON object'
+                         WHEN NOT {ok} THEN 'not a JSON object; each line must be one JSON object'
+                    END AS {_ident(_BAD)},
+                    CASE WHEN NOT ({ok}) THEN line END AS {_ident(_TEXT)},
+                    n
+                FROM (SELECT n, line, CASE WHEN {ok} THEN json_extract_string(line, {paths}) END AS v
+                      FROM {numbered} WHERE trim(line, ' \t\r') <> '')
+                ORDER BY n"""
+        ).to_arrow_table()
     finally:
         vcon.unregister(name)
-    return table.cast(pa.schema([pa.field(f.name, pa.string() if f.name not in (_LINE,) else pa.int64()) for f in table.schema]))
+    numbers = table.column("n").to_numpy().astype(np.int64)
+    table = table.drop_columns(["n"])
+    return table.cast(pa.schema([pa.field(f, pa.string()) for f in table.column_names])), numbers
 
 
-def _read_parquet(display: str, path: Path) -> "pa.Table":
-    """Types kept (validated the same way). Row = row index + 1."""
+def _read_parquet(display: str, path: Path):
+    """Column types kept (validated the same way as text). Row = row index + 1."""
     import numpy as np
     import pyarrow.parquet as pq
 
@@ -448,11 +463,12 @@ def _read_parquet(display: str, path: Path) -> "pa.Table":
         raise UserError(f"{display}: cannot read as Parquet: {exc}") from None
     _no_duplicate_names(display, table.column_names)
     _check_reserved(display, table.column_names)
-    return _with_internal(_decode_dictionaries(table), np.arange(1, table.num_rows + 1, dtype=np.int64))
+    return _with_internal(_decode_dictionaries(table)), np.arange(1, table.num_rows + 1, dtype=np.int64)
 
 
-def _read_engine_table(con, name: str) -> "pa.Table":
-    """Pull a table/view of the engine to Arrow (a copy; fine for moderate sizes). Row = index + 1."""
+def _read_engine_table(con, name: str):
+    """Pull a table (or view) of the engine to Arrow: a copy. 'raw.tickets' is table tickets in
+    database/schema raw. Row = row index + 1."""
     import numpy as np
 
     parts = name.split(".")
@@ -467,7 +483,7 @@ def _read_engine_table(con, name: str) -> "pa.Table":
     except Exception as exc:
         raise UserError(f"cannot read the engine table {name!r}: {exc}") from None
     _check_reserved(name, table.column_names)
-    return _with_internal(_decode_dictionaries(table), np.arange(1, table.num_rows + 1, dtype=np.int64))
+    return _with_internal(_decode_dictionaries(table)), np.arange(1, table.num_rows + 1, dtype=np.int64)
 
 
 def _decode_dictionaries(table: "pa.Table") -> "pa.Table":
@@ -480,13 +496,10 @@ def _decode_dictionaries(table: "pa.Table") -> "pa.Table":
 
 
 def _no_duplicate_names(display: str, names: list[str]) -> None:
-    seen, dupes = set(), []
-    for n in names:
-        if n in seen and n not in dupes:
-            dupes.append(n)
-        seen.add(n)
+    seen: set[str] = set()
+    dupes = [n for n in names if n in seen or seen.add(n)]
     if dupes:
-        raise UserError(f"{display}: repeated column name(s) {', '.join(map(repr, dupes))}; each column needs a unique name")
+        raise UserError(f"{display}: repeated column name(s) {', '.join(map(repr, dict.fromkeys(dupes)))}; each column needs a unique name")
 
 
 def _check_reserved(display: str, names: list[str]) -> None:
@@ -549,117 +562,134 @@ def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfi
 # Validation and load
 
 
-def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, *, check_accounts: bool) -> TableReport:
+def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None"):
+    """Read, validate and write one source. Returns (report, accepted account ids for accounts)."""
+    import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     table = TABLES[name]
-    sources = where if isinstance(where, list) else [where]
-    source_label = src.path if src.path is not None else str(src.table)
+    items = where if isinstance(where, list) else [where]
     warnings: list[str] = []
     parts: list[_Part] = []
     ignored: dict[tuple[str, ...], list[str]] = {}
-    for item in sources:
-        label = _display(ws, item) if isinstance(item, Path) else str(item)
-        say(f"{name}: reading {label}")
-        display, word, data = _read_part(ws, con, vcon, src.format or "", item)
+    for item in items:
+        say(f"{name}: reading {_display(ws, item) if isinstance(item, Path) else item}")
+        display, word, data, lines = _read_part(ws, con, vcon, src.format or "", item)
         names = [n for n in data.column_names if n not in _INTERNAL]
+        if not names:  # NDJSON without a single key (empty, or only broken lines): nothing to map
+            required = [c.name for c in table.columns if c.required]
+            for col in required:
+                data = data.append_column(col, pa.nulls(data.num_rows, pa.string()))
+            names = required
         rename, extras = _column_plan(display, names, table, src, name)
         if extras:
             ignored.setdefault(tuple(extras), []).append(display)
         data = data.rename_columns([rename.get(n, n) for n in data.column_names])
-        parts.append(_Part(display, word, data, {rename.get(n, n): n for n in names}))
-
+        parts.append(_Part(display, word, data, lines, {rename.get(n, n): n for n in names}))
     for extras, files in ignored.items():
         where_ = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more file(s)"
         warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
-    combined = _combine(parts)
+
+    combined, fids, lines = _combine(parts)
     n_rows = combined.num_rows
     say(f"{name}: validating {n_rows:,} row(s)")
-    src_name = f"__hs_src_{uuid.uuid4().hex}"
-    checked = f"__hs_checked_{uuid.uuid4().hex}"
-    files_name = f"__hs_files_{uuid.uuid4().hex}"
-    vcon.register(src_name, combined)
-    vcon.register(
-        files_name,
-        pa.table({"fid": pa.array(range(len(parts)), pa.int32()), "fname": [p.name for p in parts], "word": [p.word for p in parts]}),
-    )
+    plan = _Plan(table, combined.schema, src.columns)
+    src_view, checked_view = f"__hs_src_{uuid.uuid4().hex}", f"__hs_checked_{uuid.uuid4().hex}"
+    vcon.register(src_view, combined)
     try:
-        plan = _Plan(table, combined.schema, src.columns)
-        vcon.execute(f"CREATE TEMP TABLE {checked} AS {plan.check_sql(src_name)}")
-        if table.id_column and table.id_column in plan.present:
-            p = plan.p(table.id_column)
-            key = _key_sql()
-            vcon.execute(
-                f"""UPDATE {checked} SET __hs_err = {_E_DUPLICATE * 1000 + plan.index(table.id_column)},
-                        __hs_first = f.first_key
-                    FROM (SELECT {p} AS id, min({key}) AS first_key FROM {checked}
-                          WHERE __hs_err IS NULL AND {p} IS NOT NULL GROUP BY {p} HAVING count(*) > 1) AS f
-                    WHERE {checked}.__hs_err IS NULL AND {checked}.{p} = f.id AND {_key_sql(checked)} > f.first_key"""
-            )
-        if check_accounts and "account_id" in plan.present:
-            p = plan.p("account_id")
-            vcon.execute(
-                f"""UPDATE {checked} SET __hs_err = {_E_ACCOUNT * 1000 + plan.index('account_id')}
-                    WHERE __hs_err IS NULL AND {p} IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM __hs_accounts a WHERE a.account_id = {checked}.{p})"""
-            )
-        total, accepted = vcon.execute(f"SELECT count(*), count(*) FILTER (WHERE __hs_err IS NULL) FROM {checked}").fetchone()
-        assert total == n_rows, (total, n_rows)
-        quarantine = _quarantine_frame(vcon, plan, parts, combined, src_name, checked, files_name)
-        say(f"{name}: writing {accepted:,} accepted row(s) ({total - accepted:,} quarantined)")
-        _write_table(con, name, vcon, plan.output_sql(checked))
-        if name == "accounts":
-            vcon.execute(
-                f"CREATE OR REPLACE TEMP TABLE __hs_accounts AS SELECT DISTINCT {plan.p('account_id')} AS account_id"
-                f" FROM {checked} WHERE __hs_err IS NULL"
-            )
+        checked = vcon.sql(plan.check_sql(src_view)).to_arrow_table()
+        pos = checked.column(_POS).to_numpy()
+        if len(pos) != n_rows:
+            raise AssertionError(f"validation returned {len(pos)} rows for {n_rows}")
+        if n_rows and not (np.diff(pos) > 0).all():  # DuckDB keeps scan order; make sure
+            checked = checked.take(pa.array(np.argsort(pos)))
+        err = pc.fill_null(checked.column("__hs_err"), -1).to_numpy().astype(np.int32)  # -1: accepted
+        first = np.full(n_rows, -1, dtype=np.int64)  # position of the first occurrence, for duplicates
+
+        vcon.register(checked_view, checked)
+        try:
+            if table.id_column and table.id_column in plan.present:
+                p = plan.p(table.id_column)
+                dup = vcon.sql(
+                    f"""WITH firsts AS (
+                            SELECT {p} AS id, min({_POS}) AS first_pos FROM {checked_view}
+                            WHERE __hs_err IS NULL AND {p} IS NOT NULL GROUP BY {p} HAVING count(*) > 1)
+                        SELECT c.{_POS} AS pos, f.first_pos FROM {checked_view} c JOIN firsts f ON c.{p} = f.id
+                        WHERE c.__hs_err IS NULL AND c.{_POS} > f.first_pos"""
+                ).to_arrow_table()
+                at = dup.column("pos").to_numpy()
+                err[at] = _E_DUPLICATE * 1000 + plan.index(table.id_column)
+                first[at] = dup.column("first_pos").to_numpy()
+            if accounts is not None and table.references_accounts and "account_id" in plan.present:
+                p = plan.p("account_id")
+                ids_view = f"__hs_ids_{uuid.uuid4().hex}"
+                vcon.register(ids_view, accounts)
+                try:
+                    unknown = vcon.sql(
+                        f"""SELECT {_POS} AS pos FROM {checked_view} c
+                            WHERE __hs_err IS NULL AND {p} IS NOT NULL
+                              AND NOT EXISTS (SELECT 1 FROM {ids_view} a WHERE a.account_id = c.{p})"""
+                    ).to_arrow_table()
+                finally:
+                    vcon.unregister(ids_view)
+                at = unknown.column("pos").to_numpy()
+                at = at[err[at] == -1]  # a duplicate is reported as such
+                err[at] = _E_ACCOUNT * 1000 + plan.index("account_id")
+        finally:
+            vcon.unregister(checked_view)
+
+        keep = err == -1
+        accepted_n = int(keep.sum())
+        quarantine = _quarantine_frame(vcon, plan, parts, combined, fids, lines, err, first)
     finally:
-        vcon.execute(f"DROP TABLE IF EXISTS {checked}")
-        vcon.unregister(src_name)
-        vcon.unregister(files_name)
-    return TableReport(
+        vcon.unregister(src_view)
+    del combined
+    accepted = plan.output(checked.filter(pa.array(keep)))
+    del checked
+    say(f"{name}: writing {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
+    _write_table(con, name, accepted)
+    accepted_ids = None
+    if name == "accounts":
+        accepted_ids = pa.table({"account_id": pc.unique(accepted.column("account_id"))})
+    report = TableReport(
         table=name,
-        source=source_label,
-        read=int(total),
-        accepted=int(accepted),
-        quarantined=int(total - accepted),
+        source=src.path if src.path is not None else str(src.table),
+        read=n_rows,
+        accepted=accepted_n,
+        quarantined=n_rows - accepted_n,
         warnings=warnings,
         quarantine=quarantine,
         files=[p.name for p in parts],
     )
+    return report, accepted_ids
 
 
-def _combine(parts: list[_Part]) -> "pa.Table":
-    """One table for all parts, with the file index; columns missing in a file become nulls."""
+def _combine(parts: list[_Part]):
+    """(one table for all parts with the _POS column, file index per row, line per row)."""
+    import numpy as np
     import pyarrow as pa
 
-    tables = [p.data.append_column(_FID, pa.array([i] * p.data.num_rows, pa.int32())) for i, p in enumerate(parts)]
+    fids = np.repeat(np.arange(len(parts), dtype=np.int32), [p.data.num_rows for p in parts])
+    lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    tables = [p.data for p in parts]
     if len(tables) == 1:
-        return tables[0]
-    try:
-        return pa.concat_tables(tables, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    # The files disagree on a column's type (e.g. Parquet int in one file, string in another):
-    # validate them all as text.
-    as_text = []
-    for p, t in zip(parts, tables):
-        cols = {}
-        for f, col in zip(t.schema, t.columns):
-            if f.name in (_FID, _LINE):
-                cols[f.name] = col
-                continue
-            try:
-                cols[f.name] = col.cast(pa.string())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise UserError(f"{p.name}: column {f.name!r} of type {f.type} differs from the other files and cannot be read as text: {exc}") from None
-        as_text.append(pa.table(cols))
-    return pa.concat_tables(as_text, promote_options="default")
-
-
-def _key_sql(table: str | None = None) -> str:
-    prefix = f"{table}." if table else ""
-    return f"((CAST({prefix}__hs_fid AS BIGINT) << {_LINE_BITS}) | {prefix}__hs_line)"
+        combined = tables[0]
+    else:
+        try:
+            combined = pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            # The files disagree on a column's type (e.g. int in one Parquet file, string in
+            # another): validate them all as text.
+            as_text = []
+            for p, t in zip(parts, tables):
+                try:
+                    as_text.append(t.cast(pa.schema([pa.field(f.name, pa.string()) for f in t.schema])))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise UserError(f"{p.name}: a column's type differs from the other files and cannot be read as text: {exc}") from None
+            combined = pa.concat_tables(as_text, promote_options="default")
+    combined = combined.append_column(_POS, pa.array(np.arange(combined.num_rows, dtype=np.int64)))
+    return combined, fids, lines
 
 
 def _arrow_kind(t: "pa.DataType") -> str:
@@ -673,104 +703,109 @@ def _arrow_kind(t: "pa.DataType") -> str:
         return "float"
     if pa.types.is_boolean(t):
         return "bool"
-    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+    if pa.types.is_timestamp(t):
+        return "timestamptz" if t.tz else "timestamp"
+    if pa.types.is_date(t):
         return "timestamp"
-    if pa.types.is_null(t):
-        return "null"
     return "other"
 
 
 class _Plan:
-    """The SQL for one canonical table, given the schema of the data read."""
+    """The SQL (and Arrow) steps for one canonical table, given the schema of the data read."""
 
     def __init__(self, table: Table, schema: "pa.Schema", mapping: dict[str, str]):
         self.table = table
         self.schema = schema
         self.present = [c.name for c in table.columns if c.name in schema.names]
         reverse = {v: k for k, v in mapping.items()}
-        self.label = {c: (f"{c} (source column {reverse[c]!r})" if c in reverse and reverse[c] != c else c) for c in self.present}
+        self.label = {c: (f"{c} (source column {reverse[c]!r})" if reverse.get(c, c) != c else c) for c in self.present}
 
     def index(self, col: str) -> int:
         return self.table.column_names.index(col)
 
     def p(self, col: str) -> str:
+        """The typed value of a column."""
         return f"__hs_p{self.index(col)}"
 
-    def n(self, col: str) -> str:
-        return f"__hs_n{self.index(col)}"
+    def _cols(self) -> list[Column]:
+        return [c for c in self.table.columns if c.name in self.present]
 
-    # Stage 1: typed values, null flags and the first problem of checks 0-4, in source order.
+    # Step 1: typed values and the first problem of checks 0-4, one row per source row.
     def check_sql(self, src: str) -> str:
-        texts, typed = [], []
-        for col in self.table.columns:
-            if col.name not in self.present:
-                continue
+        # Stage a: the value (as text unless the source type is used directly); stage b: spaces
+        # trimmed, '' -> NULL; stage c: null flag and typed value; stage d: the error code.
+        a, b, c = [], [], []
+        for col in self._cols():
+            i = self.index(col.name)
             q = _ident(col.name)
             kind = _arrow_kind(self.schema.field(col.name).type)
-            t = f"__hs_t{self.index(col.name)}"
-            null_expr, parsed = self._parse(col, kind, q, t)
-            texts.append(f"{self._text(col, kind, q)} AS {t}")
-            typed.append(f"{null_expr} AS {self.n(col.name)}")
-            typed.append(f"{parsed} AS {self.p(col.name)}")
+            direct = self._direct(col, kind)
+            if direct:
+                a.append(f"{q} AS __hs_t{i}")
+                b.append(f"__hs_t{i}")
+            else:
+                a.append(f"{q if kind == 'string' else f'CAST({q} AS VARCHAR)'} AS __hs_t{i}")
+                t = f"__hs_t{i}"
+                b.append(
+                    f"CASE WHEN {t} = '' THEN NULL WHEN prefix({t}, ' ') OR suffix({t}, ' ')"
+                    f" THEN NULLIF(TRIM({t}), '') ELSE {t} END AS __hs_t{i}"
+                )
+            null, typed = self._parse(col, kind, direct, f"__hs_t{i}")
+            c.append(f"{null} AS __hs_n{i}")
+            c.append(f"{typed} AS __hs_p{i}")
 
-        conds = [(f"{_ident(_BAD)} IS NOT NULL", _E_LINE * 1000)]
-        cols = [c for c in self.table.columns if c.name in self.present]
-        for c in cols:
-            if c.required:
-                conds.append((self.n(c.name), _E_REQUIRED * 1000 + self.index(c.name)))
-        for c in cols:
-            if c.type != STRING:
-                bad = f"{self.p(c.name)} IS NULL"
-                if c.type == FLOAT:
-                    bad = f"({bad} OR NOT isfinite({self.p(c.name)}))"
-                conds.append((f"(NOT {self.n(c.name)} AND {bad})", _E_PARSE * 1000 + self.index(c.name)))
-        for c in cols:
-            if c.non_negative and c.type in (FLOAT, INT):
-                conds.append((f"{self.p(c.name)} < 0", _E_NEGATIVE * 1000 + self.index(c.name)))
-        for c in cols:
-            if c.allowed:
-                allowed = ", ".join(_lit(a) for a in c.allowed)
-                conds.append((f"{self.p(c.name)} NOT IN ({allowed})", _E_ALLOWED * 1000 + self.index(c.name)))
+        conds = [(f"{_BAD} IS NOT NULL", _E_LINE * 1000)]
+        cols = self._cols()
+        for col in cols:
+            if col.required:
+                conds.append((f"__hs_n{self.index(col.name)}", _E_REQUIRED * 1000 + self.index(col.name)))
+        for col in cols:
+            if col.type != STRING:
+                p = self.p(col.name)
+                bad = f"({p} IS NULL OR NOT isfinite({p}))" if col.type == FLOAT else f"{p} IS NULL"
+                conds.append((f"(NOT __hs_n{self.index(col.name)} AND {bad})", _E_PARSE * 1000 + self.index(col.name)))
+        for col in cols:
+            if col.non_negative and col.type in (FLOAT, INT):
+                conds.append((f"{self.p(col.name)} < 0", _E_NEGATIVE * 1000 + self.index(col.name)))
+        for col in cols:
+            if col.allowed:
+                allowed = ", ".join(_lit(x) for x in col.allowed)
+                conds.append((f"{self.p(col.name)} NOT IN ({allowed})", _E_ALLOWED * 1000 + self.index(col.name)))
         case = "CASE " + " ".join(f"WHEN {cond} THEN {code}" for cond, code in conds) + " END"
-        text_cols = ", ".join(texts)
-        typed_cols = ", ".join(typed)
-        ps = ", ".join(self.p(c) for c in self.present)
+        ps = "".join(f", {self.p(name)}" for name in self.present)
+
+        def sel(items):
+            return "".join(f", {x}" for x in items)
+
         return f"""
-            SELECT __hs_fid, __hs_line, CAST({case} AS INTEGER) AS __hs_err, CAST(NULL AS BIGINT) AS __hs_first
-                   {", " + ps if ps else ""}
-            FROM (
-                SELECT __hs_fid, __hs_line, {_ident(_BAD)} {", " + typed_cols if typed_cols else ""}
-                FROM (SELECT __hs_fid, __hs_line, {_ident(_BAD)} {", " + text_cols if text_cols else ""} FROM {src})
-            )
+            SELECT {_POS}, CAST({case} AS INTEGER) AS __hs_err {ps}
+            FROM (SELECT {_POS}, {_BAD} {sel(c)}
+                  FROM (SELECT {_POS}, {_BAD} {sel(b)}
+                        FROM (SELECT {_POS}, {_BAD} {sel(a)} FROM {src})))
         """
 
     @staticmethod
     def _direct(col: Column, kind: str) -> bool:
-        """Whether the source type can be used without going through text."""
+        """Whether the source type is used as it is (typed Parquet/engine columns), not via text."""
         return (
             (col.type == FLOAT and kind in ("float", "int"))
             or (col.type == INT and kind == "int")
             or (col.type == BOOL and kind == "bool")
-            or (col.type == TIMESTAMP and kind == "timestamp")
+            or (col.type == TIMESTAMP and kind in ("timestamp", "timestamptz"))
         )
 
-    def _text(self, col: Column, kind: str, q: str) -> str:
-        if self._direct(col, kind):
-            return q
-        if kind == "string":
-            return f"NULLIF(TRIM({q}), '')"
-        return f"NULLIF(TRIM(CAST({q} AS VARCHAR)), '')"
-
-    def _parse(self, col: Column, kind: str, q: str, t: str) -> tuple[str, str]:
-        """(is-null expression, typed value expression), both over the text alias ``t``."""
-        if self._direct(col, kind):
-            if col.type == FLOAT:
+    @staticmethod
+    def _parse(col: Column, kind: str, direct: bool, t: str) -> tuple[str, str]:
+        """(is-null expression, typed value expression) over the (trimmed) value ``t``."""
+        if direct:
+            if col.type == FLOAT:  # NaN in a typed column means missing (the pandas convention)
                 v = f"CAST({t} AS DOUBLE)"
                 return f"({t} IS NULL OR isnan({v}))", f"CASE WHEN NOT isnan({v}) THEN {v} END"
             if col.type == INT:
                 return f"({t} IS NULL)", f"TRY_CAST({t} AS BIGINT)"
+            if col.type == TIMESTAMP and kind == "timestamptz":
+                return f"({t} IS NULL)", f"make_timestamp(epoch_us(CAST({t} AS TIMESTAMPTZ)))"  # naive UTC
             if col.type == TIMESTAMP:
-                # TIMESTAMP WITH TIME ZONE -> naive UTC (the session time zone is UTC)
                 return f"({t} IS NULL)", f"CAST({t} AS TIMESTAMP)"
             return f"({t} IS NULL)", t
         null = f"({t} IS NULL)"
@@ -785,30 +820,39 @@ class _Plan:
             low = f"lower({t})"
             return null, f"CASE WHEN {low} IN ('true', '1', 'yes') THEN TRUE WHEN {low} IN ('false', '0', 'no') THEN FALSE END"
         if col.type == TIMESTAMP:
-            return null, f"TRY_CAST(TRY_CAST({t} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            # With the session time zone UTC, naive values are UTC and offsets/'Z' are applied;
+            # epoch_us -> make_timestamp gives the naive UTC value (much faster than a cast).
+            # The first character must be a digit: no 'epoch', 'infinity' or BC dates.
+            return null, (
+                f"CASE WHEN ascii({t}) BETWEEN 48 AND 57"
+                f" THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ))) END"
+            )
         raise AssertionError(col.type)
 
-    # Stage 2: accepted rows as the canonical table, in contract order and source order.
-    def output_sql(self, checked: str) -> str:
-        cols = []
-        for col in self.table.columns:
-            sql_type = _SQL_TYPES[col.type]
-            default = "NULL" if col.default is None else _lit(col.default)
-            if col.name in self.present:
-                value = self.p(col.name) if col.default is None else f"COALESCE({self.p(col.name)}, {default})"
-            else:
-                value = default
-            cols.append(f"CAST({value} AS {sql_type}) AS {_ident(col.name)}")
-        return f"SELECT {', '.join(cols)} FROM {checked} WHERE __hs_err IS NULL"
+    # Step 2: the accepted rows as the canonical table: contract order, canonical types.
+    def output(self, checked: "pa.Table") -> "pa.Table":
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-    # Stage 3: the reason of every quarantined row.
-    def reason_sql(self, raw_names: list[str]) -> tuple[str, str, str]:
-        """SQL (column, value, reason) expressions over quarantined rows ``k`` joined to source ``s``."""
-        col_cases, val_cases, reason_cases = [f"WHEN 0 THEN ''"], [f"WHEN 0 THEN s.{_ident(_TEXT)}"], [f"WHEN 0 THEN s.{_ident(_BAD)}"]
-        all_empty = " AND ".join(f"coalesce(TRIM(CAST(s.{_ident(n)} AS VARCHAR)), '') = ''" for n in raw_names) or "TRUE"
+        types = {STRING: pa.string(), FLOAT: pa.float64(), INT: pa.int64(), BOOL: pa.bool_(), TIMESTAMP: pa.timestamp("us")}
+        n = checked.num_rows
+        arrays = []
         for col in self.table.columns:
-            if col.name not in self.present:
-                continue
+            typ = types[col.type]
+            arr = checked.column(self.p(col.name)).cast(typ) if col.name in self.present else pa.nulls(n, typ)
+            if col.default is not None:
+                arr = pc.fill_null(arr, pa.scalar(col.default, typ))
+            arrays.append(arr)
+        return pa.table(arrays, names=self.table.column_names)
+
+    # Step 3: why each quarantined row was quarantined.
+    def reason_sql(self, raw_names: list[str]) -> tuple[str, str, str]:
+        """SQL (column, value, reason) expressions over quarantined rows ``s``."""
+        col_cases = ["WHEN 0 THEN ''"]
+        val_cases = [f"WHEN 0 THEN s.{_TEXT}"]
+        reason_cases = [f"WHEN 0 THEN s.{_BAD}"]
+        all_empty = " AND ".join(f"coalesce(TRIM(CAST(s.{_ident(n)} AS VARCHAR)), '') = ''" for n in raw_names) or "TRUE"
+        for col in self._cols():
             i = self.index(col.name)
             raw = f"CAST(s.{_ident(col.name)} AS VARCHAR)"
             trimmed = f"TRIM({raw})"
@@ -818,13 +862,12 @@ class _Plan:
             checks += [_E_DUPLICATE] if col.name == self.table.id_column else []
             checks += [_E_ACCOUNT] if col.name == "account_id" and self.table.references_accounts else []
             for check in checks:
-                code = check * 1000 + i
-                col_cases.append(f"WHEN {code} THEN {_lit(col.name)}")
-                val_cases.append(f"WHEN {code} THEN {raw}")
+                col_cases.append(f"WHEN {check * 1000 + i} THEN {_lit(col.name)}")
+                val_cases.append(f"WHEN {check * 1000 + i} THEN {raw}")
             if col.required:
+                empty_row = _lit(f"empty row: no values ({col.name} is required)")
                 reason_cases.append(
-                    f"WHEN {_E_REQUIRED * 1000 + i} THEN CASE WHEN {all_empty} THEN"
-                    f" {_lit('empty row: no values (' + col.name + ' is required)')}"
+                    f"WHEN {_E_REQUIRED * 1000 + i} THEN CASE WHEN {all_empty} THEN {empty_row}"
                     f" ELSE {label} || ': missing; it is required' END"
                 )
             what = {
@@ -835,102 +878,100 @@ class _Plan:
                 TIMESTAMP: f" is not a date/time ({_TS_HINT})",
             }[col.type]
             reason_cases.append(f"WHEN {_E_PARSE * 1000 + i} THEN {label} || ': ' || {quoted} || {_lit(what)}")
-            reason_cases.append(
-                f"WHEN {_E_NEGATIVE * 1000 + i} THEN {label} || ': ' || {trimmed} || ' is negative; must be >= 0'"
-            )
+            reason_cases.append(f"WHEN {_E_NEGATIVE * 1000 + i} THEN {label} || ': ' || {trimmed} || ' is negative; must be >= 0'")
             if col.allowed:
-                reason_cases.append(
-                    f"WHEN {_E_ALLOWED * 1000 + i} THEN {label} || ': ' || {quoted} || {_lit(' is not one of ' + ', '.join(col.allowed))}"
-                )
+                allowed = _lit(" is not one of " + ", ".join(col.allowed))
+                reason_cases.append(f"WHEN {_E_ALLOWED * 1000 + i} THEN {label} || ': ' || {quoted} || {allowed}")
             if _E_DUPLICATE in checks:
                 reason_cases.append(
                     f"WHEN {_E_DUPLICATE * 1000 + i} THEN 'duplicate ' || {_lit(col.name)} || ' ' || {trimmed}"
-                    f" || ' (first seen at ' || CASE WHEN ff.fid = k.__hs_fid THEN '' ELSE ff.fname || ' ' END"
-                    f" || ff.word || ' ' || CAST(k.__hs_first & {(1 << _LINE_BITS) - 1} AS VARCHAR) || ')'"
+                    " || ' (first seen at ' || coalesce(s.__hs_first_file || ' ', '') || s.__hs_word"
+                    " || ' ' || CAST(s.__hs_first_line AS VARCHAR) || ')'"
                 )
             if _E_ACCOUNT in checks:
                 reason_cases.append(f"WHEN {_E_ACCOUNT * 1000 + i} THEN {label} || ': ' || {quoted} || ' is not in accounts'")
 
         def case(items):
-            return "CASE k.__hs_err " + " ".join(items) + " END"
+            return "CASE s.__hs_err " + " ".join(items) + " END"
 
         return case(col_cases), case(val_cases), case(reason_cases)
 
 
-def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, src: str, checked: str, files: str) -> "pd.DataFrame":
+def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lines, err, first) -> "pd.DataFrame":
+    """The quarantined rows (only those are touched here: arrow take + a small SQL query)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
+    at = np.flatnonzero(err >= 0)
     raw_cols = [n for n in combined.column_names if n not in _INTERNAL]
+    rows = combined.take(pa.array(at))
+    names = np.array([p.name for p in parts], dtype=object)
+    words = np.array([p.word for p in parts], dtype=object)
+    has_first = first[at] >= 0
+    first_at = np.where(has_first, first[at], 0)
+    same_file = fids[first_at] == fids[at]
+    rows = rows.append_column("__hs_err", pa.array(err[at]))
+    rows = rows.append_column("__hs_fid", pa.array(fids[at]))
+    rows = rows.append_column("__hs_file", pa.array(names[fids[at]].tolist(), pa.string()))
+    rows = rows.append_column("__hs_line", pa.array(lines[at]))
+    rows = rows.append_column("__hs_word", pa.array(words[fids[at]].tolist(), pa.string()))
+    rows = rows.append_column(
+        "__hs_first_file", pa.array(names[fids[first_at]].tolist(), pa.string(), mask=~has_first | same_file)
+    )
+    rows = rows.append_column("__hs_first_line", pa.array(lines[first_at], pa.int64(), mask=~has_first))
     column, value, reason = plan.reason_sql(raw_cols)
-    raw_select = ", ".join(f"CAST(s.{_ident(n)} AS VARCHAR) AS __hs_r{i}" for i, n in enumerate(raw_cols))
-    sql = f"""
-        SELECT f.fname AS file, k.__hs_line AS line, {column} AS "column", {value} AS value, {reason} AS reason,
-               s.{_ident(_TEXT)} AS __hs_text {", " + raw_select if raw_select else ""}
-        FROM (SELECT * FROM {checked} WHERE __hs_err IS NOT NULL) AS k
-        JOIN {src} AS s ON s.__hs_fid = k.__hs_fid AND s.__hs_line = k.__hs_line
-        JOIN {files} AS f ON f.fid = k.__hs_fid
-        LEFT JOIN {files} AS ff ON ff.fid = CAST(k.__hs_first >> {_LINE_BITS} AS INTEGER)
-        ORDER BY k.__hs_fid, k.__hs_line
-    """
-    result = vcon.execute(sql).fetch_arrow_table()
+    raw_select = "".join(f", CAST(s.{_ident(n)} AS VARCHAR) AS __hs_r{i}" for i, n in enumerate(raw_cols))
+    view = f"__hs_quarantine_{uuid.uuid4().hex}"
+    vcon.register(view, rows)
+    try:
+        result = vcon.sql(
+            f"""SELECT s.__hs_file AS file, s.__hs_line AS line, {column} AS "column", {value} AS value,
+                       {reason} AS reason, s.{_TEXT} AS __hs_text {raw_select}
+                FROM {view} s ORDER BY s.__hs_fid, s.__hs_line"""
+        ).to_arrow_table()
+    finally:
+        vcon.unregister(view)
     # `raw`: the row as the source had it, keyed by the source's own column names.
-    names: list[str] = []
-    for n in raw_cols:
-        names.append(next((p.raw_names[n] for p in parts if n in p.raw_names), n))
+    keys = [next((p.raw_names[n] for p in parts if n in p.raw_names), n) for n in raw_cols]
     if raw_cols:
-        struct = pa.StructArray.from_arrays(
-            [result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=names
-        )
+        struct = pa.StructArray.from_arrays([result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys)
         raws = struct.to_pylist()
     else:
         raws = [{} for _ in range(result.num_rows)]
     texts = result.column("__hs_text").to_pylist()
-    raws = [r if t is None else {_RAW_LINE_KEY: t} for r, t in zip(raws, texts)]
-    frame = result.select(["file", "line", "column", "value", "reason"]).to_pandas()
-    frame["line"] = frame["line"].astype("int64")
-    frame["raw"] = pd.Series(raws, index=frame.index, dtype=object)
-    return frame[QUARANTINE_COLUMNS]
+    raws = [r if t is None else {RAW_LINE_KEY: t} for r, t in zip(raws, texts)]
+    # object columns with None for missing values (not NaN): friendlier to print and to JSON
+    data = {c: pd.Series(result.column(c).to_pylist(), dtype=object) for c in ("file", "column", "value", "reason")}
+    data["line"] = pd.Series(result.column("line").to_numpy(), dtype="int64")
+    data["raw"] = pd.Series(raws, dtype=object)
+    return pd.DataFrame({c: data[c] for c in QUARANTINE_COLUMNS})
 
 
-def _accepted_reader(vcon, sql: str):
-    """The accepted rows as an Arrow RecordBatchReader (streamed, not materialised)."""
-    return vcon.execute(sql).fetch_record_batch(1_000_000)
-
-
-def _write_table(con, name: str, vcon, sql: str) -> None:
+def _write_table(con, name: str, data: "pa.Table") -> None:
     """Replace the canonical table ``name`` in the engine, atomically."""
     if getattr(con, "name", None) == "duckdb":
         raw = con.con
         view = f"__hs_ingest_{uuid.uuid4().hex}"
-        raw.register(view, _accepted_reader(vcon, sql))
+        raw.register(view, data)
         try:
-            # one statement: either the new table replaces the old one or nothing changes
+            # One statement: either the new table replaces the old one or nothing changes.
             raw.execute(f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT * FROM {_ident(view)}")
         finally:
             raw.unregister(view)
         return
-    data = _accepted_reader(vcon, sql).read_all()
-    con.create_table(name, obj=data, overwrite=True)  # Ibis: create a temp table, swap in one transaction
+    # Ibis creates a new table and swaps it in within one transaction (Postgres).
+    con.create_table(name, obj=data, overwrite=True)
 
 
-def _load_engine_accounts(con, vcon) -> bool:
-    """Copy the engine's accounts ids into __hs_accounts; False if the engine has no accounts table."""
-    try:
-        if "accounts" not in con.list_tables():
-            return False
-        ids = con.table("accounts").select("account_id").distinct().to_pyarrow()
-    except Exception:
-        return False
-    vcon.register("__hs_accounts_src", ids)
-    try:
-        vcon.execute(
-            "CREATE OR REPLACE TEMP TABLE __hs_accounts AS"
-            " SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id FROM __hs_accounts_src WHERE account_id IS NOT NULL"
-        )
-    finally:
-        vcon.unregister("__hs_accounts_src")
-    return True
+def _engine_accounts(con) -> "pa.Table | None":
+    """The account ids of the engine's accounts table, or None if there is none."""
+    import pyarrow as pa
+
+    if "accounts" not in con.list_tables():
+        return None
+    ids = con.table("accounts").select("account_id").distinct().to_pyarrow()
+    return pa.table({"account_id": ids.column(0).cast(pa.string())})
 
 
 def _ident(name: str) -> str:
