@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii as _json_string  # what json.dumps uses
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Table, create_engine, func, insert, select, text, update
+from sqlalchemy import Connection, Insert, Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
@@ -74,15 +75,14 @@ class Store:
 
     def __init__(self, url: str):
         self.url = normalise_url(url)
-        shown = self.url
         try:
-            shown = make_url(self.url).render_as_string(hide_password=True)
-            self.engine = create_engine(self.url)
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise UserError(f"store URL {shown!r} is not valid: {exc}") from None
-        if self.engine.dialect.name not in ("sqlite", "postgresql"):
-            self.engine.dispose()
-            raise UserError(f"store URL {shown!r}: the store supports sqlite and postgresql only")
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise UserError(f"store URL {url!r} is not valid: {exc}") from None
+        shown = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
+        self.engine = create_engine(parsed)
         try:
             self._upgrade()
         except OperationalError as exc:
@@ -280,7 +280,9 @@ class Store:
         Every row read is either accepted or quarantined, so the counts must add up.
         """
         if read != accepted + quarantined:
-            raise ValueError(f"ingest batch of {table_name}: read {read} != accepted {accepted} + quarantined {quarantined}")
+            raise ValueError(
+                f"ingest batch of {table_name}: read {read} != accepted {accepted} + quarantined {quarantined}"
+            )
         batch_id = uuid.uuid4().hex
         row = {
             "batch_id": batch_id,
@@ -353,7 +355,7 @@ def _midnight(value: date | datetime | str) -> datetime:
     return datetime(d.year, d.month, d.day)
 
 
-def _insert_or_ignore(conn: Connection, table: Table):
+def _insert_or_ignore(conn: Connection, table: Table) -> Insert:
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
@@ -404,10 +406,14 @@ def _bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame, encoders: 
         chunk = frame.iloc[start : start + _CHUNK_ROWS]
         rows = list(zip(*(encoders[n](chunk[n]) for n in names)))
         if conn.dialect.name == "postgresql":
-            with conn.connection.driver_connection.cursor() as cur:
-                with cur.copy(f"COPY {target} FROM STDIN") as copy:
+            sql = f"COPY {target} FROM STDIN"
+            try:
+                with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(row)
+            except conn.dialect.loaded_dbapi.Error as exc:
+                # The same exception classes (IntegrityError ...) as every other statement raises.
+                raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from exc
         else:
             conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(names))})", rows)
 
@@ -420,8 +426,13 @@ def _text(series: pd.Series) -> list[str | None]:
     return _nulls(series.astype(str))
 
 
+def _floats(series: pd.Series) -> np.ndarray:
+    """float64 with NaN for every kind of missing value (None, pd.NA, NaN) in any column dtype."""
+    return pd.array(series, dtype="Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _float(series: pd.Series) -> list[float | None]:
-    return [None if v != v else v for v in series.astype("float64").tolist()]  # NaN != NaN
+    return [None if v != v else v for v in _floats(series).tolist()]  # NaN != NaN
 
 
 def _int(series: pd.Series) -> list[int | None]:
@@ -429,10 +440,8 @@ def _int(series: pd.Series) -> list[int | None]:
 
 
 def _naive_utc(series: pd.Series) -> pd.Series:
-    stamps = pd.to_datetime(series)
-    if stamps.dt.tz is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return stamps
+    # Naive values are UTC already by convention; aware ones are converted.
+    return pd.to_datetime(series, utc=True).dt.tz_localize(None)
 
 
 def _datetime(series: pd.Series) -> list[str | None]:
@@ -446,15 +455,26 @@ def _datetime(series: pd.Series) -> list[str | None]:
 
 
 def _json(series: pd.Series) -> list[str | None]:
-    """JSON text; a missing value becomes SQL NULL rather than JSON null."""
+    """JSON text; a missing value becomes SQL NULL rather than JSON null.
+
+    Scalars are encoded inline: this runs for every evidence value, and json.dumps per cell would
+    be most of the cost of a large write.
+    """
+    if pd.api.types.is_float_dtype(series.dtype):
+        numbers = _floats(series)
+        return [None if v != v else repr(v) for v in np.where(np.isfinite(numbers), numbers, np.nan).tolist()]
     out = []
     for value in series.tolist():
+        kind = type(value)
+        if kind is str:
+            out.append(_json_string(value))
+            continue
         value = _jsonable(value)
         kind = type(value)
         if value is None:
             out.append(None)
         elif kind is float or kind is int:
-            out.append(repr(value))  # what json.dumps writes, without its overhead
+            out.append(repr(value))  # what json.dumps writes
         else:
             out.append(json.dumps(value))
     return out
