@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from healthscore.engine.compile import compute_frame
 from healthscore.model.load import load_health_model
-from healthscore.project import snapshot_dicts
+from healthscore.explain.evidence import snapshot_dicts
 from healthscore.scoring.score import score_frame
 from tests.fixtures import canonical_frame, load_into, small_portfolio
 

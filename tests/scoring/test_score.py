@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from healthscore.engine.compile import plan_model
 from healthscore.model.ir import HealthModel
 from healthscore.model.load import load_health_model
-from healthscore.project import snapshot_dicts
+from healthscore.explain.evidence import snapshot_dicts
 from healthscore.scoring.score import score_frame, transform
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -31,7 +31,8 @@ AsOfOpt = typer.Option(None, "--as-of", help="as-of date YYYY-MM-DD: only data b
 def _console():
     from rich.console import Console
 
-    return Console()
+    # Piped output (files, CI logs) gets room for the evidence table instead of rich's 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=150)
 
 
 def _date(value: Optional[str], flag: str) -> Optional[dt.date]:
@@ -162,7 +163,7 @@ def score(
 def print_portfolio_summary(run, lowest: int = 10) -> None:
     from rich.table import Table
 
-    from healthscore.project import snapshot_dicts
+    from healthscore.explain.evidence import snapshot_dicts
 
     con = _console()
     snaps = run.frames.snapshots

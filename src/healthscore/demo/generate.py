@@ -397,14 +397,15 @@ class _World:
         self.season = dow * hol
         # per-week day weights (for weekly-rate tables): business days, fewer on holidays
         busy = np.array([1.0, 1.0, 1.0, 1.0, 0.9, 0.08, 0.05])[self.weekday] * np.where(hol < 1, hol, 1.0)
-        pad = np.zeros(self.W * 7)
-        pad[: self.D] = busy
-        self.week_cum = np.cumsum(pad.reshape(self.W, 7), axis=1)
+        self.day_weight = np.zeros(self.W * 7)
+        self.day_weight[: self.D] = busy
+        self.day_cum = np.cumsum(self.day_weight)
         # calendar months of the window: month_start[j] = day index of month j start
         n_months = (int(self.end_D.astype("M8[M]").astype(np.int64))
                     - int(self.start_D.astype("M8[M]").astype(np.int64)) + 1)
         ms = (self.start_D.astype("M8[M]") + np.arange(n_months + 1)).astype("M8[D]")
         self.month_start = np.clip((ms - self.start_D).astype(np.int64), 0, self.D)
+        self.first_full_month = 0 if ms[0] == self.start_D else 1
 
     # -- accounts
     def _accounts(self) -> None:
@@ -435,8 +436,6 @@ class _World:
         cday[onb] = D - 1 - rng.integers(0, min(14, D), onb.size)
         self.created_day = cday
         self.created_s = self.start_s + cday * DAY + _biz_secs(rng, n)
-        self.onboarding = np.zeros(n, bool)
-        self.onboarding[onb] = True
 
         # annual renewals on the anniversary of creation: ren_day[:, k-1] = anniversary k
         created_D = self.start_D + cday.astype("m8[D]")
@@ -542,7 +541,9 @@ class _World:
             live = (rd >= 0) & (rd < D) & (self.churn_day == D)
             hr = self.h_before(idx, rd)
             u1, u2, u3 = rng.random(n), rng.random(n), rng.random(n)
-            p_churn = _sigmoid(-1.85 + 8.0 * (0.5 - hr))
+            # health drives churn, but some healthy-looking accounts leave anyway (acquisitions,
+            # budget cuts) and some struggling ones stay
+            p_churn = 0.025 + _sigmoid(-2.2 + 6.5 * (0.5 - hr))
             p_contract = _sigmoid(-2.4 + 7.0 * (0.55 - hr))
             p_expand = _sigmoid(-1.8 + 7.0 * (hr - 0.72))
             kind = np.where(u1 < p_churn, 1, np.where(u2 < p_contract, 2, np.where(u2 > 1 - p_expand, 3, 0)))
@@ -596,9 +597,10 @@ class _World:
         counts = rng.poisson(rate)
         cell = np.repeat(np.arange(counts.size, dtype=np.int64), counts.ravel())
         acc, week = np.divmod(cell, self.W)
-        cum = self.week_cum[week]
-        u = rng.random(cell.size) * cum[:, -1]
-        day = week * 7 + (u[:, None] > cum).sum(axis=1)
+        # the day inside the week, weighted by the day weights: search the running total
+        base = self.day_cum[week * 7] - self.day_weight[week * 7]
+        total = self.day_cum[week * 7 + 6] - base
+        day = np.searchsorted(self.day_cum, base + rng.random(cell.size) * total, side="right")
         sec = _biz_secs(rng, cell.size)
         ts = self.start_s + day * DAY + sec
         keep = (day < self.D) & self.alive(acc, ts)
@@ -654,6 +656,8 @@ class _Usage:
         seg = w.seg
         self.uses_api = rng.random(w.n) < np.array([0.35, 0.65, 0.85])[seg]
         self.uses_alerts = rng.random(w.n) < np.array([0.5, 0.7, 0.8])[seg]
+        # how much of the product an account needs, whatever its health (product fit)
+        self.propensity = rng.lognormal(0.0, 0.35, w.n)
         self.next_id = 1
         self.sig_acc: list[np.ndarray] = []
         self.sig_month: list[np.ndarray] = []
@@ -669,7 +673,8 @@ class _Usage:
         w = self.w
         age = day - w.created_day[acc]
         ramp = np.clip(0.2 + 0.8 * age / 60.0, 0.2, 1.0)
-        return np.maximum(1.0, w.seats[acc] * (0.12 + 0.7 * h**1.3) * ramp)
+        share = np.minimum(0.95, (0.12 + 0.7 * h**1.3) * np.sqrt(self.propensity[acc]))
+        return np.maximum(1.0, w.seats[acc] * share * ramp)
 
     def chunk(self, ci: int, lo: int, hi: int) -> pa.Table:
         w, D, A = self.w, self.w.D, hi - lo
@@ -684,8 +689,8 @@ class _Usage:
         users = self.active_users(acc[:, None], days[None, :], h_d)
         alive = (days[None, :] > w.created_day[acc, None]) & (days[None, :] < w.churn_day[acc, None])
         winding_down = (w.churn_day[acc, None] - days[None, :]) <= 30
-        lam = (self.RATE * users * (0.45 + 0.55 * h_d) * w.season[None, :]
-               * alive * np.where(winding_down, 0.65, 1.0))
+        lam = (self.RATE * users * (0.45 + 0.55 * h_d) * np.sqrt(self.propensity[acc, None])
+               * w.season[None, :] * alive * np.where(winding_down, 0.85, 1.0))
         counts = rng.poisson(lam)
         # events ordered by account, day, time of day
         key = np.repeat(np.arange(A * D, dtype=np.int64) * DAY, counts.ravel())
@@ -753,7 +758,7 @@ class _Usage:
         month_begin = w.start_s + w.month_start[month] * DAY
         # only for months the account lived through the end of, computed after creation
         keep = (w.month_start[month + 1] < w.D) & (ts < w.stop_s[acc]) & (w.created_s[acc] < month_begin + 20 * DAY)
-        keep &= ts > w.created_s[acc]
+        keep &= (ts > w.created_s[acc]) & (month >= w.first_full_month)
         acc, ts, val = acc[keep], ts[keep], val[keep]
         return _table(
             "signals",
@@ -785,9 +790,9 @@ def _tickets_table(w: _World) -> pa.Table:
              * (1.0 + 0.8 * bad) * np.where(reopened, 1.6, 1.0) * np.where(escalated, 1.5, 1.0))
     closed = opened + np.maximum(600, (hours * 3600).astype(np.int64))
     # tickets still open when an account churns are closed out just before it leaves
-    cut = closed >= w.churn_s[acc]
-    closed[cut] = np.maximum(opened[cut] + 60, w.churn_s[acc][cut] - rng.integers(3600, 8 * 3600, int(cut.sum())))
-    closed = np.minimum(closed, w.churn_s[acc] - 1)
+    cut = w.churned[acc] & (closed >= w.churn_s[acc])
+    wrap_up = w.churn_s[acc][cut] - rng.integers(3600, 8 * 3600, int(cut.sum()))
+    closed[cut] = np.minimum(np.maximum(opened[cut] + 60, wrap_up), w.churn_s[acc][cut] - 1)
     open_ = closed >= w.end_s
     status = np.where(open_, 0, np.where(closed >= w.end_s - 4 * DAY, 1, 2))
     sla_met = rng.random(n) < (0.93 - 0.3 * bad**1.5 - np.array([0.0, 0.0, 0.05, 0.12])[prio]
@@ -834,8 +839,9 @@ def _surveys_table(w: _World, usage: _Usage) -> pa.Table:
     h = w.h_at(acc, day)
     score = np.clip(np.round(rng.normal(1.2 + 9.2 * h, 1.7)), 0, 10)
     band = np.where(score <= 6, 0, np.where(score <= 8, 1, 2))
-    pick = rng.integers(0, 1 << 30, acc.size)
-    comment = [_NPS_COMMENTS[b][p % len(_NPS_COMMENTS[b])] for b, p in zip(band.tolist(), pick.tolist())]
+    sizes = np.array([len(c) for c in _NPS_COMMENTS])
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    comment = first[band] + (rng.random(acc.size) * sizes[band]).astype(np.int64)
     no_comment = rng.random(acc.size) >= 0.5
     nps = (acc, nps_ts, np.zeros(acc.size, np.int64), score, comment, no_comment, day, h)
 
@@ -845,35 +851,26 @@ def _surveys_table(w: _World, usage: _Usage) -> pa.Table:
     h2 = w.h_at(acc2, day2)
     score2 = np.clip(np.round(rng.normal(1.7 + 3.3 * h2, 0.8)), 1, 5)
     good = (score2 >= 4).astype(np.int64)
-    pick2 = rng.integers(0, 1 << 30, acc2.size)
-    comment2 = [_CSAT_COMMENTS[g][p % 4] for g, p in zip(good.tolist(), pick2.tolist())]
+    n_nps = int(sizes.sum())
+    comment2 = n_nps + good * len(_CSAT_COMMENTS[0]) + rng.integers(0, len(_CSAT_COMMENTS[0]), acc2.size)
     no_comment2 = rng.random(acc2.size) >= 0.15
     csat = (acc2, ts2, np.ones(acc2.size, np.int64), score2, comment2, no_comment2, day2, h2)
 
-    acc = np.concatenate([nps[0], csat[0]])
-    ts = np.concatenate([nps[1], csat[1]])
-    kind = np.concatenate([nps[2], csat[2]])
-    score = np.concatenate([nps[3], csat[3]])
-    comments = nps[4] + csat[4]
-    null = np.concatenate([nps[5], csat[5]])
-    day = np.concatenate([nps[6], csat[6]])
-    h = np.concatenate([nps[7], csat[7]])
+    acc, ts, kind, score, comment, null, day, h = (np.concatenate([x, y]) for x, y in zip(nps, csat))
     pool = usage.active_users(acc, day, h)
     uidx = np.minimum((pool * rng.random(acc.size) ** 1.3).astype(np.int64), pool.astype(np.int64) - 1).clip(0)
     order = np.lexsort((kind, ts, acc))
-    acc_ids = w.account_ids.take(pa.array(acc[order]))
-    user_num = pc.utf8_lpad(pc.cast(pa.array(uidx[order] + 1), pa.string()), width=w.user_width, padding="0")
-    comment_arr = pa.array(comments, pa.string()).take(pa.array(order))
-    comment_arr = pc.if_else(pa.array(null[order]), pa.scalar(None, pa.string()), comment_arr)
+    texts = tuple(c for group in _NPS_COMMENTS + _CSAT_COMMENTS for c in group)
+    acc_mat = w.account_bytes[acc[order]]
     return _table(
         "surveys",
         {
-            "account_id": acc_ids,
+            "account_id": _fixed_strings(acc_mat),
             "ts": _ts(ts[order]),
             "kind": _s(("nps", "csat"), kind[order]),
             "score": _f(score[order]),
-            "comment": comment_arr,
-            "respondent": pc.binary_join_element_wise(acc_ids, user_num, "-u"),
+            "comment": _s(texts, comment[order], null[order]),
+            "respondent": _fixed_strings(acc_mat, b"-u", _digits(uidx[order] + 1, w.user_width)),
         },
     )
 
@@ -970,33 +967,38 @@ def _contacts_table(w: _World) -> pa.Table:
 
     # departures: weekly hazard rising with low health (champions and sponsors most)
     bad2 = (1.0 - w.h.astype(np.float64)) ** 2
-    cum_key = np.cumsum(0.4 + 4.0 * bad2, axis=1)  # champion / sponsor
+    cum_key = np.cumsum(0.15 + 9.0 * bad2, axis=1)  # champion / sponsor
     cum_other = np.cumsum(0.6 + 2.0 * bad2, axis=1)
-    base = np.array([0.0025, 0.002, 0.002, 0.003])[role]
-    start_day = np.maximum(0, (started - w.start_s) // DAY)
-    start_week = np.minimum(start_day // 7, w.W - 1)
-    key_role = role <= 1
-    e = rng.exponential(1.0, m) / base
-    prior_key = np.where(start_week > 0, cum_key[acc, np.maximum(start_week - 1, 0)], 0.0)
-    prior_oth = np.where(start_week > 0, cum_other[acc, np.maximum(start_week - 1, 0)], 0.0)
-    wk = np.where(
-        key_role,
-        _first_week_reaching(cum_key, acc, prior_key + e),
-        _first_week_reaching(cum_other, acc, prior_oth + e),
-    )
-    dep = w.start_s + (wk * 7 + rng.integers(0, 7, m)) * DAY + _biz_secs(rng, m)
-    departed = (wk < w.W) & (dep > started + DAY) & (dep < w.stop_s[acc])
 
-    # a departed champion is usually replaced after a few weeks
+    def depart(acc, role, started):
+        k = acc.size
+        base = np.array([0.0035, 0.003, 0.002, 0.003])[role]
+        start_week = np.minimum(np.maximum(0, (started - w.start_s) // DAY) // 7, w.W - 1)
+        key_role = role <= 1
+        e = rng.exponential(1.0, k) / base
+        prev = np.maximum(start_week - 1, 0)
+        prior = np.where(start_week > 0, np.where(key_role, cum_key[acc, prev], cum_other[acc, prev]), 0.0)
+        wk = np.where(
+            key_role,
+            _first_week_reaching(cum_key, acc, prior + e),
+            _first_week_reaching(cum_other, acc, prior + e),
+        )
+        dep = w.start_s + (wk * 7 + rng.integers(0, 7, k)) * DAY + _biz_secs(rng, k)
+        return dep, (wk < w.W) & (dep > started + DAY) & (dep < w.stop_s[acc])
+
+    dep, departed = depart(acc, role, started)
+    # a departed champion is usually replaced after a few weeks (and the new one may leave too)
     rep_src = np.flatnonzero(departed & (role == 0) & (rng.random(m) < 0.75))
     rep_start = dep[rep_src] + (rng.uniform(14, 70, rep_src.size) * DAY).astype(np.int64)
     ok = rep_start < w.stop_s[acc[rep_src]]
-    rep_src, rep_start = rep_src[ok], rep_start[ok]
-    acc = np.concatenate([acc, acc[rep_src]])
-    role = np.concatenate([role, np.zeros(rep_src.size, np.int64)])
+    rep_acc, rep_start = acc[rep_src[ok]], rep_start[ok]
+    rep_role = np.zeros(rep_acc.size, np.int64)
+    rep_dep, rep_departed = depart(rep_acc, rep_role, rep_start)
+    acc = np.concatenate([acc, rep_acc])
+    role = np.concatenate([role, rep_role])
     started = np.concatenate([started, rep_start])
-    dep = np.concatenate([dep, np.zeros(rep_src.size, np.int64)])
-    departed = np.concatenate([departed, np.zeros(rep_src.size, bool)])
+    dep = np.concatenate([dep, rep_dep])
+    departed = np.concatenate([departed, rep_departed])
     m = acc.size
 
     # last engagement: recent for engaged contacts at healthy accounts
@@ -1061,7 +1063,8 @@ def _interactions_table(w: _World) -> pa.Table:
     kinds.append(np.full(int(ok.sum()), 1))
     dirs.append(np.full(int(ok.sum()), 1))
     acc, ts, kind, direction = (np.concatenate(x) for x in (accs, tss, kinds, dirs))
-    order = np.lexsort((direction, kind, ts, acc))
+    # by account, time, kind, direction (equal keys are equal rows, so any sort is deterministic)
+    order = np.argsort(((acc * (w.D * DAY + 1) + (ts - w.start_s)) * 4 + kind) * 2 + direction)
     return _table(
         "interactions",
         {
@@ -1144,11 +1147,12 @@ def _assessments_table(w: _World) -> pa.Table:
     # CSMs see health with a lag, add their own optimism and noise
     seen = w.h_at(acc, day - 14) + np.array(_OWNER_BIAS)[w.owner[acc]] + 0.06 + rng.normal(0, 0.13, m)
     sentiment = np.where(seen >= 0.68, 0, np.where(seen >= 0.46, 1, 2))
-    pick = rng.integers(0, 6, m)
+    per = len(_ASSESSMENT_NOTES[0])
+    note = sentiment * per + rng.integers(0, per, m)
     note_null = rng.random(m) < 0.15
-    notes = pa.array([_ASSESSMENT_NOTES[s][p] for s, p in zip(sentiment.tolist(), pick.tolist())], pa.string())
     order = np.lexsort((ts, acc))
-    notes = pc.if_else(pa.array(note_null[order]), pa.scalar(None, pa.string()), notes.take(pa.array(order)))
+    texts = tuple(t for group in _ASSESSMENT_NOTES for t in group)
+    notes = _s(texts, note[order], note_null[order])
     return _table(
         "assessments",
         {

@@ -1,0 +1,3 @@
+from healthscore.cli.app import main
+
+main()

@@ -1,0 +1,128 @@
+"""The CLI as a user runs it: real processes, exit codes, JSON on stdout, clear errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fixtures import small_portfolio
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def ok(*args: str) -> subprocess.CompletedProcess:
+    proc = run(*args)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    for f in fragments:
+        assert f in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """A workspace made with `init`, fed with CSV exports of the small portfolio and ingested."""
+    ws = tmp_path_factory.mktemp("ws") / "acme"
+    ok("init", str(ws))
+    sources = {}
+    for table, df in small_portfolio().items():
+        path = ws / "data" / f"{table}.csv"
+        df.to_csv(path, index=False)
+        sources[table] = {"path": f"data/{table}.csv"}
+    cfg = yaml.safe_load((ws / "healthscore.yaml").read_text())
+    cfg["sources"] = sources
+    (ws / "healthscore.yaml").write_text(yaml.safe_dump(cfg))
+    ok("ingest", "-w", str(ws))
+    return ws
+
+
+def test_init_creates_a_valid_workspace(tmp_path):
+    ok("init", str(tmp_path / "new"))
+    assert_user_error(run("validate", "-w", str(tmp_path / "new")), "sources.accounts.path", "data/accounts.csv")
+    (tmp_path / "new" / "data" / "accounts.csv").write_text("account_id,name\nA1,Acme\n")
+    out = json.loads(ok("validate", "-w", str(tmp_path / "new"), "--json").stdout)
+    assert out["ok"] and out["model"]["name"] == "seed-standard"
+    assert_user_error(run("init", str(tmp_path / "new")), "already exists")
+    assert_user_error(run("init", str(tmp_path / "x"), "--example", "nope"), "seed-standard", "starter-five")
+
+
+def test_ingest_reports_counts(workspace):
+    out = json.loads(ok("ingest", "-w", str(workspace), "--json").stdout)
+    by_table = {t["table"]: t for t in out["tables"]}
+    assert by_table["accounts"]["accepted"] == 4
+    for t in out["tables"]:
+        assert t["read"] == t["accepted"] + t["quarantined"]
+
+
+def test_score_json_prints_one_snapshot_per_account(workspace):
+    proc = ok("score", "-w", str(workspace), "--as-of", "2025-06-01", "--json")
+    snaps = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert sorted(s["account_id"] for s in snaps) == ["A1", "A2", "A3"]  # A4 churned before
+    for s in snaps:
+        assert {"account_id", "as_of", "model_version", "score", "tier", "status", "confidence", "components",
+                "evidence", "reasons"} <= set(s)
+        assert s["as_of"] == "2025-06-01"
+        for e in s["evidence"]:
+            assert {"metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight",
+                    "points"} <= set(e)
+        if s["score"] is not None:
+            assert sum(e["points"] for e in s["evidence"]) == pytest.approx(s["score"], abs=0.01)
+
+
+def test_score_table_output(workspace):
+    proc = ok("score", "-w", str(workspace), "--as-of", "2025-06-01")
+    assert "Tier distribution" in proc.stdout and "lowest health scores" in proc.stdout
+
+
+def test_explain_and_history(workspace):
+    snap = json.loads(ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-05-15", "--json").stdout)
+    assert snap["account_id"] == "A1" and snap["as_of"] == "2025-05-15"
+    table = ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-05-15").stdout
+    assert "Evidence" in table and "csat_90d" in table
+    ok("score", "-w", str(workspace), "--as-of", "2025-06-01")
+    lines = ok("history", "A1", "-w", str(workspace), "--json").stdout.splitlines()
+    dates = [json.loads(line)["as_of"] for line in lines]
+    assert "2025-05-15" in dates and "2025-06-01" in dates and dates == sorted(dates)
+    window = ok("history", "A1", "-w", str(workspace), "--from", "2025-06-01", "--json").stdout.splitlines()
+    assert [json.loads(line)["as_of"] for line in window] == ["2025-06-01"]
+
+
+def test_rescoring_is_idempotent(workspace):
+    first = ok("score", "-w", str(workspace), "--as-of", "2025-04-01", "--json").stdout
+    again = ok("score", "-w", str(workspace), "--as-of", "2025-04-01", "--json").stdout
+    assert first == again
+    history = ok("history", "A1", "-w", str(workspace), "--json").stdout.splitlines()
+    assert [json.loads(line)["as_of"] for line in history].count("2025-04-01") == 1
+
+
+def test_user_errors_are_clear_with_exit_code_2(workspace, tmp_path):
+    assert_user_error(run("explain", "NOPE", "-w", str(workspace)), "unknown account 'NOPE'")
+    assert_user_error(run("score", "-w", str(workspace), "--as-of", "June"), "--as-of 'June' is not a date")
+    assert_user_error(run("score", "-w", str(tmp_path)), "no workspace here")
+    bad = tmp_path / "bad"
+    ok("init", str(bad))
+    (bad / "models" / "health.yaml").write_text("name: x\ncomponents: [\n")
+    assert_user_error(run("validate", "-w", str(bad)), "health.yaml", "invalid YAML")
+    (bad / "healthscore.yaml").write_text("model: models/health.yaml\nsources:\n  acounts: {path: a.csv}\n")
+    assert_user_error(run("validate", "-w", str(bad)), "healthscore.yaml", "sources", "'acounts' is not a canonical table")
+
+
+def test_demo_builds_scores_and_summarises(tmp_path):
+    proc = ok("demo", "--accounts", "60", "--dir", str(tmp_path / "demo"), "--end", "2026-11-01", "--json")
+    out = json.loads(proc.stdout)
+    assert out["as_of"] == "2026-11-01" and out["rows"]["accounts"] == 60
+    assert sum(out["tiers"].values()) > 0
+    table = ok("demo", "--accounts", "60", "--dir", str(tmp_path / "demo"), "--end", "2026-11-01").stdout
+    assert "Tier distribution" in table and "main driver" in table
