@@ -64,6 +64,22 @@ def test_deterministic_byte_identical(tmp_path):
     assert (a / "accounts.csv").read_bytes() != (c / "accounts.csv").read_bytes()
 
 
+def test_deterministic_across_usage_chunks(tmp_path, monkeypatch):
+    import healthscore.demo.generate as gen
+
+    monkeypatch.setattr(gen, "_CHUNK_ACCOUNTS", 25)  # 3 chunks through the writer thread
+    calls = []
+    ca = generate_portfolio(tmp_path / "a", accounts=60, seed=5, progress=lambda *a: calls.append(a))
+    cb = generate_portfolio(tmp_path / "b", accounts=60, seed=5)
+    assert ca == cb
+    assert sum(1 for c in calls if c[0] == "usage_events") == 3
+    for name in sorted(p.name for p in (tmp_path / "a").iterdir()):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    u = frame(tmp_path / "a", "usage_events")
+    assert u.event_id.is_unique and u.account_id.is_monotonic_increasing
+    assert u.event_id.iloc[-1] == f"E{len(u):010d}"
+
+
 def test_every_table_with_canonical_columns_and_types(portfolio):
     d, counts = portfolio
     assert (d / "accounts.csv").exists()
