@@ -81,7 +81,7 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
         value = num(col(inputs["value"], "value"))
     elif m == "change":
         cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             if metric.change == "absolute":
                 value = cur - prior
             else:  # growth from zero counts as +100%; zero to zero is no change
@@ -89,12 +89,12 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
                 value = np.where(np.isnan(cur) | np.isnan(prior), np.nan, value)
     elif m == "ratio":
         num_, den = num(col(inputs["numerator"], "value")), num(col(inputs["denominator"], "value"))
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             value = np.where(den > 0, num_ / den, np.nan)
         rows = rows_of(inputs["denominator"])
     elif m == "share":
         num_, den = num(col(inputs["numerator"], "value")), num(frame[metric.per])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             value = np.where(den > 0, num_ / den, np.nan)
     else:  # pragma: no cover - validated by the IR
         raise ValueError(m)
@@ -189,7 +189,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     comp_wsum = eff_mw @ onehot  # (n, n_c)
     comp_avail = comp_wsum > 0
     safe_scores = np.nan_to_num(scores)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         comp_score = np.where(comp_avail, ((eff_mw * safe_scores) @ onehot) / comp_wsum, np.nan)
         eff_cw = np.where(comp_avail, cw, 0.0)
         total = eff_cw.sum(axis=1)
