@@ -136,14 +136,29 @@ class Project:
                                   snapshots_written=inserted)
         return ScoreRun(run_id, dates, model.version, frames, inserted, missing)
 
-    def explain(self, account_id: str, as_of: dt.date | None = None) -> dict:
+    def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None) -> dict:
+        """The account's snapshot; with `compare`, also the exact attribution of the change since then."""
         self._require_account(account_id)
-        run = self.score(as_of, account_ids=[account_id])
-        snaps = run.snapshots
-        if not snaps:
-            raise UserError(f"account {account_id!r} has no snapshot at {as_of or today()}: it was created"
+        as_of = as_of or today()
+        if compare is not None and compare >= as_of:
+            raise UserError(f"--compare {compare} must be before the as-of date {as_of}")
+        dates = [as_of] if compare is None else [compare, as_of]
+        snaps = {s["as_of"]: s for s in self.score(as_of_dates=dates, account_ids=[account_id]).snapshots}
+        after = snaps.get(as_of.isoformat())
+        if after is None:
+            raise UserError(f"account {account_id!r} has no snapshot at {as_of}: it was created"
                             " on or after that date, or it had churned before it")
-        return snaps[0]
+        if compare is None:
+            return after
+        from healthscore.explain.attribution import attribute_change, trend_note
+
+        rescored = snaps.get(compare.isoformat())
+        if rescored is None:
+            raise UserError(f"account {account_id!r} has no snapshot at {compare} to compare with")
+        # A snapshot stored earlier under another model version is what the owner saw then.
+        older = [s for s in self.store.snapshots(account_id, as_of=compare) if s["model_version"] != self.model.version]
+        change = attribute_change(older[-1], after, rescored) if older else attribute_change(rescored, after)
+        return {**after, "change": change, "trend_note": trend_note(change)}
 
     def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
         self._require_account(account_id)

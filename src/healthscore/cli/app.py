@@ -207,15 +207,18 @@ def explain(
     account_id: str = typer.Argument(..., help="the account to explain"),
     workspace: Path = WorkspaceOpt,
     as_of: Optional[str] = AsOfOpt,
+    compare: Optional[str] = typer.Option(None, "--compare", help="earlier date: attribute the change since then"),
     json_out: bool = JsonOpt,
 ):
     """Show an account's snapshot: score, tier, components, and the evidence behind every point."""
     with _project(workspace) as p:
-        snap = p.explain(account_id, _date(as_of, "--as-of"))
+        snap = p.explain(account_id, _date(as_of, "--as-of"), _date(compare, "--compare"))
     if json_out:
         _print_json(snap)
         return
     print_snapshot(snap)
+    if "change" in snap:
+        print_change(snap["change"], snap["trend_note"])
 
 
 def print_snapshot(snap: dict) -> None:
@@ -256,6 +259,32 @@ def print_snapshot(snap: dict) -> None:
     con.print(et)
     for r in snap["reasons"]:
         con.print(f"  - {r}")
+
+
+def print_change(change: dict, note: str) -> None:
+    from rich.table import Table
+
+    con = _console()
+    a, b = change["from"], change["to"]
+    if change["delta"] is None:
+        con.print(f"[yellow]{note}[/]")
+        return
+    t = Table(title=f"Change {a['as_of']} -> {b['as_of']}: {change['delta']:+.2f} points (parts add up to it)")
+    for col in ("part", "value before", "value after", "score before", "score after", "points", "from score",
+                "from weight"):
+        t.add_column(col, justify="left" if col == "part" else "right")
+    num = lambda v, f="{:.2f}": "-" if v is None else (f.format(v) if isinstance(v, (int, float)) else str(v))  # noqa: E731
+    for m in change["metrics"]:
+        if abs(m["points"]) < 0.005:
+            continue
+        t.add_row(m["metric"], num(m["value_before"]), num(m["value_after"]), num(m["score_before"], "{:.0f}"),
+                  num(m["score_after"], "{:.0f}"), f"{m['points']:+.2f}", f"{m['score_part']:+.2f}",
+                  f"{m['weight_part']:+.2f}")
+    if change["model_version_part"]:
+        t.add_row(f"model {a['model_version']} -> {b['model_version']}", "", "", "", "",
+                  f"{change['model_version_part']:+.2f}", "", "")
+    con.print(t)
+    con.print(f"[bold]Trend note:[/] {note}")
 
 
 @app.command()

@@ -1,0 +1,109 @@
+"""Exact change attribution between two snapshots of an account, and the trend note a CSM can paste.
+
+delta = model_version_part + override_part + sum of metric contributions, exactly (to rounding):
+- model_version_part: the earlier date's data scored by the later model, minus the earlier snapshot
+  (zero when both used the same model version);
+- override_part: manual overrides (none yet: reserved for the review workflow);
+- each metric's contribution: its points after minus its points before, split into the part from
+  its score changing (weight before x score change) and the part from its weight changing
+  (coverage or segment moved weight between metrics).
+"""
+
+from __future__ import annotations
+
+
+def _points(snap: dict) -> dict[str, dict]:
+    return {e["metric"]: e for e in snap["evidence"]}
+
+
+def attribute_change(before: dict, after: dict, rescored_before: dict | None = None) -> dict:
+    """Attribute after["score"] - before["score"]. `rescored_before` is before's date under after's model."""
+    out = {
+        "account_id": after["account_id"],
+        "from": {"as_of": before["as_of"], "score": before["score"], "tier": before["tier"],
+                 "status": before["status"], "model_version": before["model_version"]},
+        "to": {"as_of": after["as_of"], "score": after["score"], "tier": after["tier"],
+               "status": after["status"], "model_version": after["model_version"]},
+        "delta": None, "model_version_part": 0.0, "override_part": 0.0, "metrics": [],
+    }
+    if before["score"] is None or after["score"] is None:
+        out["reason"] = "no attribution: one of the snapshots has no score " \
+                        f"({before['status']} -> {after['status']})"
+        return out
+    base = before
+    if before["model_version"] != after["model_version"]:
+        if rescored_before is None or rescored_before["score"] is None:
+            out["reason"] = "no attribution: the model changed and the earlier date could not be re-scored"
+            return out
+        out["model_version_part"] = round(rescored_before["score"] - before["score"], 4)
+        base = rescored_before
+    p0, p1 = _points(base), _points(after)
+    rows = []
+    for metric in list(dict.fromkeys([*p1, *p0])):
+        e0, e1 = p0.get(metric), p1.get(metric)
+        w0, s0 = (e0 or {}).get("weight") or 0.0, (e0 or {}).get("score") or 0.0
+        w1, s1 = (e1 or {}).get("weight") or 0.0, (e1 or {}).get("score") or 0.0
+        pts0, pts1 = (e0 or {}).get("points") or 0.0, (e1 or {}).get("points") or 0.0
+        contribution = pts1 - pts0
+        score_part = w0 * (s1 - s0)
+        rows.append({
+            "metric": metric,
+            "component": (e1 or e0)["component"],
+            "value_before": (e0 or {}).get("value"), "value_after": (e1 or {}).get("value"),
+            "score_before": (e0 or {}).get("score"), "score_after": (e1 or {}).get("score"),
+            "weight_before": w0, "weight_after": w1,
+            "points": round(contribution, 4),
+            "score_part": round(score_part, 4),
+            "weight_part": round(contribution - score_part, 4),
+        })
+    rows.sort(key=lambda r: (-abs(r["points"]), r["metric"]))
+    out["metrics"] = rows
+    out["delta"] = round(after["score"] - before["score"], 4)
+    return out
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, (int, float)):
+        return f"{v:.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def _label(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+def trend_note(attribution: dict, top: int = 2) -> str:
+    """A short deterministic sentence with numbers, e.g.
+    'Health fell 18.0 points in 7 days (72.0 -> 54.0, green -> yellow), mostly login frequency
+    (-9.6 points: 0.4 -> 0.1) and csat 90d (-5.1: 4.3 -> 3.1).'
+    """
+    a, b = attribution["from"], attribution["to"]
+    import datetime as dt
+
+    days = (dt.date.fromisoformat(b["as_of"]) - dt.date.fromisoformat(a["as_of"])).days
+    if attribution["delta"] is None:
+        return f"No comparable score over {days} days: {attribution.get('reason', '')}."
+    delta = attribution["delta"]
+    if abs(delta) < 0.05:
+        verb = "held steady"
+        head = f"Health {verb} over {days} days at {b['score']:.1f}"
+    else:
+        verb = "rose" if delta > 0 else "fell"
+        head = f"Health {verb} {abs(delta):.1f} points in {days} days ({a['score']:.1f} -> {b['score']:.1f}"
+        head += f", {a['tier']} -> {b['tier']})" if a["tier"] != b["tier"] else f", {b['tier']})"
+    movers = [m for m in attribution["metrics"] if abs(m["points"]) >= 0.05]
+    # Name the metrics that moved the score in its direction first.
+    same_way = [m for m in movers if (m["points"] > 0) == (delta > 0)] or movers
+    parts = []
+    for i, m in enumerate(same_way[:top]):
+        unit = " points" if i == 0 else ""
+        parts.append(f"{_label(m['metric'])} ({m['points']:+.1f}{unit}: {_fmt(m['value_before'])} -> "
+                     f"{_fmt(m['value_after'])})")
+    note = head
+    if parts and abs(delta) >= 0.05:
+        note += ", mostly " + " and ".join(parts)
+    if attribution["model_version_part"]:
+        note += f"; {attribution['model_version_part']:+.1f} points from the model change"
+    return note + "."
