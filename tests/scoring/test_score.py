@@ -64,10 +64,14 @@ def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age):
             assert sum(e["points"] for e in snap["evidence"]) == pytest.approx(snap["score"], abs=0.01)
             assert sum(e["weight"] for e in snap["evidence"]) == pytest.approx(1.0, abs=1e-4)
             assert snap["tier"] in ("green", "yellow", "red")
+        elif snap["status"] == "onboarding":
+            assert snap["score"] == SEED.ir.scoring.onboarding_score and snap["tier"] is None
         else:
             assert snap["score"] is None and snap["tier"] is None
         if age < SEED.ir.scoring.onboarding_days:
             assert snap["status"] == "onboarding"
+        elif snap["status"] == "paused":
+            assert any("stale" in r or "conflict" in r for r in snap["reasons"])
         elif snap["coverage"] < SEED.ir.scoring.min_coverage:
             assert snap["status"] == "insufficient_data"
 

@@ -251,7 +251,31 @@ def compute_frame(
             if prim.measure in ("count", "sum", "distinct_count"):
                 frame[f"{pid}__value"] = pd.to_numeric(frame[f"{pid}__value"]).fillna(0.0)
     frame["as_of"] = pd.to_datetime(frame["as_of"])
+    for source in model.freshness:
+        if source not in missing_tables and source in con.list_tables():
+            frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"])
     return frame, plan, missing_tables
+
+
+def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series") -> "pd.Series":
+    """The newest row of a whole source table strictly before each as-of date (pipeline freshness).
+
+    One small query: the newest row per day, then a running maximum looked up per date.
+    """
+    import numpy as np
+    import pandas as pd
+
+    t = con.table(source)
+    tc = t[TABLES[source].time_column]
+    days = t.filter(tc.notnull()).group_by(day=tc.truncate("D")).aggregate(newest=tc.max()).execute()
+    if days.empty:
+        return pd.Series(pd.NaT, index=as_of.index, dtype="datetime64[ns]")
+    days = days.sort_values("day")
+    day = pd.to_datetime(days["day"]).to_numpy("datetime64[ns]")
+    running = np.maximum.accumulate(pd.to_datetime(days["newest"]).to_numpy("datetime64[ns]"))
+    idx = np.searchsorted(day, as_of.to_numpy("datetime64[ns]"), side="left") - 1  # days before as-of
+    out = np.where(idx >= 0, running[np.clip(idx, 0, None)], np.datetime64("NaT"))
+    return pd.Series(out, index=as_of.index, dtype="datetime64[ns]")
 
 
 def compiled_sql(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date]) -> str:

@@ -86,6 +86,8 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
             "components": s["components"],
             "evidence": evidence,
             "reasons": s["reasons"],
+            "flags": s.get("flags") or [],
+            "review_required": bool(s.get("review_required", False)),
             "account": {"name": _clean(s.get("name")), "owner": _clean(s.get("owner")), "arr": _clean(s.get("arr"))},
         })
     return out

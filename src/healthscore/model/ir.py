@@ -252,8 +252,16 @@ class Metric(_Strict):
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
     weight: float = Field(1.0, gt=0)
     missing: Missing | None = None
+    freshness: str | None = Field(None, description="pause when the account's newest row behind it is older")
 
     _w = field_validator("window")(lambda cls, v: _check_window(v))
+
+    @field_validator("freshness")
+    @classmethod
+    def _fresh(cls, v: str | None):
+        if v is not None and (v == "all" or _check_window(v) is None):
+            raise ValueError(f"freshness {v!r} is not allowed; use e.g. 30d or 12w")
+        return v
 
     @field_validator("measure")
     @classmethod
@@ -369,7 +377,44 @@ class Segment(_Strict):
 class Scoring(_Strict):
     min_coverage: float = Field(0.5, ge=0, le=1, description="below it the status is insufficient_data")
     onboarding_days: int = Field(14, ge=0, description="accounts younger than this are onboarding")
+    onboarding_score: float = Field(50.0, ge=0, le=100, description="the neutral score shown while onboarding")
     confidence_full_after_days: int = Field(90, ge=1, description="account age at which confidence stops growing")
+
+
+class MaterialChange(_Strict):
+    points: float = Field(10.0, gt=0, description="a score move of at least this many points is material")
+    tier_change: bool = Field(True, description="any tier change is material")
+
+
+class History(_Strict):
+    smoothing_days: int = Field(30, ge=0, description="rolling average of the score over this many days; 0: off")
+    hysteresis: float = Field(0.0, ge=0, le=20, description="points past a tier boundary before the tier changes")
+    material_change: MaterialChange = Field(default_factory=MaterialChange)
+
+
+class RuleCondition(_Strict):
+    """One side of a rule: a metric's raw value or its 0..100 score meets a condition."""
+
+    metric: str
+    value: Condition | None = None
+    score: Condition | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.value is None) == (self.score is None):
+            raise ValueError("give exactly one of value: {op: x} or score: {op: x}")
+        return self
+
+
+class Rule(_Strict):
+    """Inputs telling opposite stories (pause: true) or a risk pattern to flag and route to review."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: list[RuleCondition] = Field(min_length=1, description="all conditions must hold")
+    pause: bool = Field(False, description="pause the snapshot: no score, no tier change")
+    flags: list[str] = Field(default_factory=list)
+    review: bool = Field(False, description="route the account to owner review")
+    note: str
 
 
 class Defaults(_Strict):
@@ -384,6 +429,20 @@ class HealthModel(_Strict):
     tiers: Tiers = Field(default_factory=Tiers)
     components: list[Component] = Field(min_length=1)
     segments: list[Segment] = Field(default_factory=list)
+    freshness: dict[str, str] = Field(default_factory=dict, description="source table -> max age of its newest row")
+    history: History = Field(default_factory=History)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("freshness")
+    @classmethod
+    def _fresh(cls, v: dict[str, str]):
+        for table, window in v.items():
+            if table not in TABLES or TABLES[table].time_column is None:
+                allowed = [t for t, spec in TABLES.items() if spec.time_column]
+                raise ValueError(f"{table!r} is not an event table; allowed: {', '.join(allowed)}")
+            if window == "all" or _check_window(window) is None:
+                raise ValueError(f"{table}: {window!r} is not a freshness limit; use e.g. 3d or 2w")
+        return v
 
     @property
     def metrics(self) -> list[tuple[Component, Metric]]:
@@ -419,6 +478,13 @@ class HealthModel(_Strict):
                 elif metric_name and metric_name not in [m.name for m in comp.metrics]:
                     problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
                                      f" metrics: {', '.join(m.name for m in comp.metrics)}"))
+        metric_names = {m.name for _, m in self.metrics}
+        for ri, rule in enumerate(self.rules):
+            for ci, cond in enumerate(rule.when):
+                if cond.metric not in metric_names:
+                    problems.append((("rules", ri, "when", ci, "metric"),
+                                     f"no metric {cond.metric!r}; metrics: {', '.join(sorted(metric_names))}"))
+        _dupes([r.name for r in self.rules], ("rules",), "rule", problems)
         prios = [s.priority for s in self.segments]
         for p in sorted({p for p in prios if prios.count(p) > 1}):
             names = [s.name for s in self.segments if s.priority == p]

@@ -212,16 +212,20 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
     confidence = np.round(coverage * maturity, 3)
     onboarding = age_days < sc.onboarding_days
-    insufficient = ~onboarding & ((coverage < sc.min_coverage) | (total <= 0))
-    scored = ~onboarding & ~insufficient
-    final = np.where(scored, np.round(overall, 2), np.nan)
+    gate_reasons, risk_notes, flags, review = stop_gates(model, frame, values, scores, has_data, latest, as_of)
+    paused = ~onboarding & np.array([bool(r) for r in gate_reasons], dtype=bool)
+    insufficient = ~onboarding & ~paused & ((coverage < sc.min_coverage) | (total <= 0))
+    scored = ~onboarding & ~paused & ~insufficient
+    final = np.where(scored, np.round(overall, 2), np.where(onboarding, sc.onboarding_score, np.nan))
     tier = np.where(~scored, None, np.where(final >= green, "green", np.where(final >= yellow, "yellow", "red")))
-    status = np.where(onboarding, "onboarding", np.where(insufficient, "insufficient_data", "scored"))
+    status = np.where(onboarding, "onboarding", np.where(paused, "paused",
+                                                         np.where(insufficient, "insufficient_data", "scored")))
 
     metric_names = [m.name for _, m in metrics]
     metric_labels = {m.name: m for _, m in metrics}
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
+    reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
     components = [
         [
             {"name": comp_names[k],
@@ -244,6 +248,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "segment": segments,
         "components": components,
         "reasons": reasons,
+        "flags": flags,
+        "review_required": review,
         # account context for tables and summaries (not stored)
         "name": frame.get("name"),
         "owner": frame.get("owner"),
@@ -275,6 +281,89 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "points": pts.ravel(),
     })
     return ScoredFrames(snapshots=snapshots, evidence=evidence)
+
+
+# ---- stop gates -------------------------------------------------------------------------------
+
+
+def _condition_holds(cond, v: np.ndarray) -> np.ndarray:
+    """A Condition over an array of values; a missing value satisfies nothing but is_null."""
+    obj = v.dtype == object
+    present = np.array([x is not None for x in v]) if obj else ~np.isnan(v)
+    out = np.ones(len(v), dtype=bool)
+    for op, target in cond.ops():
+        if op == "is_null":
+            out &= ~present if target else present
+            continue
+        with np.errstate(all="ignore"):
+            if op in ("in", "not_in"):
+                hit = np.array([x in target for x in v])
+                part = hit if op == "in" else ~hit
+            elif obj:
+                part = np.array([x is not None and {"eq": x == target, "ne": x != target}.get(op, False) for x in v])
+            else:
+                fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "lte": np.less_equal,
+                      "gt": np.greater, "gte": np.greater_equal}[op]
+                part = fn(v, float(target))
+        out &= part & present
+    return out
+
+
+def _fmt_value(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "none"
+    return f"{v:.2f}".rstrip("0").rstrip(".") if isinstance(v, (float, np.floating)) else str(v)
+
+
+def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np.ndarray, has_data: np.ndarray,
+               latest: list, as_of: np.ndarray) -> tuple[list, list, list, np.ndarray]:
+    """Freshness limits and rules: (pause reasons, risk notes, flags, review required) per row.
+
+    A stale source or metric, or a rule with pause: true, pauses the snapshot: it is not scored and
+    publishes no tier change. Rule flags and review routing apply whether or not they pause.
+    """
+    from healthscore.model.ir import window_days
+
+    n = len(frame)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    flags: list[list[str]] = [[] for _ in range(n)]
+    notes: list[list[str]] = [[] for _ in range(n)]  # flagged risks that do not pause
+    review = np.zeros(n, dtype=bool)
+    for source, limit in model.freshness.items():
+        col = f"newest__{source}"
+        if col not in frame:
+            continue
+        age = (as_of - frame[col].to_numpy("datetime64[ns]")) / DAY
+        for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
+            reasons[i].append(f"{source} stale: no rows before the as-of date" if np.isnan(age[i]) else
+                              f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
+    names = [m.name for _, m in model.metrics]
+    for j, (_, metric) in enumerate(model.metrics):
+        if metric.freshness is None:
+            continue
+        age = (as_of - pd.to_datetime(latest[j]).to_numpy("datetime64[ns]")) / DAY
+        for i in np.flatnonzero(~np.isnan(age) & (age > window_days(metric.freshness))):
+            reasons[i].append(f"{metric.name} stale: newest row {age[i]:.0f} days old (limit {metric.freshness})")
+    for rule in model.rules:
+        hit = np.ones(n, dtype=bool)
+        for cond in rule.when:
+            j = names.index(cond.metric)
+            arr = np.asarray(values[j]) if cond.value is not None else np.where(has_data[:, j], scores[:, j], np.nan)
+            if arr.dtype != object:
+                arr = arr.astype("float64")
+            hit &= _condition_holds(cond.value or cond.score, arr)
+        for i in np.flatnonzero(hit):
+            evidence = "; ".join(
+                f"{c.metric} {'value' if c.value is not None else 'score'} "
+                f"{_fmt_value(values[names.index(c.metric)][i] if c.value is not None else scores[i, names.index(c.metric)])}"
+                for c in rule.when)
+            flags[i].extend(f for f in rule.flags if f not in flags[i])
+            review[i] |= rule.review
+            if rule.pause:
+                reasons[i].append(f"conflict {rule.name}: {rule.note} ({evidence})")
+            else:
+                notes[i].append(f"risk {rule.name}: {rule.note} ({evidence})")
+    return reasons, notes, flags, review
 
 
 def _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
