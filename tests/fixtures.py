@@ -92,3 +92,14 @@ def small_portfolio() -> dict[str, pd.DataFrame]:
 def load_into(con, frames: dict[str, pd.DataFrame]) -> None:
     for name, df in frames.items():
         con.create_table(name, df, overwrite=True)
+
+
+def write_ungated_model(src, dest) -> None:
+    """The shipped model without freshness limits and rules: the hand-made fixture is years old."""
+    import yaml
+
+    data = yaml.safe_load(open(src).read())
+    data.pop("freshness", None)
+    data.pop("rules", None)
+    with open(dest, "w") as f:
+        yaml.safe_dump(data, f, sort_keys=False)

@@ -22,6 +22,25 @@ if TYPE_CHECKING:
     from healthscore.store.store import Store
 
 
+BACKFILL_CHUNK_SNAPSHOTS = 250_000  # snapshots per engine pass: bounds memory, keeps passes few
+
+
+def pd_timestamp(d: dt.date):
+    import pandas as pd
+
+    return pd.Timestamp(d)
+
+
+def with_trend_notes(snaps):
+    """A short deterministic note per snapshot from its previous one (exact attribution: explain --compare)."""
+    from healthscore.explain.attribution import snapshot_note
+
+    snaps["trend_note"] = [
+        snapshot_note(r) for r in snaps[["as_of", "score", "tier", "status", "previous_as_of", "previous_score",
+                                         "previous_tier", "primary_driver", "last_trusted", "smoothed_score"]].to_dict("records")]
+    return snaps
+
+
 @dataclass
 class ScoreRun:
     run_id: str
@@ -120,12 +139,19 @@ class Project:
               as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
         """Score every account (or the given ones) at one or many as-of dates, in one engine query."""
         from healthscore.engine.compile import compute_frame
+        from healthscore.scoring.history import apply_history
         from healthscore.scoring.score import score_frame
 
-        dates = as_of_dates or [as_of or today()]
+        dates = sorted(set(as_of_dates or [as_of or today()]))
         model = self.model
         frame, plan, missing = compute_frame(self.con, model.ir, dates, account_ids=account_ids)
         frames = score_frame(model.ir, model.version, plan, frame, missing)
+        prior = None
+        if store:
+            lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
+            prior = self.store.snapshot_frame(date_from=dates[0] - lookback, date_to=dates[0] - dt.timedelta(days=1),
+                                              model_version=model.version, account_ids=account_ids)
+        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior))
         run_id, inserted = "", 0
         if store:
             self.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
@@ -135,6 +161,62 @@ class Project:
             self.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
         return ScoreRun(run_id, dates, model.version, frames, inserted, missing)
+
+    def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
+                 progress: Callable[[int, int], None] | None = None) -> dict:
+        """Score every date of the range, a chunk of dates per engine pass; dates already stored are skipped,
+        so an interrupted backfill resumes where it stopped (each chunk is written in one transaction)."""
+        if date_to < date_from:
+            raise UserError(f"--to {date_to} is before --from {date_from}")
+        dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
+        done = self.store.stored_as_of_dates(self.model.version)
+        todo = [d for d in dates if d not in done]
+        accounts = self.con.table("accounts").count().execute() if todo else 0
+        per_chunk = max(1, min(len(todo) or 1, BACKFILL_CHUNK_SNAPSHOTS // max(accounts, 1)))
+        written = 0
+        if progress:
+            progress(len(dates) - len(todo), len(dates))
+        for i in range(0, len(todo), per_chunk):
+            chunk = todo[i:i + per_chunk]
+            written += self.score(as_of_dates=chunk).inserted
+            if progress:
+                progress(len(dates) - len(todo) + i + len(chunk), len(dates))
+        return {"model_version": self.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
+                "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk}
+
+    def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:
+        """Material changes (a big enough score move or a tier change) between stored snapshots since a date."""
+        from healthscore.scoring.history import material_change
+
+        model = self.model
+        lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
+        frame = self.store.snapshot_frame(date_from=since - lookback, date_to=until, model_version=model.version)
+        if frame.empty:
+            return []
+        frame = frame.sort_values(["account_id", "as_of"], kind="stable")
+        for col in ("score", "tier", "primary_driver", "trend_note"):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        grouped = frame.groupby("account_id", sort=False)
+        frame["previous_score"] = grouped["score"].shift(1)
+        frame["previous_tier"] = grouped["tier"].shift(1)
+        frame["previous_as_of"] = grouped["as_of"].shift(1)
+        frame = frame[frame["as_of"] >= pd_timestamp(since)]
+        frame = frame[material_change(model.ir, frame)]
+        out = []
+        frame["previous_score"] = frame["previous_score"].astype(object).where(frame["previous_score"].notna(), None)
+        frame["previous_tier"] = frame["previous_tier"].astype(object).where(frame["previous_tier"].notna(), None)
+        for r in frame.to_dict("records"):
+            out.append({
+                "account_id": r["account_id"], "as_of": r["as_of"].date().isoformat(),
+                "previous_as_of": r["previous_as_of"].date().isoformat(),
+                "score": r["score"], "previous_score": r["previous_score"],
+                "delta": None if r["score"] is None or r["previous_score"] is None
+                else round(r["score"] - r["previous_score"], 2),
+                "tier": r["tier"], "previous_tier": r["previous_tier"], "status": r["status"],
+                "primary_driver": r["primary_driver"], "trend_note": r["trend_note"],
+            })
+        out.sort(key=lambda c: (c["as_of"], -abs(c["delta"] or 0)))
+        return out
 
     def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None) -> dict:
         """The account's snapshot; with `compare`, also the exact attribution of the change since then."""

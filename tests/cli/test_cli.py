@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fixtures import small_portfolio
+from tests.fixtures import small_portfolio, write_ungated_model
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -36,6 +36,7 @@ def workspace(tmp_path_factory) -> Path:
     """A workspace made with `init`, fed with CSV exports of the small portfolio and ingested."""
     ws = tmp_path_factory.mktemp("ws") / "acme"
     ok("init", str(ws))
+    write_ungated_model(ws / "models" / "health.yaml", ws / "models" / "health.yaml")
     sources = {}
     for table, df in small_portfolio().items():
         path = ws / "data" / f"{table}.csv"
@@ -77,7 +78,7 @@ def test_score_json_prints_one_snapshot_per_account(workspace):
         for e in s["evidence"]:
             assert {"metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight",
                     "points"} <= set(e)
-        if s["score"] is not None:
+        if s["status"] == "scored":
             assert sum(e["points"] for e in s["evidence"]) == pytest.approx(s["score"], abs=0.01)
 
 

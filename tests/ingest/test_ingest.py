@@ -661,3 +661,232 @@ def test_postgres_engine(tmp_path):
             con.disconnect()
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: Parquet sources are validated and loaded inside the DuckDB engine
+
+
+def _events_parquet(path: Path, n: int, start: int = 0) -> None:
+    table = pa.table(
+        {
+            "account_id": ["A1", "A2"] * (n // 2),
+            "ts": pa.array([dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")),
+            "event": ["login"] * n,
+            "quantity": pa.array([1.0 + i for i in range(n)], pa.float64()),
+            "event_id": [f"E{start + i}" for i in range(n)],
+        }
+    )
+    pq.write_table(table, path, row_group_size=3)
+
+
+def _with_path(monkeypatch, stream: bool) -> list:
+    """Force the streaming (or the in-memory) path; returns the list of streamed tables."""
+    from healthscore.ingest import load
+
+    streamed: list[str] = []
+    original = load._ingest_streaming
+
+    def spy(ws, con, vcon, name, *args):
+        result = original(ws, con, vcon, name, *args)
+        if result is not None:
+            streamed.append(name)
+        return result
+
+    monkeypatch.setattr(load, "_ingest_streaming", spy)
+    if not stream:
+        monkeypatch.setattr(load, "_can_stream", lambda *_a: False)
+    return streamed
+
+
+def _bad_events(root: Path) -> None:
+    write(root, "data/accounts.csv", ACCOUNTS_CSV)
+    n = 8
+    table = pa.table(
+        {
+            "account_id": ["A1", "A2", "A1", "X9", "A2", "A1", "A3", "A1"],
+            "ts": pa.array([dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")),
+            "event": ["login", "export", "login", "login", None, "login", "login", "login"],
+            "quantity": pa.array([1.0, -2.0, None, 1.0, 1.0, 3.0, float("nan"), 4.0], pa.float64()),
+            "event_id": ["E1", "E2", "E3", "E9", "E5", "E1", "E7", "E9"],
+            "browser": ["ff"] * n,
+        }
+    )
+    (root / "data").mkdir(exist_ok=True)
+    pq.write_table(table, root / "data" / "events.parquet", row_group_size=3)
+
+
+def _bad_events_ws(root: Path) -> Workspace:
+    return make_ws(
+        root,
+        {
+            "accounts": {"path": "data/accounts.csv"},
+            "usage_events": {"path": "data/events.parquet", "extra_columns": "ignore", "columns": {"event_id": "event_id"}},
+        },
+    )
+
+
+def test_parquet_streams_through_the_engine_with_the_same_reasons_and_rows(tmp_path, monkeypatch):
+    _bad_events(tmp_path)
+    streamed = _with_path(monkeypatch, stream=True)
+    con, reports = run(_bad_events_ws(tmp_path))
+    assert streamed == ["usage_events"]  # accounts is a small CSV: the in-memory path
+    report = reports["usage_events"]
+    assert (report.read, report.accepted, report.quarantined) == (8, 4, 4)
+    assert report.files == ["data/events.parquet"]
+    assert report.warnings == ["data/events.parquet: ignored column(s) not in the usage_events contract: 'browser'"]
+    q = report.quarantine.to_dict("records")
+    assert [(r["file"], r["line"], r["column"], r["value"], r["reason"]) for r in q] == [
+        ("data/events.parquet", 2, "quantity", "-2.0", "quantity: -2.0 is negative; must be >= 0"),
+        # row 4 has an unknown account: it does not claim E9, so row 8 is accepted
+        ("data/events.parquet", 4, "account_id", "X9", "account_id: 'X9' is not in accounts"),
+        ("data/events.parquet", 5, "event", None, "event: missing; it is required"),
+        ("data/events.parquet", 6, "event_id", "E1", "duplicate event_id E1 (first seen at row 1)"),
+    ]
+    assert q[0]["raw"] == {
+        "account_id": "A2", "ts": "2024-05-01 10:30:00", "event": "export", "quantity": "-2.0", "event_id": "E2", "browser": "ff",
+    }
+    got = rows(con, "usage_events")
+    assert [(r["event_id"], r["quantity"]) for r in got] == [("E1", 1.0), ("E3", 1.0), ("E7", 1.0), ("E9", 4.0)]
+    assert got[0]["ts"] == dt.datetime(2024, 5, 1, 9, 30) and got[0]["user_id"] is None
+    schema = con.table("usage_events").schema()
+    assert list(schema.names) == ["account_id", "ts", "event", "user_id", "quantity", "event_id"]
+    assert str(schema["quantity"]) == "float64" and schema["ts"].is_timestamp() and schema["user_id"].is_string()
+
+
+def _snapshot(con, reports: dict) -> tuple:
+    out = []
+    for r in reports.values():
+        out.append((r.table, r.source, r.read, r.accepted, r.quarantined, r.warnings, r.files, r.quarantine.to_dict("records")))
+    tables = {t: con.table(t).to_pyarrow() for t in reports}
+    return out, tables
+
+
+@pytest.mark.parametrize("inline", [64, 0])  # the rows left out by a list of constants, or by an anti-join
+def test_streaming_and_in_memory_paths_agree_on_a_glob(tmp_path, monkeypatch, inline):
+    from healthscore.ingest import load
+
+    monkeypatch.setattr(load, "_STREAM_INLINE_EXCLUDED", inline)
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    (tmp_path / "data" / "events").mkdir()
+    _events_parquet(tmp_path / "data" / "events" / "a.parquet", 10)
+    b = pa.table(
+        {
+            "event_id": ["E20", "E3", "E21", "E22", "E23", "E20", "E24"],
+            "account_id": ["A2", "A1", "X9", "A1", "A1", "A2", " A3 "],
+            "ts": ["2024-06-01", "2024-06-02", "2024-06-03", "not a date", "2024-06-05T10:00:00+02:00", "2024-06-06", "2024-06-07"],
+            "event": ["login"] * 7,
+            "quantity": ["1", "2", "3", "4", "-5", "6", "ten"],
+        }
+    )
+    pq.write_table(b, tmp_path / "data" / "events" / "b.parquet")  # other column order and types: text
+    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}})
+
+    streamed = _with_path(monkeypatch, stream=True)
+    con, reports = run(ws)
+    assert streamed == ["usage_events"]
+    got = _snapshot(con, reports)
+    con.disconnect()
+
+    monkeypatch.undo()
+    (tmp_path / "engine.duckdb").unlink()
+    _with_path(monkeypatch, stream=False)
+    con, reports = run(ws)
+    expected = _snapshot(con, reports)
+    assert got[0] == expected[0]
+    for name, table in expected[1].items():
+        assert got[1][name].equals(table), name  # same rows, same types, same order
+
+    q = reports["usage_events"].quarantine
+    assert list(zip(q["file"], q["line"], q["column"])) == [
+        ("data/events/b.parquet", 2, "event_id"),
+        ("data/events/b.parquet", 3, "account_id"),
+        ("data/events/b.parquet", 4, "ts"),
+        ("data/events/b.parquet", 5, "quantity"),
+        ("data/events/b.parquet", 6, "event_id"),
+        ("data/events/b.parquet", 7, "quantity"),
+    ]
+    assert q.iloc[0]["reason"] == "duplicate event_id E3 (first seen at data/events/a.parquet row 4)"
+    assert q.iloc[4]["reason"] == "duplicate event_id E20 (first seen at row 1)"
+
+
+def test_streaming_keeps_the_previous_table_when_a_file_cannot_be_read(tmp_path, monkeypatch):
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    (tmp_path / "data" / "events").mkdir()
+    _events_parquet(tmp_path / "data" / "events" / "a.parquet", 4)
+    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}})
+    con, reports = run(ws)
+    assert reports["usage_events"].accepted == 4
+    # a second file whose footer is intact but whose pages are not: found only while streaming
+    path = tmp_path / "data" / "events" / "b.parquet"
+    _events_parquet(path, 4, start=10)
+    data = path.read_bytes()
+    path.write_bytes(data[:4] + b"\xff" * 300 + data[304:])
+    with pytest.raises(UserError, match="cannot read as Parquet"):
+        ingest_workspace(ws, con, tables=["usage_events"])
+    assert [r["event_id"] for r in rows(con, "usage_events")] == ["E0", "E1", "E2", "E3"]
+    assert "__hs_" not in " ".join(con.list_tables())  # no temporary table left behind
+
+
+@pytest.mark.parametrize("block", [None, 64])  # one batch, or many small ones (lines across batches)
+def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatch, block):
+    from healthscore.ingest import load
+
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    write(
+        tmp_path,
+        "data/events/1.csv",
+        "account_id,ts,event,event_id,note\n"
+        'A1,2024-05-01,"two\nlines",E1,x\n'
+        "A1,2024-05-01\n"
+        "\n"
+        'A2,2024-05-02,login,E2,"a ""quoted""\nnote\non three lines"\n'
+        "A1,2024-05-03,login,E1,dup\n"
+        "X9,2024-05-04,login,E3,\n"
+        "A1,2024-05-05,login,E3,first valid E3\n"
+        "A1,2024-05-06,login,E4,too,many\n"
+        "A1,2024-05-07,login,E5,\n",
+    )
+    write(tmp_path, "data/events/2.csv", "event_id,account_id,ts,event\nE5,A2,2024-06-01,login\nE6, A3 ,2024-06-02,\nE7,A3,bad,login\n")
+    ws = make_ws(
+        tmp_path,
+        {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.csv", "extra_columns": "ignore"}},
+    )
+    if block:  # pyarrow's batches end every few lines
+        import pyarrow.csv as pv
+
+        real = pv.ReadOptions
+        monkeypatch.setattr(pv, "ReadOptions", lambda **kw: real(**{**kw, "block_size": block}))
+
+    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 0)
+    streamed = _with_path(monkeypatch, stream=True)
+    con, reports = run(ws)
+    assert streamed == ["accounts", "usage_events"]
+    got = _snapshot(con, reports)
+    con.disconnect()
+    assert not [p for p in (tmp_path / ".healthscore").iterdir() if p.name.startswith("ingest-")]  # spool removed
+
+    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 1 << 40)
+    (tmp_path / "engine.duckdb").unlink()
+    con, reports = run(ws)
+    expected = _snapshot(con, reports)
+    assert got[0] == expected[0]
+    for name, table in expected[1].items():
+        assert got[1][name].equals(table), name
+
+    q = reports["usage_events"].quarantine
+    assert list(zip(q["file"], q["line"], q["column"])) == [
+        ("data/events/1.csv", 4, ""),
+        ("data/events/1.csv", 5, "account_id"),
+        ("data/events/1.csv", 9, "event_id"),
+        ("data/events/1.csv", 10, "account_id"),
+        ("data/events/1.csv", 12, ""),
+        ("data/events/2.csv", 2, "event_id"),
+        ("data/events/2.csv", 3, "event"),
+        ("data/events/2.csv", 4, "ts"),
+    ]
+    assert q.iloc[0]["raw"] == {"_raw_line": "A1,2024-05-01"}
+    assert q.iloc[1]["reason"].startswith("empty row")
+    assert q.iloc[2]["reason"] == "duplicate event_id E1 (first seen at line 2)"
+    assert q.iloc[5]["reason"] == "duplicate event_id E5 (first seen at data/events/1.csv line 13)"
+    assert (reports["usage_events"].read, reports["usage_events"].accepted) == (12, 4)

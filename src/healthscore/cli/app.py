@@ -317,6 +317,74 @@ def history(
     con.print(t)
 
 
+def _every(value: str) -> int:
+    import re
+
+    m = re.fullmatch(r"(\d+)([dw])", value.strip())
+    if not m or int(m.group(1)) == 0:
+        raise UserError(f"--every {value!r} is not a step; use days or weeks, e.g. 1d, 7d or 2w")
+    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+
+
+@app.command()
+def backfill(
+    workspace: Path = WorkspaceOpt,
+    date_from: str = typer.Option(..., "--from", help="first as-of date YYYY-MM-DD"),
+    date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
+    every: str = typer.Option("7d", "--every", help="step between as-of dates: 1d, 7d, 2w ..."),
+    json_out: bool = JsonOpt,
+):
+    """Score every account at every date of a range; resumes where an interrupted run stopped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    start, end, step = _date(date_from, "--from"), _date(date_to, "--to"), _every(every)
+    with _project(workspace) as p:
+        with Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("dates"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), disable=json_out) as bar:
+            task = bar.add_task("backfill", total=None)
+            result = p.backfill(start, end, step, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                       total=total))
+    if json_out:
+        _print_json(result)
+        return
+    _console().print(f"Backfilled {result['dates']} dates ({result['already_stored']} already stored) with model "
+                     f"{result['model_version']}: {result['snapshots_written']:,} snapshots written, "
+                     f"{result['dates_per_pass']} dates per engine pass.")
+
+
+@app.command()
+def changes(
+    workspace: Path = WorkspaceOpt,
+    since: str = typer.Option(..., "--since", help="list material changes at or after this date"),
+    json_out: bool = JsonOpt,
+    limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+):
+    """Material score changes (per the model's history.material_change) with their main driver."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.changes(_date(since, "--since"))
+    if json_out:
+        for r in rows:
+            _print_json(r)
+        return
+    con = _console()
+    if not rows:
+        con.print(f"No material changes since {since} in the stored snapshots (run 'healthscore backfill' first?).")
+        return
+    t = Table(title=f"{len(rows):,} material changes since {since}")
+    for col in ("as of", "account", "from", "to", "delta", "tiers", "main driver", "note"):
+        t.add_column(col, justify="right" if col in ("from", "to", "delta") else "left")
+    f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+    for r in rows[:limit]:
+        t.add_row(r["as_of"], r["account_id"], f(r["previous_score"]), f(r["score"]),
+                  "-" if r["delta"] is None else f"{r['delta']:+.1f}",
+                  f"{r['previous_tier'] or '-'} -> {r['tier'] or r['status']}", r["primary_driver"] or "-",
+                  r["trend_note"] or "")
+    con.print(t)
+
+
 @app.command()
 def demo(
     accounts: int = typer.Option(2000, "--accounts", help="number of accounts to generate"),

@@ -107,3 +107,38 @@ def trend_note(attribution: dict, top: int = 2) -> str:
     if attribution["model_version_part"]:
         note += f"; {attribution['model_version_part']:+.1f} points from the model change"
     return note + "."
+
+
+def snapshot_note(r: dict) -> str:
+    """The stored trend note of one snapshot, from its previous snapshot (any status)."""
+    import math
+
+    import pandas as pd
+
+    def num(v):
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    status, score, prev = r["status"], num(r["score"]), num(r["previous_score"])
+    driver = (r.get("primary_driver") or "").replace("_", " ")
+    if status == "paused":
+        lt = r.get("last_trusted")
+        return ("Paused: inputs are stale or conflicting; last trusted score "
+                f"{lt['score']:.1f} ({lt['tier']}) on {lt['as_of']}." if lt else
+                "Paused: inputs are stale or conflicting; no earlier trusted score.")
+    if status == "onboarding":
+        return "Onboarding: a neutral score until the account has enough history."
+    if status != "scored":
+        return "Not enough data to score: see the reasons."
+    if prev is None or r.get("previous_as_of") is None or pd.isna(r["previous_as_of"]):
+        return f"First score: {score:.1f} ({r['tier']}), main driver {driver or 'none'}."
+    days = (pd.Timestamp(r["as_of"]) - pd.Timestamp(r["previous_as_of"])).days
+    delta = score - prev
+    if abs(delta) < 0.05:
+        return f"Health held steady over {days} days at {score:.1f} ({r['tier']}); main driver {driver or 'none'}."
+    verb = "rose" if delta > 0 else "fell"
+    tiers = f"{r['previous_tier']} -> {r['tier']}" if r["previous_tier"] and r["previous_tier"] != r["tier"] \
+        else r["tier"]
+    smooth = num(r.get("smoothed_score"))
+    avg = f", {smooth:.1f} on average" if smooth is not None and abs(smooth - score) >= 0.05 else ""
+    return (f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers});"
+            f" main driver {driver or 'none'}.")

@@ -11,11 +11,12 @@ if TYPE_CHECKING:
     from healthscore.scoring.score import ScoredFrames
 
 STORED_SNAPSHOT_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "confidence",
-                           "coverage", "segment", "components", "reasons"]
+                           "coverage", "segment", "components", "reasons", "smoothed_score", "primary_driver",
+                           "trend_note", "flags", "review_required", "last_trusted"]
 
 
 def stored_snapshot_columns(snapshots: "pd.DataFrame") -> "pd.DataFrame":
-    return snapshots[STORED_SNAPSHOT_COLUMNS]
+    return snapshots[[c for c in STORED_SNAPSHOT_COLUMNS if c in snapshots]]
 
 
 def _clean(v):
@@ -82,7 +83,10 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
             "confidence": _clean(s["confidence"]),
             "coverage": _clean(s["coverage"]),
             "segment": _clean(s["segment"]),
+            "smoothed_score": _clean(s.get("smoothed_score")),
             "primary_driver": primary_driver(evidence),
+            "trend_note": s.get("trend_note"),
+            "last_trusted": s.get("last_trusted"),
             "components": s["components"],
             "evidence": evidence,
             "reasons": s["reasons"],

@@ -8,6 +8,11 @@ For every configured source (``sources.<table>`` in healthscore.yaml) this modul
 4. writes the accepted rows, cast to the canonical types, as the canonical table in the engine,
    replacing the previous table atomically.
 
+With the DuckDB engine, Parquet sources are not read into Python at all: the engine reads the
+files itself and runs the same validation SQL over them, writes the accepted rows with one
+CREATE OR REPLACE TABLE ... AS SELECT and returns only the quarantined rows (see "Streaming
+through the engine" below). That keeps memory bounded for sources of any size.
+
 Every row that is not accepted is quarantined with its file, line, column, value, a reason that
 names what would be right, and the original row. Nothing is dropped silently:
 ``read == accepted + quarantined`` for every table.
@@ -19,8 +24,8 @@ The checks, in the order they are tried (the first problem found is the row's re
 2. a value does not parse as its column's type
 3. a negative value in a non-negative column
 4. a value that is not one of the allowed values (case-sensitive, after trimming spaces)
-5. a repeated id (``Table.id_column``): the first occurrence (in file order) that passed checks
-   0-4 is accepted, later ones are quarantined
+5. a repeated id (``Table.id_column``): the first occurrence (in file order) that passes the other
+   checks (0-4 and 6) is accepted, later ones are quarantined
 6. an ``account_id`` that is not in ``accounts`` (tables with ``references_accounts``)
 
 Within one check, columns are tried in contract order.
@@ -37,6 +42,7 @@ from __future__ import annotations
 import csv
 import glob as _glob
 import re
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -569,6 +575,10 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     import pyarrow.compute as pc
 
     table = TABLES[name]
+    if _can_stream(con, src, where):
+        streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None)
+        if streamed is not None:
+            return streamed
     items = where if isinstance(where, list) else [where]
     warnings: list[str] = []
     parts: list[_Part] = []
@@ -609,33 +619,44 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
 
         vcon.register(checked_view, checked)
         try:
-            if table.id_column and table.id_column in plan.present:
-                p = plan.p(table.id_column)
-                dup = vcon.sql(
-                    f"""WITH firsts AS (
-                            SELECT {p} AS id, min({_POS}) AS first_pos FROM {checked_view}
-                            WHERE __hs_err IS NULL AND {p} IS NOT NULL GROUP BY {p} HAVING count(*) > 1)
-                        SELECT c.{_POS} AS pos, f.first_pos FROM {checked_view} c JOIN firsts f ON c.{p} = f.id
-                        WHERE c.__hs_err IS NULL AND c.{_POS} > f.first_pos"""
-                ).to_arrow_table()
-                at = dup.column("pos").to_numpy()
-                err[at] = _E_DUPLICATE * 1000 + plan.index(table.id_column)
-                first[at] = dup.column("first_pos").to_numpy()
-            if accounts is not None and table.references_accounts and "account_id" in plan.present:
-                p = plan.p("account_id")
-                ids_view = f"__hs_ids_{uuid.uuid4().hex}"
+            check_accounts = accounts is not None and table.references_accounts and "account_id" in plan.present
+            ids_view = f"__hs_ids_{uuid.uuid4().hex}"
+            if check_accounts:
                 vcon.register(ids_view, accounts)
-                try:
+            try:
+                if table.id_column and table.id_column in plan.present:
+                    # An id is claimed by its first row that passes all the other checks (0-4 and 6):
+                    # a row quarantined for its account does not take the id from a later good row.
+                    p = plan.p(table.id_column)
+                    join, known = "", "TRUE"
+                    if check_accounts:
+                        pa_ = plan.p("account_id")
+                        join = f"LEFT JOIN (SELECT DISTINCT account_id FROM {ids_view}) a ON a.account_id = c.{pa_}"
+                        known = "a.account_id IS NOT NULL"
+                    dup = vcon.sql(
+                        f"""WITH firsts AS (
+                                SELECT c.{p} AS id, min(c.{_POS}) FILTER (WHERE {known}) AS first_pos
+                                FROM {checked_view} c {join}
+                                WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL GROUP BY c.{p} HAVING count(*) > 1)
+                            SELECT c.{_POS} AS pos, f.first_pos FROM {checked_view} c JOIN firsts f ON c.{p} = f.id
+                            WHERE c.__hs_err IS NULL AND c.{_POS} > f.first_pos"""
+                    ).to_arrow_table()
+                    at = dup.column("pos").to_numpy()
+                    err[at] = _E_DUPLICATE * 1000 + plan.index(table.id_column)
+                    first[at] = dup.column("first_pos").to_numpy()
+                if check_accounts:
+                    p = plan.p("account_id")
                     unknown = vcon.sql(
                         f"""SELECT {_POS} AS pos FROM {checked_view} c
                             WHERE __hs_err IS NULL AND {p} IS NOT NULL
                               AND NOT EXISTS (SELECT 1 FROM {ids_view} a WHERE a.account_id = c.{p})"""
                     ).to_arrow_table()
-                finally:
+                    at = unknown.column("pos").to_numpy()
+                    at = at[err[at] == -1]  # a duplicate is reported as such
+                    err[at] = _E_ACCOUNT * 1000 + plan.index("account_id")
+            finally:
+                if check_accounts:
                     vcon.unregister(ids_view)
-                at = unknown.column("pos").to_numpy()
-                at = at[err[at] == -1]  # a duplicate is reported as such
-                err[at] = _E_ACCOUNT * 1000 + plan.index("account_id")
         finally:
             vcon.unregister(checked_view)
 
@@ -692,6 +713,450 @@ def _combine(parts: list[_Part]):
     return combined, fids, lines
 
 
+# ---------------------------------------------------------------------------------------------
+# Streaming through the engine (DuckDB engine, Parquet files)
+#
+# A Parquet source is not read into Python: the engine's DuckDB reads the files itself
+# (read_parquet), runs the same validation SQL over them and writes the accepted rows with one
+# CREATE OR REPLACE TABLE ... AS SELECT (atomic, like _write_table). Only the quarantined rows come
+# back to Python. Three passes over the files, each streaming:
+#
+#   A. ids that occur more than once among rows that passed checks 0-4 (a hash aggregate that
+#      spills to disk when it does not fit in memory), with their first position;
+#   B. the quarantined rows: checks 0-4, duplicates (a join with A) and unknown accounts (an
+#      anti-join with the engine's accounts table), with the source's values, ordered by position;
+#   C. the accepted rows: checks 0-4 passed and not among B's positions, cast to the canonical
+#      types and written as the canonical table.
+#
+# A row's position is (file index << 40) + its 0-based row number in the file
+# (read_parquet(..., file_row_number = true)): it orders rows as the files are read and gives the
+# quarantine's row number back.
+
+_FILE_SHIFT = 40
+_ROW_MASK = (1 << _FILE_SHIFT) - 1
+# The engine's memory limit while ingesting: a share of the machine's memory, so that large
+# sorts and aggregates spill to the engine's temp directory instead of taking the machine.
+_STREAM_MEMORY_SHARE = 0.25
+_STREAM_MEMORY_MIN = 1 << 30
+_STREAM_INLINE_EXCLUDED = 64  # up to this many rows are left out of the write by a list of constants
+_STREAM_CSV_MIN_BYTES = 64 << 20  # smaller CSV sources are read in memory
+
+
+def _can_stream(con, src: "SourceConfig", where) -> bool:
+    if getattr(con, "name", None) != "duckdb" or not isinstance(where, list):
+        return False
+    if src.format == "parquet":
+        return True
+    if src.format == "csv":  # small files are read faster in memory
+        return sum(p.stat().st_size for p in where) >= _STREAM_CSV_MIN_BYTES
+    return False
+
+
+@dataclass
+class _Streamed:
+    """One file as the engine reads it: SELECT {pos}, {bad}, {text}, <columns> FROM {source}."""
+
+    display: str
+    word: str  # "line" (CSV) or "row" (Parquet)
+    names: list[str]  # the source's columns
+    rows: int
+    source: str  # a read_parquet(...) call
+    pos: str  # the row's line (CSV) or 0-based row number (Parquet) expression, in file order
+    bad: str = "CAST(NULL AS VARCHAR)"
+    text: str = "CAST(NULL AS VARCHAR)"
+
+
+def _duckdb_safe_names(names: list[str], *, extra: tuple[str, ...] = ()) -> bool:
+    """DuckDB names are case-insensitive: names that differ only in case cannot be told apart."""
+    lowered = {n.lower() for n in names}
+    return len(lowered) == len(names) and not lowered & {x.lower() for x in (*_INTERNAL, *extra)}
+
+
+def _duckdb_path(path: Path) -> str | None:
+    where = str(path.absolute())
+    return None if any(ch in where for ch in "*?[]{}") else where  # DuckDB would take it for a glob
+
+
+def _parquet_layout(ws: "Workspace", raw, files: list[Path]) -> list[_Streamed] | None:
+    """The files as the engine reads them, or None when DuckDB cannot read one of them exactly as
+    pyarrow does (then the in-memory path runs: it raises the same errors as before)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    out = []
+    for path in files:
+        display = _display(ws, path)
+        where = _duckdb_path(path)
+        if where is None:
+            return None
+        try:
+            meta = pq.read_metadata(path)
+            names = meta.schema.to_arrow_schema().names
+        except Exception:
+            return None
+        _no_duplicate_names(display, names)
+        _check_reserved(display, names)
+        if not _duckdb_safe_names(names, extra=("file_row_number",)):
+            return None
+        try:
+            duck = [r[0] for r in raw.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(where)})").fetchall()]
+        except duckdb.Error:
+            return None
+        if duck != names:
+            return None
+        out.append(_Streamed(display, "row", names, meta.num_rows, f"read_parquet({_lit(where)}, file_row_number = true)", "file_row_number"))
+    return out
+
+
+def _csv_layout(ws: "Workspace", files: list[Path], spool: Path, say, key: str) -> list[_Streamed] | None:
+    """CSV files copied, in batches, to Parquet files in ``spool`` (all values as text, exactly as
+    written, with each row's line number and the lines that could not be parsed), so that the
+    engine can stream them. The line numbers are the in-memory path's (``_read_csv``). None when
+    the files need the in-memory path."""
+    out = []
+    for i, path in enumerate(files):
+        display = _display(ws, path)
+        names = _csv_header(ws, path)
+        if not _duckdb_safe_names(names):
+            return None
+        say(f"{key}: reading {display}")
+        target = spool / f"{i}.parquet"
+        rows = _spool_csv(display, path, names, target)
+        if rows is None:
+            return None
+        where = _duckdb_path(target)
+        assert where is not None
+        out.append(_Streamed(display, "line", names, rows, f"read_parquet({_lit(where)})", f"{_POS} - 1", _BAD, _TEXT))
+    return out
+
+
+def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int | None:
+    """Copy one CSV file to Parquet (see _csv_layout); the number of rows, or None if pyarrow does
+    not number the lines it cannot parse."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
+    import pyarrow.parquet as pq
+
+    bad: list[tuple[int | None, str, int]] = []
+
+    def on_invalid(row):
+        bad.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    schema = pa.schema([pa.field(n, pa.string()) for n in names] + [
+        pa.field(_POS, pa.int64()), pa.field(_BAD, pa.string()), pa.field(_TEXT, pa.string())
+    ])
+    # Lines as in _csv_lines: record numbers (header = 1) skip those of the unparseable records,
+    # and every record moves down by the newlines inside the values of the parsed records before it.
+    next_record, newlines, placed = 2, 0, 0
+    bad_lines: list[int] = []
+    n_parsed = 0
+    try:
+        # Single-threaded: only then does pyarrow number the lines it cannot parse (in order, each
+        # before the batch that follows it).
+        reader = pv.open_csv(
+            path,
+            read_options=pv.ReadOptions(use_threads=False, block_size=16 << 20),
+            parse_options=pv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+            convert_options=pv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        with pq.ParquetWriter(target, schema, compression="snappy") as writer:
+            for batch in reader:
+                if any(b[0] is None for b in bad):
+                    return None
+                n = batch.num_rows
+                if not n:
+                    continue
+                batch = batch.select(names)
+                # q[j]: how many rows of this batch come before the j-th bad record not yet placed
+                pending = np.array([b[0] for b in bad[placed:]], dtype=np.int64)
+                q = pending - np.arange(len(pending)) - next_record
+                at = np.arange(n, dtype=np.int64)
+                records = next_record + at + np.searchsorted(q, at, side="right")
+                inside = np.zeros(n, dtype=np.int64)
+                for col in batch.columns:
+                    inside += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+                before = newlines + np.concatenate([[0], np.cumsum(inside)])
+                here = q[q < n]
+                bad_lines += (pending[: len(here)] + before[here]).tolist()
+                placed += len(here)
+                lines = records + before[:-1]
+                next_record, newlines = int(records[-1]) + 1, int(before[-1])
+                n_parsed += n
+                writer.write_batch(
+                    pa.record_batch(
+                        [*batch.columns, pa.array(lines, pa.int64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.string())],
+                        schema=schema,
+                    )
+                )
+            if any(b[0] is None for b in bad):
+                return None
+            bad_lines += [b[0] + newlines for b in bad[placed:]]
+            if bad:
+                reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
+                writer.write_batch(
+                    pa.record_batch(
+                        [*(pa.nulls(len(bad), pa.string()) for _ in names), pa.array(bad_lines, pa.int64()),
+                         pa.array(reasons, pa.string()), pa.array([b[1] for b in bad], pa.string())],
+                        schema=schema,
+                    )
+                )
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "utf8" in msg.lower():
+            raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
+        raise UserError(f"{display}: cannot read as CSV: {msg}") from None
+    return n_parsed + len(bad)
+
+
+def _setting(raw, name: str):
+    return raw.execute(f"SELECT current_setting({_lit(name)})").fetchone()[0]
+
+
+def _memory_bytes(text: str) -> float | None:
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?)B?\s*", str(text), re.IGNORECASE)
+    if not m:
+        return None
+    base = 1024 if m.group(3) else 1000
+    return float(m.group(1)) * base ** "_KMGT".index(m.group(2).upper() or "_")
+
+
+def _tune_engine(ws: "Workspace", raw) -> list[tuple[str, Any]]:
+    """Settings for streaming ingestion; returns the previous values to restore."""
+    import os
+
+    previous = []
+
+    def setting(name: str, value: Any):
+        previous.append((name, _setting(raw, name)))
+        raw.execute(f"SET {name} = {_lit(value)}")
+
+    setting("TimeZone", "UTC")  # naive date-times are UTC (also in the in-memory path)
+    setting("preserve_insertion_order", False)  # set to true for the write
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 0
+    if total:
+        limit = max(_STREAM_MEMORY_MIN, int(total * _STREAM_MEMORY_SHARE))
+        current = _memory_bytes(_setting(raw, "memory_limit"))
+        if current is None or limit < current:
+            setting("memory_limit", f"{limit // (1 << 20)}MiB")
+    if not _setting(raw, "temp_directory"):  # an in-memory engine: spill under .healthscore/
+        tmp = ws.state_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        setting("temp_directory", str(tmp))
+    return previous
+
+
+def _restore_engine(raw, previous: list[tuple[str, Any]]) -> None:
+    import duckdb
+
+    for name, value in reversed(previous):
+        try:
+            raw.execute(f"SET {name} = {_lit(value)}")
+        except duckdb.Error:  # e.g. temp_directory cannot change once used
+            pass
+
+
+def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool):
+    """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
+    (report, accepted account ids for accounts), or None when the files need the in-memory path."""
+    raw = con.con
+    table = TABLES[name]
+    if src.format == "csv":
+        spool = Path(tempfile.mkdtemp(prefix="ingest-", dir=_state_dir(ws)))
+        try:
+            layout = _csv_layout(ws, files, spool, say, name)
+            return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+    layout = _parquet_layout(ws, raw, files)
+    if layout is None:
+        return None
+    for part in layout:
+        say(f"{name}: reading {part.display}")
+    return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+
+
+def _state_dir(ws: "Workspace") -> Path:
+    ws.state_dir.mkdir(parents=True, exist_ok=True)
+    return ws.state_dir
+
+
+def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool):
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    raw = con.con
+    table = TABLES[name]
+    # The files as one relation: canonical columns under their canonical names, extra columns as
+    # __hs_x<k> (so that no name can clash), in the order they first appear.
+    warnings: list[str] = []
+    ignored: dict[tuple[str, ...], list[str]] = {}
+    extra_ids: dict[str, str] = {}
+    keys: dict[str, str] = {}  # relation column -> the source's own name (first file that has it)
+    selects = []
+    for fid, part in enumerate(layout):
+        rename, extras = _column_plan(part.display, part.names, table, src, name)
+        if extras:
+            ignored.setdefault(tuple(extras), []).append(part.display)
+        cols = []
+        for n in part.names:
+            target = rename[n] if n in rename else extra_ids.setdefault(n, f"__hs_x{len(extra_ids)}")
+            keys.setdefault(target, n)
+            cols.append(f"{_ident(n)} AS {_ident(target)}")
+        selects.append(
+            f"SELECT CAST({fid} AS BIGINT) * {1 << _FILE_SHIFT} + {part.pos} AS {_POS},"
+            f" {part.bad} AS {_BAD}, {part.text} AS {_TEXT}, {', '.join(cols)} FROM {part.source}"
+        )
+    for extras, shown in ignored.items():
+        where_ = shown[0] if len(shown) == 1 else f"{shown[0]} and {len(shown) - 1} more file(s)"
+        warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
+    src_sql = "(" + " UNION ALL BY NAME ".join(f"({q})" for q in selects) + ") __hs_s"
+    try:
+        schema = raw.sql(f"SELECT * FROM {src_sql} LIMIT 0").to_arrow_table().schema
+    except duckdb.Error:  # e.g. the files disagree on a column's type in a way DuckDB cannot unify
+        return None
+    raw_cols = [n for n in schema.names if n not in _INTERNAL]
+    n_rows = sum(part.rows for part in layout)
+    displays = [part.display for part in layout]
+    what = "CSV" if layout[0].word == "line" else "Parquet"
+    plan = _Plan(table, schema, src.columns)
+
+    checked = f"({plan.check_sql(src_sql)}) __hs_c"
+    token = uuid.uuid4().hex
+    dups, bad_view = f"__hs_dups_{token}", f"__hs_bad_{token}"
+    id_col = table.id_column if table.id_column and table.id_column in plan.present else None
+    accounts_col = "account_id" if check_accounts and table.references_accounts and "account_id" in plan.present else None
+    previous = _tune_engine(ws, raw)
+    registered = False
+    try:
+        say(f"{name}: validating {n_rows:,} row(s)")
+        known_accounts = "(SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id FROM accounts WHERE account_id IS NOT NULL)"
+        # A. ids repeated among the rows that passed checks 0-4, with the first position of a row
+        # that also passes check 6 (the row that claims the id)
+        if id_col:
+            p = plan.p(id_col)
+            join, known = "", "TRUE"
+            if accounts_col:
+                join = f"LEFT JOIN {known_accounts} a ON a.account_id = c.{plan.p(accounts_col)}"
+                known = "a.account_id IS NOT NULL"
+            raw.execute(
+                f"""CREATE TEMP TABLE {dups} AS
+                    SELECT c.{p} AS id, min(c.{_POS}) FILTER (WHERE {known}) AS first_pos
+                    FROM ({plan.check_sql(src_sql)}) c {join}
+                    WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL GROUP BY c.{p} HAVING count(*) > 1"""
+            )
+        # B. the quarantined rows, with the source's values as text
+        joins, dup_cond, acc_cond = "", "FALSE", "FALSE"
+        if id_col:
+            joins += f" LEFT JOIN {dups} d ON c.{plan.p(id_col)} = d.id"
+            dup_cond = f"(d.first_pos IS NOT NULL AND c.{_POS} > d.first_pos)"
+        if accounts_col:
+            p = plan.p(accounts_col)
+            joins += f" LEFT JOIN {known_accounts} a ON a.account_id = c.{p}"
+            acc_cond = f"(c.{p} IS NOT NULL AND a.account_id IS NULL)"
+        first_expr = f"CASE WHEN c.__hs_err IS NULL AND {dup_cond} THEN d.first_pos END" if id_col else "CAST(NULL AS BIGINT)"
+        dup_code = _E_DUPLICATE * 1000 + plan.index(id_col) if id_col else 0
+        acc_code = _E_ACCOUNT * 1000 + plan.index(accounts_col) if accounts_col else 0
+        values = "".join(f", CAST(c.{_ident(n)} AS VARCHAR) AS {_ident(n)}" for n in raw_cols)
+        bad = raw.sql(
+            f"""SELECT * FROM (
+                    SELECT c.{_POS},
+                           CASE WHEN c.__hs_err IS NOT NULL THEN c.__hs_err
+                                WHEN {dup_cond} THEN {dup_code} WHEN {acc_cond} THEN {acc_code} END AS __hs_err,
+                           {first_expr} AS __hs_first,
+                           c.{_BAD}, c.{_TEXT} {values}
+                    FROM ({plan.check_sql(src_sql, raw_cols + [_BAD, _TEXT])}) c {joins}
+                ) WHERE __hs_err IS NOT NULL ORDER BY {_POS}"""
+        ).to_arrow_table()
+        quarantined_n = bad.num_rows
+        accepted_n = n_rows - quarantined_n
+
+        # C. the accepted rows, written in one statement: the new table replaces the old one or
+        # nothing changes. In file order, as the in-memory path writes them: checks 0-4 are a
+        # filter on each row; the few rows quarantined as duplicates or for their account are
+        # left out by position -- a list of constants while short (keeps the scan order), else an
+        # anti-join, which DuckDB does not keep in order, so then the rows are sorted back.
+        say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
+        raw.execute("SET preserve_insertion_order = true")
+        codes = pc.fill_null(pc.divide(bad.column("__hs_err"), 1000), -1)
+        joined = bad.filter(pc.is_in(codes, pa.array([_E_DUPLICATE, _E_ACCOUNT], codes.type))).column(_POS)
+        where_ok, order = "__hs_err IS NULL", ""
+        if 0 < len(joined) <= _STREAM_INLINE_EXCLUDED:
+            # list_contains, not NOT IN: DuckDB turns long IN lists into a join
+            where_ok += f" AND NOT list_contains([{', '.join(str(x) for x in joined.to_pylist())}]::BIGINT[], {_POS})"
+        elif len(joined):
+            raw.register(bad_view, pa.table({"pos": joined}))
+            registered = True
+            where_ok += f" AND NOT EXISTS (SELECT 1 FROM {bad_view} b WHERE b.pos = __hs_c.{_POS})"
+            order = f" ORDER BY {_POS}"
+        raw.execute(
+            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked} WHERE {where_ok}{order}"
+        )
+        written = raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
+        if written != accepted_n:
+            raise AssertionError(f"{name}: wrote {written} rows, expected {accepted_n} ({n_rows} read, {quarantined_n} quarantined)")
+        accepted_ids = None
+        if name == "accounts":
+            ids = raw.sql(f"SELECT DISTINCT account_id FROM {_ident(name)}").to_arrow_table()
+            accepted_ids = pa.table({"account_id": ids.column(0).cast(pa.string())})
+    except duckdb.Error as exc:
+        not_the_file = (
+            duckdb.OutOfMemoryException, duckdb.InterruptException, duckdb.InternalException,
+            duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException,
+        )
+        if isinstance(exc, not_the_file):
+            raise
+        # a damaged file is only found while reading it (the footers were read before)
+        raise UserError(f"{', '.join(displays)}: cannot read as {what}: {exc}") from None
+    finally:
+        if registered:
+            raw.unregister(bad_view)
+        if id_col:
+            raw.execute(f"DROP TABLE IF EXISTS {dups}")
+        _restore_engine(raw, previous)
+
+    # The quarantine: the same columns as the in-memory path gives _quarantine_from_rows.
+    pos = bad.column(_POS).to_numpy().astype(np.int64)
+    has_first = bad.column("__hs_first").is_valid().to_numpy(zero_copy_only=False).astype(bool)
+    first = pc.fill_null(bad.column("__hs_first"), 0).to_numpy().astype(np.int64)
+    fids, lines = pos >> _FILE_SHIFT, (pos & _ROW_MASK) + 1
+    first_fids, first_lines = first >> _FILE_SHIFT, (first & _ROW_MASK) + 1
+    shown = np.array(displays, dtype=object)
+    rows = bad.select(raw_cols + [_BAD, _TEXT])
+    rows = rows.append_column("__hs_err", bad.column("__hs_err"))
+    rows = rows.append_column("__hs_fid", pa.array(fids.astype(np.int32)))
+    rows = rows.append_column("__hs_file", pa.array(shown[fids].tolist(), pa.string()))
+    rows = rows.append_column("__hs_line", pa.array(lines))
+    rows = rows.append_column("__hs_word", pa.array(np.array([p.word for p in layout], dtype=object)[fids].tolist(), pa.string()))
+    rows = rows.append_column(
+        "__hs_first_file", pa.array(shown[first_fids].tolist(), pa.string(), mask=~has_first | (first_fids == fids))
+    )
+    rows = rows.append_column("__hs_first_line", pa.array(first_lines, pa.int64(), mask=~has_first))
+    quarantine = _quarantine_from_rows(vcon, plan, rows, raw_cols, [keys[n] for n in raw_cols])
+    report = TableReport(
+        table=name,
+        source=str(src.path),
+        read=n_rows,
+        accepted=accepted_n,
+        quarantined=quarantined_n,
+        warnings=warnings,
+        quarantine=quarantine,
+        files=displays,
+    )
+    return report, accepted_ids
+
+
 def _arrow_kind(t: "pa.DataType") -> str:
     import pyarrow as pa
 
@@ -731,7 +1196,9 @@ class _Plan:
         return [c for c in self.table.columns if c.name in self.present]
 
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
-    def check_sql(self, src: str) -> str:
+    def check_sql(self, src: str, carry: list[str] | None = None) -> str:
+        """``carry``: further columns of ``src`` passed through as they are (the streaming path
+        carries the source's values for the quarantined rows)."""
         # Stage a: the value (as text unless the source type is used directly); stage b: spaces
         # trimmed, '' -> NULL; stage c: null flag and typed value; stage d: the error code.
         a, b, c = [], [], []
@@ -777,11 +1244,12 @@ class _Plan:
         def sel(items):
             return "".join(f", {x}" for x in items)
 
+        k = sel(_ident(n) for n in carry or [] if n != _BAD)  # _BAD is there until the last stage
         return f"""
-            SELECT {_POS}, CAST({case} AS INTEGER) AS __hs_err {ps}
-            FROM (SELECT {_POS}, {_BAD} {sel(c)}
-                  FROM (SELECT {_POS}, {_BAD} {sel(b)}
-                        FROM (SELECT {_POS}, {_BAD} {sel(a)} FROM {src})))
+            SELECT {_POS}, CAST({case} AS INTEGER) AS __hs_err {ps} {sel(_ident(n) for n in carry or [])}
+            FROM (SELECT {_POS}, {_BAD} {sel(c)} {k}
+                  FROM (SELECT {_POS}, {_BAD} {sel(b)} {k}
+                        FROM (SELECT {_POS}, {_BAD} {sel(a)} {k} FROM {src})))
         """
 
     @staticmethod
@@ -845,6 +1313,17 @@ class _Plan:
             arrays.append(arr)
         return pa.table(arrays, names=self.table.column_names)
 
+    def output_sql(self) -> str:
+        """Step 2 in SQL (the streaming path): select expressions over the checked rows."""
+        out = []
+        for col in self.table.columns:
+            typ = _SQL_TYPES[col.type]
+            expr = f"CAST({self.p(col.name)} AS {typ})" if col.name in self.present else f"CAST(NULL AS {typ})"
+            if col.default is not None:
+                expr = f"coalesce({expr}, CAST({_lit(col.default)} AS {typ}))"
+            out.append(f"{expr} AS {_ident(col.name)}")
+        return ", ".join(out)
+
     # Step 3: why each quarantined row was quarantined.
     def reason_sql(self, raw_names: list[str]) -> tuple[str, str, str]:
         """SQL (column, value, reason) expressions over quarantined rows ``s``."""
@@ -900,7 +1379,6 @@ class _Plan:
 def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lines, err, first) -> "pd.DataFrame":
     """The quarantined rows (only those are touched here: arrow take + a small SQL query)."""
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
 
     at = np.flatnonzero(err >= 0)
@@ -920,6 +1398,18 @@ def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lin
         "__hs_first_file", pa.array(names[fids[first_at]].tolist(), pa.string(), mask=~has_first | same_file)
     )
     rows = rows.append_column("__hs_first_line", pa.array(lines[first_at], pa.int64(), mask=~has_first))
+    # `raw`: the row as the source had it, keyed by the source's own column names.
+    keys = [next((p.raw_names[n] for p in parts if n in p.raw_names), n) for n in raw_cols]
+    return _quarantine_from_rows(vcon, plan, rows, raw_cols, keys)
+
+
+def _quarantine_from_rows(vcon, plan: _Plan, rows: "pa.Table", raw_cols: list[str], keys: list[str]) -> "pd.DataFrame":
+    """The quarantine frame from the quarantined rows: their source columns ``raw_cols`` (``keys``:
+    the source's own names), _BAD, _TEXT, and __hs_err, __hs_fid, __hs_file, __hs_line, __hs_word,
+    __hs_first_file, __hs_first_line. Reasons come from one small SQL query."""
+    import pandas as pd
+    import pyarrow as pa
+
     column, value, reason = plan.reason_sql(raw_cols)
     raw_select = "".join(f", CAST(s.{_ident(n)} AS VARCHAR) AS __hs_r{i}" for i, n in enumerate(raw_cols))
     view = f"__hs_quarantine_{uuid.uuid4().hex}"
@@ -932,8 +1422,6 @@ def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lin
         ).to_arrow_table()
     finally:
         vcon.unregister(view)
-    # `raw`: the row as the source had it, keyed by the source's own column names.
-    keys = [next((p.raw_names[n] for p in parts if n in p.raw_names), n) for n in raw_cols]
     if raw_cols:
         struct = pa.StructArray.from_arrays([result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys)
         raws = struct.to_pylist()

@@ -222,6 +222,10 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
                                                          np.where(insufficient, "insufficient_data", "scored")))
 
     metric_names = [m.name for _, m in metrics]
+    # Primary driver: the metric costing the most points (weight x (100 - score)).
+    loss = np.where(available, eff_weight * (100.0 - safe_scores), 0.0)
+    primary = np.where(loss.max(axis=1, initial=0.0) > 0, np.array(metric_names, dtype=object)[loss.argmax(axis=1)]
+                       if n_m else None, None)
     metric_labels = {m.name: m for _, m in metrics}
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
@@ -250,6 +254,9 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "reasons": reasons,
         "flags": flags,
         "review_required": review,
+        "primary_driver": primary,
+        "tier_green": green,
+        "tier_yellow": yellow,
         # account context for tables and summaries (not stored)
         "name": frame.get("name"),
         "owner": frame.get("owner"),

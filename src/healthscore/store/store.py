@@ -12,7 +12,7 @@ import json
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from json.encoder import encode_basestring_ascii as _json_string  # what json.dumps uses
 from pathlib import Path
@@ -22,7 +22,25 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Insert, Table, create_engine, func, insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Insert,
+    Row,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
@@ -40,6 +58,15 @@ _SNAPSHOT_KEY = ["account_id", "as_of", "model_version"]
 _SNAPSHOT_COLUMNS = [
     *_SNAPSHOT_KEY,
     "score", "tier", "status", "confidence", "coverage", "segment", "components", "reasons",
+]
+# Optional in write_snapshots (revision 0002): absent columns and missing values get the defaults,
+# NULL, or for flags an empty list and for review_required false.
+_SNAPSHOT_OPTIONAL_COLUMNS = [
+    "smoothed_score", "primary_driver", "trend_note", "flags", "review_required", "last_trusted",
+]
+_FRAME_COLUMNS = [
+    "account_id", "as_of", "model_version", "score", "tier", "status", "smoothed_score", "primary_driver",
+    "trend_note", "flags", "review_required", "confidence", "coverage",
 ]
 _EVIDENCE_COLUMNS = [
     *_SNAPSHOT_KEY,
@@ -158,8 +185,17 @@ class Store:
         all their evidence, so re-running a scoring run is harmless. Missing values (NaN, NaT,
         pd.NA) are stored as NULL. Two writers racing on the same new keys: one fails on the
         primary key and rolls back completely; writing again then skips what the other wrote.
+
+        The history columns (smoothed_score, primary_driver, trend_note, flags, review_required,
+        last_trusted) are optional: when a column is absent, or a value is missing, flags is stored
+        as [], review_required as false and the others as NULL. flags holds lists, last_trusted
+        JSON objects (dicts).
         """
-        snaps = _columns(snapshots, _SNAPSHOT_COLUMNS, "snapshots")
+        optional = [c for c in _SNAPSHOT_OPTIONAL_COLUMNS if c in snapshots.columns]
+        snaps = _columns(snapshots, _SNAPSHOT_COLUMNS + optional, "snapshots")
+        for name in _SNAPSHOT_OPTIONAL_COLUMNS:
+            if name not in snaps.columns:
+                snaps[name] = None  # the encoders turn missing values into the defaults
         ev = _columns(evidence, _EVIDENCE_COLUMNS, "evidence")
         for frame in (snaps, ev):
             frame["account_id"] = frame["account_id"].astype(str)
@@ -227,20 +263,7 @@ class Store:
                     select(t.evidence).where(*where(t.evidence)).order_by(e.points.desc().nulls_last(), e.metric)
                 )
                 for r in rows:
-                    evidence[(r.account_id, r.as_of, r.model_version)].append(
-                        {
-                            "metric": r.metric,
-                            "component": r.component,
-                            "value": r.value,
-                            "window": r.window,
-                            "source": r.source,
-                            "rows": r.rows,
-                            "latest_at": r.latest_at.isoformat() if r.latest_at is not None else None,
-                            "score": r.score,
-                            "weight": r.weight,
-                            "points": r.points,
-                        }
-                    )
+                    evidence[(r.account_id, r.as_of, r.model_version)].append(_evidence_dict(r))
 
         out = []
         for r in snaps:
@@ -257,11 +280,84 @@ class Store:
                 "components": r.components,
                 "evidence": evidence[(r.account_id, r.as_of, r.model_version)],
                 "reasons": r.reasons,
+                "smoothed_score": r.smoothed_score,
+                "primary_driver": r.primary_driver,
+                "trend_note": r.trend_note,
+                "flags": r.flags,
+                "review_required": r.review_required,
+                "last_trusted": r.last_trusted,
             }
             if not with_evidence:
                 del snap["evidence"]
             out.append(snap)
         return out
+
+    def snapshot_frame(
+        self,
+        *,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        model_version: str | None = None,
+        account_ids: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Stored snapshots without evidence as one DataFrame, ordered by account_id, as_of (then model_version).
+
+        Columns: account_id, as_of (datetime64[ns], midnight), model_version, score, tier, status,
+        smoothed_score, primary_driver, trend_note, flags (lists), review_required (bool),
+        confidence, coverage; missing numbers and text are NA (pd.isna). date_from and date_to
+        are inclusive; account_ids restricts to those accounts (an empty collection gives no rows).
+        One query, for history and trend computations over many accounts and dates.
+        """
+        s = t.snapshots.c
+        # Columns are converted whole in _snapshot_frame, not value by value by SQLAlchemy: SQLite's
+        # datetime text and the flags' JSON text repeat a lot, so each distinct value is parsed once.
+        raw = {"flags": cast(s.flags, Text)}
+        if self.engine.dialect.name == "sqlite":
+            raw["as_of"] = type_coerce(s.as_of, String)
+        stmt = select(*(raw.get(name, s[name]).label(name) for name in _FRAME_COLUMNS))
+        stmt = stmt.order_by(s.account_id, s.as_of, s.model_version)
+        if date_from is not None:
+            stmt = stmt.where(s.as_of >= _midnight(date_from))
+        if date_to is not None:
+            stmt = stmt.where(s.as_of <= _midnight(date_to))
+        if model_version is not None:
+            stmt = stmt.where(s.model_version == model_version)
+        with self.engine.connect() as conn:
+            if account_ids is not None:
+                stmt = stmt.where(_in(conn, s.account_id, account_ids))
+            rows = conn.execute(stmt).all()
+        return _snapshot_frame(rows)
+
+    def stored_as_of_dates(self, model_version: str) -> set[date]:
+        """The as-of dates with at least one stored snapshot of this model version.
+
+        For resuming an interrupted backfill. One query that seeks the primary key's
+        (model_version, as_of) prefix once per date, so it does not read every snapshot.
+        """
+        s = t.snapshots.c
+        first = select(func.min(s.as_of).label("as_of")).where(s.model_version == model_version)
+        dates = first.cte("stored_dates", recursive=True)
+        following = (
+            select(func.min(s.as_of)).where(s.model_version == model_version, s.as_of > dates.c.as_of).scalar_subquery()
+        )
+        dates = dates.union_all(select(following).where(dates.c.as_of.is_not(None)))
+        with self.engine.connect() as conn:
+            found = conn.scalars(select(dates.c.as_of).where(dates.c.as_of.is_not(None))).all()
+        return {d.date() for d in found}
+
+    def evidence_for(self, account_id: str, as_of: date | datetime | str, model_version: str) -> list[dict[str, Any]]:
+        """One snapshot's evidence, as in `snapshots`: by points (highest first, missing last), then metric.
+
+        Empty when the snapshot is not stored (or has no evidence).
+        """
+        e = t.evidence.c
+        stmt = (
+            select(t.evidence)
+            .where(e.model_version == model_version, e.as_of == _midnight(as_of), e.account_id == account_id)
+            .order_by(e.points.desc().nulls_last(), e.metric)
+        )
+        with self.engine.connect() as conn:
+            return [_evidence_dict(r) for r in conn.execute(stmt)]
 
     def latest_as_of(self, model_version: str | None = None) -> date | None:
         """The newest as-of date with a stored snapshot, or None when there is none."""
@@ -370,6 +466,50 @@ def _columns(frame: pd.DataFrame, names: list[str], what: str) -> pd.DataFrame:
     return frame[names].copy()
 
 
+def _evidence_dict(r: Row) -> dict[str, Any]:
+    return {
+        "metric": r.metric,
+        "component": r.component,
+        "value": r.value,
+        "window": r.window,
+        "source": r.source,
+        "rows": r.rows,
+        "latest_at": r.latest_at.isoformat() if r.latest_at is not None else None,
+        "score": r.score,
+        "weight": r.weight,
+        "points": r.points,
+    }
+
+
+def _in(conn: Connection, column: Any, values: Iterable[str]) -> Any:
+    """column IN values, for any number of values (bound parameters are limited on both dialects)."""
+    values = [values] if isinstance(values, str) else [str(v) for v in values]
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("in_values", values, type_=ARRAY(String)))
+    # Rendered inline as literals: SQLite allows only so many parameters per statement.
+    return column.in_(bindparam("in_values", values, expanding=True, literal_execute=True))
+
+
+def _snapshot_frame(rows: list[Row]) -> pd.DataFrame:
+    """The frame of `snapshot_frame` from its rows (as_of as datetimes or text, flags as JSON text)."""
+    columns = dict(zip(_FRAME_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+
+    def column(name: str, dtype: Any = None) -> pd.Series:
+        return pd.Series(list(columns.get(name, ())), dtype=dtype)
+
+    frame = {name: column(name) for name in _FRAME_COLUMNS}
+    # Few distinct values in both: parse each once.
+    codes, dates = pd.factorize(column("as_of", object))
+    frame["as_of"] = pd.Series(pd.to_datetime(pd.Series(dates, dtype=object)).to_numpy("datetime64[ns]")[codes])
+    codes, texts = pd.factorize(column("flags", object))
+    flags = [json.loads(v) for v in texts]
+    frame["flags"] = pd.Series([list(flags[c]) for c in codes], dtype=object)  # a list of its own per row
+    for name in ("score", "smoothed_score", "confidence", "coverage"):
+        frame[name] = column(name, object).astype("float64")  # NULL becomes NaN
+    frame["review_required"] = column("review_required", bool)
+    return pd.DataFrame(frame, columns=_FRAME_COLUMNS)
+
+
 def _key_text(row: pd.Series) -> str:
     return f"(account_id={row['account_id']!r}, as_of={row['as_of'].date()}, model_version={row['model_version']!r})"
 
@@ -423,7 +563,35 @@ def _nulls(series: pd.Series) -> list:
 
 
 def _text(series: pd.Series) -> list[str | None]:
-    return _nulls(series.astype(str))
+    # where(): pandas < 3 turns None into "None" in astype(str)
+    return _nulls(series.astype(str).where(series.notna()))
+
+
+def _bool(series: pd.Series) -> list[bool]:
+    """True or false; missing values are false."""
+    try:
+        values = pd.array(series, dtype="boolean")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{series.name}: expected true or false values ({exc})") from None
+    return values.fillna(False).to_numpy(dtype=bool).tolist()
+
+
+def _json_list(series: pd.Series) -> list[str]:
+    """JSON arrays; a missing value is the empty array."""
+    out = ["[]" if v is None else v for v in _json(series)]
+    for v in out:
+        if v[0] != "[":
+            raise ValueError(f"{series.name}: expected lists, got {v[:80]}")
+    return out
+
+
+def _json_object(series: pd.Series) -> list[str | None]:
+    """JSON objects (from dicts); a missing value is NULL."""
+    out = _json(series)
+    for v in out:
+        if v is not None and v[0] != "{":
+            raise ValueError(f"{series.name}: expected dicts, got {v[:80]}")
+    return out
 
 
 def _floats(series: pd.Series) -> np.ndarray:
@@ -468,6 +636,9 @@ def _json(series: pd.Series) -> list[str | None]:
         kind = type(value)
         if kind is str:
             out.append(_json_string(value))
+            continue
+        if kind is list and not value:  # e.g. no reasons, no flags: the common case
+            out.append("[]")
             continue
         value = _jsonable(value)
         kind = type(value)
@@ -520,6 +691,12 @@ _SNAPSHOT_ENCODERS: dict[str, Encoder] = {
     "components": _json,
     "reasons": _json,
     "created_at": _datetime,
+    "smoothed_score": _float,
+    "primary_driver": _text,
+    "trend_note": _text,
+    "flags": _json_list,
+    "review_required": _bool,
+    "last_trusted": _json_object,
 }
 _EVIDENCE_ENCODERS: dict[str, Encoder] = {
     "account_id": _text,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Double,
@@ -69,6 +70,14 @@ snapshots = Table(
     Column("components", JSON, nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # History, trends and stop gates (revision 0002). A paused snapshot keeps the last score the
+    # owner could trust in last_trusted, e.g. {"as_of": "2026-10-01", "score": 71.2, "tier": "green"}.
+    Column("smoothed_score", Double, nullable=True),
+    Column("primary_driver", String, nullable=True),
+    Column("trend_note", Text, nullable=True),
+    Column("flags", JSON, nullable=False, server_default="[]"),
+    Column("review_required", Boolean, nullable=False, server_default="0"),  # '0' is false on both dialects
+    Column("last_trusted", JSON(none_as_null=True), nullable=True),
     PrimaryKeyConstraint("model_version", "as_of", "account_id"),
     Index("ix_snapshots_account_as_of", "account_id", "as_of"),
     sqlite_with_rowid=False,
