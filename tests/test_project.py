@@ -62,3 +62,22 @@ def test_postgres_stack_matches_embedded_stack(tmp_path, pg_database):
         if a["score"] is not None:
             assert a["score"] == pytest.approx(b["score"], abs=0.01)
         assert [e["metric"] for e in a["evidence"]] == [e["metric"] for e in b["evidence"]]
+
+
+def test_backfill_is_idempotent_and_resumes(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    with Project(ws) as p:
+        p.ingest()
+        first = p.backfill(dt.date(2025, 3, 1), dt.date(2025, 4, 12), every_days=7)
+        assert first["dates"] == 7 and first["already_stored"] == 0 and first["snapshots_written"] > 0
+        # An interrupted run resumes: the first seven dates are kept, only the rest is scored.
+        full = p.backfill(dt.date(2025, 3, 1), dt.date(2025, 6, 7), every_days=7)
+        assert full["dates"] == 15 and full["already_stored"] == 7 and full["scored_dates"] == 8
+        again = p.backfill(dt.date(2025, 3, 1), dt.date(2025, 6, 7), every_days=7)
+        assert again["snapshots_written"] == 0 and again["scored_dates"] == 0
+        stored = p.store.snapshot_frame(model_version=p.model.version)
+        assert stored.groupby(["account_id", "as_of"]).size().max() == 1
+        assert stored["as_of"].nunique() == 15
+        for change in p.changes(dt.date(2025, 3, 1)):
+            moved = change["delta"] is not None and abs(change["delta"]) >= 10
+            assert moved or change["tier"] != change["previous_tier"]

@@ -127,3 +127,25 @@ def test_demo_builds_scores_and_summarises(tmp_path):
     assert sum(out["tiers"].values()) > 0
     table = ok("demo", "--accounts", "60", "--dir", str(tmp_path / "demo"), "--end", "2026-11-01").stdout
     assert "Tier distribution" in table and "main driver" in table
+
+
+def test_backfill_changes_and_compare(workspace):
+    out = json.loads(ok("backfill", "-w", str(workspace), "--from", "2025-03-01", "--to", "2025-06-01",
+                        "--every", "1w", "--json").stdout)
+    assert out["dates"] == 14
+    again = json.loads(ok("backfill", "-w", str(workspace), "--from", "2025-03-01", "--to", "2025-06-01",
+                          "--every", "7d", "--json").stdout)
+    assert again["snapshots_written"] == 0
+    for line in ok("changes", "-w", str(workspace), "--since", "2025-03-01", "--json").stdout.splitlines():
+        change = json.loads(line)
+        assert {"account_id", "as_of", "delta", "tier", "previous_tier", "primary_driver", "trend_note"} <= set(change)
+    snap = json.loads(ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-06-01", "--compare", "2025-05-01",
+                         "--json").stdout)
+    change = snap["change"]
+    parts = change["model_version_part"] + change["override_part"] + sum(m["points"] for m in change["metrics"])
+    assert parts == pytest.approx(change["delta"], abs=0.01)
+    assert snap["trend_note"].startswith("Health ")
+    assert "Trend note" in ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-06-01",
+                              "--compare", "2025-05-01").stdout
+    assert_user_error(run("backfill", "-w", str(workspace), "--from", "2025-03-01", "--to", "2025-06-01",
+                          "--every", "monthly"), "--every 'monthly'")

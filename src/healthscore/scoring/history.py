@@ -78,11 +78,10 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
         if status == "scored":
             state[acc] = (as_of, allrows["score"].iat[i], tier if in_batch else allrows["tier"].iat[i])
         prev[acc] = (as_of, allrows["score"].iat[i], tiers[-1] if in_batch else allrows["tier"].iat[i])
-    allrows["tier"] = tiers
-    allrows["last_trusted"] = last_trusted
-    allrows["previous_score"] = prev_score
-    allrows["previous_tier"] = prev_tier
-    allrows["previous_as_of"] = prev_as_of
+    # object dtype: a missing tier is None, not NaN (pandas would infer a string column)
+    for name, col in (("tier", tiers), ("last_trusted", last_trusted), ("previous_score", prev_score),
+                      ("previous_tier", prev_tier), ("previous_as_of", prev_as_of)):
+        allrows[name] = pd.Series(col, index=allrows.index, dtype=object)
     out = allrows[allrows["_batch"]].drop(columns="_batch")
     out["material_change"] = material_change(model, out)
     return out.sort_index()
@@ -96,5 +95,5 @@ def material_change(model: HealthModel, snaps: pd.DataFrame) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         moved = np.abs(score - before) >= mc.points
     tier_now, tier_before = snaps["tier"].to_numpy(), snaps["previous_tier"].to_numpy()
-    changed = np.array([a is not None and b is not None and a != b for a, b in zip(tier_now, tier_before)])
+    changed = np.array([isinstance(a, str) and isinstance(b, str) and a != b for a, b in zip(tier_now, tier_before)])
     return moved | (changed if mc.tier_change else False)
