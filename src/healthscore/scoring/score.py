@@ -230,16 +230,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
-    components = [
-        [
-            {"name": comp_names[k],
-             "score": None if np.isnan(comp_score[i, k]) else round(float(comp_score[i, k]), 2),
-             "weight": round(float(comp_share[i, k]), 4),
-             "coverage": round(float(comp_coverage[i, k]), 4)}
-            for k in range(n_c)
-        ]
-        for i in range(n)
-    ]
+    components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
     snapshots = pd.DataFrame({
         "account_id": frame["account_id"].to_numpy(),
         "as_of": frame["as_of"].to_numpy(),
@@ -263,24 +254,30 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "arr": frame.get("arr"),
     })
 
-    rep = lambda a: np.repeat(np.asarray(a), n_m)  # noqa: E731  (row-major: account then metric)
     value_obj = np.empty((n, n_m), dtype=object)
     for j, v in enumerate(values):
-        col = np.asarray(v, dtype=object)
-        value_obj[:, j] = [None if (x is None or (isinstance(x, float) and np.isnan(x))) else
-                           (round(float(x), 4) if isinstance(x, (float, np.floating, int, np.integer)) else x)
-                           for x in col]
+        if v.dtype == object:  # categorical values (map transforms) stay text
+            value_obj[:, j] = v
+        else:
+            num = np.round(np.asarray(v, dtype="float64"), 4)
+            col = num.astype(object)
+            col[np.isnan(num)] = None
+            value_obj[:, j] = col
     latest_arr = np.stack([np.asarray(pd.to_datetime(lt).to_numpy("datetime64[ns]")) for lt in latest], axis=1) if n_m else None
     pts = np.where(scored[:, None], np.round(points, 4), np.nan)
+    # Long evidence (account x metric): categoricals, so 100k accounts x 20 metrics stay cheap.
+    codes, uniques = pd.factorize(frame["account_id"])
+    per_metric = lambda labels: pd.Categorical.from_codes(np.tile(np.arange(n_m), n), categories=pd.Index(labels)) \
+        if len(set(labels)) == len(labels) else np.tile(np.array(labels, dtype=object), n)  # noqa: E731
     evidence = pd.DataFrame({
-        "account_id": rep(frame["account_id"].to_numpy()),
-        "as_of": rep(frame["as_of"].to_numpy()),
+        "account_id": pd.Categorical.from_codes(np.repeat(codes, n_m), categories=uniques),
+        "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": version,
-        "metric": np.tile(metric_names, n),
-        "component": np.tile([c.name for c, _ in metrics], n),
+        "metric": per_metric(metric_names),
+        "component": np.tile(np.array([c.name for c, _ in metrics], dtype=object), n),
         "value": value_obj.ravel(),
-        "window": np.tile([m.window_label for _, m in metrics], n),
-        "source": np.tile([m.source_label for _, m in metrics], n),
+        "window": np.tile(np.array([m.window_label for _, m in metrics], dtype=object), n),
+        "source": np.tile(np.array([m.source_label for _, m in metrics], dtype=object), n),
         "rows": rows.ravel(),
         "latest_at": latest_arr.ravel() if latest_arr is not None else [],
         "score": np.round(np.where(available, scores, np.nan), 2).ravel(),
@@ -288,6 +285,15 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "points": pts.ravel(),
     })
     return ScoredFrames(snapshots=snapshots, evidence=evidence)
+
+
+def _component_lists(names, score, share, coverage) -> list[list[dict]]:
+    """Per snapshot, [{name, score, weight, coverage}] with None for a component without data."""
+    sc = np.round(score, 2).astype(object)
+    sc[np.isnan(score)] = None
+    sh, cv = np.round(share, 4).tolist(), np.round(coverage, 4).tolist()
+    return [[{"name": nm, "score": s, "weight": w, "coverage": c} for nm, s, w, c in zip(names, srow, wrow, crow)]
+            for srow, wrow, crow in zip(sc.tolist(), sh, cv)]
 
 
 # ---- stop gates -------------------------------------------------------------------------------
@@ -375,23 +381,35 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
 
 def _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
              missing_tables, metric_by_name) -> list[list[str]]:
+    """Why each snapshot is what it is. The missing-data part depends only on which metrics lack
+    data, so it is built once per pattern (few patterns, many accounts)."""
     sc = model.scoring
-    out = []
     table_note = [f"no {t} table in the engine" for t in sorted(missing_tables)]
+    patterns = np.packbits(np.concatenate([has_data, available], axis=1), axis=1) if len(coverage) else []
+    cache: dict[bytes, list[str]] = {}
+
+    def missing_part(i: int) -> list[str]:
+        no_data = [j for j in range(len(metric_names)) if not has_data[i, j]]
+        excluded = [metric_names[j] for j in no_data if not available[i, j]]
+        imputed = [metric_names[j] for j in no_data if available[i, j]]
+        part = []
+        if excluded:
+            part.append("no data, excluded: " + ", ".join(excluded))
+        if imputed:
+            rules = [model.missing_rule(metric_by_name[m]) for m in imputed]
+            part.append("no data, imputed: " + ", ".join(f"{m} ({r.rule} {r.imputed_score:g})"
+                                                        for m, r in zip(imputed, rules)))
+        return part
+
+    out = []
     for i in range(len(coverage)):
         reasons = list(table_note)
         if onboarding[i]:
             reasons.append(f"account is {int(age_days[i])} days old; onboarding lasts {sc.onboarding_days} days")
         if insufficient[i]:
             reasons.append(f"coverage {coverage[i]:.0%} is below the minimum {sc.min_coverage:.0%}")
-        no_data = [metric_names[j] for j in range(len(metric_names)) if not has_data[i, j]]
-        excluded = [m for m in no_data if not available[i, metric_names.index(m)]]
-        imputed = [m for m in no_data if m not in excluded]
-        if excluded:
-            reasons.append("no data, excluded: " + ", ".join(excluded))
-        if imputed:
-            reasons.append("no data, imputed: " + ", ".join(
-                f"{m} ({model.missing_rule(metric_by_name[m]).rule} {model.missing_rule(metric_by_name[m]).imputed_score:g})"
-                for m in imputed))
-        out.append(reasons)
+        key = patterns[i].tobytes()
+        if key not in cache:
+            cache[key] = missing_part(i)
+        out.append(reasons + cache[key])
     return out
