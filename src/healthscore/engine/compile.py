@@ -131,8 +131,13 @@ def compile_filter(f: Filter, table, table_name: str, as_of=None):
 # ---- execution -------------------------------------------------------------------------------
 
 
-def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of):
-    """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table."""
+def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> dict[str, Any]:
+    """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table.
+
+    Primitives with the same condition (window, filter, non-null column) share their rows and
+    latest_at aggregates: `shared` maps a condition to the names already emitted, and the returned
+    aliases (pid column -> emitted column) are resolved after execution.
+    """
     import ibis
 
     ts = joined[prim.time_col]
@@ -149,30 +154,24 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of):
         cond = cond & col.notnull()
         if TABLES[prim.source].column(prim.column).type == BOOL and prim.measure in ("sum", "mean", "min", "max"):
             col = ibis.ifelse(col, 1.0, 0.0)
-    null = ibis.null()
+    key = (prim.start_days, prim.end_days, prim.filter_json, prim.column)
+    exprs: dict[str, Any] = {}
+    if key not in shared:
+        shared[key] = (f"{pid}__rows", f"{pid}__latest")
+        exprs[f"{pid}__rows"] = ts.count(where=cond)
+        exprs[f"{pid}__latest"] = ts.max(where=cond)
+    aliases = {f"{pid}__rows": shared[key][0], f"{pid}__latest": shared[key][1]}
+    # FILTER (WHERE ...) aggregates: in DuckDB about 3x faster than CASE WHEN for distinct counts.
     m = prim.measure
     if m == "count":
-        value = ibis.ifelse(cond, 1, 0).sum()
-    elif m == "sum":
-        value = ibis.ifelse(cond, col, null).sum()
-    elif m == "mean":
-        value = ibis.ifelse(cond, col, null).mean()
-    elif m == "min":
-        value = ibis.ifelse(cond, col, null).min()
-    elif m == "max":
-        value = ibis.ifelse(cond, col, null).max()
-    elif m == "distinct_count":
-        value = ibis.ifelse(cond, col, null).nunique()
+        aliases[f"{pid}__value"] = shared[key][0]  # the count is the rows
+    elif m in ("sum", "mean", "min", "max", "distinct_count"):
+        exprs[f"{pid}__value"] = getattr(col, "nunique" if m == "distinct_count" else m)(where=cond)
     elif m == "latest":
-        value = col.argmax(ts, where=cond)
-    elif m == "days_since_last":
-        value = None  # derived from latest_at after execution
-    else:  # pragma: no cover - validated by the IR
+        exprs[f"{pid}__value"] = col.argmax(ts, where=cond)
+    elif m != "days_since_last":  # pragma: no cover - validated by the IR (days since: from latest_at)
         raise ValueError(m)
-    out = {f"{pid}__rows": ibis.ifelse(cond, 1, 0).sum(), f"{pid}__latest": ibis.ifelse(cond, ts, null).max()}
-    if value is not None:
-        out[f"{pid}__value"] = value
-    return out
+    return exprs, aliases
 
 
 def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
@@ -188,7 +187,11 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
         raise UserError("the engine has no accounts table: run 'healthscore ingest' first (sources.accounts in healthscore.yaml)")
     missing_tables = {p.source for p in plan.primitives if p.source not in present}
 
-    spine = ibis.memtable(pd.DataFrame({"as_of": pd.to_datetime(sorted(set(as_of_dates)))}))
+    dates = sorted(set(as_of_dates))
+    # One date (the daily score): a literal and a plain GROUP BY account_id, about twice as fast as
+    # grouping by (account_id, as_of) after a join to the date spine, which many dates need.
+    single = ibis.timestamp(pd.Timestamp(dates[0]).isoformat()) if len(dates) == 1 else None
+    spine = None if single is not None else ibis.memtable(pd.DataFrame({"as_of": pd.to_datetime(dates)}))
     accounts = con.table("accounts")
     if account_ids is not None:
         accounts = accounts.filter(accounts.account_id.isin(list(account_ids)))
@@ -199,33 +202,49 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
         *acc_cols,
         segment_rule=ibis.cases(*seg_cases, else_=ibis.null("string")) if seg_cases else ibis.null("string"),
     )
-    base = accounts.cross_join(spine)
+    base = accounts.mutate(as_of=single) if single is not None else accounts.cross_join(spine)
     base = base.filter(base.created_at.isnull() | (base.created_at < base.as_of))
 
+    aliases: dict[str, str] = {}  # primitive column -> the shared column computed for it
     groups: dict[tuple[str, str], list[tuple[str, Primitive]]] = {}
     for prim, pid in plan.primitives.items():
         if prim.source in present:
             groups.setdefault((prim.source, prim.time_col), []).append((pid, prim))
 
-    for gi, ((source, time_col), prims) in enumerate(sorted(groups.items())):
+    for (source, time_col), prims in sorted(groups.items()):
         t = con.table(source)
         if account_ids is not None:
             t = t.filter(t.account_id.isin(list(account_ids)))
-        s = spine.select(g_as_of=spine.as_of)
-        cond = t[time_col] < s.g_as_of
         starts = [p.start_days for _, p in prims]
-        if None not in starts:
-            cond = cond & (t[time_col] >= s.g_as_of - ibis.interval(days=max(starts)))
-        joined = t.join(s, cond)
+        widest = None if None in starts else ibis.interval(days=max(starts))
+        if single is not None:
+            joined = t.filter(t[time_col] < single)
+            if widest is not None:
+                joined = joined.filter(joined[time_col] >= single - widest)
+            as_of = single
+        else:
+            sp = spine.select(g_as_of=spine.as_of)
+            cond = t[time_col] < sp.g_as_of
+            if widest is not None:
+                cond = cond & (t[time_col] >= sp.g_as_of - widest)
+            joined = t.join(sp, cond)
+            as_of = joined.g_as_of
         aggs: dict[str, Any] = {}
+        shared: dict = {}
         for pid, prim in prims:
-            aggs.update(_aggregate_exprs(pid, prim, joined, joined.g_as_of))
-        g = joined.group_by(g_account_id=joined.account_id, g_as_of=joined.g_as_of).aggregate(**aggs)
-        base = base.left_join(g, (base.account_id == g.g_account_id) & (base.as_of == g.g_as_of)).drop(
-            "g_account_id", "g_as_of"
-        )
+            exprs, alias = _aggregate_exprs(pid, prim, joined, as_of, shared)
+            aggs.update(exprs)
+            aliases.update({k: v for k, v in alias.items() if k != v})
+        if single is not None:
+            g = joined.group_by(g_account_id=joined.account_id).aggregate(**aggs)
+            base = base.left_join(g, base.account_id == g.g_account_id).drop("g_account_id")
+        else:
+            g = joined.group_by(g_account_id=joined.account_id, g_as_of=joined.g_as_of).aggregate(**aggs)
+            base = base.left_join(g, (base.account_id == g.g_account_id) & (base.as_of == g.g_as_of)).drop(
+                "g_account_id", "g_as_of"
+            )
 
-    return base.order_by(["as_of", "account_id"]), missing_tables
+    return base, missing_tables, aliases
 
 
 def compute_frame(
@@ -242,8 +261,10 @@ def compute_frame(
     import pandas as pd
 
     plan = plan_model(model)
-    expr, missing_tables = build_expr(con, model, plan, as_of_dates, account_ids)
-    frame = expr.execute()
+    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids)
+    frame = expr.execute().sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
+    for column, shared in aliases.items():
+        frame[column] = frame[shared]
     # Counts and sums over no rows are zero, not missing (when the source table exists at all).
     for prim, pid in plan.primitives.items():
         if prim.source not in missing_tables:
@@ -281,5 +302,5 @@ def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series") -> "pd.S
 def compiled_sql(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date]) -> str:
     """The SQL the engine runs for these dates (for `healthscore score --show-sql`)."""
     plan = plan_model(model)
-    expr, _ = build_expr(con, model, plan, as_of_dates)
+    expr, _, _ = build_expr(con, model, plan, as_of_dates)
     return str(con.compile(expr))
