@@ -262,7 +262,8 @@ def compute_frame(
 
     plan = plan_model(model)
     expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids)
-    frame = expr.execute().sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
+    # Through Arrow: ibis's own pandas conversion turns every column with a null into Python objects.
+    frame = con.to_pyarrow(expr).to_pandas().sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
     for column, shared in aliases.items():
         frame[column] = frame[shared]
     # Counts and sums over no rows are zero, not missing (when the source table exists at all).

@@ -36,48 +36,57 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
     allrows = pd.concat(frames, ignore_index=True).sort_values(["account_id", "as_of"], kind="stable")
     allrows["as_of"] = pd.to_datetime(allrows["as_of"])
 
-    scored = allrows["status"] == "scored"
-    smoothed = pd.Series(np.nan, index=allrows.index)
-    if hist.smoothing_days > 0 and scored.any():
-        s = allrows.loc[scored, ["account_id", "as_of", "score"]]
-        rolled = (s.set_index("as_of").groupby("account_id")["score"]
-                  .rolling(f"{hist.smoothing_days}D").mean())
-        smoothed.loc[s.index] = rolled.to_numpy()  # groupby keeps the (account, as_of) order of s
-    else:
-        smoothed = allrows["score"].where(scored)
-    allrows["smoothed_score"] = smoothed.round(2)
-
-    tiers, last_trusted, prev_score, prev_tier, prev_as_of = [], [], [], [], []
-    state: dict = {}  # account -> (as_of, score, tier) of its last scored snapshot
-    prev: dict = {}  # account -> (as_of, score, tier) of its previous snapshot of any status
-    green = allrows.get("tier_green", pd.Series(np.nan, index=allrows.index)).to_numpy()
-    yellow = allrows.get("tier_yellow", pd.Series(np.nan, index=allrows.index)).to_numpy()
-    for i, (acc, as_of, status, tier, sm, in_batch) in enumerate(zip(
-            allrows["account_id"], allrows["as_of"], allrows["status"], allrows["tier"], allrows["smoothed_score"],
-            allrows["_batch"])):
-        last = state.get(acc)
-        p = prev.get(acc)
-        prev_score.append(p[1] if p else None)
-        prev_tier.append(p[2] if p else None)
-        prev_as_of.append(p[0] if p else None)
-        if status == "scored" and in_batch:
-            tier = _tier_of(sm, green[i], yellow[i])
-            if last is not None and last[2] is not None and tier != last[2] and hist.hysteresis > 0:
-                held = last[2]
-                if TIER_RANK[tier] < TIER_RANK[held]:  # falling: must clear the held tier's floor by h
-                    floor = green[i] if held == "green" else yellow[i]
-                    if sm > floor - hist.hysteresis:
-                        tier = held
-                else:  # rising: must clear the new tier's floor by h
-                    floor = green[i] if tier == "green" else yellow[i]
-                    if sm < floor + hist.hysteresis:
-                        tier = held
-        tiers.append(tier if status == "scored" else None)
-        last_trusted.append({"as_of": last[0].date().isoformat(), "score": last[1], "tier": last[2]}
-                            if status == "paused" and last is not None else None)
+    # One pass over plain arrays in (account, as_of) order: a rolling mean over the account's scored
+    # snapshots in the last smoothing_days, hysteresis against its last published tier, and the last
+    # trusted (scored) snapshot for paused ones.
+    n = len(allrows)
+    acc_a = allrows["account_id"].to_numpy(dtype=object)
+    as_of_a = allrows["as_of"].to_numpy("datetime64[ns]")
+    status_a = allrows["status"].to_numpy(dtype=object)
+    score_a = pd.to_numeric(allrows["score"], errors="coerce").to_numpy(dtype="float64")
+    tier_in = allrows["tier"].to_numpy(dtype=object)
+    batch_a = allrows["_batch"].to_numpy(dtype=bool)
+    green = pd.to_numeric(allrows.get("tier_green", pd.Series(np.nan, index=allrows.index))).to_numpy("float64")
+    yellow = pd.to_numeric(allrows.get("tier_yellow", pd.Series(np.nan, index=allrows.index))).to_numpy("float64")
+    window = np.timedelta64(hist.smoothing_days, "D")
+    smoothed = np.full(n, np.nan)
+    tiers: list = [None] * n
+    last_trusted: list = [None] * n
+    prev_score: list = [None] * n
+    prev_tier: list = [None] * n
+    prev_as_of: list = [None] * n
+    recent: list[tuple] = []  # (as_of, score) of the current account's scored snapshots in the window
+    last = prev = None  # (as_of, score, tier) of the last scored / previous snapshot of the account
+    for i in range(n):
+        if i == 0 or acc_a[i] != acc_a[i - 1]:
+            recent, last, prev = [], None, None
+        if prev is not None:
+            prev_as_of[i], prev_score[i], prev_tier[i] = prev
+        status, in_batch = status_a[i], batch_a[i]
+        tier = tier_in[i] if not in_batch else None
         if status == "scored":
-            state[acc] = (as_of, allrows["score"].iat[i], tier if in_batch else allrows["tier"].iat[i])
-        prev[acc] = (as_of, allrows["score"].iat[i], tiers[-1] if in_batch else allrows["tier"].iat[i])
+            recent.append((as_of_a[i], score_a[i]))
+            if hist.smoothing_days > 0:
+                recent = [(t, v) for t, v in recent if t > as_of_a[i] - window]
+                smoothed[i] = round(sum(v for _, v in recent) / len(recent), 2)
+            else:
+                smoothed[i] = score_a[i]
+            if in_batch:
+                tier = _tier_of(smoothed[i], green[i], yellow[i])
+                held = last[2] if last is not None else None
+                if held in TIER_RANK and tier != held and hist.hysteresis > 0:
+                    rising = TIER_RANK[tier] > TIER_RANK[held]
+                    floor_tier = tier if rising else held
+                    floor = green[i] if floor_tier == "green" else yellow[i]
+                    if (rising and smoothed[i] < floor + hist.hysteresis) or \
+                            (not rising and smoothed[i] > floor - hist.hysteresis):
+                        tier = held
+            last = (pd.Timestamp(as_of_a[i]), score_a[i], tier)
+        elif status == "paused" and last is not None:
+            last_trusted[i] = {"as_of": last[0].date().isoformat(), "score": float(last[1]), "tier": last[2]}
+        tiers[i] = tier if status == "scored" else None
+        prev = (pd.Timestamp(as_of_a[i]), None if np.isnan(score_a[i]) else float(score_a[i]), tiers[i])
+    allrows["smoothed_score"] = smoothed
     # object dtype: a missing tier is None, not NaN (pandas would infer a string column)
     for name, col in (("tier", tiers), ("last_trusted", last_trusted), ("previous_score", prev_score),
                       ("previous_tier", prev_tier), ("previous_as_of", prev_as_of)):
