@@ -50,21 +50,31 @@ class MetricPlan:
     account_columns: set[str] = field(default_factory=lambda: set(ACCOUNT_COLUMNS))
     last_outcome: str = ""  # primitive id of the latest outcome kind (churned accounts are not scored)
 
-    def add(self, agg: Aggregate, *, shift: bool = False) -> str:
+    def add(self, agg: Aggregate, *, shift_days: int = 0) -> str:
+        """Register an aggregate over [as_of - shift - window, as_of - shift)."""
         days = window_days(agg.window)
         start, end = days, 0
-        if shift:  # the prior window of a change: [as_of - 2w, as_of - w)
-            start, end = 2 * days, days
+        if shift_days:
+            start, end = days + shift_days, shift_days
         prim = Primitive(agg.source, agg.time_col, agg.measure, agg.column,
                          json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True),
                          start, end)
         return self.primitives.setdefault(prim, f"p{len(self.primitives)}")
 
 
+LAST_YEAR_DAYS = 364  # 52 weeks: the same weekdays a year earlier
+
+
+def prior_shift(metric) -> int:
+    """How far back a change metric's baseline window ends: one window, or 52 weeks."""
+    return LAST_YEAR_DAYS if metric.compare_to == "last_year" else window_days(metric.window)
+
+
 def plan_model(model: HealthModel) -> MetricPlan:
     plan = MetricPlan()
     for _, metric in model.metrics:
-        inputs = {role: plan.add(agg, shift=role == "prior") for role, agg in metric.aggregates().items()}
+        inputs = {role: plan.add(agg, shift_days=prior_shift(metric) if role == "prior" else 0)
+                  for role, agg in metric.aggregates().items()}
         plan.metric_inputs[metric.name] = inputs
         if metric.per:
             plan.account_columns.add(metric.per)

@@ -243,6 +243,9 @@ class Metric(_Strict):
     window: str | None = None
     time_column: str | None = None
     change: Literal["relative", "absolute"] = "relative"  # for measure: change
+    # for measure: change: the window before, or the same window 52 weeks earlier (seasonal baseline:
+    # a holiday dip is compared with last year's holiday, not with the busy weeks before it)
+    compare_to: Literal["previous_window", "last_year"] = "previous_window"
     of: Literal["count", "sum", "mean", "min", "max", "distinct_count"] | None = None  # for change
     numerator: Aggregate | None = None  # for ratio and share
     denominator: Aggregate | None = None  # for ratio
