@@ -35,9 +35,10 @@ def with_trend_notes(snaps):
     """A short deterministic note per snapshot from its previous one (exact attribution: explain --compare)."""
     from healthscore.explain.attribution import snapshot_note
 
-    snaps["trend_note"] = [
-        snapshot_note(r) for r in snaps[["as_of", "score", "tier", "status", "previous_as_of", "previous_score",
-                                         "previous_tier", "primary_driver", "last_trusted", "smoothed_score"]].to_dict("records")]
+    cols = ["as_of", "score", "tier", "status", "previous_as_of", "previous_score", "previous_tier",
+            "primary_driver", "last_trusted", "smoothed_score"]
+    arrays = [snaps[c].to_numpy(dtype=object) for c in cols]
+    snaps["trend_note"] = [snapshot_note(dict(zip(cols, row))) for row in zip(*arrays)]
     return snaps
 
 

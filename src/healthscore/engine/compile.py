@@ -283,23 +283,29 @@ def compute_frame(
             if prim.measure in ("count", "sum", "distinct_count"):
                 frame[f"{pid}__value"] = pd.to_numeric(frame[f"{pid}__value"]).fillna(0.0)
     frame["as_of"] = pd.to_datetime(frame["as_of"])
-    for source in model.freshness:
-        if source not in missing_tables and source in con.list_tables():
-            frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"])
+    for source, limit in model.freshness.items():
+        if source not in missing_tables:
+            frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"], window_days(limit))
     return frame, plan, missing_tables
 
 
-def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series") -> "pd.Series":
+def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_days: int) -> "pd.Series":
     """The newest row of a whole source table strictly before each as-of date (pipeline freshness).
 
-    One small query: the newest row per day, then a running maximum looked up per date.
+    One small query over the recent days (a few times the limit before each date): the newest row
+    per day, then a running maximum looked up per date. Older rows are stale either way, reported
+    as 'no rows in the limit' rather than with their exact age.
     """
+    import ibis
     import numpy as np
     import pandas as pd
 
     t = con.table(source)
     tc = t[TABLES[source].time_column]
-    days = t.filter(tc.notnull()).group_by(day=tc.truncate("D")).aggregate(newest=tc.max()).execute()
+    lo = pd.Timestamp(as_of.min()) - pd.Timedelta(days=max(4 * limit_days, limit_days + 30))
+    hi = pd.Timestamp(as_of.max())
+    recent = t.filter(tc >= ibis.timestamp(lo.isoformat()), tc < ibis.timestamp(hi.isoformat()))
+    days = con.to_pyarrow(recent.group_by(day=tc.truncate("D")).aggregate(newest=tc.max())).to_pandas()
     if days.empty:
         return pd.Series(pd.NaT, index=as_of.index, dtype="datetime64[ns]")
     days = days.sort_values("day")

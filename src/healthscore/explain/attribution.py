@@ -131,7 +131,7 @@ def snapshot_note(r: dict) -> str:
         return "Not enough data to score: see the reasons."
     if prev is None or r.get("previous_as_of") is None or pd.isna(r["previous_as_of"]):
         return f"First score: {score:.1f} ({r['tier']}), main driver {driver or 'none'}."
-    days = (pd.Timestamp(r["as_of"]) - pd.Timestamp(r["previous_as_of"])).days
+    days = round((r["as_of"] - r["previous_as_of"]) / pd.Timedelta(days=1))
     delta = score - prev
     if abs(delta) < 0.05:
         return f"Health held steady over {days} days at {score:.1f} ({r['tier']}); main driver {driver or 'none'}."

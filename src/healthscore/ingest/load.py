@@ -143,6 +143,9 @@ def ingest_workspace(
 
     Sources with ``table:`` are read from the engine through Ibis and *copied* (pulled to Arrow,
     validated, cast) into the canonical table; the source table itself is left as it is.
+
+    With the DuckDB engine, Parquet sources and large CSV sources stream through the engine
+    (``_ingest_streaming``): same checks, reasons, line/row numbers and counts, bounded memory.
     """
     import duckdb
 
@@ -714,23 +717,29 @@ def _combine(parts: list[_Part]):
 
 
 # ---------------------------------------------------------------------------------------------
-# Streaming through the engine (DuckDB engine, Parquet files)
+# Streaming through the engine (DuckDB engine; Parquet files, and CSV files of 64 MiB or more)
 #
-# A Parquet source is not read into Python: the engine's DuckDB reads the files itself
-# (read_parquet), runs the same validation SQL over them and writes the accepted rows with one
-# CREATE OR REPLACE TABLE ... AS SELECT (atomic, like _write_table). Only the quarantined rows come
-# back to Python. Three passes over the files, each streaming:
+# The source is not read into Python: the engine's DuckDB reads the files itself (read_parquet),
+# runs the same validation SQL over them and writes the accepted rows with one CREATE OR REPLACE
+# TABLE ... AS SELECT (atomic, like _write_table). Only the quarantined rows come back to Python.
+# The passes over the files, each streaming:
 #
-#   A. ids that occur more than once among rows that passed checks 0-4 (a hash aggregate that
-#      spills to disk when it does not fit in memory), with their first position;
+#   A. ids that occur more than once among rows that passed checks 0-4, with the first position
+#      of a row that also passes check 6 (hash aggregates, which spill to disk when they do not
+#      fit in memory; the exact one only runs over rows whose id hash occurs more than once);
 #   B. the quarantined rows: checks 0-4, duplicates (a join with A) and unknown accounts (an
 #      anti-join with the engine's accounts table), with the source's values, ordered by position;
 #   C. the accepted rows: checks 0-4 passed and not among B's positions, cast to the canonical
-#      types and written as the canonical table.
+#      types and written as the canonical table, in file order.
 #
-# A row's position is (file index << 40) + its 0-based row number in the file
-# (read_parquet(..., file_row_number = true)): it orders rows as the files are read and gives the
-# quarantine's row number back.
+# A row's position is (file index << 40) + its 0-based row number in the file (Parquet:
+# read_parquet(..., file_row_number = true)) or its line number - 1 (CSV): it orders rows as the
+# files are read and gives the quarantine's row or line number back.
+#
+# DuckDB cannot number a CSV file's lines (nor report the lines it cannot parse in place), so a
+# CSV file is first copied, batch by batch, to a Parquet file under .healthscore/ with its values
+# as text and each row's line number -- computed exactly as the in-memory path does -- and the
+# engine streams that copy.
 
 _FILE_SHIFT = 40
 _ROW_MASK = (1 << _FILE_SHIFT) - 1
@@ -738,7 +747,7 @@ _ROW_MASK = (1 << _FILE_SHIFT) - 1
 # sorts and aggregates spill to the engine's temp directory instead of taking the machine.
 _STREAM_MEMORY_SHARE = 0.25
 _STREAM_MEMORY_MIN = 1 << 30
-_STREAM_INLINE_EXCLUDED = 64  # up to this many rows are left out of the write by a list of constants
+_STREAM_INLINE_VALUES = 64  # see pass C: up to this many unknown account ids and repeated ids
 _STREAM_CSV_MIN_BYTES = 64 << 20  # smaller CSV sources are read in memory
 
 
@@ -927,18 +936,22 @@ def _memory_bytes(text: str) -> float | None:
     return float(m.group(1)) * base ** "_KMGT".index(m.group(2).upper() or "_")
 
 
-def _tune_engine(ws: "Workspace", raw) -> list[tuple[str, Any]]:
-    """Settings for streaming ingestion; returns the previous values to restore."""
+def _tune_engine(ws: "Workspace", raw, vcon) -> list[tuple[str, Any]]:
+    """Settings for streaming ingestion; returns the previous values to restore (None: the
+    default, as in the untouched connection ``vcon``)."""
     import os
 
     previous = []
 
     def setting(name: str, value: Any):
-        previous.append((name, _setting(raw, name)))
+        before = _setting(raw, name)
+        # memory_limit reads back rounded ('18.8 GiB'): RESET rather than SET an approximation
+        previous.append((name, None if name == "memory_limit" and before == _setting(vcon, name) else before))
         raw.execute(f"SET {name} = {_lit(value)}")
 
     setting("TimeZone", "UTC")  # naive date-times are UTC (also in the in-memory path)
     setting("preserve_insertion_order", False)  # set to true for the write
+    setting("enable_progress_bar", False)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -960,7 +973,7 @@ def _restore_engine(raw, previous: list[tuple[str, Any]]) -> None:
 
     for name, value in reversed(previous):
         try:
-            raw.execute(f"SET {name} = {_lit(value)}")
+            raw.execute(f"RESET {name}" if value is None else f"SET {name} = {_lit(value)}")
         except duckdb.Error:  # e.g. temp_directory cannot change once used
             pass
 
@@ -1034,18 +1047,27 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
 
     checked = f"({plan.check_sql(src_sql)}) __hs_c"
     token = uuid.uuid4().hex
-    dups, bad_view = f"__hs_dups_{token}", f"__hs_bad_{token}"
+    dups, hashes, bad_view = f"__hs_dups_{token}", f"__hs_hashes_{token}", f"__hs_bad_{token}"
     id_col = table.id_column if table.id_column and table.id_column in plan.present else None
     accounts_col = "account_id" if check_accounts and table.references_accounts and "account_id" in plan.present else None
-    previous = _tune_engine(ws, raw)
+    previous = _tune_engine(ws, raw, vcon)
     registered = False
     try:
         say(f"{name}: validating {n_rows:,} row(s)")
         known_accounts = "(SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id FROM accounts WHERE account_id IS NOT NULL)"
         # A. ids repeated among the rows that passed checks 0-4, with the first position of a row
-        # that also passes check 6 (the row that claims the id)
+        # that also passes check 6 (the row that claims the id). First the hashes of the ids that
+        # occur more than once at all (a cheap aggregate over 8-byte keys; usually none), then the
+        # exact aggregate over the rows with those hashes only.
         if id_col:
             p = plan.p(id_col)
+            raw.execute(
+                f"CREATE TEMP TABLE {hashes} AS SELECT hash({p}) AS h FROM {checked}"
+                f" WHERE {p} IS NOT NULL GROUP BY h HAVING count(*) > 1"
+            )
+            if not raw.execute(f"SELECT count(*) FROM {hashes}").fetchone()[0]:
+                id_col = None  # no id occurs twice
+        if id_col:
             join, known = "", "TRUE"
             if accounts_col:
                 join = f"LEFT JOIN {known_accounts} a ON a.account_id = c.{plan.p(accounts_col)}"
@@ -1054,7 +1076,8 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
                 f"""CREATE TEMP TABLE {dups} AS
                     SELECT c.{p} AS id, min(c.{_POS}) FILTER (WHERE {known}) AS first_pos
                     FROM ({plan.check_sql(src_sql)}) c {join}
-                    WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL GROUP BY c.{p} HAVING count(*) > 1"""
+                    WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL AND hash(c.{p}) IN (SELECT h FROM {hashes})
+                    GROUP BY c.{p} HAVING count(*) > 1"""
             )
         # B. the quarantined rows, with the source's values as text
         joins, dup_cond, acc_cond = "", "FALSE", "FALSE"
@@ -1069,13 +1092,16 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         dup_code = _E_DUPLICATE * 1000 + plan.index(id_col) if id_col else 0
         acc_code = _E_ACCOUNT * 1000 + plan.index(accounts_col) if accounts_col else 0
         values = "".join(f", CAST(c.{_ident(n)} AS VARCHAR) AS {_ident(n)}" for n in raw_cols)
+        typed = (f", c.{plan.p(id_col)} AS __hs_id" if id_col else "") + (
+            f", c.{plan.p(accounts_col)} AS __hs_account" if accounts_col else ""
+        )
         bad = raw.sql(
             f"""SELECT * FROM (
                     SELECT c.{_POS},
                            CASE WHEN c.__hs_err IS NOT NULL THEN c.__hs_err
                                 WHEN {dup_cond} THEN {dup_code} WHEN {acc_cond} THEN {acc_code} END AS __hs_err,
                            {first_expr} AS __hs_first,
-                           c.{_BAD}, c.{_TEXT} {values}
+                           c.{_BAD}, c.{_TEXT} {values} {typed}
                     FROM ({plan.check_sql(src_sql, raw_cols + [_BAD, _TEXT])}) c {joins}
                 ) WHERE __hs_err IS NOT NULL ORDER BY {_POS}"""
         ).to_arrow_table()
@@ -1083,25 +1109,38 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         accepted_n = n_rows - quarantined_n
 
         # C. the accepted rows, written in one statement: the new table replaces the old one or
-        # nothing changes. In file order, as the in-memory path writes them: checks 0-4 are a
-        # filter on each row; the few rows quarantined as duplicates or for their account are
-        # left out by position -- a list of constants while short (keeps the scan order), else an
-        # anti-join, which DuckDB does not keep in order, so then the rows are sorted back.
+        # nothing changes. Checks 0-4 are a filter on each row. The rows quarantined by a join
+        # (B) are left out by their values while those are few -- the unknown account ids, and the
+        # repeated ids except at the position of the row that claimed each -- which keeps the
+        # rows in file order, as the in-memory path writes them. Otherwise they are left out by
+        # an anti-join on their positions: DuckDB then writes the rows in about file order, not
+        # exactly (sorting them back would cost a sort of the whole table).
         say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
         raw.execute("SET preserve_insertion_order = true")
-        codes = pc.fill_null(pc.divide(bad.column("__hs_err"), 1000), -1)
-        joined = bad.filter(pc.is_in(codes, pa.array([_E_DUPLICATE, _E_ACCOUNT], codes.type))).column(_POS)
-        where_ok, order = "__hs_err IS NULL", ""
-        if 0 < len(joined) <= _STREAM_INLINE_EXCLUDED:
-            # list_contains, not NOT IN: DuckDB turns long IN lists into a join
-            where_ok += f" AND NOT list_contains([{', '.join(str(x) for x in joined.to_pylist())}]::BIGINT[], {_POS})"
-        elif len(joined):
-            raw.register(bad_view, pa.table({"pos": joined}))
+        checks = bad.column("__hs_err").to_numpy() // 1000
+        by_join = (checks == _E_DUPLICATE) | (checks == _E_ACCOUNT)
+        unknown = pc.unique(bad.column("__hs_account").filter(pa.array(checks == _E_ACCOUNT))) if accounts_col else pa.array([])
+        repeated = bad.filter(pa.array(checks == _E_DUPLICATE)) if id_col else None
+        repeated_ids = pc.unique(repeated.column("__hs_id")) if repeated is not None else pa.array([])
+        where_ok = ["__hs_err IS NULL"]
+        if not by_join.any():
+            pass
+        elif len(unknown) <= _STREAM_INLINE_VALUES and len(repeated_ids) <= _STREAM_INLINE_VALUES:
+            # list_contains over constants, not IN: DuckDB turns long IN lists into a join
+            if len(unknown):
+                where_ok.append(f"NOT coalesce(list_contains({_list_lit(unknown)}, {plan.p(accounts_col)}), FALSE)")
+            if len(repeated_ids):
+                firsts = pc.unique(repeated.column("__hs_first"))
+                where_ok.append(
+                    f"(NOT coalesce(list_contains({_list_lit(repeated_ids)}, {plan.p(id_col)}), FALSE)"
+                    f" OR list_contains({_list_lit(firsts)}, {_POS}))"
+                )
+        else:
+            raw.register(bad_view, pa.table({"pos": bad.column(_POS).filter(pa.array(by_join))}))
             registered = True
-            where_ok += f" AND NOT EXISTS (SELECT 1 FROM {bad_view} b WHERE b.pos = __hs_c.{_POS})"
-            order = f" ORDER BY {_POS}"
+            where_ok.append(f"NOT EXISTS (SELECT 1 FROM {bad_view} b WHERE b.pos = __hs_c.{_POS})")
         raw.execute(
-            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked} WHERE {where_ok}{order}"
+            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked} WHERE {' AND '.join(where_ok)}"
         )
         written = raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
         if written != accepted_n:
@@ -1122,8 +1161,8 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
     finally:
         if registered:
             raw.unregister(bad_view)
-        if id_col:
-            raw.execute(f"DROP TABLE IF EXISTS {dups}")
+        raw.execute(f"DROP TABLE IF EXISTS {dups}")
+        raw.execute(f"DROP TABLE IF EXISTS {hashes}")
         _restore_engine(raw, previous)
 
     # The quarantine: the same columns as the in-memory path gives _quarantine_from_rows.
@@ -1460,6 +1499,14 @@ def _engine_accounts(con) -> "pa.Table | None":
         return None
     ids = con.table("accounts").select("account_id").distinct().to_pyarrow()
     return pa.table({"account_id": ids.column(0).cast(pa.string())})
+
+
+def _list_lit(values: "pa.Array") -> str:
+    """A SQL list of constants (strings or integers), typed."""
+    import pyarrow as pa
+
+    typ = "BIGINT" if pa.types.is_integer(values.type) else "VARCHAR"
+    return "[" + ", ".join(_lit(v) for v in values.to_pylist()) + f"]::{typ}[]"
 
 
 def _ident(name: str) -> str:

@@ -81,16 +81,17 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
                     if (rising and smoothed[i] < floor + hist.hysteresis) or \
                             (not rising and smoothed[i] > floor - hist.hysteresis):
                         tier = held
-            last = (pd.Timestamp(as_of_a[i]), score_a[i], tier)
+            last = (as_of_a[i], score_a[i], tier)
         elif status == "paused" and last is not None:
-            last_trusted[i] = {"as_of": last[0].date().isoformat(), "score": float(last[1]), "tier": last[2]}
+            last_trusted[i] = {"as_of": str(last[0])[:10], "score": float(last[1]), "tier": last[2]}
         tiers[i] = tier if status == "scored" else None
-        prev = (pd.Timestamp(as_of_a[i]), None if np.isnan(score_a[i]) else float(score_a[i]), tiers[i])
+        prev = (as_of_a[i], None if np.isnan(score_a[i]) else float(score_a[i]), tiers[i])
     allrows["smoothed_score"] = smoothed
     # object dtype: a missing tier is None, not NaN (pandas would infer a string column)
     for name, col in (("tier", tiers), ("last_trusted", last_trusted), ("previous_score", prev_score),
-                      ("previous_tier", prev_tier), ("previous_as_of", prev_as_of)):
+                      ("previous_tier", prev_tier)):
         allrows[name] = pd.Series(col, index=allrows.index, dtype=object)
+    allrows["previous_as_of"] = pd.to_datetime(pd.Series(prev_as_of, index=allrows.index, dtype=object))
     out = allrows[allrows["_batch"]].drop(columns="_batch")
     out["material_change"] = material_change(model, out)
     return out.sort_index()

@@ -348,7 +348,7 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
             continue
         age = (as_of - frame[col].to_numpy("datetime64[ns]")) / DAY
         for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
-            reasons[i].append(f"{source} stale: no rows before the as-of date" if np.isnan(age[i]) else
+            reasons[i].append(f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
                               f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
     names = [m.name for _, m in model.metrics]
     for j, (_, metric) in enumerate(model.metrics):
