@@ -267,17 +267,19 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     pts = np.where(scored[:, None], np.round(points, 4), np.nan)
     # Long evidence (account x metric): categoricals, so 100k accounts x 20 metrics stay cheap.
     codes, uniques = pd.factorize(frame["account_id"])
-    per_metric = lambda labels: pd.Categorical.from_codes(np.tile(np.arange(n_m), n), categories=pd.Index(labels)) \
-        if len(set(labels)) == len(labels) else np.tile(np.array(labels, dtype=object), n)  # noqa: E731
+    def per_metric(labels: list[str]) -> pd.Categorical:
+        codes_m, cats = pd.factorize(pd.Index(labels))
+        return pd.Categorical.from_codes(np.tile(codes_m, n), categories=cats)
+
     evidence = pd.DataFrame({
         "account_id": pd.Categorical.from_codes(np.repeat(codes, n_m), categories=uniques),
         "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": version,
         "metric": per_metric(metric_names),
-        "component": np.tile(np.array([c.name for c, _ in metrics], dtype=object), n),
+        "component": per_metric([c.name for c, _ in metrics]),
         "value": value_obj.ravel(),
-        "window": np.tile(np.array([m.window_label for _, m in metrics], dtype=object), n),
-        "source": np.tile(np.array([m.source_label for _, m in metrics], dtype=object), n),
+        "window": per_metric([m.window_label for _, m in metrics]),
+        "source": per_metric([m.source_label for _, m in metrics]),
         "rows": rows.ravel(),
         "latest_at": latest_arr.ravel() if latest_arr is not None else [],
         "score": np.round(np.where(available, scores, np.nan), 2).ravel(),
