@@ -25,23 +25,6 @@ if TYPE_CHECKING:
 BACKFILL_CHUNK_SNAPSHOTS = 250_000  # snapshots per engine pass: bounds memory, keeps passes few
 
 
-def pd_timestamp(d: dt.date):
-    import pandas as pd
-
-    return pd.Timestamp(d)
-
-
-def with_trend_notes(snaps):
-    """A short deterministic note per snapshot from its previous one (exact attribution: explain --compare)."""
-    from healthscore.explain.attribution import snapshot_note
-
-    cols = ["as_of", "score", "tier", "status", "previous_as_of", "previous_score", "previous_tier",
-            "primary_driver", "last_trusted", "smoothed_score"]
-    arrays = [snaps[c].to_numpy(dtype=object) for c in cols]
-    snaps["trend_note"] = [snapshot_note(dict(zip(cols, row))) for row in zip(*arrays)]
-    return snaps
-
-
 @dataclass
 class ScoreRun:
     run_id: str
@@ -140,6 +123,7 @@ class Project:
               as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
         """Score every account (or the given ones) at one or many as-of dates, in one engine query."""
         from healthscore.engine.compile import compute_frame
+        from healthscore.explain.attribution import with_trend_notes
         from healthscore.scoring.history import apply_history
         from healthscore.scoring.score import score_frame
 
@@ -187,6 +171,8 @@ class Project:
 
     def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:
         """Material changes (a big enough score move or a tier change) between stored snapshots since a date."""
+        import pandas as pd
+
         from healthscore.scoring.history import material_change
 
         model = self.model
@@ -201,7 +187,7 @@ class Project:
         frame["previous_score"] = grouped["score"].shift(1)
         frame["previous_tier"] = grouped["tier"].shift(1)
         frame["previous_as_of"] = grouped["as_of"].shift(1)
-        frame = frame[frame["as_of"] >= pd_timestamp(since)]
+        frame = frame[frame["as_of"] >= pd.Timestamp(since)]
         frame = frame[material_change(model.ir, frame)]
         out = []
         frame["previous_score"] = frame["previous_score"].astype(object).where(frame["previous_score"].notna(), None)

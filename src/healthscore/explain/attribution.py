@@ -142,3 +142,12 @@ def snapshot_note(r: dict) -> str:
     avg = f", {smooth:.1f} on average" if smooth is not None and abs(smooth - score) >= 0.05 else ""
     return (f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers});"
             f" main driver {driver or 'none'}.")
+
+
+def with_trend_notes(snaps):
+    """Add the stored trend note of every snapshot of a scored batch (after the history pass)."""
+    cols = ["as_of", "score", "tier", "status", "previous_as_of", "previous_score", "previous_tier",
+            "primary_driver", "last_trusted", "smoothed_score"]
+    arrays = [snaps[c].to_numpy(dtype=object) for c in cols]
+    snaps["trend_note"] = [snapshot_note(dict(zip(cols, row))) for row in zip(*arrays)]
+    return snaps
