@@ -272,8 +272,7 @@ def compute_frame(
 
     plan = plan_model(model)
     expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids)
-    # Through Arrow: ibis's own pandas conversion turns every column with a null into Python objects.
-    frame = con.to_pyarrow(expr).to_pandas().sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
+    frame = _fetch(con, expr).sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
     for column, shared in aliases.items():
         frame[column] = frame[shared]
     # Counts and sums over no rows are zero, not missing (when the source table exists at all).
@@ -287,6 +286,14 @@ def compute_frame(
         if source not in missing_tables:
             frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"], window_days(limit))
     return frame, plan, missing_tables
+
+
+def _fetch(con: "BaseBackend", expr) -> "pd.DataFrame":
+    """Execute to pandas. On DuckDB through Arrow: ibis's own conversion turns every column with a
+    null into Python objects; other backends return decimals that Arrow will not take as doubles."""
+    if con.name == "duckdb":
+        return con.to_pyarrow(expr).to_pandas()
+    return expr.execute()
 
 
 def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_days: int) -> "pd.Series":
@@ -305,7 +312,7 @@ def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_da
     lo = pd.Timestamp(as_of.min()) - pd.Timedelta(days=max(4 * limit_days, limit_days + 30))
     hi = pd.Timestamp(as_of.max())
     recent = t.filter(tc >= ibis.timestamp(lo.isoformat()), tc < ibis.timestamp(hi.isoformat()))
-    days = con.to_pyarrow(recent.group_by(day=tc.truncate("D")).aggregate(newest=tc.max())).to_pandas()
+    days = _fetch(con, recent.group_by(day=tc.truncate("D")).aggregate(newest=tc.max()))
     if days.empty:
         return pd.Series(pd.NaT, index=as_of.index, dtype="datetime64[ns]")
     days = days.sort_values("day")

@@ -1122,7 +1122,7 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         unknown = pc.unique(bad.column("__hs_account").filter(pa.array(checks == _E_ACCOUNT))) if accounts_col else pa.array([])
         repeated = bad.filter(pa.array(checks == _E_DUPLICATE)) if id_col else None
         repeated_ids = pc.unique(repeated.column("__hs_id")) if repeated is not None else pa.array([])
-        where_ok = ["__hs_err IS NULL"]
+        where_ok, anti = ["__hs_err IS NULL"], ""
         if not by_join.any():
             pass
         elif len(unknown) <= _STREAM_INLINE_VALUES and len(repeated_ids) <= _STREAM_INLINE_VALUES:
@@ -1138,9 +1138,11 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         else:
             raw.register(bad_view, pa.table({"pos": bad.column(_POS).filter(pa.array(by_join))}))
             registered = True
-            where_ok.append(f"NOT EXISTS (SELECT 1 FROM {bad_view} b WHERE b.pos = __hs_c.{_POS})")
+            # ANTI JOIN, not NOT EXISTS: that is planned as a correlated join over all positions
+            anti = f" ANTI JOIN {bad_view} b ON b.pos = __hs_c.{_POS}"
         raw.execute(
-            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked} WHERE {' AND '.join(where_ok)}"
+            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
+            f" WHERE {' AND '.join(where_ok)}"
         )
         written = raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
         if written != accepted_n:
