@@ -982,7 +982,6 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
     """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
     (report, accepted account ids for accounts), or None when the files need the in-memory path."""
     raw = con.con
-    table = TABLES[name]
     if src.format == "csv":
         spool = Path(tempfile.mkdtemp(prefix="ingest-", dir=_state_dir(ws)))
         try:
