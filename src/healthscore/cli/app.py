@@ -416,7 +416,26 @@ def demo(
     con = _console()
     con.print(f"[green]Demo workspace[/] {directory}: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     print_portfolio_summary(run)
-    con.print(f"\nNext: healthscore explain ACCOUNT_ID -w {directory}    healthscore history ACCOUNT_ID -w {directory}")
+    snaps = run.frames.snapshots
+    lowest = snaps[snaps["status"] == "scored"].nsmallest(1, "score")["account_id"].tolist() or ["ACCOUNT_ID"]
+    exe = _command_name()
+    con.print(f"\nNext, copy and paste:\n  {exe} explain {lowest[0]} -w {directory}\n"
+              f"  {exe} backfill -w {directory} --from {run.as_of_dates[-1].replace(day=1).replace(month=1)}"
+              f" --to {run.as_of_dates[-1]} --every 7d\n  {exe} changes -w {directory} --since"
+              f" {run.as_of_dates[-1] - dt.timedelta(days=28)}", highlight=False)
+
+
+def _command_name() -> str:
+    """How the user can call us again: `healthscore`, or the virtualenv's path when not on PATH."""
+    import shutil
+
+    exe = Path(sys.argv[0])
+    if exe.name == "healthscore" and shutil.which("healthscore") != str(exe.resolve()):
+        try:
+            return str(exe.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(exe)
+    return "healthscore"
 
 
 def main() -> None:
