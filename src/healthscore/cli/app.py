@@ -309,11 +309,12 @@ def history(
         con.print(f"No stored snapshots for {account_id}. Run 'healthscore score' (or explain) first.")
         return
     t = Table(title=f"History of {account_id}")
-    for col in ("as of", "score", "tier", "status", "confidence", "model"):
-        t.add_column(col)
+    for col in ("as of", "score", "smoothed", "tier", "status", "confidence", "model", "trend note"):
+        t.add_column(col, justify="right" if col in ("score", "smoothed", "confidence") else "left")
+    num = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
     for r in rows:
-        t.add_row(r["as_of"], "-" if r["score"] is None else f"{r['score']:.1f}", r["tier"] or "-", r["status"],
-                  f"{r['confidence']:.2f}", r["model_version"])
+        t.add_row(r["as_of"], num(r["score"]), num(r.get("smoothed_score")), r["tier"] or "-", r["status"],
+                  f"{r['confidence']:.2f}", r["model_version"], r.get("trend_note") or "")
     con.print(t)
 
 
