@@ -48,6 +48,11 @@ def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, default=str) + "\n")
 
 
+def _print_json_lines(rows) -> None:
+    for r in rows:
+        _print_json(r)
+
+
 def _project(workspace: Path):
     from healthscore.project import Project
 
@@ -154,8 +159,7 @@ def score(
     with _project(workspace) as p:
         run = p.score(_date(as_of, "--as-of"))
         if json_out:
-            for snap in run.snapshots:
-                _print_json(snap)
+            _print_json_lines(run.snapshots)
             return
         print_portfolio_summary(run, lowest)
 
@@ -301,8 +305,7 @@ def history(
     with _project(workspace) as p:
         rows = p.history(account_id, _date(date_from, "--from"), _date(date_to, "--to"))
     if json_out:
-        for r in rows:
-            _print_json(r)
+        _print_json_lines(rows)
         return
     con = _console()
     if not rows:
@@ -367,8 +370,7 @@ def changes(
     with _project(workspace) as p:
         rows = p.changes(_date(since, "--since"))
     if json_out:
-        for r in rows:
-            _print_json(r)
+        _print_json_lines(rows)
         return
     con = _console()
     if not rows:

@@ -1,4 +1,4 @@
-"""Evidence: scored frames in the snapshot shape of DESIGN.md, and the primary driver of a score."""
+"""Evidence: scored frames in the snapshot shape of DESIGN.md."""
 
 from __future__ import annotations
 
@@ -45,18 +45,6 @@ def _iso_ts(v) -> str | None:
     return pd.Timestamp(v).isoformat()
 
 
-def primary_driver(evidence: list[dict]) -> str | None:
-    """The metric costing the score the most points: weight x (100 - metric score)."""
-    best, best_loss = None, 0.0
-    for e in evidence:
-        if e["score"] is None or not e["weight"]:
-            continue
-        loss = e["weight"] * (100.0 - e["score"])
-        if loss > best_loss:
-            best, best_loss = e["metric"], loss
-    return best
-
-
 def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
     """ScoredFrames -> one dict per snapshot in the shape of DESIGN.md (evidence by points, largest first)."""
     snaps, ev = frames.snapshots, frames.evidence
@@ -84,7 +72,7 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
             "coverage": _clean(s["coverage"]),
             "segment": _clean(s["segment"]),
             "smoothed_score": _clean(s.get("smoothed_score")),
-            "primary_driver": primary_driver(evidence),
+            "primary_driver": _clean(s.get("primary_driver")),  # computed once, in scoring
             "trend_note": s.get("trend_note"),
             "last_trusted": s.get("last_trusted"),
             "components": s["components"],
