@@ -319,6 +319,12 @@ def revision(engine):
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def head_revision():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def without_rowid(engine):
     with engine.connect() as conn:
         sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'snapshots'").scalar()
@@ -346,7 +352,7 @@ def test_upgrading_a_0001_database_keeps_its_rows_and_gives_them_the_defaults(ur
         engine.dispose()
 
     with Store(url) as store:  # opening the store upgrades to head
-        assert revision(store.engine) == "0002"
+        assert revision(store.engine) == head_revision()
         a1, a2 = store.snapshots()
         for got, want in zip((a1, a2), old, strict=True):
             assert {k: got[k] for k in ("account_id", "score", "tier", "status", "components", "reasons")} == {

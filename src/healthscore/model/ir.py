@@ -43,6 +43,12 @@ def _check_window(v: str | None) -> str | None:
     return v
 
 
+def _check_duration(v: str | None) -> str | None:
+    if v is not None and (v == "all" or _check_window(v) is None):
+        raise ValueError(f"{v!r} is not a duration; use e.g. 90d or 2w")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -424,6 +430,92 @@ class Defaults(_Strict):
     missing: Missing | None = None
 
 
+# ---- the review workflow (docs/workflow.md) ---------------------------------------------------
+
+
+class ScoreDrop(_Strict):
+    points: float = Field(gt=0, description="fire when the score fell at least this much ...")
+    days: int = Field(7, ge=1, description="... within this many days")
+
+
+class AlertRule(_Strict):
+    """One alert rule; exactly one of score_drop, tier_to, when, renewal_within, stale_after."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    note: str
+    severity: Literal["high", "medium", "low"] = "medium"
+    score_drop: ScoreDrop | None = None
+    tier_to: Literal["yellow", "red"] | None = None
+    when: list[RuleCondition] = Field(default_factory=list, description="metric conditions, all must hold")
+    renewal_within: str | None = None
+    stale_after: str | None = Field(None, description="no trusted (scored) snapshot for this long")
+
+    _d = field_validator("renewal_within", "stale_after")(lambda cls, v: _check_duration(v))
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in ALERT_KINDS if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of {', '.join(ALERT_KINDS)} (got {', '.join(kinds) or 'none'})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ALERT_KINDS if getattr(self, k))
+
+
+ALERT_KINDS = ("score_drop", "tier_to", "when", "renewal_within", "stale_after")
+
+
+class AlertHygiene(_Strict):
+    cooldown_days: int = Field(7, ge=0, description="at most one alert per account and rule in this many days")
+    hysteresis_points: float = Field(3.0, ge=0, le=30,
+                                     description="a score or tier alert re-arms only this far past its threshold")
+    owner_daily_budget: int = Field(5, ge=1, description="alerts sent one by one per owner and day; the rest: digest")
+    max_share_per_rule: float = Field(0.1, gt=0, le=1,
+                                      description="a rule fires on at most this share of accounts per run")
+
+
+class Routing(_Strict):
+    renewal_within: str = Field("90d", description="accounts renewing this soon always go to human review")
+    high_value_arr: float | None = Field(250_000.0, ge=0, description="accounts with ARR at or above: always reviewed")
+    fallback_queue: str = Field("cs-unassigned", description="who gets the tasks of accounts without an owner")
+
+    _d = field_validator("renewal_within")(lambda cls, v: _check_duration(v))
+
+
+class PlaybookMatch(_Strict):
+    """Empty lists match anything; a playbook matching on more keys wins over a general one."""
+
+    tier: list[Literal["green", "yellow", "red"]] = Field(default_factory=list)
+    driver: list[str] = Field(default_factory=list, description="primary driver metrics")
+    segment: list[str] = Field(default_factory=list)
+    alert: list[str] = Field(default_factory=list, description="alert rule names")
+
+
+class Playbook(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: PlaybookMatch = Field(default_factory=PlaybookMatch)
+    action: str = Field(description="the drafted next action, for the owner to decide on")
+    assignee: str = Field("owner", description="who acts: owner, support_manager, billing_specialist, ...")
+    channel: str = Field("call", description="call, email, meeting, internal ...")
+
+
+class Workflow(_Strict):
+    material_change_tasks: bool = Field(True, description="a review task for every material change")
+    alerts: list[AlertRule] = Field(default_factory=list)
+    hygiene: AlertHygiene = Field(default_factory=AlertHygiene)
+    routing: Routing = Field(default_factory=Routing)
+    task_due_days: dict[Literal["red", "yellow", "green", "default"], int] = Field(
+        default_factory=lambda: {"red": 3, "yellow": 7, "default": 10})
+    override_reasons: list[str] = Field(
+        default_factory=lambda: ["data_error", "known_issue_resolved", "relationship_context", "commercial_context",
+                                 "other"], min_length=1)
+    max_override_days: int = Field(90, ge=1, description="an override expires at most this long after it is made")
+    playbooks: list[Playbook] = Field(default_factory=list)
+    default_action: str = "Review the evidence with the account team and decide the next step."
+
+
 class HealthModel(_Strict):
     name: str
     description: str | None = None
@@ -435,6 +527,7 @@ class HealthModel(_Strict):
     freshness: dict[str, str] = Field(default_factory=dict, description="source table -> max age of its newest row")
     history: History = Field(default_factory=History)
     rules: list[Rule] = Field(default_factory=list)
+    workflow: Workflow = Field(default_factory=Workflow)
 
     @field_validator("freshness")
     @classmethod
@@ -488,6 +581,27 @@ class HealthModel(_Strict):
                     problems.append((("rules", ri, "when", ci, "metric"),
                                      f"no metric {cond.metric!r}; metrics: {', '.join(sorted(metric_names))}"))
         _dupes([r.name for r in self.rules], ("rules",), "rule", problems)
+        wf = self.workflow
+        for ai, alert in enumerate(wf.alerts):
+            for ci, cond in enumerate(alert.when):
+                if cond.metric not in metric_names:
+                    problems.append((("workflow", "alerts", ai, "when", ci, "metric"),
+                                     f"no metric {cond.metric!r}; metrics: {', '.join(sorted(metric_names))}"))
+        _dupes([a.name for a in wf.alerts], ("workflow", "alerts"), "alert", problems)
+        _dupes([p.name for p in wf.playbooks], ("workflow", "playbooks"), "playbook", problems)
+        alert_names = {a.name for a in wf.alerts}
+        seg_names = {s.name for s in self.segments}
+        for pi, book in enumerate(wf.playbooks):
+            loc = ("workflow", "playbooks", pi, "when")
+            for d in book.when.driver:
+                if d not in metric_names:
+                    problems.append((loc + ("driver",), f"no metric {d!r}; metrics: {', '.join(sorted(metric_names))}"))
+            for a in book.when.alert:
+                if a not in alert_names:
+                    problems.append((loc + ("alert",), f"no alert rule {a!r}; alerts: {', '.join(sorted(alert_names))}"))
+            for sg in book.when.segment:
+                if sg not in seg_names:
+                    problems.append((loc + ("segment",), f"no segment {sg!r}; segments: {', '.join(sorted(seg_names))}"))
         prios = [s.priority for s in self.segments]
         for p in sorted({p for p in prios if prios.count(p) > 1}):
             names = [s.name for s in self.segments if s.priority == p]

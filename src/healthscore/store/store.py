@@ -46,6 +46,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
+from healthscore.store.workflow import WorkflowRecords
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -97,8 +98,9 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
-class Store:
-    """Snapshots, evidence, model versions, scoring runs and ingest quarantine in one database."""
+class Store(WorkflowRecords):
+    """Snapshots, evidence, model versions, scoring runs, ingest quarantine and the review workflow's
+    records (store/workflow.py) in one database."""
 
     def __init__(self, url: str):
         self.url = normalise_url(url)
@@ -150,7 +152,9 @@ class Store:
             "created_at": _utcnow(),
         }
         with self.engine.begin() as conn:
-            conn.execute(_insert_or_ignore(conn, t.model_versions), row)
+            if conn.execute(_insert_or_ignore(conn, t.model_versions), row).rowcount:
+                self._audit(conn, "system", "model.record", "model_version", version, None,
+                            {"name": name, "source_path": str(source_path)})
 
     def start_run(self, model_version: str, as_of_dates: list[date | datetime], engine: str) -> str:
         """Record the start of a scoring run and return its run_id."""

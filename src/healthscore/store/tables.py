@@ -132,3 +132,142 @@ quarantine = Table(
     Index("ix_quarantine_batch_id", "batch_id"),
     Index("ix_quarantine_table_name", "table_name"),
 )
+
+# ---- the review workflow (revision 0003) ---------------------------------------------------------
+
+# One review task per account and ISO week (dedupe_key): a second weekly run in the same week adds
+# its triggers to nothing new. The snapshot's evidence, trend note and drafted next action travel
+# with the task, so the owner decides on what they saw.
+review_tasks = Table(
+    "review_tasks",
+    metadata,
+    Column("task_id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String, nullable=False, unique=True),
+    Column("account_id", String, nullable=False),
+    Column("as_of", DateTime, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("triggers", JSON, nullable=False),  # [{kind, name, note}]
+    Column("priority", String, nullable=False),
+    Column("owner", String, nullable=True),
+    Column("queue", String, nullable=False),  # the owner, or the fallback queue
+    Column("status", String, nullable=False),  # open, accepted, corrected, dismissed
+    Column("created_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("score", Double, nullable=True),
+    Column("tier", String, nullable=True),
+    Column("snapshot_status", String, nullable=False),
+    Column("explainable", Boolean, nullable=False),  # components and evidence that add up to the score
+    Column("trend_note", Text, nullable=True),
+    Column("evidence", JSON, nullable=False),
+    Column("next_action", JSON, nullable=False),
+    Column("decided_at", DateTime, nullable=True),
+    Column("decided_by", String, nullable=True),
+    Column("reason_code", String, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("override_id", Integer, nullable=True),
+    Column("follow_up_at", DateTime, nullable=True),
+    Column("follow_up_note", Text, nullable=True),
+    Index("ix_review_tasks_queue_status", "queue", "status"),
+    Index("ix_review_tasks_account_id", "account_id"),
+)
+
+# A correction of the score or tier by a person: the computed snapshot stays stored unchanged, the
+# override applies to as-of dates in [starts_on, expires_on) unless revoked.
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("override_id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String, nullable=False),
+    Column("task_id", Integer, nullable=True),
+    Column("score", Double, nullable=True),
+    Column("tier", String, nullable=True),
+    Column("computed_score", Double, nullable=True),
+    Column("computed_tier", String, nullable=True),
+    Column("reason_code", String, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("author", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("starts_on", DateTime, nullable=False),
+    Column("expires_on", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+    Index("ix_overrides_account_id", "account_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("as_of", DateTime, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("fired_at", DateTime, nullable=False),
+    Column("status", String, nullable=False),  # sent, digest, capped (over the per-rule share)
+    Column("owner", String, nullable=True),
+    Column("queue", String, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("snapshot", JSON, nullable=False),  # score, tier, status, confidence of the snapshot it came from
+    Column("evidence", JSON, nullable=False),
+    Column("task_id", Integer, nullable=True),
+    Index("ux_alerts_account_rule_as_of", "account_id", "rule", "as_of", unique=True),
+    Index("ix_alerts_as_of", "as_of"),
+)
+
+# Per (account, rule): is the condition active, and when did it last fire (cooldown, hysteresis).
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("account_id", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("since", DateTime, nullable=True),
+    Column("last_fired_as_of", DateTime, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "rule"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("sink", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("recipient", String, nullable=True),  # owner or queue the notification was about
+    Column("payload", JSON, nullable=False),  # alert and task ids it carried
+)
+
+measurement_events = Table(
+    "measurement_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String, nullable=False),  # task_created, task_decided, follow_up_done, alert_fired, ...
+    Column("account_id", String, nullable=True),
+    Column("task_id", Integer, nullable=True),
+    Column("actor", String, nullable=True),
+    Column("payload", JSON, nullable=False),
+    Index("ix_measurement_events_kind", "kind"),
+)
+
+# Append-only, tamper-evident: each entry's hash covers its content and the previous entry's hash.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("object_type", String, nullable=False),
+    Column("object_id", String, nullable=False),
+    Column("before", JSON(none_as_null=True), nullable=True),
+    Column("after", JSON(none_as_null=True), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

@@ -1,0 +1,370 @@
+"""The review workflow's records in the store: tasks, overrides, alerts and their state, deliveries,
+measurement events and the hash-chained audit log.
+
+A mixin of `Store` (it uses `self.engine`). Every human decision is written in one transaction
+together with its audit entry and measurement event, so none of the three exists without the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
+
+from healthscore.errors import UserError
+from healthscore.store import tables as t
+
+GENESIS_HASH = "0" * 64
+_AUDIT_LOCK = 0x6175646974  # "audit"
+DECISIONS = {"accept": "accepted", "correct": "corrected", "dismiss": "dismissed"}
+
+
+def _now() -> datetime:
+    from healthscore.store.store import _utcnow
+
+    return _utcnow()
+
+
+def _day(value: date | datetime | str) -> datetime:
+    from healthscore.store.store import _midnight
+
+    return _midnight(value)
+
+
+def _iso(v: datetime | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def audit_hash(entry: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of an entry's content and its predecessor's hash."""
+    content = {k: entry[k] for k in ("seq", "at", "actor", "action", "object_type", "object_id", "before", "after",
+                                     "prev_hash")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _task_dict(r) -> dict[str, Any]:
+    return {
+        "task_id": r.task_id, "account_id": r.account_id, "as_of": r.as_of.date().isoformat(),
+        "model_version": r.model_version, "triggers": r.triggers, "priority": r.priority, "owner": r.owner,
+        "queue": r.queue, "status": r.status, "created_at": _iso(r.created_at), "due_at": r.due_at.date().isoformat(),
+        "score": r.score, "tier": r.tier, "snapshot_status": r.snapshot_status, "explainable": r.explainable,
+        "trend_note": r.trend_note, "evidence": r.evidence, "next_action": r.next_action,
+        "decided_at": _iso(r.decided_at), "decided_by": r.decided_by, "reason_code": r.reason_code, "note": r.note,
+        "override_id": r.override_id, "follow_up_at": _iso(r.follow_up_at), "follow_up_note": r.follow_up_note,
+    }
+
+
+def _override_dict(r) -> dict[str, Any]:
+    return {
+        "override_id": r.override_id, "account_id": r.account_id, "task_id": r.task_id, "score": r.score,
+        "tier": r.tier, "computed_score": r.computed_score, "computed_tier": r.computed_tier,
+        "reason_code": r.reason_code, "note": r.note, "author": r.author, "created_at": _iso(r.created_at),
+        "starts_on": r.starts_on.date().isoformat(), "expires_on": r.expires_on.date().isoformat(),
+        "revoked_at": _iso(r.revoked_at),
+    }
+
+
+def _alert_dict(r) -> dict[str, Any]:
+    return {
+        "alert_id": r.alert_id, "account_id": r.account_id, "rule": r.rule, "severity": r.severity,
+        "as_of": r.as_of.date().isoformat(), "model_version": r.model_version, "fired_at": _iso(r.fired_at),
+        "status": r.status, "owner": r.owner, "queue": r.queue, "note": r.note, "snapshot": r.snapshot,
+        "evidence": r.evidence, "task_id": r.task_id,
+    }
+
+
+class WorkflowRecords:
+    engine: Any  # set by Store
+
+    # -- audit log ----------------------------------------------------------------------------
+
+    def _audit(self, conn: Connection, actor: str, action: str, object_type: str, object_id: Any,
+               before: Any = None, after: Any = None) -> dict[str, Any]:
+        """Append one entry to the hash chain, in the caller's transaction."""
+        if conn.dialect.name == "postgresql":  # writers queue here, so the chain never forks
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
+        last = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
+                            .limit(1)).first()
+        entry = {
+            "seq": (last.seq + 1) if last else 1, "at": _now().isoformat(), "actor": actor, "action": action,
+            "object_type": object_type, "object_id": str(object_id),
+            "before": json.loads(json.dumps(before, default=str)) if before is not None else None,
+            "after": json.loads(json.dumps(after, default=str)) if after is not None else None,
+            "prev_hash": last.hash if last else GENESIS_HASH,
+        }
+        entry["hash"] = audit_hash(entry)
+        conn.execute(insert(t.audit_log), {**entry, "at": datetime.fromisoformat(entry["at"])})
+        return entry
+
+    def audit(self, actor: str, action: str, object_type: str, object_id: Any, before: Any = None,
+              after: Any = None) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            return self._audit(conn, actor, action, object_type, object_id, before, after)
+
+    def audit_entries(self, limit: int | None = None, object_type: str | None = None,
+                      object_id: str | None = None) -> list[dict[str, Any]]:
+        a = t.audit_log.c
+        stmt = select(t.audit_log).order_by(a.seq)
+        if object_type:
+            stmt = stmt.where(a.object_type == object_type)
+        if object_id is not None:
+            stmt = stmt.where(a.object_id == str(object_id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        out = [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+                "object_type": r.object_type, "object_id": r.object_id, "before": r.before, "after": r.after,
+                "prev_hash": r.prev_hash, "hash": r.hash} for r in rows]
+        return out[-limit:] if limit else out
+
+    def verify_audit(self) -> dict[str, Any]:
+        """Recompute the chain: any edited, deleted or reordered entry breaks it at that entry."""
+        entries = self.audit_entries()
+        prev = GENESIS_HASH
+        for i, e in enumerate(entries, start=1):
+            problem = None
+            if e["seq"] != i:
+                problem = f"entry {i} is missing (next stored entry is {e['seq']})"
+            elif e["prev_hash"] != prev:
+                problem = f"entry {e['seq']} does not follow entry {e['seq'] - 1} (previous hash differs)"
+            elif audit_hash(e) != e["hash"]:
+                problem = f"entry {e['seq']} ({e['action']} {e['object_type']} {e['object_id']}) was changed"
+            if problem:
+                return {"ok": False, "entries": len(entries), "first_bad_seq": e["seq"], "problem": problem}
+            prev = e["hash"]
+        return {"ok": True, "entries": len(entries), "first_bad_seq": None, "problem": None,
+                "head": prev}
+
+    # -- measurement events -------------------------------------------------------------------
+
+    def _event(self, conn: Connection, kind: str, account_id: str | None = None, task_id: int | None = None,
+               actor: str | None = None, **payload: Any) -> None:
+        conn.execute(insert(t.measurement_events), {"at": _now(), "kind": kind, "account_id": account_id,
+                                                     "task_id": task_id, "actor": actor,
+                                                     "payload": json.loads(json.dumps(payload, default=str))})
+
+    def measurement_events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        m = t.measurement_events.c
+        stmt = select(t.measurement_events).order_by(m.event_id)
+        if kind:
+            stmt = stmt.where(m.kind == kind)
+        with self.engine.connect() as conn:
+            return [{"event_id": r.event_id, "at": r.at.isoformat(), "kind": r.kind, "account_id": r.account_id,
+                     "task_id": r.task_id, "actor": r.actor, "payload": r.payload} for r in conn.execute(stmt)]
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def alert_states(self) -> dict[tuple[str, str], dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return {(r.account_id, r.rule): {"active": r.active, "since": r.since,
+                                             "last_fired_as_of": r.last_fired_as_of}
+                    for r in conn.execute(select(t.alert_state))}
+
+    def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]]) -> list[int]:
+        """Replace the changed alert states and insert the new alerts (an alert already stored for the
+        same account, rule and as-of date is skipped); returns the new alert ids, in order."""
+        now = _now()
+        ids: list[int] = []
+        with self.engine.begin() as conn:
+            keys = list(states)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                conn.execute(t.alert_state.delete().where(or_(*[
+                    and_(t.alert_state.c.account_id == a, t.alert_state.c.rule == r) for a, r in chunk])))
+            if states:
+                conn.execute(insert(t.alert_state), [
+                    {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
+                     "last_fired_as_of": s.get("last_fired_as_of"), "updated_at": now} for (a, r), s in states.items()])
+            for alert in alerts:
+                c = t.alerts.c
+                exists = conn.scalar(select(c.alert_id).where(c.account_id == alert["account_id"],
+                                                              c.rule == alert["rule"],
+                                                              c.as_of == _day(alert["as_of"])))
+                if exists is not None:
+                    ids.append(None)  # type: ignore[arg-type]
+                    continue
+                row = {**alert, "as_of": _day(alert["as_of"]), "fired_at": now}
+                alert_id = conn.execute(insert(t.alerts).returning(c.alert_id), row).scalar_one()
+                ids.append(alert_id)
+                self._event(conn, "alert_fired", alert["account_id"], None, "system", alert_id=alert_id,
+                            rule=alert["rule"], status=alert["status"])
+        return ids
+
+    def link_alerts_to_tasks(self, links: dict[int, int]) -> None:
+        with self.engine.begin() as conn:
+            for alert_id, task_id in links.items():
+                conn.execute(update(t.alerts).where(t.alerts.c.alert_id == alert_id).values(task_id=task_id))
+
+    def alerts(self, *, since: date | str | None = None, owner: str | None = None, status: str | None = None,
+               account_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        c = t.alerts.c
+        stmt = select(t.alerts).order_by(c.as_of.desc(), c.alert_id)
+        if since is not None:
+            stmt = stmt.where(c.as_of >= _day(since))
+        if owner:
+            stmt = stmt.where(c.queue == owner)
+        if status:
+            stmt = stmt.where(c.status == status)
+        if account_id:
+            stmt = stmt.where(c.account_id == account_id)
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [_alert_dict(r) for r in conn.execute(stmt)]
+
+    def alerts_sent_on(self, day: datetime, queue: str) -> int:
+        """Alerts already sent one by one to a queue today (the per-owner daily budget)."""
+        c = t.alerts.c
+        start = datetime(day.year, day.month, day.day)
+        with self.engine.connect() as conn:
+            return conn.scalar(select(func.count()).where(c.queue == queue, c.status == "sent",
+                                                          c.fired_at >= start)) or 0
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def create_tasks(self, tasks: list[dict[str, Any]]) -> dict[str, tuple[int, bool]]:
+        """Insert tasks whose dedupe_key is new: {dedupe_key: (task_id, created)} for every task given.
+
+        An existing task with the same key gets the new triggers appended (once each), so a second
+        run in the same week adds no task but keeps every reason visible.
+        """
+        out: dict[str, tuple[int, bool]] = {}
+        now = _now()
+        c = t.review_tasks.c
+        with self.engine.begin() as conn:
+            for task in tasks:
+                existing = conn.execute(select(c.task_id, c.triggers).where(c.dedupe_key == task["dedupe_key"])).first()
+                if existing is not None:
+                    known = {(x["kind"], x["name"]) for x in existing.triggers}
+                    extra = [x for x in task["triggers"] if (x["kind"], x["name"]) not in known]
+                    if extra:
+                        conn.execute(update(t.review_tasks).where(c.task_id == existing.task_id)
+                                     .values(triggers=existing.triggers + extra))
+                    out[task["dedupe_key"]] = (existing.task_id, False)
+                    continue
+                row = {**task, "as_of": _day(task["as_of"]), "created_at": now, "status": "open",
+                       "due_at": _day(task["due_at"])}
+                task_id = conn.execute(insert(t.review_tasks).returning(c.task_id), row).scalar_one()
+                self._event(conn, "task_created", task["account_id"], task_id, "system",
+                            triggers=[x["kind"] for x in task["triggers"]], tier=task.get("tier"),
+                            material_change=any(x["kind"] == "material_change" for x in task["triggers"]))
+                out[task["dedupe_key"]] = (task_id, True)
+        return out
+
+    def tasks(self, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+        c = t.review_tasks.c
+        stmt = select(t.review_tasks).order_by(c.due_at, c.task_id)
+        if queue:
+            stmt = stmt.where(c.queue == queue)
+        if status and status != "all":
+            stmt = stmt.where(c.status == status)
+        if account_id:
+            stmt = stmt.where(c.account_id == account_id)
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [_task_dict(r) for r in conn.execute(stmt)]
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.review_tasks).where(t.review_tasks.c.task_id == task_id)).first()
+        if r is None:
+            raise UserError(f"no review task {task_id}; see 'healthscore tasks' for the open ones")
+        return _task_dict(r)
+
+    def decide_task(self, task_id: int, decision: str, actor: str, *, reason_code: str | None = None,
+                    note: str | None = None, override: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Accept, correct (with an override) or dismiss an open task: one transaction with its audit
+        entry and measurement event."""
+        c = t.review_tasks.c
+        with self.engine.begin() as conn:
+            r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
+            if r is None:
+                raise UserError(f"no review task {task_id}; see 'healthscore tasks' for the open ones")
+            before = _task_dict(r)
+            if r.status != "open":
+                raise UserError(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}")
+            now = _now()
+            override_id = None
+            if override is not None:
+                row = {**override, "account_id": r.account_id, "task_id": task_id, "author": actor, "created_at": now,
+                       "computed_score": r.score, "computed_tier": r.tier,
+                       "starts_on": _day(override["starts_on"]), "expires_on": _day(override["expires_on"])}
+                override_id = conn.execute(insert(t.overrides).returning(t.overrides.c.override_id),
+                                           row).scalar_one()
+                self._audit(conn, actor, "override.create", "override", override_id, None,
+                            {**override, "account_id": r.account_id, "computed_score": r.score,
+                             "computed_tier": r.tier})
+            values = {"status": DECISIONS[decision], "decided_at": now, "decided_by": actor,
+                      "reason_code": reason_code, "note": note, "override_id": override_id}
+            conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(**values))
+            after = {**before, **values, "decided_at": now.isoformat()}
+            self._audit(conn, actor, f"task.{decision}", "task", task_id,
+                        {k: before[k] for k in ("status", "score", "tier")},
+                        {k: after[k] for k in ("status", "reason_code", "note", "override_id")})
+            hours = (now - r.created_at).total_seconds() / 3600
+            material = any(x["kind"] == "material_change" for x in r.triggers)
+            self._event(conn, "task_decided", r.account_id, task_id, actor, decision=decision,
+                        hours_to_decision=round(hours, 2), material_change=material, explainable=r.explainable,
+                        reason_code=reason_code)
+        return {**after, "override_id": override_id}
+
+    def follow_up(self, task_id: int, actor: str, note: str) -> dict[str, Any]:
+        c = t.review_tasks.c
+        with self.engine.begin() as conn:
+            r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
+            if r is None:
+                raise UserError(f"no review task {task_id}; see 'healthscore tasks --status all'")
+            if r.status not in ("accepted", "corrected"):
+                raise UserError(f"task {task_id} is {r.status}: only an accepted or corrected task has a follow-up")
+            now = _now()
+            conn.execute(update(t.review_tasks).where(c.task_id == task_id)
+                         .values(follow_up_at=now, follow_up_note=note))
+            self._audit(conn, actor, "task.follow_up", "task", task_id, {"follow_up_note": r.follow_up_note},
+                        {"follow_up_note": note})
+            self._event(conn, "follow_up_done", r.account_id, task_id, actor, note=note)
+        return self.task(task_id)
+
+    # -- overrides ----------------------------------------------------------------------------
+
+    def overrides(self, account_ids: list[str] | None = None, *, active_on: date | None = None) -> list[dict[str, Any]]:
+        """Overrides, newest first; with active_on, only those in force on that as-of date."""
+        o = t.overrides.c
+        stmt = select(t.overrides).order_by(o.created_at.desc(), o.override_id.desc())
+        if account_ids is not None:
+            stmt = stmt.where(o.account_id.in_(list(account_ids)))
+        if active_on is not None:
+            day = _day(active_on)
+            stmt = stmt.where(o.starts_on <= day, o.expires_on > day, o.revoked_at.is_(None))
+        with self.engine.connect() as conn:
+            return [_override_dict(r) for r in conn.execute(stmt)]
+
+    # -- deliveries ---------------------------------------------------------------------------
+
+    def record_deliveries(self, results: list[Any], title: str, recipient: str | None,
+                          payload: dict[str, Any]) -> None:
+        """Every delivery attempt's outcome, failed ones included: nothing is lost silently."""
+        if not results:
+            return
+        rows = [{"at": getattr(r, "finished_at", None) or _now(), "sink": r.sink, "kind": r.kind, "ok": bool(r.ok),
+                 "attempts": int(r.attempts), "status": None if r.status is None else str(r.status),
+                 "error": r.error, "title": title, "recipient": recipient,
+                 "payload": json.loads(json.dumps(payload, default=str))} for r in results]
+        for row in rows:
+            if isinstance(row["at"], datetime) and row["at"].tzinfo is not None:
+                row["at"] = row["at"].replace(tzinfo=None)
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.deliveries), rows)
+
+    def deliveries(self, ok: bool | None = None) -> list[dict[str, Any]]:
+        d = t.deliveries.c
+        stmt = select(t.deliveries).order_by(d.delivery_id)
+        if ok is not None:
+            stmt = stmt.where(d.ok == ok)
+        with self.engine.connect() as conn:
+            return [{"delivery_id": r.delivery_id, "at": _iso(r.at), "sink": r.sink, "kind": r.kind, "ok": r.ok,
+                     "attempts": r.attempts, "status": r.status, "error": r.error, "title": r.title,
+                     "recipient": r.recipient, "payload": r.payload} for r in conn.execute(stmt)]
