@@ -33,10 +33,14 @@ class ScoreRun:
     frames: "ScoredFrames"
     inserted: int
     missing_tables: set[str] = field(default_factory=set)
+    overrides: list[dict] = field(default_factory=list)  # owner corrections in force, newest first
 
     @property
     def snapshots(self) -> list[dict]:
-        return snapshot_dicts(self.frames)
+        from healthscore.workflow.overrides import apply_overrides
+
+        snaps = snapshot_dicts(self.frames)
+        return apply_overrides(snaps, self.overrides) if self.overrides else snaps
 
 
 def today() -> dt.date:
@@ -145,7 +149,8 @@ class Project:
             inserted = self.store.write_snapshots(run_id, stored_snapshot_columns(frames.snapshots), frames.evidence)
             self.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
-        return ScoreRun(run_id, dates, model.version, frames, inserted, missing)
+        overrides = self.store.overrides(account_ids) if store else []
+        return ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
                  progress: Callable[[int, int], None] | None = None) -> dict:
@@ -241,3 +246,80 @@ class Project:
         if t.filter(t.account_id == account_id).count().execute() == 0:
             raise UserError(f"unknown account {account_id!r}: it is not in the accounts table"
                             " (see 'healthscore score' for the accounts scored)")
+
+    # ---- the review workflow (docs/workflow.md) ----------------------------------------------
+
+    def run_weekly(self, as_of: dt.date | None = None, notify: bool = True) -> dict:
+        """The weekly review run: score, alerts through the hygiene rules, owner review tasks, notifications."""
+        from healthscore.workflow.run import run_weekly
+
+        return run_weekly(self, as_of or today(), notify=notify)
+
+    def tasks(self, owner: str | None = None, status: str = "open", account_id: str | None = None) -> list[dict]:
+        if status not in ("open", "accepted", "corrected", "dismissed", "all"):
+            raise UserError(f"--status {status!r} is not allowed; use open, accepted, corrected, dismissed or all")
+        return self.store.tasks(queue=owner, status=status, account_id=account_id)
+
+    def task(self, task_id: int) -> dict:
+        return self.store.task(task_id)
+
+    def review(self, task_id: int, decision: str, actor: str, *, score: float | None = None, tier: str | None = None,
+               reason_code: str | None = None, note: str | None = None, expires: dt.date | None = None) -> dict:
+        """An owner's decision on a task: accept; correct (an override with reason code, note and expiry;
+        the computed score stays stored); or dismiss as a false positive (with a reason)."""
+        wf = self.model.ir.workflow
+        task = self.store.task(task_id)
+        override = None
+        if decision == "correct":
+            if score is None and tier is None:
+                raise UserError("--correct needs --score N (0..100) or --tier green|yellow|red")
+            if score is not None and not 0 <= score <= 100:
+                raise UserError(f"--score {score} is out of range; use 0..100")
+            if tier is not None and tier not in ("green", "yellow", "red"):
+                raise UserError(f"--tier {tier!r} is not allowed; use green, yellow or red")
+            if reason_code not in wf.override_reasons:
+                raise UserError(f"--reason-code {reason_code!r} is not allowed; use one of "
+                                f"{', '.join(wf.override_reasons)} (workflow.override_reasons in the model)")
+            if not note:
+                raise UserError("--correct needs --note: say why, for the next reviewer and the audit log")
+            as_of = dt.date.fromisoformat(task["as_of"])
+            latest = as_of + dt.timedelta(days=wf.max_override_days)
+            if expires is None or not as_of < expires <= latest:
+                raise UserError(f"--correct needs --expires DATE after {as_of} and at most {wf.max_override_days} days"
+                                f" later (by {latest}); an override must end by itself")
+            if tier is None:
+                from healthscore.workflow.alerts import tiers_for
+
+                snap = self.store.snapshots(task["account_id"], as_of=as_of, model_version=task["model_version"],
+                                            with_evidence=False)
+                tier = tiers_for(self.model.ir, snap[0]["segment"] if snap else None).tier(score)
+            override = {"score": score, "tier": tier, "reason_code": reason_code, "note": note,
+                        "starts_on": as_of, "expires_on": expires}
+        elif decision == "dismiss":
+            if not note:
+                raise UserError("--dismiss needs --reason TEXT: why the alert or change was a false positive")
+            reason_code = reason_code or "false_positive"
+        elif decision != "accept":
+            raise UserError(f"unknown decision {decision!r}; use --accept, --correct or --dismiss")
+        return self.store.decide_task(task_id, decision, actor, reason_code=reason_code, note=note, override=override)
+
+    def follow_up(self, task_id: int, actor: str, note: str) -> dict:
+        if not note:
+            raise UserError("--note is required: what was done (call held, sponsor identified, ...)")
+        return self.store.follow_up(task_id, actor, note)
+
+    def alerts(self, since: dt.date | None = None, owner: str | None = None, status: str | None = None) -> list[dict]:
+        if status is not None and status not in ("sent", "digest", "capped"):
+            raise UserError(f"--status {status!r} is not allowed; use sent, digest or capped")
+        return self.store.alerts(since=since, owner=owner, status=status)
+
+    def measurement_report(self, horizon_days: int = 90) -> dict:
+        from healthscore.workflow.measure import measurement_report
+
+        return measurement_report(self, horizon_days=horizon_days)
+
+    def audit_verify(self) -> dict:
+        return self.store.verify_audit()
+
+    def audit_log(self, limit: int | None = None) -> list[dict]:
+        return self.store.audit_entries(limit=limit)

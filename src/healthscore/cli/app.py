@@ -321,12 +321,12 @@ def history(
     con.print(t)
 
 
-def _every(value: str) -> int:
+def _every(value: str, flag: str = "--every") -> int:
     import re
 
     m = re.fullmatch(r"(\d+)([dw])", value.strip())
     if not m or int(m.group(1)) == 0:
-        raise UserError(f"--every {value!r} is not a step; use days or weeks, e.g. 1d, 7d or 2w")
+        raise UserError(f"{flag} {value!r} is not a duration; use days or weeks, e.g. 1d, 7d or 2w")
     return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
 
 
@@ -426,6 +426,268 @@ def demo(
               f"  {exe} backfill -w {directory} --from {run.as_of_dates[-1].replace(day=1).replace(month=1)}"
               f" --to {run.as_of_dates[-1]} --every 7d\n  {exe} changes -w {directory} --since"
               f" {run.as_of_dates[-1] - dt.timedelta(days=28)}", highlight=False)
+
+
+# ---- the review workflow ----------------------------------------------------------------------
+
+run_app = typer.Typer(help="Scheduled workflow jobs.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports on how the health program works.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+app.add_typer(report_app, name="report")
+app.add_typer(audit_app, name="audit")
+
+ByOpt = typer.Option(None, "--by", help="who acts (default: $HEALTHSCORE_USER or the login name)")
+
+
+def _actor(by: Optional[str]) -> str:
+    import getpass
+    import os
+
+    return by or os.environ.get("HEALTHSCORE_USER") or getpass.getuser()
+
+
+@run_app.command("weekly")
+def run_weekly(
+    workspace: Path = WorkspaceOpt,
+    as_of: Optional[str] = AsOfOpt,
+    no_notify: bool = typer.Option(False, "--no-notify", help="record alerts and tasks, send nothing"),
+    json_out: bool = JsonOpt,
+):
+    """The weekly account review: score, raise alerts (deduped, budgeted), create owner review tasks."""
+    with _project(workspace) as p:
+        result = p.run_weekly(_date(as_of, "--as-of"), notify=not no_notify)
+    if json_out:
+        _print_json(result)
+        return
+    con = _console()
+    a, t = result["alerts"], result["tasks"]
+    con.print(f"Weekly review {result['week']} (as of {result['as_of']}): {result['accounts']:,} accounts scored, "
+              f"{result['material_changes']:,} material changes")
+    con.print(f"  alerts fired: {a['fired']:,} " + " ".join(f"{k} {v:,}" for k, v in sorted(a["by_status"].items())))
+    for rule, n in sorted(a["by_rule"].items(), key=lambda kv: -kv[1]):
+        con.print(f"    {rule}: {n:,}")
+    con.print(f"  review tasks: {t['created']:,} created, {t['already_open_this_week']:,} already open this week")
+    d = result["deliveries"]
+    if d["ok"] or d["failed"]:
+        con.print(f"  notifications: {d['ok']} delivered, {d['failed']} failed (recorded)")
+    con.print("Next: [bold]healthscore tasks --owner NAME[/], then [bold]healthscore review TASK --accept[/]")
+
+
+@app.command()
+def tasks(
+    workspace: Path = WorkspaceOpt,
+    owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
+    status: str = typer.Option("open", "--status", help="open, accepted, corrected, dismissed or all"),
+    account: Optional[str] = typer.Option(None, "--account", help="only this account's tasks"),
+    show: Optional[int] = typer.Option(None, "--show", help="show one task in full, with its evidence"),
+    json_out: bool = JsonOpt,
+    limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+):
+    """Owner review tasks, by due date: what to look at, why, and the drafted next action."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = [p.task(show)] if show is not None else p.tasks(owner, status, account)
+    if json_out:
+        _print_json_lines(rows)
+        return
+    con = _console()
+    if show is not None:
+        print_task(rows[0])
+        return
+    if not rows:
+        con.print(f"No {status} review tasks{' for ' + owner if owner else ''}. Run 'healthscore run weekly' first?")
+        return
+    t = Table(title=f"{len(rows):,} {status} review tasks{' of ' + owner if owner else ''}")
+    for col in ("task", "due", "account", "owner", "priority", "score", "tier", "why", "next action"):
+        t.add_column(col, justify="right" if col in ("task", "score") else "left")
+    for r in rows[:limit]:
+        why = ", ".join(x["name"].replace("_", " ") for x in r["triggers"] if x["kind"] != "routing")
+        t.add_row(str(r["task_id"]), r["due_at"], r["account_id"], r["queue"], r["priority"],
+                  "-" if r["score"] is None else f"{r['score']:.1f}", r["tier"] or r["snapshot_status"], why,
+                  r["next_action"]["action"][:60])
+    con.print(t)
+    con.print("Open one: [bold]healthscore tasks --show TASK[/]")
+
+
+def print_task(task: dict) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    con = _console()
+    na = task["next_action"]
+    score = "-" if task["score"] is None else f"{task['score']:.1f}"
+    head = (f"[bold]Task {task['task_id']}[/] {task['account_id']}  owner {task['queue']}  priority {task['priority']}"
+            f"  due {task['due_at']}  status {task['status']}\n"
+            f"score {score}  tier {task['tier'] or task['snapshot_status']}  as of {task['as_of']}\n"
+            f"{task['trend_note'] or ''}")
+    con.print(Panel(head, title="Review task", expand=False))
+    for x in task["triggers"]:
+        con.print(f"  - {x['kind']}: {x['note']}")
+    con.print(Panel(f"{na['action']}\nwho: {na['assignee']}  channel: {na['channel']}  ({'; '.join(na['why'])})\n"
+                    f"[dim]{na['notice']}[/]", title=f"Drafted next action ({na['playbook'] or 'default'})",
+                    expand=False))
+    et = Table(title="Evidence")
+    for col in ("metric", "value", "score", "points", "window", "latest"):
+        et.add_column(col, justify="right" if col in ("value", "score", "points") else "left")
+    for e in task["evidence"][:12]:
+        fmt = lambda v: "-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
+        et.add_row(e["metric"], fmt(e.get("value")), fmt(e.get("score")), fmt(e.get("points")), e.get("window") or "",
+                   (e.get("latest_at") or "-")[:10])
+    con.print(et)
+    if task["status"] != "open":
+        con.print(f"Decided: {task['status']} by {task['decided_by']} at {task['decided_at']}"
+                  f" ({task['reason_code'] or ''} {task['note'] or ''})")
+    else:
+        con.print(f"Decide: healthscore review {task['task_id']} --accept | --correct --score N --reason-code CODE "
+                  "--note TEXT --expires DATE | --dismiss --reason TEXT", highlight=False)
+
+
+@app.command()
+def review(
+    task_id: int = typer.Argument(..., help="the task number (see 'healthscore tasks')"),
+    workspace: Path = WorkspaceOpt,
+    accept: bool = typer.Option(False, "--accept", help="the score and the drafted action are right"),
+    correct: bool = typer.Option(False, "--correct", help="override the score or tier (reason code, note, expiry)"),
+    dismiss: bool = typer.Option(False, "--dismiss", help="a false positive (give --reason)"),
+    score: Optional[float] = typer.Option(None, "--score", help="with --correct: the score to show instead"),
+    tier: Optional[str] = typer.Option(None, "--tier", help="with --correct: green, yellow or red"),
+    reason_code: Optional[str] = typer.Option(None, "--reason-code", help="with --correct: why (see the model)"),
+    note: Optional[str] = typer.Option(None, "--note", "--reason", help="free text: why"),
+    expires: Optional[str] = typer.Option(None, "--expires", help="with --correct: last day + 1 of the override"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Decide on a review task: accept, correct (override with expiry), or dismiss as a false positive."""
+    chosen = [name for name, on in (("accept", accept), ("correct", correct), ("dismiss", dismiss)) if on]
+    if len(chosen) != 1:
+        raise UserError("give exactly one of --accept, --correct or --dismiss")
+    with _project(workspace) as p:
+        result = p.review(task_id, chosen[0], _actor(by), score=score, tier=tier, reason_code=reason_code, note=note,
+                          expires=_date(expires, "--expires"))
+    if json_out:
+        _print_json(result)
+        return
+    extra = f" (override {result['override_id']})" if result.get("override_id") else ""
+    _console().print(f"Task {task_id} {result['status']} by {result['decided_by']}{extra}; recorded in the audit log.")
+
+
+@app.command()
+def followup(
+    task_id: int = typer.Argument(..., help="an accepted or corrected task"),
+    workspace: Path = WorkspaceOpt,
+    note: str = typer.Option(..., "--note", help="what was done"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Log that the follow-up of a reviewed task was done (owner follow-through)."""
+    with _project(workspace) as p:
+        result = p.follow_up(task_id, _actor(by), note)
+    if json_out:
+        _print_json(result)
+        return
+    _console().print(f"Follow-up of task {task_id} logged by {_actor(by)}.")
+
+
+@app.command()
+def alerts(
+    workspace: Path = WorkspaceOpt,
+    since: Optional[str] = typer.Option(None, "--since", help="alerts of as-of dates at or after this date"),
+    owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) alerts"),
+    status: Optional[str] = typer.Option(None, "--status", help="sent, digest or capped"),
+    json_out: bool = JsonOpt,
+    limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+):
+    """Alerts raised by weekly runs, with the evidence and snapshot they came from."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.alerts(_date(since, "--since"), owner, status)
+    if json_out:
+        _print_json_lines(rows)
+        return
+    con = _console()
+    if not rows:
+        con.print("No alerts. Run 'healthscore run weekly' first?")
+        return
+    t = Table(title=f"{len(rows):,} alerts")
+    for col in ("as of", "account", "rule", "severity", "owner", "status", "task", "note"):
+        t.add_column(col)
+    for r in rows[:limit]:
+        t.add_row(r["as_of"], r["account_id"], r["rule"], r["severity"], r["queue"], r["status"],
+                  str(r["task_id"] or "-"), r["note"])
+    con.print(t)
+
+
+@report_app.command("measurement")
+def report_measurement(
+    workspace: Path = WorkspaceOpt,
+    horizon: str = typer.Option("90d", "--horizon", help="outcome horizon: false positives and missed risks"),
+    json_out: bool = JsonOpt,
+):
+    """Is the score reviewed, trusted and right? Validation rate, false positives, missed risks, follow-through."""
+    with _project(workspace) as p:
+        r = p.measurement_report(_every(horizon, "--horizon"))
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
+    m, v, o = r["material_changes"], r["validation"], r["outcomes"]
+    con.print(f"Material changes reviewed: {m['reviewed']:,} of {m['total']:,} ({pct(m['share_reviewed'])})")
+    verdict = "-" if v["meets_threshold"] is None else ("meets" if v["meets_threshold"] else "below")
+    con.print(f"Signal validation rate: {pct(r['health_score_signal_validation_rate'])} ({v['validated']} of "
+              f"{v['reviewed_material_changes']}); {verdict} the {v['threshold']:.0%} pilot threshold")
+    con.print(f"Time to decision (hours): median {r['time_to_decision_hours']['median']}, "
+              f"p90 {r['time_to_decision_hours']['p90']}")
+    con.print(f"Tasks: {r['tasks']}")
+    con.print(f"Owner follow-through: {pct(r['owner_follow_through']['share'])}")
+    if o.get("evaluated_as_of"):
+        con.print(f"As of {o['evaluated_as_of']} ({o['horizon_days']}-day horizon): false positives "
+                  f"{o['false_positives']} ({pct(o['false_positive_rate'])} of red/yellow), missed risks "
+                  f"{o['missed_risks']} ({pct(o['missed_risk_rate'])} of green); churn by tier "
+                  + ", ".join(f"{k} {pct(v)}" for k, v in o["churn_rate_by_tier"].items()))
+    else:
+        con.print(f"Outcomes: {o.get('note')}")
+
+
+@audit_app.command("verify")
+def audit_verify(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """Recompute the audit log's hash chain; exits 1 naming the first entry that was changed."""
+    with _project(workspace) as p:
+        r = p.audit_verify()
+    if json_out:
+        _print_json(r)
+    elif r["ok"]:
+        _console().print(f"[green]OK[/] audit log intact: {r['entries']:,} entries, head {r['head'][:12]}")
+    else:
+        _console().print(f"[red]TAMPERED[/] {r['problem']}")
+    if not r["ok"]:
+        raise SystemExit(1)
+
+
+@audit_app.command("log")
+def audit_log(
+    workspace: Path = WorkspaceOpt,
+    limit: int = typer.Option(20, "--limit", help="the newest entries to show"),
+    json_out: bool = JsonOpt,
+):
+    """The newest audit entries: who did what, when, before and after."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.audit_log(limit)
+    if json_out:
+        _print_json_lines(rows)
+        return
+    t = Table(title="Audit log")
+    for col in ("seq", "at", "actor", "action", "object", "after"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["seq"]), r["at"][:19], r["actor"], r["action"], f"{r['object_type']} {r['object_id']}",
+                  json.dumps(r["after"])[:80])
+    _console().print(t)
 
 
 def _command_name() -> str:

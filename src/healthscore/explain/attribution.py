@@ -16,8 +16,29 @@ def _points(snap: dict) -> dict[str, dict]:
     return {e["metric"]: e for e in snap["evidence"]}
 
 
+def _computed(snap: dict) -> dict:
+    """The snapshot as the model computed it (an override keeps the computed values beside it)."""
+    return {**snap, **snap["computed"]} if snap.get("computed") else snap
+
+
+def _override_gap(snap: dict) -> float:
+    c = snap.get("computed")
+    if not c or snap["score"] is None or c["score"] is None:
+        return 0.0
+    return snap["score"] - c["score"]
+
+
 def attribute_change(before: dict, after: dict, rescored_before: dict | None = None) -> dict:
-    """Attribute after["score"] - before["score"]. `rescored_before` is before's date under after's model."""
+    """Attribute after["score"] - before["score"]. `rescored_before` is before's date under after's model.
+
+    Overridden snapshots: the metric and model parts explain the computed scores, and the override
+    part is the change in how far the shown score sits from the computed one.
+    """
+    override_part = round(_override_gap(after) - _override_gap(before), 4)
+    shown_before, shown_after = before, after
+    before, after = _computed(before), _computed(after)
+    if rescored_before is not None:
+        rescored_before = _computed(rescored_before)
     out = {
         "account_id": after["account_id"],
         "from": {"as_of": before["as_of"], "score": before["score"], "tier": before["tier"],
@@ -58,7 +79,10 @@ def attribute_change(before: dict, after: dict, rescored_before: dict | None = N
         })
     rows.sort(key=lambda r: (-abs(r["points"]), r["metric"]))
     out["metrics"] = rows
-    out["delta"] = round(after["score"] - before["score"], 4)
+    out["override_part"] = override_part
+    out["delta"] = round(shown_after["score"] - shown_before["score"], 4)
+    for side, snap in (("from", shown_before), ("to", shown_after)):
+        out[side].update(score=snap["score"], tier=snap["tier"], status=snap["status"])
     return out
 
 
@@ -106,6 +130,8 @@ def trend_note(attribution: dict, top: int = 2) -> str:
         note += ", mostly " + " and ".join(parts)
     if attribution["model_version_part"]:
         note += f"; {attribution['model_version_part']:+.1f} points from the model change"
+    if attribution.get("override_part"):
+        note += f"; {attribution['override_part']:+.1f} points from an owner override"
     return note + "."
 
 

@@ -1,0 +1,212 @@
+"""The weekly review run: score, raise alerts through the hygiene rules, create owner review tasks with
+the evidence, trend note and drafted next action, and notify the internal team.
+
+Idempotent within a week: alerts keep state per (account, rule) and tasks are keyed per account and
+ISO week, so running twice adds nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+from healthscore.workflow.alerts import Account, apply_hygiene, evaluate
+from healthscore.workflow.playbooks import draft_next_action
+
+if TYPE_CHECKING:
+    from healthscore.project import Project
+
+
+def week_key(as_of: dt.date) -> str:
+    year, week, _ = as_of.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def explainable(snap: dict) -> bool:
+    """Components and evidence present, and the evidence points add up to the computed score."""
+    computed = (snap.get("computed") or snap)
+    if computed.get("status") != "scored" or computed.get("score") is None or not snap.get("evidence"):
+        return False
+    total = sum(e.get("points") or 0.0 for e in snap["evidence"])
+    return bool(snap.get("components")) and abs(total - computed["score"]) <= 0.01
+
+
+def load_accounts(project: "Project") -> dict[str, Account]:
+    import pandas as pd
+
+    t = project.con.table("accounts")
+    cols = [c for c in ("account_id", "name", "owner", "arr", "segment", "renewal_date") if c in t.columns]
+    frame = t.select(*cols).execute()
+    out = {}
+    for r in frame.to_dict("records"):
+        clean = {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
+        rd = clean.get("renewal_date")
+        out[r["account_id"]] = Account(
+            account_id=r["account_id"], name=clean.get("name"), owner=clean.get("owner"),
+            arr=float(clean["arr"]) if clean.get("arr") is not None else None, segment=clean.get("segment"),
+            renewal_date=pd.Timestamp(rd).date() if rd is not None else None)
+    return out
+
+
+def _past_scores(project: "Project", as_of: dt.date, days_list: set[int]) -> dict[str, dict[int, float]]:
+    """Score of each account `days` before as_of: the stored snapshot of that date (or up to 3 days
+    before it), else scored now without storing."""
+    out: dict[str, dict[int, float]] = {}
+    version = project.model.version
+    for days in sorted(days_list):
+        target = as_of - dt.timedelta(days=days)
+        frame = project.store.snapshot_frame(date_from=target - dt.timedelta(days=3), date_to=target,
+                                             model_version=version)
+        frame = frame[frame["status"] == "scored"]
+        if frame.empty:
+            snaps = project.score(as_of_dates=[target], store=False).frames.snapshots
+            frame = snaps[snaps["status"] == "scored"]
+        latest = frame.sort_values("as_of").groupby("account_id").tail(1)
+        score_col = "smoothed_score" if "smoothed_score" in latest and latest["smoothed_score"].notna().any() \
+            else "score"
+        for aid, score in zip(latest["account_id"], latest[score_col]):
+            if score is not None and not (isinstance(score, float) and math.isnan(score)):
+                out.setdefault(aid, {})[days] = float(score)
+    return out
+
+
+def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+    model = project.model.ir
+    wf = model.workflow
+    store = project.store
+    run = project.score(as_of)
+    material = {aid for aid, m in zip(run.frames.snapshots["account_id"], run.frames.snapshots["material_change"])
+                if m} if wf.material_change_tasks else set()
+    snaps = run.snapshots  # overrides in force applied: alerts follow what the owner sees
+    by_id = {s["account_id"]: s for s in snaps}
+    accounts = load_accounts(project)
+    queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
+                for aid in by_id}
+
+    drops = {r.score_drop.days for r in wf.alerts if r.score_drop}
+    past = _past_scores(project, as_of, drops) if drops else {}
+    fired, states = evaluate(model, as_of, snaps, accounts, past, store.alert_states())
+    today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    sent_today = {q: store.alerts_sent_on(today, q) for q in {queue_of[c.account_id] for c in fired}}
+    decided = apply_hygiene(model, fired, by_id, accounts, queue_of, sent_today, len(snaps))
+    alert_rows = [{
+        "account_id": c.account_id, "rule": c.rule.name, "severity": c.rule.severity, "as_of": as_of,
+        "model_version": project.model.version, "status": status, "owner": accounts.get(c.account_id, Account(
+            c.account_id)).owner, "queue": queue_of[c.account_id], "note": c.note,
+        "snapshot": {k: by_id[c.account_id].get(k) for k in ("score", "tier", "status", "confidence",
+                                                               "smoothed_score")},
+        "evidence": c.evidence,
+    } for c, status in decided]
+    alert_ids = store.save_alerts(states, alert_rows)
+
+    # Review tasks: material changes, alerts that were not capped, rules asking for review; routed
+    # accounts (renewal near, high value) get high priority and are never left to a queue alone.
+    routing = wf.routing
+    from healthscore.model.ir import window_days
+
+    triggers: dict[str, list[dict]] = {}
+    for aid in material:
+        s = by_id.get(aid)
+        if s is not None:
+            triggers.setdefault(aid, []).append({"kind": "material_change", "name": "material_change",
+                                                 "note": s.get("trend_note") or "material change"})
+    alerts_of: dict[str, list[str]] = {}
+    alert_ids_of: dict[str, list[int]] = {}
+    for row, alert_id in zip(alert_rows, alert_ids):
+        if row["status"] == "capped" or alert_id is None:
+            continue
+        triggers.setdefault(row["account_id"], []).append({"kind": "alert", "name": row["rule"], "note": row["note"]})
+        alerts_of.setdefault(row["account_id"], []).append(row["rule"])
+        alert_ids_of.setdefault(row["account_id"], []).append(alert_id)
+    for s in snaps:
+        if s.get("review_required"):
+            flags = ", ".join(s.get("flags") or []) or "rule"
+            triggers.setdefault(s["account_id"], []).append({"kind": "review_rule", "name": flags,
+                                                             "note": "; ".join(s.get("reasons", [])[:2])})
+    tasks = []
+    renew_days = window_days(routing.renewal_within)
+    for aid, trig in triggers.items():
+        s, acc = by_id[aid], accounts.get(aid, Account(aid))
+        routed = []
+        if acc.renewal_date is not None and 0 <= (acc.renewal_date - as_of).days <= renew_days:
+            routed.append(f"renewal in {(acc.renewal_date - as_of).days} days")
+        if routing.high_value_arr is not None and (acc.arr or 0.0) >= routing.high_value_arr:
+            routed.append(f"high value (ARR {acc.arr:,.0f})")
+        due_days = wf.task_due_days.get(s.get("tier") or "default", wf.task_due_days.get("default", 10))
+        if routed:
+            due_days = min(due_days, 3)
+        tasks.append({
+            "dedupe_key": f"{aid}:{week_key(as_of)}", "account_id": aid, "as_of": as_of,
+            "model_version": project.model.version,
+            "triggers": trig + [{"kind": "routing", "name": r, "note": "always reviewed by a person"} for r in routed],
+            "priority": "high" if routed or any(t["kind"] == "alert" and by_rule_severity(model, t["name"]) == "high"
+                                                for t in trig) else "normal",
+            "owner": acc.owner, "queue": queue_of[aid], "due_at": as_of + dt.timedelta(days=due_days),
+            "score": s.get("score"), "tier": s.get("tier"), "snapshot_status": s["status"],
+            "explainable": explainable(s), "trend_note": s.get("trend_note"),
+            "evidence": s.get("evidence", []),
+            "next_action": draft_next_action(model, s, alerts_of.get(aid, []), acc.owner),
+        })
+    created = store.create_tasks(tasks)
+    store.link_alerts_to_tasks({alert_id: created[f"{aid}:{week_key(as_of)}"][0]
+                                for aid, ids in alert_ids_of.items() for alert_id in ids})
+    deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
+
+    statuses: dict[str, int] = {}
+    per_rule: dict[str, int] = {}
+    for row, alert_id in zip(alert_rows, alert_ids):
+        if alert_id is None:
+            continue
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
+    return {
+        "as_of": as_of.isoformat(), "week": week_key(as_of), "model_version": project.model.version,
+        "accounts": len(snaps), "snapshots_written": run.inserted,
+        "material_changes": len(material),
+        "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
+        "tasks": {"created": sum(1 for _, new in created.values() if new),
+                  "already_open_this_week": sum(1 for _, new in created.values() if not new)},
+        "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
+    }
+
+
+def by_rule_severity(model, name: str) -> str | None:
+    return next((r.severity for r in model.workflow.alerts if r.name == name), None)
+
+
+def notify_alerts(project: "Project", alert_rows: list[dict], alert_ids: list, accounts: dict) -> list:
+    """Alerts within the budget one by one, the overflow in one digest per queue; every delivery's
+    outcome is recorded (a failed one too). Internal recipients only."""
+    config = getattr(project.ws.config, "notifications", None)
+    if config is None or not getattr(config, "sinks", None):
+        return []
+    from healthscore.workflow.notify import Notification, deliver
+
+    results = []
+    digests: dict[str, list[dict]] = {}
+    for row, alert_id in zip(alert_rows, alert_ids):
+        if alert_id is None or row["status"] == "capped":
+            continue
+        if row["status"] == "digest":
+            digests.setdefault(row["queue"], []).append(row)
+            continue
+        acc = accounts.get(row["account_id"])
+        snap = row["snapshot"]
+        title = f"[{row['severity']}] {row['account_id']} {acc.name if acc and acc.name else ''}: {row['rule']}"
+        text = (f"{row['note']}\nScore {snap.get('score')} ({snap.get('tier') or snap.get('status')}). "
+                f"Review task for {row['queue']}. Nothing has been sent to the customer.")
+        n = Notification(kind="alert", title=title.strip(), text=text, account_id=row["account_id"],
+                         owner=row["queue"], fields={"rule": row["rule"], "as_of": str(row["as_of"])})
+        res = deliver(config, n)
+        project.store.record_deliveries(res, n.title, row["queue"], {"alert_ids": [alert_id]})
+        results.extend(res)
+    for queue, rows in digests.items():
+        lines = [f"- {r['account_id']}: {r['note']}" for r in rows]
+        n = Notification(kind="digest", title=f"Digest for {queue}: {len(rows)} more alerts",
+                         text="\n".join(lines), owner=queue, fields={})
+        res = deliver(config, n)
+        project.store.record_deliveries(res, n.title, queue,
+                                        {"alert_ids": [i for r, i in zip(alert_rows, alert_ids) if r in rows]})
+        results.extend(res)
+    return results
