@@ -70,14 +70,15 @@ def read_yaml(path: Path) -> tuple[dict, yaml.Node | None, str]:
 def _drop_union_tags(node: yaml.Node | None, loc: tuple) -> tuple:
     """Remove the tag pydantic inserts for a tagged union ('sinks', 0, 'webhook', 'url' -> 'sinks', 0, 'url').
 
-    A tag is a loc part that is not a key of the YAML mapping at that point but is one of its values
-    (the `kind: webhook` that selected the variant), so real keys are never dropped.
+    A tag is a loc part that is not a key of the YAML mapping at that point but is the value of its
+    `kind:` (or `type:`) key, the one that selected the variant; real keys are never dropped.
     """
     out = []
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-            if part not in keys and any(isinstance(v, yaml.ScalarNode) and v.value == part for v in keys.values()):
+            tag = keys.get("kind", keys.get("type"))
+            if part not in keys and isinstance(tag, yaml.ScalarNode) and tag.value == part:
                 continue
             out.append(part)
             node = keys.get(part)

@@ -269,6 +269,24 @@ def test_smtp_temporary_failure_is_retried_permanent_is_not(smtp_server):
     assert inbox.envelopes == []
 
 
+class PickyInbox(Inbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("dana@"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_smtp_some_recipients_refused_is_reported_not_retried(smtp_server):
+    inbox = PickyInbox()
+    port = smtp_server(inbox)
+    [res] = deliver(config(smtp_sink(port), retries=2), NOTE)
+    assert not res.ok and res.attempts == 1 and res.status.startswith("250")
+    assert "refused for Dana <dana@example.com> (550)" in res.error and "delivered to the other" in res.error
+    [env] = inbox.envelopes
+    assert env.rcpt_tos == ["cs-leads@example.com"]
+
+
 def test_smtp_connection_refused():
     port = free_port()
     [res] = deliver(config(smtp_sink(port), retries=1), NOTE)
