@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from healthscore.contract import TABLES
 from healthscore.errors import UserError
+from healthscore.workflow.notify_config import NotificationsConfig
 from healthscore.yamlio import load_model
 
 CONFIG_FILE = "healthscore.yaml"
@@ -54,6 +55,7 @@ class WorkspaceConfig(_Strict):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     store: str = "sqlite:///.healthscore/store.db"
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
 
     @field_validator("sources")
     @classmethod

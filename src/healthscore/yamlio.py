@@ -67,11 +67,36 @@ def read_yaml(path: Path) -> tuple[dict, yaml.Node | None, str]:
     return data, node, text
 
 
+def _drop_union_tags(node: yaml.Node | None, loc: tuple) -> tuple:
+    """Remove the tag pydantic inserts for a tagged union ('sinks', 0, 'webhook', 'url' -> 'sinks', 0, 'url').
+
+    A tag is a loc part that is not a key of the YAML mapping at that point but is the value of its
+    `kind:` (or `type:`) key, the one that selected the variant; real keys are never dropped.
+    """
+    out = []
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            tag = keys.get("kind", keys.get("type"))
+            if part not in keys and isinstance(tag, yaml.ScalarNode) and tag.value == part:
+                continue
+            out.append(part)
+            node = keys.get(part)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            out.append(part)
+            node = node.value[part]
+        else:
+            out.append(part)
+            node = None
+    return tuple(out)
+
+
 def format_validation_error(path: Path | str, exc: ValidationError, node: yaml.Node | None = None) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         # Drop discriminator/union tags pydantic inserts (e.g. 'linear' in a tagged union).
+        loc = _drop_union_tags(node, loc)
         line = _line_of(node, loc) if node is not None else None
         where = f"{path}:{line}" if line else f"{path}"
         msg = err["msg"]
