@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
@@ -99,10 +101,24 @@ class WorkflowRecords:
         conn.execute(insert(t.audit_log), {**entry, "at": datetime.fromisoformat(entry["at"])})
         return entry
 
+    def _in_transaction(self, work):
+        """Run work(conn) in one transaction. Two writers that read the same chain head collide on the
+        audit entry's key (SQLite has no advisory lock): the loser retries on the new head, so the
+        chain never forks and no decision is lost."""
+        for attempt in range(20):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except (IntegrityError, OperationalError) as exc:
+                text_ = str(exc.orig)
+                if attempt == 19 or not ("audit_log" in text_ or "locked" in text_):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+
     def audit(self, actor: str, action: str, object_type: str, object_id: Any, before: Any = None,
               after: Any = None) -> dict[str, Any]:
-        with self.engine.begin() as conn:
-            return self._audit(conn, actor, action, object_type, object_id, before, after)
+        return self._in_transaction(lambda conn: self._audit(conn, actor, action, object_type, object_id, before,
+                                                             after))
 
     def audit_entries(self, limit: int | None = None, object_type: str | None = None,
                       object_id: str | None = None) -> list[dict[str, Any]]:
@@ -280,7 +296,8 @@ class WorkflowRecords:
         """Accept, correct (with an override) or dismiss an open task: one transaction with its audit
         entry and measurement event."""
         c = t.review_tasks.c
-        with self.engine.begin() as conn:
+
+        def work(conn: Connection) -> dict[str, Any]:
             r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
             if r is None:
                 raise UserError(f"no review task {task_id}; see 'healthscore tasks' for the open ones")
@@ -310,11 +327,14 @@ class WorkflowRecords:
             self._event(conn, "task_decided", r.account_id, task_id, actor, decision=decision,
                         hours_to_decision=round(hours, 2), material_change=material, explainable=r.explainable,
                         reason_code=reason_code)
-        return {**after, "override_id": override_id}
+            return {**after, "override_id": override_id}
+
+        return self._in_transaction(work)
 
     def follow_up(self, task_id: int, actor: str, note: str) -> dict[str, Any]:
         c = t.review_tasks.c
-        with self.engine.begin() as conn:
+
+        def work(conn: Connection) -> None:
             r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
             if r is None:
                 raise UserError(f"no review task {task_id}; see 'healthscore tasks --status all'")
@@ -326,6 +346,8 @@ class WorkflowRecords:
             self._audit(conn, actor, "task.follow_up", "task", task_id, {"follow_up_note": r.follow_up_note},
                         {"follow_up_note": note})
             self._event(conn, "follow_up_done", r.account_id, task_id, actor, note=note)
+
+        self._in_transaction(work)
         return self.task(task_id)
 
     # -- overrides ----------------------------------------------------------------------------
