@@ -425,7 +425,8 @@ def demo(
     con.print(f"\nNext, copy and paste:\n  {exe} explain {lowest[0]} -w {directory}\n"
               f"  {exe} backfill -w {directory} --from {run.as_of_dates[-1].replace(day=1).replace(month=1)}"
               f" --to {run.as_of_dates[-1]} --every 7d\n  {exe} changes -w {directory} --since"
-              f" {run.as_of_dates[-1] - dt.timedelta(days=28)}", highlight=False)
+              f" {run.as_of_dates[-1] - dt.timedelta(days=28)}\n  {exe} run weekly -w {directory}\n"
+              f"  {exe} tasks -w {directory}", highlight=False)
 
 
 # ---- the review workflow ----------------------------------------------------------------------
@@ -531,7 +532,9 @@ def print_task(task: dict) -> None:
     et = Table(title="Evidence")
     for col in ("metric", "value", "score", "points", "window", "latest"):
         et.add_column(col, justify="right" if col in ("value", "score", "points") else "left")
-    for e in task["evidence"][:12]:
+    # What cost the most points first: what the reviewer should look at.
+    lost = lambda e: -((e.get("weight") or 0.0) * (100.0 - (e["score"] if e.get("score") is not None else 100.0)))  # noqa: E731
+    for e in sorted(task["evidence"], key=lost)[:12]:
         fmt = lambda v: "-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
         et.add_row(e["metric"], fmt(e.get("value")), fmt(e.get("score")), fmt(e.get("points")), e.get("window") or "",
                    (e.get("latest_at") or "-")[:10])
