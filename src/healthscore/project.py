@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from healthscore.store.store import Store
 
 
+# Tables whose time column records what happened: their newest row marks the end of the data.
+HAPPENED_TABLES = ("outcomes", "usage_events", "tickets", "surveys", "invoices", "interactions", "assessments",
+                   "signals")
 BACKFILL_CHUNK_SNAPSHOTS = 250_000  # snapshots per engine pass: bounds memory, keeps passes few
 
 
@@ -241,3 +244,92 @@ class Project:
         if t.filter(t.account_id == account_id).count().execute() == 0:
             raise UserError(f"unknown account {account_id!r}: it is not in the accounts table"
                             " (see 'healthscore score' for the accounts scored)")
+
+    # ---- outcomes: backtest, calibrate, what-if (healthscore.calibrate) ---------------------
+
+    def _load_other_model(self, model_path: Path | str | None) -> "LoadedModel":
+        if model_path is None:
+            return self.model
+        from healthscore.model.load import load_health_model
+
+        path = Path(model_path)
+        if not path.is_file():
+            raise UserError(f"--model {path}: no such file; give a health model YAML file")
+        return load_health_model(path)
+
+    def _score_with(self, loaded: "LoadedModel", dates: list[dt.date],
+                    account_ids: list[str] | None = None) -> ScoreRun:
+        """Project.score(store=False) with another model, leaving the workspace's model untouched."""
+        saved = self.__dict__.get("model")
+        self.__dict__["model"] = loaded
+        try:
+            return self.score(as_of_dates=dates, account_ids=account_ids, store=False)
+        finally:
+            if saved is None:
+                self.__dict__.pop("model", None)
+            else:
+                self.__dict__["model"] = saved
+
+    def _outcomes(self):
+        """The engine's outcomes table and the end of the data (newest row of any event table, at most now)."""
+        import ibis
+        import pandas as pd
+
+        from healthscore.contract import TABLES
+
+        tables = set(self.con.list_tables())
+        if "outcomes" not in tables:
+            raise UserError("the engine has no outcomes table: map one under sources.outcomes in healthscore.yaml"
+                            " (account_id, ts, kind: renewed|churned|contracted|expanded) and run"
+                            " 'healthscore ingest'")
+        oc = self.con.table("outcomes").select("account_id", "ts", "kind").execute()
+        newest = []
+        for name in HAPPENED_TABLES:  # not milestones: their due_at is planned, often in the future
+            spec = TABLES[name]
+            if name in tables:
+                v = self.con.table(name)[spec.time_column].max().execute()
+                if v is not None and not pd.isna(v):
+                    newest.append(pd.Timestamp(v))
+        now = pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        end = min(max(newest), now) if newest else now
+        del ibis
+        return oc, end
+
+    def _outcome_spec(self, loaded: "LoadedModel", horizon: str | None):
+        from pydantic import ValidationError
+
+        from healthscore.model.ir import Outcome
+
+        spec = loaded.ir.outcome_spec
+        if horizon is None:
+            return spec
+        try:
+            return Outcome(label=spec.label, horizon=horizon)
+        except ValidationError:
+            raise UserError(f"--horizon {horizon!r} is not a window; use days or weeks, e.g. 90d or 13w") from None
+
+    def backtest(self, date_from: dt.date, date_to: dt.date, every_days: int = 30, *, horizon: str | None = None,
+                 model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> dict:
+        """Replay the model at every as-of date of the range (only data before each date counts) and measure
+        how its scores ranked the accounts that churned or contracted within the horizon."""
+        from healthscore.calibrate.backtest import backtest_report
+        from healthscore.calibrate.labels import label_snapshots
+        from healthscore.calibrate.study import metric_study
+
+        if date_to < date_from:
+            raise UserError(f"--to {date_to} is before --from {date_from}")
+        loaded = self._load_other_model(model_path)
+        spec = self._outcome_spec(loaded, horizon)
+        outcomes, end = self._outcomes()
+        dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
+        run = self._score_with(loaded, dates)
+        snaps = run.frames.snapshots
+        labels = label_snapshots(snaps, outcomes, spec, end)
+        result = backtest_report(snaps, labels, horizon_days=spec.horizon_days, n_boot=n_boot, seed=seed)
+        result = {"model": {"name": loaded.ir.name, "version": loaded.version, "path": str(loaded.path)},
+                  "outcome": {"label": list(spec.label), "horizon": spec.horizon},
+                  "data_end": str(end), "from": str(date_from), "to": str(date_to), "every_days": every_days,
+                  "bootstrap": {"resamples": n_boot, "seed": seed, "unit": "account"}, **result}
+        result["metric_study"] = metric_study(run.frames.evidence, labels, snaps,
+                                              threshold=loaded.ir.calibration_spec.correlation)
+        return result
