@@ -25,8 +25,7 @@ def labelled_evidence(evidence: pd.DataFrame, labels: pd.DataFrame, snaps: pd.Da
 
 def score_matrix(ev: pd.DataFrame) -> pd.DataFrame:
     """Wide metric scores: one row per labelled snapshot, one column per metric (NaN: no data)."""
-    return ev.pivot_table(index=["account_id", "as_of", "label"], columns="metric", values="score",
-                          aggfunc="first", observed=True, dropna=False)
+    return ev.set_index(["account_id", "as_of", "label", "metric"])["score"].astype(float).unstack("metric")
 
 
 def correlated_groups(wide: pd.DataFrame, threshold: float) -> tuple[list[list[str]], list[dict]]:
