@@ -523,3 +523,89 @@ class Project:
             }
         return {"folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()), "pooled": pooled,
                 "note": "expanding window: each fold trains on as-of dates whose horizon ended before it starts"}
+
+    def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
+               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:
+        """The account's score and tier with metric values set (--set m=v) or changed (--change m=-20%)."""
+        import numpy as np
+        import pandas as pd
+
+        from healthscore.calibrate.whatif import moved_evidence, new_values, parse_assignments
+        from healthscore.engine.compile import compute_frame
+        from healthscore.explain.evidence import snapshot_dicts
+        from healthscore.scoring.score import ScoredFrames, metric_values, score_frame
+
+        self._require_account(account_id)
+        as_of = as_of or today()
+        ir = self.model.ir
+        names = [m.name for _, m in ir.metrics]
+        todo = parse_assignments(sets or [], changes or [], names)
+        frame, plan, missing = compute_frame(self.con, ir, [as_of], account_ids=[account_id])
+        last = frame.get(f"{plan.last_outcome}__value")
+        if last is not None:
+            frame = frame[last.fillna("") != "churned"].reset_index(drop=True)
+        if frame.empty:
+            raise UserError(f"account {account_id!r} has no snapshot at {as_of}: it was created on or after that"
+                            " date, or it had churned before it")
+        base = score_frame(ir, self.model.version, plan, frame, missing)
+        metrics = dict((m.name, m) for _, m in ir.metrics)
+        overrides, applied = {}, []
+        for name, kind, amount in todo:
+            cur = overrides.get(name)
+            if cur is None:
+                cur, _, _ = metric_values(metrics[name], plan.metric_inputs[name], frame)
+            v0 = cur[0]
+            v0 = None if v0 is None or (not isinstance(v0, str) and np.isnan(v0)) else v0
+            v1 = new_values(v0, kind, amount)
+            arr = np.array([v1 if v1 is not None else np.nan], dtype=cur.dtype if cur.dtype == object else "float64")
+            if isinstance(v1, str) and arr.dtype != object:
+                raise UserError(f"--set {name}={v1}: {name} takes a number")
+            overrides[name] = arr
+            applied.append({"metric": name, "from": v0, "to": v1, "how": kind, "amount": amount})
+        after = score_frame(ir, self.model.version, plan, frame, missing, value_overrides=overrides)
+        b, a = snapshot_dicts(base)[0], snapshot_dicts(after)[0]
+        result = {"account_id": account_id, "as_of": str(as_of), "model_version": self.model.version,
+                  "changes": applied,
+                  "before": {k: b[k] for k in ("score", "tier", "status", "reasons")},
+                  "after": {k: a[k] for k in ("score", "tier", "status", "reasons")},
+                  "delta": None if a["score"] is None or b["score"] is None else round(a["score"] - b["score"], 2),
+                  "evidence_moved": moved_evidence(b["evidence"], a["evidence"])}
+        del ScoredFrames, pd
+        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed) if probability \
+            else {"available": False, "note": "not requested"}
+        return result
+
+    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int) -> dict:
+        """Churn probability of a score from a logistic mapping fitted on the last year of labelled snapshots,
+        with a bootstrap interval over accounts; unavailable (and why) without enough outcomes."""
+        import numpy as np
+
+        from healthscore.calibrate import stats
+        from healthscore.calibrate.labels import label_snapshots
+
+        spec, cal = self.model.ir.outcome_spec, self.model.ir.calibration_spec
+        try:
+            outcomes, end = self._outcomes()
+        except UserError as exc:
+            return {"available": False, "note": f"no calibration: {exc}"}
+        dates = self._calibration_dates(None, None, 30, spec.horizon_days, end)
+        snaps = self.score(as_of_dates=dates, store=False).frames.snapshots
+        lab = label_snapshots(snaps, outcomes, spec, end)
+        rows = snaps[["account_id", "score", "status"]].assign(label=lab["label"].to_numpy())
+        rows = rows[(rows["status"] == "scored") & rows["label"].notna()]
+        y = rows["label"].to_numpy(float)
+        if y.sum() < cal.min_events:
+            return {"available": False, "note": f"no calibration: {int(y.sum())} bad outcome(s) in {len(y)} labelled"
+                    f" snapshots over {dates[0]}..{dates[-1]}; at least {cal.min_events} are needed"
+                    " (calibration.min_events)"}
+        score, acc = rows["score"].to_numpy(float), rows["account_id"].astype(str).to_numpy(object)
+        out = {"available": True, "horizon": spec.horizon, "label": list(spec.label), "fitted_on": len(y),
+               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1])}
+        for key, s in (("before", before), ("after", after)):
+            if s is None:
+                out[key] = None
+                continue
+            out[key] = stats.bootstrap(acc, lambda w, s=s: float(stats.platt_predict(
+                stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
+        del np
+        return out

@@ -90,16 +90,17 @@ def reliability(p, y, bins: int = 10) -> list[dict]:
     return out
 
 
-def fit_platt(score, y, l2: float = 1e-3, iters: int = 50) -> tuple[float, float]:
+def fit_platt(score, y, l2: float = 1e-3, iters: int = 50, w=None) -> tuple[float, float]:
     """P(bad) = sigmoid(a + b * (score - 50) / 10), fitted by Newton's method with a small ridge."""
     x = (np.asarray(score, float) - 50.0) / 10.0
     y = np.asarray(y, float)
+    w = _w(y, w)
     X = np.column_stack([np.ones_like(x), x])
     beta = np.zeros(2)
     for _ in range(iters):
         p = 1 / (1 + np.exp(-(X @ beta)))
-        g = X.T @ (p - y) + l2 * beta
-        H = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(2)
+        g = X.T @ (w * (p - y)) + l2 * beta
+        H = (X * (w * p * (1 - p))[:, None]).T @ X + l2 * np.eye(2)
         step = np.linalg.solve(H, g)
         beta -= step
         if np.abs(step).max() < 1e-8:
