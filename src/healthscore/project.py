@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from healthscore.store.store import Store
 
 
+# Tables whose time column records what happened: their newest row marks the end of the data.
+HAPPENED_TABLES = ("outcomes", "usage_events", "tickets", "surveys", "invoices", "interactions", "assessments",
+                   "signals")
 BACKFILL_CHUNK_SNAPSHOTS = 250_000  # snapshots per engine pass: bounds memory, keeps passes few
 
 
@@ -323,3 +326,368 @@ class Project:
 
     def audit_log(self, limit: int | None = None) -> list[dict]:
         return self.store.audit_entries(limit=limit)
+
+    # ---- outcomes: backtest, calibrate, what-if (healthscore.calibrate) ---------------------
+
+    def _load_other_model(self, model_path: Path | str | None) -> "LoadedModel":
+        if model_path is None:
+            return self.model
+        from healthscore.model.load import load_health_model
+
+        path = Path(model_path)
+        if not path.is_file():
+            raise UserError(f"--model {path}: no such file; give a health model YAML file")
+        return load_health_model(path)
+
+    def _score_with(self, loaded: "LoadedModel", dates: list[dt.date],
+                    account_ids: list[str] | None = None) -> ScoreRun:
+        """Project.score(store=False) with another model, leaving the workspace's model untouched."""
+        saved = self.__dict__.get("model")
+        self.__dict__["model"] = loaded
+        try:
+            return self.score(as_of_dates=dates, account_ids=account_ids, store=False)
+        finally:
+            if saved is None:
+                self.__dict__.pop("model", None)
+            else:
+                self.__dict__["model"] = saved
+
+    def _outcomes(self):
+        """The engine's outcomes table and the end of the data (newest row of any event table, at most now)."""
+        import ibis
+        import pandas as pd
+
+        from healthscore.contract import TABLES
+
+        tables = set(self.con.list_tables())
+        if "outcomes" not in tables:
+            raise UserError("the engine has no outcomes table: map one under sources.outcomes in healthscore.yaml"
+                            " (account_id, ts, kind: renewed|churned|contracted|expanded) and run"
+                            " 'healthscore ingest'")
+        oc = self.con.table("outcomes").select("account_id", "ts", "kind").execute()
+        newest = []
+        for name in HAPPENED_TABLES:  # not milestones: their due_at is planned, often in the future
+            spec = TABLES[name]
+            if name in tables:
+                v = self.con.table(name)[spec.time_column].max().execute()
+                if v is not None and not pd.isna(v):
+                    newest.append(pd.Timestamp(v))
+        now = pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        end = min(max(newest), now) if newest else now
+        del ibis
+        return oc, end
+
+    def _outcome_spec(self, loaded: "LoadedModel", horizon: str | None):
+        from pydantic import ValidationError
+
+        from healthscore.model.ir import Outcome
+
+        spec = loaded.ir.outcome_spec
+        if horizon is None:
+            return spec
+        try:
+            return Outcome(label=spec.label, horizon=horizon)
+        except ValidationError:
+            raise UserError(f"--horizon {horizon!r} is not a window; use days or weeks, e.g. 90d or 13w") from None
+
+    def backtest(self, date_from: dt.date, date_to: dt.date, every_days: int = 30, *, horizon: str | None = None,
+                 model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> dict:
+        """Replay the model at every as-of date of the range (only data before each date counts) and measure
+        how its scores ranked the accounts that churned or contracted within the horizon."""
+        from healthscore.calibrate.backtest import backtest_report
+        from healthscore.calibrate.labels import label_snapshots
+        from healthscore.calibrate.study import metric_study
+
+        if date_to < date_from:
+            raise UserError(f"--to {date_to} is before --from {date_from}")
+        loaded = self._load_other_model(model_path)
+        spec = self._outcome_spec(loaded, horizon)
+        outcomes, end = self._outcomes()
+        dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
+        run = self._score_with(loaded, dates)
+        snaps = run.frames.snapshots
+        labels = label_snapshots(snaps, outcomes, spec, end)
+        result = backtest_report(snaps, labels, horizon_days=spec.horizon_days, n_boot=n_boot, seed=seed)
+        result = {"model": {"name": loaded.ir.name, "version": loaded.version, "path": str(loaded.path)},
+                  "outcome": {"label": list(spec.label), "horizon": spec.horizon},
+                  "data_end": str(end), "from": str(date_from), "to": str(date_to), "every_days": every_days,
+                  "bootstrap": {"resamples": n_boot, "seed": seed, "unit": "account"}, **result}
+        result["metric_study"] = metric_study(run.frames.evidence, labels, snaps,
+                                              threshold=loaded.ir.calibration_spec.correlation)
+        return result
+
+    def _calibration_dates(self, date_from, date_to, every_days, horizon_days, end) -> list[dt.date]:
+        last_complete = (end - dt.timedelta(days=horizon_days)).date()
+        date_to = date_to or last_complete
+        date_from = date_from or date_to - dt.timedelta(days=365)
+        if date_to < date_from:
+            raise UserError(f"--to {date_to} is before --from {date_from}")
+        return [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
+
+    def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
+                  out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0) -> dict:
+        """Fit non-negative weights and tier thresholds from outcomes; compare the current, the calibrated and a
+        gradient-boosted model on held-out time folds; propose a model YAML (never over the active one)."""
+        import numpy as np
+        import pandas as pd
+        from pydantic import ValidationError
+
+        from healthscore.calibrate import fit as F
+        from healthscore.calibrate import stats
+        from healthscore.calibrate.labels import label_snapshots
+        from healthscore.calibrate.study import labelled_evidence, metric_study, score_matrix
+        from healthscore.engine.compile import compute_frame
+        from healthscore.model.ir import HealthModel
+        from healthscore.scoring.score import score_frame
+        from healthscore.yamlio import read_yaml
+
+        loaded = self.model
+        ir, spec, cal = loaded.ir, loaded.ir.outcome_spec, loaded.ir.calibration_spec
+        if out is not None and Path(out).resolve() == Path(loaded.path).resolve():
+            raise UserError(f"--out {out} is the active model; write the proposal to another file and review it")
+        outcomes, end = self._outcomes()
+        dates = self._calibration_dates(date_from, date_to, every_days, spec.horizon_days, end)
+        frame, plan, missing = compute_frame(self.con, ir, dates)
+        cur = score_frame(ir, loaded.version, plan, frame, missing)
+        snaps = cur.snapshots
+        labels = label_snapshots(snaps, outcomes, spec, end)
+        names = [m.name for _, m in ir.metrics]
+        wide = score_matrix(labelled_evidence(cur.evidence, labels, snaps)).reindex(columns=names)
+        keys = wide.index.to_frame(index=False)
+        keys["as_of"] = pd.to_datetime(keys["as_of"])
+        seg_of = snaps[["account_id", "as_of", "segment", "score"]].assign(
+            account_id=lambda d: d["account_id"].astype(str), as_of=lambda d: pd.to_datetime(d["as_of"]))
+        keys = keys.merge(seg_of, on=["account_id", "as_of"], how="left")
+        X, y = wide.to_numpy(float), keys["label"].to_numpy(float)
+        F.require_events(y, cal.min_events, "the portfolio")
+        data, _, _ = read_yaml(Path(loaded.path))
+
+        def validate(d: dict) -> HealthModel:
+            try:
+                return HealthModel.model_validate(d)
+            except ValidationError as exc:  # pragma: no cover - proposals only change weights and tiers
+                raise UserError(f"the proposed model does not validate: {exc}") from None
+
+        def rescore(model_ir: HealthModel, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+            s = score_frame(model_ir, "proposed", plan, frame if rows is None else rows, missing).snapshots
+            s = s[["account_id", "as_of", "score", "tier", "status", "segment"]].copy()
+            s["account_id"] = s["account_id"].astype(str)
+            s["as_of"] = pd.to_datetime(s["as_of"])
+            return s
+
+        raw = F.fit_shares(X, y, cal.l2)
+        shares = F.floor_shares(raw, cal.min_weight)
+        segments, seg_fits = [], {}
+        for seg in ir.segments:
+            m = (keys["segment"] == seg.name).to_numpy()
+            events, n = int(y[m].sum()), int(m.sum())
+            if events < cal.min_events:
+                segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
+                                 "message": f"segment {seg.name}: {events} bad outcome(s) in {n} labelled scored"
+                                 f" snapshots; fitting it needs at least {cal.min_events} (calibration.min_events);"
+                                 " it keeps its current weights and tiers"})
+                continue
+            seg_fits[seg.name] = (F.floor_shares(F.fit_shares(X[m], y[m], cal.l2), cal.min_weight), None)
+            segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
+        # tiers: rescore with the fitted weights, then cut at the configured shares
+        step = rescore(validate(F.proposed_data(data, ir, shares, None, seg_fits)))
+        scored = step[step["status"] == "scored"]
+        base_rows = scored[scored["segment"].isna()]
+        tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
+                                  cal.red_share, cal.yellow_share)
+        for name in list(seg_fits):
+            seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
+            seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share))
+        proposal = F.proposed_data(data, ir, shares, tiers, seg_fits)
+        proposed_ir = validate(proposal)
+
+        # held-out time folds: train on as-of dates whose horizon was over before the fold starts
+        comparison = self._fold_comparison(ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec,
+                                           n_boot, seed, rescore, validate)
+        # impact at the latest date
+        final = rescore(proposed_ir)
+        last = pd.Timestamp(max(dates))
+        now = snaps.assign(account_id=snaps["account_id"].astype(str), as_of=pd.to_datetime(snaps["as_of"]))
+        a = now[now["as_of"] == last][["account_id", "tier", "status"]]
+        b = final[final["as_of"] == last][["account_id", "tier", "status"]]
+        both = a.merge(b, on="account_id", suffixes=("_current", "_proposed"))
+        both = both[(both["status_current"] == "scored") & (both["status_proposed"] == "scored")]
+        moves = both.groupby(["tier_current", "tier_proposed"]).size()
+        sc_final = final[final["status"] == "scored"]
+        comp_nominal = np.array([c.weight for c, _ in ir.metrics]) / sum(c.weight for c in ir.components)
+        within = np.array([m.weight / sum(mm.weight for mm in c.metrics) for c, m in ir.metrics])
+        weights = [{"metric": m.name, "component": c.name, "current_share": round(float(cs), 4),
+                    "fitted_share": round(float(r), 4), "proposed_share": round(float(s), 4)}
+                   for (c, m), cs, r, s in zip(ir.metrics, comp_nominal * within, raw, shares)]
+        text = F.dump_yaml(proposal)
+        written = None
+        if out is not None:
+            Path(out).write_text(f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots"
+                                 f" ({int(y.sum())} bad outcomes), {dates[0]}..{dates[-1]}. Review before use.\n"
+                                 + text, encoding="utf-8")
+            written = str(out)
+        return {
+            "model": {"name": ir.name, "version": loaded.version, "path": str(loaded.path)},
+            "outcome": {"label": list(spec.label), "horizon": spec.horizon}, "data_end": str(end),
+            "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
+            "method": "non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
+                      f" l2={cal.l2}, floor share {cal.min_weight}",
+            "weights": weights,
+            "tiers": {"current": {"green": ir.tiers.green, "yellow": ir.tiers.yellow}, "proposed": tiers,
+                      "target_shares": {"red": cal.red_share, "yellow": cal.yellow_share}},
+            "segments": segments,
+            "comparison": comparison,
+            "impact": {"as_of": str(last.date()), "accounts_compared": int(len(both)),
+                       "tier_changes": int((both["tier_current"] != both["tier_proposed"]).sum()),
+                       "moves": [{"from": f, "to": t, "accounts": int(n)} for (f, t), n in moves.items() if f != t],
+                       "proposed_tier_shares": {t: stats._r((sc_final["tier"] == t).mean()) for t in
+                                                ("red", "yellow", "green")}},
+            "metric_study": metric_study(cur.evidence, labels, snaps, threshold=cal.correlation),
+            "diff": F.yaml_diff(data, proposal, a=str(loaded.path), b=str(out or "proposed")),
+            "proposed_yaml": text, "written_to": written,
+        }
+
+    def _fold_comparison(self, ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec, n_boot, seed,
+                         rescore, validate) -> dict:
+        import numpy as np
+        import pandas as pd
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        from healthscore.calibrate import fit as F
+        from healthscore.calibrate import stats
+
+        as_of = keys["as_of"].to_numpy("datetime64[ns]")
+        horizon = np.timedelta64(spec.horizon_days, "D")
+        blocks = F.time_blocks(dates, folds)
+        rows, per_fold = [], []
+        for i, block in enumerate(blocks[1:], start=1):
+            start = np.datetime64(pd.Timestamp(block[0]), "ns")
+            test = np.isin(as_of, np.array([np.datetime64(pd.Timestamp(d), "ns") for d in block]))
+            train = as_of + horizon <= start
+            info = {"fold": i, "test_from": str(block[0]), "test_to": str(block[-1]), "train_rows": int(train.sum()),
+                    "train_events": int(y[train].sum()), "test_rows": int(test.sum()),
+                    "test_events": int(y[test].sum())}
+            if y[train].sum() < 5 or (y[train] == 0).sum() < 5 or y[test].sum() == 0:
+                info["skipped"] = "fewer than 5 bad outcomes to train on, or none to test"
+                per_fold.append(info)
+                continue
+            shares = F.floor_shares(F.fit_shares(X[train], y[train], cal.l2), cal.min_weight)
+            fold_ir = validate(F.proposed_data(data, ir, shares, None))
+            test_frame = frame[frame["as_of"].isin([pd.Timestamp(d) for d in block])]
+            rs = rescore(fold_ir, test_frame)
+            k = keys[test].reset_index(drop=True)
+            k = k.merge(rs.rename(columns={"score": "score_cal", "status": "status_cal"})[
+                ["account_id", "as_of", "score_cal", "status_cal"]], on=["account_id", "as_of"], how="left")
+            gbm = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
+                                                 l2_regularization=1.0, random_state=seed)
+            gbm.fit(X[train], y[train])
+            k["risk_gbm"] = gbm.predict_proba(X[test])[:, 1]
+            k["fold"] = i
+            k = k[k["status_cal"] == "scored"]
+            for name, r in (("current", 100 - k["score"]), ("calibrated", 100 - k["score_cal"]),
+                            ("gradient_boosting", k["risk_gbm"])):
+                info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), k["label"].to_numpy(float)))
+            per_fold.append(info)
+            rows.append(k)
+        if not rows:
+            return {"folds": per_fold, "note": "no fold had enough bad outcomes to train and test on"}
+        oof = pd.concat(rows, ignore_index=True)
+        yy, acc, grp = oof["label"].to_numpy(float), oof["account_id"].to_numpy(object), oof["as_of"].to_numpy()
+        pooled = {}
+        for name, r in (("current", 100 - oof["score"].to_numpy(float)),
+                        ("calibrated", 100 - oof["score_cal"].to_numpy(float)),
+                        ("gradient_boosting", oof["risk_gbm"].to_numpy(float))):
+            top = stats.lowest_decile(r, grp)
+            pooled[name] = {
+                "roc_auc": stats.bootstrap(acc, lambda w, r=r: stats.roc_auc(r, yy, w), n=n_boot, seed=seed),
+                "lift_lowest_decile": stats.bootstrap(acc, lambda w, t=top: stats.decile_precision_lift(t, yy, w)[1],
+                                                      n=n_boot, seed=seed),
+            }
+        return {"folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()), "pooled": pooled,
+                "note": "expanding window: each fold trains on as-of dates whose horizon ended before it starts"}
+
+    def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
+               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:
+        """The account's score and tier with metric values set (--set m=v) or changed (--change m=-20%)."""
+        import numpy as np
+        import pandas as pd
+
+        from healthscore.calibrate.whatif import moved_evidence, new_values, parse_assignments
+        from healthscore.engine.compile import compute_frame
+        from healthscore.explain.evidence import snapshot_dicts
+        from healthscore.scoring.score import ScoredFrames, metric_values, score_frame
+
+        self._require_account(account_id)
+        as_of = as_of or today()
+        ir = self.model.ir
+        names = [m.name for _, m in ir.metrics]
+        todo = parse_assignments(sets or [], changes or [], names)
+        frame, plan, missing = compute_frame(self.con, ir, [as_of], account_ids=[account_id])
+        last = frame.get(f"{plan.last_outcome}__value")
+        if last is not None:
+            frame = frame[last.fillna("") != "churned"].reset_index(drop=True)
+        if frame.empty:
+            raise UserError(f"account {account_id!r} has no snapshot at {as_of}: it was created on or after that"
+                            " date, or it had churned before it")
+        base = score_frame(ir, self.model.version, plan, frame, missing)
+        metrics = dict((m.name, m) for _, m in ir.metrics)
+        overrides, applied = {}, []
+        for name, kind, amount in todo:
+            cur = overrides.get(name)
+            if cur is None:
+                cur, _, _ = metric_values(metrics[name], plan.metric_inputs[name], frame)
+            v0 = cur[0]
+            v0 = None if v0 is None or (not isinstance(v0, str) and np.isnan(v0)) else v0
+            v1 = new_values(v0, kind, amount)
+            arr = np.array([v1 if v1 is not None else np.nan], dtype=cur.dtype if cur.dtype == object else "float64")
+            if isinstance(v1, str) and arr.dtype != object:
+                raise UserError(f"--set {name}={v1}: {name} takes a number")
+            overrides[name] = arr
+            applied.append({"metric": name, "from": v0, "to": v1, "how": kind, "amount": amount})
+        after = score_frame(ir, self.model.version, plan, frame, missing, value_overrides=overrides)
+        b, a = snapshot_dicts(base)[0], snapshot_dicts(after)[0]
+        result = {"account_id": account_id, "as_of": str(as_of), "model_version": self.model.version,
+                  "changes": applied,
+                  "before": {k: b[k] for k in ("score", "tier", "status", "reasons")},
+                  "after": {k: a[k] for k in ("score", "tier", "status", "reasons")},
+                  "delta": None if a["score"] is None or b["score"] is None else round(a["score"] - b["score"], 2),
+                  "evidence_moved": moved_evidence(b["evidence"], a["evidence"])}
+        del ScoredFrames, pd
+        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed) if probability \
+            else {"available": False, "note": "not requested"}
+        return result
+
+    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int) -> dict:
+        """Churn probability of a score from a logistic mapping fitted on the last year of labelled snapshots,
+        with a bootstrap interval over accounts; unavailable (and why) without enough outcomes."""
+        import numpy as np
+
+        from healthscore.calibrate import stats
+        from healthscore.calibrate.labels import label_snapshots
+
+        spec, cal = self.model.ir.outcome_spec, self.model.ir.calibration_spec
+        try:
+            outcomes, end = self._outcomes()
+        except UserError as exc:
+            return {"available": False, "note": f"no calibration: {exc}"}
+        dates = self._calibration_dates(None, None, 30, spec.horizon_days, end)
+        snaps = self.score(as_of_dates=dates, store=False).frames.snapshots
+        lab = label_snapshots(snaps, outcomes, spec, end)
+        rows = snaps[["account_id", "score", "status"]].assign(label=lab["label"].to_numpy())
+        rows = rows[(rows["status"] == "scored") & rows["label"].notna()]
+        y = rows["label"].to_numpy(float)
+        if y.sum() < cal.min_events:
+            return {"available": False, "note": f"no calibration: {int(y.sum())} bad outcome(s) in {len(y)} labelled"
+                    f" snapshots over {dates[0]}..{dates[-1]}; at least {cal.min_events} are needed"
+                    " (calibration.min_events)"}
+        score, acc = rows["score"].to_numpy(float), rows["account_id"].astype(str).to_numpy(object)
+        out = {"available": True, "horizon": spec.horizon, "label": list(spec.label), "fitted_on": len(y),
+               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1])}
+        for key, s in (("before", before), ("after", after)):
+            if s is None:
+                out[key] = None
+                continue
+            out[key] = stats.bootstrap(acc, lambda w, s=s: float(stats.platt_predict(
+                stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
+        del np
+        return out

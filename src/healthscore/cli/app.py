@@ -706,6 +706,156 @@ def _command_name() -> str:
     return "healthscore"
 
 
+# ---- outcomes: backtest, calibrate, what-if ---------------------------------------------------
+
+
+def _fmt_ci(m) -> str:
+    if not m or m.get("value") is None:
+        return "-"
+    if m.get("low") is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+
+
+@app.command()
+def backtest(
+    workspace: Path = WorkspaceOpt,
+    date_from: str = typer.Option(..., "--from", help="first as-of date YYYY-MM-DD"),
+    date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
+    every: str = typer.Option("30d", "--every", help="step between as-of dates: 7d, 30d, 4w ..."),
+    horizon: Optional[str] = typer.Option(None, "--horizon", help="outcome window after each date (default: the"
+                                          " model's outcome.horizon, 90d)"),
+    model: Optional[Path] = typer.Option(None, "--model", help="score with this model YAML instead of the workspace's"),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report here"),
+    resamples: int = typer.Option(200, "--bootstrap", help="bootstrap resamples (over accounts) for the intervals"),
+    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+    json_out: bool = JsonOpt,
+):
+    """Replay the model at past dates (only data before each) and measure it against churn and contraction."""
+    start, end, step = _date(date_from, "--from"), _date(date_to, "--to"), _every(every)
+    with _project(workspace) as p:
+        result = p.backtest(start, end, step, horizon=horizon, model_path=model, n_boot=resamples, seed=seed)
+    if html_out is not None:
+        from healthscore.calibrate.report import backtest_html
+
+        html_out.write_text(backtest_html(result), encoding="utf-8")
+    result.pop("_roc", None)
+    if json_out:
+        _print_json(result)
+        return
+    con = _console()
+    con.print(f"Backtest of {result['model']['name']} ({result['model']['version']}): {len(result['as_of_dates'])}"
+              f" as-of dates {result['from']}..{result['to']}, outcome {'/'.join(result['outcome']['label'])} within"
+              f" {result['outcome']['horizon']}, data until {result['data_end'][:10]}", highlight=False)
+    con.print(f"snapshots {result['rows']:,}: " + ", ".join(f"{k} {v:,}" for k, v in result["statuses"].items())
+              + f"; labelled {result['labelled']:,}, censored {result['censored']:,}, events {result['events']:,}",
+              highlight=False)
+    if "note" in result:
+        con.print(result["note"])
+    else:
+        prob = result.get("probability", {})
+        lines = [("ROC AUC", _fmt_ci(result["roc_auc"])), ("PR AUC", _fmt_ci(result["pr_auc"])),
+                 ("lift, lowest decile", _fmt_ci(result["lowest_decile"]["lift"])),
+                 ("precision, lowest decile", _fmt_ci(result["lowest_decile"]["precision"])),
+                 ("Brier (out-of-time probability)", _fmt_ci(prob.get("brier"))
+                  + (f"  (base rate only: {prob['brier_base_rate']:.4f})" if "brier_base_rate" in prob else "")),
+                 ("false positives: red, no churn", f"{result['false_positives']['count']}  share of red "
+                  + _fmt_ci(result["false_positives"]["share_of_red"])),
+                 ("missed risks: green, churned", f"{result['missed_risks']['count']}  share of events "
+                  + _fmt_ci(result["missed_risks"]["share_of_events"]))]
+        if result.get("lead_time"):
+            lt = result["lead_time"]
+            lines.append(("lead time", f"{lt['flagged']}/{lt['events']} flagged; median days "
+                          + _fmt_ci(lt["median_days_flagged"])))
+        for t, v in result["tiers"].items():
+            lines.append((f"tier {t}", f"share {_fmt_ci(v['share'])}  churn rate {_fmt_ci(v['churn_rate'])}"))
+        width = max(len(k) for k, _ in lines)
+        for k, v in lines:
+            con.print(f"  {k:<{width}}  {v}", highlight=False)
+        con.print("  [dim]brackets: bootstrap 95% intervals over accounts[/]")
+    if html_out is not None:
+        con.print(f"HTML report: {html_out}")
+
+
+@app.command()
+def calibrate(
+    workspace: Path = WorkspaceOpt,
+    date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (default: a year before --to)"),
+    date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (default: the last whose horizon is over)"),
+    every: str = typer.Option("30d", "--every", help="step between as-of dates"),
+    folds: int = typer.Option(3, "--folds", help="held-out time folds for the model comparison"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write the proposed model YAML here (never the active model)"),
+    json_out: bool = JsonOpt,
+):
+    """Fit weights and tier thresholds from outcomes; compare current, calibrated and gradient-boosted models."""
+    with _project(workspace) as p:
+        r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds)
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    con.print(f"Calibrated {r['model']['name']} on {r['labelled']:,} labelled snapshots ({r['events']} bad outcomes),"
+              f" {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}", highlight=False)
+    con.print(f"method: {r['method']}", highlight=False)
+    con.print("  metric                          current  fitted  proposed")
+    for w in r["weights"]:
+        con.print(f"  {w['component'] + '.' + w['metric']:<32}{w['current_share']:7.3f} {w['fitted_share']:7.3f}"
+                  f" {w['proposed_share']:8.3f}", highlight=False)
+    t = r["tiers"]
+    con.print(f"tiers: current green {t['current']['green']}, yellow {t['current']['yellow']}; proposed green"
+              f" {t['proposed']['green']}, yellow {t['proposed']['yellow']}", highlight=False)
+    for s in r["segments"]:
+        con.print(f"segment {s['segment']}: fitted ({s['events']} events)" if s["fitted"] else s["message"],
+                  highlight=False)
+    cmp_ = r["comparison"]
+    if "pooled" in cmp_:
+        con.print(f"held-out time folds ({cmp_['test_rows']:,} snapshots, {cmp_['test_events']} events):")
+        for name, m in cmp_["pooled"].items():
+            con.print(f"  {name:<18} AUC {_fmt_ci(m['roc_auc'])}  lift {_fmt_ci(m['lift_lowest_decile'])}",
+                      highlight=False)
+    else:
+        con.print(cmp_["note"])
+    imp = r["impact"]
+    con.print(f"impact at {imp['as_of']}: {imp['tier_changes']} of {imp['accounts_compared']} accounts change tier "
+              + ", ".join(f"{m['from']}->{m['to']} {m['accounts']}" for m in imp["moves"]), highlight=False)
+    groups = r["metric_study"]["correlated_groups"]
+    con.print("correlated metrics: " + ("; ".join(", ".join(g) for g in groups) or "none"), highlight=False)
+    con.print(r["diff"] or "(no change)", highlight=False, markup=False)
+    con.print(f"proposed model written to {r['written_to']}" if r["written_to"] else
+              "(pass --out FILE to write the proposed model)")
+
+
+@app.command()
+def whatif(
+    account_id: str = typer.Argument(..., help="the account"),
+    workspace: Path = WorkspaceOpt,
+    set_: list[str] = typer.Option([], "--set", help="metric=value: use this raw value (repeatable)"),
+    change: list[str] = typer.Option([], "--change", help="metric=-20% or metric=+5: change the raw value"),
+    as_of: Optional[str] = AsOfOpt,
+    json_out: bool = JsonOpt,
+):
+    """Recompute an account's score and tier with metric values changed; show the evidence that moved."""
+    with _project(workspace) as p:
+        r = p.whatif(account_id, set_, change, _date(as_of, "--as-of"))
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    b, a = r["before"], r["after"]
+    f = lambda s: "-" if s["score"] is None else f"{s['score']:.1f} {s['tier'] or s['status']}"  # noqa: E731
+    con.print(f"{r['account_id']} as of {r['as_of']}: {f(b)} -> {f(a)}"
+              + ("" if r["delta"] is None else f" ({r['delta']:+.2f} points)"), highlight=False)
+    for e in r["evidence_moved"]:
+        con.print(f"  {e['metric']:<26} value {e['value_before']} -> {e['value_after']}, score {e['score_before']}"
+                  f" -> {e['score_after']}, points {e['points_before']} -> {e['points_after']}", highlight=False)
+    p_ = r["probability"]
+    if p_.get("available"):
+        con.print(f"churn probability within {p_['horizon']}: {_fmt_ci(p_['before'])} -> {_fmt_ci(p_['after'])}"
+                  f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events)", highlight=False)
+    else:
+        con.print(p_["note"], highlight=False)
+
+
 def main() -> None:
     try:
         app()

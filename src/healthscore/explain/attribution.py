@@ -145,7 +145,8 @@ def snapshot_note(r: dict) -> str:
         return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
     status, score, prev = r["status"], num(r["score"]), num(r["previous_score"])
-    driver = (r.get("primary_driver") or "").replace("_", " ")
+    driver = r.get("primary_driver")
+    driver = driver.replace("_", " ") if isinstance(driver, str) else ""  # NaN when nothing costs points
     if status == "paused":
         lt = r.get("last_trusted")
         return ("Paused: inputs are stale or conflicting; last trusted score "

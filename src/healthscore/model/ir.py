@@ -426,6 +426,51 @@ class Rule(_Strict):
     note: str
 
 
+OUTCOME_KINDS = ("renewed", "churned", "contracted", "expanded")
+
+
+class Outcome(_Strict):
+    """What the score should predict: an outcome of these kinds within `horizon` after the as-of date.
+
+    An account whose horizon is not over at the end of the data is censored (neither churned nor
+    healthy) in backtests and calibration.
+    """
+
+    label: list[Literal["renewed", "churned", "contracted", "expanded"]] = Field(
+        default_factory=lambda: ["churned", "contracted"], min_length=1,
+        description="outcomes.kind values that count as the bad outcome")
+    horizon: str = Field("90d", description="how long after the as-of date an outcome counts, e.g. 90d or 13w")
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v: str):
+        if v == "all" or _check_window(v) is None:
+            raise ValueError(f"horizon {v!r} is not a window; use e.g. 90d or 13w")
+        return v
+
+    @property
+    def horizon_days(self) -> int:
+        return window_days(self.horizon)  # type: ignore[return-value]
+
+
+class Calibration(_Strict):
+    """How `healthscore calibrate` fits weights and tier thresholds from outcomes."""
+
+    red_share: float = Field(0.10, gt=0, lt=1, description="share of scored accounts the proposed red tier holds")
+    yellow_share: float = Field(0.25, gt=0, lt=1, description="share of scored accounts in the proposed yellow tier")
+    min_events: int = Field(30, ge=1, description="labelled bad outcomes needed to fit a model or a segment")
+    l2: float = Field(1.0, ge=0, description="L2 penalty of the non-negative logistic regression")
+    min_weight: float = Field(0.01, ge=0, lt=0.5,
+                              description="floor of a metric's share, so evidence a fit zeroes stays visible")
+    correlation: float = Field(0.8, gt=0, le=1, description="|Spearman| above which metrics are grouped as redundant")
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if self.red_share + self.yellow_share >= 1:
+            raise ValueError(f"red_share + yellow_share must be below 1 (got {self.red_share + self.yellow_share:g})")
+        return self
+
+
 class Defaults(_Strict):
     missing: Missing | None = None
 
@@ -528,6 +573,17 @@ class HealthModel(_Strict):
     history: History = Field(default_factory=History)
     rules: list[Rule] = Field(default_factory=list)
     workflow: Workflow = Field(default_factory=Workflow)
+    # Optional so models without them keep their content hash (see model.load.model_version).
+    outcome: Outcome | None = Field(None, description="the outcome the score predicts (backtest, calibrate)")
+    calibration: Calibration | None = Field(None, description="how calibrate fits weights and thresholds")
+
+    @property
+    def outcome_spec(self) -> Outcome:
+        return self.outcome or Outcome()
+
+    @property
+    def calibration_spec(self) -> Calibration:
+        return self.calibration or Calibration()
 
     @field_validator("freshness")
     @classmethod

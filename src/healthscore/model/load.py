@@ -27,7 +27,11 @@ class LoadedModel:
 
 
 def model_version(ir: HealthModel) -> str:
-    canonical = json.dumps(ir.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    data = ir.model_dump(mode="json", by_alias=True)
+    for key in ("outcome", "calibration"):  # optional sections: absent ones keep older models' hashes
+        if data.get(key) is None:
+            data.pop(key, None)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 

@@ -146,7 +146,9 @@ def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.nd
 
 
 def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.DataFrame,
-                missing_tables: set[str]) -> ScoredFrames:
+                missing_tables: set[str], value_overrides: dict[str, np.ndarray] | None = None) -> ScoredFrames:
+    """Score the engine frame. `value_overrides` (metric -> raw values, one per row, after churned
+    accounts are dropped) replaces computed metric values: what-if analysis."""
     metrics = model.metrics
     comp_names = [c.name for c in model.components]
     comp_of = np.array([comp_names.index(c.name) for c, _ in metrics])
@@ -162,6 +164,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     scores = np.full((n, n_m), np.nan)
     for j, (_, metric) in enumerate(metrics):
         v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame)
+        if value_overrides and metric.name in value_overrides:
+            v = np.asarray(value_overrides[metric.name], dtype=v.dtype)
         values.append(v)
         rows[:, j] = r
         latest.append(lt)

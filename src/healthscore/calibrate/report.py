@@ -1,0 +1,138 @@
+"""A self-contained HTML backtest report: figures inline as SVG (matplotlib, Agg), no external resources."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE (it names an external DTD)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)  # RDF metadata names web vocabularies
+    # matplotlib names the SVG namespaces with http URIs: identifiers, not loads; keep them out of the text
+    return svg.replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def _fmt(m) -> str:
+    if m is None:
+        return "-"
+    if isinstance(m, dict) and "value" in m:
+        if m["value"] is None:
+            return "-"
+        if m.get("low") is None:
+            return f"{m['value']:.3f}"
+        return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+    return html.escape(str(m))
+
+
+def backtest_html(result: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"
+    figs = []
+
+    if result.get("_roc"):
+        fig, ax = plt.subplots(figsize=(4.2, 4))
+        xs, ys = zip(*result["_roc"])
+        ax.plot(xs, ys, label=f"AUC {result['roc_auc']['value']:.3f}")
+        ax.plot([0, 1], [0, 1], "--", color="grey")
+        ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+        ax.legend(loc="lower right")
+        figs.append(("ROC curve", _svg(fig)))
+    if result.get("lift_by_decile"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        d = result["lift_by_decile"]
+        ax.bar([r["decile"] for r in d], [r["lift"] or 0 for r in d])
+        ax.axhline(1, color="grey", ls="--")
+        ax.set(xlabel="score decile (1 = lowest scores)", ylabel="lift", title="Lift by decile")
+        figs.append(("Lift by decile", _svg(fig)))
+    if result.get("tiers"):
+        fig, ax = plt.subplots(figsize=(4.5, 3.5))
+        tiers = list(result["tiers"])
+        vals = [result["tiers"][t]["churn_rate"]["value"] or 0 for t in tiers]
+        lo = [v - (result["tiers"][t]["churn_rate"]["low"] or v) for t, v in zip(tiers, vals)]
+        hi = [(result["tiers"][t]["churn_rate"]["high"] or v) - v for t, v in zip(tiers, vals)]
+        ax.bar(tiers, vals, yerr=[lo, hi], color=["#c0392b", "#f1c40f", "#27ae60"][:len(tiers)], capsize=4)
+        ax.set(ylabel="churn rate", title="Churn rate per tier (95% interval)")
+        figs.append(("Churn rate per tier", _svg(fig)))
+    if result.get("score_bands"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        b = [r for r in result["score_bands"] if r["churn_rate"] is not None]
+        ax.bar([r["band"] for r in b], [r["churn_rate"] for r in b])
+        ax.set(xlabel="score band", ylabel="churn rate", title="Churn rate per score band")
+        ax.tick_params(axis="x", rotation=45)
+        figs.append(("Churn rate per score band", _svg(fig)))
+    rel = (result.get("probability") or {}).get("reliability")
+    if rel:
+        fig, ax = plt.subplots(figsize=(4.2, 4))
+        ax.plot([r["predicted"] for r in rel], [r["observed"] for r in rel], "o-")
+        top = max(max(r["predicted"] for r in rel), max(r["observed"] for r in rel)) * 1.05
+        ax.plot([0, top], [0, top], "--", color="grey")
+        ax.set(xlabel="predicted probability", ylabel="observed rate", title="Reliability (out of time)")
+        figs.append(("Reliability curve", _svg(fig)))
+    study = (result.get("metric_study") or {}).get("metrics") or []
+    curves = [m for m in study if m.get("cohorts")]
+    if curves:
+        cols = 4
+        rows = (len(curves) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), squeeze=False)
+        for ax, m in zip(axes.flat, curves):
+            c = m["cohorts"]
+            ax.plot(range(1, len(c) + 1), [r["churn_rate"] or 0 for r in c], "o-")
+            ax.set_title(m["metric"], fontsize=9)
+            ax.set_xticks(range(1, len(c) + 1))
+            ax.set_xticklabels([r["range"] if r["median"] is None else f"{r['median']:.3g}" for r in c],
+                               fontsize=6, rotation=60)
+            ax.tick_params(axis="y", labelsize=7)
+        for ax in list(axes.flat)[len(curves):]:
+            ax.axis("off")
+        fig.suptitle("Churn rate by metric decile (x: decile median)")
+        fig.tight_layout()
+        figs.append(("Metric versus churn cohorts", _svg(fig)))
+
+    summary = [
+        ("model", f"{result['model']['name']} ({result['model']['version']})"),
+        ("as-of dates", f"{result['from']} .. {result['to']}, every {result['every_days']} days"),
+        ("outcome", f"{', '.join(result['outcome']['label'])} within {result['outcome']['horizon']}"),
+        ("snapshots", f"{result['rows']:,} ({result['accounts']:,} accounts); statuses {result['statuses']}"),
+        ("labelled / censored", f"{result['labelled']:,} / {result['censored']:,}; events {result['events']}"),
+        ("ROC AUC", _fmt(result.get("roc_auc"))), ("PR AUC", _fmt(result.get("pr_auc"))),
+        ("lift, lowest decile", _fmt((result.get("lowest_decile") or {}).get("lift"))),
+        ("precision, lowest decile", _fmt((result.get("lowest_decile") or {}).get("precision"))),
+        ("Brier (calibrated probability)", _fmt((result.get("probability") or {}).get("brier"))),
+        ("false positives (red, no churn)", _fmt((result.get("false_positives") or {}).get("share_of_red"))),
+        ("missed risks (green, churned)", _fmt((result.get("missed_risks") or {}).get("share_of_events"))),
+        ("lead time, median days", _fmt((result.get("lead_time") or {}).get("median_days_flagged"))),
+    ]
+    rows_html = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v) if k in ('model',) else v}</td></tr>"
+                        for k, v in summary)
+    groups = (result.get("metric_study") or {}).get("correlated_groups") or []
+    figs_html = "".join(f"<figure><figcaption>{html.escape(t)}</figcaption>{s}</figure>" for t, s in figs)
+    data = html.escape(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, default=str,
+                                  indent=1))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>healthscore backtest</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
+th,td{{text-align:left;padding:.2em .8em;border-bottom:1px solid #ddd}}figure{{display:inline-block;margin:1em}}
+figcaption{{font-weight:bold}}pre{{font-size:11px;background:#f6f6f6;padding:1em;overflow:auto}}</style></head>
+<body><h1>Backtest of {html.escape(result['model']['name'])}</h1>
+<p>Values in brackets are bootstrap 95% intervals over accounts.</p>
+<table>{rows_html}</table>
+<p>Correlated metric groups (|Spearman| &ge; {(result.get('metric_study') or {}).get('threshold')}):
+{html.escape('; '.join(', '.join(g) for g in groups) or 'none')}</p>
+{figs_html}
+<details><summary>All figures as JSON</summary><pre>{data}</pre></details>
+</body></html>
+"""
