@@ -61,10 +61,31 @@ class Project:
         return load_workspace(self.workspace_dir)
 
     @cached_property
-    def model(self) -> "LoadedModel":
+    def file_model(self) -> "LoadedModel":
+        """The model file of the workspace (what is being edited, maybe not approved)."""
         from healthscore.model.load import load_health_model
 
         return load_health_model(self.ws.model_path)
+
+    @cached_property
+    def model(self) -> "LoadedModel":
+        """The model that scores: the version an admin approved (`healthscore model approve`), or, in a
+        workspace where none was ever approved, the model file."""
+        from healthscore.model.load import load_health_model
+
+        active = self.store.active_model_version()
+        if active is None:
+            return self.file_model
+        return load_health_model(self.ws.model_path, text=active["yaml_text"])
+
+    @property
+    def model_notice(self) -> str | None:
+        """Says so when the model file differs from the approved version that scores."""
+        if self.model is self.file_model or self.model.version == self.file_model.version:
+            return None
+        return (f"{self.ws.model_path} (version {self.file_model.version}) is not approved: scoring with the active"
+                f" version {self.model.version}; propose it with 'healthscore model propose' and have an admin"
+                " approve it")
 
     @cached_property
     def con(self):
@@ -96,7 +117,7 @@ class Project:
         """Check the workspace and its model; every problem raises a UserError naming file and key."""
         import glob
 
-        ws, model = self.ws, self.model
+        ws, model = self.ws, self.file_model
         sources = {}
         for table, src in ws.config.sources.items():
             if src.path is not None:
@@ -691,3 +712,103 @@ class Project:
                 stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
         del np
         return out
+
+    # ---- users, API tokens and model governance ---------------------------------------------
+
+    def user_add(self, username: str, role: str, actor: str, password: str | None = None,
+                 display_name: str | None = None) -> dict:
+        from healthscore.security import hash_password
+
+        self._require_admin_unless_first(actor)
+        return self.store.add_user(username, role, actor, display_name=display_name,
+                                   password_hash=hash_password(password) if password else None)
+
+    def user_set(self, username: str, actor: str, role: str | None = None, password: str | None = None,
+                 disabled: bool | None = None) -> dict:
+        from healthscore.security import hash_password
+
+        if not (password and actor == username):  # anyone may change their own password
+            self.store.require_role(actor, "admin")
+        return self.store.set_user(username, actor, role=role, disabled=disabled,
+                                   password_hash=hash_password(password) if password else None)
+
+    def _require_admin_unless_first(self, actor: str) -> None:
+        """Only admins manage users; the very first user of a workspace is how an admin comes to be."""
+        if self.store.users():
+            self.store.require_role(actor, "admin")
+
+    def token_create(self, username: str, name: str, scopes: list[str], actor: str) -> tuple[dict, str]:
+        allowed = {"read", "write", "events:write"}
+        bad = [s for s in scopes if s not in allowed]
+        if bad or not scopes:
+            raise UserError(f"--scope {', '.join(bad) or '(none)'}: use one or more of {', '.join(sorted(allowed))}")
+        if actor != username:
+            self.store.require_role(actor, "admin")
+        return self.store.create_token(username, name, scopes, actor)
+
+    def model_list(self) -> list[dict]:
+        self.store.record_model_version(self.file_model.version, self.file_model.ir.name, str(self.file_model.path),
+                                        self.file_model.yaml_text, self.file_model.ir_json)
+        return self.store.model_versions()
+
+    def model_propose(self, path: Path | None, note: str, author: str, *, backtest: bool = True,
+                      every_days: int = 30) -> dict:
+        """Record a model file as a proposed version, with the backtest an approver will want to see."""
+        from healthscore.model.load import load_health_model
+
+        if not note:
+            raise UserError("--note is required: what changed and why, for the approver and the audit log")
+        loaded = self.file_model if path is None else load_health_model(Path(path))
+        self.store.record_model_version(loaded.version, loaded.ir.name, str(loaded.path), loaded.yaml_text,
+                                        loaded.ir_json)
+        summary = None
+        if backtest:
+            summary = self._backtest_summary(loaded, every_days)
+        return self.store.propose_model(loaded.version, author, note, summary)
+
+    def _backtest_summary(self, loaded: "LoadedModel", every_days: int) -> dict:
+        """The last year of the data, every `every_days`, up to the newest date whose horizon is over."""
+        from healthscore.model.ir import window_days
+
+        try:
+            _, end = self._outcomes()
+            horizon = window_days(loaded.ir.outcome_spec.horizon)
+            date_to = (end - dt.timedelta(days=horizon)).date()
+            date_from = date_to - dt.timedelta(days=365)
+            saved = self.__dict__.get("file_model")
+            r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50) \
+                if loaded.path.is_file() and loaded.version == load_version(loaded.path) else None
+            del saved
+        except UserError as exc:
+            return {"skipped": str(exc)}
+        if r is None:
+            return {"skipped": "the model file changed while proposing"}
+        pick = lambda key: (r.get(key) or {}).get("value") if isinstance(r.get(key), dict) else None  # noqa: E731
+        return {"from": date_from.isoformat(), "to": date_to.isoformat(), "every_days": every_days,
+                "labelled": r.get("labelled"), "events": r.get("events"), "roc_auc": pick("roc_auc"),
+                "pr_auc": pick("pr_auc"),
+                "lowest_decile_lift": ((r.get("lowest_decile") or {}).get("lift") or {}).get("value"),
+                "tier_share": {t: (v.get("share") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
+                "churn_rate": {t: (v.get("churn_rate") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
+                "note": r.get("note")}
+
+    def model_approve(self, version: str, actor: str) -> dict:
+        return self.store.approve_model(version, actor)
+
+    def model_show(self, version: str) -> dict:
+        """One stored version, with the diff of its YAML against the active (or the file's) model."""
+        import difflib
+
+        record = self.store.model_version_record(version)
+        base = self.store.active_model_version()
+        base_text, base_label = (base["yaml_text"], f"active {base['version']}") if base else \
+            (self.file_model.yaml_text, f"file {self.file_model.version}")
+        diff = "".join(difflib.unified_diff(base_text.splitlines(True), record["yaml_text"].splitlines(True),
+                                            base_label, f"version {record['version']}"))
+        return {**{k: v for k, v in record.items() if k != "yaml_text"}, "diff": diff}
+
+
+def load_version(path: Path) -> str:
+    from healthscore.model.load import load_health_model
+
+    return load_health_model(path).version

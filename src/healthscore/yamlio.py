@@ -47,11 +47,13 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def read_yaml(path: Path) -> tuple[dict, yaml.Node | None, str]:
-    """Read a YAML mapping; a missing file or bad YAML is one clear UserError."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
+def read_yaml(path: Path, text: str | None = None) -> tuple[dict, yaml.Node | None, str]:
+    """Read a YAML mapping (from `text` when given, `path` naming where it came from); a missing file
+    or bad YAML is one clear UserError."""
+    if text is None:
+        if not path.exists():
+            raise UserError(f"{path}: file not found")
+        text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text)

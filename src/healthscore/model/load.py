@@ -35,8 +35,9 @@ def model_version(ir: HealthModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def load_health_model(path: Path) -> LoadedModel:
-    data, node, text = read_yaml(path)
+def load_health_model(path: Path, text: str | None = None) -> LoadedModel:
+    """Load and validate a model file (or its `text`, e.g. a version kept in the store)."""
+    data, node, text = read_yaml(path, text)
     try:
         ir = HealthModel.model_validate(data)
     except ValidationError as exc:

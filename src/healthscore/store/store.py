@@ -46,6 +46,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
+from healthscore.store.governance import GovernanceRecords
 from healthscore.store.workflow import WorkflowRecords
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -98,7 +99,7 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
-class Store(WorkflowRecords):
+class Store(WorkflowRecords, GovernanceRecords):
     """Snapshots, evidence, model versions, scoring runs, ingest quarantine and the review workflow's
     records (store/workflow.py) in one database."""
 

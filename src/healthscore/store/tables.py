@@ -36,6 +36,13 @@ model_versions = Table(
     Column("yaml_text", Text, nullable=False),
     Column("ir_json", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # Governance (revision 0004): recorded -> proposed -> active -> retired; only an admin activates.
+    Column("status", String, nullable=False, server_default="recorded"),
+    Column("author", String, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("backtest", JSON(none_as_null=True), nullable=True),  # summary of the backtest run at proposal
+    Column("approved_by", String, nullable=True),
+    Column("approved_at", DateTime, nullable=True),
 )
 
 scoring_runs = Table(
@@ -270,4 +277,32 @@ audit_log = Table(
     Column("after", JSON(none_as_null=True), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# ---- users, API tokens and model governance (revision 0004) -------------------------------------
+
+ROLES = ("admin", "manager", "csm", "viewer")
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String, primary_key=True),
+    Column("role", String, nullable=False),  # admin, manager, csm, viewer
+    Column("display_name", String, nullable=True),
+    Column("password_hash", String, nullable=True),  # argon2; null: cannot log in to the web app
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime, nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("name", String, nullable=False),
+    Column("username", String, nullable=False),  # acts with this user's role
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret; never the secret
+    Column("scopes", JSON, nullable=False),  # e.g. ["read", "events:write"]
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
 )

@@ -1,0 +1,220 @@
+"""Users and roles, API tokens, and model governance in the store (a mixin of `Store`).
+
+A model version moves recorded -> proposed -> active -> retired. Only a user with the admin role
+activates a version; the audit log records every step. Snapshots keep the version they were scored
+with, so activating a new version adds snapshots and never rewrites history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from healthscore.errors import UserError
+from healthscore.store import tables as t
+from healthscore.store.workflow import _iso, _now
+
+ROLES = t.ROLES
+
+
+def _user_dict(r) -> dict[str, Any]:
+    return {"username": r.username, "role": r.role, "display_name": r.display_name,
+            "has_password": r.password_hash is not None, "created_at": _iso(r.created_at),
+            "disabled_at": _iso(r.disabled_at)}
+
+
+def _version_dict(r, with_yaml: bool = False) -> dict[str, Any]:
+    out = {"version": r.version, "name": r.name, "source_path": r.source_path, "created_at": _iso(r.created_at),
+           "status": r.status, "author": r.author, "note": r.note, "backtest": r.backtest,
+           "approved_by": r.approved_by, "approved_at": _iso(r.approved_at)}
+    if with_yaml:
+        out["yaml_text"] = r.yaml_text
+    return out
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class GovernanceRecords:
+    engine: Any
+
+    # -- users ----------------------------------------------------------------------------------
+
+    def add_user(self, username: str, role: str, actor: str, *, display_name: str | None = None,
+                 password_hash: str | None = None) -> dict[str, Any]:
+        if role not in ROLES:
+            raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
+        if not username or not username.replace(".", "").replace("-", "").replace("_", "").replace("@", "").isalnum():
+            raise UserError(f"user name {username!r} is not allowed; use letters, digits and . - _ @")
+
+        def work(conn: Connection) -> dict[str, Any]:
+            if conn.execute(select(t.users.c.username).where(t.users.c.username == username)).first():
+                raise UserError(f"user {username!r} already exists; see 'healthscore user list'")
+            row = {"username": username, "role": role, "display_name": display_name, "password_hash": password_hash,
+                   "created_at": _now()}
+            conn.execute(insert(t.users), row)
+            self._audit(conn, actor, "user.add", "user", username, None, {"role": role})
+            return row
+
+        self._in_transaction(work)
+        return self.user(username)
+
+    def set_user(self, username: str, actor: str, *, role: str | None = None, password_hash: str | None = None,
+                 disabled: bool | None = None) -> dict[str, Any]:
+        if role is not None and role not in ROLES:
+            raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
+
+        def work(conn: Connection) -> None:
+            r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+            if r is None:
+                raise UserError(f"no user {username!r}; see 'healthscore user list'")
+            values: dict[str, Any] = {}
+            if role is not None:
+                values["role"] = role
+            if password_hash is not None:
+                values["password_hash"] = password_hash
+            if disabled is not None:
+                values["disabled_at"] = _now() if disabled else None
+            conn.execute(update(t.users).where(t.users.c.username == username).values(**values))
+            shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in values.items()}
+            self._audit(conn, actor, "user.change", "user", username, {"role": r.role}, shown)
+
+        self._in_transaction(work)
+        return self.user(username)
+
+    def user(self, username: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        return _user_dict(r) if r else None
+
+    def password_hash(self, username: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(t.users.c.password_hash).where(t.users.c.username == username,
+                                                                     t.users.c.disabled_at.is_(None)))
+
+    def users(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [_user_dict(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
+
+    def require_role(self, username: str, *roles: str) -> dict[str, Any]:
+        """The user, if it exists, is enabled and has one of the roles; else a clear UserError."""
+        u = self.user(username)
+        if u is None:
+            raise UserError(f"no user {username!r}; an admin adds one with 'healthscore user add {username} --role ...'")
+        if u["disabled_at"]:
+            raise UserError(f"user {username!r} is disabled")
+        if u["role"] not in roles:
+            raise UserError(f"user {username!r} has role {u['role']}; this needs {' or '.join(roles)}")
+        return u
+
+    # -- API tokens -----------------------------------------------------------------------------
+
+    def create_token(self, username: str, name: str, scopes: list[str], actor: str) -> tuple[dict[str, Any], str]:
+        """A new token; the secret is returned once and only its hash is kept."""
+        self.require_role(username, *ROLES)
+        secret = "hs_" + secrets.token_urlsafe(32)
+        row = {"token_id": uuid.uuid4().hex, "name": name, "username": username, "token_hash": token_hash(secret),
+               "scopes": list(scopes), "created_at": _now()}
+
+        def work(conn: Connection) -> None:
+            conn.execute(insert(t.api_tokens), row)
+            self._audit(conn, actor, "token.create", "api_token", row["token_id"], None,
+                        {"name": name, "username": username, "scopes": list(scopes)})
+
+        self._in_transaction(work)
+        return {k: v for k, v in row.items() if k != "token_hash"}, secret
+
+    def token_user(self, secret: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(token, user) for a valid, unrevoked token of an enabled user; None otherwise."""
+        a = t.api_tokens.c
+        with self.engine.begin() as conn:
+            r = conn.execute(select(t.api_tokens).where(a.token_hash == token_hash(secret),
+                                                        a.revoked_at.is_(None))).first()
+            if r is None:
+                return None
+            conn.execute(update(t.api_tokens).where(a.token_id == r.token_id).values(last_used_at=_now()))
+        user = self.user(r.username)
+        if user is None or user["disabled_at"]:
+            return None
+        return {"token_id": r.token_id, "name": r.name, "scopes": r.scopes}, user
+
+    def tokens(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [{"token_id": r.token_id, "name": r.name, "username": r.username, "scopes": r.scopes,
+                     "created_at": _iso(r.created_at), "last_used_at": _iso(r.last_used_at),
+                     "revoked_at": _iso(r.revoked_at)} for r in conn.execute(select(t.api_tokens))]
+
+    def revoke_token(self, token_id: str, actor: str) -> None:
+        def work(conn: Connection) -> None:
+            done = conn.execute(update(t.api_tokens).where(t.api_tokens.c.token_id == token_id,
+                                                           t.api_tokens.c.revoked_at.is_(None))
+                                .values(revoked_at=_now())).rowcount
+            if not done:
+                raise UserError(f"no active API token {token_id!r}; see 'healthscore token list'")
+            self._audit(conn, actor, "token.revoke", "api_token", token_id)
+
+        self._in_transaction(work)
+
+    # -- model governance -----------------------------------------------------------------------
+
+    def model_versions(self) -> list[dict[str, Any]]:
+        m = t.model_versions.c
+        with self.engine.connect() as conn:
+            return [_version_dict(r) for r in conn.execute(select(t.model_versions).order_by(m.created_at))]
+
+    def model_version_record(self, version: str, with_yaml: bool = True) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.model_versions).where(t.model_versions.c.version.startswith(version))).all()
+        if not rows:
+            raise UserError(f"no model version {version!r}; see 'healthscore model list'")
+        if len(rows) > 1:
+            raise UserError(f"model version {version!r} is ambiguous: {', '.join(r.version for r in rows)}")
+        return _version_dict(rows[0], with_yaml)
+
+    def active_model_version(self) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.model_versions).where(t.model_versions.c.status == "active")).first()
+        return _version_dict(r, with_yaml=True) if r else None
+
+    def propose_model(self, version: str, author: str, note: str, backtest: dict | None) -> dict[str, Any]:
+        m = t.model_versions.c
+
+        def work(conn: Connection) -> None:
+            r = conn.execute(select(t.model_versions).where(m.version == version)).first()
+            if r.status == "active":
+                raise UserError(f"model version {version} is already active")
+            conn.execute(update(t.model_versions).where(m.version == version)
+                         .values(status="proposed", author=author, note=note, backtest=backtest))
+            self._audit(conn, author, "model.propose", "model_version", version, {"status": r.status},
+                        {"status": "proposed", "note": note, "backtest": backtest})
+
+        self._in_transaction(work)
+        return self.model_version_record(version, with_yaml=False)
+
+    def approve_model(self, version: str, actor: str) -> dict[str, Any]:
+        self.require_role(actor, "admin")
+        record = self.model_version_record(version, with_yaml=False)
+        m = t.model_versions.c
+        if record["status"] == "active":
+            raise UserError(f"model version {record['version']} is already active")
+        if record["status"] != "proposed":
+            raise UserError(f"model version {record['version']} is {record['status']}, not proposed: propose it first"
+                            " with 'healthscore model propose FILE --note ...'")
+
+        def work(conn: Connection) -> None:
+            now = _now()
+            old = conn.execute(select(m.version).where(m.status == "active")).scalar()
+            if old is not None:
+                conn.execute(update(t.model_versions).where(m.version == old).values(status="retired"))
+            conn.execute(update(t.model_versions).where(m.version == record["version"])
+                         .values(status="active", approved_by=actor, approved_at=now))
+            self._audit(conn, actor, "model.approve", "model_version", record["version"],
+                        {"active": old}, {"active": record["version"]})
+
+        self._in_transaction(work)
+        return self.model_version_record(record["version"], with_yaml=False)
