@@ -171,6 +171,18 @@ TABLES: dict[str, Table] = {
             time_column="ts",
         ),
         Table(
+            # Customer-specific success criteria: an account's own target for a metric (e.g. its
+            # weekly-active-user goal). Only goals set before the as-of date count; the latest wins.
+            "goals",
+            (
+                _c("account_id", required=True),
+                _c("metric", required=True),
+                _c("target", FLOAT, required=True, non_negative=True),
+                _c("ts", TIMESTAMP, required=True),
+            ),
+            time_column="ts",
+        ),
+        Table(
             "outcomes",
             (
                 _c("account_id", required=True),

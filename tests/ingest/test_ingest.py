@@ -904,3 +904,16 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
     assert q.iloc[2]["reason"] == "duplicate event_id E1 (first seen at line 2)"
     assert q.iloc[5]["reason"] == "duplicate event_id E5 (first seen at data/events/1.csv line 13)"
     assert (reports["usage_events"].read, reports["usage_events"].accepted) == (12, 4)
+
+
+def test_goals_table_loads_and_quarantines_bad_targets(tmp_path):
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    write(tmp_path, "data/goals.csv", "account_id,metric,target,ts\n"
+                                      "A1,weekly_active_users,40,2024-01-10\n"
+                                      "A2,weekly_active_users,-3,2024-01-10\n"
+                                      "A9,weekly_active_users,10,2024-01-10\n")
+    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "goals": {"path": "data/goals.csv"}})
+    con, reports = run(ws)
+    assert (reports["goals"].accepted, reports["goals"].quarantined) == (1, 2)
+    assert rows(con, "goals") == [{"account_id": "A1", "metric": "weekly_active_users", "target": 40.0,
+                                   "ts": dt.datetime(2024, 1, 10)}]

@@ -25,6 +25,9 @@ Conventions of the generated data:
 - ``accounts.arr`` is the ARR after all outcomes inside the window.
 - ``tickets.ces`` is on a 1-7 agreement scale ("the company made it easy"): higher is better.
 - ``usage_events.user_id`` and ``surveys.respondent`` share one user space (``A00001-u0003``).
+- ``goals``: about a third of the accounts agree a weekly-active-user goal
+  (``metric: weekly_active_users``, 40-80% of seats) 30 days after the later of creation and
+  the window start; some revise it half a year later.
 - ``signals`` holds one precomputed metric, ``seat_utilization``: distinct active users of a
   calendar month divided by seats, stamped at 06:00 on the first day of the next month.
 
@@ -210,6 +213,7 @@ _DIRECTIONS = ("inbound", "outbound")
 # Random streams, one per table (spawn_key[0]); never reorder.
 _S_ACCOUNTS, _S_HEALTH, _S_OUTCOMES, _S_USAGE, _S_TICKETS, _S_SURVEYS = 0, 1, 2, 3, 4, 5
 _S_INVOICES, _S_CONTACTS, _S_INTERACTIONS, _S_MILESTONES, _S_ASSESSMENTS = 6, 7, 8, 9, 10
+_S_GOALS = 11
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -1165,6 +1169,32 @@ def _assessments_table(w: _World) -> pa.Table:
     )
 
 
+def _goals_table(w: _World) -> pa.Table:
+    """A weekly-active-user goal for about a third of the accounts, some revised six months later."""
+    rng = _rng(w.seed, _S_GOALS)
+    n = w.n
+    has = rng.random(n) < 0.35
+    revise = rng.random(n) < 0.4
+    share1, share2 = rng.uniform(0.4, 0.8, n), rng.uniform(0.4, 0.8, n)
+    set1 = np.maximum(w.created_s, w.start_s) + 30 * DAY + _biz_secs(rng, n)
+    set2 = set1 + 182 * DAY
+    acc = np.concatenate([np.arange(n)[has], np.arange(n)[has & revise]])
+    ts = np.concatenate([set1[has], set2[has & revise]])
+    target = np.maximum(1.0, np.round(np.concatenate([(w.seats * share1)[has], (w.seats * share2)[has & revise]])))
+    keep = (ts < w.end_s) & w.alive(acc, ts)
+    acc, ts, target = acc[keep], ts[keep], target[keep]
+    order = np.lexsort((ts, acc))
+    return _table(
+        "goals",
+        {
+            "account_id": w.account_ids.take(pa.array(acc[order])),
+            "metric": _s(("weekly_active_users",), np.zeros(acc.size, np.int64)),
+            "target": _f(target[order]),
+            "ts": _ts(ts[order]),
+        },
+    )
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -1202,7 +1232,7 @@ def generate_portfolio(
     out.mkdir(parents=True, exist_ok=True)
     ext = ".parquet" if fmt == "parquet" else ".csv"
     chunks = [(lo, min(lo + _CHUNK_ACCOUNTS, accounts)) for lo in range(0, accounts, _CHUNK_ACCOUNTS)]
-    total = 10 + len(chunks)
+    total = 11 + len(chunks)
     done = 0
     counts: dict[str, int] = {}
 
@@ -1256,4 +1286,5 @@ def generate_portfolio(
     write("interactions", _interactions_table(world))
     write("milestones", _milestones_table(world))
     write("assessments", _assessments_table(world))
+    write("goals", _goals_table(world))
     return {name: counts[name] for name in TABLES if name in counts}

@@ -78,6 +78,8 @@ def plan_model(model: HealthModel) -> MetricPlan:
         plan.metric_inputs[metric.name] = inputs
         if metric.per:
             plan.account_columns.add(metric.per)
+        if metric.target is not None and metric.target.column:
+            plan.account_columns.add(metric.target.column)
     for seg in model.segments:
         plan.account_columns |= seg.when.columns()
     plan.last_outcome = plan.add(LAST_OUTCOME)

@@ -232,6 +232,28 @@ class Missing(_Strict):
         return {"exclude": None, "neutral": 50.0, "worst": 0.0, "best": 100.0, "score": self.score}[self.rule]
 
 
+class Target(_Strict):
+    """Customer-specific success criteria: the metric's value is scored as value / target.
+
+    The target is the account's latest goal set before the as-of date (goals table, metric =
+    `goal`), else an accounts column (`column`, e.g. seats), else the model's `default`. Without
+    any of them (or with a target <= 0) the metric has no value and its missing-data rule applies.
+    """
+
+    goal: str | None = Field(None, min_length=1, description="goals.metric to look up")
+    column: str | None = Field(None, description="numeric accounts column holding the target")
+    default: float | None = Field(None, gt=0, description="the model default when the account has none")
+
+    @model_validator(mode="after")
+    def _some(self):
+        if self.goal is None and self.column is None and self.default is None:
+            raise ValueError("a target needs at least one of goal: (goals.metric), column: (accounts) or default:")
+        return self
+
+
+TARGET_MEASURES = ("count", "sum", "mean", "min", "max", "distinct_count", "latest", "change", "ratio", "share", "attribute")
+
+
 class Metric(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
@@ -250,6 +272,7 @@ class Metric(_Strict):
     numerator: Aggregate | None = None  # for ratio and share
     denominator: Aggregate | None = None  # for ratio
     per: str | None = None  # accounts column for share (e.g. seats), attribute, days_until
+    target: Target | None = None  # per-account target: the value is scored as value / target
     # how it scores
     transform: Transform
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
@@ -302,7 +325,14 @@ class Metric(_Strict):
         return self
 
     def aggregates(self) -> dict[str, Aggregate]:
-        """The engine aggregates this metric needs, keyed by role."""
+        """The engine aggregates this metric needs, keyed by role (role 'target': the account's goal)."""
+        out = self._value_aggregates()
+        if self.target is not None and self.target.goal is not None:
+            out["target"] = Aggregate(source="goals", measure="latest", column="target",
+                                      filter={"metric": self.target.goal}, window=None)
+        return out
+
+    def _value_aggregates(self) -> dict[str, Aggregate]:
         m = self.measure
         if m in BASIC_MEASURES:
             return {"value": Aggregate(source=self.source, measure=m, column=self.column, filter=self.filter,
@@ -559,6 +589,13 @@ def _check_metric(metric: Metric, loc: tuple, problems: list) -> None:
         _check_column("accounts", metric.per, loc + ("per",), problems,
                       numeric=m in ("share", "attribute") and not isinstance(metric.transform, Mapping),
                       timestamp=m == "days_until")
+    if metric.target is not None:
+        tg = metric.target
+        if m not in TARGET_MEASURES or isinstance(metric.transform, Mapping):
+            problems.append((loc + ("target",), f"a target needs a numeric value; measure {m}"
+                             f"{' with kind: map' if isinstance(metric.transform, Mapping) else ''} has none"
+                             f" (targets work with: {', '.join(TARGET_MEASURES)})"))
+        _check_column("accounts", tg.column, loc + ("target", "column"), problems, numeric=True)
     t = metric.transform
     tloc = loc + ("transform",)
     if isinstance(t, (Linear, Log)) and t.low == t.high:

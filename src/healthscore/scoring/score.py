@@ -70,7 +70,8 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
         rows = raw.notna().to_numpy().astype("int64")
         return value, rows, latest
 
-    pids = list(inputs.values())
+    # The goal behind a target is not data about the metric: it counts for neither rows nor freshness.
+    pids = [pid for role, pid in inputs.items() if role != "target"]
     rows, latest = rows_of(*pids), latest_of(*pids)
     if m == "days_since_last":
         value = _days_between(frame["as_of"], latest)
@@ -99,6 +100,30 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
     else:  # pragma: no cover - validated by the IR
         raise ValueError(m)
     return value, rows, latest
+
+
+def metric_target(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(target, where it came from) per row: the latest goal, else the accounts column, else the default.
+
+    A target <= 0 or missing falls through to the next source; NaN where there is none at all.
+    """
+    t = metric.target
+    n = len(frame)
+    target = np.full(n, np.nan)
+    source = np.full(n, None, dtype=object)
+    candidates = []
+    if t.goal is not None and f"{inputs['target']}__value" in frame:
+        candidates.append((frame[f"{inputs['target']}__value"], f"account goal {t.goal}"))
+    if t.column is not None:
+        candidates.append((frame[t.column], f"accounts.{t.column}"))
+    if t.default is not None:
+        candidates.append((pd.Series(t.default, index=frame.index), "model default"))
+    for values, label in candidates:
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        take = np.isnan(target) & (v > 0)
+        target = np.where(take, v, target)
+        source[take] = label
+    return target, source
 
 
 # ---- transforms ------------------------------------------------------------------------------
@@ -160,12 +185,18 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
 
     values, rows, latest = [], np.zeros((n, n_m), dtype="int64"), []
     scores = np.full((n, n_m), np.nan)
+    targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # metric index -> (target, its source)
     for j, (_, metric) in enumerate(metrics):
         v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame)
         values.append(v)
         rows[:, j] = r
         latest.append(lt)
-        scores[:, j] = transform(metric, v)
+        if metric.target is not None:  # scored against the account's own target; evidence keeps the raw value
+            targets[j] = metric_target(metric, plan.metric_inputs[metric.name], frame)
+            with np.errstate(all="ignore"):
+                scores[:, j] = transform(metric, np.asarray(v, dtype="float64") / targets[j][0])
+        else:
+            scores[:, j] = transform(metric, v)
     has_data = ~np.isnan(scores)
     imputed = np.array([np.nan if (s := model.missing_rule(m).imputed_score) is None else s for _, m in metrics])
     scores = np.where(has_data, scores, imputed[None, :])
@@ -230,6 +261,11 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
+    for j, (target, source) in targets.items():
+        name = metric_names[j]
+        for i in range(n):
+            reasons[i].append(f"{name} target {_fmt_value(target[i])} ({source[i]})" if source[i] is not None
+                              else f"{name}: no target (no goal, column or default)")
     components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
     snapshots = pd.DataFrame({
         "account_id": frame["account_id"].to_numpy(),
@@ -286,6 +322,12 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "weight": np.round(eff_weight, 6).ravel(),
         "points": pts.ravel(),
     })
+    if targets:  # which target each targeted metric was scored against (NaN / None for other metrics)
+        tgt, tsrc = np.full((n, n_m), np.nan), np.full((n, n_m), None, dtype=object)
+        for j, (target, source) in targets.items():
+            tgt[:, j], tsrc[:, j] = target, source
+        evidence["target"] = tgt.ravel()
+        evidence["target_source"] = tsrc.ravel()
     return ScoredFrames(snapshots=snapshots, evidence=evidence)
 
 
