@@ -8,6 +8,7 @@ Imports no engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Union
 
@@ -156,6 +157,7 @@ class Aggregate(_Strict):
     filter: Filter = Field(default_factory=Filter)
     window: str | None = None
     time_column: str | None = None
+    exclude_holidays: bool = False  # ignore rows inside the model's calendar.holidays
 
     _w = field_validator("window")(lambda cls, v: _check_window(v))
 
@@ -273,6 +275,8 @@ class Metric(_Strict):
     denominator: Aggregate | None = None  # for ratio
     per: str | None = None  # accounts column for share (e.g. seats), attribute, days_until
     target: Target | None = None  # per-account target: the value is scored as value / target
+    # ignore rows inside calendar.holidays; a change metric compares per non-holiday day
+    exclude_holidays: bool = False
     # how it scores
     transform: Transform
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
@@ -327,6 +331,8 @@ class Metric(_Strict):
     def aggregates(self) -> dict[str, Aggregate]:
         """The engine aggregates this metric needs, keyed by role (role 'target': the account's goal)."""
         out = self._value_aggregates()
+        if self.exclude_holidays:
+            out = {role: agg.model_copy(update={"exclude_holidays": True}) for role, agg in out.items()}
         if self.target is not None and self.target.goal is not None:
             out["target"] = Aggregate(source="goals", measure="latest", column="target",
                                       filter={"metric": self.target.goal}, window=None)
@@ -450,6 +456,30 @@ class Rule(_Strict):
     note: str
 
 
+class Holiday(_Strict):
+    """A holiday window, both days included: rows with a time column inside it can be ignored."""
+
+    name: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Calendar(_Strict):
+    holidays: list[Holiday] = Field(default_factory=list)
+
+    def windows(self) -> list[tuple[dt.date, dt.date]]:
+        """Merged [first day, day after the last) windows, sorted, so overlapping holidays count once."""
+        out: list[list[dt.date]] = []
+        for start, end in sorted((h.from_, h.to + dt.timedelta(days=1)) for h in self.holidays if h.to >= h.from_):
+            if out and start <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], end)
+            else:
+                out.append([start, end])
+        return [(a, b) for a, b in out]
+
+
 class Defaults(_Strict):
     missing: Missing | None = None
 
@@ -465,6 +495,7 @@ class HealthModel(_Strict):
     freshness: dict[str, str] = Field(default_factory=dict, description="source table -> max age of its newest row")
     history: History = Field(default_factory=History)
     rules: list[Rule] = Field(default_factory=list)
+    calendar: Calendar = Field(default_factory=Calendar)
 
     @field_validator("freshness")
     @classmethod
@@ -511,6 +542,18 @@ class HealthModel(_Strict):
                 elif metric_name and metric_name not in [m.name for m in comp.metrics]:
                     problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
                                      f" metrics: {', '.join(m.name for m in comp.metrics)}"))
+        for hi, h in enumerate(self.calendar.holidays):
+            if h.to < h.from_:
+                problems.append((("calendar", "holidays", hi, "to"), f"holiday {h.name} ends ({h.to}) before it"
+                                 f" starts ({h.from_}); from and to are the first and last day"))
+        for ci, comp in enumerate(self.components):
+            for mi, metric in enumerate(comp.metrics):
+                loc = ("components", ci, "metrics", mi, "exclude_holidays")
+                excludes = metric.exclude_holidays or any(a.exclude_holidays for a in metric.aggregates().values())
+                if excludes and not self.calendar.holidays:
+                    problems.append((loc, "no holidays to exclude: list them under calendar: {holidays: [{name, from, to}]}"))
+                elif metric.exclude_holidays and metric.measure in ACCOUNT_MEASURES:
+                    problems.append((loc, f"measure {metric.measure} reads accounts, which have no rows to exclude"))
         metric_names = {m.name for _, m in self.metrics}
         for ri, rule in enumerate(self.rules):
             for ci, cond in enumerate(rule.when):

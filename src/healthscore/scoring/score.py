@@ -32,7 +32,19 @@ def _days_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return delta / DAY
 
 
-def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
+def _non_holiday_days(as_of: np.ndarray, start_days: int, end_days: int, holidays) -> np.ndarray:
+    """Days of [as_of - start, as_of - end) outside the holiday windows, per as-of date."""
+    day = as_of.astype("datetime64[D]")
+    lo, hi = day - np.timedelta64(start_days, "D"), day - np.timedelta64(end_days, "D")
+    days = np.full(len(day), float(start_days - end_days))
+    for first, after in holidays:  # merged windows: overlaps are disjoint
+        a, b = np.datetime64(first, "D"), np.datetime64(after, "D")
+        overlap = (np.minimum(hi, b) - np.maximum(lo, a)).astype("int64")
+        days -= np.maximum(overlap, 0)
+    return days
+
+
+def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame, holidays=()):
     """(value, rows, latest_at) arrays of one metric. value is float, or object for categorical metrics."""
     n = len(frame)
     col = lambda pid, part: frame[f"{pid}__{part}"] if f"{pid}__{part}" in frame else None  # noqa: E731
@@ -82,6 +94,17 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
         value = num(col(inputs["value"], "value"))
     elif m == "change":
         cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
+        if metric.exclude_holidays and holidays and metric.of in ("count", "sum"):
+            # Totals over the non-holiday days only: compare per-day rates, scaled to the full window,
+            # so a window that lost a week to the holidays does not look like a usage collapse.
+            from healthscore.engine.compile import prior_shift
+            from healthscore.model.ir import window_days
+
+            w, shift = window_days(metric.window), prior_shift(metric)
+            as_of = frame["as_of"].to_numpy("datetime64[ns]")
+            with np.errstate(all="ignore"):
+                cur = np.where((d := _non_holiday_days(as_of, w, 0, holidays)) > 0, cur * w / d, np.nan)
+                prior = np.where((d := _non_holiday_days(as_of, w + shift, shift, holidays)) > 0, prior * w / d, np.nan)
         with np.errstate(all="ignore"):
             if metric.change == "absolute":
                 value = cur - prior
@@ -187,7 +210,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     scores = np.full((n, n_m), np.nan)
     targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # metric index -> (target, its source)
     for j, (_, metric) in enumerate(metrics):
-        v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame)
+        v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame, plan.holidays)
         values.append(v)
         rows[:, j] = r
         latest.append(lt)
