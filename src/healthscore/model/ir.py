@@ -413,6 +413,21 @@ class Segment(_Strict):
     tiers: Tiers | None = None
 
 
+ONBOARDING_SEGMENT = "onboarding"  # the snapshot's segment while the onboarding model applies
+
+
+class OnboardingModel(_Strict):
+    """Weights and tiers for young accounts: from scoring.onboarding_days until `until_days` old.
+
+    Early on, adoption and milestones say more than renewal signals that do not exist yet.
+    `weights` keys are component or component.metric names, like a segment's.
+    """
+
+    until_days: int = Field(90, gt=0, description="account age at which the base model (or segment) takes over")
+    weights: dict[str, float] = Field(default_factory=dict)
+    tiers: Tiers | None = None
+
+
 class Scoring(_Strict):
     min_coverage: float = Field(0.5, ge=0, le=1, description="below it the status is insufficient_data")
     onboarding_days: int = Field(14, ge=0, description="accounts younger than this are onboarding")
@@ -496,6 +511,7 @@ class HealthModel(_Strict):
     history: History = Field(default_factory=History)
     rules: list[Rule] = Field(default_factory=list)
     calendar: Calendar = Field(default_factory=Calendar)
+    onboarding: OnboardingModel | None = None
 
     @field_validator("freshness")
     @classmethod
@@ -531,17 +547,16 @@ class HealthModel(_Strict):
         for si, seg in enumerate(self.segments):
             loc = ("segments", si)
             _check_filter(seg.when, "accounts", loc + ("when",), problems)
-            for key, w in seg.weights.items():
-                wloc = loc + ("weights", key)
-                if w <= 0:
-                    problems.append((wloc, f"weight must be > 0 (got {w})"))
-                comp_name, _, metric_name = key.partition(".")
-                comp = next((c for c in self.components if c.name == comp_name), None)
-                if comp is None:
-                    problems.append((wloc, f"no component {comp_name!r}; components: {', '.join(comp_names)}"))
-                elif metric_name and metric_name not in [m.name for m in comp.metrics]:
-                    problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
-                                     f" metrics: {', '.join(m.name for m in comp.metrics)}"))
+            self._check_weights(seg.weights, loc, problems)
+            if self.onboarding is not None and seg.name == ONBOARDING_SEGMENT:
+                problems.append((loc + ("name",), f"{ONBOARDING_SEGMENT!r} names the onboarding model's snapshots;"
+                                 " rename the segment"))
+        if self.onboarding is not None:
+            self._check_weights(self.onboarding.weights, ("onboarding",), problems)
+            if self.onboarding.until_days <= self.scoring.onboarding_days:
+                problems.append((("onboarding", "until_days"), f"{self.onboarding.until_days} must be above"
+                                 f" scoring.onboarding_days ({self.scoring.onboarding_days}): before that the"
+                                 " account is not scored at all"))
         for hi, h in enumerate(self.calendar.holidays):
             if h.to < h.from_:
                 problems.append((("calendar", "holidays", hi, "to"), f"holiday {h.name} ends ({h.to}) before it"
@@ -567,6 +582,22 @@ class HealthModel(_Strict):
             problems.append((("segments",), f"{', '.join(names)} share priority {p};"
                              " priorities must be unique so precedence is explicit"))
         return problems
+
+
+    def _check_weights(self, weights: dict[str, float], loc: tuple, problems: list) -> None:
+        """Weight overrides (segments, onboarding): keys name a component or component.metric."""
+        comp_names = [c.name for c in self.components]
+        for key, w in weights.items():
+            wloc = loc + ("weights", key)
+            if w <= 0:
+                problems.append((wloc, f"weight must be > 0 (got {w})"))
+            comp_name, _, metric_name = key.partition(".")
+            comp = next((c for c in self.components if c.name == comp_name), None)
+            if comp is None:
+                problems.append((wloc, f"no component {comp_name!r}; components: {', '.join(comp_names)}"))
+            elif metric_name and metric_name not in [m.name for m in comp.metrics]:
+                problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
+                                 f" metrics: {', '.join(m.name for m in comp.metrics)}"))
 
 
 def _dupes(names: list[str], loc: tuple, what: str, problems: list) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from healthscore.engine.compile import MetricPlan
-from healthscore.model.ir import Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
+from healthscore.model.ir import ONBOARDING_SEGMENT, Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
 
 DAY = np.timedelta64(1, "D")
 
@@ -184,8 +184,12 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
 
 
 def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.ndarray, Tiers]:
-    """(metric weights, component weights, tiers) for accounts of a segment (None: the base model)."""
-    seg = next((s for s in model.segments if s.name == segment), None)
+    """(metric weights, component weights, tiers) for accounts of a segment (None: the base model;
+    ONBOARDING_SEGMENT: the onboarding model)."""
+    if segment == ONBOARDING_SEGMENT and model.onboarding is not None:
+        seg = model.onboarding
+    else:
+        seg = next((s for s in model.segments if s.name == segment), None)
     overrides = seg.weights if seg else {}
     mw = [overrides.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics]
     cw = [overrides.get(c.name, c.weight) for c in model.components]
@@ -225,11 +229,23 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     scores = np.where(has_data, scores, imputed[None, :])
     available = ~np.isnan(scores)
 
-    # Segment-specific weights, one row per account.
+    as_of = frame["as_of"].to_numpy("datetime64[ns]")
+    created = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
+    age_days = (as_of - created) / DAY
+    sc = model.scoring
+
+    # Segment-specific weights, one row per account; young accounts past onboarding_days use the
+    # onboarding model's weights and tiers until onboarding.until_days.
     segments = frame["segment_rule"].astype("object").where(frame["segment_rule"].notna(), None).to_numpy()
+    onb = model.onboarding
+    in_onboarding_model = np.zeros(n, dtype=bool)
+    if onb is not None:
+        with np.errstate(invalid="ignore"):
+            in_onboarding_model = (age_days >= sc.onboarding_days) & (age_days < onb.until_days)
+        segments = np.where(in_onboarding_model, ONBOARDING_SEGMENT, segments)
     mw, cw = np.zeros((n, n_m)), np.zeros((n, n_c))
     green, yellow = np.zeros(n), np.zeros(n)
-    for seg in {None, *[s.name for s in model.segments]}:
+    for seg in {None, ONBOARDING_SEGMENT, *[s.name for s in model.segments]}:
         mask = np.array([s == seg for s in segments], dtype=bool) if n else np.zeros(0, dtype=bool)
         if not mask.any():
             continue
@@ -259,10 +275,6 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     coverage = (nominal * has_data).sum(axis=1)
     comp_coverage = ((mw * has_data) @ onehot) / mw_compsum
 
-    as_of = frame["as_of"].to_numpy("datetime64[ns]")
-    created = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
-    age_days = (as_of - created) / DAY
-    sc = model.scoring
     maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
     confidence = np.round(coverage * maturity, 3)
     onboarding = age_days < sc.onboarding_days
@@ -284,6 +296,9 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
+    for i in np.flatnonzero(in_onboarding_model):
+        reasons[i].append(f"onboarding model applies: account is {int(age_days[i])} days old"
+                          f" (until {onb.until_days} days)")
     for j, (target, source) in targets.items():
         name = metric_names[j]
         for i in range(n):
