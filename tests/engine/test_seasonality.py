@@ -125,3 +125,20 @@ def test_holiday_validation(tmp_path):
     with pytest.raises(UserError) as exc:
         load_health_model(p)
     assert "components[0].metrics[0].exclude_holidays: no holidays to exclude" in str(exc.value)
+
+
+def test_a_window_inside_the_holidays_has_no_value():
+    con = ibis.duckdb.connect()
+    load_into(con, {"accounts": canonical_frame("accounts", [dict(account_id="A1", created_at=pd.Timestamp("2023-01-01"))]),
+                    "usage_events": holiday_usage()})
+    data = holiday_model(True).model_dump(mode="json", by_alias=True)
+    data["components"][0]["metrics"][0]["window"] = "7d"  # Dec 25-31: all holiday
+    ir = HealthModel.model_validate(data)
+    frame, plan, missing = compute_frame(con, ir, [dt.date(2025, 1, 1), dt.date(2025, 1, 14)])
+    snaps = {s["as_of"]: s for s in snapshot_dicts(score_frame(ir, model_version(ir), plan, frame, missing))}
+    trend = {d: next(e for e in s["evidence"] if e["metric"] == "usage_trend") for d, s in snaps.items()}
+    # Dec 25-31 against Dec 18-24: no ordinary day in either week, so no value (not a collapse)
+    assert trend["2025-01-01"]["value"] is None and trend["2025-01-01"]["rows"] == 0
+    assert "no data, excluded: usage_trend" in snaps["2025-01-01"]["reasons"]
+    # Jan 7-13 (70 events) against Dec 31 - Jan 6 (all holiday): no baseline day, no value
+    assert trend["2025-01-14"]["value"] is None and trend["2025-01-14"]["rows"] == 70
