@@ -43,8 +43,8 @@ def usage(aid: str, users: int) -> list[dict]:
                  quantity=1.0, event_id=f"{aid}-e{u}") for u in range(users)]
 
 
-def engine(goals: list[dict], users: dict[str, int], seats: dict[str, int | None]):
-    con = ibis.duckdb.connect()
+def loaded(goals: list[dict], users: dict[str, int], seats: dict[str, int | None], con=None):
+    con = con or ibis.duckdb.connect()
     accounts = [dict(account_id=a, created_at=pd.Timestamp("2025-01-01"), seats=seats.get(a)) for a in users]
     load_into(con, {
         "accounts": canonical_frame("accounts", accounts),
@@ -68,9 +68,9 @@ def goal(aid: str, target: float, days_before: float) -> dict:
     return dict(account_id=aid, metric="wau", target=target, ts=T0 - pd.Timedelta(days=days_before))
 
 
-def test_account_goal_then_accounts_column_then_model_default():
-    con = engine(goals=[goal("A1", 20, 30), goal("A1", 5, 10), goal("X", 1, 10)],  # A1's latest goal: 5
-                 users={"A1": 4, "A2": 4, "A3": 4}, seats={"A2": 8})
+def test_account_goal_then_accounts_column_then_model_default(engine):  # DuckDB and PostgreSQL
+    con = loaded(goals=[goal("A1", 20, 30), goal("A1", 5, 10), goal("X", 1, 10)],  # A1's latest goal: 5
+                 users={"A1": 4, "A2": 4, "A3": 4}, seats={"A2": 8}, con=engine)
     snaps = snapshots(con, model({"goal": "wau", "column": "seats", "default": 16}))
     a1, a2, a3 = (wau(snaps[(a, "2026-03-01")]) for a in ("A1", "A2", "A3"))
     assert (a1["value"], a1["target"], a1["target_source"], a1["score"]) == (4, 5, "account goal wau", 80)
@@ -83,7 +83,7 @@ def test_account_goal_then_accounts_column_then_model_default():
 
 
 def test_a_goal_set_after_the_as_of_date_is_not_used():
-    con = engine(goals=[goal("A1", 8, 20), goal("A1", 2, -1), goal("A1", 1, 0)],  # set on/after as-of
+    con = loaded(goals=[goal("A1", 8, 20), goal("A1", 2, -1), goal("A1", 1, 0)],  # set on/after as-of
                  users={"A1": 4}, seats={})
     earlier = dt.date(2026, 2, 1)  # before every goal: the default applies
     snaps = snapshots(con, model({"goal": "wau", "default": 16}), dates=(earlier, AS_OF))
@@ -92,7 +92,7 @@ def test_a_goal_set_after_the_as_of_date_is_not_used():
 
 
 def test_without_any_target_the_missing_rule_applies():
-    con = engine(goals=[], users={"A1": 4}, seats={})
+    con = loaded(goals=[], users={"A1": 4}, seats={})
     snap = snapshots(con, model({"goal": "wau"}))[("A1", "2026-03-01")]
     assert wau(snap)["score"] is None and "target" not in wau(snap)
     assert "weekly_active_users: no target (no goal, column or default)" in snap["reasons"]
@@ -104,7 +104,7 @@ def test_without_any_target_the_missing_rule_applies():
        users=st.lists(st.integers(0, 30), min_size=3, max_size=3), default=st.one_of(st.none(), st.floats(1, 40)))
 def test_evidence_points_add_up_to_the_score_with_targets(targets, users, default):
     aids = ["A1", "A2", "A3"]
-    con = engine(goals=[goal(a, t, 5) for a, t in zip(aids, targets) if t is not None],
+    con = loaded(goals=[goal(a, t, 5) for a, t in zip(aids, targets) if t is not None],
                  users=dict(zip(aids, users)), seats={})
     target = {"goal": "wau", **({"default": default} if default else {})}
     for snap in snapshots(con, model(target)).values():
