@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TABLES, TIMESTAMP
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: contract columns goals/subject/sentiment (null here)
 END = dt.datetime(2025, 7, 1)  # the data window ends here; the benchmark scores as of this date
 DATA_DAYS = 400  # about 13 months of history
 SEED = 20250701

@@ -81,3 +81,29 @@ def test_backfill_is_idempotent_and_resumes(tmp_path):
         for change in p.changes(dt.date(2025, 3, 1)):
             moved = change["delta"] is not None and abs(change["delta"]) >= 10
             assert moved or change["tier"] != change["previous_tier"]
+
+
+def test_backfill_trend_notes_name_the_top_contributions(tmp_path):
+    from healthscore.explain.attribution import attribute_change
+
+    ws = make_workspace(tmp_path / "ws")
+    with Project(ws) as p:
+        p.ingest()
+        p.backfill(dt.date(2025, 3, 1), dt.date(2025, 6, 7), every_days=7)  # one batch: every previous is at hand
+        stored = p.store.snapshots()
+    by_account: dict[str, list[dict]] = {}
+    for s in sorted(stored, key=lambda s: (s["account_id"], s["as_of"])):
+        by_account.setdefault(s["account_id"], []).append(s)
+    checked = 0
+    for snaps in by_account.values():
+        for before, after in zip(snaps, snaps[1:]):
+            if before["score"] is None or after["score"] is None or abs(after["score"] - before["score"]) < 0.05:
+                continue
+            change = attribute_change(before, after)
+            delta = change["delta"]
+            movers = [m for m in change["metrics"] if abs(m["points"]) >= 0.05 and (m["points"] > 0) == (delta > 0)]
+            top = max(movers, key=lambda m: abs(m["points"]))
+            note = after["trend_note"]
+            assert ", mostly " + top["metric"].replace("_", " ") + f" ({top['points']:+.1f} points: " in note, note
+            checked += 1
+    assert checked >= 3

@@ -21,6 +21,8 @@ class Column:
     non_negative: bool = False
     allowed: tuple[str, ...] | None = None  # enumerated values
     default: object | None = None  # filled when the column is absent or empty
+    # computed at ingestion from another column (e.g. the sentiment of a comment); a source value is replaced
+    derived_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ TABLES: dict[str, Table] = {
                 _c("csat", FLOAT, non_negative=True),
                 _c("ces", FLOAT, non_negative=True),
                 _c("sla_met", BOOL),
+                _c("subject"),  # the ticket's subject or text
+                _c("subject_sentiment", FLOAT, derived_from="subject"),  # VADER compound, -1..1
             ),
             time_column="opened_at",
             id_column="ticket_id",
@@ -109,6 +113,7 @@ TABLES: dict[str, Table] = {
                 _c("score", FLOAT, required=True, non_negative=True),
                 _c("comment"),
                 _c("respondent"),
+                _c("comment_sentiment", FLOAT, derived_from="comment"),  # VADER compound, -1..1
             ),
             time_column="ts",
         ),
@@ -167,6 +172,18 @@ TABLES: dict[str, Table] = {
                 _c("sentiment", required=True, allowed=("green", "yellow", "red")),
                 _c("author"),
                 _c("note"),
+            ),
+            time_column="ts",
+        ),
+        Table(
+            # Customer-specific success criteria: an account's own target for a metric (e.g. its
+            # weekly-active-user goal). Only goals set before the as-of date count; the latest wins.
+            "goals",
+            (
+                _c("account_id", required=True),
+                _c("metric", required=True),
+                _c("target", FLOAT, required=True, non_negative=True),
+                _c("ts", TIMESTAMP, required=True),
             ),
             time_column="ts",
         ),

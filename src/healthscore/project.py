@@ -164,7 +164,7 @@ class Project:
             lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
             prior = self.store.snapshot_frame(date_from=dates[0] - lookback, date_to=dates[0] - dt.timedelta(days=1),
                                               model_version=model.version, account_ids=account_ids)
-        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior))
+        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
         run_id, inserted = "", 0
         if store:
             self.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,

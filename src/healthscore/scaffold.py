@@ -40,6 +40,7 @@ sources:
 # assessments:  {path: data/assessments.csv}
 # outcomes:     {path: data/outcomes.csv}
 # signals:      {path: data/signals.csv}
+# goals:        {path: data/goals.csv}     # per-account targets (metric target: {goal: ...})
 # A table already in the engine instead of a file:
 # tickets: {table: raw.zendesk_tickets, columns: {id: ticket_id, created_at: opened_at}}
 """

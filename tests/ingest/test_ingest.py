@@ -112,7 +112,7 @@ def test_good_rows_load_with_canonical_types(tmp_path):
     assert tickets[0] == {
         "ticket_id": "T1", "account_id": "A1", "opened_at": dt.datetime(2024, 5, 1, 9, 30),
         "closed_at": dt.datetime(2024, 5, 2), "priority": "high", "status": "closed", "escalated": True,
-        "reopened": False, "csat": 4.5, "ces": 2.0, "sla_met": True,
+        "reopened": False, "csat": 4.5, "ces": 2.0, "sla_met": True, "subject": None, "subject_sentiment": None,
     }
     assert tickets[1]["account_id"] == "A2"  # trimmed
     assert (tickets[1]["escalated"], tickets[1]["reopened"], tickets[1]["sla_met"]) == (False, True, False)
@@ -214,7 +214,8 @@ def test_column_map(tmp_path):
     )
     con, reports = run(ws)
     assert rows(con, "surveys") == [
-        {"account_id": "A1", "ts": dt.datetime(2024, 5, 1), "kind": "nps", "score": 9.0, "comment": "great", "respondent": None}
+        {"account_id": "A1", "ts": dt.datetime(2024, 5, 1), "kind": "nps", "score": 9.0, "comment": "great", "respondent": None,
+         "comment_sentiment": pytest.approx(0.6249, abs=1e-3)}
     ]
     bad = only(reports["surveys"])
     assert bad["column"] == "score" and bad["line"] == 3 and bad["value"] == "abc"
@@ -904,3 +905,35 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
     assert q.iloc[2]["reason"] == "duplicate event_id E1 (first seen at line 2)"
     assert q.iloc[5]["reason"] == "duplicate event_id E5 (first seen at data/events/1.csv line 13)"
     assert (reports["usage_events"].read, reports["usage_events"].accepted) == (12, 4)
+
+
+def test_goals_table_loads_and_quarantines_bad_targets(tmp_path):
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    write(tmp_path, "data/goals.csv", "account_id,metric,target,ts\n"
+                                      "A1,weekly_active_users,40,2024-01-10\n"
+                                      "A2,weekly_active_users,-3,2024-01-10\n"
+                                      "A9,weekly_active_users,10,2024-01-10\n")
+    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "goals": {"path": "data/goals.csv"}})
+    con, reports = run(ws)
+    assert (reports["goals"].accepted, reports["goals"].quarantined) == (1, 2)
+    assert rows(con, "goals") == [{"account_id": "A1", "metric": "weekly_active_users", "target": 40.0,
+                                   "ts": dt.datetime(2024, 1, 10)}]
+
+
+def test_text_sentiment_is_derived_at_ingestion(tmp_path):
+    write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
+    write(tmp_path, "data/surveys.csv", "account_id,ts,kind,score,comment,comment_sentiment\n"
+                                        "A1,2024-01-10,nps,2,\"terrible support, we are cancelling\",0.9\n"
+                                        "A1,2024-01-11,nps,10,\"love it, great team\",\n"
+                                        "A2,2024-01-12,csat,4,\"love it, great team\",\n"
+                                        "A2,2024-01-13,csat,3,,\n")
+    write(tmp_path, "data/tickets.csv", "ticket_id,account_id,opened_at,subject\n"
+                                        "T1,A1,2024-01-10,Export keeps crashing - awful experience\n"
+                                        "T2,A1,2024-01-11,\n")
+    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "surveys": {"path": "data/surveys.csv"},
+                            "tickets": {"path": "data/tickets.csv"}})
+    con, reports = run(ws)
+    s = [r["comment_sentiment"] for r in sorted(rows(con, "surveys"), key=lambda r: r["ts"])]
+    assert s[0] < -0.2 and s[1] > 0.5 and s[2] == s[1] and s[3] is None  # a source value is replaced
+    t = {r["ticket_id"]: r["subject_sentiment"] for r in rows(con, "tickets")}
+    assert t["T1"] < -0.2 and t["T2"] is None

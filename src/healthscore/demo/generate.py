@@ -25,6 +25,9 @@ Conventions of the generated data:
 - ``accounts.arr`` is the ARR after all outcomes inside the window.
 - ``tickets.ces`` is on a 1-7 agreement scale ("the company made it easy"): higher is better.
 - ``usage_events.user_id`` and ``surveys.respondent`` share one user space (``A00001-u0003``).
+- ``goals``: about a third of the accounts agree a weekly-active-user goal
+  (``metric: weekly_active_users``, 40-80% of seats) 30 days after the later of creation and
+  the window start; some revise it half a year later.
 - ``signals`` holds one precomputed metric, ``seat_utilization``: distinct active users of a
   calendar month divided by seats, stamped at 06:00 on the first day of the next month.
 
@@ -114,16 +117,25 @@ _EV_API, _EV_SYNC, _EV_ALERT, _EV_REPORT = 4, 5, 8, 1
 _EV_P_HIGH = np.array([0.22, 0.28, 0.11, 0.04, 0.14, 0.08, 0.03, 0.03, 0.07])
 _EV_P_LOW = np.array([0.42, 0.28, 0.04, 0.12, 0.06, 0.04, 0.03, 0.005, 0.005])
 
+_TICKET_SUBJECTS = (
+    ("How do I export a report to CSV?", "Question about user permissions", "Please add a new admin",
+     "Request: change our billing contact", "How to set up the Slack integration?"),
+    ("Dashboards broken again, this is unacceptable", "Urgent: sync failing, very frustrated",
+     "Still no answer, very disappointed", "Data missing after the update, angry users",
+     "Export keeps crashing, awful experience"),
+)
+
+# Comments carry the sentiment of their score band (surveys.comment_sentiment picks it up).
 _NPS_COMMENTS = (
     (  # detractors 0-6
-        "Too expensive for what we actually use.",
-        "Support takes days to respond.",
-        "Hard to get the team to adopt it.",
-        "Frequent sync errors with our CRM.",
-        "Dashboards are slow and often time out.",
-        "We are evaluating alternatives.",
-        "Missing features we were promised.",
-        "Not sure we are getting value anymore.",
+        "Too expensive for what we actually use, frankly disappointing.",
+        "Support is slow and useless, we are frustrated.",
+        "Hard to get the team to adopt it, a frustrating rollout.",
+        "Frequent sync errors with our CRM, really annoying.",
+        "Dashboards are slow and often time out. Terrible.",
+        "We are unhappy and evaluating alternatives.",
+        "Missing features we were promised. Very disappointed.",
+        "Not sure we are getting value anymore; a poor experience.",
     ),
     (  # passives 7-8
         "Good overall, a few features are still missing.",
@@ -136,18 +148,18 @@ _NPS_COMMENTS = (
     (  # promoters 9-10
         "Love the dashboards, the whole team uses them daily.",
         "Support is fast and genuinely helpful.",
-        "Saves us hours every week on reporting.",
-        "The integrations just work.",
+        "Saves us hours every week on reporting, great value.",
+        "The integrations just work, love it.",
         "Great product, and our CSM is excellent.",
         "Easy to roll out to new teams.",
         "Reliable and keeps getting better.",
-        "Exactly what we needed for our weekly reviews.",
+        "Exactly what we needed for our weekly reviews, excellent.",
     ),
 )
 _CSAT_COMMENTS = (
-    ("Took too long to load.", "Confusing settings page.", "Export failed twice.",
-     "Could not find the report I needed."),
-    ("Quick and easy.", "Found what I needed.", "Works well.", "Nice new filters."),
+    ("Took too long to load, frustrating.", "Confusing settings page.", "Export failed twice.",
+     "Could not find the report I needed, annoying."),
+    ("Quick and easy.", "Found what I needed, thanks!", "Works well.", "Nice new filters."),
 )
 _ASSESSMENT_NOTES = (
     (  # green
@@ -210,6 +222,7 @@ _DIRECTIONS = ("inbound", "outbound")
 # Random streams, one per table (spawn_key[0]); never reorder.
 _S_ACCOUNTS, _S_HEALTH, _S_OUTCOMES, _S_USAGE, _S_TICKETS, _S_SURVEYS = 0, 1, 2, 3, 4, 5
 _S_INVOICES, _S_CONTACTS, _S_INTERACTIONS, _S_MILESTONES, _S_ASSESSMENTS = 6, 7, 8, 9, 10
+_S_GOALS = 11
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -801,6 +814,10 @@ def _tickets_table(w: _World) -> pa.Table:
     csat_null = open_ | (rng.random(n) >= 0.3 + 0.15 * h)
     ces = np.clip(np.round(rng.normal(2.5 + 4.0 * h - 0.8 * escalated - 0.5 * reopened, 1.1)), 1, 7)
     ces_null = open_ | (rng.random(n) >= 0.22)
+    # subjects: upset ones from escalated tickets and unhealthy accounts (subject_sentiment picks it up)
+    upset = escalated | (rng.random(n) > 0.35 + h)
+    k = len(_TICKET_SUBJECTS[0])
+    subject = upset * k + rng.integers(0, k, n)
     order = np.lexsort((acc, opened))
     take = lambda x: x[order]  # noqa: E731
     return _table(
@@ -817,6 +834,8 @@ def _tickets_table(w: _World) -> pa.Table:
             "csat": _f(take(csat), take(csat_null)),
             "ces": _f(take(ces), take(ces_null)),
             "sla_met": _b(take(sla_met)),
+            "subject": _s(_TICKET_SUBJECTS[0] + _TICKET_SUBJECTS[1], take(subject)),
+            "subject_sentiment": pa.nulls(n, pa.float64()),  # derived at ingestion
         },
     )
 
@@ -871,6 +890,7 @@ def _surveys_table(w: _World, usage: _Usage) -> pa.Table:
             "score": _f(score[order]),
             "comment": _s(texts, comment[order], null[order]),
             "respondent": _fixed_strings(acc_mat, b"-u", _digits(uidx[order] + 1, w.user_width)),
+            "comment_sentiment": pa.nulls(acc.size, pa.float64()),  # derived at ingestion
         },
     )
 
@@ -1165,6 +1185,32 @@ def _assessments_table(w: _World) -> pa.Table:
     )
 
 
+def _goals_table(w: _World) -> pa.Table:
+    """A weekly-active-user goal for about a third of the accounts, some revised six months later."""
+    rng = _rng(w.seed, _S_GOALS)
+    n = w.n
+    has = rng.random(n) < 0.35
+    revise = rng.random(n) < 0.4
+    share1, share2 = rng.uniform(0.4, 0.8, n), rng.uniform(0.4, 0.8, n)
+    set1 = np.maximum(w.created_s, w.start_s) + 30 * DAY + _biz_secs(rng, n)
+    set2 = set1 + 182 * DAY
+    acc = np.concatenate([np.arange(n)[has], np.arange(n)[has & revise]])
+    ts = np.concatenate([set1[has], set2[has & revise]])
+    target = np.maximum(1.0, np.round(np.concatenate([(w.seats * share1)[has], (w.seats * share2)[has & revise]])))
+    keep = (ts < w.end_s) & w.alive(acc, ts)
+    acc, ts, target = acc[keep], ts[keep], target[keep]
+    order = np.lexsort((ts, acc))
+    return _table(
+        "goals",
+        {
+            "account_id": w.account_ids.take(pa.array(acc[order])),
+            "metric": _s(("weekly_active_users",), np.zeros(acc.size, np.int64)),
+            "target": _f(target[order]),
+            "ts": _ts(ts[order]),
+        },
+    )
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -1202,7 +1248,7 @@ def generate_portfolio(
     out.mkdir(parents=True, exist_ok=True)
     ext = ".parquet" if fmt == "parquet" else ".csv"
     chunks = [(lo, min(lo + _CHUNK_ACCOUNTS, accounts)) for lo in range(0, accounts, _CHUNK_ACCOUNTS)]
-    total = 10 + len(chunks)
+    total = 11 + len(chunks)
     done = 0
     counts: dict[str, int] = {}
 
@@ -1256,4 +1302,5 @@ def generate_portfolio(
     write("interactions", _interactions_table(world))
     write("milestones", _milestones_table(world))
     write("assessments", _assessments_table(world))
+    write("goals", _goals_table(world))
     return {name: counts[name] for name in TABLES if name in counts}

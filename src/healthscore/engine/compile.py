@@ -35,6 +35,7 @@ class Primitive:
     filter_json: str  # canonical JSON of the filter, so equal filters share a primitive
     start_days: int | None  # window start, days before as-of (None: no lower bound)
     end_days: int  # window end, days before as-of (0 for the current window)
+    holidays: tuple[tuple[dt.date, dt.date], ...] = ()  # [first day, day after) windows whose rows are ignored
 
     @property
     def filter(self) -> Filter:
@@ -49,6 +50,7 @@ class MetricPlan:
     metric_inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # metric -> role -> prim id
     account_columns: set[str] = field(default_factory=lambda: set(ACCOUNT_COLUMNS))
     last_outcome: str = ""  # primitive id of the latest outcome kind (churned accounts are not scored)
+    holidays: tuple[tuple[dt.date, dt.date], ...] = ()  # the model's merged holiday windows
 
     def add(self, agg: Aggregate, *, shift_days: int = 0) -> str:
         """Register an aggregate over [as_of - shift - window, as_of - shift)."""
@@ -58,7 +60,7 @@ class MetricPlan:
             start, end = days + shift_days, shift_days
         prim = Primitive(agg.source, agg.time_col, agg.measure, agg.column,
                          json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True),
-                         start, end)
+                         start, end, self.holidays if agg.exclude_holidays else ())
         return self.primitives.setdefault(prim, f"p{len(self.primitives)}")
 
 
@@ -71,13 +73,15 @@ def prior_shift(metric) -> int:
 
 
 def plan_model(model: HealthModel) -> MetricPlan:
-    plan = MetricPlan()
+    plan = MetricPlan(holidays=tuple(model.calendar.windows()))
     for _, metric in model.metrics:
         inputs = {role: plan.add(agg, shift_days=prior_shift(metric) if role == "prior" else 0)
                   for role, agg in metric.aggregates().items()}
         plan.metric_inputs[metric.name] = inputs
         if metric.per:
             plan.account_columns.add(metric.per)
+        if metric.target is not None and metric.target.column:
+            plan.account_columns.add(metric.target.column)
     for seg in model.segments:
         plan.account_columns |= seg.when.columns()
     plan.last_outcome = plan.add(LAST_OUTCOME)
@@ -156,6 +160,9 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
         cond = cond & (ts >= as_of - ibis.interval(days=prim.start_days))
     if prim.end_days:
         cond = cond & (ts < as_of - ibis.interval(days=prim.end_days))
+    for first, after in prim.holidays:  # literal dates: the same for every as-of date of the spine
+        inside = (ts >= ibis.timestamp(first.isoformat())) & (ts < ibis.timestamp(after.isoformat()))
+        cond = cond & ~inside
     flt = prim.filter
     if not flt.is_empty():
         cond = cond & compile_filter(flt, joined, prim.source, as_of)
@@ -164,7 +171,7 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
         cond = cond & col.notnull()
         if TABLES[prim.source].column(prim.column).type == BOOL and prim.measure in ("sum", "mean", "min", "max"):
             col = ibis.ifelse(col, 1.0, 0.0)
-    key = (prim.start_days, prim.end_days, prim.filter_json, prim.column)
+    key = (prim.start_days, prim.end_days, prim.filter_json, prim.column, prim.holidays)
     exprs: dict[str, Any] = {}
     if key not in shared:
         shared[key] = (f"{pid}__rows", f"{pid}__latest")

@@ -167,14 +167,66 @@ def snapshot_note(r: dict) -> str:
         else r["tier"]
     smooth = num(r.get("smoothed_score"))
     avg = f", {smooth:.1f} on average" if smooth is not None and abs(smooth - score) >= 0.05 else ""
-    return (f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers});"
-            f" main driver {driver or 'none'}.")
+    head = f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers})"
+    movers = r.get("movers")
+    if movers:  # the previous snapshot's evidence was at hand: name the top contributions with numbers
+        parts = [f"{_label(m)} ({pts:+.1f}{' points' if i == 0 else ''}: {_fmt(v0)} -> {_fmt(v1)})"
+                 for i, (m, pts, v0, v1) in enumerate(movers)]
+        return f"{head}, mostly {' and '.join(parts)}."
+    return f"{head}; main driver {driver or 'none'}."
 
 
-def with_trend_notes(snaps):
-    """Add the stored trend note of every snapshot of a scored batch (after the history pass)."""
+def _movers(snaps, evidence, top: int) -> list:
+    """Per snapshot, the top metric contributions to its change since the previous snapshot, when that
+    one is in the same batch (a backfill chunk): [(metric, points, value before, value after)] or None.
+
+    Vectorised over the batch: score_frame writes evidence as (snapshot row x metric) blocks in
+    snapshot order, so points and values reshape to (snapshots, metrics) matrices.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(snaps)
+    out = [None] * n
+    if evidence is None or n == 0 or len(evidence) % n:
+        return out
+    n_m = len(evidence) // n
+    same = (np.asarray(evidence["account_id"].to_numpy(dtype=object)[::n_m]) == snaps["account_id"].to_numpy(dtype=object))
+    if not same.all():  # not in score_frame's layout: fall back to the primary driver
+        return out
+    points = pd.to_numeric(evidence["points"], errors="coerce").to_numpy("float64").reshape(n, n_m)
+    values = evidence["value"].to_numpy(dtype=object).reshape(n, n_m)
+    metrics = np.asarray(evidence["metric"].to_numpy(dtype=object)[:n_m])
+    keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
+                                      pd.to_datetime(snaps["as_of"]).to_numpy("datetime64[ns]")])
+    prev_keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
+                                           pd.to_datetime(snaps["previous_as_of"]).to_numpy("datetime64[ns]")])
+    prev = keys.get_indexer(prev_keys)  # -1: the previous snapshot is not in this batch
+    rows = np.flatnonzero(prev >= 0)
+    if not len(rows):
+        return out
+    change = points[rows] - points[prev[rows]]  # NaN unless both snapshots were scored
+    delta = np.nansum(change, axis=1)
+    # Only contributions in the direction of the change, largest first.
+    signed = np.where(np.sign(change) == np.sign(delta)[:, None], np.abs(change), 0.0)
+    signed = np.where(np.isnan(signed) | (signed < 0.05), 0.0, signed)
+    order = np.argsort(-signed, axis=1, kind="stable")[:, :top]
+    for k, i in enumerate(rows):
+        picked = [j for j in order[k] if signed[k, j] > 0]
+        if picked:
+            out[i] = [(metrics[j], change[k, j], values[prev[i], j], values[i, j]) for j in picked]
+    return out
+
+
+def with_trend_notes(snaps, evidence=None, top: int = 2):
+    """Add the stored trend note of every snapshot of a scored batch (after the history pass).
+
+    With the batch's evidence, a change since a snapshot of the same batch names its top `top`
+    metric contributions with numbers; otherwise the primary driver.
+    """
     cols = ["as_of", "score", "tier", "status", "previous_as_of", "previous_score", "previous_tier",
             "primary_driver", "last_trusted", "smoothed_score"]
-    arrays = [snaps[c].to_numpy(dtype=object) for c in cols]
+    arrays = [snaps[c].to_numpy(dtype=object) for c in cols] + [_movers(snaps, evidence, top)]
+    cols = cols + ["movers"]
     snaps["trend_note"] = [snapshot_note(dict(zip(cols, row))) for row in zip(*arrays)]
     return snaps

@@ -51,12 +51,15 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
     ev_records = ev.to_dict("records")
     per_key: dict[tuple, list[dict]] = {}
     for r in ev_records:
-        per_key.setdefault((r["account_id"], r["as_of"]), []).append({
+        entry = {
             "metric": r["metric"], "component": r["component"], "value": _clean(r["value"]),
             "window": r["window"], "source": r["source"], "rows": int(r["rows"]),
             "latest_at": _iso_ts(r["latest_at"]), "score": _clean(r["score"]), "weight": _clean(r["weight"]),
             "points": _clean(r["points"]),
-        })
+        }
+        if r.get("target_source") is not None or _clean(r.get("target")) is not None:
+            entry["target"], entry["target_source"] = _clean(r["target"]), r["target_source"]  # metric with a target
+        per_key.setdefault((r["account_id"], r["as_of"]), []).append(entry)
     out = []
     for s in snaps.to_dict("records"):
         evidence = per_key.get((s["account_id"], s["as_of"]), [])

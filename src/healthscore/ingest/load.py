@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TABLES, TIMESTAMP, Column, Table
+from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ def ingest_workspace(
                 if table.references_accounts and accounts is None and not accounts_looked_up:
                     accounts, accounts_looked_up = _engine_accounts(con), True
                 report, accepted_ids = _ingest_one(ws, con, vcon, name, configured[name], located[name], say, accounts)
+                if derived_columns(name):  # e.g. surveys.comment_sentiment from comment
+                    say(f"{name}: scoring text sentiment")
+                    _write_table(con, name, add_derived(name, con.table(name).to_pyarrow()))
                 if table.references_accounts and accounts is None:
                     report.warnings.append(
                         "account_id not checked against accounts: there is no accounts table in the engine"

@@ -8,6 +8,7 @@ Imports no engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Union
 
@@ -162,6 +163,7 @@ class Aggregate(_Strict):
     filter: Filter = Field(default_factory=Filter)
     window: str | None = None
     time_column: str | None = None
+    exclude_holidays: bool = False  # ignore rows inside the model's calendar.holidays
 
     _w = field_validator("window")(lambda cls, v: _check_window(v))
 
@@ -238,6 +240,28 @@ class Missing(_Strict):
         return {"exclude": None, "neutral": 50.0, "worst": 0.0, "best": 100.0, "score": self.score}[self.rule]
 
 
+class Target(_Strict):
+    """Customer-specific success criteria: the metric's value is scored as value / target.
+
+    The target is the account's latest goal set before the as-of date (goals table, metric =
+    `goal`), else an accounts column (`column`, e.g. seats), else the model's `default`. Without
+    any of them (or with a target <= 0) the metric has no value and its missing-data rule applies.
+    """
+
+    goal: str | None = Field(None, min_length=1, description="goals.metric to look up")
+    column: str | None = Field(None, description="numeric accounts column holding the target")
+    default: float | None = Field(None, gt=0, description="the model default when the account has none")
+
+    @model_validator(mode="after")
+    def _some(self):
+        if self.goal is None and self.column is None and self.default is None:
+            raise ValueError("a target needs at least one of goal: (goals.metric), column: (accounts) or default:")
+        return self
+
+
+TARGET_MEASURES = ("count", "sum", "mean", "min", "max", "distinct_count", "latest", "change", "ratio", "share", "attribute")
+
+
 class Metric(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
@@ -256,6 +280,9 @@ class Metric(_Strict):
     numerator: Aggregate | None = None  # for ratio and share
     denominator: Aggregate | None = None  # for ratio
     per: str | None = None  # accounts column for share (e.g. seats), attribute, days_until
+    target: Target | None = None  # per-account target: the value is scored as value / target
+    # ignore rows inside calendar.holidays; a change metric compares per non-holiday day
+    exclude_holidays: bool = False
     # how it scores
     transform: Transform
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
@@ -308,7 +335,16 @@ class Metric(_Strict):
         return self
 
     def aggregates(self) -> dict[str, Aggregate]:
-        """The engine aggregates this metric needs, keyed by role."""
+        """The engine aggregates this metric needs, keyed by role (role 'target': the account's goal)."""
+        out = self._value_aggregates()
+        if self.exclude_holidays:
+            out = {role: agg.model_copy(update={"exclude_holidays": True}) for role, agg in out.items()}
+        if self.target is not None and self.target.goal is not None:
+            out["target"] = Aggregate(source="goals", measure="latest", column="target",
+                                      filter={"metric": self.target.goal}, window=None)
+        return out
+
+    def _value_aggregates(self) -> dict[str, Aggregate]:
         m = self.measure
         if m in BASIC_MEASURES:
             return {"value": Aggregate(source=self.source, measure=m, column=self.column, filter=self.filter,
@@ -379,6 +415,21 @@ class Segment(_Strict):
     name: str
     priority: int
     when: Filter
+    weights: dict[str, float] = Field(default_factory=dict)
+    tiers: Tiers | None = None
+
+
+ONBOARDING_SEGMENT = "onboarding"  # the snapshot's segment while the onboarding model applies
+
+
+class OnboardingModel(_Strict):
+    """Weights and tiers for young accounts: from scoring.onboarding_days until `until_days` old.
+
+    Early on, adoption and milestones say more than renewal signals that do not exist yet.
+    `weights` keys are component or component.metric names, like a segment's.
+    """
+
+    until_days: int = Field(90, gt=0, description="account age at which the base model (or segment) takes over")
     weights: dict[str, float] = Field(default_factory=dict)
     tiers: Tiers | None = None
 
@@ -469,6 +520,30 @@ class Calibration(_Strict):
         if self.red_share + self.yellow_share >= 1:
             raise ValueError(f"red_share + yellow_share must be below 1 (got {self.red_share + self.yellow_share:g})")
         return self
+
+
+class Holiday(_Strict):
+    """A holiday window, both days included: rows with a time column inside it can be ignored."""
+
+    name: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Calendar(_Strict):
+    holidays: list[Holiday] = Field(default_factory=list)
+
+    def windows(self) -> list[tuple[dt.date, dt.date]]:
+        """Merged [first day, day after the last) windows, sorted, so overlapping holidays count once."""
+        out: list[list[dt.date]] = []
+        for start, end in sorted((h.from_, h.to + dt.timedelta(days=1)) for h in self.holidays if h.to >= h.from_):
+            if out and start <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], end)
+            else:
+                out.append([start, end])
+        return [(a, b) for a, b in out]
 
 
 class Defaults(_Strict):
@@ -584,6 +659,8 @@ class HealthModel(_Strict):
     @property
     def calibration_spec(self) -> Calibration:
         return self.calibration or Calibration()
+    calendar: Calendar = Field(default_factory=Calendar)
+    onboarding: OnboardingModel | None = None
 
     @field_validator("freshness")
     @classmethod
@@ -619,17 +696,28 @@ class HealthModel(_Strict):
         for si, seg in enumerate(self.segments):
             loc = ("segments", si)
             _check_filter(seg.when, "accounts", loc + ("when",), problems)
-            for key, w in seg.weights.items():
-                wloc = loc + ("weights", key)
-                if w <= 0:
-                    problems.append((wloc, f"weight must be > 0 (got {w})"))
-                comp_name, _, metric_name = key.partition(".")
-                comp = next((c for c in self.components if c.name == comp_name), None)
-                if comp is None:
-                    problems.append((wloc, f"no component {comp_name!r}; components: {', '.join(comp_names)}"))
-                elif metric_name and metric_name not in [m.name for m in comp.metrics]:
-                    problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
-                                     f" metrics: {', '.join(m.name for m in comp.metrics)}"))
+            self._check_weights(seg.weights, loc, problems)
+            if self.onboarding is not None and seg.name == ONBOARDING_SEGMENT:
+                problems.append((loc + ("name",), f"{ONBOARDING_SEGMENT!r} names the onboarding model's snapshots;"
+                                 " rename the segment"))
+        if self.onboarding is not None:
+            self._check_weights(self.onboarding.weights, ("onboarding",), problems)
+            if self.onboarding.until_days <= self.scoring.onboarding_days:
+                problems.append((("onboarding", "until_days"), f"{self.onboarding.until_days} must be above"
+                                 f" scoring.onboarding_days ({self.scoring.onboarding_days}): before that the"
+                                 " account is not scored at all"))
+        for hi, h in enumerate(self.calendar.holidays):
+            if h.to < h.from_:
+                problems.append((("calendar", "holidays", hi, "to"), f"holiday {h.name} ends ({h.to}) before it"
+                                 f" starts ({h.from_}); from and to are the first and last day"))
+        for ci, comp in enumerate(self.components):
+            for mi, metric in enumerate(comp.metrics):
+                loc = ("components", ci, "metrics", mi, "exclude_holidays")
+                excludes = metric.exclude_holidays or any(a.exclude_holidays for a in metric.aggregates().values())
+                if excludes and not self.calendar.holidays:
+                    problems.append((loc, "no holidays to exclude: list them under calendar: {holidays: [{name, from, to}]}"))
+                elif metric.exclude_holidays and metric.measure in ACCOUNT_MEASURES:
+                    problems.append((loc, f"measure {metric.measure} reads accounts, which have no rows to exclude"))
         metric_names = {m.name for _, m in self.metrics}
         for ri, rule in enumerate(self.rules):
             for ci, cond in enumerate(rule.when):
@@ -664,6 +752,22 @@ class HealthModel(_Strict):
             problems.append((("segments",), f"{', '.join(names)} share priority {p};"
                              " priorities must be unique so precedence is explicit"))
         return problems
+
+
+    def _check_weights(self, weights: dict[str, float], loc: tuple, problems: list) -> None:
+        """Weight overrides (segments, onboarding): keys name a component or component.metric."""
+        comp_names = [c.name for c in self.components]
+        for key, w in weights.items():
+            wloc = loc + ("weights", key)
+            if w <= 0:
+                problems.append((wloc, f"weight must be > 0 (got {w})"))
+            comp_name, _, metric_name = key.partition(".")
+            comp = next((c for c in self.components if c.name == comp_name), None)
+            if comp is None:
+                problems.append((wloc, f"no component {comp_name!r}; components: {', '.join(comp_names)}"))
+            elif metric_name and metric_name not in [m.name for m in comp.metrics]:
+                problems.append((wloc, f"component {comp_name} has no metric {metric_name!r};"
+                                 f" metrics: {', '.join(m.name for m in comp.metrics)}"))
 
 
 def _dupes(names: list[str], loc: tuple, what: str, problems: list) -> None:
@@ -729,6 +833,13 @@ def _check_metric(metric: Metric, loc: tuple, problems: list) -> None:
         _check_column("accounts", metric.per, loc + ("per",), problems,
                       numeric=m in ("share", "attribute") and not isinstance(metric.transform, Mapping),
                       timestamp=m == "days_until")
+    if metric.target is not None:
+        tg = metric.target
+        if m not in TARGET_MEASURES or isinstance(metric.transform, Mapping):
+            problems.append((loc + ("target",), f"a target needs a numeric value; measure {m}"
+                             f"{' with kind: map' if isinstance(metric.transform, Mapping) else ''} has none"
+                             f" (targets work with: {', '.join(TARGET_MEASURES)})"))
+        _check_column("accounts", tg.column, loc + ("target", "column"), problems, numeric=True)
     t = metric.transform
     tloc = loc + ("transform",)
     if isinstance(t, (Linear, Log)) and t.low == t.high:

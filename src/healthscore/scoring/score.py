@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from healthscore.engine.compile import MetricPlan
-from healthscore.model.ir import Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
+from healthscore.model.ir import ONBOARDING_SEGMENT, Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
 
 DAY = np.timedelta64(1, "D")
 
@@ -32,7 +32,19 @@ def _days_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return delta / DAY
 
 
-def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
+def _non_holiday_days(as_of: np.ndarray, start_days: int, end_days: int, holidays) -> np.ndarray:
+    """Days of [as_of - start, as_of - end) outside the holiday windows, per as-of date."""
+    day = as_of.astype("datetime64[D]")
+    lo, hi = day - np.timedelta64(start_days, "D"), day - np.timedelta64(end_days, "D")
+    days = np.full(len(day), float(start_days - end_days))
+    for first, after in holidays:  # merged windows: overlaps are disjoint
+        a, b = np.datetime64(first, "D"), np.datetime64(after, "D")
+        overlap = (np.minimum(hi, b) - np.maximum(lo, a)).astype("int64")
+        days -= np.maximum(overlap, 0)
+    return days
+
+
+def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame, holidays=()):
     """(value, rows, latest_at) arrays of one metric. value is float, or object for categorical metrics."""
     n = len(frame)
     col = lambda pid, part: frame[f"{pid}__{part}"] if f"{pid}__{part}" in frame else None  # noqa: E731
@@ -70,7 +82,8 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
         rows = raw.notna().to_numpy().astype("int64")
         return value, rows, latest
 
-    pids = list(inputs.values())
+    # The goal behind a target is not data about the metric: it counts for neither rows nor freshness.
+    pids = [pid for role, pid in inputs.items() if role != "target"]
     rows, latest = rows_of(*pids), latest_of(*pids)
     if m == "days_since_last":
         value = _days_between(frame["as_of"], latest)
@@ -81,6 +94,17 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
         value = num(col(inputs["value"], "value"))
     elif m == "change":
         cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
+        if metric.exclude_holidays and holidays and metric.of in ("count", "sum"):
+            # Totals over the non-holiday days only: compare per-day rates, scaled to the full window,
+            # so a window that lost a week to the holidays does not look like a usage collapse.
+            from healthscore.engine.compile import prior_shift
+            from healthscore.model.ir import window_days
+
+            w, shift = window_days(metric.window), prior_shift(metric)
+            as_of = frame["as_of"].to_numpy("datetime64[ns]")
+            with np.errstate(all="ignore"):
+                cur = np.where((d := _non_holiday_days(as_of, w, 0, holidays)) > 0, cur * w / d, np.nan)
+                prior = np.where((d := _non_holiday_days(as_of, w + shift, shift, holidays)) > 0, prior * w / d, np.nan)
         with np.errstate(all="ignore"):
             if metric.change == "absolute":
                 value = cur - prior
@@ -99,6 +123,30 @@ def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame):
     else:  # pragma: no cover - validated by the IR
         raise ValueError(m)
     return value, rows, latest
+
+
+def metric_target(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(target, where it came from) per row: the latest goal, else the accounts column, else the default.
+
+    A target <= 0 or missing falls through to the next source; NaN where there is none at all.
+    """
+    t = metric.target
+    n = len(frame)
+    target = np.full(n, np.nan)
+    source = np.full(n, None, dtype=object)
+    candidates = []
+    if t.goal is not None and f"{inputs['target']}__value" in frame:
+        candidates.append((frame[f"{inputs['target']}__value"], f"account goal {t.goal}"))
+    if t.column is not None:
+        candidates.append((frame[t.column], f"accounts.{t.column}"))
+    if t.default is not None:
+        candidates.append((pd.Series(t.default, index=frame.index), "model default"))
+    for values, label in candidates:
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        take = np.isnan(target) & (v > 0)
+        target = np.where(take, v, target)
+        source[take] = label
+    return target, source
 
 
 # ---- transforms ------------------------------------------------------------------------------
@@ -136,8 +184,12 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
 
 
 def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.ndarray, Tiers]:
-    """(metric weights, component weights, tiers) for accounts of a segment (None: the base model)."""
-    seg = next((s for s in model.segments if s.name == segment), None)
+    """(metric weights, component weights, tiers) for accounts of a segment (None: the base model;
+    ONBOARDING_SEGMENT: the onboarding model)."""
+    if segment == ONBOARDING_SEGMENT and model.onboarding is not None:
+        seg = model.onboarding
+    else:
+        seg = next((s for s in model.segments if s.name == segment), None)
     overrides = seg.weights if seg else {}
     mw = [overrides.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics]
     cw = [overrides.get(c.name, c.weight) for c in model.components]
@@ -162,24 +214,42 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
 
     values, rows, latest = [], np.zeros((n, n_m), dtype="int64"), []
     scores = np.full((n, n_m), np.nan)
+    targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # metric index -> (target, its source)
     for j, (_, metric) in enumerate(metrics):
-        v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame)
+        v, r, lt = metric_values(metric, plan.metric_inputs[metric.name], frame, plan.holidays)
         if value_overrides and metric.name in value_overrides:
             v = np.asarray(value_overrides[metric.name], dtype=v.dtype)
         values.append(v)
         rows[:, j] = r
         latest.append(lt)
-        scores[:, j] = transform(metric, v)
+        if metric.target is not None:  # scored against the account's own target; evidence keeps the raw value
+            targets[j] = metric_target(metric, plan.metric_inputs[metric.name], frame)
+            with np.errstate(all="ignore"):
+                scores[:, j] = transform(metric, np.asarray(v, dtype="float64") / targets[j][0])
+        else:
+            scores[:, j] = transform(metric, v)
     has_data = ~np.isnan(scores)
     imputed = np.array([np.nan if (s := model.missing_rule(m).imputed_score) is None else s for _, m in metrics])
     scores = np.where(has_data, scores, imputed[None, :])
     available = ~np.isnan(scores)
 
-    # Segment-specific weights, one row per account.
+    as_of = frame["as_of"].to_numpy("datetime64[ns]")
+    created = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
+    age_days = (as_of - created) / DAY
+    sc = model.scoring
+
+    # Segment-specific weights, one row per account; young accounts past onboarding_days use the
+    # onboarding model's weights and tiers until onboarding.until_days.
     segments = frame["segment_rule"].astype("object").where(frame["segment_rule"].notna(), None).to_numpy()
+    onb = model.onboarding
+    in_onboarding_model = np.zeros(n, dtype=bool)
+    if onb is not None:
+        with np.errstate(invalid="ignore"):
+            in_onboarding_model = (age_days >= sc.onboarding_days) & (age_days < onb.until_days)
+        segments = np.where(in_onboarding_model, ONBOARDING_SEGMENT, segments)
     mw, cw = np.zeros((n, n_m)), np.zeros((n, n_c))
     green, yellow = np.zeros(n), np.zeros(n)
-    for seg in {None, *[s.name for s in model.segments]}:
+    for seg in {None, ONBOARDING_SEGMENT, *[s.name for s in model.segments]}:
         mask = np.array([s == seg for s in segments], dtype=bool) if n else np.zeros(0, dtype=bool)
         if not mask.any():
             continue
@@ -209,10 +279,6 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     coverage = (nominal * has_data).sum(axis=1)
     comp_coverage = ((mw * has_data) @ onehot) / mw_compsum
 
-    as_of = frame["as_of"].to_numpy("datetime64[ns]")
-    created = pd.to_datetime(frame["created_at"]).to_numpy("datetime64[ns]")
-    age_days = (as_of - created) / DAY
-    sc = model.scoring
     maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
     confidence = np.round(coverage * maturity, 3)
     onboarding = age_days < sc.onboarding_days
@@ -234,6 +300,14 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
+    for i in np.flatnonzero(in_onboarding_model):
+        reasons[i].append(f"onboarding model applies: account is {int(age_days[i])} days old"
+                          f" (until {onb.until_days} days)")
+    for j, (target, source) in targets.items():
+        name = metric_names[j]
+        for i in range(n):
+            reasons[i].append(f"{name} target {_fmt_value(target[i])} ({source[i]})" if source[i] is not None
+                              else f"{name}: no target (no goal, column or default)")
     components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
     snapshots = pd.DataFrame({
         "account_id": frame["account_id"].to_numpy(),
@@ -290,6 +364,12 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "weight": np.round(eff_weight, 6).ravel(),
         "points": pts.ravel(),
     })
+    if targets:  # which target each targeted metric was scored against (NaN / None for other metrics)
+        tgt, tsrc = np.full((n, n_m), np.nan), np.full((n, n_m), None, dtype=object)
+        for j, (target, source) in targets.items():
+            tgt[:, j], tsrc[:, j] = target, source
+        evidence["target"] = tgt.ravel()
+        evidence["target_source"] = tsrc.ravel()
     return ScoredFrames(snapshots=snapshots, evidence=evidence)
 
 
