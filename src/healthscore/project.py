@@ -775,14 +775,9 @@ class Project:
             horizon = window_days(loaded.ir.outcome_spec.horizon)
             date_to = (end - dt.timedelta(days=horizon)).date()
             date_from = date_to - dt.timedelta(days=365)
-            saved = self.__dict__.get("file_model")
-            r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50) \
-                if loaded.path.is_file() and loaded.version == load_version(loaded.path) else None
-            del saved
+            r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50)
         except UserError as exc:
             return {"skipped": str(exc)}
-        if r is None:
-            return {"skipped": "the model file changed while proposing"}
         pick = lambda key: (r.get(key) or {}).get("value") if isinstance(r.get(key), dict) else None  # noqa: E731
         return {"from": date_from.isoformat(), "to": date_to.isoformat(), "every_days": every_days,
                 "labelled": r.get("labelled"), "events": r.get("events"), "roc_auc": pick("roc_auc"),
@@ -806,9 +801,3 @@ class Project:
         diff = "".join(difflib.unified_diff(base_text.splitlines(True), record["yaml_text"].splitlines(True),
                                             base_label, f"version {record['version']}"))
         return {**{k: v for k, v in record.items() if k != "yaml_text"}, "diff": diff}
-
-
-def load_version(path: Path) -> str:
-    from healthscore.model.load import load_health_model
-
-    return load_health_model(path).version

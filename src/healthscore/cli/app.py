@@ -158,6 +158,8 @@ def score(
     """Score every account at the as-of date and store the snapshots (idempotent)."""
     with _project(workspace) as p:
         run = p.score(_date(as_of, "--as-of"))
+        if p.model_notice:
+            sys.stderr.write(f"note: {p.model_notice}\n")
         if json_out:
             _print_json_lines(run.snapshots)
             return
@@ -691,6 +693,201 @@ def audit_log(
         t.add_row(str(r["seq"]), r["at"][:19], r["actor"], r["action"], f"{r['object_type']} {r['object_id']}",
                   json.dumps(r["after"])[:80])
     _console().print(t)
+
+
+# ---- users, API tokens and model governance ------------------------------------------------
+
+user_app = typer.Typer(help="Users and roles (admin, manager, csm, viewer).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for integrations (hashed at rest, scoped, revocable).", no_args_is_help=True)
+model_app = typer.Typer(help="Model versions: propose, review the diff and backtest, approve (admin).",
+                        no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(model_app, name="model")
+
+
+def _password(password_stdin: bool) -> Optional[str]:
+    if not password_stdin:
+        return None
+    value = sys.stdin.readline().rstrip("\n")
+    if not value:
+        raise UserError("--password-stdin: no password on standard input")
+    return value
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="the login name, e.g. dana.kim (owners in the accounts table)"),
+    role: str = typer.Option(..., "--role", help="admin, manager, csm or viewer"),
+    workspace: Path = WorkspaceOpt,
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read a password for web logins from stdin"),
+    name: Optional[str] = typer.Option(None, "--name", help="display name"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Add a user (an admin does this; the first user of a workspace can be added by anyone)."""
+    with _project(workspace) as p:
+        u = p.user_add(username, role, _actor(by), password=_password(password_stdin), display_name=name)
+    if json_out:
+        _print_json(u)
+        return
+    _console().print(f"Added {u['username']} ({u['role']}){'' if u['has_password'] else '; no password: no web login'}.")
+
+
+@user_app.command("set")
+def user_set(
+    username: str = typer.Argument(...),
+    workspace: Path = WorkspaceOpt,
+    role: Optional[str] = typer.Option(None, "--role", help="a new role"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read a new password from stdin"),
+    disable: Optional[bool] = typer.Option(None, "--disable/--enable", help="disable or enable the login"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Change a user's role, password or whether it can log in (admins; anyone for their own password)."""
+    with _project(workspace) as p:
+        u = p.user_set(username, _actor(by), role=role, password=_password(password_stdin), disabled=disable)
+    if json_out:
+        _print_json(u)
+        return
+    _console().print(f"{u['username']}: role {u['role']}{', disabled' if u['disabled_at'] else ''}.")
+
+
+@user_app.command("list")
+def user_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """Users and their roles."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.store.users()
+    if json_out:
+        _print_json_lines(rows)
+        return
+    t = Table(title="Users")
+    for col in ("user", "role", "web login", "created", "disabled"):
+        t.add_column(col)
+    for u in rows:
+        t.add_row(u["username"], u["role"], "yes" if u["has_password"] else "no", u["created_at"][:10],
+                  (u["disabled_at"] or "")[:10])
+    _console().print(t)
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Argument(..., help="what the token is for, e.g. segment-webhook"),
+    workspace: Path = WorkspaceOpt,
+    user: str = typer.Option(..., "--user", help="the token acts with this user's role"),
+    scope: list[str] = typer.Option(["read"], "--scope", help="read, write, events:write (repeat the flag)"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Create an API token; the secret is shown once and only its hash is stored."""
+    with _project(workspace) as p:
+        token, secret = p.token_create(user, name, scope, _actor(by))
+    if json_out:
+        _print_json({**token, "secret": secret})
+        return
+    _console().print(f"Token {token['token_id']} ({', '.join(token['scopes'])}) for {user}. Secret, shown once:\n"
+                     f"  {secret}", highlight=False)
+
+
+@token_app.command("list")
+def token_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """API tokens (never their secrets)."""
+    with _project(workspace) as p:
+        rows = p.store.tokens()
+    if json_out:
+        _print_json_lines(rows)
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at'][:10]}" if r["revoked_at"] else f"last used {(r['last_used_at'] or '-')[:10]}"
+        _console().print(f"{r['token_id']}  {r['name']}  user {r['username']}  {','.join(r['scopes'])}  {state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: Optional[str] = ByOpt):
+    """Revoke an API token at once."""
+    with _project(workspace) as p:
+        p.store.require_role(_actor(by), "admin")
+        p.store.revoke_token(token_id, _actor(by))
+    _console().print(f"Token {token_id} revoked.")
+
+
+@model_app.command("list")
+def model_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """Model versions the store knows, with status (recorded, proposed, active, retired) and backtest."""
+    from rich.table import Table
+
+    with _project(workspace) as p:
+        rows = p.model_list()
+        notice = p.model_notice
+    if json_out:
+        _print_json_lines(rows)
+        return
+    t = Table(title="Model versions")
+    for col in ("version", "name", "status", "author", "note", "AUC", "approved by", "created"):
+        t.add_column(col)
+    for r in rows:
+        auc = (r["backtest"] or {}).get("roc_auc")
+        t.add_row(r["version"], r["name"], r["status"], r["author"] or "-", (r["note"] or "")[:40],
+                  "-" if auc is None else f"{auc:.3f}", r["approved_by"] or "-", r["created_at"][:10])
+    con = _console()
+    con.print(t)
+    if notice:
+        con.print(f"[yellow]{notice}[/]")
+
+
+@model_app.command("propose")
+def model_propose(
+    path: Optional[Path] = typer.Argument(None, help="model YAML (default: the workspace's model file)"),
+    workspace: Path = WorkspaceOpt,
+    note: str = typer.Option(..., "--note", help="what changed and why"),
+    backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="backtest the last year (default: yes)"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Record a model file as a proposed version with its backtest; an admin approves it."""
+    with _project(workspace) as p:
+        r = p.model_propose(path, note, _actor(by), backtest=backtest)
+    if json_out:
+        _print_json(r)
+        return
+    bt = r["backtest"] or {}
+    figures = (f"AUC {bt['roc_auc']:.3f}, lowest-decile lift {bt['lowest_decile_lift']:.2f}"
+               if bt.get("roc_auc") is not None else bt.get("skipped") or bt.get("note") or "no backtest")
+    _console().print(f"Proposed {r['version']} ({r['name']}) by {r['author']}: {figures}.\n"
+                     f"Review: healthscore model show {r['version']}   Approve (admin): healthscore model approve "
+                     f"{r['version']}", highlight=False)
+
+
+@model_app.command("show")
+def model_show(version: str = typer.Argument(...), workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """One version: status, author, note, backtest, and the diff against the active model."""
+    with _project(workspace) as p:
+        r = p.model_show(version)
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    con.print(f"[bold]{r['version']}[/] {r['name']}  status {r['status']}  author {r['author'] or '-'}  "
+              f"approved by {r['approved_by'] or '-'}\n{r['note'] or ''}")
+    con.print(f"backtest: {json.dumps(r['backtest'])}", highlight=False)
+    from rich.syntax import Syntax
+
+    con.print(Syntax(r["diff"] or "(no difference)", "diff"))
+
+
+@model_app.command("approve")
+def model_approve(version: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: Optional[str] = ByOpt,
+                  json_out: bool = JsonOpt):
+    """Make a proposed version the active model (admin only; recorded in the audit log)."""
+    with _project(workspace) as p:
+        r = p.model_approve(version, _actor(by))
+    if json_out:
+        _print_json(r)
+        return
+    _console().print(f"{r['version']} is now the active model (approved by {r['approved_by']}). Stored snapshots keep"
+                     " the version they were scored with; new scores use this one.")
 
 
 def _command_name() -> str:
