@@ -375,7 +375,6 @@ class Project:
 
     def _outcomes(self):
         """The engine's outcomes table and the end of the data (newest row of any event table, at most now)."""
-        import ibis
         import pandas as pd
 
         from healthscore.contract import TABLES
@@ -395,7 +394,6 @@ class Project:
                     newest.append(pd.Timestamp(v))
         now = pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
         end = min(max(newest), now) if newest else now
-        del ibis
         return oc, end
 
     def _outcome_spec(self, loaded: "LoadedModel", horizon: str | None):
@@ -631,12 +629,11 @@ class Project:
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:
         """The account's score and tier with metric values set (--set m=v) or changed (--change m=-20%)."""
         import numpy as np
-        import pandas as pd
 
         from healthscore.calibrate.whatif import moved_evidence, new_values, parse_assignments
         from healthscore.engine.compile import compute_frame
         from healthscore.explain.evidence import snapshot_dicts
-        from healthscore.scoring.score import ScoredFrames, metric_values, score_frame
+        from healthscore.scoring.score import metric_values, score_frame
 
         self._require_account(account_id)
         as_of = as_of or today()
@@ -656,7 +653,7 @@ class Project:
         for name, kind, amount in todo:
             cur = overrides.get(name)
             if cur is None:
-                cur, _, _ = metric_values(metrics[name], plan.metric_inputs[name], frame)
+                cur, _, _ = metric_values(metrics[name], plan.metric_inputs[name], frame, plan.holidays)
             v0 = cur[0]
             v0 = None if v0 is None or (not isinstance(v0, str) and np.isnan(v0)) else v0
             v1 = new_values(v0, kind, amount)
@@ -673,7 +670,6 @@ class Project:
                   "after": {k: a[k] for k in ("score", "tier", "status", "reasons")},
                   "delta": None if a["score"] is None or b["score"] is None else round(a["score"] - b["score"], 2),
                   "evidence_moved": moved_evidence(b["evidence"], a["evidence"])}
-        del ScoredFrames, pd
         result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed) if probability \
             else {"available": False, "note": "not requested"}
         return result
@@ -681,8 +677,6 @@ class Project:
     def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int) -> dict:
         """Churn probability of a score from a logistic mapping fitted on the last year of labelled snapshots,
         with a bootstrap interval over accounts; unavailable (and why) without enough outcomes."""
-        import numpy as np
-
         from healthscore.calibrate import stats
         from healthscore.calibrate.labels import label_snapshots
 
@@ -710,7 +704,6 @@ class Project:
                 continue
             out[key] = stats.bootstrap(acc, lambda w, s=s: float(stats.platt_predict(
                 stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
-        del np
         return out
 
     # ---- users, API tokens and model governance ---------------------------------------------

@@ -16,7 +16,6 @@ import copy
 import difflib
 
 import numpy as np
-import pandas as pd
 
 from healthscore.errors import UserError
 from healthscore.model.ir import HealthModel
