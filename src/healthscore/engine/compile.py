@@ -12,6 +12,7 @@ As-of rule: a row counts for an as-of date only if its time column is strictly b
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -192,7 +193,7 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
 
 
 def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
-               account_ids: list[str] | None = None):
+               account_ids: list[str] | None = None, account_table: str | None = None):
     """The one Ibis expression for all as-of dates, and the source tables missing from the engine."""
     import ibis
     import pandas as pd
@@ -210,8 +211,12 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
     single = ibis.timestamp(pd.Timestamp(dates[0]).isoformat()) if len(dates) == 1 else None
     spine = None if single is not None else ibis.memtable(pd.DataFrame({"as_of": pd.to_datetime(dates)}))
     accounts = con.table("accounts")
-    if account_ids is not None:
-        accounts = accounts.filter(accounts.account_id.isin(list(account_ids)))
+    # Restrict to some accounts: a literal list, or a table of account ids filled before each run
+    # (real-time rescoring compiles once and runs the same SQL for every batch of accounts).
+    only = list(account_ids) if account_ids is not None else \
+        con.table(account_table).account_id if account_table is not None else None
+    if only is not None:
+        accounts = accounts.filter(accounts.account_id.isin(only))
     acc_cols = [c for c in TABLES["accounts"].column_names if c in plan.account_columns]
     seg_cases = [(compile_filter(s.when, accounts, "accounts"), s.name)
                  for s in sorted(model.segments, key=lambda s: -s.priority)]
@@ -230,8 +235,8 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
 
     for (source, time_col), prims in sorted(groups.items()):
         t = con.table(source)
-        if account_ids is not None:
-            t = t.filter(t.account_id.isin(list(account_ids)))
+        if only is not None:
+            t = t.filter(t.account_id.isin(only))
         starts = [p.start_days for _, p in prims]
         widest = None if None in starts else ibis.interval(days=max(starts))
         if single is not None:
@@ -275,12 +280,53 @@ def compute_frame(
 
     Returns the frame, the plan, and the set of source tables missing from the engine.
     """
+    query = compile_query(con, model, as_of_dates, account_ids=account_ids)
+    return run_query(con, model, query, _fetch(con, query.expr)), query.plan, query.missing_tables
+
+
+@dataclass
+class CompiledQuery:
+    """A model's query for some as-of dates, compiled once; `sql` runs again without Ibis."""
+
+    plan: MetricPlan
+    expr: Any
+    missing_tables: set[str]
+    aliases: dict[str, str]
+    sql: str | None = None  # with_sql=True
+
+
+def compile_query(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date], *,
+                  account_ids: list[str] | None = None, account_table: str | None = None,
+                  with_sql: bool = False) -> CompiledQuery:
+    plan = plan_model(model)
+    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table)
+    return CompiledQuery(plan, expr, missing_tables, aliases, str(con.compile(expr)) if with_sql else None)
+
+
+def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
+    """Run compiled SQL again (no Ibis build or compile: most of a small query's time)."""
     import pandas as pd
 
-    plan = plan_model(model)
-    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids)
-    frame = _fetch(con, expr).sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
-    for column, shared in aliases.items():
+    if con.name == "duckdb":
+        return con.con.execute(sql).arrow().to_pandas()
+    with con.raw_sql(sql) as cur:
+        rows = cur.fetchall()
+        names = [d[0] for d in cur.description]
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    for col in frame.columns:  # PostgreSQL returns decimals for numeric aggregates
+        first = next((v for v in frame[col] if v is not None), None)
+        if isinstance(first, decimal.Decimal):
+            frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetched: "pd.DataFrame") -> "pd.DataFrame":
+    """The fetched rows of a compiled query as the engine frame scoring reads."""
+    import pandas as pd
+
+    plan, missing_tables = query.plan, query.missing_tables
+    frame = fetched.sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
+    for column, shared in query.aliases.items():
         frame[column] = frame[shared]
     # Counts and sums over no rows are zero, not missing (when the source table exists at all).
     for prim, pid in plan.primitives.items():
@@ -292,7 +338,7 @@ def compute_frame(
     for source, limit in model.freshness.items():
         if source not in missing_tables:
             frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"], window_days(limit))
-    return frame, plan, missing_tables
+    return frame
 
 
 def _fetch(con: "BaseBackend", expr) -> "pd.DataFrame":
