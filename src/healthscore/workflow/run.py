@@ -32,10 +32,12 @@ def explainable(snap: dict) -> bool:
     return bool(snap.get("components")) and abs(total - computed["score"]) <= 0.01
 
 
-def load_accounts(project: "Project") -> dict[str, Account]:
+def load_accounts(project: "Project", account_ids: list[str] | None = None) -> dict[str, Account]:
     import pandas as pd
 
     t = project.con.table("accounts")
+    if account_ids is not None:
+        t = t.filter(t.account_id.isin(account_ids))
     cols = [c for c in ("account_id", "name", "owner", "arr", "segment", "renewal_date") if c in t.columns]
     frame = t.select(*cols).execute()
     out = {}
@@ -49,7 +51,8 @@ def load_accounts(project: "Project") -> dict[str, Account]:
     return out
 
 
-def _past_scores(project: "Project", as_of: dt.date, days_list: set[int]) -> dict[str, dict[int, float]]:
+def _past_scores(project: "Project", as_of: dt.date, days_list: set[int],
+                 account_ids: list[str] | None = None) -> dict[str, dict[int, float]]:
     """Score of each account `days` before as_of: the stored snapshot of that date (or up to 3 days
     before it), else scored now without storing."""
     out: dict[str, dict[int, float]] = {}
@@ -57,10 +60,10 @@ def _past_scores(project: "Project", as_of: dt.date, days_list: set[int]) -> dic
     for days in sorted(days_list):
         target = as_of - dt.timedelta(days=days)
         frame = project.store.snapshot_frame(date_from=target - dt.timedelta(days=3), date_to=target,
-                                             model_version=version)
+                                             model_version=version, account_ids=account_ids)
         frame = frame[frame["status"] == "scored"]
         if frame.empty:
-            snaps = project.score(as_of_dates=[target], store=False).frames.snapshots
+            snaps = project.score(as_of_dates=[target], account_ids=account_ids, store=False).frames.snapshots
             frame = snaps[snaps["status"] == "scored"]
         latest = frame.sort_values("as_of").groupby("account_id").tail(1)
         score_col = "smoothed_score" if "smoothed_score" in latest and latest["smoothed_score"].notna().any() \
@@ -72,24 +75,34 @@ def _past_scores(project: "Project", as_of: dt.date, days_list: set[int]) -> dic
 
 
 def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+    run = project.score(as_of)
+    material = {aid for aid, m in zip(run.frames.snapshots["account_id"], run.frames.snapshots["material_change"])
+                if m}
+    # overrides in force applied: alerts follow what the owner sees
+    result = review_snapshots(project, as_of, run.snapshots, material, notify=notify)
+    return {"as_of": as_of.isoformat(), "week": week_key(as_of), "model_version": project.model.version,
+            "accounts": len(run.snapshots), "snapshots_written": run.inserted, **result}
+
+
+def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], material: set[str], *,
+                     notify: bool = True, portfolio_size: int | None = None) -> dict[str, Any]:
+    """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
+    (the weekly run's whole portfolio, or a real-time batch of a few accounts)."""
     model = project.model.ir
     wf = model.workflow
     store = project.store
-    run = project.score(as_of)
-    material = {aid for aid, m in zip(run.frames.snapshots["account_id"], run.frames.snapshots["material_change"])
-                if m} if wf.material_change_tasks else set()
-    snaps = run.snapshots  # overrides in force applied: alerts follow what the owner sees
+    material = material if wf.material_change_tasks else set()
     by_id = {s["account_id"]: s for s in snaps}
-    accounts = load_accounts(project)
+    accounts = load_accounts(project, None if portfolio_size is None else list(by_id))
     queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
                 for aid in by_id}
 
     drops = {r.score_drop.days for r in wf.alerts if r.score_drop}
-    past = _past_scores(project, as_of, drops) if drops else {}
+    past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
     fired, states = evaluate(model, as_of, snaps, accounts, past, store.alert_states())
     today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     sent_today = {q: store.alerts_sent_on(today, q) for q in {queue_of[c.account_id] for c in fired}}
-    decided = apply_hygiene(model, fired, by_id, accounts, queue_of, sent_today, len(snaps))
+    decided = apply_hygiene(model, fired, by_id, accounts, queue_of, sent_today, portfolio_size or len(snaps))
     alert_rows = [{
         "account_id": c.account_id, "rule": c.rule.name, "severity": c.rule.severity, "as_of": as_of,
         "model_version": project.model.version, "status": status, "owner": accounts.get(c.account_id, Account(
@@ -161,8 +174,6 @@ def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> di
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
         per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
     return {
-        "as_of": as_of.isoformat(), "week": week_key(as_of), "model_version": project.model.version,
-        "accounts": len(snaps), "snapshots_written": run.inserted,
         "material_changes": len(material),
         "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
         "tasks": {"created": sum(1 for _, new in created.values() if new),
