@@ -151,20 +151,13 @@ class Project:
               as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
         """Score every account (or the given ones) at one or many as-of dates, in one engine query."""
         from healthscore.engine.compile import compute_frame
-        from healthscore.explain.attribution import with_trend_notes
-        from healthscore.scoring.history import apply_history
         from healthscore.scoring.score import score_frame
 
         dates = sorted(set(as_of_dates or [as_of or today()]))
         model = self.model
         frame, plan, missing = compute_frame(self.con, model.ir, dates, account_ids=account_ids)
-        frames = score_frame(model.ir, model.version, plan, frame, missing)
-        prior = None
-        if store:
-            lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
-            prior = self.store.snapshot_frame(date_from=dates[0] - lookback, date_to=dates[0] - dt.timedelta(days=1),
-                                              model_version=model.version, account_ids=account_ids)
-        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
+        frames = self._with_history(score_frame(model.ir, model.version, plan, frame, missing), dates[0],
+                                    account_ids, stored_history=store)
         run_id, inserted = "", 0
         if store:
             self.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
@@ -175,6 +168,23 @@ class Project:
                                   snapshots_written=inserted)
         overrides = self.store.overrides(account_ids) if store else []
         return ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
+
+    def _with_history(self, frames: "ScoredFrames", first_date: dt.date, account_ids: list[str] | None,
+                      stored_history: bool = True) -> "ScoredFrames":
+        """Smoothing, published tiers, last trusted scores and trend notes against the stored snapshots before
+        `first_date` (none with stored_history=False: a dry run sees only its own batch)."""
+        from healthscore.explain.attribution import with_trend_notes
+        from healthscore.scoring.history import apply_history
+
+        model = self.model
+        prior = None
+        if stored_history:
+            lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
+            prior = self.store.snapshot_frame(date_from=first_date - lookback,
+                                              date_to=first_date - dt.timedelta(days=1),
+                                              model_version=model.version, account_ids=account_ids)
+        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
+        return frames
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
                  progress: Callable[[int, int], None] | None = None) -> dict:
@@ -705,6 +715,31 @@ class Project:
             out[key] = stats.bootstrap(acc, lambda w, s=s: float(stats.platt_predict(
                 stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
         return out
+
+    # ---- real time (healthscore.realtime) ----------------------------------------------------
+
+    @cached_property
+    def live(self):
+        """The real-time scorer: its compiled query is reused across batches."""
+        from healthscore.realtime.live import LiveScorer
+
+        return LiveScorer(self)
+
+    def ingest_events(self, table: str, rows: list[dict], source: str = "api") -> dict:
+        """Canonical rows in (validated, quarantined, idempotent on ids), then the accounts they touch rescored
+        at once: live snapshots, and alerts and tasks through the same hygiene as the weekly run."""
+        from healthscore.realtime.live import utcnow
+        from healthscore.realtime.stream import process_batch
+
+        return process_batch(self, self.live, {table: rows}, utcnow(), source=source)
+
+    def live_snapshots(self, account_ids: list[str] | None = None) -> list[dict]:
+        return self.store.live_snapshots(account_ids, model_version=self.model.version)
+
+    def stream(self, url: str, prefix: str, **kw) -> dict:
+        from healthscore.realtime.stream import run
+
+        return run(self, url, prefix, **kw)
 
     # ---- users, API tokens and model governance ---------------------------------------------
 

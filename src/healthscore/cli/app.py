@@ -890,6 +890,36 @@ def model_approve(version: str = typer.Argument(...), workspace: Path = Workspac
                      " the version they were scored with; new scores use this one.")
 
 
+@app.command()
+def stream(
+    workspace: Path = WorkspaceOpt,
+    nats_url: str = typer.Option("nats://127.0.0.1:4222", "--nats", help="NATS server with JetStream"),
+    prefix: str = typer.Option("healthscore.events", "--prefix", help="subjects <prefix>.<table> carry canonical rows"),
+    batch: int = typer.Option(500, "--batch", help="messages per micro-batch at most"),
+    wait_ms: int = typer.Option(100, "--wait-ms", help="how long a micro-batch waits for messages"),
+    max_batches: Optional[int] = typer.Option(None, "--max-batches", help="stop after this many batches"),
+    idle_seconds: Optional[float] = typer.Option(None, "--idle-seconds", help="stop after this long without events"),
+    json_out: bool = typer.Option(False, "--json", help="one JSON line per batch"),
+):
+    """Consume events from NATS JetStream and rescore the affected accounts as they arrive."""
+    con = _console()
+
+    def show(r: dict) -> None:
+        if json_out:
+            _print_json({k: v for k, v in r.items()})
+        else:
+            con.print(f"{r['received_at'][11:19]} {r['rows']:,} rows ({r['quarantined']} quarantined) -> "
+                      f"{r['rescored']} accounts rescored in {r['latency_ms'] or 0:.0f} ms")
+
+    with _project(workspace) as p:
+        if not json_out:
+            con.print(f"Consuming {prefix}.<table> from {nats_url} (Ctrl-C to stop)")
+        totals = p.stream(nats_url, prefix, batch=batch, wait_ms=wait_ms, max_batches=max_batches,
+                          idle_seconds=idle_seconds, on_batch=show)
+    if not json_out:
+        con.print(f"Done: {totals['batches']:,} batches, {totals['rows']:,} rows, {totals['rescored']:,} rescorings.")
+
+
 def _command_name() -> str:
     """How the user can call us again: `healthscore`, or the virtualenv's path when not on PATH."""
     import shutil

@@ -306,3 +306,23 @@ api_tokens = Table(
     Column("last_used_at", DateTime, nullable=True),
     Column("revoked_at", DateTime, nullable=True),
 )
+
+# ---- real-time rescoring (revision 0006) ---------------------------------------------------------
+
+# The newest live snapshot per account and model version, replaced as events arrive. The dated
+# `snapshots` stay the system of record; this is what changed since the last scoring run.
+live_snapshots = Table(
+    "live_snapshots",
+    metadata,
+    Column("account_id", String, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("as_of", DateTime, nullable=False),  # the data counted: rows before this instant's next midnight
+    Column("received_at", DateTime, nullable=False),  # the earliest event of the batch that triggered it
+    Column("scored_at", DateTime, nullable=False),
+    Column("score", Double, nullable=True),
+    Column("tier", String, nullable=True),
+    Column("status", String, nullable=False),
+    Column("confidence", Double, nullable=False),
+    Column("snapshot", JSON, nullable=False),  # the whole snapshot, evidence included
+    PrimaryKeyConstraint("model_version", "account_id"),
+)

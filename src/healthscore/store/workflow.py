@@ -390,3 +390,37 @@ class WorkflowRecords:
             return [{"delivery_id": r.delivery_id, "at": _iso(r.at), "sink": r.sink, "kind": r.kind, "ok": r.ok,
                      "attempts": r.attempts, "status": r.status, "error": r.error, "title": r.title,
                      "recipient": r.recipient, "payload": r.payload} for r in conn.execute(stmt)]
+
+    # -- live snapshots (real-time rescoring) ------------------------------------------------
+
+    def write_live(self, snaps: list[dict[str, Any]], received_at: datetime) -> datetime:
+        """Replace the live snapshot of each account (upsert); returns when they were stored."""
+        now = _now()
+        rows = [{"account_id": s["account_id"], "model_version": s["model_version"], "as_of": _day(s["as_of"]),
+                 "received_at": received_at, "scored_at": now, "score": s.get("score"), "tier": s.get("tier"),
+                 "status": s["status"], "confidence": s.get("confidence") or 0.0,
+                 "snapshot": json.loads(json.dumps(s, default=str))} for s in snaps]
+        if not rows:
+            return now
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            stmt = dialect_insert(t.live_snapshots)
+            stmt = stmt.on_conflict_do_update(index_elements=["model_version", "account_id"], set_={
+                k: getattr(stmt.excluded, k) for k in ("as_of", "received_at", "scored_at", "score", "tier", "status",
+                                                      "confidence", "snapshot")})
+            conn.execute(stmt, rows)
+        return now
+
+    def live_snapshots(self, account_ids: list[str] | None = None, model_version: str | None = None) -> list[dict]:
+        c = t.live_snapshots.c
+        stmt = select(t.live_snapshots).order_by(c.account_id)
+        if account_ids is not None:
+            stmt = stmt.where(c.account_id.in_(list(account_ids)))
+        if model_version is not None:
+            stmt = stmt.where(c.model_version == model_version)
+        with self.engine.connect() as conn:
+            return [{**r.snapshot, "received_at": _iso(r.received_at), "scored_at": _iso(r.scored_at),
+                     "live": True} for r in conn.execute(stmt)]
