@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from healthscore.project import Project
 
 STREAM = "HEALTHSCORE_EVENTS"
+SENT_AT_HEADER = "Healthscore-Sent-At"  # optional: publish time (epoch seconds), for latency figures
 DURABLE = "healthscore-live"
 
 
@@ -45,7 +46,8 @@ def parse_payload(data: bytes) -> list[dict]:
 
 async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix: str = "healthscore.events",
                   *, batch: int = 500, wait_ms: int = 100, max_batches: int | None = None,
-                  idle_seconds: float | None = None, on_batch: Callable[[dict], None] | None = None) -> dict[str, Any]:
+                  idle_seconds: float | None = None, on_batch: Callable[[dict], None] | None = None,
+                  stream_name: str = STREAM, durable: str = DURABLE) -> dict[str, Any]:
     """Run the consumer until max_batches batches or idle_seconds without messages (None: forever)."""
     import nats
     from nats.errors import TimeoutError as NatsTimeout
@@ -59,10 +61,10 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         raise UserError(f"cannot connect to NATS at {url}: {exc}") from None
     js = nc.jetstream()
     try:
-        await js.add_stream(StreamConfig(name=STREAM, subjects=[f"{prefix}.>"]))
+        await js.add_stream(StreamConfig(name=stream_name, subjects=[f"{prefix}.>"]))
     except Exception:  # noqa: BLE001 - it exists (possibly with other settings): use it as it is
         pass
-    sub = await js.pull_subscribe(f"{prefix}.>", durable=DURABLE, stream=STREAM,
+    sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream_name,
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
     live = LiveScorer(project)
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
@@ -77,12 +79,19 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 if idle_seconds is not None and (utcnow() - idle_since).total_seconds() >= idle_seconds:
                     break
                 continue
-            idle_since = received = utcnow()
+            idle_since = fetched = utcnow()
             by_table: dict[str, list[dict]] = {}
+            sent = []  # when each event was published, if the publisher said so (latency from event received)
             for m in msgs:
                 table = m.subject[len(prefix) + 1:]
                 by_table.setdefault(table, []).extend(parse_payload(m.data))
-            result = process_batch(project, live, by_table, received)
+                stamp = (m.headers or {}).get(SENT_AT_HEADER)
+                if stamp:
+                    sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
+            result = process_batch(project, live, by_table, min(sent) if sent else fetched)
+            if sent and result.get("stored_at"):
+                stored = dt.datetime.fromisoformat(result["stored_at"])
+                result["latencies_ms"] = [round((stored - t).total_seconds() * 1000, 1) for t in sent]
             for m in msgs:
                 await m.ack()
             totals["batches"] += 1
