@@ -78,6 +78,13 @@ def _alert_dict(r) -> dict[str, Any]:
     }
 
 
+def _locked_task(conn: Connection, task_id: int):
+    r = conn.execute(select(t.review_tasks).where(t.review_tasks.c.task_id == task_id).with_for_update()).first()
+    if r is None:
+        raise UserError(f"no review task {task_id}; see 'healthscore tasks --status all'")
+    return r
+
+
 class WorkflowRecords:
     engine: Any  # set by Store
 
@@ -298,9 +305,7 @@ class WorkflowRecords:
         c = t.review_tasks.c
 
         def work(conn: Connection) -> dict[str, Any]:
-            r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
-            if r is None:
-                raise UserError(f"no review task {task_id}; see 'healthscore tasks' for the open ones")
+            r = _locked_task(conn, task_id)
             before = _task_dict(r)
             if r.status != "open":
                 raise UserError(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}")
@@ -335,9 +340,7 @@ class WorkflowRecords:
         c = t.review_tasks.c
 
         def work(conn: Connection) -> None:
-            r = conn.execute(select(t.review_tasks).where(c.task_id == task_id).with_for_update()).first()
-            if r is None:
-                raise UserError(f"no review task {task_id}; see 'healthscore tasks --status all'")
+            r = _locked_task(conn, task_id)
             if r.status not in ("accepted", "corrected"):
                 raise UserError(f"task {task_id} is {r.status}: only an accepted or corrected task has a follow-up")
             now = _now()
