@@ -436,6 +436,17 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
         for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
             reasons[i].append(f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
                               f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
+            if "pipeline_break" not in flags[i]:  # the whole table is stale: a portfolio-level break
+                flags[i].append("pipeline_break")
+    for source in (model.pipeline.sources if model.pipeline is not None else {}):
+        col = f"pipeline__{source}"
+        if col not in frame:
+            continue
+        for i, reason in enumerate(frame[col].tolist()):
+            if isinstance(reason, str) and reason:
+                reasons[i].append(reason)
+                if "pipeline_break" not in flags[i]:
+                    flags[i].append("pipeline_break")
     names = [m.name for _, m in model.metrics]
     for j, (_, metric) in enumerate(model.metrics):
         if metric.freshness is None:
