@@ -148,7 +148,7 @@ def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
     cfg = model.ir.drift
     threshold = threshold if threshold is not None else (cfg.psi_threshold if cfg else 0.25)
     every = every_days or (cfg.every_days if cfg else 30)
-    source = "flags"
+    source = "given"
     if reference_from is None and reference_to is None and cfg and cfg.reference_from and cfg.reference_to:
         reference_from, reference_to, source = cfg.reference_from, cfg.reference_to, "model drift section"
     if reference_from is None or reference_to is None:
@@ -160,7 +160,7 @@ def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
         else:
             reference_to = reference_to or as_of - dt.timedelta(days=90)
             reference_from = reference_from or reference_to - dt.timedelta(days=365)
-            source = "default: the year ending 90 days before the as-of date" if source == "flags" else source
+            source = "default: the year ending 90 days before the as-of date" if source == "given" else source
     if reference_to < reference_from:
         raise UserError(f"--reference-to {reference_to} is before --reference-from {reference_from}")
     if reference_to >= as_of:

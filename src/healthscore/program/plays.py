@@ -94,46 +94,44 @@ def _trend(delta: float | None) -> str:
 def plays_report(project: "Project", horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
+    from healthscore.program.pilot import _segment_of
     from healthscore.workflow.measure import load_outcomes
 
     frame = project.store.snapshot_frame(model_version=project.model.version)
-    frame = frame[frame["status"] == "scored"][["account_id", "as_of", "score", "tier", "segment"]].copy()
+    frame = frame[frame["status"] == "scored"][["account_id", "as_of", "score", "tier"]].copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame = frame.sort_values(["account_id", "as_of"]).reset_index(drop=True)
-    by_acc = {a: g.reset_index(drop=True) for a, g in frame.groupby("account_id")}
+    segment = _segment_of(project)
     outcomes = load_outcomes(project)
     horizon = pd.Timedelta(days=horizon_days)
+    cache: dict[pd.Timestamp, pd.DataFrame] = {}
 
-    def at(acc: str, when: pd.Timestamp, tol_days: int = 10):
-        """The account's snapshot at or just before `when` (within tol_days)."""
-        g = by_acc.get(acc)
-        if g is None:
-            return None
-        g = g[(g["as_of"] <= when) & (g["as_of"] >= when - pd.Timedelta(days=tol_days))]
-        return None if g.empty else g.iloc[-1]
-
-    def after(acc: str, start: pd.Timestamp):
-        g = by_acc.get(acc)
-        if g is None:
-            return None, None
-        later = g[(g["as_of"] > start) & (g["as_of"] <= start + horizon)]
-        if later.empty:
-            return None, None
-        return later.iloc[-1], later
-
-    def renewed(acc: str, start: pd.Timestamp) -> float:
-        g = outcomes[(outcomes["account_id"] == acc) & (outcomes["ts"] >= start)
-                     & (outcomes["ts"] < start + pd.Timedelta(days=180))]
-        kinds = set(g["kind"])
-        return 0.0 if "churned" in kinds else 1.0 if kinds & {"renewed", "expanded"} else np.nan
-
-    def state(acc: str, start: pd.Timestamp):
-        s0 = at(acc, start)
-        if s0 is None:
-            return None
-        prev = at(acc, start - pd.Timedelta(days=28), tol_days=14)
-        trend = _trend(None if prev is None else float(s0["score"]) - float(prev["score"]))
-        return s0, (s0["tier"], s0["segment"] if isinstance(s0["segment"], str) else None, trend)
+    def states(when: pd.Timestamp) -> pd.DataFrame:
+        """Per account at `when`: the snapshot at or up to 10 days before it, its 28-day trend (down, flat,
+        up), segment, the last snapshot within the horizon after it, and whether it renewed in 180 days."""
+        if when in cache:
+            return cache[when]
+        day = pd.Timedelta(days=1)
+        cur = frame[(frame["as_of"] <= when) & (frame["as_of"] >= when - 10 * day)].groupby("account_id").last()
+        prev = frame[(frame["as_of"] <= when - 28 * day) & (frame["as_of"] >= when - 42 * day)] \
+            .groupby("account_id")["score"].last()
+        later = frame[(frame["as_of"] > when) & (frame["as_of"] <= when + horizon)]
+        up = later.merge(cur[["score"]].rename(columns={"score": "start"}), left_on="account_id", right_index=True)
+        up = up[up["score"] >= up["start"] + IMPROVED_POINTS].groupby("account_id")["as_of"].first()
+        later = later.groupby("account_id")["score"].last()
+        out = cur.rename(columns={"as_of": "start_as_of"})
+        out["trend"] = [_trend(float(s) - float(prev[a])) if a in prev.index else "unknown"
+                        for a, s in zip(out.index, out["score"])]
+        out["segment"] = [segment.get(a) if isinstance(segment.get(a), str) else None for a in out.index]
+        out["after"] = later.reindex(out.index)
+        out["delta"] = out["after"] - out["score"]
+        out["improved_on"] = up.reindex(out.index)
+        window = outcomes[(outcomes["ts"] >= when) & (outcomes["ts"] < when + pd.Timedelta(days=180))]
+        churned = set(window.loc[window["kind"] == "churned", "account_id"])
+        renewed = set(window.loc[window["kind"].isin(["renewed", "expanded"]), "account_id"]) - churned
+        out["renewed"] = [0.0 if a in churned else 1.0 if a in renewed else np.nan for a in out.index]
+        cache[when] = out
+        return out
 
     events = interventions(project)
     first: dict[tuple[str, str], pd.Timestamp] = {}
@@ -148,34 +146,22 @@ def plays_report(project: "Project", horizon_days: int = 60, n_boot: int = 200, 
         for (p, acc), t0 in first.items():
             if p != play:
                 continue
-            st = state(acc, t0)
-            last, later = after(acc, t0)
-            if st is None or last is None:
+            st = states(t0)
+            if acc not in st.index or np.isnan(st.at[acc, "delta"]):
                 unmatched += 1
                 continue
-            s0, key = st
-            d = float(last["score"]) - float(s0["score"])
-            up = later[later["score"] >= float(s0["score"]) + IMPROVED_POINTS]
-            if len(up):
-                t_improve.append((up.iloc[0]["as_of"] - s0["as_of"]).days)
-            # matched controls: no intervention at all, same tier, segment and trend at the same date
-            controls = []
-            for other in by_acc:
-                if other in treated_any:
-                    continue
-                so = state(other, s0["as_of"])
-                if so is None or so[1] != key:
-                    continue
-                lo, _ = after(other, s0["as_of"])
-                if lo is not None:
-                    controls.append(float(lo["score"]) - float(so[0]["score"]))
-                    ren_c.append(renewed(other, s0["as_of"]))
-            if not controls:
+            me = st.loc[acc]
+            if not pd.isna(me["improved_on"]):
+                t_improve.append((me["improved_on"] - me["start_as_of"]).days)
+            ctl = st[(~st.index.isin(list(treated_any))) & (st["tier"] == me["tier"]) & (st["trend"] == me["trend"])
+                     & (st["segment"].fillna("") == (me["segment"] or "")) & st["delta"].notna()]
+            if ctl.empty:
                 unmatched += 1
                 continue
-            deltas.append(d)
-            effects.append(d - float(np.mean(controls)))
-            ren_t.append(renewed(acc, t0))
+            deltas.append(float(me["delta"]))
+            effects.append(float(me["delta"]) - float(ctl["delta"].mean()))
+            ren_t.append(float(me["renewed"]))
+            ren_c.extend(ctl["renewed"].tolist())
         rt, rc = np.array(ren_t, float), np.array(ren_c, float)
         plays.append({
             "play": play, "accounts": sum(1 for p, _ in first if p == play), "matched": len(effects),

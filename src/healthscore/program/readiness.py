@@ -59,7 +59,10 @@ def readiness(project: "Project") -> dict[str, Any]:
             v = project.con.table(t)[tc].max().execute()
             if v is not None and not pd.isna(v):
                 newest[t] = pd.Timestamp(v)
-    data_end = min(max(newest.values()), now) if newest else now
+    from healthscore.project import HAPPENED_TABLES
+
+    happened = [v for k, v in newest.items() if k in HAPPENED_TABLES]  # not milestones: due dates are planned
+    data_end = min(max(happened), now) if happened else now
     items = []
 
     # 1. component signals defined and fed with fresh data
