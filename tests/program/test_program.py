@@ -448,9 +448,9 @@ def test_plays_report_compares_with_matched_accounts(workspace):
     # one treated account: its health change is its last snapshot within 30 days minus the one at the play
     start = next(h["score"] for h in hist if h["as_of"] == str(WEEKS[0]))
     later = [h["score"] for h in hist if WEEKS[0] < dt.date.fromisoformat(h["as_of"]) <= WEEKS[0] + dt.timedelta(30)]
-    if one["matched"] == 1:
-        assert one["health_change"]["value"] == pytest.approx(later[-1] - start, abs=0.001)
-        assert one["health_change"]["low"] == one["health_change"]["high"] == one["health_change"]["value"]
+    assert one["matched"] == 1
+    assert one["health_change"]["value"] == pytest.approx(later[-1] - start, abs=0.001)
+    assert one["health_change"]["low"] == one["health_change"]["high"] == one["health_change"]["value"]
     (play,) = r["plays"]
     assert play["play"] == "adoption_review" and play["accounts"] == 3
     assert play["matched"] + play["unmatched"] == 3 and play["matched"] >= 1
