@@ -135,6 +135,7 @@ class Project:
             "sources": sources,
             "engine": ws.config.engine.backend,
             "store": ws.store_url,
+            "warnings": self.lint(),  # anti-patterns (docs/program.md): warnings, never errors
         }
 
     def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None):
@@ -829,3 +830,55 @@ class Project:
         diff = "".join(difflib.unified_diff(base_text.splitlines(True), record["yaml_text"].splitlines(True),
                                             base_label, f"version {record['version']}"))
         return {**{k: v for k, v in record.items() if k != "yaml_text"}, "diff": diff}
+
+    # ---- running the health program (healthscore.program, docs/program.md) -----------------
+
+    def lint(self) -> list[dict]:
+        """Model anti-patterns as warnings {code, message, key}; a valid model stays valid."""
+        from healthscore.program.lint import lint
+
+        return lint(self)
+
+    def drift_report(self, as_of: dt.date | None = None, reference_from: dt.date | None = None,
+                     reference_to: dt.date | None = None, threshold: float | None = None) -> dict:
+        """PSI of every metric and of the score against a reference period; suggests recalibration."""
+        from healthscore.program.drift import drift_report
+
+        return drift_report(self, as_of or today(), reference_from, reference_to, threshold)
+
+    def readiness(self) -> dict:
+        """Pilot prerequisites item by item, the maturity level and the step to the next one."""
+        from healthscore.program.readiness import readiness
+
+        return readiness(self)
+
+    def pilot_report(self, sample: int | None = None, seed: int = 0) -> dict:
+        """The pilot's validation rate against its threshold, and a seeded validation sample."""
+        from healthscore.program.pilot import pilot_report
+
+        return pilot_report(self, sample=sample, seed=seed)
+
+    def hierarchy(self, as_of: dt.date | None = None, account_id: str | None = None) -> list[dict]:
+        """Parent accounts' health rolled up from their children (model hierarchy.rollup)."""
+        from healthscore.program.hierarchy import hierarchy_report
+
+        return hierarchy_report(self, as_of or today(), account_id)
+
+    def intervention_log(self, task_id: int, actor: str, *, play: str | None = None, channel: str | None = None,
+                         response: str = "none", note: str | None = None) -> dict:
+        """Log an action the owner took on a task (play, channel, attempt, response)."""
+        from healthscore.program.plays import log_intervention
+
+        return log_intervention(self, task_id, actor, play=play, channel=channel, response=response, note=note)
+
+    def interventions(self, account_id: str | None = None) -> list[dict]:
+        from healthscore.program.plays import interventions
+
+        return interventions(self, account_id)
+
+    def plays_report(self, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict:
+        """Per playbook: health and renewal after the play against matched accounts without it."""
+        from healthscore.program.plays import plays_report
+
+        return plays_report(self, horizon_days=horizon_days, n_boot=n_boot, seed=seed)
+

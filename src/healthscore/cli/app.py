@@ -65,7 +65,9 @@ def _project(workspace: Path):
 @app.command()
 def init(
     directory: Path = typer.Argument(..., help="directory to create the workspace in"),
-    example: str = typer.Option("seed-standard", "--example", help="model to start from: seed-standard or starter-five"),
+    example: str = typer.Option("seed-standard", "--example",
+                                help="model to start from: seed-standard, starter-five, saas-seat-usage, api-platform,"
+                                     " marketplace or enterprise (docs/starter-library.md)"),
     json_out: bool = JsonOpt,
 ):
     """Create a workspace: healthscore.yaml, a health model and a data folder."""
@@ -98,6 +100,8 @@ def validate(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
     for table, desc in info["sources"].items():
         con.print(f"  source {table}: {desc}")
     con.print(f"  engine: {info['engine']}   store: {info['store']}")
+    for w in info.get("warnings", []):
+        con.print(f"[yellow]warning[/] {w['code']} ({w['key']}): {w['message']}", highlight=False)
 
 
 @app.command()
@@ -1081,6 +1085,183 @@ def whatif(
                   f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events)", highlight=False)
     else:
         con.print(p_["note"], highlight=False)
+
+
+# ---- running the health program (docs/program.md) ---------------------------------------------
+
+intervention_app = typer.Typer(help="Actions owners took on review tasks, and their responses.", no_args_is_help=True)
+app.add_typer(intervention_app, name="intervention")
+
+
+@report_app.command("drift")
+def report_drift(
+    workspace: Path = WorkspaceOpt,
+    as_of: Optional[str] = AsOfOpt,
+    reference_from: Optional[str] = typer.Option(None, "--reference-from", help="start of the reference period"),
+    reference_to: Optional[str] = typer.Option(None, "--reference-to", help="end of the reference period"),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="PSI that suggests recalibration (0.25)"),
+    json_out: bool = JsonOpt,
+):
+    """Score and input drift: PSI of every metric and of the score against a reference period."""
+    with _project(workspace) as p:
+        r = p.drift_report(_date(as_of, "--as-of"), _date(reference_from, "--reference-from"),
+                           _date(reference_to, "--reference-to"), threshold)
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    ref = r["reference"]
+    con.print(f"Drift at {r['as_of']} against {ref['from']}..{ref['to']} ({ref['source']}); threshold PSI"
+              f" {r['threshold']}", highlight=False)
+    sc = r["score"]
+    con.print(f"  score: PSI {sc['psi']} ({sc['level']})", highlight=False)
+    for m in r["metrics"]:
+        con.print(f"  {m['metric']}: PSI {m['psi']} ({m['level']})", highlight=False)
+    con.print(("[yellow]Recalibration suggested[/]: " if r["recalibration_suggested"] else "") + r["next_step"],
+              highlight=False)
+
+
+@app.command()
+def readiness(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
+    """Pilot prerequisites item by item, the maturity level (0-5) and the next step."""
+    with _project(workspace) as p:
+        r = p.readiness()
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    for i in r["items"]:
+        mark = "[green]ok[/]  " if i["ok"] else "[red]todo[/]"
+        con.print(f"{mark} {i['item']}: {i['detail']}", highlight=False)
+        if i["next"]:
+            con.print(f"       next: {i['next']}", highlight=False)
+    m = r["maturity"]
+    con.print(f"Maturity level {m['level']} ({m['name']}): {m['why']}", highlight=False)
+    con.print(f"To reach level {m['next_level']}: {m['next_step']}", highlight=False)
+
+
+@report_app.command("pilot")
+def report_pilot(
+    workspace: Path = WorkspaceOpt,
+    sample: Optional[int] = typer.Option(None, "--sample", help="material changes in the validation sample"),
+    seed: int = typer.Option(0, "--seed", help="seed of the random sample"),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="write the sample as CSV"),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
+    json_out: bool = JsonOpt,
+):
+    """The pilot: validated material changes against the threshold, and a validation sample."""
+    from healthscore.program.pilot import sample_csv, sample_html
+
+    with _project(workspace) as p:
+        r = p.pilot_report(sample, seed)
+    if csv_out:
+        sample_csv(r, csv_out)
+    if html_out:
+        html_out.write_text(sample_html(r), encoding="utf-8")
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    pl = r["pilot"]
+    con.print(f"Pilot {pl['start']}..{pl['end']}{' segment ' + pl['segment'] if pl['segment'] else ''}:"
+              f" {r['material_changes']} material changes, {r['reviewed']} reviewed, {r['validated']} validated",
+              highlight=False)
+    con.print(r["verdict"], highlight=False)
+    con.print(f"Validation sample: {r['sample']['size']} rows"
+              + (f", CSV {csv_out}" if csv_out else "") + (f", HTML {html_out}" if html_out else ""), highlight=False)
+
+
+@app.command()
+def hierarchy(
+    account_id: Optional[str] = typer.Argument(None, help="a parent account (default: every parent)"),
+    workspace: Path = WorkspaceOpt,
+    as_of: Optional[str] = AsOfOpt,
+    json_out: bool = JsonOpt,
+):
+    """Parent accounts' health rolled up from their children (model hierarchy.rollup)."""
+    with _project(workspace) as p:
+        rows = p.hierarchy(_date(as_of, "--as-of"), account_id)
+    if json_out:
+        _print_json_lines(rows)
+        return
+    con = _console()
+    for r in rows:
+        con.print(f"{r['account_id']}: {r['score']} ({r['tier']}) from {r['children_scored']} of {r['children']}"
+                  f" children, {r['rollup']}", highlight=False)
+        for e in r["evidence"]:
+            con.print(f"    {e['child']}: score {e['score']} weight {e['weight']} points {e['points']}",
+                      highlight=False)
+
+
+@intervention_app.command("log")
+def intervention_log(
+    task_id: int = typer.Argument(..., help="the review task the action belongs to"),
+    workspace: Path = WorkspaceOpt,
+    play: Optional[str] = typer.Option(None, "--play", help="the playbook (default: the task's drafted one)"),
+    channel: Optional[str] = typer.Option(None, "--channel", help="call, email, meeting ..."),
+    response: str = typer.Option("none", "--response", help="none, positive or negative"),
+    note: Optional[str] = typer.Option(None, "--note"),
+    by: Optional[str] = ByOpt,
+    json_out: bool = JsonOpt,
+):
+    """Log an action taken on a task; repeated silence drafts a channel switch or sponsor outreach."""
+    with _project(workspace) as p:
+        r = p.intervention_log(task_id, _actor(by), play=play, channel=channel, response=response, note=note)
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    i = r["intervention"]
+    con.print(f"Logged {i['play']} by {i['channel']} on task {i['task_id']} ({i['account_id']}): attempt"
+              f" {i['attempt']}, response {i['response']}", highlight=False)
+    if r["suggestion"]:
+        con.print(f"[yellow]Suggestion (draft)[/]: {r['suggestion']['action']} {r['suggestion']['notice']}",
+                  highlight=False)
+
+
+@intervention_app.command("list")
+def intervention_list(
+    workspace: Path = WorkspaceOpt,
+    account_id: Optional[str] = typer.Option(None, "--account", help="only this account"),
+    json_out: bool = JsonOpt,
+):
+    """Logged interventions, oldest first."""
+    with _project(workspace) as p:
+        rows = p.interventions(account_id)
+    if json_out:
+        _print_json_lines(rows)
+        return
+    con = _console()
+    for r in rows:
+        con.print(f"{r['at'][:16]} task {r['task_id']} {r['account_id']}: {r['play']} by {r['channel']}, attempt"
+                  f" {r['attempt']}, response {r['response']} ({r['actor']})", highlight=False)
+
+
+@report_app.command("plays")
+def report_plays(
+    workspace: Path = WorkspaceOpt,
+    horizon: str = typer.Option("60d", "--horizon", help="how long after the play health is compared"),
+    json_out: bool = JsonOpt,
+):
+    """Per playbook: health and renewal after the play against matched accounts without it."""
+    with _project(workspace) as p:
+        r = p.plays_report(_every(horizon, "--horizon"))
+    if json_out:
+        _print_json(r)
+        return
+    con = _console()
+    con.print(f"{r['interventions']} interventions; matched on {r['matching']}", highlight=False)
+    for pl in r["plays"]:
+        e = pl["effect_vs_matched"]
+        con.print(f"  {pl['play']}: {pl['accounts']} accounts ({pl['matched']} matched); effect on health"
+                  f" {_fmt_ci(e)}; days to improvement (median) {pl['days_to_improvement']['median']}",
+                  highlight=False)
+    y = r["yellow_recovery"]
+    con.print(f"Yellow recovery within {y['window_days']} days: {y['recovered']} of {y['yellow_accounts']}"
+              f" ({y['rate']})", highlight=False)
+    for q in r["transitions"]:
+        con.print(f"  {q['quarter']}: red->yellow {q['red_to_yellow']}, yellow->green {q['yellow_to_green']}",
+                  highlight=False)
 
 
 def main() -> None:

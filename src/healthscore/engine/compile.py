@@ -338,6 +338,12 @@ def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetc
     for source, limit in model.freshness.items():
         if source not in missing_tables:
             frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"], window_days(limit))
+    if model.pipeline is not None:  # portfolio-level gates: a source collapsing for most accounts at once
+        from healthscore.program.drift import pipeline_column
+
+        for source, gate in model.pipeline.sources.items():
+            if source not in missing_tables and source in con.list_tables():
+                frame[f"pipeline__{source}"] = pipeline_column(con, source, gate, frame)
     return frame
 
 

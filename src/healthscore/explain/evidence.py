@@ -85,4 +85,6 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
             "review_required": bool(s.get("review_required", False)),
             "account": {"name": _clean(s.get("name")), "owner": _clean(s.get("owner")), "arr": _clean(s.get("arr"))},
         })
+        if isinstance(s.get("sub_scores"), dict):  # models whose components name a motion
+            out[-1]["sub_scores"] = s["sub_scores"]
     return out

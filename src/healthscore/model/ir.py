@@ -387,6 +387,9 @@ class Component(_Strict):
     description: str | None = None
     weight: float = Field(gt=0)
     metrics: list[Metric] = Field(min_length=1)
+    # sub-score grouping (e.g. product, relationship): reported as snapshot sub_scores; the overall
+    # score and its evidence are unchanged. Optional, so models without it keep their content hash.
+    motion: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 class Tiers(_Strict):
@@ -636,6 +639,59 @@ class Workflow(_Strict):
     default_action: str = "Review the evidence with the account team and decide the next step."
 
 
+class PipelineGate(_Strict):
+    """A source whose portfolio-wide row count collapses at once is a pipeline break, not a churn wave.
+
+    At each as-of date the source's rows in the last `window` are compared with the rate of the
+    `baseline` before it; a drop of at least `max_portfolio_drop`, with at least `min_accounts`
+    accounts active in the baseline, pauses the snapshots of those accounts.
+    """
+
+    max_portfolio_drop: float = Field(0.8, gt=0, le=1, description="share of the expected rows missing")
+    min_accounts: int = Field(50, ge=1, description="active accounts needed before the gate can fire")
+    window: str = Field("1d", description="the recent window compared")
+    baseline: str = Field("28d", description="the period before it that sets the expected rate")
+
+    _d = field_validator("window", "baseline")(lambda cls, v: _check_duration(v))
+
+
+class Pipeline(_Strict):
+    admin_queue: str | None = Field(None, description="who gets the one pipeline alert (default: the fallback queue)")
+    sources: dict[str, PipelineGate] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _tables(cls, v: dict[str, PipelineGate]):
+        for table in v:
+            if table not in TABLES or TABLES[table].time_column is None or table == "accounts":
+                allowed = [t for t, spec in TABLES.items() if spec.time_column and t != "accounts"]
+                raise ValueError(f"{table!r} is not an event table; allowed: {', '.join(allowed)}")
+        return v
+
+
+class Hierarchy(_Strict):
+    rollup: Literal["arr_weighted", "minimum"] = "arr_weighted"
+
+
+class Pilot(_Strict):
+    segment: str | None = Field(None, description="accounts.segment of the pilot accounts (all when absent)")
+    start: dt.date
+    duration_days: int = Field(60, ge=1)
+    threshold: float = Field(0.8, gt=0, le=1, description="validation rate the pilot must reach")
+    sample: int = Field(20, ge=1, description="material changes in the validation sample")
+
+
+class Drift(_Strict):
+    psi_threshold: float = Field(0.25, gt=0, description="PSI at or above which recalibration is suggested")
+    reference_from: dt.date | None = None
+    reference_to: dt.date | None = None
+    every_days: int = Field(30, ge=1)
+
+
+class Interventions(_Strict):
+    no_response_attempts: int = Field(3, ge=1, description="attempts without response before a channel switch")
+
+
 class HealthModel(_Strict):
     name: str
     description: str | None = None
@@ -661,6 +717,12 @@ class HealthModel(_Strict):
         return self.calibration or Calibration()
     calendar: Calendar = Field(default_factory=Calendar)
     onboarding: OnboardingModel | None = None
+    # Running the health program (docs/program.md). Optional: absent sections keep the content hash.
+    pipeline: Pipeline | None = Field(None, description="portfolio-level gates: a pipeline break pauses, not alerts")
+    hierarchy: Hierarchy | None = Field(None, description="parent accounts rolled up from their children")
+    pilot: Pilot | None = Field(None, description="the pilot: segment, start, duration, validation threshold")
+    drift: Drift | None = Field(None, description="score and input drift report settings")
+    interventions: Interventions | None = Field(None, description="intervention logging and escalation drafts")
 
     @field_validator("freshness")
     @classmethod

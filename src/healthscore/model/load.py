@@ -28,9 +28,12 @@ class LoadedModel:
 
 def model_version(ir: HealthModel) -> str:
     data = ir.model_dump(mode="json", by_alias=True)
-    for key in ("outcome", "calibration"):  # optional sections: absent ones keep older models' hashes
-        if data.get(key) is None:
+    for key in ("outcome", "calibration", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
+        if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
+    for comp in data.get("components", []):
+        if comp.get("motion") is None:
+            comp.pop("motion", None)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

@@ -309,6 +309,22 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
             reasons[i].append(f"{name} target {_fmt_value(target[i])} ({source[i]})" if source[i] is not None
                               else f"{name}: no target (no goal, column or default)")
     components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
+    motions = [c.motion for c in model.components]
+    sub_scores = None
+    if any(motions):  # sub-scores by motion (product, relationship ...): the overall score stays the composite
+        for row in components:
+            for entry, motion in zip(row, motions):
+                entry["motion"] = motion or "other"
+        sub_scores = [dict() for _ in range(n)]
+        safe_comp = np.nan_to_num(comp_score)
+        for motion in dict.fromkeys(m or "other" for m in motions):
+            cols = np.array([(m or "other") == motion for m in motions])
+            w = comp_share[:, cols]
+            tot = w.sum(axis=1)
+            with np.errstate(all="ignore"):
+                sub = np.where(scored & (tot > 0), (w * safe_comp[:, cols]).sum(axis=1) / tot, np.nan)
+            for i in range(n):
+                sub_scores[i][motion] = None if np.isnan(sub[i]) else round(float(sub[i]), 2)
     snapshots = pd.DataFrame({
         "account_id": frame["account_id"].to_numpy(),
         "as_of": frame["as_of"].to_numpy(),
@@ -331,6 +347,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "owner": frame.get("owner"),
         "arr": frame.get("arr"),
     })
+    if sub_scores is not None:
+        snapshots["sub_scores"] = sub_scores
 
     value_obj = np.empty((n, n_m), dtype=object)
     for j, v in enumerate(values):
@@ -436,6 +454,17 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
         for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
             reasons[i].append(f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
                               f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
+            if "pipeline_break" not in flags[i]:  # the whole table is stale: a portfolio-level break
+                flags[i].append("pipeline_break")
+    for source in (model.pipeline.sources if model.pipeline is not None else {}):
+        col = f"pipeline__{source}"
+        if col not in frame:
+            continue
+        for i, reason in enumerate(frame[col].tolist()):
+            if isinstance(reason, str) and reason:
+                reasons[i].append(reason)
+                if "pipeline_break" not in flags[i]:
+                    flags[i].append("pipeline_break")
     names = [m.name for _, m in model.metrics]
     for j, (_, metric) in enumerate(model.metrics):
         if metric.freshness is None:

@@ -168,6 +168,18 @@ class WorkflowRecords:
                                                      "task_id": task_id, "actor": actor,
                                                      "payload": json.loads(json.dumps(payload, default=str))})
 
+    def record_event(self, kind: str, actor: str, payload: dict[str, Any], *, account_id: str | None = None,
+                     task_id: int | None = None) -> dict[str, Any]:
+        """A measurement event written by a person (e.g. kind `intervention`), with its audit entry, in one
+        transaction: programme records that need no table of their own."""
+        def work(conn: Connection) -> None:
+            self._event(conn, kind, account_id, task_id, actor, **payload)
+            self._audit(conn, actor, f"{kind}.log", kind, task_id if task_id is not None else account_id, None,
+                        {"account_id": account_id, **payload})
+
+        self._in_transaction(work)
+        return self.measurement_events(kind)[-1]
+
     def measurement_events(self, kind: str | None = None) -> list[dict[str, Any]]:
         m = t.measurement_events.c
         stmt = select(t.measurement_events).order_by(m.event_id)

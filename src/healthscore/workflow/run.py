@@ -99,7 +99,17 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
 
     drops = {r.score_drop.days for r in wf.alerts if r.score_drop}
     past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
-    fired, states = evaluate(model, as_of, snaps, accounts, past, store.alert_states())
+    stored_states = store.alert_states()
+    fired, states = evaluate(model, as_of, snaps, accounts, past, stored_states)
+    # A pipeline break pauses the snapshots it touched: one alert to the admin queue, none to owners.
+    from healthscore.program.drift import PORTFOLIO_ACCOUNT, pipeline_admin_alerts
+
+    broken, admin_rows, admin_states = pipeline_admin_alerts(model, project.model.version, as_of, snaps,
+                                                             stored_states)
+    suppressed = sum(1 for c in fired if c.account_id in broken)
+    fired = [c for c in fired if c.account_id not in broken]
+    states = {k: v for k, v in states.items() if k[0] not in broken}
+    states.update(admin_states)
     today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     sent_today = {q: store.alerts_sent_on(today, q) for q in {queue_of[c.account_id] for c in fired}}
     decided = apply_hygiene(model, fired, by_id, accounts, queue_of, sent_today, portfolio_size or len(snaps))
@@ -110,7 +120,7 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
         "snapshot": {k: by_id[c.account_id].get(k) for k in ("score", "tier", "status", "confidence",
                                                                "smoothed_score")},
         "evidence": c.evidence,
-    } for c, status in decided]
+    } for c, status in decided] + admin_rows
     alert_ids = store.save_alerts(states, alert_rows)
 
     # Review tasks: material changes, alerts that were not capped, rules asking for review; routed
@@ -127,13 +137,13 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     alerts_of: dict[str, list[str]] = {}
     alert_ids_of: dict[str, list[int]] = {}
     for row, alert_id in zip(alert_rows, alert_ids):
-        if row["status"] == "capped" or alert_id is None:
+        if row["status"] == "capped" or alert_id is None or row["account_id"] == PORTFOLIO_ACCOUNT:
             continue
         triggers.setdefault(row["account_id"], []).append({"kind": "alert", "name": row["rule"], "note": row["note"]})
         alerts_of.setdefault(row["account_id"], []).append(row["rule"])
         alert_ids_of.setdefault(row["account_id"], []).append(alert_id)
     for s in snaps:
-        if s.get("review_required"):
+        if s.get("review_required") and s["account_id"] not in broken:
             flags = ", ".join(s.get("flags") or []) or "rule"
             triggers.setdefault(s["account_id"], []).append({"kind": "review_rule", "name": flags,
                                                              "note": "; ".join(s.get("reasons", [])[:2])})
@@ -179,6 +189,8 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
         "tasks": {"created": sum(1 for _, new in created.values() if new),
                   "already_open_this_week": sum(1 for _, new in created.values() if not new)},
         "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
+        "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
+                     "admin_alerts": [{"rule": r["rule"], "queue": r["queue"], "note": r["note"]} for r in admin_rows]},
     }
 
 

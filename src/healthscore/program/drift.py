@@ -1,0 +1,252 @@
+"""Portfolio-level gates (pipeline breaks) and the score and input drift report.
+
+A source that goes silent or collapses for most accounts at once is a broken pipeline, not a churn
+wave: the affected snapshots pause with a reason naming the source and the portfolio-wide drop, and
+the weekly run raises one alert to the admin queue instead of hundreds to owners.
+
+Drift: the population stability index (PSI) of every metric and of the score, current as-of date
+against a reference period (the drift section, else the approved model's backtest window, else the
+year before). A PSI at or above the threshold suggests recalibration; the proposal still needs
+`healthscore model propose` and an admin's approval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from healthscore.model.ir import HealthModel, PipelineGate
+
+PIPELINE_FLAG = "pipeline_break"
+PORTFOLIO_ACCOUNT = "*portfolio*"  # the account_id of a portfolio-level (admin) alert
+
+
+# ---- pipeline gates ---------------------------------------------------------------------------
+
+
+def pipeline_column(con, source: str, gate: "PipelineGate", frame: "pd.DataFrame") -> "pd.Series":
+    """Per engine row: the pause reason when `source` broke portfolio-wide at that as-of date, else None.
+
+    One small query of daily row counts over the range; the accounts active in the baseline are read
+    only for dates where the gate fires (rare), and only their snapshots pause.
+    """
+    import ibis
+    import pandas as pd
+
+    from healthscore.contract import TABLES
+    from healthscore.model.ir import window_days
+
+    out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if frame.empty:
+        return out
+    w, b = window_days(gate.window), window_days(gate.baseline)
+    dates = sorted(pd.to_datetime(frame["as_of"]).unique())
+    t = con.table(source)
+    tc = t[TABLES[source].time_column]
+    lo = pd.Timestamp(dates[0]) - pd.Timedelta(days=w + b)
+    hi = pd.Timestamp(dates[-1])
+    recent = t.filter(tc >= ibis.timestamp(lo.isoformat()), tc < ibis.timestamp(hi.isoformat()))
+    daily = recent.group_by(day=tc.truncate("D")).aggregate(rows=recent.count()).execute()
+    counts = pd.Series(daily["rows"].to_numpy(float), index=pd.to_datetime(daily["day"])) if len(daily) else \
+        pd.Series(dtype=float)
+    as_of_col = pd.to_datetime(frame["as_of"])
+    for d in dates:
+        d = pd.Timestamp(d)
+        cur_lo, base_lo = d - pd.Timedelta(days=w), d - pd.Timedelta(days=w + b)
+        current = float(counts[(counts.index >= cur_lo) & (counts.index < d)].sum())
+        base = float(counts[(counts.index >= base_lo) & (counts.index < cur_lo)].sum())
+        expected = base / b * w
+        if expected <= 0:
+            continue
+        drop = 1.0 - current / expected
+        if drop < gate.max_portfolio_drop:
+            continue
+        bt = t.filter(tc >= ibis.timestamp(base_lo.isoformat()), tc < ibis.timestamp(cur_lo.isoformat()))
+        active = set(bt.select("account_id").distinct().execute()["account_id"])
+        if len(active) < gate.min_accounts:
+            continue
+        reason = (f"pipeline {source}: portfolio rows fell {drop:.0%} in the last {gate.window} ({current:,.0f} vs"
+                  f" {expected:,.0f} expected from the {gate.baseline} before) across {len(active):,} active accounts;"
+                  " a pipeline break, not a churn wave")
+        rows = (as_of_col == d).to_numpy() & frame["account_id"].isin(active).to_numpy()
+        out[rows] = reason
+    return out
+
+
+def pipeline_sources_of(snap: dict, model: "HealthModel") -> list[tuple[str, str]]:
+    """(source, reason) of the portfolio-level breaks that paused a snapshot."""
+    if PIPELINE_FLAG not in (snap.get("flags") or []):
+        return []
+    sources = set(model.freshness) | set(model.pipeline.sources if model.pipeline else {})
+    out = []
+    for r in snap.get("reasons") or []:
+        for s in sources:
+            if r.startswith(f"pipeline {s}:") or r.startswith(f"{s} stale:"):
+                out.append((s, r))
+    return out
+
+
+# ---- PSI --------------------------------------------------------------------------------------
+
+
+def psi(reference, current, bins: int = 10) -> dict[str, Any] | None:
+    """Population stability index of `current` against `reference`: sum (c - r) ln(c / r) over bins.
+
+    Numeric values: decile bins of the reference; text values: categories. Empty bins get a small
+    floor (0.0001) so the index stays finite. None when either side has no values.
+    """
+    ref = [v for v in reference if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    cur = [v for v in current if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    if not ref or not cur:
+        return None
+    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in ref + cur)
+    if numeric:
+        r, c = np.asarray(ref, float), np.asarray(cur, float)
+        edges = np.unique(np.quantile(r, np.linspace(0, 1, bins + 1)[1:-1]))
+        rc = np.bincount(np.searchsorted(edges, r, side="right"), minlength=len(edges) + 1)
+        cc = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1)
+        labels = None
+    else:
+        labels = sorted({str(v) for v in ref + cur})
+        rc = np.array([sum(str(v) == k for v in ref) for k in labels])
+        cc = np.array([sum(str(v) == k for v in cur) for k in labels])
+    rp = np.maximum(rc / rc.sum(), 1e-4)
+    cp = np.maximum(cc / cc.sum(), 1e-4)
+    value = float(np.sum((cp - rp) * np.log(cp / rp)))
+    out: dict[str, Any] = {"psi": round(value, 4), "reference_n": len(ref), "current_n": len(cur)}
+    if numeric:
+        out["reference_median"] = round(float(np.median(np.asarray(ref, float))), 4)
+        out["current_median"] = round(float(np.median(np.asarray(cur, float))), 4)
+    else:
+        out["categories"] = {k: {"reference": round(float(a), 4), "current": round(float(b), 4)}
+                             for k, a, b in zip(labels, rc / rc.sum(), cc / cc.sum())}
+    return out
+
+
+def level(value: float | None, threshold: float) -> str:
+    if value is None:
+        return "no data"
+    if value >= threshold:
+        return "shifted"
+    if value >= min(0.1, threshold / 2):
+        return "moderate"
+    return "stable"
+
+
+def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
+                 reference_to: dt.date | None = None, threshold: float | None = None,
+                 every_days: int | None = None) -> dict[str, Any]:
+    """PSI of every metric's value and of the score at `as_of` against the reference period."""
+    from healthscore.errors import UserError
+
+    model = project.model
+    cfg = model.ir.drift
+    threshold = threshold if threshold is not None else (cfg.psi_threshold if cfg else 0.25)
+    every = every_days or (cfg.every_days if cfg else 30)
+    source = "given"
+    if reference_from is None and reference_to is None and cfg and cfg.reference_from and cfg.reference_to:
+        reference_from, reference_to, source = cfg.reference_from, cfg.reference_to, "model drift section"
+    if reference_from is None or reference_to is None:
+        active = project.store.active_model_version()
+        bt = (active or {}).get("backtest") or {}
+        if reference_from is None and reference_to is None and bt.get("from") and bt.get("to"):
+            reference_from, reference_to = dt.date.fromisoformat(bt["from"]), dt.date.fromisoformat(bt["to"])
+            source = f"backtest window of the approved version {active['version']}"
+        else:
+            reference_to = reference_to or as_of - dt.timedelta(days=90)
+            reference_from = reference_from or reference_to - dt.timedelta(days=365)
+            source = "default: the year ending 90 days before the as-of date" if source == "given" else source
+    if reference_to < reference_from:
+        raise UserError(f"--reference-to {reference_to} is before --reference-from {reference_from}")
+    if reference_to >= as_of:
+        raise UserError(f"the reference period must end before the as-of date {as_of} (it ends {reference_to})")
+    ref_dates = [reference_from + dt.timedelta(days=i)
+                 for i in range(0, (reference_to - reference_from).days + 1, every)]
+    run = project.score(as_of_dates=ref_dates + [as_of], store=False)
+    snaps, ev = run.frames.snapshots, run.frames.evidence
+    import pandas as pd
+
+    is_cur = pd.to_datetime(snaps["as_of"]) == pd.Timestamp(as_of)
+    ref_s, cur_s = snaps[~is_cur], snaps[is_cur]
+    metrics = []
+    ev_cur = pd.to_datetime(ev["as_of"]) == pd.Timestamp(as_of)
+    for _, m in model.ir.metrics:
+        sel = (ev["metric"] == m.name).to_numpy()
+        r = psi(ev.loc[sel & ~ev_cur.to_numpy(), "value"].tolist(), ev.loc[sel & ev_cur.to_numpy(), "value"].tolist())
+        metrics.append({"metric": m.name, "source": m.source_label, **(r or {"psi": None}),
+                        "level": level(r["psi"] if r else None, threshold)})
+    score = psi(ref_s.loc[ref_s["status"] == "scored", "score"].astype(float).tolist(),
+                cur_s.loc[cur_s["status"] == "scored", "score"].astype(float).tolist())
+    shifted = [m["metric"] for m in metrics if m["level"] == "shifted"]
+    score_shifted = score is not None and score["psi"] >= threshold
+    tier_share = lambda s: {t: round(float((s["tier"] == t).mean()), 4) if len(s) else None  # noqa: E731
+                            for t in ("green", "yellow", "red")}
+    recalibrate = bool(shifted) or score_shifted
+    return {
+        "as_of": as_of.isoformat(), "model_version": model.version,
+        "reference": {"from": reference_from.isoformat(), "to": reference_to.isoformat(), "every_days": every,
+                      "dates": len(ref_dates), "source": source},
+        "threshold": threshold,
+        "score": {**(score or {"psi": None}), "level": level(score["psi"] if score else None, threshold),
+                  "tier_share": {"reference": tier_share(ref_s[ref_s["status"] == "scored"]),
+                                 "current": tier_share(cur_s[cur_s["status"] == "scored"])}},
+        "statuses": {"reference": {k: int(v) for k, v in ref_s["status"].value_counts().items()},
+                     "current": {k: int(v) for k, v in cur_s["status"].value_counts().items()}},
+        "metrics": sorted(metrics, key=lambda m: -(m["psi"] if m["psi"] is not None else -1)),
+        "shifted_metrics": shifted,
+        "recalibration_suggested": recalibrate,
+        "next_step": ("healthscore calibrate --out proposed.yaml, review it, then 'healthscore model propose"
+                      " proposed.yaml' and an admin's approval" if recalibrate else
+                      "no action: every PSI is below the threshold"),
+    }
+
+
+def pipeline_admin_alerts(model: "HealthModel", version: str, as_of: dt.date, snaps: list[dict],
+                          states: dict) -> tuple[set[str], list[dict], dict]:
+    """(accounts paused by a pipeline break, the admin alert rows, their alert states).
+
+    One alert per broken source, edge-triggered on the portfolio's state for that source: it fires
+    when the break starts and re-arms when the source is healthy again.
+    """
+    wf = model.workflow
+    queue = (model.pipeline.admin_queue if model.pipeline and model.pipeline.admin_queue
+             else wf.routing.fallback_queue)
+    broken: set[str] = set()
+    per_source: dict[str, list[str]] = {}
+    reason_of: dict[str, str] = {}
+    for s in snaps:
+        hits = pipeline_sources_of(s, model)
+        if hits:
+            broken.add(s["account_id"])
+        for source, reason in hits:
+            per_source.setdefault(source, []).append(s["account_id"])
+            reason_of.setdefault(source, reason)
+    as_of_dt = dt.datetime(as_of.year, as_of.month, as_of.day)
+    sources = set(model.freshness) | set(model.pipeline.sources if model.pipeline else {})
+    rows, new_states = [], {}
+    for source in sorted(sources):
+        rule = f"pipeline_break_{source}"
+        key = (PORTFOLIO_ACCOUNT, rule)
+        state = states.get(key, {"active": False, "since": None, "last_fired_as_of": None})
+        active = source in per_source
+        if active == state["active"]:
+            continue
+        new_states[key] = {"active": active, "since": as_of_dt if active else None,
+                           "last_fired_as_of": as_of_dt if active else state["last_fired_as_of"]}
+        if not active:
+            continue
+        n = len(per_source[source])
+        rows.append({
+            "account_id": PORTFOLIO_ACCOUNT, "rule": rule, "severity": "high", "as_of": as_of,
+            "model_version": version, "status": "sent", "owner": None, "queue": queue,
+            "note": f"{reason_of[source]}; {n:,} snapshots paused, no owner alerts raised for them."
+                    " Check the data pipeline, then re-run the weekly review.",
+            "snapshot": {"score": None, "tier": None, "status": "paused", "confidence": None, "smoothed_score": None},
+            "evidence": [{"source": source, "paused_accounts": n, "reason": reason_of[source]}],
+        })
+    return broken, rows, new_states
