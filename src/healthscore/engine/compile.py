@@ -308,7 +308,7 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
     import pandas as pd
 
     if con.name == "duckdb":
-        return con.con.execute(sql).arrow().to_pandas()
+        return con.con.execute(sql).fetch_arrow_table().to_pandas()
     with con.raw_sql(sql) as cur:
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]

@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import html
 import io
-import json
 import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -13,7 +13,6 @@ transitions red -> yellow and yellow -> green per quarter.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
