@@ -63,10 +63,16 @@ def floor_shares(shares: np.ndarray, floor: float) -> np.ndarray:
     low = s < floor
     if not low.any():
         return s
-    rest = 1.0 - floor * low.sum()
-    high_total = s[~low].sum()
-    out = np.where(low, floor, s / high_total * rest if high_total > 0 else rest / max((~low).sum(), 1))
-    return out / out.sum()
+    # Raising the low shares scales the others down, which can push one of them under the floor in
+    # turn: repeat until no share is below it (at most len(s) rounds).
+    while True:
+        rest = 1.0 - floor * low.sum()
+        high_total = s[~low].sum()
+        out = np.where(low, floor, s / high_total * rest if high_total > 0 else rest / max((~low).sum(), 1))
+        newly = ~low & (out < floor - 1e-12)
+        if not newly.any():
+            return out / out.sum()
+        low |= newly
 
 
 def tier_thresholds(scores: np.ndarray, red_share: float, yellow_share: float) -> dict:
