@@ -103,3 +103,34 @@ def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.
             progress("scoring", 0, 1)
         run = project.score(end)
     return run, counts
+
+
+# Demo logins for the web application (a disposable local demo: the passwords are printed).
+DEMO_USERS = (
+    ("admin", "admin", "admin-demo-pass"),
+    ("manager", "manager", "manager-demo-pass"),
+    ("dana.kim", "csm", "dana-demo-pass"),  # owns accounts in the demo portfolio
+    ("viewer", "viewer", "viewer-demo-pass"),
+)
+
+
+def demo_workflow(directory: Path, end: dt.date, *, history_weeks: int = 8,
+                  progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """After build_demo: weekly history for the charts, one weekly run (alerts and review tasks) and the
+    demo users. Returns {"weekly": run summary, "logins": [{username, role, password}]}."""
+    from healthscore.project import Project
+
+    with Project(directory) as project:
+        if history_weeks:
+            if progress:
+                progress("weekly history", 0, 1)
+            project.backfill(end - dt.timedelta(days=7 * history_weeks), end - dt.timedelta(days=7), every_days=7)
+        if progress:
+            progress("weekly review run", 0, 1)
+        weekly = project.run_weekly(end, notify=False)
+        logins = []
+        for username, role, password in DEMO_USERS:
+            if project.store.user(username) is None:
+                project.user_add(username, role, actor=DEMO_USERS[0][0], password=password)
+            logins.append({"username": username, "role": role, "password": password})
+    return {"weekly": weekly, "logins": logins}

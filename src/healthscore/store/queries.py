@@ -1,0 +1,283 @@
+"""Read-only SQL for the web application: aggregates over stored snapshots, tasks and alerts.
+
+Module functions over a `Store` (they use `store.engine` only) so that the store's own methods stay as
+they are. Every query reads one as-of date through the snapshots' key (model_version, as_of, ...)
+or aggregates in the database (revision 0005's `ix_snapshots_portfolio` covers tier and score), so
+a page never loads a portfolio's history into Python.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, select
+
+from healthscore.store import tables as t
+from healthscore.store.store import _in, _midnight
+
+LATEST_COLUMNS = ("account_id", "score", "tier", "status", "segment", "primary_driver", "confidence",
+                  "smoothed_score", "trend_note")
+
+
+def state_key(store: Any) -> tuple:
+    """Changes whenever snapshots are written (a scoring run finished): the key of cached aggregates."""
+    r = t.scoring_runs.c
+    with store.engine.connect() as conn:
+        row = conn.execute(select(func.count(), func.max(r.finished_at), func.max(r.started_at))).first()
+    return tuple(row)
+
+
+def ingest_key(store: Any) -> tuple:
+    b = t.ingest_batches.c
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(select(func.count(), func.max(b.started_at))).first())
+
+
+def latest_as_of(store: Any, model_version: str, on_or_before: date | None = None) -> date | None:
+    s = t.snapshots.c
+    stmt = select(func.max(s.as_of)).where(s.model_version == model_version)
+    if on_or_before is not None:
+        stmt = stmt.where(s.as_of <= _midnight(on_or_before))
+    with store.engine.connect() as conn:
+        v = conn.scalar(stmt)
+    return v.date() if v is not None else None
+
+
+def first_as_of(store: Any, model_version: str, on_or_after: date) -> date | None:
+    s = t.snapshots.c
+    stmt = select(func.min(s.as_of)).where(s.model_version == model_version, s.as_of >= _midnight(on_or_after))
+    with store.engine.connect() as conn:
+        v = conn.scalar(stmt)
+    return v.date() if v is not None else None
+
+
+def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str, ...] = LATEST_COLUMNS,
+                 account_ids: list[str] | None = None) -> pd.DataFrame:
+    """One row per account stored at one as-of date (a range scan of the primary key)."""
+    s = t.snapshots.c
+    stmt = select(*(s[c] for c in columns)).where(s.model_version == model_version, s.as_of == _midnight(as_of))
+    with store.engine.connect() as conn:
+        if account_ids is not None:
+            stmt = stmt.where(_in(conn, s.account_id, account_ids))
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for c in ("score", "confidence", "smoothed_score"):
+        if c in frame:
+            frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def tier_counts(store: Any, model_version: str, as_of: date) -> dict[str, int]:
+    s = t.snapshots.c
+    label = func.coalesce(s.tier, s.status)
+    stmt = (select(label, func.count()).where(s.model_version == model_version, s.as_of == _midnight(as_of))
+            .group_by(label))
+    with store.engine.connect() as conn:
+        return {k: int(n) for k, n in conn.execute(stmt)}
+
+
+def _subset(conn: Any, s: Any, segment: str | None, account_ids: list[str] | None) -> list[Any]:
+    conds = []
+    if segment is not None:
+        conds.append(s.segment == segment)
+    if account_ids is not None:
+        conds.append(_in(conn, s.account_id, account_ids))
+    return conds
+
+
+def score_distribution(store: Any, model_version: str, dates: list[date], width: int = 10, *,
+                       segment: str | None = None, account_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Accounts per score bucket (0-9, 10-19, ... 90-100) at each date, counted in the database."""
+    s = t.snapshots.c
+    bucket = case(*[(s.score < lo + width, lo) for lo in range(0, 100 - width, width)], else_=100 - width)
+    stmt = (select(s.as_of, bucket.label("bucket"), func.count())
+            .where(s.model_version == model_version, s.as_of.in_([_midnight(d) for d in dates]),
+                   s.score.is_not(None))
+            .group_by(s.as_of, bucket))
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt.where(*_subset(conn, s, segment, account_ids))).all()
+    out: dict[str, dict[int, int]] = {d.isoformat(): {} for d in dates}
+    for as_of, b, n in rows:
+        out[as_of.date().isoformat()][int(b)] = int(n)
+    return [{"as_of": d, "buckets": {f"{lo}-{lo + width - 1 if lo < 100 - width else 100}": v.get(lo, 0)
+                                     for lo in range(0, 100, width)}} for d, v in out.items()]
+
+
+def tier_series(store: Any, model_version: str, date_from: date) -> list[dict[str, Any]]:
+    """Accounts per tier (or status when unscored) at every stored date since date_from."""
+    s = t.snapshots.c
+    label = func.coalesce(s.tier, s.status)
+    stmt = (select(s.as_of, label, func.count())
+            .where(s.model_version == model_version, s.as_of >= _midnight(date_from))
+            .group_by(s.as_of, label).order_by(s.as_of))
+    out: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as conn:
+        for as_of, tier, n in conn.execute(stmt):
+            out.setdefault(as_of.date().isoformat(), {})[tier] = int(n)
+    return [{"as_of": d, "tiers": v} for d, v in out.items()]
+
+
+def tier_transitions(store: Any, model_version: str, start: date, end: date, *, segment: str | None = None,
+                     account_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Accounts per (tier at start, tier at end), counted by a self-join in the database."""
+    a, b = t.snapshots.alias("a"), t.snapshots.alias("b")
+    fa, fb = func.coalesce(a.c.tier, a.c.status), func.coalesce(b.c.tier, b.c.status)
+    stmt = (select(fa, fb, func.count())
+            .select_from(a.join(b, and_(a.c.account_id == b.c.account_id, b.c.model_version == model_version,
+                                        b.c.as_of == _midnight(end))))
+            .where(a.c.model_version == model_version, a.c.as_of == _midnight(start))
+            .group_by(fa, fb))
+    with store.engine.connect() as conn:
+        stmt = stmt.where(*_subset(conn, a.c, segment, account_ids))
+        return [{"from": f, "to": to, "accounts": int(n)} for f, to, n in conn.execute(stmt)]
+
+
+def steady_tier(store: Any, model_version: str, tier: str, date_from: date, date_to: date) -> list[str]:
+    """Accounts with a snapshot in the tier at every stored date of [date_from, date_to]."""
+    s = t.snapshots.c
+    stmt = (select(s.account_id)
+            .where(s.model_version == model_version, s.as_of >= _midnight(date_from), s.as_of <= _midnight(date_to))
+            .group_by(s.account_id)
+            .having(func.sum(case((s.tier == tier, 0), else_=1)) == 0)
+            .having(func.min(s.as_of) == _midnight(date_from)))
+    with store.engine.connect() as conn:
+        return list(conn.scalars(stmt))
+
+
+def account_latest_as_of(store: Any, account_id: str, model_version: str) -> date | None:
+    s = t.snapshots.c
+    with store.engine.connect() as conn:
+        v = conn.scalar(select(func.max(s.as_of)).where(s.account_id == account_id, s.model_version == model_version))
+    return v.date() if v is not None else None
+
+
+def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The newest decision on a review task of each account (decision, who, when)."""
+    if not account_ids:
+        return {}
+    c = t.review_tasks.c
+    stmt = (select(c.account_id, c.status, c.decided_by, c.decided_at, c.task_id)
+            .where(c.decided_at.is_not(None)).order_by(c.decided_at))
+    out: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(stmt.where(_in(conn, c.account_id, account_ids))):
+            out[r.account_id] = {"decision": r.status, "by": r.decided_by, "at": r.decided_at.isoformat(),
+                                 "task_id": r.task_id}
+    return out
+
+
+def open_task_counts(store: Any, account_ids: list[str]) -> dict[str, int]:
+    if not account_ids:
+        return {}
+    c = t.review_tasks.c
+    with store.engine.connect() as conn:
+        stmt = (select(c.account_id, func.count()).where(c.status == "open", _in(conn, c.account_id, account_ids))
+                .group_by(c.account_id))
+        return {a: int(n) for a, n in conn.execute(stmt)}
+
+
+def overdue_tasks(store: Any, today: date, limit: int = 200) -> list[int]:
+    c = t.review_tasks.c
+    stmt = (select(c.task_id).where(c.status == "open", c.due_at < _midnight(today)).order_by(c.due_at, c.task_id)
+            .limit(limit))
+    with store.engine.connect() as conn:
+        return list(conn.scalars(stmt))
+
+
+def count_tasks(store: Any, status: str = "open", queue: str | None = None, due_before: date | None = None) -> int:
+    c = t.review_tasks.c
+    stmt = select(func.count()).where(c.status == status)
+    if queue is not None:
+        stmt = stmt.where(c.queue == queue)
+    if due_before is not None:
+        stmt = stmt.where(c.due_at < _midnight(due_before))
+    with store.engine.connect() as conn:
+        return int(conn.scalar(stmt) or 0)
+
+
+def alerts_page(store: Any, *, since: date | None = None, queue: str | None = None, status: str | None = None,
+                account_id: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[int], int]:
+    """Alert ids of one page (newest first) and the total matching."""
+    c = t.alerts.c
+    conds = []
+    if since is not None:
+        conds.append(c.as_of >= _midnight(since))
+    if queue:
+        conds.append(c.queue == queue)
+    if status:
+        conds.append(c.status == status)
+    if account_id:
+        conds.append(c.account_id == account_id)
+    with store.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(t.alerts).where(*conds))
+        ids = list(conn.scalars(select(c.alert_id).where(*conds).order_by(c.as_of.desc(), c.alert_id)
+                                .limit(limit).offset(offset)))
+    return ids, int(total or 0)
+
+
+def tasks_page(store: Any, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
+               due_before: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    from healthscore.store.workflow import _task_dict
+
+    c = t.review_tasks.c
+    conds = []
+    if queue:
+        conds.append(c.queue == queue)
+    if status and status != "all":
+        conds.append(c.status == status)
+    if account_id:
+        conds.append(c.account_id == account_id)
+    if due_before is not None:
+        conds.append(c.due_at < _midnight(due_before))
+    with store.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(t.review_tasks).where(*conds))
+        rows = conn.execute(select(t.review_tasks).where(*conds).order_by(c.due_at, c.task_id)
+                            .limit(limit).offset(offset)).all()
+    return [_task_dict(r) for r in rows], int(total or 0)
+
+
+def alerts_by_id(store: Any, ids: list[int]) -> list[dict[str, Any]]:
+    from healthscore.store.workflow import _alert_dict
+
+    if not ids:
+        return []
+    c = t.alerts.c
+    with store.engine.connect() as conn:
+        rows = {r.alert_id: r for r in conn.execute(select(t.alerts).where(c.alert_id.in_(ids)))}
+    return [_alert_dict(rows[i]) for i in ids if i in rows]
+
+
+def audit_page(store: Any, *, limit: int = 50, before_seq: int | None = None, object_type: str | None = None,
+               object_id: str | None = None, object_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Audit entries, newest first (seq descending), from an index instead of the whole chain."""
+    a = t.audit_log.c
+    stmt = select(t.audit_log).order_by(a.seq.desc()).limit(limit)
+    if before_seq is not None:
+        stmt = stmt.where(a.seq < before_seq)
+    if object_type:
+        stmt = stmt.where(a.object_type == object_type)
+    if object_id is not None:
+        stmt = stmt.where(a.object_id == str(object_id))
+    if object_ids is not None:
+        if not object_ids:
+            return []
+        stmt = stmt.where(a.object_id.in_([str(x) for x in object_ids]))
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+             "object_type": r.object_type, "object_id": r.object_id, "before": r.before, "after": r.after,
+             "hash": r.hash} for r in rows]
+
+
+def month_before(d: date) -> date:
+    return d - timedelta(days=28)
+
+
+def quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def as_datetime(d: date) -> datetime:
+    return _midnight(d)

@@ -1,0 +1,404 @@
+"""What the web application and the REST API show: the portfolio, account lists, one account, a CSM's
+workbench and the manager's queue, and who may do what.
+
+Functions of a `Project` (the facade calls them; endpoints call the facade). Aggregates are SQL
+(store/queries.py); the latest snapshot of each account (one as-of date, one row per account) and the
+account directory (the engine's accounts table: name, segment, owner, ARR) are cached in memory
+until a scoring run, an ingest or an override changes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from healthscore.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from healthscore.project import Project
+
+TIERS = ("green", "yellow", "red")
+STATUSES = ("scored", "paused", "insufficient_data", "onboarding", "overridden")
+AT_RISK = ("red", "yellow")
+DIRECTORY_COLUMNS = ("account_id", "name", "segment", "owner", "arr", "renewal_date")
+DIRECTORY_TTL_S = 300.0
+
+# ---- who may do what ---------------------------------------------------------------------------
+
+# action -> roles allowed; "review" for a csm only on accounts they own.
+PERMISSIONS = {
+    "read": ("admin", "manager", "csm", "viewer"),
+    "review": ("admin", "manager", "csm"),
+    "backtest": ("admin", "manager"),
+    "events": ("admin", "manager"),
+    "model.approve": ("admin",),
+    "users": ("admin",),
+}
+
+
+class AccessDenied(UserError):
+    """The user is known but may not do this (HTTP 403)."""
+
+    status_code = 403
+
+
+class NotFound(UserError):
+    status_code = 404
+
+
+def authorize(p: "Project", username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown action {action!r}")
+    user = p.store.user(username)
+    if user is None or user["disabled_at"]:
+        raise AccessDenied(f"user {username!r} is unknown or disabled")
+    roles = PERMISSIONS[action]
+    if user["role"] not in roles:
+        raise AccessDenied(f"user {username!r} has role {user['role']}; {action} needs {' or '.join(roles)}")
+    if action == "review" and user["role"] == "csm":
+        owner = account_owner(p, account_id) if account_id else None
+        if owner != username:
+            raise AccessDenied(f"user {username!r} (csm) acts only on own accounts; account {account_id!r} is owned"
+                               f" by {owner or 'nobody'}")
+    return user
+
+
+# ---- caches ------------------------------------------------------------------------------------
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.items: dict[str, tuple[Any, Any]] = {}
+
+    def get(self, name: str, key: Any, build):
+        with self.lock:
+            hit = self.items.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        value = build()
+        with self.lock:
+            self.items[name] = (key, value)
+        return value
+
+
+def _cache(p: "Project") -> _Cache:
+    c = p.__dict__.get("_views_cache")
+    if c is None:
+        c = p.__dict__.setdefault("_views_cache", _Cache())
+    return c
+
+
+def engine_lock(p: "Project") -> threading.RLock:
+    """One engine connection per Project: requests that query it (explain, backtests) take turns."""
+    lock = p.__dict__.get("_engine_lock")
+    if lock is None:
+        lock = p.__dict__.setdefault("_engine_lock", threading.RLock())
+    return lock
+
+
+def directory(p: "Project") -> "pd.DataFrame":
+    """The engine's accounts table (account_id, name, segment, owner, arr, renewal_date), indexed by account_id."""
+    import pandas as pd
+
+    from healthscore.store import queries as Q
+
+    def build() -> pd.DataFrame:
+        with engine_lock(p):
+            if "accounts" not in p.con.list_tables():
+                frame = pd.DataFrame(columns=list(DIRECTORY_COLUMNS))
+            else:
+                t = p.con.table("accounts")
+                cols = [c for c in DIRECTORY_COLUMNS if c in t.columns]
+                frame = t.select(*cols).execute()
+        for c in DIRECTORY_COLUMNS:
+            if c not in frame:
+                frame[c] = None
+        frame["account_id"] = frame["account_id"].astype(str)
+        frame["arr"] = pd.to_numeric(frame["arr"], errors="coerce").fillna(0.0)
+        frame["owner"] = frame["owner"].astype(object).where(frame["owner"].notna(), None)
+        return frame.set_index("account_id", drop=False)
+
+    key = (Q.ingest_key(p.store), int(time.monotonic() // DIRECTORY_TTL_S))
+    return _cache(p).get("directory", key, build)
+
+
+def account_owner(p: "Project", account_id: str) -> str | None:
+    d = directory(p)
+    if account_id not in d.index:
+        raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
+    return d.at[account_id, "owner"]
+
+
+def _overrides_key(p: "Project") -> Any:
+    from sqlalchemy import func, select
+
+    from healthscore.store import tables as t
+
+    o = t.overrides.c
+    with p.store.engine.connect() as conn:
+        return tuple(conn.execute(select(func.count(), func.max(o.override_id), func.max(o.revoked_at))).first())
+
+
+def latest(p: "Project") -> dict[str, Any]:
+    """{model_version, as_of, frame, previous_as_of, previous}: the latest stored snapshot of every account
+    (overrides in force applied, directory columns joined) and the snapshot about a month earlier."""
+    import pandas as pd
+
+    from healthscore.store import queries as Q
+
+    version = p.model.version
+    key = (version, Q.state_key(p.store), Q.ingest_key(p.store), _overrides_key(p))
+
+    def build() -> dict[str, Any]:
+        as_of = Q.latest_as_of(p.store, version)
+        if as_of is None:
+            empty = pd.DataFrame(columns=[*Q.LATEST_COLUMNS, "name", "owner", "arr", "renewal_date"])
+            return {"model_version": version, "as_of": None, "frame": empty, "previous_as_of": None,
+                    "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"])}
+        frame = Q.snapshots_on(p.store, version, as_of)
+        frame["computed_tier"] = frame["tier"]
+        active = p.store.overrides(active_on=as_of)
+        for o in reversed(active):  # oldest first: the newest one wins
+            m = frame["account_id"] == o["account_id"]
+            if o["score"] is not None:
+                frame.loc[m, "score"] = o["score"]
+            if o["tier"]:
+                frame.loc[m, "tier"] = o["tier"]
+            frame.loc[m, "status"] = "overridden"
+        d = directory(p)
+        frame = frame.merge(d[["name", "owner", "arr", "renewal_date"]], left_on="account_id", right_index=True,
+                            how="left")
+        frame["arr"] = frame["arr"].fillna(0.0)
+        prev_as_of = Q.latest_as_of(p.store, version, as_of - dt.timedelta(days=28))
+        prev = Q.snapshots_on(p.store, version, prev_as_of, ("account_id", "score", "tier", "status")) \
+            if prev_as_of else pd.DataFrame(columns=["account_id", "score", "tier", "status"])
+        frame = frame.merge(prev[["account_id", "score"]].rename(columns={"score": "previous_score"}),
+                            on="account_id", how="left")
+        frame["trend"] = (frame["score"] - frame["previous_score"]).round(2)
+        frame = frame.sort_values(["score", "account_id"], na_position="last", kind="stable").reset_index(drop=True)
+        return {"model_version": version, "as_of": as_of, "frame": frame, "previous_as_of": prev_as_of,
+                "previous": prev}
+
+    return _cache(p).get("latest", key, build)
+
+
+# ---- filters -----------------------------------------------------------------------------------
+
+
+def _check_choice(name: str, value: str | None, allowed) -> None:
+    if value is not None and value not in allowed:
+        raise UserError(f"{name}={value!r} is not allowed; use one of {', '.join(allowed)}")
+
+
+def _filter(p: "Project", frame: "pd.DataFrame", *, tier: str | None = None, segment: str | None = None,
+            owner: str | None = None, status: str | None = None, q: str | None = None) -> "pd.DataFrame":
+    _check_choice("tier", tier, TIERS)
+    _check_choice("status", status, STATUSES)
+    if segment is not None:
+        segments = sorted({s for s in frame["segment"].dropna().unique()} |
+                          {s.name for s in p.model.ir.segments})
+        _check_choice("segment", segment, segments)
+        frame = frame[frame["segment"] == segment]
+    if owner is not None:
+        owners = set(directory(p)["owner"].dropna().unique())
+        if owner not in owners:
+            raise UserError(f"owner={owner!r} owns no account; owners are e.g. {', '.join(sorted(owners)[:8])}")
+        frame = frame[frame["owner"] == owner]
+    if tier is not None:
+        frame = frame[frame["tier"] == tier]
+    if status is not None:
+        frame = frame[frame["status"] == status]
+    if q:
+        ql = q.lower()
+        frame = frame[frame["account_id"].str.lower().str.contains(ql, regex=False)
+                      | frame["name"].fillna("").astype(str).str.lower().str.contains(ql, regex=False)]
+    return frame
+
+
+def _records(frame: "pd.DataFrame", columns: list[str]) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    out = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+    for r in out:
+        for k, v in r.items():
+            if isinstance(v, float):
+                r[k] = round(v, 2)
+            elif isinstance(v, (pd.Timestamp, dt.date)):
+                r[k] = v.isoformat()[:10]
+    return out
+
+
+ACCOUNT_COLUMNS = ["account_id", "name", "segment", "owner", "arr", "renewal_date", "score", "tier", "status",
+                   "confidence", "primary_driver", "previous_score", "trend", "trend_note"]
+
+
+def check_page(limit: int, offset: int, max_limit: int = 500) -> None:
+    if not 1 <= limit <= max_limit:
+        raise UserError(f"limit={limit} is out of range; use 1..{max_limit}")
+    if offset < 0:
+        raise UserError(f"offset={offset} is out of range; use 0 or more")
+
+
+def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, q=None, limit: int = 50,
+             offset: int = 0) -> dict[str, Any]:
+    check_page(limit, offset)
+    lat = latest(p)
+    frame = _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status, q=q)
+    page = frame.iloc[offset:offset + limit]
+    total = int(len(frame))
+    return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "model_version": lat["model_version"],
+            "total": total, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if offset + limit < total else None,
+            "items": _records(page, ACCOUNT_COLUMNS)}
+
+
+def portfolio(p: "Project", *, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict[str, Any]:
+    from healthscore.store import queries as Q
+
+    lat = latest(p)
+    as_of = lat["as_of"]
+    frame = _filter(p, lat["frame"], segment=segment, owner=owner)
+    out: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None, "model_version": lat["model_version"],
+                           "previous_as_of": lat["previous_as_of"].isoformat() if lat["previous_as_of"] else None,
+                           "filters": {"segment": segment, "owner": owner}, "accounts": int(len(frame))}
+    if as_of is None:
+        out.update(tiers=[], arr_at_risk=0.0, distribution=[], transitions=[], at_risk=[], tier_series=[],
+                   segments=[], owners=[])
+        return out
+    prev = lat["previous"]
+    subset = frame["account_id"].tolist() if owner is not None else None
+    if subset is not None or segment is not None:
+        prev = prev[prev["account_id"].isin(frame["account_id"])]
+    prev = prev.merge(directory(p)[["arr"]], left_on="account_id", right_index=True, how="left")
+    label = frame["tier"].fillna(frame["status"])
+    prev_label = prev["tier"].fillna(prev["status"])
+    total_arr = float(frame["arr"].sum())
+    tiers = []
+    for tier in [*TIERS, *sorted(set(label) - set(TIERS))]:
+        m, pm = label == tier, prev_label == tier
+        n, arr = int(m.sum()), float(frame.loc[m, "arr"].sum())
+        tiers.append({"tier": tier, "accounts": n, "share": round(n / len(frame), 4) if len(frame) else 0.0,
+                      "arr": round(arr, 2), "arr_share": round(arr / total_arr, 4) if total_arr else 0.0,
+                      "previous_accounts": int(pm.sum()) if len(prev) else None,
+                      "previous_arr": round(float(prev.loc[pm, "arr"].fillna(0).sum()), 2) if len(prev) else None})
+    at_risk = frame[frame["tier"].isin(AT_RISK)]
+    prev_risk = prev[prev["tier"].isin(AT_RISK)]
+    out["tiers"] = tiers
+    out["arr"] = round(total_arr, 2)
+    out["arr_at_risk"] = round(float(at_risk["arr"].sum()), 2)
+    out["previous_arr_at_risk"] = round(float(prev_risk["arr"].fillna(0).sum()), 2) if len(prev) else None
+
+    def aggregates() -> dict[str, Any]:
+        dates = sorted(p.store.stored_as_of_dates(lat["model_version"]))
+        dates = [d for d in dates if d > as_of - dt.timedelta(days=366)]
+        sample = dates[::max(1, len(dates) // 12)][-12:]
+        if as_of not in sample:
+            sample = [*sample[-11:], as_of]
+        q_start = Q.first_as_of(p.store, lat["model_version"], Q.quarter_start(as_of)) or as_of
+        return {
+            "distribution": Q.score_distribution(p.store, lat["model_version"], sample, segment=segment,
+                                                 account_ids=subset),
+            "transitions": {"from": q_start.isoformat(), "to": as_of.isoformat(),
+                            "moves": Q.tier_transitions(p.store, lat["model_version"], q_start, as_of,
+                                                        segment=segment, account_ids=subset)},
+        }
+
+    agg = _cache(p).get(f"aggregates:{segment}:{owner}", (lat["model_version"], Q.state_key(p.store)), aggregates)
+    out.update(agg)
+    top_rows = frame[frame["tier"] == "red"].head(top)
+    if len(top_rows) < top:
+        top_rows = frame[frame["tier"].isin(AT_RISK)].head(top)
+    rows = _records(top_rows, ACCOUNT_COLUMNS)
+    actions = Q.last_actions(p.store, [r["account_id"] for r in rows])
+    for r in rows:
+        r["last_action"] = actions.get(r["account_id"])
+    out["at_risk"] = rows
+    out["segments"] = sorted(lat["frame"]["segment"].dropna().unique().tolist())
+    out["owners"] = sorted(lat["frame"]["owner"].dropna().unique().tolist())
+    return out
+
+
+def account(p: "Project", account_id: str) -> dict[str, Any]:
+    """One account: its latest stored snapshot with evidence (overrides in force applied), its history
+    without evidence, tasks, overrides, alerts and the audit trail of its tasks and overrides."""
+    from healthscore.store import queries as Q
+    from healthscore.workflow.overrides import apply_overrides
+
+    d = directory(p)
+    if account_id not in d.index:
+        raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
+    info = _records(d.loc[[account_id]], list(DIRECTORY_COLUMNS))[0]
+    version = p.model.version
+    as_of = Q.account_latest_as_of(p.store, account_id, version)
+    overrides = p.store.overrides([account_id])
+    snap = None
+    if as_of is not None:
+        snaps = p.store.snapshots(account_id, as_of=as_of, model_version=version)
+        snap = apply_overrides(snaps, overrides)[0] if snaps else None
+    history = p.store.snapshots(account_id, date_from=(as_of or dt.date.today()) - dt.timedelta(days=400),
+                                with_evidence=False)
+    history = apply_overrides(history, overrides)
+    tasks = p.store.tasks(account_id=account_id, status="all")
+    alerts = p.store.alerts(account_id=account_id, limit=50)
+    ids = [str(x["task_id"]) for x in tasks]
+    audit = Q.audit_page(p.store, object_type="task", object_ids=ids, limit=100) + \
+        Q.audit_page(p.store, object_type="override", object_ids=[str(o["override_id"]) for o in overrides], limit=100)
+    audit.sort(key=lambda e: -e["seq"])
+    versions = {}
+    for h in history:
+        versions.setdefault(h["model_version"], h["as_of"])
+    return {"account": info, "model_version": version, "as_of": as_of.isoformat() if as_of else None,
+            "snapshot": snap, "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status",
+                                                                 "confidence", "primary_driver", "trend_note")}
+                                          for h in history],
+            "model_versions_seen": [{"version": v, "first_as_of": a} for v, a in versions.items()],
+            "tasks": tasks, "overrides": overrides, "alerts": alerts, "audit": audit,
+            "override_reasons": list(p.model.ir.workflow.override_reasons),
+            "max_override_days": p.model.ir.workflow.max_override_days}
+
+
+def workbench(p: "Project", username: str, limit: int = 200) -> dict[str, Any]:
+    lat = latest(p)
+    mine = lat["frame"][lat["frame"]["owner"] == username]
+    tasks, total = _tasks(p, queue=username, status="open", limit=limit)
+    alerts = p.store.alerts(owner=username, limit=limit)
+    return {"username": username, "as_of": lat["as_of"].isoformat() if lat["as_of"] else None,
+            "accounts": _records(mine, ACCOUNT_COLUMNS), "tasks": tasks, "open_tasks": total, "alerts": alerts}
+
+
+def _tasks(p: "Project", **kw) -> tuple[list[dict], int]:
+    from healthscore.store import queries as Q
+
+    return Q.tasks_page(p.store, **kw)
+
+
+def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
+    from healthscore.project import today
+    from healthscore.store import queries as Q
+
+    lat = latest(p)
+    now = today()
+    open_tasks, _ = _tasks(p, status="open", limit=5000)
+    material = [x for x in open_tasks if any(tr["kind"] == "material_change" for tr in x["triggers"])][:limit]
+    overdue, n_overdue = _tasks(p, status="open", due_before=now, limit=limit)
+    frame = lat["frame"]
+    yellow = []
+    if lat["as_of"] is not None:
+        version = lat["model_version"]
+        start = Q.latest_as_of(p.store, version, lat["as_of"] - dt.timedelta(days=30))
+
+        def steady() -> list[str]:
+            return Q.steady_tier(p.store, version, "yellow", start, lat["as_of"]) if start else []
+
+        ids = set(_cache(p).get("steady_yellow", (version, Q.state_key(p.store)), steady))
+        yellow = _records(frame[frame["account_id"].isin(ids) & (frame["tier"] == "yellow")].head(limit),
+                          ACCOUNT_COLUMNS)
+    paused = _records(frame[frame["status"] == "paused"].head(limit), ACCOUNT_COLUMNS)
+    return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "today": now.isoformat(),
+            "material_changes": material, "overdue": overdue, "overdue_total": n_overdue,
+            "yellow_30_days": yellow, "paused": paused}
