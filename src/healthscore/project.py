@@ -819,8 +819,10 @@ class Project:
         return user
 
     def api_token_user(self, secret: str) -> tuple[dict, dict] | None:
-        """(token, user) for a valid, unrevoked API token of an enabled user."""
-        return self.store.token_user(secret)
+        """(token, user) for a valid, unrevoked API token of an enabled user (last use recorded once a minute)."""
+        from healthscore.store import queries as Q
+
+        return Q.token_lookup(self.store, secret)
 
     def authorize(self, username: str, action: str, account_id: str | None = None) -> dict:
         """The user if they may do `action` (read, review, backtest, events, model.approve, users), on

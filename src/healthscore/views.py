@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from healthscore.errors import UserError
@@ -71,9 +72,12 @@ def authorize(p: "Project", username: str, action: str, account_id: str | None =
 
 
 class _Cache:
-    def __init__(self) -> None:
+    """name -> (key, value): a value is rebuilt when its key changes. Bounded: the oldest names go first."""
+
+    def __init__(self, size: int = 256) -> None:
         self.lock = threading.RLock()
         self.items: dict[str, tuple[Any, Any]] = {}
+        self.size = size
 
     def get(self, name: str, key: Any, build):
         with self.lock:
@@ -82,7 +86,10 @@ class _Cache:
                 return hit[1]
         value = build()
         with self.lock:
+            self.items.pop(name, None)
             self.items[name] = (key, value)
+            while len(self.items) > self.size:
+                self.items.pop(next(iter(self.items)))
         return value
 
 
@@ -123,8 +130,32 @@ def directory(p: "Project") -> "pd.DataFrame":
         frame["owner"] = frame["owner"].astype(object).where(frame["owner"].notna(), None)
         return frame.set_index("account_id", drop=False)
 
-    key = (Q.ingest_key(p.store), int(time.monotonic() // DIRECTORY_TTL_S))
+    key = (change_key(p)[2:4], int(time.monotonic() // DIRECTORY_TTL_S))
     return _cache(p).get("directory", key, build)
+
+
+def change_key(p: "Project") -> tuple:
+    """The store's change key (store/queries.py change_key), read at most once per request."""
+    from healthscore.store import queries as Q
+
+    memo = _request_memo.get()
+    if memo is None:
+        return Q.change_key(p.store)
+    if "change_key" not in memo:
+        memo["change_key"] = Q.change_key(p.store)
+    return memo["change_key"]
+
+
+_request_memo: ContextVar[dict | None] = ContextVar("healthscore_request_memo", default=None)
+
+
+def request_scope() -> Token:
+    """Start a request's memo (the web app's middleware): the change key is read once per request."""
+    return _request_memo.set({})
+
+
+def end_request_scope(token: Token) -> None:
+    _request_memo.reset(token)
 
 
 def account_owner(p: "Project", account_id: str) -> str | None:
@@ -132,16 +163,6 @@ def account_owner(p: "Project", account_id: str) -> str | None:
     if account_id not in d.index:
         raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
     return d.at[account_id, "owner"]
-
-
-def _overrides_key(p: "Project") -> Any:
-    from sqlalchemy import func, select
-
-    from healthscore.store import tables as t
-
-    o = t.overrides.c
-    with p.store.engine.connect() as conn:
-        return tuple(conn.execute(select(func.count(), func.max(o.override_id), func.max(o.revoked_at))).first())
 
 
 def latest(p: "Project") -> dict[str, Any]:
@@ -152,7 +173,7 @@ def latest(p: "Project") -> dict[str, Any]:
     from healthscore.store import queries as Q
 
     version = p.model.version
-    key = (version, Q.state_key(p.store), Q.ingest_key(p.store), _overrides_key(p))
+    key = (version, change_key(p))
 
     def build() -> dict[str, Any]:
         as_of = Q.latest_as_of(p.store, version)
@@ -221,15 +242,23 @@ def _filter(p: "Project", frame: "pd.DataFrame", *, tier: str | None = None, seg
 
 
 def _records(frame: "pd.DataFrame", columns: list[str]) -> list[dict[str, Any]]:
-    import pandas as pd
+    """JSON-ready rows: missing values None, floats rounded to 2 places, dates as ISO text."""
+    import math
 
-    out = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    for r in out:
-        for k, v in r.items():
-            if isinstance(v, float):
-                r[k] = round(v, 2)
-            elif isinstance(v, (pd.Timestamp, dt.date)):
-                r[k] = v.isoformat()[:10]
+    out = []
+    for row in zip(*(frame[c].tolist() for c in columns)):
+        r = {}
+        for k, v in zip(columns, row):
+            if v is None or v is getattr(__import__("pandas"), "NA") or v is getattr(__import__("pandas"), "NaT"):
+                v = None
+            elif isinstance(v, float):
+                v = None if math.isnan(v) else round(v, 2)
+            elif isinstance(v, (dt.date, dt.datetime)):
+                v = v.isoformat()[:10]
+            elif hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
+                v = v.item()
+            r[k] = v
+        out.append(r)
     return out
 
 
@@ -248,7 +277,10 @@ def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, 
              offset: int = 0) -> dict[str, Any]:
     check_page(limit, offset)
     lat = latest(p)
-    frame = _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status, q=q)
+    filters = (tier, segment, owner, status, q)
+    frame = _cache(p).get(f"accounts:{filters!r}", (lat["model_version"], change_key(p)),
+                          lambda: _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status,
+                                          q=q))
     page = frame.iloc[offset:offset + limit]
     total = int(len(frame))
     return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "model_version": lat["model_version"],
@@ -258,9 +290,14 @@ def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, 
 
 
 def portfolio(p: "Project", *, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict[str, Any]:
+    lat = latest(p)
+    return _cache(p).get(f"portfolio:{segment!r}:{owner!r}:{top}", (lat["model_version"], change_key(p)),
+                         lambda: _portfolio(p, lat, segment, owner, top))
+
+
+def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: str | None, top: int) -> dict[str, Any]:
     from healthscore.store import queries as Q
 
-    lat = latest(p)
     as_of = lat["as_of"]
     frame = _filter(p, lat["frame"], segment=segment, owner=owner)
     out: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None, "model_version": lat["model_version"],
@@ -308,8 +345,7 @@ def portfolio(p: "Project", *, segment: str | None = None, owner: str | None = N
                                                         segment=segment, account_ids=subset)},
         }
 
-    agg = _cache(p).get(f"aggregates:{segment}:{owner}", (lat["model_version"], Q.state_key(p.store)), aggregates)
-    out.update(agg)
+    out.update(aggregates())
     top_rows = frame[frame["tier"] == "red"].head(top)
     if len(top_rows) < top:
         top_rows = frame[frame["tier"].isin(AT_RISK)].head(top)
@@ -395,7 +431,7 @@ def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
         def steady() -> list[str]:
             return Q.steady_tier(p.store, version, "yellow", start, lat["as_of"]) if start else []
 
-        ids = set(_cache(p).get("steady_yellow", (version, Q.state_key(p.store)), steady))
+        ids = set(_cache(p).get("steady_yellow", (version, change_key(p)[:2]), steady))
         yellow = _records(frame[frame["account_id"].isin(ids) & (frame["tier"] == "yellow")].head(limit),
                           ACCOUNT_COLUMNS)
     paused = _records(frame[frame["status"] == "paused"].head(limit), ACCOUNT_COLUMNS)

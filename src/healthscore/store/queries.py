@@ -29,6 +29,47 @@ def state_key(store: Any) -> tuple:
     return tuple(row)
 
 
+def change_key(store: Any) -> tuple:
+    """One round trip that changes whenever anything a page shows may have changed: a scoring run, an
+    ingest, or any human action (each lands in the audit log: decisions, overrides, approvals)."""
+    r, b, a = t.scoring_runs.c, t.ingest_batches.c, t.audit_log.c
+    stmt = select(select(func.count()).select_from(t.scoring_runs).scalar_subquery(),
+                  select(func.max(r.finished_at)).scalar_subquery(),
+                  select(func.count()).select_from(t.ingest_batches).scalar_subquery(),
+                  select(func.max(b.started_at)).scalar_subquery(),
+                  select(func.max(a.seq)).scalar_subquery())
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(stmt).first())
+
+
+def token_lookup(store: Any, secret: str, touch_after_s: float = 60.0) -> tuple[dict, dict] | None:
+    """(token, user) for a valid, unrevoked token of an enabled user, like `Store.token_user`, but read-only
+    on most requests: last_used_at is written at most once a minute per token, so API reads do not queue
+    on the database's write lock."""
+    from sqlalchemy import update
+
+    from healthscore.store.governance import _user_dict, token_hash
+    from healthscore.store.store import _utcnow
+
+    k, u = t.api_tokens.c, t.users.c
+    stmt = (select(t.api_tokens, u.role, u.display_name, u.password_hash, u.created_at.label("user_created_at"),
+                   u.disabled_at)
+            .join(t.users, u.username == k.username)
+            .where(k.token_hash == token_hash(secret), k.revoked_at.is_(None)))
+    with store.engine.connect() as conn:
+        r = conn.execute(stmt).first()
+    if r is None or r.disabled_at is not None:
+        return None
+    now = _utcnow()
+    if r.last_used_at is None or (now - r.last_used_at).total_seconds() > touch_after_s:
+        with store.engine.begin() as conn:
+            conn.execute(update(t.api_tokens).where(k.token_id == r.token_id).values(last_used_at=now))
+    user = _user_dict(type("U", (), {"username": r.username, "role": r.role, "display_name": r.display_name,
+                                     "password_hash": r.password_hash, "created_at": r.user_created_at,
+                                     "disabled_at": r.disabled_at}))
+    return {"token_id": r.token_id, "name": r.name, "scopes": r.scopes}, user
+
+
 def ingest_key(store: Any) -> tuple:
     b = t.ingest_batches.c
     with store.engine.connect() as conn:

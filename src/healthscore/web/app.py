@@ -90,9 +90,57 @@ class Sessions:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def save(self, request: Request, response, data: dict[str, Any]) -> None:
-        response.set_cookie(SESSION_COOKIE, self.serializer.dumps(data), max_age=SESSION_MAX_AGE, httponly=True,
-                            samesite="lax", secure=request.url.scheme == "https", path="/")
+    def cookie(self, request: Request, data: dict[str, Any]) -> str:
+        """The Set-Cookie value: signed, HttpOnly, SameSite=Lax, Secure over https."""
+        from http.cookies import SimpleCookie
+
+        c = SimpleCookie()
+        c[SESSION_COOKIE] = self.serializer.dumps(data)
+        m = c[SESSION_COOKIE]
+        m["max-age"], m["path"], m["httponly"], m["samesite"] = SESSION_MAX_AGE, "/", True, "lax"
+        if request.url.scheme == "https":
+            m["secure"] = True
+        return m.OutputString()
+
+
+class SessionMiddleware:
+    """Pure ASGI (no extra task per request): loads the signed session cookie into request.state, writes
+    it back when a handler changed it, adds security headers, and opens the request's memo (views.py)."""
+
+    SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                        (b"referrer-policy", b"same-origin")]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.datastructures import MutableHeaders
+
+        from healthscore.views import end_request_scope, request_scope
+
+        request = Request(scope)
+        sessions: Sessions = scope["app"].state.sessions
+        state = scope.setdefault("state", {})
+        state["session"] = sessions.load(request)
+        state["session_dirty"] = False
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in self.SECURITY_HEADERS:
+                    if k.decode() not in headers:
+                        headers.append(k.decode(), v.decode())
+                if state.get("session_dirty"):
+                    headers.append("set-cookie", sessions.cookie(request, state["session"]))
+            await send(message)
+
+        memo = request_scope()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            end_request_scope(memo)
 
 
 def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None) -> FastAPI:
@@ -113,18 +161,7 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     app.state.templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, default=str)
     app.state.write_lock = threading.RLock()
 
-    @app.middleware("http")
-    async def session_middleware(request: Request, call_next):
-        sessions: Sessions = request.app.state.sessions
-        request.state.session = sessions.load(request)
-        request.state.session_dirty = False
-        response = await call_next(request)
-        if request.state.session_dirty:
-            sessions.save(request, response, request.state.session)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(SessionMiddleware)
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
