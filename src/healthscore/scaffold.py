@@ -72,7 +72,7 @@ def demo_config(files: dict[str, str]) -> str:
 
 
 def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.date | None = None,
-               progress: Callable[[str, int, int], None] | None = None):
+               progress: Callable[[str, int, int], None] | None = None, history_weeks: int = 0):
     """Generate the demo portfolio into directory/data, write the workspace, ingest and score it."""
     from healthscore.demo.generate import generate_portfolio
     from healthscore.project import Project, today
@@ -99,6 +99,10 @@ def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.
         if progress:
             progress("ingesting", 0, 1)
         project.ingest(progress=(lambda msg: progress(msg, 0, 1)) if progress else None)
+        if history_weeks:  # weekly snapshots before the end date, so its snapshot has a trend
+            if progress:
+                progress("weekly history", 0, 1)
+            project.backfill(end - dt.timedelta(days=7 * history_weeks), end - dt.timedelta(days=7), every_days=7)
         if progress:
             progress("scoring", 0, 1)
         run = project.score(end)
@@ -114,17 +118,12 @@ DEMO_USERS = (
 )
 
 
-def demo_workflow(directory: Path, end: dt.date, *, history_weeks: int = 8,
-                  progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """After build_demo: weekly history for the charts, one weekly run (alerts and review tasks) and the
-    demo users. Returns {"weekly": run summary, "logins": [{username, role, password}]}."""
+def demo_workflow(directory: Path, end: dt.date, *, progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """After build_demo: one weekly review run (alerts and review tasks) and the demo users.
+    Returns {"weekly": run summary, "logins": [{username, role, password}]}."""
     from healthscore.project import Project
 
     with Project(directory) as project:
-        if history_weeks:
-            if progress:
-                progress("weekly history", 0, 1)
-            project.backfill(end - dt.timedelta(days=7 * history_weeks), end - dt.timedelta(days=7), every_days=7)
         if progress:
             progress("weekly review run", 0, 1)
         weekly = project.run_weekly(end, notify=False)

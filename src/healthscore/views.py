@@ -139,11 +139,19 @@ def change_key(p: "Project") -> tuple:
     from healthscore.store import queries as Q
 
     memo = _request_memo.get()
-    if memo is None:
-        return Q.change_key(p.store)
-    if "change_key" not in memo:
-        memo["change_key"] = Q.change_key(p.store)
-    return memo["change_key"]
+    if memo is not None and "change_key" in memo:
+        return memo["change_key"]
+    key = Q.change_key(p.store)
+    if memo is not None:
+        memo["change_key"] = key
+    if p.__dict__.get("_views_last_key") != key:
+        # Something was written (maybe by another process, e.g. 'healthscore model approve'): score and
+        # show with the version that is active now.
+        p.__dict__["_views_last_key"] = key
+        active = p.store.active_model_version()
+        if active is not None and "model" in p.__dict__ and p.model.version != active["version"]:
+            p.reload_model()
+    return key
 
 
 _request_memo: ContextVar[dict | None] = ContextVar("healthscore_request_memo", default=None)

@@ -24,8 +24,8 @@ def demo_ws(tmp_path_factory) -> Path:
     from healthscore.scaffold import build_demo, demo_workflow
 
     ws = tmp_path_factory.mktemp("web") / "demo"
-    build_demo(ws, accounts=150, seed=11, end=END)
-    demo_workflow(ws, END, history_weeks=6)
+    build_demo(ws, accounts=150, seed=11, end=END, history_weeks=6)
+    demo_workflow(ws, END)
     with Project(ws) as p:
         p.user_add("marco.rossi", "csm", "admin", password=PASSWORDS["marco.rossi"])
     return ws

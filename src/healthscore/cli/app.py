@@ -411,8 +411,9 @@ def demo(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
 
-        run, counts = build_demo(directory, accounts=accounts, seed=seed, end=end_date, progress=progress)
-        extra = demo_workflow(directory, run.as_of_dates[-1], history_weeks=history_weeks, progress=progress)
+        run, counts = build_demo(directory, accounts=accounts, seed=seed, end=end_date, progress=progress,
+                                 history_weeks=history_weeks)
+        extra = demo_workflow(directory, run.as_of_dates[-1], progress=progress)
     if json_out:
         snaps = run.frames.snapshots
         _print_json({"workspace": str(directory.resolve()), "rows": counts, "as_of": str(run.as_of_dates[-1]),
