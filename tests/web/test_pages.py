@@ -144,3 +144,12 @@ def test_logout_ends_the_session(client):
     page = client.get("/portfolio").text
     client.post("/logout", data={"csrf_token": csrf_of(page)})
     assert client.get("/portfolio", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("target, expected", [("/queue", "/queue"), ("//evil.example", "/"),
+                                              ("/\\evil.example", "/"), ("https://evil.example", "/")])
+def test_login_redirects_only_within_the_site(client, target, expected):
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "viewer", "password": "viewer-demo-pass", "csrf_token": token,
+                                    "next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == expected

@@ -38,7 +38,10 @@ def _date(value: str | None, name: str) -> dt.date | None:
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+    """Only a path on this site: no scheme, no host, no '//' or '/\\' (which browsers treat as a host)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\\" in value[:3]:
+        return "/"
+    return value
 
 
 # ---- login -------------------------------------------------------------------------------------
