@@ -74,9 +74,10 @@ def authorize(p: "Project", username: str, action: str, account_id: str | None =
 class _Cache:
     """name -> (key, value): a value is rebuilt when its key changes. Bounded: the oldest names go first."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 128) -> None:
         self.lock = threading.RLock()
         self.items: dict[str, tuple[Any, Any]] = {}
+        self.building: dict[str, threading.Lock] = {}
         self.size = size
 
     def get(self, name: str, key: Any, build):
@@ -84,7 +85,13 @@ class _Cache:
             hit = self.items.get(name)
             if hit is not None and hit[0] == key:
                 return hit[1]
-        value = build()
+            building = self.building.setdefault(name, threading.Lock())
+        with building:  # concurrent requests for a cold entry wait for one build instead of all building it
+            with self.lock:
+                hit = self.items.get(name)
+                if hit is not None and hit[0] == key:
+                    return hit[1]
+            value = build()
         with self.lock:
             self.items.pop(name, None)
             self.items[name] = (key, value)
@@ -286,11 +293,15 @@ def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, 
     check_page(limit, offset)
     lat = latest(p)
     filters = (tier, segment, owner, status, q)
-    frame = _cache(p).get(f"accounts:{filters!r}", (lat["model_version"], change_key(p)),
-                          lambda: _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status,
-                                          q=q))
-    page = frame.iloc[offset:offset + limit]
-    total = int(len(frame))
+    import numpy as np
+
+    def rows() -> "np.ndarray":  # positions in the latest frame (small to keep, unlike the rows)
+        f = _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status, q=q)
+        return lat["frame"].index.get_indexer(f.index).astype(np.int32)
+
+    positions = _cache(p).get(f"accounts:{filters!r}", (lat["model_version"], change_key(p)), rows)
+    page = lat["frame"].iloc[positions[offset:offset + limit]]
+    total = int(len(positions))
     return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "model_version": lat["model_version"],
             "total": total, "limit": limit, "offset": offset,
             "next_offset": offset + limit if offset + limit < total else None,
