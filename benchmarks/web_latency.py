@@ -182,6 +182,9 @@ async def measure(base: str, make_path, headers: dict, cookies: dict, clients: i
 
 def run_store(kind: str, args, pg_url: str | None) -> dict:
     root = Path(args.out) / kind
+    marker = root / ".healthscore" / "bench-params.json"
+    params = {"accounts": args.accounts, "weeks": args.weeks, "seed": args.seed}
+    reuse = args.reuse and marker.is_file() and json.loads(marker.read_text()) == params
     if kind == "sqlite":
         url = f"sqlite:///{root / '.healthscore' / 'store.db'}"
     else:
@@ -189,13 +192,23 @@ def run_store(kind: str, args, pg_url: str | None) -> dict:
 
         name = "hs_web_bench"
         admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+        if not reuse:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
         url = admin.rsplit("/", 1)[0] + f"/{name}"
-    ws = make_workspace(root, url, args.accounts, args.seed)
-    filled = fill_store(ws, args.accounts, args.weeks, args.seed)
-    print(f"{kind}: {filled['snapshots']:,} snapshots written in {filled['fill_s']} s", flush=True)
+    if reuse:
+        from healthscore.project import Project
+
+        ws = root
+        with Project(ws) as p:
+            filled = {"reused": True, "token": p.token_create("bench.admin", "bench", ["read"], "bench.admin")[1]}
+        print(f"{kind}: reusing the store in {root}", flush=True)
+    else:
+        ws = make_workspace(root, url, args.accounts, args.seed)
+        filled = fill_store(ws, args.accounts, args.weeks, args.seed)
+        marker.write_text(json.dumps(params))
+        print(f"{kind}: {filled['snapshots']:,} snapshots written in {filled['fill_s']} s", flush=True)
     port = free_port()
     proc = start_server(ws, port)
     base = f"http://127.0.0.1:{port}"
@@ -229,8 +242,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "data" / "web_latency"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="measure again on the stores of an earlier run (same sizes)")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
+    before_load = list(os.getloadavg())
     results = {}
     for kind in args.stores.split(","):
         if kind == "postgres" and not args.pg_url:
@@ -239,7 +254,7 @@ def main() -> None:
         results[kind] = run_store(kind, args, args.pg_url)
     report = {"benchmark": "web_latency", "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-              "load_average_1_5_15": list(os.getloadavg()),
+              "load_average_1_5_15": {"before": before_load, "after": list(os.getloadavg())},
               "params": {"accounts": args.accounts, "weeks": args.weeks, "clients": args.clients,
                          "requests_per_endpoint": args.requests, "evidence_rows_per_snapshot": 3,
                          "server": "uvicorn, 1 worker"},

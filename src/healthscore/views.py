@@ -389,15 +389,19 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
         raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
     info = _records(d.loc[[account_id]], list(DIRECTORY_COLUMNS))[0]
     version = p.model.version
-    as_of = Q.account_latest_as_of(p.store, account_id, version)
     overrides = p.store.overrides([account_id])
+    # one query through the (account_id, as_of) index: the last 400 days of every model version
+    history = p.store.snapshots(account_id, date_from=dt.date.today() - dt.timedelta(days=400), with_evidence=False)
+    if not any(h["model_version"] == version for h in history):  # an older store: look further back
+        history = p.store.snapshots(account_id, with_evidence=False)
+    mine = [h["as_of"] for h in history if h["model_version"] == version]
+    as_of = dt.date.fromisoformat(max(mine)) if mine else None
+    history = [h for h in history if as_of is None or h["as_of"] >= (as_of - dt.timedelta(days=400)).isoformat()]
+    history = apply_overrides(history, overrides)
     snap = None
     if as_of is not None:
         snaps = p.store.snapshots(account_id, as_of=as_of, model_version=version)
         snap = apply_overrides(snaps, overrides)[0] if snaps else None
-    history = p.store.snapshots(account_id, date_from=(as_of or dt.date.today()) - dt.timedelta(days=400),
-                                with_evidence=False)
-    history = apply_overrides(history, overrides)
     tasks = p.store.tasks(account_id=account_id, status="all")
     alerts = p.store.alerts(account_id=account_id, limit=50)
     ids = [str(x["task_id"]) for x in tasks]
