@@ -123,10 +123,10 @@ def fill_store(ws: Path, accounts: int, weeks: int, seed: int) -> dict:
             "token": secret}
 
 
-def start_server(ws: Path, port: int) -> subprocess.Popen:
+def start_server(ws: Path, port: int, workers: int = 1) -> subprocess.Popen:
     env = {**os.environ, "HEALTHSCORE_WORKSPACE": str(ws), "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "healthscore.web.asgi:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], env=env)
+                             "--port", str(port), "--log-level", "warning", "--workers", str(workers)], env=env)
     import httpx
 
     deadline = time.time() + 60
@@ -151,7 +151,8 @@ def session_cookie(base: str) -> dict:
         return dict(c.cookies)
 
 
-async def measure(base: str, make_path, headers: dict, cookies: dict, clients: int, requests: int) -> dict:
+async def measure(base: str, make_path, headers: dict, cookies: dict, clients: int, requests: int,
+                  warm_workers: int = 1) -> dict:
     import httpx
 
     async with httpx.AsyncClient(base_url=base, headers=headers, cookies=cookies, timeout=60) as c:
@@ -159,6 +160,8 @@ async def measure(base: str, make_path, headers: dict, cookies: dict, clients: i
         r = await c.get(make_path())
         cold = (time.perf_counter() - t) * 1000
         assert r.status_code == 200, (r.status_code, r.text[:300])
+        # with several workers, each fills its own cache: warm them all (not measured)
+        await asyncio.gather(*(c.get(make_path()) for _ in range(4 * warm_workers - 1)))
         times: list[float] = []
         errors = 0
         per_client = max(1, requests // clients)
@@ -210,7 +213,7 @@ def run_store(kind: str, args, pg_url: str | None) -> dict:
         marker.write_text(json.dumps(params))
         print(f"{kind}: {filled['snapshots']:,} snapshots written in {filled['fill_s']} s", flush=True)
     port = free_port()
-    proc = start_server(ws, port)
+    proc = start_server(ws, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         cookies = session_cookie(base)
@@ -223,7 +226,7 @@ def run_store(kind: str, args, pg_url: str | None) -> dict:
                                       {"Authorization": f"Bearer {filled['token']}"}, {}),
         }
         for name, (path, headers, cks) in endpoints.items():
-            out[name] = asyncio.run(measure(base, path, headers, cks, args.clients, args.requests))
+            out[name] = asyncio.run(measure(base, path, headers, cks, args.clients, args.requests, args.workers))
             print(f"  {name}: {out[name]}", flush=True)
     finally:
         proc.terminate()
@@ -242,6 +245,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "data" / "web_latency"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--reuse", action="store_true", help="measure again on the stores of an earlier run (same sizes)")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
@@ -257,7 +261,7 @@ def main() -> None:
               "load_average_1_5_15": {"before": before_load, "after": list(os.getloadavg())},
               "params": {"accounts": args.accounts, "weeks": args.weeks, "clients": args.clients,
                          "requests_per_endpoint": args.requests, "evidence_rows_per_snapshot": 3,
-                         "server": "uvicorn, 1 worker"},
+                         "server": f"uvicorn, {args.workers} worker(s)"},
               "target": "p95 < 200 ms", "results": results}
     print(json.dumps(report, indent=2))
     if not args.no_save:

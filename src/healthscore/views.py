@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,42 @@ def engine_lock(p: "Project") -> threading.RLock:
     return lock
 
 
+class EngineBusy(UserError):
+    """The engine's DuckDB file is held by another process (a CLI run, another server worker)."""
+
+    status_code = 503
+
+
+@contextmanager
+def engine_session(p: "Project"):
+    """The compute engine for one piece of work. A DuckDB file allows one process at a time, so the web
+    app opens it only while it needs it (and retries for a while when a CLI run holds it), leaving the
+    workspace free for 'healthscore score', 'run weekly' or another server worker in between."""
+    with engine_lock(p):
+        depth = p.__dict__.get("_engine_depth", 0)
+        duck = p.ws.config.engine.backend == "duckdb"
+        p.__dict__["_engine_depth"] = depth + 1
+        try:
+            if depth == 0 and duck:
+                deadline = time.monotonic() + 15
+                while True:
+                    try:
+                        p.con  # noqa: B018 - opens the connection
+                        break
+                    except Exception as exc:  # duckdb.IOException: "Could not set lock on file"
+                        if "lock" not in str(exc).lower():
+                            raise
+                        if time.monotonic() > deadline:
+                            raise EngineBusy(f"the engine file {p.ws.config.engine.path} is in use by another"
+                                             " process; try again when it is done") from None
+                        time.sleep(0.1)
+            yield p
+        finally:
+            p.__dict__["_engine_depth"] = depth
+            if depth == 0 and duck and "con" in p.__dict__:
+                p.__dict__.pop("con").disconnect()
+
+
 def directory(p: "Project") -> "pd.DataFrame":
     """The engine's accounts table (account_id, name, segment, owner, arr, renewal_date), indexed by account_id."""
     import pandas as pd
@@ -122,7 +159,7 @@ def directory(p: "Project") -> "pd.DataFrame":
     from healthscore.store import queries as Q
 
     def build() -> pd.DataFrame:
-        with engine_lock(p):
+        with engine_session(p):
             if "accounts" not in p.con.list_tables():
                 frame = pd.DataFrame(columns=list(DIRECTORY_COLUMNS))
             else:

@@ -285,3 +285,20 @@ def test_openapi_lists_the_api(client):
 def test_dates_are_checked(client, tokens):
     r = client.get(f"/api/v1/overrides?active_on={dt.date(1, 1, 1)}", headers=bearer(tokens["viewer"]))
     assert r.status_code == 400 and "active_on" in r.json()["error"]
+
+
+def test_the_server_leaves_the_engine_free_for_the_cli(client, project, tokens, ws):
+    """A DuckDB file allows one process at a time: between requests the app holds no engine connection,
+    so 'healthscore score' and 'run weekly' (another process) work while it serves."""
+    import subprocess
+    import sys
+
+    h = bearer(tokens["viewer"])
+    acc = client.get("/api/v1/accounts?limit=1", headers=h).json()["items"][0]["account_id"]
+    assert client.get(f"/api/v1/accounts/{acc}/snapshots", headers=h).status_code == 200
+    assert client.get("/api/v1/reports/measurement", headers=h).status_code == 200
+    assert "con" not in project.__dict__
+    path = str(ws / ".healthscore" / "engine.duckdb")
+    other = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({path!r}).close()"],
+                           capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr[-300:]  # another process opens the engine file

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from healthscore.errors import UserError
-from healthscore.views import AccessDenied, NotFound, engine_lock
+from healthscore.views import AccessDenied, NotFound, engine_session
 from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
 
@@ -89,7 +89,7 @@ def snapshots(request: Request, account_id: str = AccountId, date_from: dt.date 
               date_to: dt.date | None = Query(None, alias="to"), _: Principal = Depends(reader)) -> list[dict]:
     p = project(request)
     _account(request, account_id)
-    with engine_lock(p):
+    with engine_session(p):
         return p.history(account_id, _date(date_from, "from"), _date(date_to, "to"))
 
 
@@ -113,7 +113,7 @@ def explain(request: Request, account_id: str = AccountId, as_of: dt.date | None
             compare: dt.date | None = None, _: Principal = Depends(reader)) -> dict:
     p = project(request)
     _account(request, account_id)
-    with engine_lock(p):
+    with engine_session(p):
         return p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
 
 
@@ -253,7 +253,7 @@ def backtest(request: Request, body: BacktestIn, principal: Principal = Depends(
     if (b - a).days // body.every_days + 1 > 12:
         raise UserError(f"from..to every {body.every_days} days gives more than 12 as-of dates; the API runs small"
                         " backtests only (use 'healthscore backtest' for large ones)")
-    with engine_lock(p):
+    with engine_session(p):
         r = p.backtest(a, b, body.every_days, horizon=body.horizon, n_boot=50)
     r.pop("metric_study", None)
     return r
@@ -261,7 +261,9 @@ def backtest(request: Request, body: BacktestIn, principal: Principal = Depends(
 
 @router.get("/reports/measurement", summary="Validation rate, false positives, missed risks, follow-through")
 def measurement(request: Request, horizon_days: int = Query(90, ge=1, le=3650), _: Principal = Depends(reader)) -> dict:
-    return project(request).measurement_report(horizon_days)
+    p = project(request)
+    with engine_session(p):  # the outcomes table is in the engine
+        return p.measurement_report(horizon_days)
 
 
 @router.get("/audit", summary="The audit log, newest first; page with before_seq")
@@ -335,7 +337,7 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
                                       " upgrade it to accept events"}, status_code=501)
 
     def ingest():
-        with engine_lock(p), request.app.state.write_lock:
+        with engine_session(p), request.app.state.write_lock:
             return p.ingest_rows(table, rows, source=f"api:{principal.username}")
 
     report = await run_in_threadpool(ingest)

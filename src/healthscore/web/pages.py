@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from healthscore.errors import UserError
-from healthscore.views import AccessDenied, engine_lock
+from healthscore.views import AccessDenied, engine_session
 from healthscore.web.app import Principal, render
 from healthscore.web.auth import check_csrf, page_principal, project
 
@@ -135,7 +135,7 @@ def account_change(request: Request, account_id: str = Path(..., max_length=200)
     from healthscore.views import account_owner
 
     account_owner(p, account_id)
-    with engine_lock(p):
+    with engine_session(p):
         ex = p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
     return render(request, "_change.html", {"ex": ex})
 
