@@ -245,6 +245,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "data" / "web_latency"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--results", default=str(RESULTS), help="where to write the figures")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--reuse", action="store_true", help="measure again on the stores of an earlier run (same sizes)")
     args = ap.parse_args()
@@ -265,8 +266,9 @@ def main() -> None:
               "target": "p95 < 200 ms", "results": results}
     print(json.dumps(report, indent=2))
     if not args.no_save:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        out = Path(args.results)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -225,14 +225,15 @@ def latest(p: "Project") -> dict[str, Any]:
     from healthscore.store import queries as Q
 
     version = p.model.version
-    key = (version, change_key(p))
+    k = change_key(p)
+    key = (version, k[0:4], k[5:7])  # snapshots, the directory and overrides; not every audited action
 
     def build() -> dict[str, Any]:
         as_of = Q.latest_as_of(p.store, version)
         if as_of is None:
             empty = pd.DataFrame(columns=[*Q.LATEST_COLUMNS, "name", "owner", "arr", "renewal_date"])
             return {"model_version": version, "as_of": None, "frame": empty, "previous_as_of": None,
-                    "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"])}
+                    "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"]), "key": key}
         frame = Q.snapshots_on(p.store, version, as_of)
         frame["computed_tier"] = frame["tier"]
         active = p.store.overrides(active_on=as_of)
@@ -255,7 +256,7 @@ def latest(p: "Project") -> dict[str, Any]:
         frame["trend"] = (frame["score"] - frame["previous_score"]).round(2)
         frame = frame.sort_values(["score", "account_id"], na_position="last", kind="stable").reset_index(drop=True)
         return {"model_version": version, "as_of": as_of, "frame": frame, "previous_as_of": prev_as_of,
-                "previous": prev}
+                "previous": prev, "key": key}
 
     return _cache(p).get("latest", key, build)
 
@@ -336,7 +337,7 @@ def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, 
         f = _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status, q=q)
         return lat["frame"].index.get_indexer(f.index).astype(np.int32)
 
-    positions = _cache(p).get(f"accounts:{filters!r}", (lat["model_version"], change_key(p)), rows)
+    positions = _cache(p).get(f"accounts:{filters!r}", lat["key"], rows)
     page = lat["frame"].iloc[positions[offset:offset + limit]]
     total = int(len(positions))
     return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "model_version": lat["model_version"],
@@ -401,7 +402,9 @@ def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: st
                                                         segment=segment, account_ids=subset)},
         }
 
-    out.update(aggregates())
+    # SQL over the history: rebuilt after a scoring run (or an ingest, for the owner filter), not after decisions
+    k = change_key(p)
+    out.update(_cache(p).get(f"aggregates:{segment!r}:{owner!r}", (lat["model_version"], k[0:4]), aggregates))
     top_rows = frame[frame["tier"] == "red"].head(top)
     if len(top_rows) < top:
         top_rows = frame[frame["tier"].isin(AT_RISK)].head(top)
@@ -491,7 +494,7 @@ def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
         def steady() -> list[str]:
             return Q.steady_tier(p.store, version, "yellow", start, lat["as_of"]) if start else []
 
-        ids = set(_cache(p).get("steady_yellow", (version, change_key(p)[:2]), steady))
+        ids = set(_cache(p).get("steady_yellow", (version, change_key(p)[0:2]), steady))
         yellow = _records(frame[frame["account_id"].isin(ids) & (frame["tier"] == "yellow")].head(limit),
                           ACCOUNT_COLUMNS)
     paused = _records(frame[frame["status"] == "paused"].head(limit), ACCOUNT_COLUMNS)

@@ -134,6 +134,7 @@ def test_a_csm_acts_only_on_own_accounts(client, project, tokens):
 def test_corrections_are_validated_like_the_cli(client, project, tokens):
     task = open_task_of(project, "dana.kim")
     url, h = f"/api/v1/tasks/{task['task_id']}/review", bearer(tokens["manager"])
+    assert client.get("/api/v1/accounts?status=overridden", headers=h).json()["total"] == 0  # fills the cache
     cases = [({"decision": "correct", "score": 80, "reason_code": "other", "note": "n"}, "--expires"),
              ({"decision": "correct", "score": 80, "reason_code": "nope", "note": "n", "expires": OK_EXPIRES},
               "--reason-code"),
@@ -153,6 +154,8 @@ def test_corrections_are_validated_like_the_cli(client, project, tokens):
     assert ov[0]["score"] == 81 and ov[0]["author"] == "manager" and ov[0]["expires_on"] == OK_EXPIRES
     acc = client.get(f"/api/v1/accounts/{task['account_id']}", headers=h).json()["snapshot"]
     assert acc["status"] == "overridden" and acc["score"] == 81
+    listed = client.get("/api/v1/accounts?status=overridden", headers=h).json()["items"]  # cached lists follow
+    assert [(a["account_id"], a["score"]) for a in listed] == [(task["account_id"], 81)]
 
 
 def test_a_browser_session_writes_only_with_its_csrf_header(client, project):

@@ -30,14 +30,17 @@ def state_key(store: Any) -> tuple:
 
 
 def change_key(store: Any) -> tuple:
-    """One round trip that changes whenever anything a page shows may have changed: a scoring run, an
-    ingest, or any human action (each lands in the audit log: decisions, overrides, approvals)."""
-    r, b, a = t.scoring_runs.c, t.ingest_batches.c, t.audit_log.c
+    """One round trip that changes whenever anything a page shows may have changed: [0:2] a scoring run,
+    [2:4] an ingest, [4] any human action (each lands in the audit log: decisions, overrides, approvals),
+    [5:7] an override created or revoked."""
+    r, b, a, o = t.scoring_runs.c, t.ingest_batches.c, t.audit_log.c, t.overrides.c
     stmt = select(select(func.count()).select_from(t.scoring_runs).scalar_subquery(),
                   select(func.max(r.finished_at)).scalar_subquery(),
                   select(func.count()).select_from(t.ingest_batches).scalar_subquery(),
                   select(func.max(b.started_at)).scalar_subquery(),
-                  select(func.max(a.seq)).scalar_subquery())
+                  select(func.max(a.seq)).scalar_subquery(),
+                  select(func.count()).select_from(t.overrides).scalar_subquery(),
+                  select(func.max(o.revoked_at)).scalar_subquery())
     with store.engine.connect() as conn:
         return tuple(conn.execute(stmt).first())
 
