@@ -431,9 +431,9 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
     version = p.model.version
     overrides = p.store.overrides([account_id])
     # one query through the (account_id, as_of) index: the last 400 days of every model version
-    history = p.store.snapshots(account_id, date_from=dt.date.today() - dt.timedelta(days=400), with_evidence=False)
+    history = Q.account_history(p.store, account_id, dt.date.today() - dt.timedelta(days=400))
     if not any(h["model_version"] == version for h in history):  # an older store: look further back
-        history = p.store.snapshots(account_id, with_evidence=False)
+        history = Q.account_history(p.store, account_id)
     mine = [h["as_of"] for h in history if h["model_version"] == version]
     as_of = dt.date.fromisoformat(max(mine)) if mine else None
     history = [h for h in history if as_of is None or h["as_of"] >= (as_of - dt.timedelta(days=400)).isoformat()]

@@ -190,6 +190,21 @@ def steady_tier(store: Any, model_version: str, tier: str, date_from: date, date
         return list(conn.scalars(stmt))
 
 
+def account_history(store: Any, account_id: str, date_from: date | None = None) -> list[dict[str, Any]]:
+    """One account's snapshots of every model version, oldest first, without the JSON columns (the
+    (account_id, as_of) index; for the trend chart and the change log)."""
+    s = t.snapshots.c
+    stmt = (select(s.account_id, s.as_of, s.model_version, s.score, s.tier, s.status, s.confidence,
+                   s.primary_driver, s.trend_note)
+            .where(s.account_id == account_id).order_by(s.as_of, s.model_version))
+    if date_from is not None:
+        stmt = stmt.where(s.as_of >= _midnight(date_from))
+    with store.engine.connect() as conn:
+        return [{"account_id": r.account_id, "as_of": r.as_of.date().isoformat(), "model_version": r.model_version,
+                 "score": r.score, "tier": r.tier, "status": r.status, "confidence": r.confidence,
+                 "primary_driver": r.primary_driver, "trend_note": r.trend_note} for r in conn.execute(stmt)]
+
+
 def account_latest_as_of(store: Any, account_id: str, model_version: str) -> date | None:
     s = t.snapshots.c
     with store.engine.connect() as conn:
