@@ -156,8 +156,6 @@ def directory(p: "Project") -> "pd.DataFrame":
     """The engine's accounts table (account_id, name, segment, owner, arr, renewal_date), indexed by account_id."""
     import pandas as pd
 
-    from healthscore.store import queries as Q
-
     def build() -> pd.DataFrame:
         with engine_session(p):
             if "accounts" not in p.con.list_tables():
@@ -361,7 +359,7 @@ def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: st
                            "previous_as_of": lat["previous_as_of"].isoformat() if lat["previous_as_of"] else None,
                            "filters": {"segment": segment, "owner": owner}, "accounts": int(len(frame))}
     if as_of is None:
-        out.update(tiers=[], arr_at_risk=0.0, distribution=[], transitions=[], at_risk=[], tier_series=[],
+        out.update(tiers=[], arr_at_risk=0.0, distribution=[], transitions=[], at_risk=[],
                    segments=[], owners=[])
         return out
     prev = lat["previous"]

@@ -8,7 +8,7 @@ a page never loads a portfolio's history into Python.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -20,13 +20,6 @@ from healthscore.store.store import _in, _midnight
 LATEST_COLUMNS = ("account_id", "score", "tier", "status", "segment", "primary_driver", "confidence",
                   "smoothed_score", "trend_note")
 
-
-def state_key(store: Any) -> tuple:
-    """Changes whenever snapshots are written (a scoring run finished): the key of cached aggregates."""
-    r = t.scoring_runs.c
-    with store.engine.connect() as conn:
-        row = conn.execute(select(func.count(), func.max(r.finished_at), func.max(r.started_at))).first()
-    return tuple(row)
 
 
 def change_key(store: Any) -> tuple:
@@ -73,11 +66,6 @@ def token_lookup(store: Any, secret: str, touch_after_s: float = 60.0) -> tuple[
     return {"token_id": r.token_id, "name": r.name, "scopes": r.scopes}, user
 
 
-def ingest_key(store: Any) -> tuple:
-    b = t.ingest_batches.c
-    with store.engine.connect() as conn:
-        return tuple(conn.execute(select(func.count(), func.max(b.started_at))).first())
-
 
 def latest_as_of(store: Any, model_version: str, on_or_before: date | None = None) -> date | None:
     s = t.snapshots.c
@@ -113,14 +101,6 @@ def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str
     return frame
 
 
-def tier_counts(store: Any, model_version: str, as_of: date) -> dict[str, int]:
-    s = t.snapshots.c
-    label = func.coalesce(s.tier, s.status)
-    stmt = (select(label, func.count()).where(s.model_version == model_version, s.as_of == _midnight(as_of))
-            .group_by(label))
-    with store.engine.connect() as conn:
-        return {k: int(n) for k, n in conn.execute(stmt)}
-
 
 def _subset(conn: Any, s: Any, segment: str | None, account_ids: list[str] | None) -> list[Any]:
     conds = []
@@ -148,19 +128,6 @@ def score_distribution(store: Any, model_version: str, dates: list[date], width:
     return [{"as_of": d, "buckets": {f"{lo}-{lo + width - 1 if lo < 100 - width else 100}": v.get(lo, 0)
                                      for lo in range(0, 100, width)}} for d, v in out.items()]
 
-
-def tier_series(store: Any, model_version: str, date_from: date) -> list[dict[str, Any]]:
-    """Accounts per tier (or status when unscored) at every stored date since date_from."""
-    s = t.snapshots.c
-    label = func.coalesce(s.tier, s.status)
-    stmt = (select(s.as_of, label, func.count())
-            .where(s.model_version == model_version, s.as_of >= _midnight(date_from))
-            .group_by(s.as_of, label).order_by(s.as_of))
-    out: dict[str, dict[str, int]] = {}
-    with store.engine.connect() as conn:
-        for as_of, tier, n in conn.execute(stmt):
-            out.setdefault(as_of.date().isoformat(), {})[tier] = int(n)
-    return [{"as_of": d, "tiers": v} for d, v in out.items()]
 
 
 def tier_transitions(store: Any, model_version: str, start: date, end: date, *, segment: str | None = None,
@@ -205,12 +172,6 @@ def account_history(store: Any, account_id: str, date_from: date | None = None) 
                  "primary_driver": r.primary_driver, "trend_note": r.trend_note} for r in conn.execute(stmt)]
 
 
-def account_latest_as_of(store: Any, account_id: str, model_version: str) -> date | None:
-    s = t.snapshots.c
-    with store.engine.connect() as conn:
-        v = conn.scalar(select(func.max(s.as_of)).where(s.account_id == account_id, s.model_version == model_version))
-    return v.date() if v is not None else None
-
 
 def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The newest decision on a review task of each account (decision, who, when)."""
@@ -226,34 +187,6 @@ def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]
                                  "task_id": r.task_id}
     return out
 
-
-def open_task_counts(store: Any, account_ids: list[str]) -> dict[str, int]:
-    if not account_ids:
-        return {}
-    c = t.review_tasks.c
-    with store.engine.connect() as conn:
-        stmt = (select(c.account_id, func.count()).where(c.status == "open", _in(conn, c.account_id, account_ids))
-                .group_by(c.account_id))
-        return {a: int(n) for a, n in conn.execute(stmt)}
-
-
-def overdue_tasks(store: Any, today: date, limit: int = 200) -> list[int]:
-    c = t.review_tasks.c
-    stmt = (select(c.task_id).where(c.status == "open", c.due_at < _midnight(today)).order_by(c.due_at, c.task_id)
-            .limit(limit))
-    with store.engine.connect() as conn:
-        return list(conn.scalars(stmt))
-
-
-def count_tasks(store: Any, status: str = "open", queue: str | None = None, due_before: date | None = None) -> int:
-    c = t.review_tasks.c
-    stmt = select(func.count()).where(c.status == status)
-    if queue is not None:
-        stmt = stmt.where(c.queue == queue)
-    if due_before is not None:
-        stmt = stmt.where(c.due_at < _midnight(due_before))
-    with store.engine.connect() as conn:
-        return int(conn.scalar(stmt) or 0)
 
 
 def alerts_page(store: Any, *, since: date | None = None, queue: str | None = None, status: str | None = None,
@@ -330,13 +263,6 @@ def audit_page(store: Any, *, limit: int = 50, before_seq: int | None = None, ob
              "hash": r.hash} for r in rows]
 
 
-def month_before(d: date) -> date:
-    return d - timedelta(days=28)
-
 
 def quarter_start(d: date) -> date:
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-
-
-def as_datetime(d: date) -> datetime:
-    return _midnight(d)
