@@ -227,11 +227,13 @@ def latest(p: "Project") -> dict[str, Any]:
     key = (version, k[0:4], k[5:7])  # snapshots, the directory and overrides; not every audited action
 
     def build() -> dict[str, Any]:
-        as_of = Q.latest_as_of(p.store, version)
+        dates = Q.portfolio_dates(p.store, version)
+        as_of = dates[-1] if dates else Q.latest_as_of(p.store, version)
         if as_of is None:
             empty = pd.DataFrame(columns=[*Q.LATEST_COLUMNS, "name", "owner", "arr", "renewal_date"])
             return {"model_version": version, "as_of": None, "frame": empty, "previous_as_of": None,
-                    "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"]), "key": key}
+                    "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"]), "key": key,
+                    "dates": []}
         frame = Q.snapshots_on(p.store, version, as_of)
         frame["computed_tier"] = frame["tier"]
         active = p.store.overrides(active_on=as_of)
@@ -246,7 +248,9 @@ def latest(p: "Project") -> dict[str, Any]:
         frame = frame.merge(d[["name", "owner", "arr", "renewal_date"]], left_on="account_id", right_index=True,
                             how="left")
         frame["arr"] = frame["arr"].fillna(0.0)
-        prev_as_of = Q.latest_as_of(p.store, version, as_of - dt.timedelta(days=28))
+        month_ago = as_of - dt.timedelta(days=28)
+        prev_as_of = max((d for d in dates if d <= month_ago), default=None) if dates else \
+            Q.latest_as_of(p.store, version, month_ago)
         prev = Q.snapshots_on(p.store, version, prev_as_of, ("account_id", "score", "tier", "status")) \
             if prev_as_of else pd.DataFrame(columns=["account_id", "score", "tier", "status"])
         frame = frame.merge(prev[["account_id", "score"]].rename(columns={"score": "previous_score"}),
@@ -254,7 +258,7 @@ def latest(p: "Project") -> dict[str, Any]:
         frame["trend"] = (frame["score"] - frame["previous_score"]).round(2)
         frame = frame.sort_values(["score", "account_id"], na_position="last", kind="stable").reset_index(drop=True)
         return {"model_version": version, "as_of": as_of, "frame": frame, "previous_as_of": prev_as_of,
-                "previous": prev, "key": key}
+                "previous": prev, "key": key, "dates": dates or [as_of]}
 
     return _cache(p).get("latest", key, build)
 
@@ -386,12 +390,11 @@ def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: st
     out["previous_arr_at_risk"] = round(float(prev_risk["arr"].fillna(0).sum()), 2) if len(prev) else None
 
     def aggregates() -> dict[str, Any]:
-        dates = sorted(p.store.stored_as_of_dates(lat["model_version"]))
-        dates = [d for d in dates if d > as_of - dt.timedelta(days=366)]
+        dates = [d for d in lat["dates"] if as_of - dt.timedelta(days=366) < d <= as_of]
         sample = dates[::max(1, len(dates) // 12)][-12:]
         if as_of not in sample:
             sample = [*sample[-11:], as_of]
-        q_start = Q.first_as_of(p.store, lat["model_version"], Q.quarter_start(as_of)) or as_of
+        q_start = min((d for d in lat["dates"] if d >= Q.quarter_start(as_of)), default=as_of)
         return {
             "distribution": Q.score_distribution(p.store, lat["model_version"], sample, segment=segment,
                                                  account_ids=subset),
@@ -487,7 +490,7 @@ def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
     yellow = []
     if lat["as_of"] is not None:
         version = lat["model_version"]
-        start = Q.latest_as_of(p.store, version, lat["as_of"] - dt.timedelta(days=30))
+        start = max((d for d in lat["dates"] if d <= lat["as_of"] - dt.timedelta(days=30)), default=None)
 
         def steady() -> list[str]:
             return Q.steady_tier(p.store, version, "yellow", start, lat["as_of"]) if start else []

@@ -27,8 +27,9 @@ def change_key(store: Any) -> tuple:
     [2:4] an ingest, [4] any human action (each lands in the audit log: decisions, overrides, approvals),
     [5:7] an override created or revoked."""
     r, b, a, o = t.scoring_runs.c, t.ingest_batches.c, t.audit_log.c, t.overrides.c
-    stmt = select(select(func.count()).select_from(t.scoring_runs).scalar_subquery(),
-                  select(func.max(r.finished_at)).scalar_subquery(),
+    wrote = r.snapshots_written > 0  # a run that stored nothing (e.g. 'explain' of a stored date) changes nothing
+    stmt = select(select(func.coalesce(func.sum(r.snapshots_written), 0)).scalar_subquery(),
+                  select(func.max(r.finished_at)).where(wrote).scalar_subquery(),
                   select(func.count()).select_from(t.ingest_batches).scalar_subquery(),
                   select(func.max(b.started_at)).scalar_subquery(),
                   select(func.max(a.seq)).scalar_subquery(),
@@ -67,6 +68,20 @@ def token_lookup(store: Any, secret: str, touch_after_s: float = 60.0) -> tuple[
 
 
 
+def portfolio_dates(store: Any, model_version: str, share: float = 0.5) -> list[date]:
+    """As-of dates of portfolio-wide scoring runs, oldest first: runs that scored at least `share` of the
+    most accounts any run of the version scored. A one-account run ('explain' at today's date) stores a
+    snapshot too, but its date is not the portfolio's."""
+    r = t.scoring_runs.c
+    stmt = select(r.as_of_dates, r.accounts).where(r.model_version == model_version, r.finished_at.is_not(None),
+                                                   r.snapshots_written > 0)
+    with store.engine.connect() as conn:
+        runs = conn.execute(stmt).all()
+    most = max((run.accounts or 0 for run in runs), default=0)
+    dates = {date.fromisoformat(d) for run in runs if (run.accounts or 0) >= share * most for d in run.as_of_dates}
+    return sorted(dates)
+
+
 def latest_as_of(store: Any, model_version: str, on_or_before: date | None = None) -> date | None:
     s = t.snapshots.c
     stmt = select(func.max(s.as_of)).where(s.model_version == model_version)
@@ -76,13 +91,6 @@ def latest_as_of(store: Any, model_version: str, on_or_before: date | None = Non
         v = conn.scalar(stmt)
     return v.date() if v is not None else None
 
-
-def first_as_of(store: Any, model_version: str, on_or_after: date) -> date | None:
-    s = t.snapshots.c
-    stmt = select(func.min(s.as_of)).where(s.model_version == model_version, s.as_of >= _midnight(on_or_after))
-    with store.engine.connect() as conn:
-        v = conn.scalar(stmt)
-    return v.date() if v is not None else None
 
 
 def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str, ...] = LATEST_COLUMNS,
