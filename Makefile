@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_ACCOUNTS ?= 2000
+PORT ?= 8000
 
-.PHONY: demo test venv dev bench clean
+.PHONY: demo test venv dev bench clean chromium serve
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +17,21 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The browser tests drive Debian's Chromium through Playwright (no browser download); without it they skip.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) || \
+	  echo "could not install chromium: the browser tests will be skipped"
+
 venv: $(VENV)/.installed
-dev: $(VENV)/.dev-installed
+dev: $(VENV)/.dev-installed chromium
 
 demo: venv
 	$(BIN)/healthscore demo --accounts $(DEMO_ACCOUNTS) --dir demo-workspace
+	@echo "Open http://127.0.0.1:$(PORT)/ and log in with one of the users above (Ctrl-C stops the server)."
+	$(BIN)/healthscore serve -w demo-workspace --host 127.0.0.1 --port $(PORT)
+
+serve: venv
+	$(BIN)/healthscore serve -w demo-workspace --host 127.0.0.1 --port $(PORT)
 
 test: dev
 	$(BIN)/python -m pytest -n 2

@@ -831,6 +831,113 @@ class Project:
                                             base_label, f"version {record['version']}"))
         return {**{k: v for k, v in record.items() if k != "yaml_text"}, "diff": diff}
 
+    # ---- the web application and REST API (healthscore.web; the queries are in views.py) ------
+
+    def login(self, username: str, password: str) -> dict | None:
+        """The enabled user whose argon2 password hash matches, else None."""
+        from healthscore.security import verify_password
+
+        user = self.store.user(username)
+        if user is None or user["disabled_at"] or not verify_password(self.store.password_hash(username), password):
+            return None
+        return user
+
+    def api_token_user(self, secret: str) -> tuple[dict, dict] | None:
+        """(token, user) for a valid, unrevoked API token of an enabled user (last use recorded once a minute)."""
+        from healthscore.store import queries as Q
+
+        return Q.token_lookup(self.store, secret)
+
+    def authorize(self, username: str, action: str, account_id: str | None = None) -> dict:
+        """The user if they may do `action` (read, review, backtest, events, model.approve, users), on
+        `account_id` for a csm's review; else views.AccessDenied (a UserError)."""
+        from healthscore import views
+
+        return views.authorize(self, username, action, account_id)
+
+    def portfolio(self, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict:
+        from healthscore import views
+
+        return views.portfolio(self, segment=segment, owner=owner, top=top)
+
+    def accounts(self, tier: str | None = None, segment: str | None = None, owner: str | None = None,
+                 status: str | None = None, q: str | None = None, limit: int = 50, offset: int = 0) -> dict:
+        from healthscore import views
+
+        return views.accounts(self, tier=tier, segment=segment, owner=owner, status=status, q=q, limit=limit,
+                              offset=offset)
+
+    def account(self, account_id: str) -> dict:
+        from healthscore import views
+
+        return views.account(self, account_id)
+
+    def account_evidence(self, account_id: str, as_of: dt.date) -> list[dict]:
+        from healthscore import views
+
+        views.account_owner(self, account_id)  # unknown account: a clear error
+        ev = self.store.evidence_for(account_id, as_of, self.model.version)
+        if not ev:
+            raise views.NotFound(f"account {account_id!r} has no stored snapshot at {as_of} under model version"
+                                 f" {self.model.version}; see its history for the stored dates")
+        return ev
+
+    def workbench(self, username: str) -> dict:
+        from healthscore import views
+
+        return views.workbench(self, username)
+
+    def manager_queue(self) -> dict:
+        from healthscore import views
+
+        return views.manager_queue(self)
+
+    def tasks_page(self, owner: str | None = None, status: str = "open", account_id: str | None = None,
+                   limit: int = 50, offset: int = 0) -> dict:
+        from healthscore import views
+        from healthscore.store import queries as Q
+
+        if status not in ("open", "accepted", "corrected", "dismissed", "all"):
+            raise UserError(f"status={status!r} is not allowed; use open, accepted, corrected, dismissed or all")
+        views.check_page(limit, offset)
+        items, total = Q.tasks_page(self.store, queue=owner, status=status, account_id=account_id, limit=limit,
+                                    offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "next_offset": offset + limit if offset + limit < total else None, "items": items}
+
+    def alerts_page(self, since: dt.date | None = None, owner: str | None = None, status: str | None = None,
+                    account_id: str | None = None, limit: int = 50, offset: int = 0) -> dict:
+        from healthscore import views
+        from healthscore.store import queries as Q
+
+        if status is not None and status not in ("sent", "digest", "capped"):
+            raise UserError(f"status={status!r} is not allowed; use sent, digest or capped")
+        views.check_page(limit, offset)
+        ids, total = Q.alerts_page(self.store, since=since, queue=owner, status=status, account_id=account_id,
+                                   limit=limit, offset=offset)
+        return {"total": total, "limit": limit, "offset": offset,
+                "next_offset": offset + limit if offset + limit < total else None,
+                "items": Q.alerts_by_id(self.store, ids)}
+
+    def audit_page(self, limit: int = 50, before_seq: int | None = None, object_type: str | None = None,
+                   object_id: str | None = None) -> dict:
+        from healthscore import views
+        from healthscore.store import queries as Q
+
+        views.check_page(limit, 0)
+        items = Q.audit_page(self.store, limit=limit, before_seq=before_seq, object_type=object_type,
+                             object_id=object_id)
+        return {"limit": limit, "items": items, "next_before_seq": items[-1]["seq"] if len(items) == limit else None}
+
+    def overrides(self, account_id: str | None = None, active_on: dt.date | None = None) -> list[dict]:
+        return self.store.overrides([account_id] if account_id else None, active_on=active_on)
+
+    def reload_model(self) -> None:
+        """Forget the loaded model (after an approval, the next request scores with the new active version)."""
+        self.__dict__.pop("model", None)
+        self.__dict__.pop("file_model", None)
+
+
     # ---- running the health program (healthscore.program, docs/program.md) -----------------
 
     def lint(self) -> list[dict]:

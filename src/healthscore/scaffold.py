@@ -72,7 +72,7 @@ def demo_config(files: dict[str, str]) -> str:
 
 
 def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.date | None = None,
-               progress: Callable[[str, int, int], None] | None = None):
+               progress: Callable[[str, int, int], None] | None = None, history_weeks: int = 0):
     """Generate the demo portfolio into directory/data, write the workspace, ingest and score it."""
     from healthscore.demo.generate import generate_portfolio
     from healthscore.project import Project, today
@@ -99,7 +99,37 @@ def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.
         if progress:
             progress("ingesting", 0, 1)
         project.ingest(progress=(lambda msg: progress(msg, 0, 1)) if progress else None)
+        if history_weeks:  # weekly snapshots before the end date, so its snapshot has a trend
+            if progress:
+                progress("weekly history", 0, 1)
+            project.backfill(end - dt.timedelta(days=7 * history_weeks), end - dt.timedelta(days=7), every_days=7)
         if progress:
             progress("scoring", 0, 1)
         run = project.score(end)
     return run, counts
+
+
+# Demo logins for the web application (a disposable local demo: the passwords are printed).
+DEMO_USERS = (
+    ("admin", "admin", "admin-demo-pass"),
+    ("manager", "manager", "manager-demo-pass"),
+    ("dana.kim", "csm", "dana-demo-pass"),  # owns accounts in the demo portfolio
+    ("viewer", "viewer", "viewer-demo-pass"),
+)
+
+
+def demo_workflow(directory: Path, end: dt.date, *, progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """After build_demo: one weekly review run (alerts and review tasks) and the demo users.
+    Returns {"weekly": run summary, "logins": [{username, role, password}]}."""
+    from healthscore.project import Project
+
+    with Project(directory) as project:
+        if progress:
+            progress("weekly review run", 0, 1)
+        weekly = project.run_weekly(end, notify=False)
+        logins = []
+        for username, role, password in DEMO_USERS:
+            if project.store.user(username) is None:
+                project.user_add(username, role, actor=DEMO_USERS[0][0], password=password)
+            logins.append({"username": username, "role": role, "password": password})
+    return {"weekly": weekly, "logins": logins}

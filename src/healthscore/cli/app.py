@@ -400,12 +400,14 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="random seed (same seed and end date: same data)"),
     directory: Path = typer.Option(Path("demo-workspace"), "--dir", help="where to create the demo workspace"),
     end: Optional[str] = typer.Option(None, "--end", help="last day of data + 1 (default: today, UTC)"),
+    history_weeks: int = typer.Option(8, "--history-weeks", help="weekly snapshots to store before the end date"),
     json_out: bool = JsonOpt,
 ):
-    """Generate a realistic B2B SaaS portfolio, ingest it, score it and show the summary."""
+    """Generate a realistic B2B SaaS portfolio, ingest, score, store weekly history, run the weekly review and add
+    demo users for the web app (their logins are printed)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from healthscore.scaffold import build_demo
+    from healthscore.scaffold import build_demo, demo_workflow
 
     end_date = _date(end, "--end")
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -415,12 +417,15 @@ def demo(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
 
-        run, counts = build_demo(directory, accounts=accounts, seed=seed, end=end_date, progress=progress)
+        run, counts = build_demo(directory, accounts=accounts, seed=seed, end=end_date, progress=progress,
+                                 history_weeks=history_weeks)
+        extra = demo_workflow(directory, run.as_of_dates[-1], progress=progress)
     if json_out:
         snaps = run.frames.snapshots
         _print_json({"workspace": str(directory.resolve()), "rows": counts, "as_of": str(run.as_of_dates[-1]),
                      "model_version": run.model_version,
-                     "tiers": snaps["tier"].fillna(snaps["status"]).value_counts().to_dict()})
+                     "tiers": snaps["tier"].fillna(snaps["status"]).value_counts().to_dict(),
+                     "tasks": extra["weekly"]["tasks"], "logins": extra["logins"]})
         return
     con = _console()
     con.print(f"[green]Demo workspace[/] {directory}: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
@@ -433,6 +438,10 @@ def demo(
               f" --to {run.as_of_dates[-1]} --every 7d\n  {exe} changes -w {directory} --since"
               f" {run.as_of_dates[-1] - dt.timedelta(days=28)}\n  {exe} run weekly -w {directory}\n"
               f"  {exe} tasks -w {directory}", highlight=False)
+    con.print(f"\nWeekly review run: {extra['weekly']['tasks']['created']} review tasks created. Web app logins"
+              f" ({exe} serve -w {directory}):", highlight=False)
+    for u in extra["logins"]:
+        con.print(f"  {u['username']:<10} {u['role']:<8} password: {u['password']}", highlight=False)
 
 
 # ---- the review workflow ----------------------------------------------------------------------
@@ -1262,6 +1271,35 @@ def report_plays(
     for q in r["transitions"]:
         con.print(f"  {q['quarter']}: red->yellow {q['red_to_yellow']}, yellow->green {q['yellow_to_green']}",
                   highlight=False)
+
+
+# ---- the web application ----------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    workspace: Path = WorkspaceOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
+    port: int = typer.Option(8000, "--port", help="TCP port"),
+    workers: int = typer.Option(1, "--workers", help="uvicorn worker processes"),
+):
+    """Serve the web application and the REST API (/api/v1, OpenAPI at /docs)."""
+    import uvicorn
+
+    from healthscore.web.app import create_app
+
+    if workers > 1:  # uvicorn imports the app in each worker: pass the workspace through the environment
+        import os
+
+        os.environ["HEALTHSCORE_WORKSPACE"] = str(workspace.resolve())
+        create_app(workspace)  # a broken workspace fails here, once, with its message
+        uvicorn.run("healthscore.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                    log_level="info")
+        return
+    application = create_app(workspace)
+    _console().print(f"healthscore serving {workspace.resolve()} on http://{host}:{port}/ (API docs:"
+                     f" http://{host}:{port}/docs)", highlight=False)
+    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_level="info")
 
 
 def main() -> None:

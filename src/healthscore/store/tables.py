@@ -87,6 +87,8 @@ snapshots = Table(
     Column("last_trusted", JSON(none_as_null=True), nullable=True),
     PrimaryKeyConstraint("model_version", "as_of", "account_id"),
     Index("ix_snapshots_account_as_of", "account_id", "as_of"),
+    # The web app's portfolio aggregates (tiers, score distribution) read only this index (revision 0005).
+    Index("ix_snapshots_portfolio", "model_version", "as_of", "tier", "score"),
     sqlite_with_rowid=False,
 )
 
@@ -176,6 +178,7 @@ review_tasks = Table(
     Column("follow_up_note", Text, nullable=True),
     Index("ix_review_tasks_queue_status", "queue", "status"),
     Index("ix_review_tasks_account_id", "account_id"),
+    Index("ix_review_tasks_status_due_at", "status", "due_at"),  # overdue tasks (revision 0005)
 )
 
 # A correction of the score or tier by a person: the computed snapshot stays stored unchanged, the
@@ -219,6 +222,7 @@ alerts = Table(
     Column("task_id", Integer, nullable=True),
     Index("ux_alerts_account_rule_as_of", "account_id", "rule", "as_of", unique=True),
     Index("ix_alerts_as_of", "as_of"),
+    Index("ix_alerts_queue_as_of", "queue", "as_of"),  # an owner's alerts (revision 0005)
 )
 
 # Per (account, rule): is the condition active, and when did it last fire (cooldown, hysteresis).
@@ -277,6 +281,7 @@ audit_log = Table(
     Column("after", JSON(none_as_null=True), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_object", "object_type", "object_id"),  # one task's audit trail (revision 0005)
 )
 
 # ---- users, API tokens and model governance (revision 0004) -------------------------------------

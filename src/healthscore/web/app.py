@@ -1,0 +1,220 @@
+"""The FastAPI application: the REST API under /api/v1 (OpenAPI at /docs) and server-rendered pages.
+
+Thin: every endpoint and page parses its input, asks the Project facade (the same one behind the CLI)
+and renders. Logins are users of the workspace's store (argon2 password hashes); the session is a
+signed, HttpOnly, SameSite=Lax cookie (Secure over https) with a CSRF synchroniser token; integrations
+use API tokens (`Authorization: Bearer hs_...`, hashed at rest, scoped, revocable).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from healthscore.errors import UserError
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "hs_session"
+SESSION_MAX_AGE = 12 * 3600
+log = logging.getLogger("healthscore.web")
+
+
+@dataclass
+class Principal:
+    username: str
+    role: str
+    via: str  # "session" or "token"
+    scopes: tuple[str, ...] = ()
+
+    def has_scope(self, scope: str) -> bool:
+        return self.via == "session" or scope in self.scopes
+
+
+class Unauthenticated(UserError):
+    status_code = 401
+
+
+def status_of(exc: UserError) -> int:
+    code = getattr(exc, "status_code", None)
+    if code:
+        return code
+    msg = str(exc).lower()
+    if msg.startswith(("no ", "unknown ")) or " has no snapshot" in msg or "is not in the accounts table" in msg:
+        return 404
+    if "already" in msg:
+        return 409
+    return 400
+
+
+def session_secret(workspace: Path) -> str:
+    """HEALTHSCORE_SECRET_KEY, else a key generated once into the workspace's .healthscore/ (mode 600)."""
+    env = os.environ.get("HEALTHSCORE_SECRET_KEY")
+    if env:
+        return env
+    path = workspace / ".healthscore" / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(key)
+    return key
+
+
+class Sessions:
+    def __init__(self, secret: str):
+        self.serializer = URLSafeTimedSerializer(secret, salt="healthscore-session")
+
+    def load(self, request: Request) -> dict[str, Any]:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return {}
+        try:
+            data = self.serializer.loads(raw, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def cookie(self, request: Request, data: dict[str, Any]) -> str:
+        """The Set-Cookie value: signed, HttpOnly, SameSite=Lax, Secure over https."""
+        from http.cookies import SimpleCookie
+
+        c = SimpleCookie()
+        c[SESSION_COOKIE] = self.serializer.dumps(data)
+        m = c[SESSION_COOKIE]
+        m["max-age"], m["path"], m["httponly"], m["samesite"] = SESSION_MAX_AGE, "/", True, "lax"
+        if request.url.scheme == "https":
+            m["secure"] = True
+        return m.OutputString()
+
+
+class SessionMiddleware:
+    """Pure ASGI (no extra task per request): loads the signed session cookie into request.state, writes
+    it back when a handler changed it, adds security headers, and opens the request's memo (views.py)."""
+
+    SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                        (b"referrer-policy", b"same-origin")]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.datastructures import MutableHeaders
+
+        from healthscore.views import end_request_scope, request_scope
+
+        request = Request(scope)
+        sessions: Sessions = scope["app"].state.sessions
+        state = scope.setdefault("state", {})
+        state["session"] = sessions.load(request)
+        state["session_dirty"] = False
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in self.SECURITY_HEADERS:
+                    if k.decode() not in headers:
+                        headers.append(k.decode(), v.decode())
+                if state.get("session_dirty"):
+                    headers.append("set-cookie", sessions.cookie(request, state["session"]))
+            await send(message)
+
+        memo = request_scope()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            end_request_scope(memo)
+
+
+def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None) -> FastAPI:
+    from healthscore.project import Project
+
+    workspace = Path(workspace_dir)
+    project = Project(workspace)
+    project.ws  # a missing or broken workspace fails now, with its message, not on the first request
+    project.store
+    app = FastAPI(title="healthscore", version="1",
+                  description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
+                              "overrides, alerts, model governance, measurement and the audit log. Authenticate "
+                              "with `Authorization: Bearer hs_...` (an API token) or a browser session.",
+                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+    app.state.project = project
+    app.state.sessions = Sessions(secret_key or session_secret(workspace))
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, default=str)
+    app.state.write_lock = threading.RLock()
+
+    app.add_middleware(SessionMiddleware)
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        code = status_of(exc)
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=code)
+        if code == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(request, "error.html", {"status": code, "message": str(exc)}, status_code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
+            problems.append(f"{where or 'request'}: {e.get('msg')}")
+        message = "; ".join(problems) or "invalid request"
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=400)
+        return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if wants_json(request) or exc.status_code == 405:
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        return render(request, "error.html", {"status": exc.status_code, "message": str(exc.detail)},
+                      status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500)
+
+    from healthscore.web.api import router as api_router
+    from healthscore.web.pages import router as pages_router
+
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.on_event("shutdown")
+    def _close() -> None:
+        project.close()
+
+    return app
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    from healthscore.web.auth import csrf_token
+
+    principal = getattr(request.state, "principal", None)
+    ctx = {"request": request, "user": principal, "csrf_token": csrf_token(request), **context}
+    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)

@@ -1,0 +1,215 @@
+"""Server-rendered pages: portfolio, CSM workbench, manager queue, account, task, model. Forms carry a
+CSRF synchroniser token; every action goes through the Project facade with the logged-in user as actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from healthscore.errors import UserError
+from healthscore.views import AccessDenied, engine_session
+from healthscore.web.app import Principal, render
+from healthscore.web.auth import check_csrf, page_principal, project
+
+router = APIRouter(include_in_schema=False)
+
+
+def _can_review(request: Request, principal: Principal, account_id: str) -> bool:
+    try:
+        project(request).authorize(principal.username, "review", account_id)
+        return True
+    except AccessDenied:
+        return False
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        d = dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01") from None
+    if not dt.date(1900, 1, 1) <= d <= dt.date(2200, 12, 31):
+        raise UserError(f"{name} {value} is out of range")
+    return d
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no '//' or '/\\' (which browsers treat as a host)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\\" in value[:3]:
+        return "/"
+    return value
+
+
+# ---- login -------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None):
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
+          next: str = Form("/")):
+    check_csrf(request, csrf_token)
+    user = project(request).login(username.strip(), password)
+    if user is None:
+        return render(request, "login.html", {"next": _safe_next(next), "error": "unknown user or wrong password"},
+                      status_code=401)
+    # a fresh session (and CSRF token) on login: no session fixation
+    request.state.session = {"u": user["username"]}
+    request.state.session_dirty = True
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")):
+    check_csrf(request, csrf_token)
+    request.state.session = {}
+    request.state.session_dirty = True
+    return RedirectResponse("/login", status_code=303)
+
+
+# ---- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request, principal: Principal = Depends(page_principal)):
+    return RedirectResponse("/workbench" if principal.role == "csm" else "/portfolio", status_code=303)
+
+
+@router.get("/portfolio", response_class=HTMLResponse)
+def portfolio(request: Request, segment: str | None = Query(None, max_length=200),
+              owner: str | None = Query(None, max_length=200), principal: Principal = Depends(page_principal)):
+    data = project(request).portfolio(segment=segment or None, owner=owner or None)
+    return render(request, "portfolio.html", {"p": data, "page": "portfolio"})
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts(request: Request, tier: str | None = None, segment: str | None = None, owner: str | None = None,
+             status: str | None = None, q: str | None = None, offset: int = Query(0, ge=0, le=10**9),
+             principal: Principal = Depends(page_principal)):
+    data = project(request).accounts(tier=tier or None, segment=segment or None, owner=owner or None,
+                                     status=status or None, q=q or None, limit=100, offset=offset)
+    args = {k: v for k, v in {"tier": tier, "segment": segment, "owner": owner, "status": status, "q": q}.items() if v}
+    return render(request, "accounts.html", {"a": data, "args": args, "page": "accounts"})
+
+
+@router.get("/workbench", response_class=HTMLResponse)
+def workbench(request: Request, user: str | None = Query(None, max_length=200),
+              principal: Principal = Depends(page_principal)):
+    who = user or principal.username
+    data = project(request).workbench(who)
+    return render(request, "workbench.html", {"w": data, "page": "workbench"})
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(request: Request, principal: Principal = Depends(page_principal)):
+    return render(request, "queue.html", {"qd": project(request).manager_queue(), "page": "queue"})
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account(request: Request, account_id: str = Path(..., max_length=200),
+            principal: Principal = Depends(page_principal)):
+    data = project(request).account(account_id)
+    prev = [h for h in data["history"] if data["as_of"] and h["as_of"] < data["as_of"]]
+    compare = next((h["as_of"] for h in reversed(prev) if h["as_of"] <= _minus(data["as_of"], 7)), None)
+    return render(request, "account.html", {"a": data, "page": "account", "compare": compare,
+                                            "can_review": _can_review(request, principal, account_id),
+                                            "tiers": project(request).model.ir.tiers})
+
+
+def _minus(iso: str, days: int) -> str:
+    return (dt.date.fromisoformat(iso) - dt.timedelta(days=days)).isoformat()
+
+
+@router.get("/accounts/{account_id}/change", response_class=HTMLResponse)
+def account_change(request: Request, account_id: str = Path(..., max_length=200), compare: str = Query(...),
+                   as_of: str | None = None, principal: Principal = Depends(page_principal)):
+    """The exact attribution of the change since `compare` (a fragment the account page loads)."""
+    p = project(request)
+    from healthscore.views import account_owner
+
+    account_owner(p, account_id)
+    with engine_session(p):
+        ex = p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
+    return render(request, "_change.html", {"ex": ex})
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), principal: Principal = Depends(page_principal)):
+    p = project(request)
+    t = p.task(task_id)
+    audit = p.audit_page(100, object_type="task", object_id=str(task_id))["items"]
+    if t["override_id"]:
+        audit += p.audit_page(20, object_type="override", object_id=str(t["override_id"]))["items"]
+    audit.sort(key=lambda e: -e["seq"])
+    wf = p.model.ir.workflow
+    as_of = dt.date.fromisoformat(t["as_of"])
+    return render(request, "task.html", {
+        "t": t, "audit": audit, "page": "task", "can_review": _can_review(request, principal, t["account_id"]),
+        "reasons": wf.override_reasons, "max_expires": (as_of + dt.timedelta(days=wf.max_override_days)).isoformat(),
+        "min_expires": (as_of + dt.timedelta(days=1)).isoformat(),
+        "default_expires": (as_of + dt.timedelta(days=min(30, wf.max_override_days))).isoformat()})
+
+
+@router.post("/tasks/{task_id}/review")
+def review(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), decision: str = Form(...),
+           csrf_token: str = Form(""), score: str = Form(""), tier: str = Form(""), reason_code: str = Form(""),
+           note: str = Form(""), expires: str = Form(""), principal: Principal = Depends(page_principal)):
+    check_csrf(request, csrf_token)
+    p = project(request)
+    t = p.task(task_id)
+    p.authorize(principal.username, "review", t["account_id"])
+    try:
+        score_v = float(score) if score.strip() else None
+    except ValueError:
+        raise UserError(f"score {score!r} is not a number; use 0..100") from None
+    with request.app.state.write_lock:
+        p.review(task_id, decision, principal.username, score=score_v, tier=tier or None,
+                 reason_code=reason_code or None, note=note.strip() or None, expires=_date(expires, "expires"))
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/followup")
+def followup(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), csrf_token: str = Form(""),
+             note: str = Form(""), principal: Principal = Depends(page_principal)):
+    check_csrf(request, csrf_token)
+    p = project(request)
+    t = p.task(task_id)
+    p.authorize(principal.username, "review", t["account_id"])
+    p.follow_up(task_id, principal.username, note.strip())
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.get("/models", response_class=HTMLResponse)
+def models(request: Request, show: str | None = Query(None, max_length=64),
+           principal: Principal = Depends(page_principal)):
+    p = project(request)
+    versions = p.model_list()
+    shown = [p.model_show(v["version"]) for v in versions if v["status"] == "proposed" or v["version"] == show]
+    active = next((v for v in versions if v["status"] == "active"), None)
+    return render(request, "models.html", {"versions": versions, "shown": shown, "active": active,
+                                           "scoring": p.model.version, "notice": p.model_notice,
+                                           "is_admin": principal.role == "admin", "page": "models"})
+
+
+@router.post("/models/{version}/approve")
+def approve(request: Request, version: str = Path(..., max_length=64), csrf_token: str = Form(""),
+            principal: Principal = Depends(page_principal)):
+    check_csrf(request, csrf_token)
+    p = project(request)
+    p.authorize(principal.username, "model.approve")
+    with request.app.state.write_lock:
+        p.model_approve(version, principal.username)
+        p.reload_model()
+    return RedirectResponse("/models", status_code=303)
+
+
+def link(path: str, **args) -> str:
+    q = "&".join(f"{k}={quote(str(v))}" for k, v in args.items() if v)
+    return f"{path}?{q}" if q else path
