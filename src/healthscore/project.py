@@ -17,6 +17,7 @@ from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
 from healthscore.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
+    from healthscore.ingest.load import TableReport
     from healthscore.model.load import LoadedModel
     from healthscore.scoring.score import ScoredFrames
     from healthscore.store.store import Store
@@ -137,15 +138,34 @@ class Project:
             "store": ws.store_url,
         }
 
-    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None):
+    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
+               incremental: bool = False):
+        """Load the workspace's sources; ``incremental``: append every source (only new files / rows)."""
         from healthscore.ingest.load import ingest_workspace
 
-        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress)
+        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental)
         for r in reports:
-            batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
-            if r.quarantined:
-                self.store.write_quarantine(batch, r.table, r.quarantine)
+            self._record_batch(r)
         return reports
+
+    def ingest_rows(self, table: str, rows: list[dict], source: str = "api") -> "TableReport":
+        """Validate rows like a file, APPEND the accepted ones to the engine's canonical table (created if
+        absent) and record the batch and its quarantine in the store.
+
+        Idempotent: a row whose id (``Table.id_column``; for tables without one, the whole row) is already
+        in the engine table is accepted but not added again (``report.already_ingested``), so
+        ``read = accepted + quarantined`` and rows added = ``accepted - already_ingested``.
+        """
+        from healthscore.ingest.load import ingest_rows
+
+        report = ingest_rows(self.ws, self.con, table, rows, source=source)
+        self._record_batch(report)
+        return report
+
+    def _record_batch(self, r) -> None:
+        batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
+        if r.quarantined:
+            self.store.write_quarantine(batch, r.table, r.quarantine)
 
     def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
               as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
