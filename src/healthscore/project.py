@@ -126,8 +126,16 @@ class Project:
                 if not matches:
                     raise UserError(f"{ws.config_path}: sources.{table}.path: no file matches {src.path!r}")
                 sources[table] = f"{len(matches)} file(s), {src.format}"
+            elif src.database is not None:
+                from healthscore.ingest.load import source_key
+
+                sources[table] = f"table {source_key(src)}"
             else:
                 sources[table] = f"engine table {src.table}"
+            if src.adapter is not None:
+                sources[table] += f", adapter {src.adapter}"
+            if src.mode == "append":
+                sources[table] += ", append"
         return {
             "workspace": str(ws.root),
             "model": {"name": model.ir.name, "version": model.version, "path": str(model.path),

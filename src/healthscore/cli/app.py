@@ -106,22 +106,25 @@ def ingest(
     table: Optional[list[str]] = typer.Option(None, "--table", help="ingest only these canonical tables"),
     json_out: bool = JsonOpt,
     show: int = typer.Option(5, "--show", help="quarantined rows to show per table"),
+    incremental: bool = typer.Option(False, "--incremental",
+                                     help="append every source: only new files / rows, rows already loaded skipped"),
 ):
     """Load the sources into the engine; bad rows go to the quarantine with file, line, column and reason."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with _project(workspace) as p:
         if json_out:
-            reports = p.ingest(table)
+            reports = p.ingest(table, incremental=incremental)
         else:
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           transient=True) as bar:
                 task = bar.add_task("ingesting", total=None)
-                reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg))
+                reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg),
+                                   incremental=incremental)
     if json_out:
         _print_json({"tables": [
             {"table": r.table, "source": r.source, "read": r.read, "accepted": r.accepted,
-             "quarantined": r.quarantined, "warnings": r.warnings,
+             "quarantined": r.quarantined, "already_ingested": r.already_ingested, "warnings": r.warnings,
              "quarantine": r.quarantine.head(show).to_dict("records")} for r in reports]})
         return
     _print_ingest(reports, show)
