@@ -117,12 +117,26 @@ def _fetch(con, sql: str) -> list[tuple]:
         return cur.fetchall()
 
 
+def transactional(con) -> bool:
+    return getattr(con, "name", None) in ("duckdb", "postgres")
+
+
+def require_transactions(con, name: str) -> None:
+    from healthscore.errors import UserError
+
+    if not transactional(con):
+        raise UserError(f"appending rows (ingest_rows, mode: append, --incremental) needs a DuckDB or PostgreSQL"
+                        f" engine (transactions); this engine is {getattr(con, 'name', '?')}: load {name} with"
+                        " mode: replace, or append in the warehouse and read it with a table: source")
+
+
 def _has_table(con, name: str) -> bool:
     return name in con.list_tables()
 
 
 def loaded_fingerprints(con, table: str) -> set[str]:
     """sha256 of every file content already appended to (or last loaded into) ``table``."""
+    require_transactions(con, table)
     if not _has_table(con, WATERMARKS):
         return set()
     rows = _fetch(con, f"SELECT fingerprint FROM {WATERMARKS} WHERE table_name = {_lit(table)} AND kind = 'file'")
@@ -131,6 +145,7 @@ def loaded_fingerprints(con, table: str) -> set[str]:
 
 def high_water(con, table: str, source: str):
     """The newest watermark-column value loaded from a table source, or None."""
+    require_transactions(con, table)
     if not _has_table(con, WATERMARKS):
         return None
     rows = _fetch(con, f"SELECT max(high_water) FROM {WATERMARKS} WHERE table_name = {_lit(table)}"
@@ -139,8 +154,8 @@ def high_water(con, table: str, source: str):
 
 
 def watermarks(con) -> list[dict]:
-    """Every watermark row, for `healthscore ingest --json` and the docs."""
-    if not _has_table(con, WATERMARKS):
+    """Every watermark row (for tests and inspection)."""
+    if not transactional(con) or not _has_table(con, WATERMARKS):
         return []
     cols = ["table_name", "source", "kind", "item", "fingerprint", "high_water", "rows", "loaded_at"]
     rows = _fetch(con, f"SELECT {', '.join(cols)} FROM {WATERMARKS} ORDER BY loaded_at, table_name, item")
@@ -161,7 +176,10 @@ def _mark_values(table: str, source: str, marks: list[Mark]) -> list[str]:
 
 
 def reset_watermarks(con, table: str, source: str, marks: list[Mark]) -> None:
-    """After a full (replace) load: the table's watermarks are exactly what this load read."""
+    """After a full (replace) load: the table's watermarks are exactly what this load read (engines
+    without transactions, e.g. Spark, keep none: they cannot append)."""
+    if not transactional(con):
+        return
     stmts = [_WATERMARK_DDL, f"DELETE FROM {WATERMARKS} WHERE table_name = {_lit(table)}"]
     values = _mark_values(table, source, marks)
     if values:
@@ -209,6 +227,7 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
 
     if derived_columns(name):
         accepted = add_derived(name, accepted)
+    require_transactions(con, name)
     columns = accepted.column_names
     target = _ident(name)
     values = _mark_values(name, source, marks or [])

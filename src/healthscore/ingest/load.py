@@ -1823,8 +1823,23 @@ def _write_table(con, name: str, data: "pa.Table") -> None:
         finally:
             raw.unregister(view)
         return
+    if getattr(con, "name", None) == "pyspark":
+        _write_spark_table(con, name, data)
+        return
     # Ibis creates a new table and swaps it in within one transaction (Postgres).
     con.create_table(name, obj=data, overwrite=True)
+
+
+def _write_spark_table(con, name: str, data: "pa.Table") -> None:
+    """Spark: straight from Arrow (Ibis 12 goes through pandas and stores a null string as 'NaN').
+    Spark has no transactions: the table is overwritten by one job (atomic for Delta tables)."""
+    session = con._session
+    try:
+        frame = session.createDataFrame(data)  # PySpark >= 4.0 takes an Arrow table
+    except TypeError:  # PySpark 3.5: through pandas, with None (not NaN) for missing values
+        pdf = data.to_pandas()
+        frame = session.createDataFrame(pdf.astype(object).where(pdf.notna(), None), schema=data.schema.names)
+    frame.write.mode("overwrite").saveAsTable(name)
 
 
 def _engine_accounts(con) -> "pa.Table | None":
