@@ -16,6 +16,8 @@ from healthscore.engine.compile import compute_frame
 from healthscore.explain.evidence import snapshot_dicts
 from healthscore.scoring.score import score_frame
 from tests.engine.test_engine import _SHIPPED, JUNE, MAY, SEED
+from tests.engine.test_golden_sql import load as load_full
+from tests.engine.test_golden_sql import run_golden
 from tests.fixtures import load_into, small_portfolio
 
 DATES = [dt.date(2025, 3, 1), MAY, JUNE]
@@ -42,7 +44,7 @@ def spark_con(tmp_path_factory):
 
     con = connect_spark({"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4"},
                         warehouse=tmp_path_factory.mktemp("spark-warehouse"))
-    load_into(con, small_portfolio())
+    load_full(con)
     yield con
 
 
@@ -51,7 +53,7 @@ def duck_con():
     import ibis
 
     con = ibis.duckdb.connect()
-    load_into(con, small_portfolio())
+    load_full(con)
     yield con
     con.disconnect()
 
@@ -62,7 +64,7 @@ def other(request):
         from healthscore.engine.backend import connect_url
 
         con = connect_url(request.getfixturevalue("pg_database"))
-        load_into(con, small_portfolio())
+        load_full(con)
         yield con
         con.disconnect()
     else:
@@ -108,6 +110,12 @@ def test_same_snapshots_on_every_backend(duck_con, other, model):
 
 
 @pytest.mark.spark
+def test_golden_spark_sql_runs_on_spark_and_equals_the_engine(spark_con):
+    """tests/engine/golden/seed-standard.spark.sql (Databricks dialect) is valid Spark SQL with the same result."""
+    run_golden(spark_con, "spark")
+
+
+@pytest.mark.spark
 def test_workspace_with_backend_pyspark_ingests_and_scores(tmp_path, spark_con):
     """`engine: {backend: pyspark}`: ingest CSV files into Spark and score, the same as on DuckDB."""
     import yaml
@@ -115,6 +123,10 @@ def test_workspace_with_backend_pyspark_ingests_and_scores(tmp_path, spark_con):
     from healthscore.project import Project
     from tests.fixtures import write_ungated_model
 
+    from healthscore.contract import TABLES
+
+    for name in TABLES:  # the session's catalog is shared: start from no tables, as the DuckDB workspace does
+        spark_con.drop_table(name, force=True)
     results = {}
     for backend in ("duckdb", "pyspark"):
         root = tmp_path / backend
