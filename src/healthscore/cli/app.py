@@ -157,10 +157,13 @@ def score(
     as_of: Optional[str] = AsOfOpt,
     json_out: bool = typer.Option(False, "--json", help="print one JSON snapshot per account and line"),
     lowest: int = typer.Option(10, "--lowest", help="lowest-scored accounts to list"),
+    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+                                              help="also write health_snapshots / health_evidence to the engine"
+                                                   " (default: write_back in healthscore.yaml)"),
 ):
     """Score every account at the as-of date and store the snapshots (idempotent)."""
     with _project(workspace) as p:
-        run = p.score(_date(as_of, "--as-of"))
+        run = p.score(_date(as_of, "--as-of"), write_back=write_back)
         if json_out:
             _print_json_lines(run.snapshots)
             return
@@ -340,6 +343,9 @@ def backfill(
     date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
     every: str = typer.Option("7d", "--every", help="step between as-of dates: 1d, 7d, 2w ..."),
     json_out: bool = JsonOpt,
+    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+                                              help="also write the snapshots of the range to the engine's"
+                                                   " health_snapshots / health_evidence"),
 ):
     """Score every account at every date of a range; resumes where an interrupted run stopped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -351,7 +357,8 @@ def backfill(
                       TimeElapsedColumn(), TimeRemainingColumn(), disable=json_out) as bar:
             task = bar.add_task("backfill", total=None)
             result = p.backfill(start, end, step, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                       total=total))
+                                                                                       total=total),
+                                write_back=write_back)
     if json_out:
         _print_json(result)
         return
