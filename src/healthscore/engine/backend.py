@@ -45,6 +45,7 @@ SPARK_DEFAULTS = {
     "spark.app.name": "healthscore",
     "spark.sql.session.timeZone": "UTC",  # timestamps are naive UTC everywhere
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",  # local mode: the default 200 partitions cost more than they give
 }
 
