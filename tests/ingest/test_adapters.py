@@ -174,3 +174,41 @@ def test_value_helpers():
     assert set(ADAPTERS) == {"zendesk_tickets", "zendesk_satisfaction_ratings", "stripe_invoices",
                              "stripe_failed_charges", "segment_track", "salesforce_accounts",
                              "salesforce_opportunities", "hubspot_companies"}
+
+
+# --------------------------------------------------------------------------------------------
+# Property: whatever a vendor sends, every record is accepted or quarantined, and nothing raises
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False),
+                    st.text(max_size=12), st.sampled_from(["509974", "2024-05-01T10:00:00Z", "track", "failed",
+                                                           "good", "paid", "solved"]),
+                    st.lists(st.text(max_size=5), max_size=2), st.dictionaries(st.sampled_from(["groupId", "account_id", "score", "paid_at"]), st.text(max_size=8), max_size=2))
+_FIELDS = ["id", "object", "type", "event", "status", "score", "created", "created_at", "updated_at", "organization_id",
+           "ticket_id", "customer", "total", "amount", "currency", "due_date", "timestamp", "messageId", "userId",
+           "context", "properties", "metadata", "tags", "satisfaction_rating", "status_transitions", "priority"]
+_RECORD = st.one_of(st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=10), _VALUES)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(adapter=st.sampled_from(["zendesk_tickets", "zendesk_satisfaction_ratings", "stripe_invoices",
+                                "stripe_failed_charges", "segment_track"]),
+       records=st.lists(_RECORD, max_size=6))
+def test_property_any_vendor_payload_is_accepted_or_quarantined(tmp_path_factory, adapter, records):
+    import json
+
+    root = tmp_path_factory.mktemp("vendor")
+    table = ADAPTERS[adapter].table
+    fmt = ADAPTERS[adapter].format
+    body = json.dumps(records) if fmt == "json" else "".join(json.dumps(r) + "\n" for r in records)
+    root = ws(root, {"accounts": {"path": "accounts.csv"}, table: {"path": f"payload.{fmt}", "adapter": adapter}},
+              {"accounts.csv": "account_id\n509974\n", f"payload.{fmt}": body})
+    with Project(root) as p:
+        r = {x.table: x for x in p.ingest()}[table]
+        assert r.read == len(records) == r.accepted + r.quarantined
+        assert list(r.quarantine["line"]) == sorted(r.quarantine["line"])
+        if r.accepted:
+            assert p.con.table(table).count().execute() == r.accepted

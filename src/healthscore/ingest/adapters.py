@@ -72,7 +72,10 @@ def unix_to_iso(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        return dt.datetime.fromtimestamp(int(float(value)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            return dt.datetime.fromtimestamp(int(float(value)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):  # out of range or NaN: the validator names it
+            return str(value)
     return value
 
 
