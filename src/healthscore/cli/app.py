@@ -135,11 +135,14 @@ def _print_ingest(reports, show: int) -> None:
 
     con = _console()
     t = Table(title="Ingested")
-    for col in ("table", "source", "read", "accepted", "quarantined"):
-        t.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
+    appended = any(r.already_ingested for r in reports)
+    cols = ("table", "source", "read", "accepted", "quarantined") + (("already loaded",) if appended else ())
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("table", "source") else "right")
     for r in reports:
         q = f"[red]{r.quarantined:,}[/]" if r.quarantined else "0"
-        t.add_row(r.table, r.source, f"{r.read:,}", f"{r.accepted:,}", q)
+        t.add_row(r.table, r.source, f"{r.read:,}", f"{r.accepted:,}", q,
+                  *((f"{r.already_ingested:,}",) if appended else ()))
     con.print(t)
     for r in reports:
         for w in r.warnings:
