@@ -212,3 +212,18 @@ def test_property_any_vendor_payload_is_accepted_or_quarantined(tmp_path_factory
         assert list(r.quarantine["line"]) == sorted(r.quarantine["line"])
         if r.accepted:
             assert p.con.table(table).count().execute() == r.accepted
+
+
+def test_validate_describes_adapter_database_and_append_sources(tmp_path):
+    root = ws(tmp_path, {
+        "accounts": {"path": "exports/hubspot/companies.csv", "adapter": "hubspot_companies"},
+        "usage_events": {"path": "exports/segment/*.ndjson", "adapter": "segment_track", "mode": "append"},
+        "tickets": {"database": "postgresql://ro:secret@db/support", "table": "support.tickets", "mode": "append"},
+    })
+    (root / "models").mkdir()
+    shutil.copyfile(Path(__file__).resolve().parents[2] / "examples" / "seed-standard.yaml", root / "models" / "health.yaml")
+    with Project(root) as p:
+        sources = p.validate()["sources"]
+    assert sources["accounts"] == "1 file(s), csv, adapter hubspot_companies"
+    assert sources["usage_events"] == "1 file(s), ndjson, adapter segment_track, append"
+    assert sources["tickets"] == "table postgresql://ro:***@db/support#support.tickets, append"  # no password shown
