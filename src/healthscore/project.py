@@ -17,6 +17,7 @@ from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
 from healthscore.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
+    from healthscore.ingest.load import TableReport
     from healthscore.model.load import LoadedModel
     from healthscore.scoring.score import ScoredFrames
     from healthscore.store.store import Store
@@ -37,6 +38,7 @@ class ScoreRun:
     inserted: int
     missing_tables: set[str] = field(default_factory=set)
     overrides: list[dict] = field(default_factory=list)  # owner corrections in force, newest first
+    written_back: int = 0  # snapshots written to health_snapshots in the engine (write-back)
 
     @property
     def snapshots(self) -> list[dict]:
@@ -125,8 +127,16 @@ class Project:
                 if not matches:
                     raise UserError(f"{ws.config_path}: sources.{table}.path: no file matches {src.path!r}")
                 sources[table] = f"{len(matches)} file(s), {src.format}"
+            elif src.database is not None:
+                from healthscore.ingest.load import source_key
+
+                sources[table] = f"table {source_key(src)}"
             else:
                 sources[table] = f"engine table {src.table}"
+            if src.adapter is not None:
+                sources[table] += f", adapter {src.adapter}"
+            if src.mode == "append":
+                sources[table] += ", append"
         return {
             "workspace": str(ws.root),
             "model": {"name": model.ir.name, "version": model.version, "path": str(model.path),
@@ -138,19 +148,42 @@ class Project:
             "warnings": self.lint(),  # anti-patterns (docs/program.md): warnings, never errors
         }
 
-    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None):
+    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
+               incremental: bool = False):
+        """Load the workspace's sources; ``incremental``: append every source (only new files / rows)."""
         from healthscore.ingest.load import ingest_workspace
 
-        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress)
+        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental)
         for r in reports:
-            batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
-            if r.quarantined:
-                self.store.write_quarantine(batch, r.table, r.quarantine)
+            self._record_batch(r)
         return reports
 
+    def ingest_rows(self, table: str, rows: list[dict], source: str = "api") -> "TableReport":
+        """Validate rows like a file, APPEND the accepted ones to the engine's canonical table (created if
+        absent) and record the batch and its quarantine in the store.
+
+        Idempotent: a row whose id (``Table.id_column``; for tables without one, the whole row) is already
+        in the engine table is accepted but not added again (``report.already_ingested``), so
+        ``read = accepted + quarantined`` and rows added = ``accepted - already_ingested``.
+        """
+        from healthscore.ingest.load import ingest_rows
+
+        report = ingest_rows(self.ws, self.con, table, rows, source=source)
+        self._record_batch(report)
+        return report
+
+    def _record_batch(self, r) -> None:
+        batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
+        if r.quarantined:
+            self.store.write_quarantine(batch, r.table, r.quarantine)
+
     def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
-              as_of_dates: list[dt.date] | None = None, store: bool = True) -> ScoreRun:
-        """Score every account (or the given ones) at one or many as-of dates, in one engine query."""
+              as_of_dates: list[dt.date] | None = None, store: bool = True,
+              write_back: bool | None = None) -> ScoreRun:
+        """Score every account (or the given ones) at one or many as-of dates, in one engine query.
+
+        ``write_back`` (default: the workspace's ``write_back`` setting) also writes the snapshots and
+        their evidence to health_snapshots / health_evidence in the engine (engine/writeback.py)."""
         from healthscore.engine.compile import compute_frame
         from healthscore.scoring.score import score_frame
 
@@ -168,7 +201,15 @@ class Project:
             self.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
         overrides = self.store.overrides(account_ids) if store else []
-        return ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
+        run = ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
+        if self._writes_back(write_back):
+            from healthscore.engine.writeback import write_back as write
+
+            run.written_back = write(self.con, run.snapshots)["snapshots"]
+        return run
+
+    def _writes_back(self, write_back: bool | None) -> bool:
+        return self.ws.config.write_back if write_back is None else write_back
 
     def _with_history(self, frames: "ScoredFrames", first_date: dt.date, account_ids: list[str] | None,
                       stored_history: bool = True) -> "ScoredFrames":
@@ -188,9 +229,12 @@ class Project:
         return frames
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
-                 progress: Callable[[int, int], None] | None = None) -> dict:
+                 progress: Callable[[int, int], None] | None = None, write_back: bool | None = None) -> dict:
         """Score every date of the range, a chunk of dates per engine pass; dates already stored are skipped,
-        so an interrupted backfill resumes where it stopped (each chunk is written in one transaction)."""
+        so an interrupted backfill resumes where it stopped (each chunk is written in one transaction).
+
+        With write-back (``write_back`` or the workspace setting), the new snapshots go to the engine's
+        health_snapshots / health_evidence too, and so do the stored snapshots of the skipped dates."""
         if date_to < date_from:
             raise UserError(f"--to {date_to} is before --from {date_from}")
         dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
@@ -201,13 +245,29 @@ class Project:
         written = 0
         if progress:
             progress(len(dates) - len(todo), len(dates))
+        written_back = 0
         for i in range(0, len(todo), per_chunk):
             chunk = todo[i:i + per_chunk]
-            written += self.score(as_of_dates=chunk).inserted
+            run = self.score(as_of_dates=chunk, write_back=write_back)
+            written += run.inserted
+            written_back += run.written_back
             if progress:
                 progress(len(dates) - len(todo) + i + len(chunk), len(dates))
-        return {"model_version": self.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
-                "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk}
+        stored = sorted(set(dates) - set(todo))
+        if self._writes_back(write_back) and stored:  # dates scored before write-back was on
+            from healthscore.engine.writeback import write_back as write
+            from healthscore.workflow.overrides import apply_overrides
+
+            wanted = {d.isoformat() for d in stored}
+            snaps = [s for s in self.store.snapshots(date_from=stored[0], date_to=stored[-1],
+                                                     model_version=self.model.version) if s["as_of"] in wanted]
+            overrides = self.store.overrides(None)
+            written_back += write(self.con, apply_overrides(snaps, overrides) if overrides else snaps)["snapshots"]
+        out = {"model_version": self.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
+               "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk}
+        if self._writes_back(write_back):
+            out["written_back"] = written_back
+        return out
 
     def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:
         """Material changes (a big enough score move or a tier change) between stored snapshots since a date."""
@@ -936,7 +996,6 @@ class Project:
         """Forget the loaded model (after an approval, the next request scores with the new active version)."""
         self.__dict__.pop("model", None)
         self.__dict__.pop("file_model", None)
-
 
     # ---- running the health program (healthscore.program, docs/program.md) -----------------
 

@@ -22,18 +22,40 @@ class _Strict(BaseModel):
 
 
 class SourceConfig(_Strict):
-    """Where one canonical table comes from: a file (or glob) or a table already in the engine."""
+    """Where one canonical table comes from: a file (or glob), a table already in the engine, or a
+    table of another database; optionally through a vendor adapter, replaced or appended."""
 
     path: str | None = Field(None, description="file or glob, relative to the workspace")
     table: str | None = Field(None, description="a table (or view) in the engine, e.g. raw.tickets")
-    format: Literal["csv", "parquet", "ndjson"] | None = None
+    database: str | None = Field(
+        None, description="with table: read the table from this database URL instead of the engine"
+        " (postgresql://..., duckdb:///file.duckdb, any URL ibis.connect takes; ${VAR} expanded)")
+    format: Literal["csv", "parquet", "ndjson", "json"] | None = None
+    adapter: str | None = Field(None, description="vendor export/webhook shape, e.g. zendesk_tickets (ingest/adapters.py)")
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical column")
     extra_columns: Literal["error", "ignore"] = "error"
+    mode: Literal["replace", "append"] = Field(
+        "replace", description="replace: each ingest reloads the table; append: only new files / newer rows are"
+        " added, rows already loaded (same id) are skipped")
+    watermark: str | None = Field(
+        None, description="table sources in append mode: the source column whose newest value marks what was"
+        " loaded (default: the column that maps to the table's time column)")
 
     @model_validator(mode="after")
     def _one_location(self):
         if (self.path is None) == (self.table is None):
-            raise ValueError("give exactly one of 'path' (a file) or 'table' (a table in the engine)")
+            raise ValueError("give exactly one of 'path' (a file) or 'table' (a table in the engine or in 'database')")
+        if self.database is not None and self.table is None:
+            raise ValueError("'database' needs 'table' (the table to read from that database, e.g. support.tickets)")
+        if self.adapter is not None:
+            from healthscore.ingest.adapters import ADAPTERS
+
+            if self.adapter not in ADAPTERS:
+                raise ValueError(f"unknown adapter {self.adapter!r}; allowed: {', '.join(ADAPTERS)}")
+            if self.path is None:
+                raise ValueError("'adapter' reads files: give 'path' (e.g. exports/zendesk/*.json)")
+            if self.format is None:
+                self.format = ADAPTERS[self.adapter].format  # type: ignore[assignment]
         if self.path is not None and self.format is None:
             suffix = Path(self.path.replace("*", "x")).suffix.lower()
             if suffix not in FILE_FORMATS:
@@ -41,13 +63,20 @@ class SourceConfig(_Strict):
                     f"cannot tell the format of {self.path!r} from its suffix; set format: csv, parquet or ndjson"
                 )
             self.format = FILE_FORMATS[suffix]  # type: ignore[assignment]
+        if self.format == "json" and self.adapter is None:
+            raise ValueError("format: json (one JSON document per file) is read through an adapter; for plain rows"
+                             " use NDJSON (one JSON object per line)")
+        if self.watermark is not None and self.table is None:
+            raise ValueError("'watermark' applies to table sources; file sources remember the files they loaded")
         return self
 
 
 class EngineConfig(_Strict):
-    backend: Literal["duckdb", "postgres"] = "duckdb"
+    backend: Literal["duckdb", "postgres", "pyspark"] = "duckdb"
     path: str = ".healthscore/engine.duckdb"  # duckdb file, relative to the workspace
     url: str | None = None  # postgresql://user@host:port/db for backend: postgres
+    # backend: pyspark: Spark settings (spark.master defaults to local[*]); tables live in the session catalog
+    spark: dict[str, str] = Field(default_factory=dict)
 
 
 class WorkspaceConfig(_Strict):
@@ -56,6 +85,8 @@ class WorkspaceConfig(_Strict):
     store: str = "sqlite:///.healthscore/store.db"
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
+    # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
+    write_back: bool = False
 
     @field_validator("sources")
     @classmethod

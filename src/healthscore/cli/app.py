@@ -110,22 +110,25 @@ def ingest(
     table: Optional[list[str]] = typer.Option(None, "--table", help="ingest only these canonical tables"),
     json_out: bool = JsonOpt,
     show: int = typer.Option(5, "--show", help="quarantined rows to show per table"),
+    incremental: bool = typer.Option(False, "--incremental",
+                                     help="append every source: only new files / rows, rows already loaded skipped"),
 ):
     """Load the sources into the engine; bad rows go to the quarantine with file, line, column and reason."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with _project(workspace) as p:
         if json_out:
-            reports = p.ingest(table)
+            reports = p.ingest(table, incremental=incremental)
         else:
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           transient=True) as bar:
                 task = bar.add_task("ingesting", total=None)
-                reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg))
+                reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg),
+                                   incremental=incremental)
     if json_out:
         _print_json({"tables": [
             {"table": r.table, "source": r.source, "read": r.read, "accepted": r.accepted,
-             "quarantined": r.quarantined, "warnings": r.warnings,
+             "quarantined": r.quarantined, "already_ingested": r.already_ingested, "warnings": r.warnings,
              "quarantine": r.quarantine.head(show).to_dict("records")} for r in reports]})
         return
     _print_ingest(reports, show)
@@ -136,11 +139,14 @@ def _print_ingest(reports, show: int) -> None:
 
     con = _console()
     t = Table(title="Ingested")
-    for col in ("table", "source", "read", "accepted", "quarantined"):
-        t.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
+    appended = any(r.already_ingested for r in reports)
+    cols = ("table", "source", "read", "accepted", "quarantined") + (("already loaded",) if appended else ())
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("table", "source") else "right")
     for r in reports:
         q = f"[red]{r.quarantined:,}[/]" if r.quarantined else "0"
-        t.add_row(r.table, r.source, f"{r.read:,}", f"{r.accepted:,}", q)
+        t.add_row(r.table, r.source, f"{r.read:,}", f"{r.accepted:,}", q,
+                  *((f"{r.already_ingested:,}",) if appended else ()))
     con.print(t)
     for r in reports:
         for w in r.warnings:
@@ -158,10 +164,13 @@ def score(
     as_of: Optional[str] = AsOfOpt,
     json_out: bool = typer.Option(False, "--json", help="print one JSON snapshot per account and line"),
     lowest: int = typer.Option(10, "--lowest", help="lowest-scored accounts to list"),
+    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+                                              help="also write health_snapshots / health_evidence to the engine"
+                                                   " (default: write_back in healthscore.yaml)"),
 ):
     """Score every account at the as-of date and store the snapshots (idempotent)."""
     with _project(workspace) as p:
-        run = p.score(_date(as_of, "--as-of"))
+        run = p.score(_date(as_of, "--as-of"), write_back=write_back)
         if p.model_notice:
             sys.stderr.write(f"note: {p.model_notice}\n")
         if json_out:
@@ -343,6 +352,9 @@ def backfill(
     date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
     every: str = typer.Option("7d", "--every", help="step between as-of dates: 1d, 7d, 2w ..."),
     json_out: bool = JsonOpt,
+    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+                                              help="also write the snapshots of the range to the engine's"
+                                                   " health_snapshots / health_evidence"),
 ):
     """Score every account at every date of a range; resumes where an interrupted run stopped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
@@ -354,7 +366,8 @@ def backfill(
                       TimeElapsedColumn(), TimeRemainingColumn(), disable=json_out) as bar:
             task = bar.add_task("backfill", total=None)
             result = p.backfill(start, end, step, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                       total=total))
+                                                                                       total=total),
+                                write_back=write_back)
     if json_out:
         _print_json(result)
         return

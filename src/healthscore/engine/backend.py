@@ -1,4 +1,4 @@
-"""Connect to the compute engine named in healthscore.yaml (DuckDB file by default, or PostgreSQL)."""
+"""Connect to the compute engine named in healthscore.yaml (DuckDB file by default, PostgreSQL, or Spark)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def connect(ws: "Workspace") -> "BaseBackend":
         path = ws.resolve(cfg.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         return ibis.duckdb.connect(str(path))
+    if cfg.backend == "pyspark":
+        return connect_spark(cfg.spark, ws.state_dir / "spark-warehouse")
     if not cfg.url:
         raise UserError(f"{ws.config_path}: engine.url is required for backend: postgres (postgresql://user@host/db)")
     return connect_url(cfg.url)
@@ -36,3 +38,41 @@ def connect_url(url: str) -> "BaseBackend":
         return ibis.connect(url)
     except Exception as exc:  # connection problems are the user's to fix: name the URL
         raise UserError(f"cannot connect to the engine at {url}: {exc}") from None
+
+
+SPARK_DEFAULTS = {
+    "spark.master": "local[*]",
+    "spark.app.name": "healthscore",
+    "spark.sql.session.timeZone": "UTC",  # timestamps are naive UTC everywhere
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",  # local mode: the default 200 partitions cost more than they give
+}
+
+
+def connect_spark(settings: dict[str, str] | None = None, warehouse=None) -> "BaseBackend":
+    """An Ibis pyspark backend over a SparkSession built from ``engine.spark`` settings (spark.master
+    defaults to local[*]; point it at a cluster, or set the catalog options of your platform). The
+    session is reused within one process (SparkSession.getOrCreate)."""
+    import os
+    import shutil
+    import sys
+
+    try:
+        import ibis
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UserError("engine backend pyspark needs PySpark: pip install 'healthscore[spark]'") from None
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise UserError("engine backend pyspark needs Java 17 (set JAVA_HOME or put java on the PATH)")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter (pandas, pyarrow)
+    conf = {**SPARK_DEFAULTS, **({"spark.sql.warehouse.dir": str(warehouse)} if warehouse else {}), **(settings or {})}
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:
+        raise UserError(f"cannot start Spark (master {conf['spark.master']}): {exc}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)

@@ -387,3 +387,35 @@ def compiled_sql(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.da
     plan = plan_model(model)
     expr, _, _ = build_expr(con, model, plan, as_of_dates)
     return str(con.compile(expr))
+
+
+# The dialects golden SQL is kept for (tests/engine/golden/): file name -> sqlglot/Ibis dialect. Spark
+# SQL is compiled with Ibis's Databricks compiler (Spark SQL; Ibis's pyspark compiler needs a session).
+SQL_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "spark": "databricks", "snowflake": "snowflake",
+                "bigquery": "bigquery"}
+
+
+class _UnboundTables:
+    """Stands in for a backend: every canonical table as an unbound Ibis table, so that a model
+    compiles to the SQL of any dialect without a connection."""
+
+    def list_tables(self) -> list[str]:
+        return list(TABLES)
+
+    def table(self, name: str):
+        import ibis
+
+        types = {"string": "string", "float": "float64", "int": "int64", "bool": "boolean", "timestamp": "timestamp"}
+        return ibis.table({c.name: types[c.type] for c in TABLES[name].columns}, name=name)
+
+
+def dialect_sql(model: HealthModel, as_of_dates: list[dt.date], dialect: str) -> str:
+    """The SQL of the model's metrics in ``dialect`` (a key or value of SQL_DIALECTS), with no engine.
+
+    One as-of date compiles to a literal; several to a date spine (an in-memory table whose name
+    Ibis generates, so only the one-date SQL is stable enough for golden files)."""
+    import ibis
+
+    plan = plan_model(model)
+    expr, _, _ = build_expr(_UnboundTables(), model, plan, as_of_dates)
+    return ibis.to_sql(expr, dialect=SQL_DIALECTS.get(dialect, dialect)).strip() + "\n"

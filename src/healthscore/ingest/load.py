@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
     from healthscore.workspace import SourceConfig, Workspace
 
-__all__ = ["QUARANTINE_COLUMNS", "TableReport", "ingest_workspace"]
+__all__ = ["QUARANTINE_COLUMNS", "TableReport", "ingest_rows", "ingest_workspace"]
 
 QUARANTINE_COLUMNS = ["file", "line", "column", "value", "reason", "raw"]
 RAW_LINE_KEY = "_raw_line"  # the only key of `raw` for a line that could not be split into columns
@@ -104,6 +104,10 @@ class TableReport:
     warnings: list[str]
     quarantine: "pd.DataFrame"
     files: list[str] = field(default_factory=list)  # what was actually read (files or the engine table)
+    # Append mode (``Project.ingest_rows``, ``mode: append``, ``--incremental``): accepted rows whose id
+    # (or, without an id, whole row) was already in the engine table; counted in ``accepted``, not added
+    # again. Rows added = accepted - already_ingested.
+    already_ingested: int = 0
 
     def __post_init__(self):
         assert self.read == self.accepted + self.quarantined, (self.table, self.read, self.accepted, self.quarantined)
@@ -127,8 +131,16 @@ def ingest_workspace(
     *,
     tables: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    incremental: bool = False,
 ) -> list[TableReport]:
     """Validate the workspace's sources and load the accepted rows into the engine ``con``.
+
+    Sources with ``mode: append`` -- every source when ``incremental`` -- are appended instead of
+    replaced: only files whose content was not loaded before (file sources) or rows at or after the
+    last high-water time (table sources) are read, rows already in the table (same id) are skipped,
+    and each batch is appended with its watermark in one transaction (``ingest/append.py``).
+    Sources with ``adapter:`` are read through a vendor adapter (``ingest/adapters.py``), sources
+    with ``database:`` from another database.
 
     ``con`` is an Ibis backend (``healthscore.engine.backend.connect(ws)``). Sources run with
     ``accounts`` first, then in contract order; ``tables`` restricts which sources run (canonical
@@ -168,9 +180,29 @@ def ingest_workspace(
         return []
 
     # Preflight: find every source's files and check their headers before anything is written.
+    from healthscore.ingest.append import AppendTo, Mark, file_fingerprint, loaded_fingerprints, reset_watermarks
+
     located = {name: _locate(ws, name, configured[name]) for name in order}
+    appending = {name: incremental or configured[name].mode == "append" for name in order}
+    fingerprints: dict[str, dict[Path, str]] = {}
+    already_loaded: dict[str, int] = {}
     for name in order:
-        _preflight(ws, name, configured[name], located[name])
+        where = located[name]
+        if not isinstance(where, list):
+            continue
+        fingerprints[name] = {p: file_fingerprint(p) for p in where}
+        if appending[name]:  # only files whose content was not loaded before
+            loaded, new = loaded_fingerprints(con, name), []
+            for path in where:
+                fp = fingerprints[name][path]
+                if fp not in loaded:
+                    new.append(path)
+                    loaded.add(fp)
+            already_loaded[name] = len(where) - len(new)
+            located[name] = new
+    for name in order:
+        if configured[name].adapter is None:
+            _preflight(ws, name, configured[name], located[name])
 
     reports: list[TableReport] = []
     with tempfile.TemporaryDirectory(prefix="healthscore-ingest-") as tmp:
@@ -183,23 +215,263 @@ def ingest_workspace(
             accounts_looked_up = False
             for name in order:
                 table = TABLES[name]
+                src = configured[name]
+                where = located[name]
+                key = source_key(src)
                 if table.references_accounts and accounts is None and not accounts_looked_up:
                     accounts, accounts_looked_up = _engine_accounts(con), True
-                report, accepted_ids = _ingest_one(ws, con, vcon, name, configured[name], located[name], say, accounts)
-                if derived_columns(name):  # e.g. surveys.comment_sentiment from comment
-                    say(f"{name}: scoring text sentiment")
-                    _write_table(con, name, add_derived(name, con.table(name).to_pyarrow()))
+                warnings: list[str] = []
+                if name in already_loaded and already_loaded[name]:
+                    warnings.append(f"{already_loaded[name]} file(s) already loaded before (same content): not read again")
+                if appending[name] and isinstance(where, list) and not where:
+                    say(f"{name}: no new file")
+                    reports.append(_empty_report(name, key, warnings + ["no new file since the last ingest"]))
+                    continue
+                parts, originals, marks = None, None, []
+                if src.adapter is not None:
+                    parts, originals = _adapter_parts(ws, con, vcon, name, src, where, say, warnings)
+                elif isinstance(where, str) and (src.database is not None or appending[name]):
+                    parts, marks = _table_parts(ws, con, name, src, appending[name], say, warnings)
+                elif appending[name]:
+                    parts = _read_parts(ws, con, vcon, name, src, where, say, warnings)
+                if isinstance(where, list):
+                    rows = [p.data.num_rows for p in parts] if parts is not None else [0] * len(where)
+                    marks = [Mark("file", _display(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)]
+                append = AppendTo(key, marks) if appending[name] else None
+                report, accepted_ids = _ingest_one(ws, con, vcon, name, src, where, say, accounts,
+                                                   parts=parts, warnings=warnings, append=append)
+                report.source = key
+                if originals is not None:
+                    _vendor_raw(report, originals)
+                if append is None:
+                    reset_watermarks(con, name, key, marks)
+                    if derived_columns(name):  # e.g. surveys.comment_sentiment from comment
+                        say(f"{name}: scoring text sentiment")
+                        _write_table(con, name, add_derived(name, con.table(name).to_pyarrow()))
                 if table.references_accounts and accounts is None:
                     report.warnings.append(
                         "account_id not checked against accounts: there is no accounts table in the engine"
                         " (add sources.accounts and ingest it)"
                     )
                 if name == "accounts":
-                    accounts = accepted_ids
+                    accounts = accepted_ids if append is None else _engine_accounts(con)
                 reports.append(report)
         finally:
             vcon.close()
     return reports
+
+
+def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api",
+                progress: Callable[[str], None] | None = None) -> TableReport:
+    """Validate rows (dicts keyed by canonical column names) like a file and APPEND the accepted ones to
+    the engine's canonical table (created if absent), skipping rows already there (same id; see
+    ``ingest/append.py``). The quarantine's ``file`` is ``source`` and its ``line`` the 1-based
+    position of the row in ``rows``. A key that is not a canonical column of ``table`` raises
+    ``UserError`` (nothing is written), as an unknown column of a file does."""
+    import duckdb
+    import numpy as np
+
+    from healthscore.ingest.append import AppendTo
+
+    say = progress or (lambda _msg: None)
+    if table not in TABLES:
+        raise UserError(f"{table!r} is not a canonical table; allowed: {', '.join(TABLES)}")
+    if not isinstance(rows, list):
+        raise UserError(f"rows for {table} must be a list of objects (one per row), got {type(rows).__name__}")
+    src = _InlineSource(table=source)
+    vcon = duckdb.connect()
+    try:
+        vcon.execute("SET TimeZone = 'UTC'")
+        part = _rows_part(vcon, source, "row", rows, np.arange(1, len(rows) + 1, dtype=np.int64),
+                          [None] * len(rows), table, src, {})
+        accounts = _engine_accounts(con) if TABLES[table].references_accounts else None
+        warnings = []
+        if TABLES[table].references_accounts and accounts is None:
+            warnings.append("account_id not checked against accounts: there is no accounts table in the engine")
+        report, _ = _ingest_one(ws, con, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings,
+                                append=AppendTo(source))
+    finally:
+        vcon.close()
+    report.source = source
+    return report
+
+
+@dataclass
+class _InlineSource:
+    """What the validation needs of a source, for rows that come from a call, not a file."""
+
+    table: str
+    path: str | None = None
+    database: str | None = None
+    format: str = "ndjson"
+    columns: dict = field(default_factory=dict)
+    extra_columns: str = "error"
+    adapter: str | None = None
+
+
+def source_key(src) -> str:
+    """How a source is named in reports and watermarks (a database URL without its password)."""
+    if src.path is not None:
+        return src.path
+    if src.database is not None:
+        return f"{redact_url(src.database)}#{src.table}"
+    return str(src.table)
+
+
+def redact_url(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _empty_report(name: str, key: str, warnings: list[str]) -> TableReport:
+    import pandas as pd
+
+    return TableReport(table=name, source=key, read=0, accepted=0, quarantined=0, warnings=warnings,
+                       quarantine=pd.DataFrame({c: pd.Series([], dtype="int64" if c == "line" else object)
+                                                for c in QUARANTINE_COLUMNS}))
+
+
+def _rows_part(vcon, display: str, word: str, rows: list, lines, reasons: list, table: str, src,
+               ignored: dict) -> "_Part":
+    """Rows (dicts; None for a record already known to be bad, with its reason) as a part to validate:
+    through the NDJSON reader, so values are read exactly as from an NDJSON file."""
+    import json
+
+    import pyarrow as pa
+
+    def dump(row):
+        return "{}" if row is None else json.dumps(row, default=str, ensure_ascii=False)
+
+    data = "\n".join(dump(r) for r in rows).encode("utf-8") + (b"\n" if rows else b"")
+    table_, _ = _read_ndjson_bytes(display, data, vcon)
+    assert table_.num_rows == len(rows), (table_.num_rows, len(rows))
+    if any(r is not None for r in reasons):
+        bad = table_.column(_BAD).to_pylist()
+        text = table_.column(_TEXT).to_pylist()
+        for i, reason in enumerate(reasons):
+            if reason is not None:
+                bad[i], text[i] = reason, text[i] or ""
+        table_ = table_.set_column(table_.schema.get_field_index(_BAD), _BAD, pa.array(bad, pa.string()))
+        table_ = table_.set_column(table_.schema.get_field_index(_TEXT), _TEXT, pa.array(text, pa.string()))
+    return _make_part(display, word, table_, lines, table, src, ignored)
+
+
+def _adapter_parts(ws, con, vcon, name: str, src, files: list[Path], say, warnings: list[str]):
+    """Vendor files -> parts through the source's adapter; also {(file, line): vendor record}."""
+    import json
+
+    import numpy as np
+
+    from healthscore.ingest.adapters import ADAPTERS, adapt, lookup_keys, read_records
+
+    adapter = ADAPTERS[src.adapter]
+    if adapter.table != name:
+        raise UserError(f"{ws.config_path}: sources.{name}.adapter: {adapter.name} gives {adapter.table} rows,"
+                        f" not {name}; use it under sources.{adapter.table}")
+    parts, originals, ignored = [], {}, {}
+    for path in files:
+        display = _display(ws, path)
+        say(f"{name}: reading {display} ({adapter.name})")
+        records, word, notes = read_records(path, display, src.format or adapter.format)
+        warnings.extend(notes)
+        looked_up = {}
+        keys = lookup_keys(adapter, records)
+        if keys:
+            ltable, kcol, vcol, _ = adapter.lookup
+            if ltable in con.list_tables():
+                t = con.table(ltable)
+                found = t.filter(t[kcol].isin(keys)).select(kcol, vcol).to_pyarrow().to_pylist()
+                looked_up = {r[kcol]: r[vcol] for r in found}
+        rows, reasons = adapt(adapter, records, looked_up)
+        for rec in records:
+            originals[(display, rec.number)] = rec.value if isinstance(rec.value, dict) else {RAW_LINE_KEY: json.dumps(rec.value) if not isinstance(rec.value, str) else rec.value}
+        lines = np.array([r.number for r in records], dtype=np.int64)
+        parts.append(_rows_part(vcon, display, word, rows, lines, reasons, name, src, ignored))
+    _warn_ignored(name, ignored, warnings)
+    return parts, originals
+
+
+def _vendor_raw(report: TableReport, originals: dict) -> None:
+    """The quarantine's raw is the vendor record as the file had it."""
+    q = report.quarantine
+    if len(q):
+        q["raw"] = [originals.get((f, int(n)), r) for f, n, r in zip(q["file"], q["line"], q["raw"])]
+
+
+def _table_parts(ws, con, name: str, src, appending: bool, say, warnings: list[str]):
+    """A table of the engine or of another database (``database:``) as a part; in append mode only the
+    rows at or after the stored high-water time. Returns (parts, watermark marks)."""
+    import os
+
+    import ibis
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from healthscore.engine.backend import connect_url
+    from healthscore.ingest.append import Mark, high_water
+
+    key = source_key(src)
+    other = connect_url(os.path.expandvars(src.database)) if src.database is not None else con
+    try:
+        expr = _table_expr(other, src.table)
+        table = TABLES[name]
+        reverse = {v: k for k, v in src.columns.items()}
+        col = src.watermark or (reverse.get(table.time_column, table.time_column) if table.time_column else None)
+        track = False
+        if src.watermark is not None and src.watermark not in expr.columns:
+            raise UserError(f"{ws.config_path}: sources.{name}.watermark: {src.watermark!r} is not a column of"
+                            f" {src.table}; columns: {', '.join(expr.columns)}")
+        if appending and col is not None and col in expr.columns:
+            dtype = expr[col].type()
+            if dtype.is_timestamp() or dtype.is_date():
+                track = True
+                hw = high_water(con, name, key)
+                if hw is not None:
+                    import pandas as pd
+
+                    stamp = pd.Timestamp(hw)
+                    if dtype.is_date():
+                        lit = ibis.date(stamp.date().isoformat())
+                    elif getattr(dtype, "timezone", None):
+                        lit = ibis.literal(stamp.tz_localize("UTC"))
+                    else:
+                        lit = ibis.timestamp(stamp.isoformat())
+                    expr = expr.filter(expr[col] >= lit)
+                    say(f"{name}: reading rows of {src.table} with {col} >= {stamp}")
+            else:
+                warnings.append(f"{src.table}.{col} is {dtype}, not a timestamp: every row is read and rows"
+                                " already loaded are skipped by id (set sources." + name + ".watermark to a"
+                                " timestamp column to read only new rows)")
+        say(f"{name}: reading {key}")
+        try:
+            data = expr.to_pyarrow()
+        except Exception as exc:
+            raise UserError(f"cannot read {key}: {exc}") from None
+    finally:
+        if other is not con:
+            other.disconnect()
+    marks = []
+    if track and data.num_rows:
+        newest = data.column(col)
+        if pa.types.is_timestamp(newest.type) and newest.type.tz:
+            newest = newest.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        newest = pc.max(newest).as_py()
+        if newest is not None:
+            marks.append(Mark("time", col, high_water=newest, rows=data.num_rows))
+    if src.watermark is not None and src.watermark not in src.columns and src.watermark not in table.column_names:
+        data = data.drop_columns([src.watermark])  # read for the watermark only
+    _check_reserved(key, data.column_names)
+    data = _with_internal(_decode_dictionaries(data))
+    ignored: dict = {}
+    part = _make_part(key, "row", data, np.arange(1, data.num_rows + 1, dtype=np.int64), name, src, ignored)
+    _warn_ignored(name, ignored, warnings)
+    return [part], marks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,15 +647,21 @@ def _read_ndjson(display: str, path: Path, vcon):
     have a line that is not JSON, and it skips blank lines (which would shift line numbers); such
     files are split into lines and parsed in DuckDB instead (still vectorised).
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.json as pj
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"{display}: cannot read: {exc}") from None
+    return _read_ndjson_bytes(display, data, vcon)
+
+
+def _read_ndjson_bytes(display: str, data: bytes, vcon):
+    """NDJSON text (a file's bytes, or rows given to ``ingest_rows``) -> (string columns, line numbers)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
     if data.strip() and re.search(rb"(?:^|\n)[ \t\r]*\n", data) is None:
         try:
             table = pj.read_json(pa.BufferReader(data))
@@ -484,19 +762,25 @@ def _read_engine_table(con, name: str):
     database/schema raw. Row = row index + 1."""
     import numpy as np
 
-    parts = name.split(".")
     try:
-        if len(parts) == 1:
-            expr = con.table(name)
-        elif len(parts) == 2:
-            expr = con.table(parts[1], database=parts[0])
-        else:
-            expr = con.table(parts[-1], database=tuple(parts[:-1]))
-        table = expr.to_pyarrow()
+        table = _table_expr(con, name).to_pyarrow()
     except Exception as exc:
         raise UserError(f"cannot read the engine table {name!r}: {exc}") from None
     _check_reserved(name, table.column_names)
     return _with_internal(_decode_dictionaries(table)), np.arange(1, table.num_rows + 1, dtype=np.int64)
+
+
+def _table_expr(con, name: str):
+    """'raw.tickets' is table tickets in database/schema raw."""
+    parts = name.split(".")
+    try:
+        if len(parts) == 1:
+            return con.table(name)
+        if len(parts) == 2:
+            return con.table(parts[1], database=parts[0])
+        return con.table(parts[-1], database=tuple(parts[:-1]))
+    except Exception as exc:
+        raise UserError(f"cannot read the table {name!r}: {exc}") from None
 
 
 def _decode_dictionaries(table: "pa.Table") -> "pa.Table":
@@ -575,43 +859,101 @@ def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfi
 # Validation and load
 
 
-def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None"):
-    """Read, validate and write one source. Returns (report, accepted account ids for accounts)."""
-    import numpy as np
+def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None",
+                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None):
+    """Read, validate and write one source. Returns (report, accepted account ids for accounts).
+
+    ``parts``: the source already read (adapters, database and incremental sources); ``append``: an
+    ``_AppendTo`` to append the accepted rows instead of replacing the table (see ``append_rows``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = TABLES[name]
-    if _can_stream(con, src, where):
+    if parts is None and append is None and _can_stream(con, src, where):
         streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None)
         if streamed is not None:
             return streamed
+    warnings = list(warnings or [])
+    if parts is None:
+        parts = _read_parts(ws, con, vcon, name, src, where, say, warnings)
+    n_rows = sum(p.data.num_rows for p in parts)
+    accepted, quarantine = _validate_parts(vcon, name, src.columns, parts, accounts, say)
+    accepted_n = accepted.num_rows
+    already = 0
+    if append is None:
+        say(f"{name}: writing {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
+        _write_table(con, name, accepted)
+    else:
+        say(f"{name}: appending {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
+        already = append.write(con, name, accepted)
+        if already:
+            warnings.append(f"{already:,} accepted row(s) were already in the engine's {name} table and were not added again")
+    accepted_ids = None
+    if name == "accounts":
+        accepted_ids = pa.table({"account_id": pc.unique(accepted.column("account_id"))})
+    report = TableReport(
+        table=name,
+        source=src.path if src.path is not None else str(src.table),
+        read=n_rows,
+        accepted=accepted_n,
+        quarantined=n_rows - accepted_n,
+        warnings=warnings,
+        quarantine=quarantine,
+        files=[p.name for p in parts],
+        already_ingested=already,
+    )
+    return report, accepted_ids
+
+
+def _read_parts(ws, con, vcon, name: str, src: "SourceConfig", where, say, warnings: list[str]) -> "list[_Part]":
+    """Read every file (or the engine table) of a source into parts with canonical column names."""
     items = where if isinstance(where, list) else [where]
-    warnings: list[str] = []
     parts: list[_Part] = []
     ignored: dict[tuple[str, ...], list[str]] = {}
     for item in items:
         say(f"{name}: reading {_display(ws, item) if isinstance(item, Path) else item}")
         display, word, data, lines = _read_part(ws, con, vcon, src.format or "", item)
-        names = [n for n in data.column_names if n not in _INTERNAL]
-        if not names:  # NDJSON without a single key (empty, or only broken lines): nothing to map
-            required = [c.name for c in table.columns if c.required]
-            for col in required:
-                data = data.append_column(col, pa.nulls(data.num_rows, pa.string()))
-            names = required
-        rename, extras = _column_plan(display, names, table, src, name)
-        if extras:
-            ignored.setdefault(tuple(extras), []).append(display)
-        data = data.rename_columns([rename.get(n, n) for n in data.column_names])
-        parts.append(_Part(display, word, data, lines, {rename.get(n, n): n for n in names}))
+        parts.append(_make_part(display, word, data, lines, name, src, ignored))
+    _warn_ignored(name, ignored, warnings)
+    return parts
+
+
+def _make_part(display: str, word: str, data: "pa.Table", lines: "np.ndarray", name: str, src: "SourceConfig",
+               ignored: dict[tuple[str, ...], list[str]]) -> "_Part":
+    """Apply the column map to data read from one file (UserError for unknown or missing columns)."""
+    import pyarrow as pa
+
+    table = TABLES[name]
+    names = [n for n in data.column_names if n not in _INTERNAL]
+    if not names:  # NDJSON without a single key (empty, or only broken lines): nothing to map
+        required = [c.name for c in table.columns if c.required]
+        for col in required:
+            data = data.append_column(col, pa.nulls(data.num_rows, pa.string()))
+        names = required
+    rename, extras = _column_plan(display, names, table, src, name)
+    if extras:
+        ignored.setdefault(tuple(extras), []).append(display)
+    data = data.rename_columns([rename.get(n, n) for n in data.column_names])
+    return _Part(display, word, data, lines, {rename.get(n, n): n for n in names})
+
+
+def _warn_ignored(name: str, ignored: dict[tuple[str, ...], list[str]], warnings: list[str]) -> None:
     for extras, files in ignored.items():
         where_ = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more file(s)"
         warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
 
+
+def _validate_parts(vcon, name: str, mapping: dict[str, str], parts: "list[_Part]", accounts: "pa.Table | None", say):
+    """Checks 0-6 over the parts, vectorised in DuckDB: (accepted rows as the canonical table with
+    derived columns not yet filled, quarantine frame)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = TABLES[name]
     combined, fids, lines = _combine(parts)
     n_rows = combined.num_rows
     say(f"{name}: validating {n_rows:,} row(s)")
-    plan = _Plan(table, combined.schema, src.columns)
+    plan = _Plan(table, combined.schema, mapping)
     src_view, checked_view = f"__hs_src_{uuid.uuid4().hex}", f"__hs_checked_{uuid.uuid4().hex}"
     vcon.register(src_view, combined)
     try:
@@ -675,22 +1017,7 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     del combined
     accepted = plan.output(checked.filter(pa.array(keep)))
     del checked
-    say(f"{name}: writing {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
-    _write_table(con, name, accepted)
-    accepted_ids = None
-    if name == "accounts":
-        accepted_ids = pa.table({"account_id": pc.unique(accepted.column("account_id"))})
-    report = TableReport(
-        table=name,
-        source=src.path if src.path is not None else str(src.table),
-        read=n_rows,
-        accepted=accepted_n,
-        quarantined=n_rows - accepted_n,
-        warnings=warnings,
-        quarantine=quarantine,
-        files=[p.name for p in parts],
-    )
-    return report, accepted_ids
+    return accepted, quarantine
 
 
 def _combine(parts: list[_Part]):
@@ -1492,8 +1819,23 @@ def _write_table(con, name: str, data: "pa.Table") -> None:
         finally:
             raw.unregister(view)
         return
+    if getattr(con, "name", None) == "pyspark":
+        _write_spark_table(con, name, data)
+        return
     # Ibis creates a new table and swaps it in within one transaction (Postgres).
     con.create_table(name, obj=data, overwrite=True)
+
+
+def _write_spark_table(con, name: str, data: "pa.Table") -> None:
+    """Spark: straight from Arrow (Ibis 12 goes through pandas and stores a null string as 'NaN').
+    Spark has no transactions: the table is overwritten by one job (atomic for Delta tables)."""
+    session = con._session
+    try:
+        frame = session.createDataFrame(data)  # PySpark >= 4.0 takes an Arrow table
+    except TypeError:  # PySpark 3.5: through pandas, with None (not NaN) for missing values
+        pdf = data.to_pandas()
+        frame = session.createDataFrame(pdf.astype(object).where(pdf.notna(), None), schema=data.schema.names)
+    frame.write.mode("overwrite").saveAsTable(name)
 
 
 def _engine_accounts(con) -> "pa.Table | None":

@@ -89,6 +89,7 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 if stamp:
                     sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
             result = process_batch(project, live, by_table, min(sent) if sent else fetched)
+            result.pop("reports")  # TableReports: the counts above say it in JSON
             if sent and result.get("stored_at"):
                 stored = dt.datetime.fromisoformat(result["stored_at"])
                 result["latencies_ms"] = [round((stored - t).total_seconds() * 1000, 1) for t in sent]
@@ -124,7 +125,7 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
     scored = live.rescore(sorted(known), received) if known else {"accounts": 0, "latency_ms": None}
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "rescored": scored["accounts"],
             "latency_ms": scored.get("latency_ms"), "received_at": received.isoformat(),
-            "stored_at": scored.get("stored_at"), "tables": [r.table for r in reports]}
+            "stored_at": scored.get("stored_at"), "tables": [r.table for r in reports], "reports": reports}
 
 
 def accounts_in_engine(project: "Project", ids: set[str]) -> list[str]:

@@ -384,16 +384,14 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
         rows = parse_rows(await request.body())
     except UnicodeDecodeError:
         raise UserError("the body is not UTF-8 text") from None
-    if not hasattr(p, "ingest_rows"):
-        return JSONResponse({"error": "this server's healthscore has no Project.ingest_rows (append-mode ingestion);"
-                                      " upgrade it to accept events"}, status_code=501)
 
     def ingest():
         with engine_session(p), request.app.state.write_lock:
-            return p.ingest_rows(table, rows, source=f"api:{principal.username}")
+            return p.ingest_events(table, rows, source=f"api:{principal.username}")
 
-    report = await run_in_threadpool(ingest)
-    return JSONResponse(report_dict(report))
+    result = await run_in_threadpool(ingest)
+    return JSONResponse({**report_dict(result["reports"][0]), "rescored": result["rescored"],
+                         "latency_ms": result["latency_ms"]})
 
 
 def report_dict(report: Any, show: int = 50) -> dict[str, Any]:
@@ -404,6 +402,7 @@ def report_dict(report: Any, show: int = 50) -> dict[str, Any]:
         shown = json.loads(head.to_json(orient="records", date_format="iso", default_handler=str))
     return {"table": report.table, "source": report.source, "read": int(report.read),
             "accepted": int(report.accepted), "quarantined": int(report.quarantined),
+            "already_ingested": int(getattr(report, "already_ingested", 0)),
             "warnings": list(getattr(report, "warnings", []) or []), "quarantine": shown}
 
 
