@@ -43,6 +43,12 @@ def ws(base, tmp_path) -> Path:
     return dest
 
 
+def scored_accounts(p: Project, n: int) -> list[str]:
+    """Accounts that are scored today (not churned, not onboarding)."""
+    snaps = p.score(as_of=today(), store=False).snapshots
+    return [s["account_id"] for s in snaps if s["status"] == "scored"][:n]
+
+
 def usage(account: str, n: int = 3, event: str = "login") -> list[dict]:
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     return [{"account_id": account, "ts": (now - dt.timedelta(minutes=i)).isoformat(), "event": event,
@@ -67,7 +73,7 @@ def test_live_scores_match_a_batch_score_of_the_same_accounts(ws):
 
 def test_events_rescore_only_the_accounts_they_touch_and_are_idempotent(ws):
     with Project(ws) as p:
-        account = p.con.table("accounts").account_id.execute().tolist()[0]
+        account = scored_accounts(p, 1)[0]
         rows = usage(account, 5)
         first = p.ingest_events("usage_events", rows)
         assert first["rows"] == 5 and first["accepted"] == 5 and first["rescored"] == 1
@@ -82,7 +88,7 @@ def test_events_rescore_only_the_accounts_they_touch_and_are_idempotent(ws):
 
 def test_a_failed_payment_event_raises_one_alert_through_the_hygiene(ws):
     with Project(ws) as p:
-        account = p.con.table("accounts").account_id.execute().tolist()[1]
+        account = scored_accounts(p, 2)[1]
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         invoice = {"invoice_id": uuid.uuid4().hex, "account_id": account, "issued_at": (now - dt.timedelta(hours=2))
                    .isoformat(), "due_at": now.isoformat(), "amount": 1200.0, "status": "failed"}
@@ -102,7 +108,7 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
 
     prefix = f"hs-test-{uuid.uuid4().hex[:8]}"
     with Project(ws) as p:
-        accounts = p.con.table("accounts").account_id.execute().tolist()[:3]
+        accounts = scored_accounts(p, 3)
 
         async def scenario():
             nc = await nats.connect(NATS_URL)
@@ -116,7 +122,7 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
                 await js.publish(f"{prefix}.usage_events", "\n".join(json.dumps(r) for r in rows).encode(),
                                  headers={SENT_AT_HEADER: str(dt.datetime.now(dt.timezone.utc).timestamp())})
             await js.publish(f"{prefix}.usage_events", b"{not json")
-            await nc.drain()
+            await nc.close()
             try:
                 batches = []
                 totals = await consume(p, NATS_URL, prefix, batch=100, wait_ms=200, idle_seconds=2,
@@ -124,7 +130,7 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
             finally:
                 nc2 = await nats.connect(NATS_URL)
                 await nc2.jetstream().delete_stream(st_name)
-                await nc2.drain()
+                await nc2.close()
             return totals, batches
 
         totals, batches = asyncio.run(scenario())

@@ -308,7 +308,8 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
     import pandas as pd
 
     if con.name == "duckdb":
-        return con.con.execute(sql).fetch_arrow_table().to_pandas()
+        result = con.con.execute(sql).arrow()  # a table, or a batch reader in newer DuckDB versions
+        return (result.read_all() if hasattr(result, "read_all") else result).to_pandas()
     with con.raw_sql(sql) as cur:
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]

@@ -102,7 +102,10 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
             if on_batch:
                 on_batch(result)
     finally:
-        await nc.drain()
+        try:
+            await sub.unsubscribe()
+        finally:
+            await nc.close()
     return totals
 
 
@@ -117,6 +120,12 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
     for table, table_rows in by_table.items():
         if table not in TABLES:
             raise UserError(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}")
+        table_rows, rejected = split_unusable(table, table_rows)
+        if rejected:  # one bad message must not hold up the others: quarantine it with the reason
+            quarantine_rows(project, table, rejected, source)
+            rows, quarantined = rows + len(rejected), quarantined + len(rejected)
+        if not table_rows:
+            continue
         report = project.ingest_rows(table, table_rows, source=source)
         reports.append(report)
         rows, accepted, quarantined = rows + report.read, accepted + report.accepted, quarantined + report.quarantined
@@ -126,6 +135,35 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "rescored": scored["accounts"],
             "latency_ms": scored.get("latency_ms"), "received_at": received.isoformat(),
             "stored_at": scored.get("stored_at"), "tables": [r.table for r in reports], "reports": reports}
+
+
+def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, str]]]:
+    """Rows ingestion can judge, and (raw, reason) for those it cannot: not JSON, not an object, or with
+    columns the contract does not know (which would refuse the whole batch)."""
+    from healthscore.contract import TABLES
+
+    allowed = set(TABLES[table].column_names)
+    good, bad = [], []
+    for r in rows:
+        if not isinstance(r, dict):
+            bad.append((r, "not a JSON object of canonical columns"))
+        elif "_unparseable" in r:
+            bad.append((r["_unparseable"], "not JSON: send one JSON object, a JSON array or NDJSON lines"))
+        elif set(r) - allowed:
+            bad.append((r, f"unknown column(s) {', '.join(sorted(set(r) - allowed))}; allowed: "
+                           f"{', '.join(TABLES[table].column_names)}"))
+        else:
+            good.append(r)
+    return good, bad
+
+
+def quarantine_rows(project: "Project", table: str, rejected: list[tuple[Any, str]], source: str) -> None:
+    import pandas as pd
+
+    batch = project.store.record_ingest_batch(table, source, len(rejected), 0, len(rejected))
+    project.store.write_quarantine(batch, table, pd.DataFrame(
+        {"file": source, "line": None, "column": None, "value": None, "reason": [reason for _, reason in rejected],
+         "raw": [raw if isinstance(raw, dict) else {"message": str(raw)} for raw, _ in rejected]}))
 
 
 def accounts_in_engine(project: "Project", ids: set[str]) -> list[str]:

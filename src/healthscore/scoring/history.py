@@ -105,5 +105,6 @@ def material_change(model: HealthModel, snaps: pd.DataFrame) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         moved = np.abs(score - before) >= mc.points
     tier_now, tier_before = snaps["tier"].to_numpy(), snaps["previous_tier"].to_numpy()
-    changed = np.array([isinstance(a, str) and isinstance(b, str) and a != b for a, b in zip(tier_now, tier_before)])
+    changed = np.array([isinstance(a, str) and isinstance(b, str) and a != b for a, b in zip(tier_now, tier_before)],
+                       dtype=bool)
     return moved | (changed if mc.tier_change else False)

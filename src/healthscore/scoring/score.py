@@ -406,7 +406,7 @@ def _component_lists(names, score, share, coverage) -> list[list[dict]]:
 def _condition_holds(cond, v: np.ndarray) -> np.ndarray:
     """A Condition over an array of values; a missing value satisfies nothing but is_null."""
     obj = v.dtype == object
-    present = np.array([x is not None for x in v]) if obj else ~np.isnan(v)
+    present = np.array([x is not None for x in v], dtype=bool) if obj else ~np.isnan(v)
     out = np.ones(len(v), dtype=bool)
     for op, target in cond.ops():
         if op == "is_null":
@@ -414,10 +414,11 @@ def _condition_holds(cond, v: np.ndarray) -> np.ndarray:
             continue
         with np.errstate(all="ignore"):
             if op in ("in", "not_in"):
-                hit = np.array([x in target for x in v])
+                hit = np.array([x in target for x in v], dtype=bool)
                 part = hit if op == "in" else ~hit
             elif obj:
-                part = np.array([x is not None and {"eq": x == target, "ne": x != target}.get(op, False) for x in v])
+                part = np.array([x is not None and {"eq": x == target, "ne": x != target}.get(op, False) for x in v],
+                                dtype=bool)
             else:
                 fn = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "lte": np.less_equal,
                       "gt": np.greater, "gte": np.greater_equal}[op]

@@ -88,6 +88,10 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
                      notify: bool = True, portfolio_size: int | None = None) -> dict[str, Any]:
     """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
     (the weekly run's whole portfolio, or a real-time batch of a few accounts)."""
+    if not snaps:
+        return {"material_changes": 0, "alerts": {"fired": 0, "by_status": {}, "by_rule": {}},
+                "tasks": {"created": 0, "already_open_this_week": 0}, "deliveries": {"ok": 0, "failed": 0},
+                "pipeline": {"paused_accounts": 0, "owner_alerts_suppressed": 0, "admin_alerts": []}}
     model = project.model.ir
     wf = model.workflow
     store = project.store
