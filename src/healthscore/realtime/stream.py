@@ -73,7 +73,7 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         while max_batches is None or totals["batches"] < max_batches:
             try:
                 msgs = await sub.fetch(batch, timeout=wait_ms / 1000)
-            except NatsTimeout:
+            except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing arrived in time
                 msgs = []
             if not msgs:
                 if idle_seconds is not None and (utcnow() - idle_since).total_seconds() >= idle_seconds:
