@@ -250,8 +250,10 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                 try:
                     raw.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {stage} LIMIT 0")
                     exists = _exists_sql(name, columns, target)
-                    already = raw.execute(f"SELECT count(*) FROM {stage} s WHERE {exists}").fetchone()[0]
-                    raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s WHERE NOT {exists}")
+                    # one scan of the target: what was not inserted was already there
+                    inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s"
+                                           f" WHERE NOT {exists}").fetchone()[0]
+                    already = accepted.num_rows - int(inserted)
                     pause("appended")
                     if values:
                         raw.execute(_WATERMARK_DDL)
@@ -271,9 +273,8 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                     # appenders of one table take turns, so that two batches cannot both add an id
                     cur.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
                     exists = _exists_sql(name, columns, target)
-                    cur.execute(f"SELECT count(*) FROM {_ident(stage)} s WHERE {exists}")
-                    already = cur.fetchone()[0]
                     cur.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {_ident(stage)} s WHERE NOT {exists}")
+                    already = accepted.num_rows - cur.rowcount
                     pause("appended")
                     if values:
                         cur.execute(_WATERMARK_DDL)

@@ -29,6 +29,7 @@ class LiveScorer:
         self._key: tuple | None = None
         self._query = None
         self._portfolio_size: int | None = None
+        self._past: dict | None = None
 
     def _compiled(self, as_of: dt.date):
         """The day's compiled query (again when the day or the active model changes)."""
@@ -44,8 +45,18 @@ class LiveScorer:
                 con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
             self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True)
             self._portfolio_size = int(con.table("accounts").count().execute())
+            self._past = None
             self._key = key
         return self._query
+
+    def _past_scores(self, today: dt.date) -> dict:
+        """Every account's score `days` before today for score-drop rules: fixed for the day, so read once."""
+        from healthscore.workflow.run import _past_scores
+
+        if self._past is None:
+            drops = {r.score_drop.days for r in self.project.model.ir.workflow.alerts if r.score_drop}
+            self._past = _past_scores(self.project, today, drops) if drops else {}
+        return self._past
 
     def rescore(self, account_ids: list[str], received_at: dt.datetime | None = None) -> dict[str, Any]:
         """Score these accounts now, store their live snapshots, raise alerts and tasks from them."""
@@ -73,7 +84,8 @@ class LiveScorer:
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
         material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
-        review = review_snapshots(p, today, snaps, material, notify=self.notify, portfolio_size=self._portfolio_size)
+        review = review_snapshots(p, today, snaps, material, notify=self.notify, portfolio_size=self._portfolio_size,
+                                  past=self._past_scores(today))
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "review": review,
                 "snapshots": snaps}

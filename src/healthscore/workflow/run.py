@@ -85,7 +85,8 @@ def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> di
 
 
 def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], material: set[str], *,
-                     notify: bool = True, portfolio_size: int | None = None) -> dict[str, Any]:
+                     notify: bool = True, portfolio_size: int | None = None,
+                     past: dict[str, dict[int, float]] | None = None) -> dict[str, Any]:
     """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
     (the weekly run's whole portfolio, or a real-time batch of a few accounts)."""
     if not snaps:
@@ -102,7 +103,8 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
                 for aid in by_id}
 
     drops = {r.score_drop.days for r in wf.alerts if r.score_drop}
-    past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
+    if past is None:
+        past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
     stored_states = store.alert_states()
     fired, states = evaluate(model, as_of, snaps, accounts, past, stored_states)
     # A pipeline break pauses the snapshots it touched: one alert to the admin queue, none to owners.
