@@ -30,6 +30,7 @@ class LiveScorer:
         self._query = None
         self._portfolio_size: int | None = None
         self._past: dict | None = None
+        self._accounts: dict | None = None
 
     def _compiled(self, as_of: dt.date):
         """The day's compiled query (again when the day or the active model changes)."""
@@ -44,10 +45,23 @@ class LiveScorer:
             if BATCH_TABLE not in con.list_tables():
                 con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
             self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True)
-            self._portfolio_size = int(con.table("accounts").count().execute())
             self._past = None
+            self._accounts = None
+            self._portfolio_size = len(self.accounts())
             self._key = key
         return self._query
+
+    def accounts(self) -> dict:
+        """Owner, ARR, renewal date ... of every account, read once a day (events only add activity rows;
+        a changed accounts table is seen the next day or after 'healthscore ingest' restarts the consumer)."""
+        from healthscore.workflow.run import load_accounts
+
+        if self._accounts is None:
+            self._accounts = load_accounts(self.project)
+        return self._accounts
+
+    def forget_accounts(self) -> None:
+        self._accounts = None
 
     def _past_scores(self, today: dt.date) -> dict:
         """Every account's score `days` before today for score-drop rules: fixed for the day, so read once."""
@@ -85,7 +99,8 @@ class LiveScorer:
         stored_at = p.store.write_live(snaps, received_at)
         material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
         review = review_snapshots(p, today, snaps, material, notify=self.notify, portfolio_size=self._portfolio_size,
-                                  past=self._past_scores(today))
+                                  past=self._past_scores(today),
+                                  accounts={a: self.accounts()[a] for a in ids if a in self.accounts()})
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "review": review,
                 "snapshots": snaps}

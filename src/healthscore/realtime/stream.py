@@ -130,7 +130,9 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
         reports.append(report)
         rows, accepted, quarantined = rows + report.read, accepted + report.accepted, quarantined + report.quarantined
         accounts |= {str(r["account_id"]) for r in table_rows if isinstance(r, dict) and r.get("account_id")}
-    known = accounts_in_engine(project, accounts)
+    if "accounts" in by_table:
+        live.forget_accounts()  # new or changed accounts arrived with this batch
+    known = [a for a in sorted(accounts) if a in live.accounts()]
     scored = live.rescore(sorted(known), received) if known else {"accounts": 0, "latency_ms": None}
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "rescored": scored["accounts"],
             "latency_ms": scored.get("latency_ms"), "received_at": received.isoformat(),
@@ -164,13 +166,6 @@ def quarantine_rows(project: "Project", table: str, rejected: list[tuple[Any, st
     project.store.write_quarantine(batch, table, pd.DataFrame(
         {"file": source, "line": None, "column": None, "value": None, "reason": [reason for _, reason in rejected],
          "raw": [raw if isinstance(raw, dict) else {"message": str(raw)} for raw, _ in rejected]}))
-
-
-def accounts_in_engine(project: "Project", ids: set[str]) -> list[str]:
-    if not ids:
-        return []
-    t = project.con.table("accounts")
-    return t.filter(t.account_id.isin(sorted(ids))).account_id.execute().tolist()
 
 
 def run(project: "Project", url: str, prefix: str, **kw) -> dict[str, Any]:

@@ -86,7 +86,8 @@ def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> di
 
 def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], material: set[str], *,
                      notify: bool = True, portfolio_size: int | None = None,
-                     past: dict[str, dict[int, float]] | None = None) -> dict[str, Any]:
+                     past: dict[str, dict[int, float]] | None = None,
+                     accounts: dict[str, Account] | None = None) -> dict[str, Any]:
     """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
     (the weekly run's whole portfolio, or a real-time batch of a few accounts)."""
     if not snaps:
@@ -98,7 +99,8 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     store = project.store
     material = material if wf.material_change_tasks else set()
     by_id = {s["account_id"]: s for s in snaps}
-    accounts = load_accounts(project, None if portfolio_size is None else list(by_id))
+    if accounts is None:
+        accounts = load_accounts(project, None if portfolio_size is None else list(by_id))
     queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
                 for aid in by_id}
 
