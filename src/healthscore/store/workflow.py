@@ -191,11 +191,17 @@ class WorkflowRecords:
 
     # -- alerts -------------------------------------------------------------------------------
 
-    def alert_states(self) -> dict[tuple[str, str], dict[str, Any]]:
+    def alert_states(self, account_ids: list[str] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """Alert state per (account, rule); with account_ids, only theirs (a real-time batch)."""
+        from healthscore.store.store import _in
+
+        stmt = select(t.alert_state)
         with self.engine.connect() as conn:
+            if account_ids is not None:
+                stmt = stmt.where(_in(conn, t.alert_state.c.account_id, account_ids))
             return {(r.account_id, r.rule): {"active": r.active, "since": r.since,
                                              "last_fired_as_of": r.last_fired_as_of}
-                    for r in conn.execute(select(t.alert_state))}
+                    for r in conn.execute(stmt)}
 
     def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]]) -> list[int]:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
@@ -212,12 +218,12 @@ class WorkflowRecords:
                 conn.execute(insert(t.alert_state), [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
                      "last_fired_as_of": s.get("last_fired_as_of"), "updated_at": now} for (a, r), s in states.items()])
+            c = t.alerts.c
+            # alerts already stored for these as-of dates, in one query per date (not one per alert)
+            stored = {(r.account_id, r.rule, r.as_of) for day in {_day(a["as_of"]) for a in alerts}
+                      for r in conn.execute(select(c.account_id, c.rule, c.as_of).where(c.as_of == day))}
             for alert in alerts:
-                c = t.alerts.c
-                exists = conn.scalar(select(c.alert_id).where(c.account_id == alert["account_id"],
-                                                              c.rule == alert["rule"],
-                                                              c.as_of == _day(alert["as_of"])))
-                if exists is not None:
+                if (alert["account_id"], alert["rule"], _day(alert["as_of"])) in stored:
                     ids.append(None)  # type: ignore[arg-type]
                     continue
                 row = {**alert, "as_of": _day(alert["as_of"]), "fired_at": now}

@@ -107,10 +107,12 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     drops = {r.score_drop.days for r in wf.alerts if r.score_drop}
     if past is None:
         past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
-    stored_states = store.alert_states()
+    from healthscore.program.drift import PORTFOLIO_ACCOUNT, pipeline_admin_alerts
+
+    # a real-time batch reads only its own accounts' states (and the portfolio's, for pipeline alerts)
+    stored_states = store.alert_states(None if portfolio_size is None else [*by_id, PORTFOLIO_ACCOUNT])
     fired, states = evaluate(model, as_of, snaps, accounts, past, stored_states)
     # A pipeline break pauses the snapshots it touched: one alert to the admin queue, none to owners.
-    from healthscore.program.drift import PORTFOLIO_ACCOUNT, pipeline_admin_alerts
 
     broken, admin_rows, admin_states = pipeline_admin_alerts(model, project.model.version, as_of, snaps,
                                                              stored_states)
