@@ -56,7 +56,10 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
     from healthscore.realtime.live import LiveScorer, utcnow
 
     try:
-        nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=2)
+        async def quiet(_exc):  # the client would log a traceback per attempt; the message below says it once
+            return None
+
+        nc = await nats.connect(url, connect_timeout=3, max_reconnect_attempts=2, error_cb=quiet)
     except Exception as exc:  # noqa: BLE001 - any connection failure is the user's server or URL
         raise UserError(f"cannot connect to NATS at {url}: {exc}") from None
     js = nc.jetstream()
