@@ -45,46 +45,86 @@ def _iso_ts(v) -> str | None:
     return pd.Timestamp(v).isoformat()
 
 
+def _values(series: "pd.Series", kind: str = "any") -> list:
+    """A column as plain Python values (None where missing), converted a column at a time: converting
+    row by row (DataFrame.to_dict) was most of the time of building a batch's snapshots. kind "date"
+    and "ts" give ISO strings, as _iso_date and _iso_ts do."""
+    import numpy as np
+    import pandas as pd
+
+    if kind in ("date", "ts") and pd.api.types.is_datetime64_dtype(series.dtype):
+        arr = series.to_numpy()
+        if kind == "date":
+            return [None if v == "NaT" else v for v in np.datetime_as_string(arr, unit="D").tolist()]
+        ns = arr.astype("datetime64[ns]").astype("int64")
+        if (ns[~np.isnat(arr)] % 1_000_000_000 == 0).all():  # whole seconds: what isoformat() prints too
+            return [None if v == "NaT" else v for v in np.datetime_as_string(arr, unit="s").tolist()]
+        return [_iso_ts(v) for v in series.tolist()]
+    if kind == "date":
+        return [None if v is None or v is pd.NaT else _iso_date(v) for v in series.tolist()]
+    if kind == "ts":
+        return [_iso_ts(v) for v in series.tolist()]
+    if pd.api.types.is_float_dtype(series.dtype):
+        return [None if v != v else v for v in series.to_numpy(dtype=float).tolist()]  # v != v: NaN
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy().tolist()
+    return [_clean(v) for v in series.tolist()]
+
+
+def _column(frame: "pd.DataFrame", name: str, kind: str = "any") -> list:
+    return _values(frame[name], kind) if name in frame else [None] * len(frame)
+
+
 def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
     """ScoredFrames -> one dict per snapshot in the shape of DESIGN.md (evidence by points, largest first)."""
     snaps, ev = frames.snapshots, frames.evidence
-    ev_records = ev.to_dict("records")
     per_key: dict[tuple, list[dict]] = {}
-    for r in ev_records:
-        entry = {
-            "metric": r["metric"], "component": r["component"], "value": _clean(r["value"]),
-            "window": r["window"], "source": r["source"], "rows": int(r["rows"]),
-            "latest_at": _iso_ts(r["latest_at"]), "score": _clean(r["score"]), "weight": _clean(r["weight"]),
-            "points": _clean(r["points"]),
-        }
-        if r.get("target_source") is not None or _clean(r.get("target")) is not None:
-            entry["target"], entry["target_source"] = _clean(r["target"]), r["target_source"]  # metric with a target
-        per_key.setdefault((r["account_id"], r["as_of"]), []).append(entry)
+    if len(ev):
+        target, target_source = _column(ev, "target"), _column(ev, "target_source")
+        for (aid, as_of, metric, component, value, window, source, rows, latest_at, score, weight, points, tgt,
+             tgt_source) in zip(_column(ev, "account_id"), _column(ev, "as_of", "date"),
+                                *(_column(ev, c) for c in ("metric", "component", "value", "window", "source", "rows")),
+                                _column(ev, "latest_at", "ts"),
+                                *(_column(ev, c) for c in ("score", "weight", "points")), target, target_source):
+            entry = {"metric": metric, "component": component, "value": value, "window": window, "source": source,
+                     "rows": int(rows), "latest_at": latest_at, "score": score, "weight": weight, "points": points}
+            if tgt_source is not None or tgt is not None:
+                entry["target"], entry["target_source"] = tgt, tgt_source  # metric with a target
+            per_key.setdefault((aid, as_of), []).append(entry)
     out = []
-    for s in snaps.to_dict("records"):
-        evidence = per_key.get((s["account_id"], s["as_of"]), [])
+    columns = {c: _column(snaps, c) for c in ("account_id", "model_version", "score", "tier", "status", "confidence",
+                                              "coverage", "segment", "smoothed_score", "primary_driver", "trend_note",
+                                              "last_trusted", "components", "reasons", "flags", "review_required",
+                                              "name", "owner", "arr", "sub_scores")}
+    as_of_iso = _column(snaps, "as_of", "date")  # evidence is keyed by the same ISO date
+    for i in range(len(snaps)):
+        def col(name: str):
+            return columns[name][i]
+
+        evidence = per_key.get((col("account_id"), as_of_iso[i]), [])
         evidence.sort(key=lambda e: (-(e["points"] or 0.0), -(e["weight"] or 0.0), e["metric"]))
-        out.append({
-            "account_id": s["account_id"],
-            "as_of": _iso_date(s["as_of"]),
-            "model_version": s["model_version"],
-            "score": _clean(s["score"]),
-            "tier": _clean(s["tier"]),
-            "status": s["status"],
-            "confidence": _clean(s["confidence"]),
-            "coverage": _clean(s["coverage"]),
-            "segment": _clean(s["segment"]),
-            "smoothed_score": _clean(s.get("smoothed_score")),
-            "primary_driver": _clean(s.get("primary_driver")),  # computed once, in scoring
-            "trend_note": s.get("trend_note"),
-            "last_trusted": s.get("last_trusted"),
-            "components": s["components"],
+        snap = {
+            "account_id": col("account_id"),
+            "as_of": as_of_iso[i],
+            "model_version": col("model_version"),
+            "score": col("score"),
+            "tier": col("tier"),
+            "status": col("status"),
+            "confidence": col("confidence"),
+            "coverage": col("coverage"),
+            "segment": col("segment"),
+            "smoothed_score": col("smoothed_score"),
+            "primary_driver": col("primary_driver"),  # computed once, in scoring
+            "trend_note": col("trend_note"),
+            "last_trusted": col("last_trusted"),
+            "components": col("components"),
             "evidence": evidence,
-            "reasons": s["reasons"],
-            "flags": s.get("flags") or [],
-            "review_required": bool(s.get("review_required", False)),
-            "account": {"name": _clean(s.get("name")), "owner": _clean(s.get("owner")), "arr": _clean(s.get("arr"))},
-        })
-        if isinstance(s.get("sub_scores"), dict):  # models whose components name a motion
-            out[-1]["sub_scores"] = s["sub_scores"]
+            "reasons": col("reasons"),
+            "flags": col("flags") or [],
+            "review_required": bool(col("review_required") or False),
+            "account": {"name": col("name"), "owner": col("owner"), "arr": col("arr")},
+        }
+        if isinstance(col("sub_scores"), dict):  # models whose components name a motion
+            snap["sub_scores"] = col("sub_scores")
+        out.append(snap)
     return out

@@ -204,13 +204,35 @@ def _run_in_transaction(con, stmts: list[str]) -> None:
             cur.execute(s)
 
 
+def _id_index_sql(name: str) -> str:
+    """An index on the table's id column, so that checking a batch's ids does not scan the table (built
+    once, on the first append after a full load; about 6 s for 10M usage events on DuckDB)."""
+    idc = TABLES[name].id_column
+    return f"CREATE INDEX IF NOT EXISTS {_ident(f'_hs_ids_{name}')} ON {_ident(name)} ({_ident(idc)})"
+
+
+def _lits(values) -> str:
+    return ", ".join(_lit(v) for v in values)
+
+
+def _ids_present(fetch, name: str, ids: list, chunk: int = 1000) -> list:
+    """Which of these ids the table already holds: literal IN lists, which the engine answers from the id
+    index (a subquery or a join would scan the table)."""
+    idc = _ident(TABLES[name].id_column)
+    found = []
+    unique = sorted({str(i) for i in ids})
+    for i in range(0, len(unique), chunk):
+        found += [r[0] for r in fetch(f"SELECT {idc} FROM {_ident(name)} WHERE {idc} IN ({_lits(unique[i:i + chunk])})")]
+    return found
+
+
 def _exists_sql(name: str, columns: list[str], target: str, stage: str | None = None,
                 all_ids: bool = False) -> str:
     """SQL condition over staged rows ``s``: the row is already in ``target`` (by id, else whole row).
 
-    When every staged row has its id (`all_ids`), the target is probed only for the staged ids: the
-    engine builds its hash from the small batch, not from the whole table (about 6 ms instead of
-    0.75 s against 10M usage events).
+    When every staged row has its id (`all_ids`), the target is probed only for the staged ids, which
+    PostgreSQL answers from the id index (`_id_index_sql`); DuckDB does not use an index for a
+    subquery, so its appends look the ids up with `_ids_present` instead.
     """
     table = TABLES[name]
     if all_ids and stage is not None and table.id_column in columns:
@@ -261,8 +283,15 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                 raw.execute("BEGIN TRANSACTION")
                 try:
                     raw.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {stage} LIMIT 0")
-                    exists = _exists_sql(name, columns, target, stage, all_ids)
-                    # one scan of the target: what was not inserted was already there
+                    if all_ids:
+                        # ids already there, found through the id index: no scan of a large table
+                        raw.execute(_id_index_sql(name))
+                        have_ids = _ids_present(lambda sql: raw.execute(sql).fetchall(), name,
+                                                accepted.column(id_column).to_pylist())
+                        exists = f"s.{_ident(id_column)} IN ({_lits(have_ids)})" if have_ids else "FALSE"
+                    else:
+                        exists = _exists_sql(name, columns, target, stage, all_ids)
+                    # what was not inserted was already there
                     inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s"
                                            f" WHERE NOT {exists}").fetchone()[0]
                     already = accepted.num_rows - int(inserted)
@@ -284,6 +313,8 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                     cur.execute(f"CREATE TABLE IF NOT EXISTS {target} (LIKE {_ident(stage)})")
                     # appenders of one table take turns, so that two batches cannot both add an id
                     cur.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
+                    if all_ids:
+                        cur.execute(_id_index_sql(name))  # the id probe below then uses the index
                     exists = _exists_sql(name, columns, target, _ident(stage), all_ids)
                     cur.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {_ident(stage)} s WHERE NOT {exists}")
                     already = accepted.num_rows - cur.rowcount

@@ -8,6 +8,7 @@ once and never updated.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
@@ -112,7 +113,8 @@ class Store(WorkflowRecords, GovernanceRecords):
         shown = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
-        self.engine = create_engine(parsed)
+        # JSON columns take dates and decimals as strings (once; no dumps-loads round trip before each write)
+        self.engine = create_engine(parsed, json_serializer=functools.partial(json.dumps, default=str))
         try:
             self._upgrade()
         except OperationalError as exc:

@@ -13,7 +13,7 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from healthscore.errors import UserError
@@ -34,6 +34,18 @@ def _day(value: date | datetime | str) -> datetime:
     from healthscore.store.store import _midnight
 
     return _midnight(value)
+
+
+def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Insert rows, replacing the other columns of a row whose keys are already there (one statement)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
+        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name in rows[0]})
+    conn.execute(stmt, rows)
 
 
 def _iso(v: datetime | None) -> str | None:
@@ -164,9 +176,16 @@ class WorkflowRecords:
 
     def _event(self, conn: Connection, kind: str, account_id: str | None = None, task_id: int | None = None,
                actor: str | None = None, **payload: Any) -> None:
-        conn.execute(insert(t.measurement_events), {"at": _now(), "kind": kind, "account_id": account_id,
-                                                     "task_id": task_id, "actor": actor,
-                                                     "payload": json.loads(json.dumps(payload, default=str))})
+        self._events(conn, [{"kind": kind, "account_id": account_id, "task_id": task_id, "actor": actor,
+                             "payload": payload}])
+
+    def _events(self, conn: Connection, events: list[dict[str, Any]]) -> None:
+        """Measurement events ({kind, account_id, task_id, actor, payload}) in one statement."""
+        if events:
+            now = _now()
+            conn.execute(insert(t.measurement_events), [
+                {"at": now, "kind": e["kind"], "account_id": e.get("account_id"), "task_id": e.get("task_id"),
+                 "actor": e.get("actor"), "payload": e["payload"]} for e in events])
 
     def record_event(self, kind: str, actor: str, payload: dict[str, Any], *, account_id: str | None = None,
                      task_id: int | None = None) -> dict[str, Any]:
@@ -205,38 +224,36 @@ class WorkflowRecords:
 
     def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]]) -> list[int]:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
-        same account, rule and as-of date is skipped); returns the new alert ids, in order."""
+        same account, rule and as-of date is skipped); returns the new alert ids, in order (None for a
+        skipped one). A few statements whatever the number of alerts: a real-time batch raises hundreds."""
         now = _now()
-        ids: list[int] = []
+        c = t.alerts.c
         with self.engine.begin() as conn:
-            keys = list(states)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                conn.execute(t.alert_state.delete().where(or_(*[
-                    and_(t.alert_state.c.account_id == a, t.alert_state.c.rule == r) for a, r in chunk])))
             if states:
-                conn.execute(insert(t.alert_state), [
+                _upsert(conn, t.alert_state, ["account_id", "rule"], [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
                      "last_fired_as_of": s.get("last_fired_as_of"), "updated_at": now} for (a, r), s in states.items()])
-            c = t.alerts.c
             # alerts already stored for these as-of dates, in one query per date (not one per alert)
             stored = {(r.account_id, r.rule, r.as_of) for day in {_day(a["as_of"]) for a in alerts}
                       for r in conn.execute(select(c.account_id, c.rule, c.as_of).where(c.as_of == day))}
-            for alert in alerts:
-                if (alert["account_id"], alert["rule"], _day(alert["as_of"])) in stored:
-                    ids.append(None)  # type: ignore[arg-type]
-                    continue
-                row = {**alert, "as_of": _day(alert["as_of"]), "fired_at": now}
-                alert_id = conn.execute(insert(t.alerts).returning(c.alert_id), row).scalar_one()
-                ids.append(alert_id)
-                self._event(conn, "alert_fired", alert["account_id"], None, "system", alert_id=alert_id,
-                            rule=alert["rule"], status=alert["status"])
+            new = [i for i, a in enumerate(alerts) if (a["account_id"], a["rule"], _day(a["as_of"])) not in stored]
+            ids: list[Any] = [None] * len(alerts)
+            if new:
+                rows = [{**alerts[i], "as_of": _day(alerts[i]["as_of"]), "fired_at": now} for i in new]
+                result = conn.execute(insert(t.alerts).returning(c.alert_id, sort_by_parameter_order=True), rows)
+                for i, alert_id in zip(new, result.scalars().all()):
+                    ids[i] = alert_id
+                self._events(conn, [{"kind": "alert_fired", "account_id": alerts[i]["account_id"], "actor": "system",
+                                     "payload": {"alert_id": ids[i], "rule": alerts[i]["rule"],
+                                                 "status": alerts[i]["status"]}} for i in new])
         return ids
 
     def link_alerts_to_tasks(self, links: dict[int, int]) -> None:
+        if not links:
+            return
         with self.engine.begin() as conn:
-            for alert_id, task_id in links.items():
-                conn.execute(update(t.alerts).where(t.alerts.c.alert_id == alert_id).values(task_id=task_id))
+            conn.execute(update(t.alerts).where(t.alerts.c.alert_id == bindparam("alert")).values(
+                task_id=bindparam("task")), [{"alert": a, "task": k} for a, k in links.items()])
 
     def alerts(self, *, since: date | str | None = None, owner: str | None = None, status: str | None = None,
                account_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -269,29 +286,48 @@ class WorkflowRecords:
         """Insert tasks whose dedupe_key is new: {dedupe_key: (task_id, created)} for every task given.
 
         An existing task with the same key gets the new triggers appended (once each), so a second
-        run in the same week adds no task but keeps every reason visible.
+        run in the same week adds no task but keeps every reason visible. Existing tasks are read in
+        one query and new ones inserted in one statement.
         """
+        from healthscore.store.store import _in
+
         out: dict[str, tuple[int, bool]] = {}
         now = _now()
         c = t.review_tasks.c
         with self.engine.begin() as conn:
+            keys = [task["dedupe_key"] for task in tasks]
+            existing = {r.dedupe_key: r for r in conn.execute(
+                select(c.task_id, c.dedupe_key, c.triggers).where(_in(conn, c.dedupe_key, keys)))} if keys else {}
+            fresh: dict[str, dict[str, Any]] = {}
             for task in tasks:
-                existing = conn.execute(select(c.task_id, c.triggers).where(c.dedupe_key == task["dedupe_key"])).first()
-                if existing is not None:
-                    known = {(x["kind"], x["name"]) for x in existing.triggers}
-                    extra = [x for x in task["triggers"] if (x["kind"], x["name"]) not in known]
-                    if extra:
-                        conn.execute(update(t.review_tasks).where(c.task_id == existing.task_id)
-                                     .values(triggers=existing.triggers + extra))
-                    out[task["dedupe_key"]] = (existing.task_id, False)
+                key = task["dedupe_key"]
+                if key in fresh:  # the same key twice in one call: one task with both reasons
+                    known = {(x["kind"], x["name"]) for x in fresh[key]["triggers"]}
+                    fresh[key]["triggers"] += [x for x in task["triggers"] if (x["kind"], x["name"]) not in known]
                     continue
-                row = {**task, "as_of": _day(task["as_of"]), "created_at": now, "status": "open",
-                       "due_at": _day(task["due_at"])}
-                task_id = conn.execute(insert(t.review_tasks).returning(c.task_id), row).scalar_one()
-                self._event(conn, "task_created", task["account_id"], task_id, "system",
-                            triggers=[x["kind"] for x in task["triggers"]], tier=task.get("tier"),
-                            material_change=any(x["kind"] == "material_change" for x in task["triggers"]))
-                out[task["dedupe_key"]] = (task_id, True)
+                old = existing.get(key)
+                if old is None:
+                    fresh[key] = {**task, "triggers": list(task["triggers"]), "as_of": _day(task["as_of"]),
+                                  "created_at": now, "status": "open", "due_at": _day(task["due_at"])}
+                    continue
+                known = {(x["kind"], x["name"]) for x in old.triggers}
+                extra = [x for x in task["triggers"] if (x["kind"], x["name"]) not in known]
+                if extra:
+                    conn.execute(update(t.review_tasks).where(c.task_id == old.task_id)
+                                 .values(triggers=old.triggers + extra))
+                out[key] = (old.task_id, False)
+            if fresh:
+                rows = list(fresh.values())
+                result = conn.execute(insert(t.review_tasks).returning(c.task_id, sort_by_parameter_order=True), rows)
+                task_ids = result.scalars().all()
+                for row, task_id in zip(rows, task_ids):
+                    out[row["dedupe_key"]] = (task_id, True)
+                self._events(conn, [{"kind": "task_created", "account_id": row["account_id"], "task_id": task_id,
+                                     "actor": "system", "payload": {
+                                         "triggers": [x["kind"] for x in row["triggers"]], "tier": row.get("tier"),
+                                         "material_change": any(x["kind"] == "material_change"
+                                                                for x in row["triggers"])}}
+                                    for row, task_id in zip(rows, task_ids)])
         return out
 
     def tasks(self, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
@@ -420,19 +456,11 @@ class WorkflowRecords:
         rows = [{"account_id": s["account_id"], "model_version": s["model_version"], "as_of": _day(s["as_of"]),
                  "received_at": received_at, "scored_at": now, "score": s.get("score"), "tier": s.get("tier"),
                  "status": s["status"], "confidence": s.get("confidence") or 0.0,
-                 "snapshot": json.loads(json.dumps(s, default=str))} for s in snaps]
+                 "snapshot": s} for s in snaps]
         if not rows:
             return now
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            stmt = dialect_insert(t.live_snapshots)
-            stmt = stmt.on_conflict_do_update(index_elements=["model_version", "account_id"], set_={
-                k: getattr(stmt.excluded, k) for k in ("as_of", "received_at", "scored_at", "score", "tier", "status",
-                                                      "confidence", "snapshot")})
-            conn.execute(stmt, rows)
+            _upsert(conn, t.live_snapshots, ["model_version", "account_id"], rows)
         return now
 
     def live_snapshots(self, account_ids: list[str] | None = None, model_version: str | None = None) -> list[dict]:
