@@ -158,7 +158,7 @@ class Project:
             self._record_batch(r)
         return reports
 
-    def ingest_rows(self, table: str, rows: list[dict], source: str = "api") -> "TableReport":
+    def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None) -> "TableReport":
         """Validate rows like a file, APPEND the accepted ones to the engine's canonical table (created if
         absent) and record the batch and its quarantine in the store.
 
@@ -168,7 +168,7 @@ class Project:
         """
         from healthscore.ingest.load import ingest_rows
 
-        report = ingest_rows(self.ws, self.con, table, rows, source=source)
+        report = ingest_rows(self.ws, self.con, table, rows, source=source, known_accounts=known_accounts)
         self._record_batch(report)
         return report
 

@@ -15,7 +15,7 @@ import datetime as dt
 import decimal
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from healthscore.contract import BOOL, TABLES, TIMESTAMP
 from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthModel, window_days
@@ -321,8 +321,10 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
     return frame
 
 
-def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetched: "pd.DataFrame") -> "pd.DataFrame":
-    """The fetched rows of a compiled query as the engine frame scoring reads."""
+def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetched: "pd.DataFrame",
+              newest_before: Callable | None = None) -> "pd.DataFrame":
+    """The fetched rows of a compiled query as the engine frame scoring reads. `newest_before` stands in
+    for _newest_before (the real-time scorer reuses it across batches)."""
     import pandas as pd
 
     plan, missing_tables = query.plan, query.missing_tables
@@ -338,7 +340,8 @@ def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetc
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     for source, limit in model.freshness.items():
         if source not in missing_tables:
-            frame[f"newest__{source}"] = _newest_before(con, source, frame["as_of"], window_days(limit))
+            frame[f"newest__{source}"] = (newest_before or _newest_before)(con, source, frame["as_of"],
+                                                                        window_days(limit))
     if model.pipeline is not None:  # portfolio-level gates: a source collapsing for most accounts at once
         from healthscore.program.drift import pipeline_column
 

@@ -44,6 +44,7 @@ import glob as _glob
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,13 +263,13 @@ def ingest_workspace(
 
 
 def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api",
-                progress: Callable[[str], None] | None = None) -> TableReport:
+                progress: Callable[[str], None] | None = None, known_accounts: "pa.Table | None" = None) -> TableReport:
     """Validate rows (dicts keyed by canonical column names) like a file and APPEND the accepted ones to
     the engine's canonical table (created if absent), skipping rows already there (same id; see
     ``ingest/append.py``). The quarantine's ``file`` is ``source`` and its ``line`` the 1-based
     position of the row in ``rows``. A key that is not a canonical column of ``table`` raises
-    ``UserError`` (nothing is written), as an unknown column of a file does."""
-    import duckdb
+    ``UserError`` (nothing is written), as an unknown column of a file does. ``known_accounts`` (a
+    table of account_id) saves reading the engine's accounts again (the real-time consumer has them)."""
     import numpy as np
 
     from healthscore.ingest.append import AppendTo
@@ -279,21 +280,34 @@ def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api
     if not isinstance(rows, list):
         raise UserError(f"rows for {table} must be a list of objects (one per row), got {type(rows).__name__}")
     src = _InlineSource(table=source)
-    vcon = duckdb.connect()
-    try:
-        vcon.execute("SET TimeZone = 'UTC'")
-        part = _rows_part(vcon, source, "row", rows, np.arange(1, len(rows) + 1, dtype=np.int64),
-                          [None] * len(rows), table, src, {})
-        accounts = _engine_accounts(con) if TABLES[table].references_accounts else None
-        warnings = []
-        if TABLES[table].references_accounts and accounts is None:
-            warnings.append("account_id not checked against accounts: there is no accounts table in the engine")
-        report, _ = _ingest_one(ws, con, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings,
-                                append=AppendTo(source))
-    finally:
-        vcon.close()
+    vcon = _row_validator()
+    part = _rows_part(vcon, source, "row", rows, np.arange(1, len(rows) + 1, dtype=np.int64),
+                      [None] * len(rows), table, src, {})
+    accounts = (known_accounts if known_accounts is not None and table != "accounts" else _engine_accounts(con)) \
+        if TABLES[table].references_accounts else None
+    warnings = []
+    if TABLES[table].references_accounts and accounts is None:
+        warnings.append("account_id not checked against accounts: there is no accounts table in the engine")
+    report, _ = _ingest_one(ws, con, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings,
+                            append=AppendTo(source))
     report.source = source
     return report
+
+
+_VALIDATORS = threading.local()
+
+
+def _row_validator():
+    """An in-memory DuckDB connection for validating posted rows, one per thread and kept: a real-time
+    consumer validates a batch every few hundred milliseconds, and connecting costs ~20 ms."""
+    import duckdb
+
+    vcon = getattr(_VALIDATORS, "con", None)
+    if vcon is None:
+        vcon = duckdb.connect()
+        vcon.execute("SET TimeZone = 'UTC'")
+        _VALIDATORS.con = vcon
+    return vcon
 
 
 @dataclass
@@ -1750,9 +1764,12 @@ class _Plan:
 def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lines, err, first) -> "pd.DataFrame":
     """The quarantined rows (only those are touched here: arrow take + a small SQL query)."""
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
     at = np.flatnonzero(err >= 0)
+    if not len(at):  # nothing quarantined (most batches of a live stream): no query
+        return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "line" else object) for c in QUARANTINE_COLUMNS})
     raw_cols = [n for n in combined.column_names if n not in _INTERNAL]
     rows = combined.take(pa.array(at))
     names = np.array([p.name for p in parts], dtype=object)

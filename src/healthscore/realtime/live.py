@@ -10,12 +10,14 @@ snapshot, and it replaces the account's previous live snapshot.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from healthscore.project import Project
 
 BATCH_TABLE = "_healthscore_live_accounts"
+NEWEST_TTL_SECONDS = 60.0  # how long a source's newest row time is reused before it is read again
 
 
 def utcnow() -> dt.datetime:
@@ -31,6 +33,8 @@ class LiveScorer:
         self._portfolio_size: int | None = None
         self._past: dict | None = None
         self._accounts: dict | None = None
+        self._account_ids = None
+        self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
 
     def _compiled(self, as_of: dt.date):
         """The day's compiled query (again when the day or the active model changes)."""
@@ -46,7 +50,8 @@ class LiveScorer:
                 con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
             self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True)
             self._past = None
-            self._accounts = None
+            self.forget_accounts()
+            self._newest = {}
             self._portfolio_size = len(self.accounts())
             self._key = key
         return self._query
@@ -60,8 +65,33 @@ class LiveScorer:
             self._accounts = load_accounts(self.project)
         return self._accounts
 
+    def account_ids(self):
+        """The accounts' ids as ingestion checks rows against them (read once a day with accounts())."""
+        import pyarrow as pa
+
+        if self._account_ids is None or self._accounts is None:
+            self._account_ids = pa.table({"account_id": pa.array(list(self.accounts()), pa.string())})
+        return self._account_ids
+
     def forget_accounts(self) -> None:
         self._accounts = None
+        self._account_ids = None
+
+    def _newest_before(self, con, source: str, as_of, limit_days: int):
+        """A source's newest row (the freshness gate) is portfolio-wide and the same for every account of
+        a live batch: read at most once a minute, not per batch."""
+        import pandas as pd
+
+        from healthscore.engine.compile import _newest_before
+
+        if as_of.nunique() != 1:
+            return _newest_before(con, source, as_of, limit_days)
+        key = (source, limit_days)
+        hit = self._newest.get(key)
+        if hit is None or time.monotonic() - hit[0] > NEWEST_TTL_SECONDS:
+            hit = (time.monotonic(), _newest_before(con, source, as_of.iloc[:1], limit_days).iloc[0])
+            self._newest[key] = hit
+        return pd.Series(hit[1], index=as_of.index, dtype="datetime64[ns]")
 
     def _past_scores(self, today: dt.date) -> dict:
         """Every account's score `days` before today for score-drop rules: fixed for the day, so read once."""
@@ -90,7 +120,7 @@ class LiveScorer:
         as_of = today + dt.timedelta(days=1)
         query = self._compiled(as_of)
         p.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
-        frame = run_query(p.con, p.model.ir, query, fetch_sql(p.con, query.sql))
+        frame = run_query(p.con, p.model.ir, query, fetch_sql(p.con, query.sql), newest_before=self._newest_before)
         model = p.model
         frames = p._with_history(score_frame(model.ir, model.version, query.plan, frame, query.missing_tables),
                                  as_of, ids)
@@ -98,9 +128,10 @@ class LiveScorer:
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
         material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
+        known = self.accounts()
         review = review_snapshots(p, today, snaps, material, notify=self.notify, portfolio_size=self._portfolio_size,
                                   past=self._past_scores(today),
-                                  accounts={a: self.accounts()[a] for a in ids if a in self.accounts()})
+                                  accounts={a: known[a] for a in ids if a in known})
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "review": review,
                 "snapshots": snaps}

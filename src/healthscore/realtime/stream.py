@@ -120,7 +120,12 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
     accounts: set[str] = set()
     rows = accepted = quarantined = 0
     reports = []
-    for table, table_rows in by_table.items():
+    named = {str(r["account_id"]) for table_rows in by_table.values() for r in table_rows
+             if isinstance(r, dict) and r.get("account_id")}
+    if named - live.accounts().keys():
+        live.forget_accounts()  # accounts added since they were read (e.g. by 'healthscore ingest'): read them again
+    # accounts first: rows of the other tables are checked against them
+    for table, table_rows in sorted(by_table.items(), key=lambda item: item[0] != "accounts"):
         if table not in TABLES:
             raise UserError(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}")
         table_rows, rejected = split_unusable(table, table_rows)
@@ -129,12 +134,13 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
             rows, quarantined = rows + len(rejected), quarantined + len(rejected)
         if not table_rows:
             continue
-        report = project.ingest_rows(table, table_rows, source=source)
+        report = project.ingest_rows(table, table_rows, source=source,
+                                     known_accounts=None if table == "accounts" else live.account_ids())
         reports.append(report)
+        if table == "accounts":
+            live.forget_accounts()  # new or changed accounts arrived with this batch
         rows, accepted, quarantined = rows + report.read, accepted + report.accepted, quarantined + report.quarantined
         accounts |= {str(r["account_id"]) for r in table_rows if isinstance(r, dict) and r.get("account_id")}
-    if "accounts" in by_table:
-        live.forget_accounts()  # new or changed accounts arrived with this batch
     known = [a for a in sorted(accounts) if a in live.accounts()]
     scored = live.rescore(sorted(known), received) if known else {"accounts": 0, "latency_ms": None}
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "rescored": scored["accounts"],

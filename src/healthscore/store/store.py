@@ -8,7 +8,6 @@ once and never updated.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import uuid
@@ -100,6 +99,15 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
+def json_text(value: Any) -> str:
+    """What the store's JSON columns hold: orjson (several times faster than json on a batch of snapshots
+    with evidence); dates, decimals and other types as their str(), as json.dumps(default=str) gives them."""
+    import orjson
+
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+                        | orjson.OPT_PASSTHROUGH_DATETIME).decode()
+
+
 class Store(WorkflowRecords, GovernanceRecords):
     """Snapshots, evidence, model versions, scoring runs, ingest quarantine and the review workflow's
     records (store/workflow.py) in one database."""
@@ -113,8 +121,7 @@ class Store(WorkflowRecords, GovernanceRecords):
         shown = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
-        # JSON columns take dates and decimals as strings (once; no dumps-loads round trip before each write)
-        self.engine = create_engine(parsed, json_serializer=functools.partial(json.dumps, default=str))
+        self.engine = create_engine(parsed, json_serializer=json_text)
         try:
             self._upgrade()
         except OperationalError as exc:

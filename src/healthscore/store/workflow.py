@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from datetime import date, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
@@ -226,6 +227,8 @@ class WorkflowRecords:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
         same account, rule and as-of date is skipped); returns the new alert ids, in order (None for a
         skipped one). A few statements whatever the number of alerts: a real-time batch raises hundreds."""
+        from healthscore.store.store import _in
+
         now = _now()
         c = t.alerts.c
         with self.engine.begin() as conn:
@@ -233,9 +236,11 @@ class WorkflowRecords:
                 _upsert(conn, t.alert_state, ["account_id", "rule"], [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
                      "last_fired_as_of": s.get("last_fired_as_of"), "updated_at": now} for (a, r), s in states.items()])
-            # alerts already stored for these as-of dates, in one query per date (not one per alert)
+            # alerts already stored for these accounts and as-of dates: one query per date, not one per alert
+            accounts = sorted({a["account_id"] for a in alerts})
             stored = {(r.account_id, r.rule, r.as_of) for day in {_day(a["as_of"]) for a in alerts}
-                      for r in conn.execute(select(c.account_id, c.rule, c.as_of).where(c.as_of == day))}
+                      for r in conn.execute(select(c.account_id, c.rule, c.as_of).where(
+                          c.as_of == day, _in(conn, c.account_id, accounts)))}
             new = [i for i, a in enumerate(alerts) if (a["account_id"], a["rule"], _day(a["as_of"])) not in stored]
             ids: list[Any] = [None] * len(alerts)
             if new:
@@ -272,13 +277,20 @@ class WorkflowRecords:
         with self.engine.connect() as conn:
             return [_alert_dict(r) for r in conn.execute(stmt)]
 
-    def alerts_sent_on(self, day: datetime, queue: str) -> int:
-        """Alerts already sent one by one to a queue today (the per-owner daily budget)."""
+    def alerts_sent_on(self, day: datetime, queues: Iterable[str]) -> dict[str, int]:
+        """Alerts already sent one by one to each queue today (the per-owner daily budget), in one query."""
+        from healthscore.store.store import _in
+
         c = t.alerts.c
         start = datetime(day.year, day.month, day.day)
+        out = dict.fromkeys(queues, 0)
+        if not out:
+            return out
         with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).where(c.queue == queue, c.status == "sent",
-                                                          c.fired_at >= start)) or 0
+            for queue, n in conn.execute(select(c.queue, func.count()).where(
+                    _in(conn, c.queue, list(out)), c.status == "sent", c.fired_at >= start).group_by(c.queue)):
+                out[queue] = n
+        return out
 
     # -- tasks --------------------------------------------------------------------------------
 

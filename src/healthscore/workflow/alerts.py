@@ -61,11 +61,26 @@ def _top_evidence(snap: dict, n: int = 3) -> list[dict]:
 
 
 def _holds(cond, value) -> bool:
-    from healthscore.scoring.score import _condition_holds
-
-    arr = np.array([value], dtype=object if isinstance(value, str) else "float64") \
-        if value is not None else np.array([np.nan])
-    return bool(_condition_holds(cond, arr)[0])
+    """One value against a Condition, as scoring's _condition_holds judges an array of them (a scalar
+    version: building a one-element array per rule and account was a fifth of a live batch's time)."""
+    present = value is not None and not (isinstance(value, float) and math.isnan(value))
+    for op, target in cond.ops():
+        if op == "is_null":
+            if present == bool(target):
+                return False
+            continue
+        if not present:
+            return False
+        if op in ("in", "not_in"):
+            ok = (value in target) == (op == "in")
+        elif isinstance(value, str):
+            ok = {"eq": value == target, "ne": value != target}.get(op, False)
+        else:
+            v, x = float(value), float(target)
+            ok = {"eq": v == x, "ne": v != x, "lt": v < x, "lte": v <= x, "gt": v > x, "gte": v >= x}[op]
+        if not ok:
+            return False
+    return True
 
 
 def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: dict[str, Account],

@@ -121,7 +121,7 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     states = {k: v for k, v in states.items() if k[0] not in broken}
     states.update(admin_states)
     today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    sent_today = {q: store.alerts_sent_on(today, q) for q in {queue_of[c.account_id] for c in fired}}
+    sent_today = store.alerts_sent_on(today, {queue_of[c.account_id] for c in fired})
     decided = apply_hygiene(model, fired, by_id, accounts, queue_of, sent_today, portfolio_size or len(snaps))
     alert_rows = [{
         "account_id": c.account_id, "rule": c.rule.name, "severity": c.rule.severity, "as_of": as_of,
