@@ -792,7 +792,8 @@ class Project:
         from healthscore.realtime.live import utcnow
         from healthscore.realtime.stream import process_batch
 
-        return process_batch(self, self.live, {table: rows}, utcnow(), source=source)
+        with self.live.lock:  # the API calls from several threads; a batch is ingested and rescored at a time
+            return process_batch(self, self.live, {table: rows}, utcnow(), source=source)
 
     def live_snapshots(self, account_ids: list[str] | None = None) -> list[dict]:
         return self.store.live_snapshots(account_ids, model_version=self.model.version)

@@ -10,7 +10,9 @@ snapshot, and it replaces the account's previous live snapshot.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ class LiveScorer:
         self._accounts: dict | None = None
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
+        self.lock = threading.Lock()
 
     def _compiled(self, as_of: dt.date):
         """The day's compiled query (again when the day or the active model changes)."""
@@ -104,34 +107,64 @@ class LiveScorer:
 
     def rescore(self, account_ids: list[str], received_at: dt.datetime | None = None) -> dict[str, Any]:
         """Score these accounts now, store their live snapshots, raise alerts and tasks from them."""
+        return self.finish(self.prepare(account_ids), received_at)
+
+    def prepare(self, account_ids: list[str]) -> "Prepared | None":
+        """The engine stage: everything that reads the compute engine (the model's query over these
+        accounts, the day's accounts and past scores). `finish` then needs only the store, so a consumer
+        can run the engine stage of the next batch while this one is finished (stream.py)."""
         import pandas as pd
 
         from healthscore.engine.compile import fetch_sql, run_query
+
+        p = self.project
+        ids = sorted(set(account_ids))
+        if not ids:
+            return None
+        today = utcnow().date()
+        as_of = today + dt.timedelta(days=1)
+        query = self._compiled(as_of)
+        p.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
+        frame = run_query(p.con, p.model.ir, query, fetch_sql(p.con, query.sql), newest_before=self._newest_before)
+        known = self.accounts()
+        return Prepared(ids, today, as_of, query, frame, self._past_scores(today),
+                        {a: known[a] for a in ids if a in known}, self._portfolio_size)
+
+    def finish(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
+        """The store stage: score the fetched rows, store the live snapshots, then alerts and tasks."""
         from healthscore.project import ScoreRun
         from healthscore.scoring.score import score_frame
         from healthscore.workflow.run import review_snapshots
 
         p = self.project
         received_at = received_at or utcnow()
-        ids = sorted(set(account_ids))
-        if not ids:
+        if prepared is None:
             return {"accounts": 0, "snapshots": [], "stored_at": None}
-        today = utcnow().date()
-        as_of = today + dt.timedelta(days=1)
-        query = self._compiled(as_of)
-        p.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
-        frame = run_query(p.con, p.model.ir, query, fetch_sql(p.con, query.sql), newest_before=self._newest_before)
+        ids, as_of, query = prepared.ids, prepared.as_of, prepared.query
         model = p.model
-        frames = p._with_history(score_frame(model.ir, model.version, query.plan, frame, query.missing_tables),
+        frames = p._with_history(score_frame(model.ir, model.version, query.plan, prepared.frame, query.missing_tables),
                                  as_of, ids)
         run = ScoreRun("", [as_of], model.version, frames, 0, query.missing_tables, p.store.overrides(ids))
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
         material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
-        known = self.accounts()
-        review = review_snapshots(p, today, snaps, material, notify=self.notify, portfolio_size=self._portfolio_size,
-                                  past=self._past_scores(today),
-                                  accounts={a: known[a] for a in ids if a in known})
+        review = review_snapshots(p, prepared.today, snaps, material, notify=self.notify,
+                                  portfolio_size=prepared.portfolio_size, past=prepared.past,
+                                  accounts=prepared.accounts)
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "review": review,
                 "snapshots": snaps}
+
+
+@dataclass
+class Prepared:
+    """What the engine stage read for one batch: all the store stage needs."""
+
+    ids: list[str]
+    today: dt.date
+    as_of: dt.date
+    query: Any  # CompiledQuery
+    frame: Any  # the engine frame (pandas)
+    past: dict
+    accounts: dict
+    portfolio_size: int | None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
 from healthscore.errors import UserError
@@ -50,7 +51,6 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                   stream_name: str = STREAM, durable: str = DURABLE) -> dict[str, Any]:
     """Run the consumer until max_batches batches or idle_seconds without messages (None: forever)."""
     import nats
-    from nats.errors import TimeoutError as NatsTimeout
     from nats.js.api import ConsumerConfig, StreamConfig
 
     from healthscore.realtime.live import LiveScorer, utcnow
@@ -71,13 +71,34 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
     live = LiveScorer(project)
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
+    # Two stages, one thread each: the engine stage of a batch (ingest, the model's query) runs while the
+    # store stage of the one before (snapshots, alerts, tasks) finishes; the engine's work releases the
+    # GIL, so the two overlap on two cores. Batches still finish, and are acknowledged, in order.
+    loop = asyncio.get_running_loop()
+    engine_stage = ThreadPoolExecutor(1, thread_name_prefix="healthscore-engine")
+    store_stage = ThreadPoolExecutor(1, thread_name_prefix="healthscore-store")
+
+    async def complete(staged: dict, msgs: list, sent: list) -> None:
+        result = await loop.run_in_executor(store_stage, finish_batch, live, staged)
+        result.pop("reports")  # TableReports: the counts above say it in JSON
+        if sent and result.get("stored_at"):
+            stored = dt.datetime.fromisoformat(result["stored_at"])
+            result["latencies_ms"] = [round((stored - t).total_seconds() * 1000, 1) for t in sent]
+        for m in msgs:
+            await m.ack()
+        totals["batches"] += 1
+        totals["messages"] += len(msgs)
+        for k in ("rows", "accepted", "quarantined", "rescored"):
+            totals[k] += result[k]
+        if on_batch:
+            on_batch(result)
+
+    finishing: asyncio.Future | None = None  # the store stage of the batch before
+    started = 0
     idle_since = utcnow()
     try:
-        while max_batches is None or totals["batches"] < max_batches:
-            try:
-                msgs = await sub.fetch(batch, timeout=wait_ms / 1000)
-            except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing arrived in time
-                msgs = []
+        while max_batches is None or started < max_batches:
+            msgs = await _fetch(sub, batch, wait_ms / 1000)
             if not msgs:
                 if idle_seconds is not None and (utcnow() - idle_since).total_seconds() >= idle_seconds:
                     break
@@ -91,30 +112,57 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 stamp = (m.headers or {}).get(SENT_AT_HEADER)
                 if stamp:
                     sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
-            result = process_batch(project, live, by_table, min(sent) if sent else fetched)
-            result.pop("reports")  # TableReports: the counts above say it in JSON
-            if sent and result.get("stored_at"):
-                stored = dt.datetime.fromisoformat(result["stored_at"])
-                result["latencies_ms"] = [round((stored - t).total_seconds() * 1000, 1) for t in sent]
-            for m in msgs:
-                await m.ack()
-            totals["batches"] += 1
-            totals["messages"] += len(msgs)
-            for k in ("rows", "accepted", "quarantined", "rescored"):
-                totals[k] += result[k]
-            if on_batch:
-                on_batch(result)
+            staged = await loop.run_in_executor(engine_stage, stage_batch, project, live, by_table,
+                                                min(sent) if sent else fetched)
+            started += 1
+            if finishing is not None:
+                await finishing  # in order; an error of the batch before stops here
+            finishing = asyncio.ensure_future(complete(staged, msgs, sent))
+        if finishing is not None:
+            await finishing
+            finishing = None
     finally:
         try:
+            if finishing is not None and not finishing.done():
+                await asyncio.wait([finishing])  # let the batch in hand finish (and be acknowledged)
+            engine_stage.shutdown()
+            store_stage.shutdown()
             await sub.unsubscribe()
         finally:
             await nc.close()
     return totals
 
 
+async def _fetch(sub, batch: int, timeout: float) -> list:
+    """Up to `batch` messages: wait up to `timeout` for the first ones, then top up with what is already
+    waiting (a fetch returns what reached the client, often a fraction of a backlog): behind, batches
+    grow and the fixed cost of a batch (the model's query) is shared by more events."""
+    from nats.errors import TimeoutError as NatsTimeout
+
+    msgs: list = []
+    wait = timeout
+    while len(msgs) < batch:
+        try:
+            got = await sub.fetch(batch - len(msgs), timeout=wait)
+        except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing arrived in time
+            break
+        msgs += got
+        if not got:
+            break
+        wait = 0.005
+    return msgs
+
+
 def process_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
                   source: str = "nats") -> dict:
     """Ingest each table's rows, then rescore every account they touched, once."""
+    return finish_batch(live, stage_batch(project, live, by_table, received, source))
+
+
+def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
+                source: str = "nats") -> dict:
+    """The engine stage of a batch: ingest each table's rows and read what rescoring the accounts they
+    touched needs from the engine (LiveScorer.prepare). finish_batch completes it."""
     from healthscore.contract import TABLES
 
     accounts: set[str] = set()
@@ -142,10 +190,19 @@ def process_batch(project: "Project", live, by_table: dict[str, list[dict]], rec
         rows, accepted, quarantined = rows + report.read, accepted + report.accepted, quarantined + report.quarantined
         accounts |= {str(r["account_id"]) for r in table_rows if isinstance(r, dict) and r.get("account_id")}
     known = [a for a in sorted(accounts) if a in live.accounts()]
-    scored = live.rescore(sorted(known), received) if known else {"accounts": 0, "latency_ms": None}
-    return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "rescored": scored["accounts"],
-            "latency_ms": scored.get("latency_ms"), "received_at": received.isoformat(),
-            "stored_at": scored.get("stored_at"), "tables": [r.table for r in reports], "reports": reports}
+    return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "received_at": received,
+            "tables": [r.table for r in reports], "reports": reports, "prepared": live.prepare(known) if known else None}
+
+
+def finish_batch(live, staged: dict) -> dict:
+    """The store stage of a batch: live snapshots stored, then alerts and tasks (LiveScorer.finish)."""
+    received = staged["received_at"]
+    scored = live.finish(staged["prepared"], received) if staged["prepared"] is not None else \
+        {"accounts": 0, "latency_ms": None}
+    return {"rows": staged["rows"], "accepted": staged["accepted"], "quarantined": staged["quarantined"],
+            "rescored": scored["accounts"], "latency_ms": scored.get("latency_ms"),
+            "received_at": received.isoformat(), "stored_at": scored.get("stored_at"), "tables": staged["tables"],
+            "reports": staged["reports"]}
 
 
 def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, str]]]:
