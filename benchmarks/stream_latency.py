@@ -8,7 +8,9 @@ snapshot stored.
 2. `healthscore stream --json` runs in its own process (the DuckDB engine is single-writer).
 3. This process publishes usage events (one canonical row per message, random accounts) at the
    target rate, each with the publish time in a header; the consumer reports, per batch, the
-   latency of every event: live snapshot stored minus publish time.
+   latency of every event: live snapshot stored minus publish time (end to end: the time an event
+   waits in the stream for the consumer counts), and the batch's time from fetched to stored (the
+   consumer's own share, `consumer_*`).
 4. Then a burst of --burst events as fast as possible: the consumer's drain rate is the sustained
    maximum (events per second it ingests and rescores).
 
@@ -65,6 +67,7 @@ class Consumer:
              "--json", "--batch", "1000", "--wait-ms", "50"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.latencies: list[float] = []
+        self.consumer: list[float] = []  # per event: its batch's time from fetched to stored
         self.rows = 0
         self.batches = 0
         self.last_batch_at = 0.0
@@ -78,6 +81,8 @@ class Consumer:
             except json.JSONDecodeError:
                 continue
             self.latencies.extend(r.get("latencies_ms") or [])
+            if r.get("consumer_ms") is not None:
+                self.consumer.extend([r["consumer_ms"]] * len(r.get("latencies_ms") or []))
             self.rows += r.get("rows", 0)
             self.batches += 1
             self.last_batch_at = time.monotonic()
@@ -168,15 +173,17 @@ def main() -> None:
         if not consumer.wait_for(50, 120):
             raise SystemExit("the consumer did not process the warm-up events in 120 s")
         consumer.latencies.clear()
+        consumer.consumer.clear()
         steady = int(args.rate * args.seconds)
         base = consumer.rows
         took = asyncio.run(publish(args.nats, prefix, accounts, args.rate, steady))
         consumer.wait_for(base + steady, 300)
-        lat = list(consumer.latencies)
+        lat, own = list(consumer.latencies), list(consumer.consumer)
         steady_result = {"rate_target": args.rate, "events": steady, "publish_seconds": round(took, 1),
                          "achieved_rate": round(steady / took, 1), "events_measured": len(lat),
                          "p50_ms": percentile(lat, 0.5), "p95_ms": percentile(lat, 0.95),
-                         "p99_ms": percentile(lat, 0.99), "max_ms": max(lat) if lat else None}
+                         "p99_ms": percentile(lat, 0.99), "max_ms": max(lat) if lat else None,
+                         "consumer_p50_ms": percentile(own, 0.5), "consumer_p99_ms": percentile(own, 0.99)}
         print(json.dumps({"steady": steady_result}), flush=True)
 
         base = consumer.rows

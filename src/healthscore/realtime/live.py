@@ -131,10 +131,14 @@ class LiveScorer:
                         {a: known[a] for a in ids if a in known}, self._portfolio_size)
 
     def finish(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
-        """The store stage: score the fetched rows, store the live snapshots, then alerts and tasks."""
+        """The store stages: score the fetched rows and store the live snapshots, then alerts and tasks."""
+        stored = self.store_live(prepared, received_at)
+        return self.review(prepared, stored)
+
+    def store_live(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
+        """Score the fetched rows and store the live snapshots (what latency is measured to)."""
         from healthscore.project import ScoreRun
         from healthscore.scoring.score import score_frame
-        from healthscore.workflow.run import review_snapshots
 
         p = self.project
         received_at = received_at or utcnow()
@@ -148,12 +152,20 @@ class LiveScorer:
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
         material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
-        review = review_snapshots(p, prepared.today, snaps, material, notify=self.notify,
-                                  portfolio_size=prepared.portfolio_size, past=prepared.past,
-                                  accounts=prepared.accounts)
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
-                "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "review": review,
-                "snapshots": snaps}
+                "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "snapshots": snaps,
+                "material": material}
+
+    def review(self, prepared: "Prepared | None", stored: dict[str, Any]) -> dict[str, Any]:
+        """Alerts through the hygiene rules and review tasks from the stored live snapshots."""
+        from healthscore.workflow.run import review_snapshots
+
+        if prepared is None:
+            return stored
+        review = review_snapshots(self.project, prepared.today, stored["snapshots"], stored.pop("material"),
+                                  notify=self.notify, portfolio_size=prepared.portfolio_size, past=prepared.past,
+                                  accounts=prepared.accounts)
+        return {**stored, "review": review}
 
 
 @dataclass

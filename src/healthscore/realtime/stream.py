@@ -71,19 +71,23 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
     live = LiveScorer(project)
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
-    # Two stages, one thread each: the engine stage of a batch (ingest, the model's query) runs while the
-    # store stage of the one before (snapshots, alerts, tasks) finishes; the engine's work releases the
-    # GIL, so the two overlap on two cores. Batches still finish, and are acknowledged, in order.
+    # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the model's
+    # query: mostly engine work that releases the GIL), the live stage (score, store live snapshots) and
+    # the review stage (alerts, tasks). Each stage takes batches in order; a batch is acknowledged once
+    # its review is stored, so a crash redelivers it (and re-ingesting adds nothing).
     loop = asyncio.get_running_loop()
-    engine_stage = ThreadPoolExecutor(1, thread_name_prefix="healthscore-engine")
-    store_stage = ThreadPoolExecutor(1, thread_name_prefix="healthscore-store")
+    stages = {name: ThreadPoolExecutor(1, thread_name_prefix=f"healthscore-{name}")
+              for name in ("engine", "live", "review")}
 
-    async def complete(staged: dict, msgs: list, sent: list) -> None:
-        result = await loop.run_in_executor(store_stage, finish_batch, live, staged)
+    async def complete(staged: dict, msgs: list, sent: list, fetched: dt.datetime) -> None:
+        stored = await loop.run_in_executor(stages["live"], store_batch, live, staged)
+        result = await loop.run_in_executor(stages["review"], review_batch, live, stored)
         result.pop("reports")  # TableReports: the counts above say it in JSON
-        if sent and result.get("stored_at"):
-            stored = dt.datetime.fromisoformat(result["stored_at"])
-            result["latencies_ms"] = [round((stored - t).total_seconds() * 1000, 1) for t in sent]
+        if result.get("stored_at"):
+            stored_at = dt.datetime.fromisoformat(result["stored_at"])
+            result["consumer_ms"] = round((stored_at - fetched).total_seconds() * 1000, 1)  # from fetched
+            if sent:
+                result["latencies_ms"] = [round((stored_at - t).total_seconds() * 1000, 1) for t in sent]
         for m in msgs:
             await m.ack()
         totals["batches"] += 1
@@ -93,7 +97,7 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         if on_batch:
             on_batch(result)
 
-    finishing: asyncio.Future | None = None  # the store stage of the batch before
+    in_flight: list[asyncio.Future] = []  # batches past the engine stage, oldest first
     started = 0
     idle_since = utcnow()
     try:
@@ -112,21 +116,24 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 stamp = (m.headers or {}).get(SENT_AT_HEADER)
                 if stamp:
                     sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
-            staged = await loop.run_in_executor(engine_stage, stage_batch, project, live, by_table,
+            staged = await loop.run_in_executor(stages["engine"], stage_batch, project, live, by_table,
                                                 min(sent) if sent else fetched)
             started += 1
-            if finishing is not None:
-                await finishing  # in order; an error of the batch before stops here
-            finishing = asyncio.ensure_future(complete(staged, msgs, sent))
-        if finishing is not None:
-            await finishing
-            finishing = None
+            for done in [f for f in in_flight if f.done()]:
+                done.result()  # a finished batch's error stops the consumer here
+                in_flight.remove(done)
+            while len(in_flight) >= 2:  # at most two batches behind the engine stage
+                await in_flight.pop(0)
+            in_flight.append(asyncio.ensure_future(complete(staged, msgs, sent, fetched)))
+        for f in in_flight:
+            await f
+        in_flight = []
     finally:
         try:
-            if finishing is not None and not finishing.done():
-                await asyncio.wait([finishing])  # let the batch in hand finish (and be acknowledged)
-            engine_stage.shutdown()
-            store_stage.shutdown()
+            if in_flight:
+                await asyncio.wait(in_flight)  # let the batches in hand finish (and be acknowledged)
+            for executor in stages.values():
+                executor.shutdown()
             await sub.unsubscribe()
         finally:
             await nc.close()
@@ -195,14 +202,23 @@ def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], recei
 
 
 def finish_batch(live, staged: dict) -> dict:
-    """The store stage of a batch: live snapshots stored, then alerts and tasks (LiveScorer.finish)."""
-    received = staged["received_at"]
-    scored = live.finish(staged["prepared"], received) if staged["prepared"] is not None else \
-        {"accounts": 0, "latency_ms": None}
-    return {"rows": staged["rows"], "accepted": staged["accepted"], "quarantined": staged["quarantined"],
+    """The store stages of a batch: live snapshots stored, then alerts and tasks."""
+    return review_batch(live, store_batch(live, staged))
+
+
+def store_batch(live, staged: dict) -> dict:
+    """Score the batch's accounts and store their live snapshots (LiveScorer.store_live)."""
+    return {**staged, "scored": live.store_live(staged["prepared"], staged["received_at"])
+            if staged["prepared"] is not None else {"accounts": 0, "latency_ms": None}}
+
+
+def review_batch(live, stored: dict) -> dict:
+    """Alerts and tasks from the stored live snapshots (LiveScorer.review); the batch's result."""
+    scored = live.review(stored["prepared"], stored["scored"]) if stored["prepared"] is not None else stored["scored"]
+    return {"rows": stored["rows"], "accepted": stored["accepted"], "quarantined": stored["quarantined"],
             "rescored": scored["accounts"], "latency_ms": scored.get("latency_ms"),
-            "received_at": received.isoformat(), "stored_at": scored.get("stored_at"), "tables": staged["tables"],
-            "reports": staged["reports"]}
+            "received_at": stored["received_at"].isoformat(), "stored_at": scored.get("stored_at"),
+            "tables": stored["tables"], "reports": stored["reports"]}
 
 
 def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, str]]]:
