@@ -139,3 +139,97 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
         assert {s["account_id"] for s in p.live_snapshots()} == set(accounts)
         lat = [x for b in batches for x in b.get("latencies_ms", [])]
         assert len(lat) == 3 and all(0 <= x < 60_000 for x in lat)
+
+
+async def _publish(prefix: str, stream: str, payloads: list[tuple[str, list[dict]]]) -> None:
+    import nats
+    from nats.js.api import StreamConfig
+
+    from healthscore.realtime.stream import SENT_AT_HEADER
+
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    try:
+        await js.add_stream(StreamConfig(name=stream, subjects=[f"{prefix}.>"]))
+    except Exception:  # noqa: BLE001 - already there
+        pass
+    for table, rows in payloads:
+        await js.publish(f"{prefix}.{table}", json.dumps(rows).encode(),
+                         headers={SENT_AT_HEADER: str(dt.datetime.now(dt.timezone.utc).timestamp())})
+    await nc.close()
+
+
+async def _drop(stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(NATS_URL)
+    await nc.jetstream().delete_stream(stream)
+    await nc.close()
+
+
+@pytest.mark.skipif(not nats_up(), reason=f"no NATS server at {NATS_URL} (set HEALTHSCORE_TEST_NATS_URL)")
+def test_pipelined_batches_finish_in_order_and_are_all_acknowledged(ws):
+    """Batches overlap in the consumer's stages, yet each is reported once, in order, and acknowledged:
+    a second consumer on the same durable gets nothing again."""
+    from healthscore.realtime.stream import consume
+
+    prefix, stream = f"hs-pipe-{uuid.uuid4().hex[:8]}", f"HSP_{uuid.uuid4().hex[:8]}"
+    with Project(ws) as p:
+        accounts = scored_accounts(p, 8)
+
+        async def scenario():
+            await _publish(prefix, stream, [("usage_events", usage(a, 2)) for a in accounts])
+            try:
+                batches = []
+                kw = dict(batch=2, wait_ms=200, idle_seconds=2, stream_name=stream, durable="pipe")
+                first = await consume(p, NATS_URL, prefix, on_batch=batches.append, **kw)
+                again = await consume(p, NATS_URL, prefix, **kw)
+            finally:
+                await _drop(stream)
+            return first, again, batches
+
+        first, again, batches = asyncio.run(scenario())
+        assert first["messages"] == 8 and first["batches"] == len(batches) >= 4  # at most 2 messages a batch
+        assert first["accepted"] == 16 and first["rescored"] == 8
+        stored = [dt.datetime.fromisoformat(b["stored_at"]) for b in batches]
+        assert stored == sorted(stored)  # reported in the order they were fetched
+        assert all(b["consumer_ms"] >= 0 and len(b["latencies_ms"]) == 2 for b in batches)
+        assert again["messages"] == 0  # every message was acknowledged
+        assert {s["account_id"] for s in p.live_snapshots()} == set(accounts)
+
+
+@pytest.mark.skipif(not nats_up(), reason=f"no NATS server at {NATS_URL} (set HEALTHSCORE_TEST_NATS_URL)")
+def test_a_batch_that_fails_stops_the_consumer_after_the_batches_before_it_are_stored(ws):
+    from healthscore.errors import UserError
+    from healthscore.realtime.stream import consume
+
+    prefix, stream = f"hs-fail-{uuid.uuid4().hex[:8]}", f"HSF_{uuid.uuid4().hex[:8]}"
+    with Project(ws) as p:
+        accounts = scored_accounts(p, 2)
+
+        async def scenario():
+            await _publish(prefix, stream, [("usage_events", usage(accounts[0])), ("usage_events", usage(accounts[1])),
+                                            ("not_a_table", [{"account_id": accounts[0]}])])
+            try:
+                with pytest.raises(UserError, match="not_a_table"):
+                    await consume(p, NATS_URL, prefix, batch=1, wait_ms=200, idle_seconds=2, stream_name=stream,
+                                  durable="fail")
+            finally:
+                await _drop(stream)
+
+        asyncio.run(scenario())
+        assert {s["account_id"] for s in p.live_snapshots()} == set(accounts)
+
+
+def test_live_snapshots_are_plain_json_and_keep_the_evidence_sum(ws):
+    """Snapshots are built a column at a time and stored without a conversion pass: every value must
+    already be plain JSON, and the evidence still adds up to the score."""
+    with Project(ws) as p:
+        ids = scored_accounts(p, 5)
+        snaps = p.live.rescore(ids)["snapshots"]
+        assert json.loads(json.dumps(snaps)) == snaps  # no default=: dates, numpy values or NaN would fail
+        for s in snaps:
+            if s["status"] == "scored":
+                assert abs(sum(e["points"] or 0.0 for e in s["evidence"]) - s["score"]) <= 0.01
+        stored = {s["account_id"]: s for s in p.live_snapshots(ids)}
+        assert {a: stored[a]["evidence"] for a in ids} == {s["account_id"]: s["evidence"] for s in snaps}

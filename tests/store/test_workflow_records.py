@@ -80,3 +80,48 @@ def test_concurrent_writers_extend_one_chain(store):
     entries = store.audit_entries()
     assert len(entries) == 30  # nothing lost ...
     assert store.verify_audit()["ok"]  # ... and one unbroken chain
+
+
+def alert(account: str, rule: str, status: str = "sent", queue: str = "dana") -> dict:
+    return {"account_id": account, "rule": rule, "severity": "high", "as_of": D, "model_version": "v1",
+            "status": status, "owner": queue, "queue": queue, "note": f"{rule} fired",
+            "snapshot": {"score": 35.0, "tier": "red"}, "evidence": [{"metric": "m", "points": 35.0}]}
+
+
+def test_many_alerts_are_stored_in_order_with_their_events_and_an_alert_already_stored_is_skipped(store):
+    states = {(f"A{i}", "dropped_to_red"): {"active": True, "since": dt.datetime(2026, 11, 2),
+                                            "last_fired_as_of": dt.datetime(2026, 11, 2)} for i in range(300)}
+    ids = store.save_alerts(states, [alert(f"A{i}", "dropped_to_red") for i in range(300)])
+    assert len(ids) == 300 and all(isinstance(i, int) for i in ids) and ids == sorted(ids)
+    stored = {a["alert_id"]: a["account_id"] for a in store.alerts()}
+    assert [stored[i] for i in ids] == [f"A{i}" for i in range(300)]  # each id is its own alert's
+    assert len(store.alert_states([f"A{i}" for i in range(300)])) == 300
+    # the same (account, rule, as-of) again: skipped (None); a new one beside it is stored
+    again = store.save_alerts({("A0", "dropped_to_red"): {"active": False}}, [alert("A0", "dropped_to_red"),
+                                                                            alert("B1", "csat_below_3")])
+    assert again[0] is None and isinstance(again[1], int)
+    assert store.alert_states(["A0"])[("A0", "dropped_to_red")]["active"] is False  # the state was replaced
+    assert sum(e["kind"] == "alert_fired" for e in store.measurement_events()) == 301
+
+
+def test_alerts_link_to_tasks_in_one_call(store):
+    ids = store.save_alerts({}, [alert("A1", "dropped_to_red"), alert("A2", "dropped_to_red")])
+    tasks = store.create_tasks([task("A1", "A1:2026-W45"), task("A2", "A2:2026-W45")])
+    store.link_alerts_to_tasks({ids[0]: tasks["A1:2026-W45"][0], ids[1]: tasks["A2:2026-W45"][0]})
+    linked = {a["account_id"]: a["task_id"] for a in store.alerts()}
+    assert linked == {"A1": tasks["A1:2026-W45"][0], "A2": tasks["A2:2026-W45"][0]}
+
+
+def test_the_same_task_key_twice_in_one_call_is_one_task_with_both_reasons(store):
+    out = store.create_tasks([task("A1", "A1:2026-W45"),
+                              task("A1", "A1:2026-W45", [{"kind": "review_rule", "name": "renewal", "note": "r"}])])
+    assert list(out) == ["A1:2026-W45"] and out["A1:2026-W45"][1] is True
+    assert [x["kind"] for x in store.task(out["A1:2026-W45"][0])["triggers"]] == ["alert", "review_rule"]
+
+
+def test_the_daily_budget_counts_sent_alerts_per_queue(store):
+    store.save_alerts({}, [alert("A1", "r1"), alert("A2", "r1"), alert("A3", "r1", status="digest"),
+                           alert("A4", "r1", queue="lee")])
+    today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    assert store.alerts_sent_on(today, {"dana", "lee", "nobody"}) == {"dana": 2, "lee": 1, "nobody": 0}
+    assert store.alerts_sent_on(today + dt.timedelta(days=1), {"dana"}) == {"dana": 0}

@@ -98,34 +98,32 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
                                               "last_trusted", "components", "reasons", "flags", "review_required",
                                               "name", "owner", "arr", "sub_scores")}
     as_of_iso = _column(snaps, "as_of", "date")  # evidence is keyed by the same ISO date
-    for i in range(len(snaps)):
-        def col(name: str):
-            return columns[name][i]
-
-        evidence = per_key.get((col("account_id"), as_of_iso[i]), [])
+    for as_of, values in zip(as_of_iso, zip(*columns.values())):
+        s = dict(zip(columns, values))
+        evidence = per_key.get((s["account_id"], as_of), [])
         evidence.sort(key=lambda e: (-(e["points"] or 0.0), -(e["weight"] or 0.0), e["metric"]))
         snap = {
-            "account_id": col("account_id"),
-            "as_of": as_of_iso[i],
-            "model_version": col("model_version"),
-            "score": col("score"),
-            "tier": col("tier"),
-            "status": col("status"),
-            "confidence": col("confidence"),
-            "coverage": col("coverage"),
-            "segment": col("segment"),
-            "smoothed_score": col("smoothed_score"),
-            "primary_driver": col("primary_driver"),  # computed once, in scoring
-            "trend_note": col("trend_note"),
-            "last_trusted": col("last_trusted"),
-            "components": col("components"),
+            "account_id": s["account_id"],
+            "as_of": as_of,
+            "model_version": s["model_version"],
+            "score": s["score"],
+            "tier": s["tier"],
+            "status": s["status"],
+            "confidence": s["confidence"],
+            "coverage": s["coverage"],
+            "segment": s["segment"],
+            "smoothed_score": s["smoothed_score"],
+            "primary_driver": s["primary_driver"],  # computed once, in scoring
+            "trend_note": s["trend_note"],
+            "last_trusted": s["last_trusted"],
+            "components": s["components"],
             "evidence": evidence,
-            "reasons": col("reasons"),
-            "flags": col("flags") or [],
-            "review_required": bool(col("review_required") or False),
-            "account": {"name": col("name"), "owner": col("owner"), "arr": col("arr")},
+            "reasons": s["reasons"],
+            "flags": s["flags"] or [],
+            "review_required": bool(s["review_required"] or False),
+            "account": {"name": s["name"], "owner": s["owner"], "arr": s["arr"]},
         }
-        if isinstance(col("sub_scores"), dict):  # models whose components name a motion
-            snap["sub_scores"] = col("sub_scores")
+        if isinstance(s["sub_scores"], dict):  # models whose components name a motion
+            snap["sub_scores"] = s["sub_scores"]
         out.append(snap)
     return out

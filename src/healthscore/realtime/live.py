@@ -60,8 +60,9 @@ class LiveScorer:
         return self._query
 
     def accounts(self) -> dict:
-        """Owner, ARR, renewal date ... of every account, read once a day (events only add activity rows;
-        a changed accounts table is seen the next day or after 'healthscore ingest' restarts the consumer)."""
+        """Owner, ARR, renewal date ... of every account, read once a day, and again when a batch brings
+        accounts rows or names an account not among them (stream.stage_batch). A changed attribute of a
+        known account (owner, renewal date) loaded by 'healthscore ingest' is seen the next day."""
         from healthscore.workflow.run import load_accounts
 
         if self._accounts is None:
