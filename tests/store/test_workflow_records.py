@@ -125,3 +125,12 @@ def test_the_daily_budget_counts_sent_alerts_per_queue(store):
     today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     assert store.alerts_sent_on(today, {"dana", "lee", "nobody"}) == {"dana": 2, "lee": 1, "nobody": 0}
     assert store.alerts_sent_on(today + dt.timedelta(days=1), {"dana"}) == {"dana": 0}
+
+
+def test_an_existing_task_named_twice_in_one_call_keeps_both_new_reasons(store):
+    first = store.create_tasks([task("A1", "A1:2026-W45")])
+    store.create_tasks([task("A1", "A1:2026-W45", [{"kind": "review_rule", "name": "renewal", "note": "r"}]),
+                        task("A1", "A1:2026-W45", [{"kind": "material_change", "name": "material_change",
+                                                    "note": "m"}])])
+    kinds = [x["kind"] for x in store.task(first["A1:2026-W45"][0])["triggers"]]
+    assert kinds == ["alert", "review_rule", "material_change"]

@@ -163,13 +163,13 @@ async def _fetch(sub, batch: int, timeout: float) -> list:
 def process_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
                   source: str = "nats") -> dict:
     """Ingest each table's rows, then rescore every account they touched, once."""
-    return finish_batch(live, stage_batch(project, live, by_table, received, source))
+    return review_batch(live, store_batch(live, stage_batch(project, live, by_table, received, source)))
 
 
 def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
                 source: str = "nats") -> dict:
     """The engine stage of a batch: ingest each table's rows and read what rescoring the accounts they
-    touched needs from the engine (LiveScorer.prepare). finish_batch completes it."""
+    touched needs from the engine (LiveScorer.prepare). store_batch and review_batch complete it."""
     from healthscore.contract import TABLES
 
     accounts: set[str] = set()
@@ -199,11 +199,6 @@ def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], recei
     known = [a for a in sorted(accounts) if a in live.accounts()]
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "received_at": received,
             "tables": [r.table for r in reports], "reports": reports, "prepared": live.prepare(known) if known else None}
-
-
-def finish_batch(live, staged: dict) -> dict:
-    """The store stages of a batch: live snapshots stored, then alerts and tasks."""
-    return review_batch(live, store_batch(live, staged))
 
 
 def store_batch(live, staged: dict) -> dict:

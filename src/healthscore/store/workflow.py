@@ -311,6 +311,7 @@ class WorkflowRecords:
             existing = {r.dedupe_key: r for r in conn.execute(
                 select(c.task_id, c.dedupe_key, c.triggers).where(_in(conn, c.dedupe_key, keys)))} if keys else {}
             fresh: dict[str, dict[str, Any]] = {}
+            grown: dict[int, list[dict[str, Any]]] = {}  # task id -> its triggers with the new ones
             for task in tasks:
                 key = task["dedupe_key"]
                 if key in fresh:  # the same key twice in one call: one task with both reasons
@@ -322,12 +323,15 @@ class WorkflowRecords:
                     fresh[key] = {**task, "triggers": list(task["triggers"]), "as_of": _day(task["as_of"]),
                                   "created_at": now, "status": "open", "due_at": _day(task["due_at"])}
                     continue
-                known = {(x["kind"], x["name"]) for x in old.triggers}
+                triggers = grown.get(old.task_id, old.triggers)
+                known = {(x["kind"], x["name"]) for x in triggers}
                 extra = [x for x in task["triggers"] if (x["kind"], x["name"]) not in known]
                 if extra:
-                    conn.execute(update(t.review_tasks).where(c.task_id == old.task_id)
-                                 .values(triggers=old.triggers + extra))
+                    grown[old.task_id] = triggers + extra
                 out[key] = (old.task_id, False)
+            if grown:  # existing tasks with new reasons: one statement
+                conn.execute(update(t.review_tasks).where(c.task_id == bindparam("task")).values(
+                    triggers=bindparam("new_triggers")), [{"task": k, "new_triggers": v} for k, v in grown.items()])
             if fresh:
                 rows = list(fresh.values())
                 result = conn.execute(insert(t.review_tasks).returning(c.task_id, sort_by_parameter_order=True), rows)
