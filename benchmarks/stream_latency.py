@@ -58,6 +58,16 @@ def workspace(accounts: int) -> Path:
     return ws
 
 
+def batch_figures(records: list[dict]) -> dict:
+    """How the consumer batched the events, and each stage's median time per batch."""
+    if not records:
+        return {"batches": 0}
+    out = {"batches": len(records), "events_per_batch_p50": percentile([r["rows"] for r in records], 0.5)}
+    for stage in ("engine", "live", "review"):
+        out[f"{stage}_stage_p50_ms"] = percentile([r[stage] for r in records if stage in r], 0.5)
+    return out
+
+
 class Consumer:
     """`healthscore stream --json` in a subprocess; collects per-event latencies and event counts."""
 
@@ -70,6 +80,7 @@ class Consumer:
         self.consumer: list[float] = []  # per event: its batch's time from fetched to stored
         self.rows = 0
         self.batches = 0
+        self.records: list[dict] = []  # per batch: events and each stage's time
         self.last_batch_at = 0.0
         self.ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -85,6 +96,7 @@ class Consumer:
                 self.consumer.extend([r["consumer_ms"]] * len(r.get("latencies_ms") or []))
             self.rows += r.get("rows", 0)
             self.batches += 1
+            self.records.append({"rows": r.get("rows", 0), **(r.get("stages_ms") or {})})
             self.last_batch_at = time.monotonic()
 
     def wait_for(self, rows: int, timeout: float) -> bool:
@@ -174,6 +186,7 @@ def main() -> None:
             raise SystemExit("the consumer did not process the warm-up events in 120 s")
         consumer.latencies.clear()
         consumer.consumer.clear()
+        consumer.records.clear()
         steady = int(args.rate * args.seconds)
         base = consumer.rows
         took = asyncio.run(publish(args.nats, prefix, accounts, args.rate, steady))
@@ -183,7 +196,8 @@ def main() -> None:
                          "achieved_rate": round(steady / took, 1), "events_measured": len(lat),
                          "p50_ms": percentile(lat, 0.5), "p95_ms": percentile(lat, 0.95),
                          "p99_ms": percentile(lat, 0.99), "max_ms": max(lat) if lat else None,
-                         "consumer_p50_ms": percentile(own, 0.5), "consumer_p99_ms": percentile(own, 0.99)}
+                         "consumer_p50_ms": percentile(own, 0.5), "consumer_p99_ms": percentile(own, 0.99),
+                         **batch_figures(consumer.records)}
         print(json.dumps({"steady": steady_result}), flush=True)
 
         base = consumer.rows

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 STREAM = "HEALTHSCORE_EVENTS"
 SENT_AT_HEADER = "Healthscore-Sent-At"  # optional: publish time (epoch seconds), for latency figures
 DURABLE = "healthscore-live"
+SWITCH_INTERVAL = 0.0005  # seconds: how often the consumer's threads take turns at the GIL
 
 
 def parse_payload(data: bytes) -> list[dict]:
@@ -76,12 +79,22 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
     # the review stage (alerts, tasks). Each stage takes batches in order; a batch is acknowledged once
     # its review is stored, so a crash redelivers it (and re-ingesting adds nothing).
     loop = asyncio.get_running_loop()
+    # A stage coming back from the engine (which runs without the GIL) waits for a thread holding the GIL to
+    # give it up: every switch interval (5 ms by default), dozens of times a batch. Switch more often.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     stages = {name: ThreadPoolExecutor(1, thread_name_prefix=f"healthscore-{name}")
               for name in ("engine", "live", "review")}
 
+    def timed(stage: str, fn: Callable, *args) -> Any:
+        started_at = time.perf_counter()
+        out = fn(*args)
+        out.setdefault("stages_ms", {})[stage] = round((time.perf_counter() - started_at) * 1000, 1)
+        return out
+
     async def complete(staged: dict, msgs: list, sent: list, fetched: dt.datetime) -> None:
-        stored = await loop.run_in_executor(stages["live"], store_batch, live, staged)
-        result = await loop.run_in_executor(stages["review"], review_batch, live, stored)
+        stored = await loop.run_in_executor(stages["live"], timed, "live", store_batch, live, staged)
+        result = await loop.run_in_executor(stages["review"], timed, "review", review_batch, live, stored)
         result.pop("reports")  # TableReports: the counts above say it in JSON
         if result.get("stored_at"):
             stored_at = dt.datetime.fromisoformat(result["stored_at"])
@@ -116,8 +129,8 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 stamp = (m.headers or {}).get(SENT_AT_HEADER)
                 if stamp:
                     sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
-            staged = await loop.run_in_executor(stages["engine"], stage_batch, project, live, by_table,
-                                                min(sent) if sent else fetched)
+            staged = await loop.run_in_executor(stages["engine"], timed, "engine", stage_batch, project, live,
+                                                by_table, min(sent) if sent else fetched)
             started += 1
             for done in [f for f in in_flight if f.done()]:
                 done.result()  # a finished batch's error stops the consumer here
@@ -134,6 +147,7 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 await asyncio.wait(in_flight)  # let the batches in hand finish (and be acknowledged)
             for executor in stages.values():
                 executor.shutdown()
+            sys.setswitchinterval(switch_interval)
             await sub.unsubscribe()
         finally:
             await nc.close()
@@ -213,7 +227,7 @@ def review_batch(live, stored: dict) -> dict:
     return {"rows": stored["rows"], "accepted": stored["accepted"], "quarantined": stored["quarantined"],
             "rescored": scored["accounts"], "latency_ms": scored.get("latency_ms"),
             "received_at": stored["received_at"].isoformat(), "stored_at": scored.get("stored_at"),
-            "tables": stored["tables"], "reports": stored["reports"]}
+            "tables": stored["tables"], "reports": stored["reports"], "stages_ms": dict(stored.get("stages_ms", {}))}
 
 
 def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, str]]]:
