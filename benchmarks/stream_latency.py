@@ -63,7 +63,7 @@ def batch_figures(records: list[dict]) -> dict:
     if not records:
         return {"batches": 0}
     out = {"batches": len(records), "events_per_batch_p50": percentile([r["rows"] for r in records], 0.5)}
-    for stage in ("engine", "live", "review"):
+    for stage in ("ingest", "engine", "live", "review"):
         out[f"{stage}_stage_p50_ms"] = percentile([r[stage] for r in records if stage in r], 0.5)
     return out
 
@@ -108,6 +108,11 @@ class Consumer:
                 raise SystemExit(f"the consumer stopped: {self.proc.stderr.read()[-2000:]}")
             time.sleep(0.05)
         return False
+
+    def cpu_seconds(self) -> float:
+        """The consumer process's CPU time so far (user + system, all its threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -189,14 +194,17 @@ def main() -> None:
         consumer.records.clear()
         steady = int(args.rate * args.seconds)
         base = consumer.rows
+        cpu0 = consumer.cpu_seconds()
         took = asyncio.run(publish(args.nats, prefix, accounts, args.rate, steady))
         consumer.wait_for(base + steady, 300)
+        cpu = consumer.cpu_seconds() - cpu0
         lat, own = list(consumer.latencies), list(consumer.consumer)
         steady_result = {"rate_target": args.rate, "events": steady, "publish_seconds": round(took, 1),
                          "achieved_rate": round(steady / took, 1), "events_measured": len(lat),
                          "p50_ms": percentile(lat, 0.5), "p95_ms": percentile(lat, 0.95),
                          "p99_ms": percentile(lat, 0.99), "max_ms": max(lat) if lat else None,
                          "consumer_p50_ms": percentile(own, 0.5), "consumer_p99_ms": percentile(own, 0.99),
+                         "consumer_cpu_ms_per_event": round(cpu * 1000 / steady, 3),
                          **batch_figures(consumer.records)}
         print(json.dumps({"steady": steady_result}), flush=True)
 

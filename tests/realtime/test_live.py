@@ -233,3 +233,73 @@ def test_live_snapshots_are_plain_json_and_keep_the_evidence_sum(ws):
                 assert abs(sum(e["points"] or 0.0 for e in s["evidence"]) - s["score"]) <= 0.01
         stored = {s["account_id"]: s for s in p.live_snapshots(ids)}
         assert {a: stored[a]["evidence"] for a in ids} == {s["account_id"]: s["evidence"] for s in snaps}
+
+
+def _ticket(account: str) -> dict:
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return {"ticket_id": uuid.uuid4().hex, "account_id": account, "opened_at": (now - dt.timedelta(hours=3)).isoformat(),
+            "closed_at": (now - dt.timedelta(hours=1)).isoformat(), "priority": "high", "escalated": True,
+            "reopened": False, "csat": 1.0}
+
+
+def _invoice(account: str) -> dict:
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return {"invoice_id": uuid.uuid4().hex, "account_id": account, "issued_at": (now - dt.timedelta(hours=2)).isoformat(),
+            "due_at": (now - dt.timedelta(hours=1)).isoformat(), "amount": 900.0, "status": "failed"}
+
+
+def _same_as_scoring_from_scratch(p: Project, snaps: list[dict]) -> None:
+    ids = [s["account_id"] for s in snaps]
+    fresh = {s["account_id"]: s for s in p.score(as_of=today() + dt.timedelta(days=1), account_ids=ids,
+                                                 store=False).snapshots}
+    assert len(fresh) == len(snaps) > 0
+    for s in snaps:
+        f = fresh[s["account_id"]]
+        assert (s["score"], s["status"]) == (f["score"], f["status"])
+        assert {e["metric"]: (e["value"], e["points"]) for e in s["evidence"]} == \
+            {e["metric"]: (e["value"], e["points"]) for e in f["evidence"]}
+
+
+def test_the_rollup_rereads_only_touched_sources_yet_scores_like_a_fresh_query(ws):
+    """A consumer's scorer keeps every source's per-account aggregates for the day and re-reads only the
+    tables a batch wrote to: after usage, ticket and invoice batches over the same accounts, each live
+    snapshot equals scoring the account from scratch (a stale rollup column would show as a difference)."""
+    from healthscore.realtime.live import LiveScorer
+    from healthscore.realtime.stream import process_batch
+
+    with Project(ws) as p:
+        a, b, c = scored_accounts(p, 3)
+        live = LiveScorer(p, rollup=True)
+        live.warm()
+        assert {a, b, c} <= live.rollup.ids
+        for table, rows in [("usage_events", usage(a, 4) + usage(b, 2)), ("tickets", [_ticket(a), _ticket(c)]),
+                            ("invoices", [_invoice(b), _invoice(a)]), ("usage_events", usage(c, 3, event="report"))]:
+            result = process_batch(p, live, {table: rows}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+            assert result["accepted"] == len(rows)
+        live_now = {s["account_id"]: s for s in p.live_snapshots([a, b, c])}
+        _same_as_scoring_from_scratch(p, list(live_now.values()))
+        # the ticket batch changed a's support metrics, and the later invoice batch (which re-read only
+        # invoices) kept them: a fresh scorer without a rollup agrees on every metric
+        plain = p.live.rescore([a, b, c])["snapshots"]
+        assert {s["account_id"]: s["evidence"] for s in plain} == \
+            {k: v["evidence"] for k, v in live_now.items()}
+
+
+def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):
+    """Accounts the rollup has not seen (no warm-up) are read from every source, then held."""
+    from healthscore.realtime.live import LiveScorer
+    from healthscore.realtime.stream import process_batch
+
+    with Project(ws) as p:
+        a, b = scored_accounts(p, 2)
+        live = LiveScorer(p, rollup=True)
+        live._portfolio_size = 0  # noqa: SLF001 - stands in for a portfolio too large to warm up
+        live.rollup.clear()
+        live._compiled(today() + dt.timedelta(days=1))  # noqa: SLF001
+        live._portfolio_size = 10**9  # noqa: SLF001
+        process_batch(p, live, {"tickets": [_ticket(a)]}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        assert live.rollup.ids == {a}
+        process_batch(p, live, {"usage_events": usage(a, 2) + usage(b, 2)},
+                      dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        assert live.rollup.ids == {a, b}
+        _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))

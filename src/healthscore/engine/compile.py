@@ -22,6 +22,7 @@ from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthMode
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from ibis.backends import BaseBackend
 
 ACCOUNT_COLUMNS = ("account_id", "name", "segment", "owner", "arr", "created_at")
@@ -193,8 +194,12 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
 
 
 def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
-               account_ids: list[str] | None = None, account_table: str | None = None):
-    """The one Ibis expression for all as-of dates, and the source tables missing from the engine."""
+               account_ids: list[str] | None = None, account_table: str | None = None,
+               sources: "set[str] | None" = None):
+    """The one Ibis expression for all as-of dates, and the source tables missing from the engine.
+
+    ``sources``: aggregate only these source tables (None: all of them); the real-time scorer reads the
+    other sources' aggregates from its rollup (realtime/live.py)."""
     import ibis
     import pandas as pd
 
@@ -230,7 +235,7 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
     aliases: dict[str, str] = {}  # primitive column -> the shared column computed for it
     groups: dict[tuple[str, str], list[tuple[str, Primitive]]] = {}
     for prim, pid in plan.primitives.items():
-        if prim.source in present:
+        if prim.source in present and (sources is None or prim.source in sources):
             groups.setdefault((prim.source, prim.time_col), []).append((pid, prim))
 
     for (source, time_col), prims in sorted(groups.items()):
@@ -297,9 +302,9 @@ class CompiledQuery:
 
 def compile_query(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date], *,
                   account_ids: list[str] | None = None, account_table: str | None = None,
-                  with_sql: bool = False) -> CompiledQuery:
+                  with_sql: bool = False, sources: "set[str] | None" = None) -> CompiledQuery:
     plan = plan_model(model)
-    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table)
+    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table, sources)
     return CompiledQuery(plan, expr, missing_tables, aliases, str(con.compile(expr)) if with_sql else None)
 
 
@@ -308,8 +313,7 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
     import pandas as pd
 
     if con.name == "duckdb":
-        result = con.con.execute(sql).arrow()  # a table, or a batch reader in newer DuckDB versions
-        return (result.read_all() if hasattr(result, "read_all") else result).to_pandas()
+        return fetch_arrow(con, sql).to_pandas()
     with con.raw_sql(sql) as cur:
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]
@@ -319,6 +323,16 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
         if isinstance(first, decimal.Decimal):
             frame[col] = frame[col].astype("float64")
     return frame
+
+
+def fetch_arrow(con: "BaseBackend", sql: str) -> "pa.Table":
+    """fetch_sql as an Arrow table (straight from DuckDB; other engines through pandas)."""
+    import pyarrow as pa
+
+    if con.name == "duckdb":
+        result = con.con.execute(sql).arrow()  # a table, or a batch reader in newer DuckDB versions
+        return result.read_all() if hasattr(result, "read_all") else result
+    return pa.Table.from_pandas(fetch_sql(con, sql), preserve_index=False)
 
 
 def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetched: "pd.DataFrame",

@@ -5,6 +5,11 @@ account ids that each batch fills, so a batch costs one SQL run over its account
 build and compile (most of a small query's time). A live snapshot counts every row before the end
 of today (as-of tomorrow, 00:00 UTC): it is provisional until the day's scoring run stores the dated
 snapshot, and it replaces the account's previous live snapshot.
+
+The consumer keeps a per-account daily rollup (`Rollup`): every source's aggregates of each account
+as of the live date. A batch of usage events then re-reads only usage_events (and the accounts) for
+its accounts and takes the tickets, invoices, surveys ... aggregates from the rollup; what it re-read
+replaces the accounts' rows there.
 """
 
 from __future__ import annotations
@@ -16,18 +21,83 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from healthscore.project import Project
 
 BATCH_TABLE = "_healthscore_live_accounts"
 NEWEST_TTL_SECONDS = 60.0  # how long a source's newest row time is reused before it is read again
+# How long the rollup is trusted on an engine that other processes write to (PostgreSQL, a warehouse);
+# a DuckDB file is the consumer's alone while it runs, so there the rollup lasts the day.
+ROLLUP_TTL_SECONDS = 300.0
+ROLLUP_WARM_MAX = 250_000  # accounts: up to this many, the rollup is read for the whole portfolio at once
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+class Rollup:
+    """Per-account daily aggregates: the rows the model's query fetched (one per account, every source's
+    aggregate columns) as of the live date, kept until the day, the model or the engine's tables change.
+
+    Held as Arrow: batches append their rows, `pos` points at each account's newest one, and lookups are
+    takes by position, so a batch costs time in proportion to its own accounts, not to the portfolio's."""
+
+    def __init__(self, ttl: float | None):
+        self.ttl = ttl
+        self.clear()
+
+    def clear(self) -> None:
+        self.table = None  # pa.Table: every row ever added; the newest per account is the live one
+        self.pos: dict[str, int] = {}
+        self.read_at = time.monotonic()
+
+    @property
+    def ids(self):
+        return self.pos.keys()
+
+    def expired(self) -> bool:
+        return self.ttl is not None and time.monotonic() - self.read_at > self.ttl
+
+    def update(self, fetched: "pa.Table") -> "pa.Table":
+        """These accounts' rows, freshly fetched with all of the query's columns, replace theirs. Returns
+        them in the rollup's column order and types."""
+        import pyarrow as pa
+
+        if self.table is not None and fetched.schema != self.table.schema:
+            try:
+                fetched = fetched.select(self.table.column_names).cast(self.table.schema)
+            except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                self.clear()  # the engine returned other types (a backend seen through pandas): start over
+        if fetched.num_rows == 0:
+            return fetched
+        start = 0 if self.table is None else self.table.num_rows
+        self.table = fetched if self.table is None else pa.concat_tables([self.table, fetched])
+        self.pos.update(zip(fetched.column("account_id").to_pylist(), range(start, start + fetched.num_rows)))
+        if self.table.num_rows > 2 * len(self.pos) + 10_000:  # mostly replaced rows: keep the live ones
+            keep = sorted(self.pos.values())
+            self.table = self.table.take(pa.array(keep, pa.int64())).combine_chunks()
+            self.pos = {a: i for i, a in enumerate(self.table.column("account_id").to_pylist())}
+        return fetched
+
+    def complete(self, fetched: "pa.Table") -> "pa.Table":
+        """Fetched rows of some sources' aggregates, with every other column taken from the rollup."""
+        import pyarrow as pa
+
+        columns = [c for c in self.table.column_names if c not in set(fetched.column_names)]
+        if not columns:
+            return fetched
+        at = pa.array([self.pos[a] for a in fetched.column("account_id").to_pylist()], pa.int64())
+        rows = self.table.select(columns).take(at)
+        return pa.Table.from_arrays(fetched.columns + rows.columns, names=fetched.column_names + columns)
+
+
 class LiveScorer:
-    def __init__(self, project: "Project", *, notify: bool = True):
+    def __init__(self, project: "Project", *, notify: bool = True, rollup: bool = False):
+        """rollup: keep per-account daily aggregates across batches (the consumer, which sees every write of
+        the engine's tables; the REST API reads the engine for each request instead)."""
         self.project = project
         self.notify = notify
         self._key: tuple | None = None
@@ -37,6 +107,10 @@ class LiveScorer:
         self._accounts: dict | None = None
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
+        self._partial: dict[frozenset, Any] = {}  # the day's query of some sources only, by source set
+        self.rollup = None
+        if rollup:
+            self.rollup = Rollup(None if project.ws.config.engine.backend == "duckdb" else ROLLUP_TTL_SECONDS)
         self.lock = threading.Lock()
 
     def _compiled(self, as_of: dt.date):
@@ -52,6 +126,9 @@ class LiveScorer:
             if BATCH_TABLE not in con.list_tables():
                 con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
             self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True)
+            self._partial = {}
+            if self.rollup is not None:
+                self.rollup.clear()
             self._past = None
             self.forget_accounts()
             self._newest = {}
@@ -110,13 +187,14 @@ class LiveScorer:
         """Score these accounts now, store their live snapshots, raise alerts and tasks from them."""
         return self.finish(self.prepare(account_ids), received_at)
 
-    def prepare(self, account_ids: list[str]) -> "Prepared | None":
+    def prepare(self, account_ids: list[str], touched: set[str] | None = None) -> "Prepared | None":
         """The engine stage: everything that reads the compute engine (the model's query over these
         accounts, the day's accounts and past scores). `finish` then needs only the store, so a consumer
-        can run the engine stage of the next batch while this one is finished (stream.py)."""
-        import pandas as pd
+        can run the engine stage of the next batch while this one is finished (stream.py).
 
-        from healthscore.engine.compile import fetch_sql, run_query
+        touched: the tables the batch wrote to. With a rollup, only they are read again for accounts the
+        rollup holds (None: read every source)."""
+        from healthscore.engine.compile import run_query
 
         p = self.project
         ids = sorted(set(account_ids))
@@ -124,12 +202,69 @@ class LiveScorer:
             return None
         today = utcnow().date()
         as_of = today + dt.timedelta(days=1)
+        if self._query is not None and touched and touched & self._query.missing_tables:
+            self._key = None  # a table the model reads appeared: compile again, with its aggregates
         query = self._compiled(as_of)
-        p.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
-        frame = run_query(p.con, p.model.ir, query, fetch_sql(p.con, query.sql), newest_before=self._newest_before)
+        fetched = self._fetch_rows(query, as_of, ids, touched)
+        frame = run_query(p.con, p.model.ir, query, fetched, newest_before=self._newest_before)
         known = self.accounts()
         return Prepared(ids, today, as_of, query, frame, self._past_scores(today),
                         {a: known[a] for a in ids if a in known}, self._portfolio_size)
+
+    def _run(self, sql: str, ids: list[str]) -> "pa.Table":
+        import pandas as pd
+
+        from healthscore.engine.compile import fetch_arrow
+
+        self.project.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
+        return fetch_arrow(self.project.con, sql)
+
+    def _fetch_rows(self, query, as_of: dt.date, ids: list[str], touched: set[str] | None) -> "pd.DataFrame":
+        """The query's rows for these accounts: from the engine, or, for accounts in the rollup, only the
+        touched sources from the engine and the rest from the rollup."""
+        import pandas as pd
+        import pyarrow as pa
+
+        from healthscore.engine.compile import fetch_sql
+
+        rollup = self.rollup
+        if rollup is None:
+            self.project.con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
+            return fetch_sql(self.project.con, query.sql)
+        if rollup.expired():
+            rollup.clear()
+        if not rollup.ids and self._portfolio_size is not None and self._portfolio_size <= ROLLUP_WARM_MAX:
+            self.warm()
+        if touched is None:
+            return rollup.update(self._run(query.sql, ids)).to_pandas()
+        held = [a for a in ids if a in rollup.pos]
+        new = [a for a in ids if a not in rollup.pos]
+        parts = []
+        if new:
+            parts.append(rollup.update(self._run(query.sql, new)))
+        if held:
+            parts.append(rollup.update(rollup.complete(self._run(self._partial_sql(as_of, touched), held))))
+        return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)).to_pandas()
+
+    def _partial_sql(self, as_of: dt.date, touched: set[str]) -> str:
+        """The day's query of the touched sources' aggregates only (and the accounts' own columns)."""
+        from healthscore.engine.compile import compile_query
+
+        sources = frozenset(touched & {prim.source for prim in self._query.plan.primitives})
+        if sources not in self._partial:
+            self._partial[sources] = compile_query(self.project.con, self.project.model.ir, [as_of],
+                                                   account_table=BATCH_TABLE, with_sql=True, sources=set(sources)).sql
+        return self._partial[sources]
+
+    def warm(self) -> None:
+        """Read the whole portfolio's rollup now (the consumer does this before its first batch, and a
+        batch when the day or the model changed), so batches do not fill it one account at a time."""
+        if self.rollup is None or "accounts" not in self.project.con.list_tables():
+            return
+        as_of = utcnow().date() + dt.timedelta(days=1)
+        query = self._compiled(as_of)
+        self.rollup.clear()
+        self.rollup.update(self._run(query.sql, sorted(self.accounts())))
 
     def finish(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
         """The store stages: score the fetched rows and store the live snapshots, then alerts and tasks."""

@@ -72,10 +72,10 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         pass
     sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream_name,
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
-    live = LiveScorer(project)
+    live = LiveScorer(project, rollup=True)
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
     # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the model's
-    # query: mostly engine work that releases the GIL), the live stage (score, store live snapshots) and
+    # query over the tables the batch touched: mostly engine work that releases the GIL), the live stage (score, store live snapshots) and
     # the review stage (alerts, tasks). Each stage takes batches in order; a batch is acknowledged once
     # its review is stored, so a crash redelivers it (and re-ingesting adds nothing).
     loop = asyncio.get_running_loop()
@@ -112,8 +112,9 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
 
     in_flight: list[asyncio.Future] = []  # batches past the engine stage, oldest first
     started = 0
-    idle_since = utcnow()
     try:
+        await loop.run_in_executor(stages["engine"], live.warm)  # the day's rollup, before the first batch
+        idle_since = utcnow()
         while max_batches is None or started < max_batches:
             msgs = await _fetch(sub, batch, wait_ms / 1000)
             if not msgs:
@@ -211,8 +212,10 @@ def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], recei
         rows, accepted, quarantined = rows + report.read, accepted + report.accepted, quarantined + report.quarantined
         accounts |= {str(r["account_id"]) for r in table_rows if isinstance(r, dict) and r.get("account_id")}
     known = [a for a in sorted(accounts) if a in live.accounts()]
+    touched = {r.table for r in reports if r.accepted}  # the rollup re-reads only these tables' aggregates
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "received_at": received,
-            "tables": [r.table for r in reports], "reports": reports, "prepared": live.prepare(known) if known else None}
+            "tables": [r.table for r in reports], "reports": reports,
+            "prepared": live.prepare(known, touched) if known else None}
 
 
 def store_batch(live, staged: dict) -> dict:
