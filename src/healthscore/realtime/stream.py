@@ -75,9 +75,10 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
     live = LiveScorer(project, rollup=True)
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
     # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the model's
-    # query over the tables the batch touched: mostly engine work that releases the GIL), the live stage (score, store live snapshots) and
-    # the review stage (alerts, tasks). Each stage takes batches in order; a batch is acknowledged once
-    # its review is stored, so a crash redelivers it (and re-ingesting adds nothing).
+    # query over the tables the batch touched: mostly engine work that releases the GIL), the live stage
+    # (score, store live snapshots) and the review stage (alerts, tasks). Each stage takes batches in
+    # order; a batch is acknowledged once its review is stored, so a crash redelivers it (and
+    # re-ingesting adds nothing).
     loop = asyncio.get_running_loop()
     # A stage coming back from the engine (which runs without the GIL) waits for a thread holding the GIL to
     # give it up: every switch interval (5 ms by default), dozens of times a batch. Switch more often.
