@@ -68,8 +68,10 @@ def _values(series: "pd.Series", kind: str = "any") -> list:
         return [None if v != v else v for v in series.to_numpy(dtype=float).tolist()]  # v != v: NaN
     if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy().tolist()
-    # text (and categories of text) is already plain: only its missing values need cleaning
-    return [v if isinstance(v, str) else _clean(v) for v in series.tolist()]
+    # text (and categories of text) is already plain: only its missing values need cleaning; mixed columns
+    # (a metric's value: numbers or text) hold mostly plain floats, checked by type before the general case
+    return [v if (t := type(v)) is str else (None if v != v else v) if t is float else _clean(v)
+            for v in series.tolist()]
 
 
 def _column(frame: "pd.DataFrame", name: str, kind: str = "any") -> list:

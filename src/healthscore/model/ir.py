@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -85,12 +86,12 @@ class Condition(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def ops(self) -> list[tuple[str, Any]]:
-        out = []
-        for op in FILTER_OPS:
-            value = getattr(self, "in_" if op == "in" else op)
-            if value is not None:
-                out.append((op, value))
-        return out
+        return list(self._ops)
+
+    @cached_property
+    def _ops(self) -> tuple[tuple[str, Any], ...]:  # frozen: computed once (alert rules ask per account)
+        return tuple((op, value) for op in FILTER_OPS
+                     if (value := getattr(self, "in_" if op == "in" else op)) is not None)
 
     @model_validator(mode="after")
     def _not_empty(self):
@@ -582,8 +583,8 @@ class AlertRule(_Strict):
             raise ValueError(f"give exactly one of {', '.join(ALERT_KINDS)} (got {', '.join(kinds) or 'none'})")
         return self
 
-    @property
-    def kind(self) -> str:
+    @cached_property
+    def kind(self) -> str:  # frozen: computed once (evaluated per account and rule)
         return next(k for k in ALERT_KINDS if getattr(self, k))
 
 
