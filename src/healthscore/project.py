@@ -158,17 +158,20 @@ class Project:
             self._record_batch(r)
         return reports
 
-    def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None) -> "TableReport":
+    def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None,
+                    keep_appended: bool = False) -> "TableReport":
         """Validate rows like a file, APPEND the accepted ones to the engine's canonical table (created if
         absent) and record the batch and its quarantine in the store.
 
         Idempotent: a row whose id (``Table.id_column``; for tables without one, the whole row) is already
         in the engine table is accepted but not added again (``report.already_ingested``), so
-        ``read = accepted + quarantined`` and rows added = ``accepted - already_ingested``.
+        ``read = accepted + quarantined`` and rows added = ``accepted - already_ingested``;
+        ``keep_appended`` keeps those rows on the report (``report.appended``, DuckDB engines).
         """
         from healthscore.ingest.load import ingest_rows
 
-        report = ingest_rows(self.ws, self.con, table, rows, source=source, known_accounts=known_accounts)
+        report = ingest_rows(self.ws, self.con, table, rows, source=source, known_accounts=known_accounts,
+                             keep_appended=keep_appended)
         self._record_batch(report)
         return report
 

@@ -260,10 +260,16 @@ def _same_as_scoring_from_scratch(p: Project, snaps: list[dict]) -> None:
             {e["metric"]: (e["value"], e["points"]) for e in f["evidence"]}
 
 
-def test_the_rollup_rereads_only_touched_sources_yet_scores_like_a_fresh_query(ws):
-    """A consumer's scorer keeps every source's per-account aggregates for the day and re-reads only the
-    tables a batch wrote to: after usage, ticket and invoice batches over the same accounts, each live
-    snapshot equals scoring the account from scratch (a stale rollup column would show as a difference)."""
+def _event(account: str, ts: dt.datetime, event: str = "login", user: str = "u1", quantity: float = 1.0) -> dict:
+    return {"account_id": account, "ts": ts.isoformat(), "event": event, "user_id": f"{account}-{user}",
+            "quantity": quantity, "event_id": uuid.uuid4().hex}
+
+
+def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
+    """A consumer's scorer keeps every source's per-account aggregates for the day. Counts, sums, latest
+    times and distinct counts are brought up to date from a batch's new rows alone, tables with other
+    aggregates (means: tickets) are read again for the batch's accounts; either way each live snapshot
+    equals scoring the account from scratch, after batches of every kind over the same accounts."""
     from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
@@ -272,17 +278,27 @@ def test_the_rollup_rereads_only_touched_sources_yet_scores_like_a_fresh_query(w
         live = LiveScorer(p, rollup=True)
         live.warm()
         assert {a, b, c} <= live.rollup.ids
-        for table, rows in [("usage_events", usage(a, 4) + usage(b, 2)), ("tickets", [_ticket(a), _ticket(c)]),
-                            ("invoices", [_invoice(b), _invoice(a)]), ("usage_events", usage(c, 3, event="report"))]:
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        late = _event(b, now - dt.timedelta(days=45), event="report", user="late")  # the usage trend's prior window
+        batches = [
+            ("usage_events", usage(a, 4) + usage(b, 2)),  # users a-u0.. a-u3: some seen before, some new
+            ("tickets", [_ticket(a), _ticket(c)]),  # a mean (csat): read again
+            ("usage_events", [_event(a, now, user="new-1"), _event(a, now, user="new-1", event="export"),
+                              _event(c, now, event="dashboard", user="u0", quantity=7.5), late,
+                              _event(c, now + dt.timedelta(days=3), user="future")]),  # after the live date
+            ("invoices", [_invoice(b), _invoice(a)]),
+            ("usage_events", [late, _event(c, now - dt.timedelta(hours=1), event="report", user="u9")]),  # late: again
+        ]
+        for table, rows in batches:
             result = process_batch(p, live, {table: rows}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
             assert result["accepted"] == len(rows)
+        assert live.reads["merged:usage_events"] > 0 and live.reads["read:tickets"] > 0
+        assert "read:usage_events" not in live.reads and live.reads["full"] == 0
         live_now = {s["account_id"]: s for s in p.live_snapshots([a, b, c])}
         _same_as_scoring_from_scratch(p, list(live_now.values()))
-        # the ticket batch changed a's support metrics, and the later invoice batch (which re-read only
-        # invoices) kept them: a fresh scorer without a rollup agrees on every metric
+        # and a scorer without a rollup, reading every source, agrees on every metric of every account
         plain = p.live.rescore([a, b, c])["snapshots"]
-        assert {s["account_id"]: s["evidence"] for s in plain} == \
-            {k: v["evidence"] for k, v in live_now.items()}
+        assert {s["account_id"]: s["evidence"] for s in plain} == {k: v["evidence"] for k, v in live_now.items()}
 
 
 def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):

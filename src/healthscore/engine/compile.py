@@ -147,7 +147,13 @@ def compile_filter(f: Filter, table, table_name: str, as_of=None):
 # ---- execution -------------------------------------------------------------------------------
 
 
-def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> dict[str, Any]:
+# Measures whose aggregate over old rows and over new rows combine exactly into the aggregate over both
+# (counts and sums add, min/max and the latest time take the extreme, distinct counts unite their sets);
+# the real-time rollup updates them from a batch's new rows alone (realtime/live.py).
+MERGEABLE_MEASURES = frozenset({"count", "sum", "min", "max", "distinct_count", "days_since_last"})
+
+
+def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, with_sets: bool = False) -> dict[str, Any]:
     """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table.
 
     Primitives with the same condition (window, filter, non-null column) share their rows and
@@ -186,6 +192,8 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
         aliases[f"{pid}__value"] = shared[key][0]  # the count is the rows
     elif m in ("sum", "mean", "min", "max", "distinct_count"):
         exprs[f"{pid}__value"] = getattr(col, "nunique" if m == "distinct_count" else m)(where=cond)
+        if m == "distinct_count" and with_sets:  # the values themselves, for the rollup to unite
+            exprs[f"{pid}__set"] = col.collect(where=cond, distinct=True)
     elif m == "latest":
         exprs[f"{pid}__value"] = col.argmax(ts, where=cond)
     elif m != "days_since_last":  # pragma: no cover - validated by the IR (days since: from latest_at)
@@ -195,11 +203,13 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict) -> 
 
 def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
                account_ids: list[str] | None = None, account_table: str | None = None,
-               sources: "set[str] | None" = None):
+               sources: "set[str] | None" = None, tables: "dict[str, str] | None" = None,
+               with_sets: bool = False):
     """The one Ibis expression for all as-of dates, and the source tables missing from the engine.
 
-    ``sources``: aggregate only these source tables (None: all of them); the real-time scorer reads the
-    other sources' aggregates from its rollup (realtime/live.py)."""
+    For the real-time rollup (realtime/live.py): ``sources`` aggregates only these source tables (None:
+    all of them), ``tables`` reads a source from another engine table of its columns (a batch's new
+    rows), and ``with_sets`` adds the distinct values behind every distinct count (``<pid>__set``)."""
     import ibis
     import pandas as pd
 
@@ -239,7 +249,7 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
             groups.setdefault((prim.source, prim.time_col), []).append((pid, prim))
 
     for (source, time_col), prims in sorted(groups.items()):
-        t = con.table(source)
+        t = con.table((tables or {}).get(source, source))
         if only is not None:
             t = t.filter(t.account_id.isin(only))
         starts = [p.start_days for _, p in prims]
@@ -259,7 +269,7 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
         aggs: dict[str, Any] = {}
         shared: dict = {}
         for pid, prim in prims:
-            exprs, alias = _aggregate_exprs(pid, prim, joined, as_of, shared)
+            exprs, alias = _aggregate_exprs(pid, prim, joined, as_of, shared, with_sets)
             aggs.update(exprs)
             aliases.update({k: v for k, v in alias.items() if k != v})
         if single is not None:
@@ -302,9 +312,11 @@ class CompiledQuery:
 
 def compile_query(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date], *,
                   account_ids: list[str] | None = None, account_table: str | None = None,
-                  with_sql: bool = False, sources: "set[str] | None" = None) -> CompiledQuery:
+                  with_sql: bool = False, sources: "set[str] | None" = None,
+                  tables: "dict[str, str] | None" = None, with_sets: bool = False) -> CompiledQuery:
     plan = plan_model(model)
-    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table, sources)
+    expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table, sources,
+                                               tables, with_sets)
     return CompiledQuery(plan, expr, missing_tables, aliases, str(con.compile(expr)) if with_sql else None)
 
 

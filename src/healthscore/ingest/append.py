@@ -78,9 +78,14 @@ class AppendTo:
 
     source: str
     marks: list[Mark] = field(default_factory=list)
+    keep_inserted: bool = False  # keep the rows the append added (DuckDB): `inserted`
+    inserted: "pa.Table | None" = None
 
     def write(self, con, name: str, accepted: "pa.Table") -> int:
-        return append_rows(con, name, accepted, self.source, self.marks)
+        kept: list | None = [] if self.keep_inserted else None
+        already = append_rows(con, name, accepted, self.source, self.marks, keep=kept)
+        self.inserted = kept[0] if kept else None
+        return already
 
 
 def file_fingerprint(path: Path) -> str:
@@ -260,9 +265,11 @@ def _exists_sql(name: str, columns: list[str], target: str, stage: str | None = 
     return f"(CASE WHEN s.{idc} IS NOT NULL THEN {by_id} ELSE {whole_row} END)"
 
 
-def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[Mark] | None = None) -> int:
+def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[Mark] | None = None,
+                keep: list | None = None) -> int:
     """Append validated canonical rows to the engine table ``name`` (created if absent), skipping rows
-    already there, and record ``marks``, all in one transaction. Returns how many were already there."""
+    already there, and record ``marks``, all in one transaction. Returns how many were already there.
+    ``keep``: a list that receives the rows added, as an Arrow table (DuckDB only; left empty elsewhere)."""
     from healthscore.errors import UserError
     from healthscore.ingest.sentiment import add_derived, derived_columns
 
@@ -301,8 +308,19 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                     else:
                         exists = _exists_sql(name, columns, target, stage, all_ids)
                     # what was not inserted was already there
-                    inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s"
-                                           f" WHERE NOT {exists}").fetchone()[0]
+                    if keep is None:
+                        inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s"
+                                               f" WHERE NOT {exists}").fetchone()[0]
+                    else:
+                        new = raw.execute(f"SELECT {cols} FROM {stage} s WHERE NOT {exists}").arrow()
+                        new = new.read_all() if hasattr(new, "read_all") else new
+                        raw.register(f"{stage}_new", new)
+                        try:
+                            inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM"
+                                                   f" {stage}_new").fetchone()[0]
+                        finally:
+                            raw.unregister(f"{stage}_new")
+                        keep.append(new)
                     already = accepted.num_rows - int(inserted)
                     pause("appended")
                     if values:

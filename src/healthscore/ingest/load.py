@@ -109,6 +109,9 @@ class TableReport:
     # (or, without an id, whole row) was already in the engine table; counted in ``accepted``, not added
     # again. Rows added = accepted - already_ingested.
     already_ingested: int = 0
+    # The rows an append added (canonical columns, derived ones filled), when asked for with
+    # ``keep_appended`` and the engine is DuckDB; None otherwise. The real-time rollup reads them.
+    appended: "pa.Table | None" = field(default=None, repr=False)
 
     def __post_init__(self):
         assert self.read == self.accepted + self.quarantined, (self.table, self.read, self.accepted, self.quarantined)
@@ -263,7 +266,8 @@ def ingest_workspace(
 
 
 def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api",
-                progress: Callable[[str], None] | None = None, known_accounts: "pa.Table | None" = None) -> TableReport:
+                progress: Callable[[str], None] | None = None, known_accounts: "pa.Table | None" = None,
+                keep_appended: bool = False) -> TableReport:
     """Validate rows (dicts keyed by canonical column names) like a file and APPEND the accepted ones to
     the engine's canonical table (created if absent), skipping rows already there (same id; see
     ``ingest/append.py``). The quarantine's ``file`` is ``source`` and its ``line`` the 1-based
@@ -288,9 +292,11 @@ def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api
     warnings = []
     if TABLES[table].references_accounts and accounts is None:
         warnings.append("account_id not checked against accounts: there is no accounts table in the engine")
+    append = AppendTo(source, keep_inserted=keep_appended)
     report, _ = _ingest_one(ws, con, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings,
-                            append=AppendTo(source))
+                            append=append)
     report.source = source
+    report.appended = append.inserted
     return report
 
 

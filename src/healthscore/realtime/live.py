@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ class Rollup:
     def clear(self) -> None:
         self.table = None  # pa.Table: every row ever added; the newest per account is the live one
         self.pos: dict[str, int] = {}
+        self.sets: dict[str, dict[str, set]] = {}  # "<pid>__set" -> account -> the values a distinct count counts
         self.read_at = time.monotonic()
 
     @property
@@ -63,9 +65,17 @@ class Rollup:
 
     def update(self, fetched: "pa.Table") -> "pa.Table":
         """These accounts' rows, freshly fetched with all of the query's columns, replace theirs. Returns
-        them in the rollup's column order and types."""
+        them in the rollup's column order and types (the distinct values of `<pid>__set` columns are kept
+        as sets, not as columns)."""
         import pyarrow as pa
 
+        set_columns = [c for c in fetched.column_names if c.endswith("__set")]
+        if set_columns:
+            ids = fetched.column("account_id").to_pylist()
+            for c in set_columns:
+                self.sets.setdefault(c, {}).update(
+                    (a, set(values or ())) for a, values in zip(ids, fetched.column(c).to_pylist()))
+            fetched = fetched.drop_columns(set_columns)
         if self.table is not None and fetched.schema != self.table.schema:
             try:
                 fetched = fetched.select(self.table.column_names).cast(self.table.schema)
@@ -108,6 +118,10 @@ class LiveScorer:
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
         self._partial: dict[frozenset, Any] = {}  # the day's query of some sources only, by source set
+        self._increments: dict[str, Any] = {}  # the day's query of a source's new rows, by source
+        # accounts brought up to date so far: "full" (every source read), "read:<table>" (a touched table
+        # read again), "merged:<table>" (from the batch's new rows of the table alone)
+        self.reads: Counter = Counter()
         self.rollup = None
         if rollup:
             self.rollup = Rollup(None if project.ws.config.engine.backend == "duckdb" else ROLLUP_TTL_SECONDS)
@@ -125,8 +139,10 @@ class LiveScorer:
             con = p.con
             if BATCH_TABLE not in con.list_tables():
                 con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
-            self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True)
+            self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True,
+                                        with_sets=self.rollup is not None)
             self._partial = {}
+            self._increments = {}
             if self.rollup is not None:
                 self.rollup.clear()
             self._past = None
@@ -187,13 +203,15 @@ class LiveScorer:
         """Score these accounts now, store their live snapshots, raise alerts and tasks from them."""
         return self.finish(self.prepare(account_ids), received_at)
 
-    def prepare(self, account_ids: list[str], touched: set[str] | None = None) -> "Prepared | None":
+    def prepare(self, account_ids: list[str], touched: set[str] | None = None,
+                appended: "dict[str, pa.Table | None] | None" = None) -> "Prepared | None":
         """The engine stage: everything that reads the compute engine (the model's query over these
         accounts, the day's accounts and past scores). `finish` then needs only the store, so a consumer
         can run the engine stage of the next batch while this one is finished (stream.py).
 
         touched: the tables the batch wrote to. With a rollup, only they are read again for accounts the
-        rollup holds (None: read every source)."""
+        rollup holds (None: read every source); appended: the rows the batch added to them, by table
+        (DuckDB), from which the rollup updates the aggregates that combine exactly, reading nothing."""
         from healthscore.engine.compile import run_query
 
         p = self.project
@@ -205,7 +223,7 @@ class LiveScorer:
         if self._query is not None and touched and touched & self._query.missing_tables:
             self._key = None  # a table the model reads appeared: compile again, with its aggregates
         query = self._compiled(as_of)
-        fetched = self._fetch_rows(query, as_of, ids, touched)
+        fetched = self._fetch_rows(query, as_of, ids, touched, appended or {})
         frame = run_query(p.con, p.model.ir, query, fetched, newest_before=self._newest_before)
         known = self.accounts()
         return Prepared(ids, today, as_of, query, frame, self._past_scores(today),
@@ -239,9 +257,11 @@ class LiveScorer:
         self._fill_batch_table(ids)
         return fetch_arrow(self.project.con, sql)
 
-    def _fetch_rows(self, query, as_of: dt.date, ids: list[str], touched: set[str] | None) -> "pd.DataFrame":
-        """The query's rows for these accounts: from the engine, or, for accounts in the rollup, only the
-        touched sources from the engine and the rest from the rollup."""
+    def _fetch_rows(self, query, as_of: dt.date, ids: list[str], touched: set[str] | None,
+                    appended: "dict[str, pa.Table | None]") -> "pd.DataFrame":
+        """The query's rows for these accounts. Without a rollup, or for accounts it does not hold: from the
+        engine. For the others, from the rollup, with the touched sources brought up to date: from the
+        batch's new rows alone where every aggregate of the source combines exactly, else read again."""
         import pyarrow as pa
 
         from healthscore.engine.compile import fetch_sql
@@ -261,9 +281,92 @@ class LiveScorer:
         parts = []
         if new:
             parts.append(rollup.update(self._run(query.sql, new)))
+            self.reads["full"] += len(new)
         if held:
-            parts.append(rollup.update(rollup.complete(self._run(self._partial_sql(as_of, touched), held))))
+            read = touched & {prim.source for prim in query.plan.primitives}
+            merged = {t for t in read if appended.get(t) is not None and self._merge_rules(t) is not None}
+            table = rollup.complete(self._run(self._partial_sql(as_of, read - merged), held))
+            for source in sorted(merged):  # the batch table still holds `held`
+                table = self._merge(table, source, self._increment(as_of, source, appended[source]))
+            parts.append(rollup.update(table))
+            self.reads.update({f"read:{t}": len(held) for t in read - merged})
+            self.reads.update({f"merged:{t}": len(held) for t in merged})
         return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)).to_pandas()
+
+    def _merge_rules(self, source: str) -> "dict[str, tuple[str, str | None]] | None":
+        """How each fetched column of a source's aggregates combines old and new rows: add, max, min or
+        unite (a distinct count, with its set column); None when one of them does not combine exactly."""
+        from healthscore.engine.compile import MERGEABLE_MEASURES
+
+        rules: dict[str, tuple[str, str | None]] = {}
+        aliases = self._query.aliases
+        for prim, pid in self._query.plan.primitives.items():
+            if prim.source != source:
+                continue
+            if prim.measure not in MERGEABLE_MEASURES:
+                return None
+            rules[aliases.get(f"{pid}__rows", f"{pid}__rows")] = ("add", None)
+            rules[aliases.get(f"{pid}__latest", f"{pid}__latest")] = ("max", None)
+            if prim.measure == "sum":
+                rules[f"{pid}__value"] = ("add", None)
+            elif prim.measure in ("min", "max"):
+                rules[f"{pid}__value"] = (prim.measure, None)
+            elif prim.measure == "distinct_count":
+                rules[f"{pid}__value"] = ("unite", f"{pid}__set")
+        return rules
+
+    def _increment(self, as_of: dt.date, source: str, rows: "pa.Table") -> "pa.Table":
+        """The source's aggregates over the batch's new rows only, for the accounts of the batch table."""
+        from healthscore.engine.compile import compile_query, fetch_arrow
+
+        con = self.project.con
+        stand_in = f"_healthscore_live_new_{source}"
+        if source not in self._increments:  # a table of the source's columns that holds a batch's new rows
+            con.con.execute(f'CREATE OR REPLACE TABLE "{stand_in}" AS SELECT * FROM "{source}" LIMIT 0')
+            self._increments[source] = compile_query(con, self.project.model.ir, [as_of], account_table=BATCH_TABLE,
+                                                     with_sql=True, sources={source}, tables={source: stand_in},
+                                                     with_sets=True).sql
+        raw = con.con
+        raw.register("_healthscore_live_rows", rows)
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            raw.execute(f'DELETE FROM "{stand_in}"')
+            raw.execute(f'INSERT INTO "{stand_in}" BY NAME SELECT * FROM _healthscore_live_rows')
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        finally:
+            raw.unregister("_healthscore_live_rows")
+        return fetch_arrow(con, self._increments[source])
+
+    def _merge(self, table: "pa.Table", source: str, new: "pa.Table") -> "pa.Table":
+        """The rollup's rows (`table`) with a source's aggregates over new rows (`new`) combined in."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = table.column("account_id").to_pylist()
+        at = {a: i for i, a in enumerate(new.column("account_id").to_pylist())}
+        new = new.take(pa.array([at.get(a) for a in ids], pa.int64()))  # aligned; null rows: no new rows
+        for column, (how, set_column) in self._merge_rules(source).items():
+            old, add = table.column(column), new.column(column)
+            if how == "add":
+                zero = pa.scalar(0, old.type)
+                merged = pc.add(pc.fill_null(old, zero), pc.fill_null(add.cast(old.type), zero))
+            elif how in ("max", "min"):
+                fn = pc.max_element_wise if how == "max" else pc.min_element_wise
+                merged = fn(old, add.cast(old.type), skip_nulls=True)
+            else:  # unite: the values seen so far, and the new ones
+                sets = self.rollup.sets.setdefault(set_column, {})
+                counts = []
+                for a, values in zip(ids, new.column(set_column).to_pylist()):
+                    seen = sets.setdefault(a, set())
+                    if values:
+                        seen.update(values)
+                    counts.append(len(seen))
+                merged = pa.array(counts, pa.int64()).cast(old.type)
+            table = table.set_column(table.column_names.index(column), column, merged)
+        return table
 
     def _partial_sql(self, as_of: dt.date, touched: set[str]) -> str:
         """The day's query of the touched sources' aggregates only (and the accounts' own columns)."""

@@ -217,7 +217,7 @@ def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], recei
             rows, quarantined = rows + len(rejected), quarantined + len(rejected)
         if not table_rows:
             continue
-        report = project.ingest_rows(table, table_rows, source=source,
+        report = project.ingest_rows(table, table_rows, source=source, keep_appended=live.rollup is not None,
                                      known_accounts=None if table == "accounts" else live.account_ids())
         reports.append(report)
         if table == "accounts":
@@ -228,7 +228,7 @@ def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], recei
     touched = {r.table for r in reports if r.accepted}  # the rollup re-reads only these tables' aggregates
     return {"rows": rows, "accepted": accepted, "quarantined": quarantined, "received_at": received,
             "tables": [r.table for r in reports], "reports": reports,
-            "prepared": live.prepare(known, touched) if known else None}
+            "prepared": live.prepare(known, touched, {r.table: r.appended for r in reports}) if known else None}
 
 
 def store_batch(live, staged: dict) -> dict:
