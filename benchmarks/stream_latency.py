@@ -96,7 +96,8 @@ class Consumer:
                 self.consumer.extend([r["consumer_ms"]] * len(r.get("latencies_ms") or []))
             self.rows += r.get("rows", 0)
             self.batches += 1
-            self.records.append({"rows": r.get("rows", 0), **(r.get("stages_ms") or {})})
+            self.records.append({"rows": r.get("rows", 0), "consumer_ms": r.get("consumer_ms"),
+                                 "max_latency_ms": max(r.get("latencies_ms") or [0]), **(r.get("stages_ms") or {})})
             self.last_batch_at = time.monotonic()
 
     def wait_for(self, rows: int, timeout: float) -> bool:
@@ -174,6 +175,7 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=30_000, help="events published as fast as possible afterwards")
     ap.add_argument("--nats", default=os.environ.get("HEALTHSCORE_NATS_URL", "nats://127.0.0.1:4222"))
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--dump-batches", type=Path, help="write each steady-phase batch (events, stage times) as JSON lines")
     args = ap.parse_args()
 
     from healthscore.project import Project
@@ -207,6 +209,8 @@ def main() -> None:
                          "consumer_cpu_ms_per_event": round(cpu * 1000 / steady, 3),
                          **batch_figures(consumer.records)}
         print(json.dumps({"steady": steady_result}), flush=True)
+        if args.dump_batches:
+            args.dump_batches.write_text("".join(json.dumps(r) + "\n" for r in consumer.records))
 
         base = consumer.rows
         t0 = time.perf_counter()
