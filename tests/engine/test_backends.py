@@ -18,7 +18,7 @@ from healthscore.scoring.score import score_frame
 from tests.engine.test_engine import _SHIPPED, JUNE, MAY, SEED
 from tests.engine.test_golden_sql import load as load_full
 from tests.engine.test_golden_sql import run_golden
-from tests.fixtures import load_into, small_portfolio
+from tests.fixtures import small_portfolio
 
 DATES = [dt.date(2025, 3, 1), MAY, JUNE]
 

@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 BATCH_TABLE = "_healthscore_live_accounts"
 NEWEST_TTL_SECONDS = 60.0  # how long a source's newest row time is reused before it is read again
-# How long the rollup is trusted on an engine that other processes write to (PostgreSQL, a warehouse);
-# a DuckDB file is the consumer's alone while it runs, so there the rollup lasts the day.
-ROLLUP_TTL_SECONDS = 300.0
 ROLLUP_WARM_MAX = 250_000  # accounts: up to this many, the rollup is read for the whole portfolio at once
 
 
@@ -46,22 +43,17 @@ class Rollup:
     Held as Arrow: batches append their rows, `pos` points at each account's newest one, and lookups are
     takes by position, so a batch costs time in proportion to its own accounts, not to the portfolio's."""
 
-    def __init__(self, ttl: float | None):
-        self.ttl = ttl
+    def __init__(self):
         self.clear()
 
     def clear(self) -> None:
         self.table = None  # pa.Table: every row ever added; the newest per account is the live one
         self.pos: dict[str, int] = {}
         self.sets: dict[str, dict[str, set]] = {}  # "<pid>__set" -> account -> the values a distinct count counts
-        self.read_at = time.monotonic()
 
     @property
     def ids(self):
         return self.pos.keys()
-
-    def expired(self) -> bool:
-        return self.ttl is not None and time.monotonic() - self.read_at > self.ttl
 
     def update(self, fetched: "pa.Table") -> "pa.Table":
         """These accounts' rows, freshly fetched with all of the query's columns, replace theirs. Returns
@@ -106,8 +98,8 @@ class Rollup:
 
 class LiveScorer:
     def __init__(self, project: "Project", *, notify: bool = True, rollup: bool = False):
-        """rollup: keep per-account daily aggregates across batches (the consumer, which sees every write of
-        the engine's tables; the REST API reads the engine for each request instead)."""
+        """rollup: keep per-account daily aggregates across batches (the consumer on a DuckDB engine, which
+        sees every write of the engine's tables; the REST API reads the engine for each request instead)."""
         self.project = project
         self.notify = notify
         self._key: tuple | None = None
@@ -123,8 +115,10 @@ class LiveScorer:
         # read again), "merged:<table>" (from the batch's new rows of the table alone)
         self.reads: Counter = Counter()
         self.rollup = None
-        if rollup:
-            self.rollup = Rollup(None if project.ws.config.engine.backend == "duckdb" else ROLLUP_TTL_SECONDS)
+        if rollup and project.ws.config.engine.backend == "duckdb":
+            # A DuckDB file is the consumer's alone while it runs: no other process changes the tables
+            # behind the rollup's back. Elsewhere every batch reads its accounts from the engine.
+            self.rollup = Rollup()
         self.lock = threading.Lock()
 
     def _compiled(self, as_of: dt.date):
@@ -262,7 +256,7 @@ class LiveScorer:
         """The query's rows for these accounts. Without a rollup, or for accounts it does not hold: from the
         engine. For the others, from the rollup, with the touched sources brought up to date: from the
         batch's new rows alone where every aggregate of the source combines exactly, else read again."""
-        import pyarrow as pa
+        import pandas as pd
 
         from healthscore.engine.compile import fetch_sql
 
@@ -270,8 +264,6 @@ class LiveScorer:
         if rollup is None:
             self._fill_batch_table(ids)
             return fetch_sql(self.project.con, query.sql)
-        if rollup.expired():
-            rollup.clear()
         if not rollup.ids and self._portfolio_size is not None and self._portfolio_size <= ROLLUP_WARM_MAX:
             self.warm()
         if touched is None:
@@ -279,9 +271,6 @@ class LiveScorer:
         held = [a for a in ids if a in rollup.pos]
         new = [a for a in ids if a not in rollup.pos]
         parts = []
-        if new:
-            parts.append(rollup.update(self._run(query.sql, new)))
-            self.reads["full"] += len(new)
         if held:
             read = touched & {prim.source for prim in query.plan.primitives}
             merged = {t for t in read if appended.get(t) is not None and self._merge_rules(t) is not None}
@@ -291,7 +280,11 @@ class LiveScorer:
             parts.append(rollup.update(table))
             self.reads.update({f"read:{t}": len(held) for t in read - merged})
             self.reads.update({f"merged:{t}": len(held) for t in merged})
-        return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)).to_pandas()
+        if new:  # after the held accounts: an update that has to start the rollup over cannot lose them
+            parts.append(rollup.update(self._run(query.sql, new)))
+            self.reads["full"] += len(new)
+        return parts[0].to_pandas() if len(parts) == 1 else pd.concat([t.to_pandas() for t in parts],
+                                                                       ignore_index=True)
 
     def _merge_rules(self, source: str) -> "dict[str, tuple[str, str | None]] | None":
         """How each fetched column of a source's aggregates combines old and new rows: add, max, min or

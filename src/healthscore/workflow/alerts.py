@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from healthscore.model.ir import AlertRule, HealthModel, Tiers, window_days
 
