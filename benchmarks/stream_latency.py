@@ -63,7 +63,7 @@ def batch_figures(records: list[dict]) -> dict:
     if not records:
         return {"batches": 0}
     out = {"batches": len(records), "events_per_batch_p50": percentile([r["rows"] for r in records], 0.5)}
-    for stage in ("ingest", "engine", "live", "review"):
+    for stage in ("engine", "live", "review"):
         out[f"{stage}_stage_p50_ms"] = percentile([r[stage] for r in records if stage in r], 0.5)
     return out
 
