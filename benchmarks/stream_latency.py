@@ -37,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results" / "stream_latency.json"
+BENCH_STREAM = "HEALTHSCORE_BENCH"  # a stream of its own: the default one keeps its subjects
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -74,7 +75,7 @@ class Consumer:
     def __init__(self, ws: Path, url: str, prefix: str):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "healthscore", "stream", "-w", str(ws), "--nats", url, "--prefix", prefix,
-             "--json", "--batch", "1000", "--wait-ms", "50"],
+             "--stream", BENCH_STREAM, "--json", "--batch", "1000", "--wait-ms", "50"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.latencies: list[float] = []
         self.consumer: list[float] = []  # per event: its batch's time from fetched to stored
@@ -157,13 +158,11 @@ async def ensure_stream(url: str, prefix: str) -> None:
 
     nc = await nats.connect(url)
     js = nc.jetstream()
-    from healthscore.realtime.stream import STREAM
-
     try:
-        await js.delete_stream(STREAM)
+        await js.delete_stream(BENCH_STREAM)
     except Exception:  # noqa: BLE001 - not there yet
         pass
-    await js.add_stream(StreamConfig(name=STREAM, subjects=[f"{prefix}.>"]))
+    await js.add_stream(StreamConfig(name=BENCH_STREAM, subjects=[f"{prefix}.>"]))
     await nc.drain()
 
 

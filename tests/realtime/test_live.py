@@ -167,6 +167,42 @@ async def _drop(stream: str) -> None:
     await nc.close()
 
 
+@pytest.mark.parametrize("pattern, subject, held", [
+    ("healthscore.events.>", "healthscore.events.>", True), (">", "healthscore.events.>", True),
+    ("healthscore.>", "healthscore.events.>", True), ("healthscore.*.>", "healthscore.events.>", True),
+    ("bench.events.>", "healthscore.events.>", False), ("healthscore.events.*", "healthscore.events.>", False),
+    ("healthscore.events", "healthscore.events.>", False), ("healthscore.events.>", "healthscore.>", False),
+    ("a.*", "a.b", True), ("a.*", "a.b.c", False)])
+def test_a_stream_holds_the_consumers_subjects_only_if_its_filter_covers_them(pattern, subject, held):
+    from healthscore.realtime.stream import covers
+
+    assert covers(pattern, subject) is held
+
+
+@pytest.mark.skipif(not nats_up(), reason=f"no NATS server at {NATS_URL} (set HEALTHSCORE_TEST_NATS_URL)")
+def test_a_stream_of_that_name_with_other_subjects_is_a_clear_error(ws):
+    """A consumer would otherwise wait forever on a stream that never receives its subjects."""
+    import nats
+    from nats.js.api import StreamConfig
+
+    from healthscore.errors import UserError
+    from healthscore.realtime.stream import consume
+
+    stream = f"HSO_{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        nc = await nats.connect(NATS_URL)
+        await nc.jetstream().add_stream(StreamConfig(name=stream, subjects=[f"other-{stream}.>"]))
+        await nc.close()
+        try:
+            with Project(ws) as p, pytest.raises(UserError, match=f"{stream} exists with subjects other-{stream}"):
+                await consume(p, NATS_URL, f"hs-{stream}", idle_seconds=1, stream_name=stream)
+        finally:
+            await _drop(stream)
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.skipif(not nats_up(), reason=f"no NATS server at {NATS_URL} (set HEALTHSCORE_TEST_NATS_URL)")
 def test_pipelined_batches_finish_in_order_and_are_all_acknowledged(ws):
     """Batches overlap in the consumer's stages, yet each is reported once, in order, and acknowledged:

@@ -926,6 +926,8 @@ def stream(
     max_batches: Optional[int] = typer.Option(None, "--max-batches", help="stop after this many batches"),
     idle_seconds: Optional[float] = typer.Option(None, "--idle-seconds", help="stop after this long without events"),
     json_out: bool = typer.Option(False, "--json", help="one JSON line per batch"),
+    stream_name: str = typer.Option("HEALTHSCORE_EVENTS", "--stream",
+                                    help="JetStream stream (created with subjects <prefix>.> if absent)"),
     engine_threads: Optional[int] = typer.Option(
         None, "--engine-threads", min=1,
         help="DuckDB threads for the consumer's queries (default: the cores beyond the consumer's own two, at least 1)"),
@@ -944,7 +946,8 @@ def stream(
         if not json_out:
             con.print(f"Consuming {prefix}.<table> from {nats_url} (Ctrl-C to stop)")
         totals = p.stream(nats_url, prefix, batch=batch, wait_ms=wait_ms, max_batches=max_batches,
-                          idle_seconds=idle_seconds, on_batch=show, engine_threads=engine_threads)
+                          idle_seconds=idle_seconds, on_batch=show, engine_threads=engine_threads,
+                          stream_name=stream_name)
     if not json_out:
         con.print(f"Done: {totals['batches']:,} batches, {totals['rows']:,} rows, {totals['rescored']:,} rescorings.")
 

@@ -74,8 +74,13 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
     js = nc.jetstream()
     try:
         await js.add_stream(StreamConfig(name=stream_name, subjects=[f"{prefix}.>"]))
-    except Exception:  # noqa: BLE001 - it exists (possibly with other settings): use it as it is
-        pass
+    except Exception:  # noqa: BLE001 - it exists (possibly with other settings): use it if it holds our subjects
+        subjects = list((await js.stream_info(stream_name)).config.subjects or [])
+        if not any(covers(s, f"{prefix}.>") for s in subjects):
+            await nc.close()
+            raise UserError(f"the NATS stream {stream_name} exists with subjects {', '.join(subjects) or '(none)'},"
+                            f" which do not hold {prefix}.<table>: give this consumer a stream of its own"
+                            f" (--stream NAME) or the prefix the stream holds (--prefix)") from None
     sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream_name,
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
     live = LiveScorer(project, rollup=True)
@@ -166,6 +171,20 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         finally:
             await nc.close()
     return totals
+
+
+def covers(pattern: str, subject: str) -> bool:
+    """Whether a NATS subject filter (tokens, `*` for one token, `>` for the rest) matches every subject
+    that `subject` (itself a filter) matches."""
+    p, t = pattern.split("."), subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(t) > i
+        if i >= len(t) or t[i] == ">" and token != ">":
+            return False
+        if token != "*" and token != t[i]:
+            return False
+    return len(p) == len(t)
 
 
 async def _fetch(sub, batch: int, timeout: float) -> list:
