@@ -215,21 +215,24 @@ class Project:
         return self.ws.config.write_back if write_back is None else write_back
 
     def _with_history(self, frames: "ScoredFrames", first_date: dt.date, account_ids: list[str] | None,
-                      stored_history: bool = True) -> "ScoredFrames":
+                      stored_history: bool = True, prior: "pd.DataFrame | None" = None) -> "ScoredFrames":
         """Smoothing, published tiers, last trusted scores and trend notes against the stored snapshots before
-        `first_date` (none with stored_history=False: a dry run sees only its own batch)."""
+        `first_date` (none with stored_history=False: a dry run sees only its own batch). `prior`: those
+        snapshots, when the caller has them already (history_frame; the real-time scorer keeps the day's)."""
         from healthscore.explain.attribution import with_trend_notes
         from healthscore.scoring.history import apply_history
 
         model = self.model
-        prior = None
-        if stored_history:
-            lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
-            prior = self.store.snapshot_frame(date_from=first_date - lookback,
-                                              date_to=first_date - dt.timedelta(days=1),
-                                              model_version=model.version, account_ids=account_ids)
+        if stored_history and prior is None:
+            prior = self.history_frame(first_date, account_ids)
         frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
         return frames
+
+    def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> "pd.DataFrame":
+        """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
+        lookback = dt.timedelta(days=max(self.model.ir.history.smoothing_days, 120))
+        return self.store.snapshot_frame(date_from=first_date - lookback, date_to=first_date - dt.timedelta(days=1),
+                                         model_version=self.model.version, account_ids=account_ids)
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
                  progress: Callable[[int, int], None] | None = None, write_back: bool | None = None) -> dict:

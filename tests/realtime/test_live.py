@@ -332,9 +332,13 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
         assert "read:usage_events" not in live.reads and live.reads["full"] == 0
         live_now = {s["account_id"]: s for s in p.live_snapshots([a, b, c])}
         _same_as_scoring_from_scratch(p, list(live_now.values()))
-        # and a scorer without a rollup, reading every source, agrees on every metric of every account
+        # and a scorer without a rollup, reading every source and the stored history per batch, agrees on
+        # every metric of every account, and on what the stored history decides (smoothing, published tier)
         plain = p.live.rescore([a, b, c])["snapshots"]
-        assert {s["account_id"]: s["evidence"] for s in plain} == {k: v["evidence"] for k, v in live_now.items()}
+        keys = ("evidence", "smoothed_score", "tier", "last_trusted", "trend_note")
+        assert {s["account_id"]: [s[k] for k in keys] for s in plain} == \
+            {a_: [v[k] for k in keys] for a_, v in live_now.items()}
+        assert any(v["smoothed_score"] != v["score"] for v in live_now.values())  # the history counted
 
 
 def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):

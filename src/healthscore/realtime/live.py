@@ -106,6 +106,7 @@ class LiveScorer:
         self._query = None
         self._portfolio_size: int | None = None
         self._past: dict | None = None
+        self._prior = None  # (day and model version, the stored snapshots smoothing looks back on, account spans)
         self._accounts: dict | None = None
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
@@ -381,6 +382,26 @@ class LiveScorer:
         self.rollup.clear()
         self.rollup.update(self._run(query.sql, sorted(self.accounts())))
 
+    def _history(self, as_of: dt.date, ids: list[str]) -> "pd.DataFrame | None":
+        """The stored snapshots these accounts' smoothing looks back on: with a rollup, read once a day for
+        the whole portfolio (the consumer holds the DuckDB engine, so no scoring run stores snapshots
+        meanwhile) and taken by account; without one, None (read per batch)."""
+        import numpy as np
+
+        if self.rollup is None:
+            return None
+        key = (as_of, self.project.model.version)
+        if self._prior is None or self._prior[0] != key:
+            frame = self.project.history_frame(as_of)[["account_id", "as_of", "score", "tier", "status"]]
+            frame = frame.reset_index(drop=True)  # ordered by account_id, as_of
+            accounts, starts, counts = np.unique(frame["account_id"].to_numpy(dtype=object), return_index=True,
+                                                 return_counts=True)
+            self._prior = (key, frame, dict(zip(accounts.tolist(), zip(starts.tolist(), counts.tolist()))))
+        _, frame, bounds = self._prior
+        spans = [bounds[a] for a in ids if a in bounds]
+        at = np.concatenate([np.arange(start, start + n) for start, n in spans]) if spans else np.array([], int)
+        return frame.iloc[at]
+
     def finish(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
         """The store stages: score the fetched rows and store the live snapshots, then alerts and tasks."""
         stored = self.store_live(prepared, received_at)
@@ -398,7 +419,7 @@ class LiveScorer:
         ids, as_of, query = prepared.ids, prepared.as_of, prepared.query
         model = p.model
         frames = p._with_history(score_frame(model.ir, model.version, query.plan, prepared.frame, query.missing_tables),
-                                 as_of, ids)
+                                 as_of, ids, prior=self._history(as_of, ids))
         run = ScoreRun("", [as_of], model.version, frames, 0, query.missing_tables, p.store.overrides(ids))
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
