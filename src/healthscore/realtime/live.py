@@ -233,18 +233,8 @@ class LiveScorer:
             return
         import pyarrow as pa
 
-        raw = con.con  # straight from Arrow: Ibis's insert costs more than the rest of a small batch's query
-        raw.register("_healthscore_live_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            raw.execute(f"DELETE FROM {BATCH_TABLE}")
-            raw.execute(f"INSERT INTO {BATCH_TABLE} SELECT account_id FROM _healthscore_live_ids")
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        finally:
-            raw.unregister("_healthscore_live_ids")
+        # straight from Arrow: Ibis's insert costs more than the rest of a small batch's query
+        _replace_rows(con.con, BATCH_TABLE, pa.table({"account_id": pa.array(ids, pa.string())}))
 
     def _run(self, sql: str, ids: list[str]) -> "pa.Table":
         from healthscore.engine.compile import fetch_arrow
@@ -320,18 +310,7 @@ class LiveScorer:
             self._increments[source] = compile_query(con, self.project.model.ir, [as_of], account_table=BATCH_TABLE,
                                                      with_sql=True, sources={source}, tables={source: stand_in},
                                                      with_sets=True).sql
-        raw = con.con
-        raw.register("_healthscore_live_rows", rows)
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            raw.execute(f'DELETE FROM "{stand_in}"')
-            raw.execute(f'INSERT INTO "{stand_in}" BY NAME SELECT * FROM _healthscore_live_rows')
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        finally:
-            raw.unregister("_healthscore_live_rows")
+        _replace_rows(con.con, stand_in, rows)
         return fetch_arrow(con, self._increments[source])
 
     def _merge(self, table: "pa.Table", source: str, new: "pa.Table") -> "pa.Table":
@@ -438,6 +417,21 @@ class LiveScorer:
                                   notify=self.notify, portfolio_size=prepared.portfolio_size, past=prepared.past,
                                   accounts=prepared.accounts)
         return {**stored, "review": review}
+
+
+def _replace_rows(raw, table: str, rows: "pa.Table") -> None:
+    """A small DuckDB table's rows replaced by these (matched by column name), in one transaction."""
+    raw.register("_healthscore_live_rows", rows)
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        raw.execute(f'DELETE FROM "{table}"')
+        raw.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _healthscore_live_rows')
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    finally:
+        raw.unregister("_healthscore_live_rows")
 
 
 @dataclass
