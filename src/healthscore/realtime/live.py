@@ -7,9 +7,11 @@ of today (as-of tomorrow, 00:00 UTC): it is provisional until the day's scoring 
 snapshot, and it replaces the account's previous live snapshot.
 
 The consumer keeps a per-account daily rollup (`Rollup`): every source's aggregates of each account
-as of the live date. A batch of usage events then re-reads only usage_events (and the accounts) for
-its accounts and takes the tickets, invoices, surveys ... aggregates from the rollup; what it re-read
-replaces the accounts' rows there.
+as of the live date. A batch of usage events then brings the usage aggregates of its accounts up to
+date from its new rows alone (counts and sums add, latest times take the newest, distinct counts unite
+the values the rollup keeps for them), reads the accounts' own columns, and takes every other source's
+aggregates from the rollup. A touched table with an aggregate that does not combine (a mean, a latest
+value) is read again for the batch's accounts.
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ class LiveScorer:
             self._fill_batch_table(ids)
             return fetch_sql(self.project.con, query.sql)
         if not rollup.ids and self._portfolio_size is not None and self._portfolio_size <= ROLLUP_WARM_MAX:
-            self.warm()
+            self.warm(as_of)
         if touched is None:
             return rollup.update(self._run(query.sql, ids)).to_pandas()
         held = [a for a in ids if a in rollup.pos]
@@ -347,16 +349,18 @@ class LiveScorer:
 
         sources = frozenset(touched & {prim.source for prim in self._query.plan.primitives})
         if sources not in self._partial:
+            # with the distinct values too: a table read again keeps its sets current for later merges
             self._partial[sources] = compile_query(self.project.con, self.project.model.ir, [as_of],
-                                                   account_table=BATCH_TABLE, with_sql=True, sources=set(sources)).sql
+                                                   account_table=BATCH_TABLE, with_sql=True, sources=set(sources),
+                                                   with_sets=True).sql
         return self._partial[sources]
 
-    def warm(self) -> None:
+    def warm(self, as_of: dt.date | None = None) -> None:
         """Read the whole portfolio's rollup now (the consumer does this before its first batch, and a
         batch when the day or the model changed), so batches do not fill it one account at a time."""
         if self.rollup is None or "accounts" not in self.project.con.list_tables():
             return
-        as_of = utcnow().date() + dt.timedelta(days=1)
+        as_of = as_of or utcnow().date() + dt.timedelta(days=1)  # a batch passes its own: midnight may pass
         query = self._compiled(as_of)
         self.rollup.clear()
         self.rollup.update(self._run(query.sql, sorted(self.accounts())))
