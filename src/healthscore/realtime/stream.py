@@ -89,8 +89,8 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
         threads_before = duck.execute("SELECT current_setting('threads')").fetchone()[0]
         duck.execute(f"SET threads = {int(engine_threads or max(1, (os.cpu_count() or 1) - 2))}")
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
-    # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the model's
-    # query over the tables the batch touched: mostly engine work that releases the GIL), the live stage
+    # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the rollup
+    # brought up to date: mostly engine work that releases the GIL), the live stage
     # (score, store live snapshots) and the review stage (alerts, tasks). Each stage takes batches in
     # order; a batch is acknowledged once its review is stored, so a crash redelivers it (and
     # re-ingesting adds nothing).
