@@ -359,3 +359,62 @@ def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):
                       dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
         assert live.rollup.ids == {a, b}
         _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))
+
+
+_EVENT = __import__("hypothesis").strategies.tuples(
+    __import__("hypothesis").strategies.integers(0, 2),  # which account
+    __import__("hypothesis").strategies.integers(-100, 3),  # days from now: old, in a prior window, today, future
+    __import__("hypothesis").strategies.sampled_from(["login", "report", "export", "dashboard"]),
+    __import__("hypothesis").strategies.integers(0, 30),  # which user: some seen before, some new
+    __import__("hypothesis").strategies.sampled_from([1.0, 2.5, 10.0]))
+
+
+@pytest.fixture(scope="module")
+def property_ws(base, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("rt-prop") / "ws"
+    shutil.copytree(base, dest)
+    return dest
+
+
+def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
+    """The rollup's invariant: whatever usage events arrive, in whatever batches, every live snapshot equals
+    scoring its account from scratch."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from healthscore.realtime.live import LiveScorer
+    from healthscore.realtime.stream import process_batch
+
+    with Project(property_ws) as p:
+        accounts = scored_accounts(p, 3)
+        live = LiveScorer(p, rollup=True)
+
+        @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.lists(st.lists(_EVENT, min_size=1, max_size=6), min_size=1, max_size=3))
+        def check(batches):
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+            for batch in batches:
+                rows = [_event(accounts[i], now + dt.timedelta(days=d), event=e, user=f"p{u}", quantity=q)
+                        for i, d, e, u, q in batch]
+                process_batch(p, live, {"usage_events": rows}, now)
+            touched = sorted({accounts[i] for batch in batches for i, *_ in batch})
+            _same_as_scoring_from_scratch(p, p.live_snapshots(touched))
+
+        check()
+        assert live.reads["merged:usage_events"] > 0
+
+
+def test_a_batch_that_fills_the_rollup_counts_its_own_rows_once(ws):
+    """The rollup is read when it is empty (a new day, another model version): after the batch's rows were
+    added, so they are in it already and must not be merged in again."""
+    from healthscore.realtime.live import LiveScorer
+    from healthscore.realtime.stream import process_batch
+
+    with Project(ws) as p:
+        a, b = scored_accounts(p, 2)
+        live = LiveScorer(p, rollup=True)  # not warmed: the first batch fills it
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        rows = [_event(a, now - dt.timedelta(days=3), event="export", user="first"), _event(b, now, user="first")]
+        process_batch(p, live, {"usage_events": rows}, now)
+        assert {a, b} <= live.rollup.ids
+        _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))

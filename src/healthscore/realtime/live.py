@@ -257,9 +257,11 @@ class LiveScorer:
         if rollup is None:
             self._fill_batch_table(ids)
             return fetch_sql(self.project.con, query.sql)
+        warmed = False
         if not rollup.ids and self._portfolio_size is not None and self._portfolio_size <= ROLLUP_WARM_MAX:
             self.warm(as_of)
-        if touched is None:
+            warmed = True
+        if touched is None or warmed:  # read after the batch's rows were added: nothing to merge into it
             return rollup.update(self._run(query.sql, ids)).to_pandas()
         held = [a for a in ids if a in rollup.pos]
         new = [a for a in ids if a not in rollup.pos]
