@@ -17,6 +17,8 @@ from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
 from healthscore.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from healthscore.ingest.load import TableReport
     from healthscore.model.load import LoadedModel
     from healthscore.scoring.score import ScoredFrames

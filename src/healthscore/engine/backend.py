@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 from healthscore.errors import UserError
 
@@ -10,6 +11,19 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
     from healthscore.workspace import Workspace
+
+
+@contextmanager
+def duckdb_transaction(raw) -> Iterator[None]:
+    """A transaction on a raw DuckDB connection: committed when the block ends, rolled back on any error
+    (a killed ingest or batch leaves nothing half-written)."""
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
 
 
 def connect(ws: "Workspace") -> "BaseBackend":

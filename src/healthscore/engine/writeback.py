@@ -25,6 +25,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
+from healthscore.engine.backend import duckdb_transaction
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
@@ -118,15 +119,10 @@ def write_back(con, snapshots: list[dict]) -> dict:
         raw.register(stage_s, snaps)
         raw.register(stage_e, evidence)
         try:
-            raw.execute("BEGIN TRANSACTION")
-            try:
+            with duckdb_transaction(raw):
                 for sql in statements(stage_s, stage_e,
                                       lambda t, s: f"CREATE TABLE IF NOT EXISTS {_ident(t)} AS SELECT * FROM {s} LIMIT 0"):
                     raw.execute(sql)
-                raw.execute("COMMIT")
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
         finally:
             raw.unregister(stage_s)
             raw.unregister(stage_e)

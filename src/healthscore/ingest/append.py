@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
+from healthscore.engine.backend import duckdb_transaction
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -204,14 +205,9 @@ def reset_watermarks(con, table: str, source: str, marks: list[Mark]) -> None:
 def _run_in_transaction(con, stmts: list[str]) -> None:
     if _is_duckdb(con):
         raw = con.con
-        raw.execute("BEGIN TRANSACTION")
-        try:
+        with duckdb_transaction(raw):
             for s in stmts:
                 raw.execute(s)
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
         return
     with con.begin() as cur:
         for s in stmts:
@@ -296,8 +292,7 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
             stage = f"__hs_append_{uuid.uuid4().hex}"
             raw.register(stage, accepted)
             try:
-                raw.execute("BEGIN TRANSACTION")
-                try:
+                with duckdb_transaction(raw):
                     raw.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {stage} LIMIT 0")
                     if all_ids:
                         # ids already there, found through the id index: no scan of a large table
@@ -326,10 +321,6 @@ def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[M
                     if values:
                         raw.execute(_WATERMARK_DDL)
                         raw.execute(f"INSERT INTO {WATERMARKS} VALUES {', '.join(values)}")
-                    raw.execute("COMMIT")
-                except BaseException:
-                    raw.execute("ROLLBACK")
-                    raise
             finally:
                 raw.unregister(stage)
         else:

@@ -70,11 +70,8 @@ class Rollup:
                 self.sets.setdefault(c, {}).update(
                     (a, set(values or ())) for a, values in zip(ids, fetched.column(c).to_pylist()))
             fetched = fetched.drop_columns(set_columns)
-        if self.table is not None and fetched.schema != self.table.schema:
-            try:
-                fetched = fetched.select(self.table.column_names).cast(self.table.schema)
-            except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                self.clear()  # the engine returned other types (a backend seen through pandas): start over
+        if self.table is not None and fetched.schema != self.table.schema:  # completed and merged rows
+            fetched = fetched.select(self.table.column_names).cast(self.table.schema)
         if fetched.num_rows == 0:
             return fetched
         start = 0 if self.table is None else self.table.num_rows
@@ -249,7 +246,7 @@ class LiveScorer:
         """The query's rows for these accounts. Without a rollup, or for accounts it does not hold: from the
         engine. For the others, from the rollup, with the touched sources brought up to date: from the
         batch's new rows alone where every aggregate of the source combines exactly, else read again."""
-        import pandas as pd
+        import pyarrow as pa
 
         from healthscore.engine.compile import fetch_sql
 
@@ -275,11 +272,10 @@ class LiveScorer:
             parts.append(rollup.update(table))
             self.reads.update({f"read:{t}": len(held) for t in read - merged})
             self.reads.update({f"merged:{t}": len(held) for t in merged})
-        if new:  # after the held accounts: an update that has to start the rollup over cannot lose them
+        if new:
             parts.append(rollup.update(self._run(query.sql, new)))
             self.reads["full"] += len(new)
-        return parts[0].to_pandas() if len(parts) == 1 else pd.concat([t.to_pandas() for t in parts],
-                                                                       ignore_index=True)
+        return pa.concat_tables(parts).to_pandas()  # one schema: update() returns the rollup's
 
     def _merge_rules(self, source: str) -> "dict[str, tuple[str, str | None]] | None":
         """How each fetched column of a source's aggregates combines old and new rows: add, max, min or
@@ -427,15 +423,13 @@ class LiveScorer:
 
 def _replace_rows(raw, table: str, rows: "pa.Table") -> None:
     """A small DuckDB table's rows replaced by these (matched by column name), in one transaction."""
+    from healthscore.engine.backend import duckdb_transaction
+
     raw.register("_healthscore_live_rows", rows)
-    raw.execute("BEGIN TRANSACTION")
     try:
-        raw.execute(f'DELETE FROM "{table}"')
-        raw.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _healthscore_live_rows')
-        raw.execute("COMMIT")
-    except BaseException:
-        raw.execute("ROLLBACK")
-        raise
+        with duckdb_transaction(raw):
+            raw.execute(f'DELETE FROM "{table}"')
+            raw.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _healthscore_live_rows')
     finally:
         raw.unregister("_healthscore_live_rows")
 
