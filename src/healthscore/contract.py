@@ -46,6 +46,12 @@ class Table:
         return [c.name for c in self.columns if c.type == TIMESTAMP]
 
 
+# Accounts columns that may change over time (account_changes.field); account_id and created_at do not.
+CHANGEABLE_ACCOUNT_COLUMNS = ("name", "segment", "owner", "arr", "plan", "seats", "renewal_date", "parent_id")
+# Accounts columns a subscription history derives as of any date.
+SUBSCRIPTION_ACCOUNT_COLUMNS = ("arr", "seats", "plan", "renewal_date")
+
+
 def _c(name, type_=STRING, **kw) -> Column:
     return Column(name, type_, **kw)
 
@@ -70,6 +76,34 @@ TABLES: dict[str, Table] = {
             time_column=None,
             id_column="account_id",
             references_accounts=False,
+        ),
+        Table(
+            # Contracts: ARR, seats, plan and the next renewal as of any date come from the subscriptions
+            # valid on it (starts_at <= date < ends_at), not from today's accounts row.
+            "subscriptions",
+            (
+                _c("account_id", required=True),
+                _c("subscription_id", required=True),
+                _c("starts_at", TIMESTAMP, required=True),
+                _c("ends_at", TIMESTAMP),  # the term's end: the renewal date (empty: open-ended)
+                _c("arr", FLOAT, non_negative=True),
+                _c("seats", INT, non_negative=True),
+                _c("plan"),
+                _c("status"),  # informational only: a status is today's, so it is never read as of a date
+            ),
+            time_column="starts_at",
+            id_column="subscription_id",
+        ),
+        Table(
+            # Attributes as they changed: a snapshot as of D reads each field's latest value before D.
+            "account_changes",
+            (
+                _c("account_id", required=True),
+                _c("ts", TIMESTAMP, required=True),
+                _c("field", required=True, allowed=CHANGEABLE_ACCOUNT_COLUMNS),
+                _c("value"),  # text, read as the accounts column's type
+            ),
+            time_column="ts",
         ),
         Table(
             "usage_events",

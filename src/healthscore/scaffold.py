@@ -30,6 +30,10 @@ sources:
   accounts:
     path: data/accounts.csv
 #   columns: {"Account ID": account_id, "ARR": arr}
+# History of the accounts' attributes, so that every snapshot reads them as of its date
+# (without them, today's accounts row is used and backtests warn that it is not point in time):
+# subscriptions:   {path: data/subscriptions.csv}     # ARR, seats, plan, renewal (ends_at) per term
+# account_changes: {path: data/account_changes.csv}   # account_id, ts, field (owner, segment ...), value
 # usage_events: {path: data/usage_events.parquet}
 # tickets:      {path: data/tickets.csv}
 # surveys:      {path: data/surveys.ndjson}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from healthscore.contract import BOOL, TABLES, TIMESTAMP
+from healthscore.engine.attributes import point_in_time
 from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthModel, window_days
 
 if TYPE_CHECKING:
@@ -233,14 +234,15 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
     if only is not None:
         accounts = accounts.filter(accounts.account_id.isin(only))
     acc_cols = [c for c in TABLES["accounts"].column_names if c in plan.account_columns]
-    seg_cases = [(compile_filter(s.when, accounts, "accounts"), s.name)
-                 for s in sorted(model.segments, key=lambda s: -s.priority)]
-    accounts = accounts.select(
-        *acc_cols,
-        segment_rule=ibis.cases(*seg_cases, else_=ibis.null("string")) if seg_cases else ibis.null("string"),
-    )
+    accounts = accounts.select(*acc_cols)
     base = accounts.mutate(as_of=single) if single is not None else accounts.cross_join(spine)
     base = base.filter(base.created_at.isnull() | (base.created_at < base.as_of))
+    # Attributes (ARR, renewal date, segment, owner ...) as of each date, not today's (engine/attributes.py).
+    base = point_in_time(con, base, present, acc_cols, single=single, spine=spine, only=only)
+    seg_cases = [(compile_filter(s.when, base, "accounts"), s.name)
+                 for s in sorted(model.segments, key=lambda s: -s.priority)]
+    base = base.mutate(
+        segment_rule=ibis.cases(*seg_cases, else_=ibis.null("string")) if seg_cases else ibis.null("string"))
 
     aliases: dict[str, str] = {}  # primitive column -> the shared column computed for it
     groups: dict[tuple[str, str], list[tuple[str, Primitive]]] = {}

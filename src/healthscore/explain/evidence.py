@@ -85,14 +85,18 @@ def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
     if len(ev):
         target, target_source = _column(ev, "target"), _column(ev, "target_source")
         for (aid, as_of, metric, component, value, window, source, rows, latest_at, score, weight, points, tgt,
-             tgt_source) in zip(_column(ev, "account_id"), _column(ev, "as_of", "date"),
-                                *(_column(ev, c) for c in ("metric", "component", "value", "window", "source", "rows")),
-                                _column(ev, "latest_at", "ts"),
-                                *(_column(ev, c) for c in ("score", "weight", "points")), target, target_source):
+             tgt_source, attr_source) in zip(
+                _column(ev, "account_id"), _column(ev, "as_of", "date"),
+                *(_column(ev, c) for c in ("metric", "component", "value", "window", "source", "rows")),
+                _column(ev, "latest_at", "ts"),
+                *(_column(ev, c) for c in ("score", "weight", "points")), target, target_source,
+                _column(ev, "as_of_source")):
             entry = {"metric": metric, "component": component, "value": value, "window": window, "source": source,
                      "rows": int(rows), "latest_at": latest_at, "score": score, "weight": weight, "points": points}
             if tgt_source is not None or tgt is not None:
                 entry["target"], entry["target_source"] = tgt, tgt_source  # metric with a target
+            if attr_source is not None:  # an account attribute: point in time, or today's ("current")
+                entry["as_of_source"] = attr_source
             per_key.setdefault((aid, as_of), []).append(entry)
     out = []
     columns = {c: _column(snaps, c) for c in ("account_id", "model_version", "score", "tier", "status", "confidence",

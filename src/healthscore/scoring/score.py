@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthscore.engine.attributes import source_column
 from healthscore.engine.compile import MetricPlan
 from healthscore.model.ir import ONBOARDING_SEGMENT, Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
 
@@ -382,6 +383,15 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "weight": np.round(eff_weight, 6).ravel(),
         "points": pts.ravel(),
     })
+    # Where an account attribute a metric reads came from as of the date (engine/attributes.py):
+    # "current" means today's accounts row, which a backtest must not trust.
+    attr_src = {j: frame[source_column(m.per)].to_numpy(object) for j, (_, m) in enumerate(metrics)
+                if m.per and source_column(m.per) in frame}
+    if attr_src:
+        src = np.full((n, n_m), None, dtype=object)
+        for j, col in attr_src.items():
+            src[:, j] = col
+        evidence["as_of_source"] = src.ravel()
     if targets:  # which target each targeted metric was scored against (NaN / None for other metrics)
         tgt, tsrc = np.full((n, n_m), np.nan), np.full((n, n_m), None, dtype=object)
         for j, (target, source) in targets.items():

@@ -75,6 +75,7 @@ _EVIDENCE_COLUMNS = [
     *_SNAPSHOT_KEY,
     "metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight", "points",
 ]
+_EVIDENCE_OPTIONAL_COLUMNS = ["as_of_source"]  # revision 0007
 _QUARANTINE_COLUMNS = ["file", "line", "column", "value", "reason", "raw"]
 
 
@@ -222,7 +223,11 @@ class Store(WorkflowRecords, GovernanceRecords):
         for name in _SNAPSHOT_OPTIONAL_COLUMNS:
             if name not in snaps.columns:
                 snaps[name] = None  # the encoders turn missing values into the defaults
-        ev = _columns(evidence, _EVIDENCE_COLUMNS, "evidence")
+        ev = _columns(evidence, _EVIDENCE_COLUMNS + [c for c in _EVIDENCE_OPTIONAL_COLUMNS if c in evidence.columns],
+                      "evidence")
+        for name in _EVIDENCE_OPTIONAL_COLUMNS:
+            if name not in ev.columns:
+                ev[name] = None
         for frame in (snaps, ev):
             frame["account_id"] = frame["account_id"].astype(str)
             frame["model_version"] = frame["model_version"].astype(str)
@@ -504,6 +509,7 @@ def _evidence_dict(r: Row) -> dict[str, Any]:
         "score": r.score,
         "weight": r.weight,
         "points": r.points,
+        **({"as_of_source": r.as_of_source} if r.as_of_source is not None else {}),
     }
 
 
@@ -738,6 +744,7 @@ _EVIDENCE_ENCODERS: dict[str, Encoder] = {
     "score": _float,
     "weight": _float,
     "points": _float,
+    "as_of_source": _text,
 }
 _QUARANTINE_ENCODERS: dict[str, Encoder] = {
     "batch_id": _text,

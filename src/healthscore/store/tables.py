@@ -108,6 +108,9 @@ evidence = Table(
     Column("score", Double, nullable=True),
     Column("weight", Double, nullable=False),
     Column("points", Double, nullable=True),
+    # An account attribute's origin as of the date: subscriptions, account_changes, or current (today's
+    # accounts row, not point in time); NULL for metrics over events (revision 0007).
+    Column("as_of_source", String, nullable=True),
     PrimaryKeyConstraint("model_version", "as_of", "account_id", "metric"),
     Index("ix_evidence_account_as_of", "account_id", "as_of"),
     sqlite_with_rowid=False,
