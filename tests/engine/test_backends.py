@@ -96,6 +96,7 @@ def assert_same(a: dict, b: dict) -> None:
                 else:
                     assert x[field] == y[field], (key, metric, field)
             assert (x["rows"], x["latest_at"]) == (y["rows"], y["latest_at"]), (key, metric)
+            assert x.get("as_of_source") == y.get("as_of_source"), (key, metric)
         assert sa["reasons"] == sb["reasons"], key
 
 

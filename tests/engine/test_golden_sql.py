@@ -46,9 +46,34 @@ def test_golden_sql_is_stable_and_names_every_source():
     assert "TIMESTAMP_FROM_PARTS(2025, 6, 1, 0, 0, 0, 0)" in sql  # the as-of date
 
 
+def attribute_history() -> dict:
+    """Subscriptions and attribute changes for the hand-made portfolio (engine/attributes.py):
+    A1 renews on 2025-01-01 with more ARR; A2's only term ends on 2025-04-15 (no ARR, no renewal
+    after it) and its owner changes on 2025-05-10; A4 moves segment; A3 has no history (today's row)."""
+    from tests.fixtures import ts
+
+    subs = [
+        dict(account_id="A1", subscription_id="S1", starts_at=ts("2024-01-01"), ends_at=ts("2025-01-01"),
+             arr=10000.0, seats=8, plan="Starter", status="ended"),
+        dict(account_id="A1", subscription_id="S2", starts_at=ts("2025-01-01"), ends_at=ts("2026-01-01"),
+             arr=12000.0, seats=10, plan="Pro", status="active"),
+        dict(account_id="A2", subscription_id="S3", starts_at=ts("2024-01-01"), ends_at=ts("2025-04-15"),
+             arr=300000.0, seats=15, plan="Enterprise", status="canceled"),
+    ]
+    changes = [
+        dict(account_id="A2", ts=ts("2024-01-01"), field="owner", value="kim"),
+        dict(account_id="A2", ts=ts("2025-05-10"), field="owner", value="lee"),
+        dict(account_id="A4", ts=ts("2025-05-10 09:30"), field="segment", value="enterprise"),
+        dict(account_id="A4", ts=ts("2025-05-01"), field="seats", value="not a number"),  # ignored: not a number
+    ]
+    return {"subscriptions": canonical_frame("subscriptions", subs),
+            "account_changes": canonical_frame("account_changes", changes)}
+
+
 def load(con) -> None:
-    """The hand-made portfolio, with the canonical tables it has no rows for created empty."""
-    frames = small_portfolio()
+    """The hand-made portfolio with its attribute history, and the canonical tables it has no rows for
+    created empty."""
+    frames = {**small_portfolio(), **attribute_history()}
     for name in TABLES:
         if name not in frames:
             frames[name] = canonical_frame(name, [])

@@ -25,6 +25,24 @@ CURRENT, SUBSCRIPTIONS, ACCOUNT_CHANGES = "current", "subscriptions", "account_c
 IBIS_TYPES = {"string": "string", "float": "float64", "int": "int64", "bool": "boolean", "timestamp": "timestamp"}
 
 
+# Text a change's value must match to be read as the column's type: TRY_CAST is not portable
+# (PostgreSQL has none), so a guarded CAST; ingestion quarantines values that do not match.
+VALUE_PATTERNS = {
+    "float64": r"^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$",
+    "int64": r"^[-+]?[0-9]+$",
+    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
+}
+
+
+def _typed(value, type_: str):
+    """A text column as `type_` where its text is of that type, else NULL."""
+    import ibis
+
+    if type_ == "string":
+        return value
+    return ibis.ifelse(value.re_search(VALUE_PATTERNS[type_]), value.cast(type_), ibis.null(type_))
+
+
 def source_column(column: str) -> str:
     """The frame column telling where an attribute's value came from."""
     return f"{column}__as_of_source"
@@ -85,7 +103,7 @@ def point_in_time(con, base, present: set[str], columns: list[str], *, single=No
         value, source = base[c], ibis.literal(CURRENT)
         if changes:
             changed = base[f"chg__{c}"]
-            typed = changed if acc_types[c] == "string" else changed.try_cast(acc_types[c])
+            typed = _typed(changed, acc_types[c])
             value = ibis.ifelse(typed.notnull(), typed, value)
             source = ibis.ifelse(typed.notnull(), ibis.literal(ACCOUNT_CHANGES), source)
         if c in derived:  # an account with a subscription history: no valid subscription means no ARR

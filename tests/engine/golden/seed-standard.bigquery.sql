@@ -580,36 +580,82 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       COALESCE(`t63`.`sub__arr`, 0),
                                                       IF(
-                                                        SAFE_CAST(`t63`.`chg__arr` AS FLOAT64) IS NOT NULL,
-                                                        SAFE_CAST(`t63`.`chg__arr` AS FLOAT64),
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS FLOAT64),
+                                                          CAST(NULL AS FLOAT64)
+                                                        ) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS FLOAT64),
+                                                          CAST(NULL AS FLOAT64)
+                                                        ),
                                                         `t63`.`arr`
                                                       )
                                                     ) AS `arr`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
-                                                      IF(SAFE_CAST(`t63`.`chg__arr` AS FLOAT64) IS NOT NULL, 'account_changes', 'current')
+                                                      IF(
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS FLOAT64),
+                                                          CAST(NULL AS FLOAT64)
+                                                        ) IS NOT NULL,
+                                                        'account_changes',
+                                                        'current'
+                                                      )
                                                     ) AS `arr__as_of_source`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       COALESCE(`t63`.`sub__seats`, 0),
                                                       IF(
-                                                        SAFE_CAST(`t63`.`chg__seats` AS INT64) IS NOT NULL,
-                                                        SAFE_CAST(`t63`.`chg__seats` AS INT64),
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS INT64),
+                                                          CAST(NULL AS INT64)
+                                                        ) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS INT64),
+                                                          CAST(NULL AS INT64)
+                                                        ),
                                                         `t63`.`seats`
                                                       )
                                                     ) AS `seats`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
-                                                      IF(SAFE_CAST(`t63`.`chg__seats` AS INT64) IS NOT NULL, 'account_changes', 'current')
+                                                      IF(
+                                                        IF(
+                                                          REGEXP_CONTAINS(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS INT64),
+                                                          CAST(NULL AS INT64)
+                                                        ) IS NOT NULL,
+                                                        'account_changes',
+                                                        'current'
+                                                      )
                                                     ) AS `seats__as_of_source`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       `t63`.`sub__renewal_date`,
                                                       IF(
-                                                        SAFE_CAST(`t63`.`chg__renewal_date` AS DATETIME) IS NOT NULL,
-                                                        SAFE_CAST(`t63`.`chg__renewal_date` AS DATETIME),
+                                                        IF(
+                                                          REGEXP_CONTAINS(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS DATETIME),
+                                                          CAST(NULL AS DATETIME)
+                                                        ) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_CONTAINS(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS DATETIME),
+                                                          CAST(NULL AS DATETIME)
+                                                        ),
                                                         `t63`.`renewal_date`
                                                       )
                                                     ) AS `renewal_date`,
@@ -617,7 +663,14 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
                                                       IF(
-                                                        SAFE_CAST(`t63`.`chg__renewal_date` AS DATETIME) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_CONTAINS(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS DATETIME),
+                                                          CAST(NULL AS DATETIME)
+                                                        ) IS NOT NULL,
                                                         'account_changes',
                                                         'current'
                                                       )

@@ -588,8 +588,16 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN COALESCE("t63"."sub__arr", 0)
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__arr" AS DOUBLE) IS NOT NULL
-                                                        THEN TRY_CAST("t63"."chg__arr" AS DOUBLE)
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__arr", '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$')
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE)
+                                                          ELSE CAST(NULL AS DOUBLE)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__arr", '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$')
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE)
+                                                          ELSE CAST(NULL AS DOUBLE)
+                                                        END
                                                         ELSE "t63"."arr"
                                                       END
                                                     END AS "arr",
@@ -597,7 +605,11 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__arr" AS DOUBLE) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__arr", '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$')
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE)
+                                                          ELSE CAST(NULL AS DOUBLE)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END
@@ -606,8 +618,16 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN COALESCE("t63"."sub__seats", 0)
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL
-                                                        THEN TRY_CAST("t63"."chg__seats" AS BIGINT)
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__seats", '^[-+]?[0-9]+$')
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__seats", '^[-+]?[0-9]+$')
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END
                                                         ELSE "t63"."seats"
                                                       END
                                                     END AS "seats",
@@ -615,7 +635,11 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES("t63"."chg__seats", '^[-+]?[0-9]+$')
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END
@@ -624,8 +648,22 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN "t63"."sub__renewal_date"
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL
-                                                        THEN TRY_CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES(
+                                                            "t63"."chg__renewal_date",
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          )
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN REGEXP_MATCHES(
+                                                            "t63"."chg__renewal_date",
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          )
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END
                                                         ELSE "t63"."renewal_date"
                                                       END
                                                     END AS "renewal_date",
@@ -633,7 +671,14 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN TRY_CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN REGEXP_MATCHES(
+                                                            "t63"."chg__renewal_date",
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          )
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END

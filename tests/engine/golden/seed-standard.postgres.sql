@@ -1024,8 +1024,16 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN COALESCE("t63"."sub__arr", 0)
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__arr" AS DOUBLE PRECISION) IS NOT NULL
-                                                        THEN CAST("t63"."chg__arr" AS DOUBLE PRECISION)
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__arr" ~ '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$'
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE PRECISION)
+                                                          ELSE CAST(NULL AS DOUBLE PRECISION)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN "t63"."chg__arr" ~ '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$'
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE PRECISION)
+                                                          ELSE CAST(NULL AS DOUBLE PRECISION)
+                                                        END
                                                         ELSE "t63"."arr"
                                                       END
                                                     END AS "arr",
@@ -1033,7 +1041,11 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__arr" AS DOUBLE PRECISION) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__arr" ~ '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$'
+                                                          THEN CAST("t63"."chg__arr" AS DOUBLE PRECISION)
+                                                          ELSE CAST(NULL AS DOUBLE PRECISION)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END
@@ -1042,8 +1054,16 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN COALESCE("t63"."sub__seats", 0)
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL
-                                                        THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__seats" ~ '^[-+]?[0-9]+$'
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN "t63"."chg__seats" ~ '^[-+]?[0-9]+$'
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END
                                                         ELSE "t63"."seats"
                                                       END
                                                     END AS "seats",
@@ -1051,7 +1071,11 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__seats" ~ '^[-+]?[0-9]+$'
+                                                          THEN CAST("t63"."chg__seats" AS BIGINT)
+                                                          ELSE CAST(NULL AS BIGINT)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END
@@ -1060,8 +1084,16 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN "t63"."sub__renewal_date"
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL
-                                                        THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__renewal_date" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END IS NOT NULL
+                                                        THEN CASE
+                                                          WHEN "t63"."chg__renewal_date" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END
                                                         ELSE "t63"."renewal_date"
                                                       END
                                                     END AS "renewal_date",
@@ -1069,7 +1101,11 @@ FROM (
                                                       WHEN "t25"."h_account_id" IS NOT NULL
                                                       THEN 'subscriptions'
                                                       ELSE CASE
-                                                        WHEN CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL
+                                                        WHEN CASE
+                                                          WHEN "t63"."chg__renewal_date" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$'
+                                                          THEN CAST("t63"."chg__renewal_date" AS TIMESTAMP)
+                                                          ELSE CAST(NULL AS TIMESTAMP)
+                                                        END IS NOT NULL
                                                         THEN 'account_changes'
                                                         ELSE 'current'
                                                       END

@@ -580,36 +580,104 @@ FROM (
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       COALESCE("t63"."sub__arr", 0),
                                                       IFF(
-                                                        CAST("t63"."chg__arr" AS DOUBLE) IS NOT NULL,
-                                                        CAST("t63"."chg__arr" AS DOUBLE),
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__arr",
+                                                            CONCAT('.*', '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$', '.*'),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__arr" AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ) IS NOT NULL,
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__arr",
+                                                            CONCAT('.*', '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$', '.*'),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__arr" AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ),
                                                         "t63"."arr"
                                                       )
                                                     ) AS "arr",
                                                     IFF(
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       'subscriptions',
-                                                      IFF(CAST("t63"."chg__arr" AS DOUBLE) IS NOT NULL, 'account_changes', 'current')
+                                                      IFF(
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__arr",
+                                                            CONCAT('.*', '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$', '.*'),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__arr" AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ) IS NOT NULL,
+                                                        'account_changes',
+                                                        'current'
+                                                      )
                                                     ) AS "arr__as_of_source",
                                                     IFF(
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       COALESCE("t63"."sub__seats", 0),
                                                       IFF(
-                                                        CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL,
-                                                        CAST("t63"."chg__seats" AS BIGINT),
+                                                        IFF(
+                                                          REGEXP_LIKE("t63"."chg__seats", CONCAT('.*', '^[-+]?[0-9]+$', '.*'), 'cs'),
+                                                          CAST("t63"."chg__seats" AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ) IS NOT NULL,
+                                                        IFF(
+                                                          REGEXP_LIKE("t63"."chg__seats", CONCAT('.*', '^[-+]?[0-9]+$', '.*'), 'cs'),
+                                                          CAST("t63"."chg__seats" AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ),
                                                         "t63"."seats"
                                                       )
                                                     ) AS "seats",
                                                     IFF(
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       'subscriptions',
-                                                      IFF(CAST("t63"."chg__seats" AS BIGINT) IS NOT NULL, 'account_changes', 'current')
+                                                      IFF(
+                                                        IFF(
+                                                          REGEXP_LIKE("t63"."chg__seats", CONCAT('.*', '^[-+]?[0-9]+$', '.*'), 'cs'),
+                                                          CAST("t63"."chg__seats" AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ) IS NOT NULL,
+                                                        'account_changes',
+                                                        'current'
+                                                      )
                                                     ) AS "seats__as_of_source",
                                                     IFF(
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       "t63"."sub__renewal_date",
                                                       IFF(
-                                                        CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL,
-                                                        CAST("t63"."chg__renewal_date" AS TIMESTAMP),
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__renewal_date",
+                                                            CONCAT(
+                                                              '.*',
+                                                              '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$',
+                                                              '.*'
+                                                            ),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__renewal_date" AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ) IS NOT NULL,
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__renewal_date",
+                                                            CONCAT(
+                                                              '.*',
+                                                              '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$',
+                                                              '.*'
+                                                            ),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__renewal_date" AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ),
                                                         "t63"."renewal_date"
                                                       )
                                                     ) AS "renewal_date",
@@ -617,7 +685,19 @@ FROM (
                                                       "t25"."h_account_id" IS NOT NULL,
                                                       'subscriptions',
                                                       IFF(
-                                                        CAST("t63"."chg__renewal_date" AS TIMESTAMP) IS NOT NULL,
+                                                        IFF(
+                                                          REGEXP_LIKE(
+                                                            "t63"."chg__renewal_date",
+                                                            CONCAT(
+                                                              '.*',
+                                                              '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$',
+                                                              '.*'
+                                                            ),
+                                                            'cs'
+                                                          ),
+                                                          CAST("t63"."chg__renewal_date" AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ) IS NOT NULL,
                                                         'account_changes',
                                                         'current'
                                                       )

@@ -1016,9 +1016,23 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       COALESCE(`t63`.`sub__arr`, 0),
                                                       IF(
-                                                        TRY_CAST(`t63`.`chg__arr` AS DOUBLE) IS NOT NULL
-                                                        AND NOT ISNAN(TRY_CAST(`t63`.`chg__arr` AS DOUBLE)),
-                                                        TRY_CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ) IS NOT NULL
+                                                        AND NOT ISNAN(
+                                                          IF(
+                                                            REGEXP_LIKE(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                            CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                            CAST(NULL AS DOUBLE)
+                                                          )
+                                                        ),
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ),
                                                         `t63`.`arr`
                                                       )
                                                     ) AS `arr`,
@@ -1026,8 +1040,18 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
                                                       IF(
-                                                        TRY_CAST(`t63`.`chg__arr` AS DOUBLE) IS NOT NULL
-                                                        AND NOT ISNAN(TRY_CAST(`t63`.`chg__arr` AS DOUBLE)),
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                          CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                          CAST(NULL AS DOUBLE)
+                                                        ) IS NOT NULL
+                                                        AND NOT ISNAN(
+                                                          IF(
+                                                            REGEXP_LIKE(`t63`.`chg__arr`, '^[-+]?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?$'),
+                                                            CAST(`t63`.`chg__arr` AS DOUBLE),
+                                                            CAST(NULL AS DOUBLE)
+                                                          )
+                                                        ),
                                                         'account_changes',
                                                         'current'
                                                       )
@@ -1036,22 +1060,52 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       COALESCE(`t63`.`sub__seats`, 0),
                                                       IF(
-                                                        TRY_CAST(`t63`.`chg__seats` AS BIGINT) IS NOT NULL,
-                                                        TRY_CAST(`t63`.`chg__seats` AS BIGINT),
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ),
                                                         `t63`.`seats`
                                                       )
                                                     ) AS `seats`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
-                                                      IF(TRY_CAST(`t63`.`chg__seats` AS BIGINT) IS NOT NULL, 'account_changes', 'current')
+                                                      IF(
+                                                        IF(
+                                                          REGEXP_LIKE(`t63`.`chg__seats`, '^[-+]?[0-9]+$'),
+                                                          CAST(`t63`.`chg__seats` AS BIGINT),
+                                                          CAST(NULL AS BIGINT)
+                                                        ) IS NOT NULL,
+                                                        'account_changes',
+                                                        'current'
+                                                      )
                                                     ) AS `seats__as_of_source`,
                                                     IF(
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       `t63`.`sub__renewal_date`,
                                                       IF(
-                                                        TRY_CAST(`t63`.`chg__renewal_date` AS TIMESTAMP) IS NOT NULL,
-                                                        TRY_CAST(`t63`.`chg__renewal_date` AS TIMESTAMP),
+                                                        IF(
+                                                          REGEXP_LIKE(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_LIKE(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ),
                                                         `t63`.`renewal_date`
                                                       )
                                                     ) AS `renewal_date`,
@@ -1059,7 +1113,14 @@ FROM (
                                                       `t25`.`h_account_id` IS NOT NULL,
                                                       'subscriptions',
                                                       IF(
-                                                        TRY_CAST(`t63`.`chg__renewal_date` AS TIMESTAMP) IS NOT NULL,
+                                                        IF(
+                                                          REGEXP_LIKE(
+                                                            `t63`.`chg__renewal_date`,
+                                                            '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$'
+                                                          ),
+                                                          CAST(`t63`.`chg__renewal_date` AS TIMESTAMP),
+                                                          CAST(NULL AS TIMESTAMP)
+                                                        ) IS NOT NULL,
                                                         'account_changes',
                                                         'current'
                                                       )
