@@ -32,14 +32,16 @@ def explainable(snap: dict) -> bool:
     return bool(snap.get("components")) and abs(total - computed["score"]) <= 0.01
 
 
-def load_accounts(project: "Project", account_ids: list[str] | None = None) -> dict[str, Account]:
+def load_accounts(project: "Project", account_ids: list[str] | None = None,
+                  as_of: dt.date | None = None) -> dict[str, Account]:
+    """Owner, ARR, segment and renewal date of the accounts as of a date (today when None): from the
+    subscriptions and account changes where the workspace has them (engine/attributes.py)."""
     import pandas as pd
 
-    t = project.con.table("accounts")
-    if account_ids is not None:
-        t = t.filter(t.account_id.isin(account_ids))
-    cols = [c for c in ("account_id", "name", "owner", "arr", "segment", "renewal_date") if c in t.columns]
-    frame = t.select(*cols).execute()
+    from healthscore.engine.attributes import accounts_as_of
+
+    frame = accounts_as_of(project.con, as_of or dt.datetime.now(dt.timezone.utc).date(),
+                           ["name", "owner", "arr", "segment", "renewal_date"], account_ids)
     out = {}
     for r in frame.to_dict("records"):
         clean = {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
@@ -100,7 +102,7 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     material = material if wf.material_change_tasks else set()
     by_id = {s["account_id"]: s for s in snaps}
     if accounts is None:
-        accounts = load_accounts(project, None if portfolio_size is None else list(by_id))
+        accounts = load_accounts(project, None if portfolio_size is None else list(by_id), as_of)
     queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
                 for aid in by_id}
 
