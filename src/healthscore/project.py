@@ -197,6 +197,7 @@ class Project:
         frame, plan, missing = compute_frame(self.con, model.ir, dates, account_ids=account_ids)
         frames = self._with_history(score_frame(model.ir, model.version, plan, frame, missing), dates[0],
                                     account_ids, stored_history=store)
+        frames.excluded = self._excluded(frames.excluded, dates, account_ids)
         run_id, inserted = "", 0
         if store:
             self.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
@@ -212,6 +213,21 @@ class Project:
 
             run.written_back = write(self.con, run.snapshots)["snapshots"]
         return run
+
+    def _excluded(self, churned: "pd.DataFrame | None", dates: list[dt.date],
+                  account_ids: list[str] | None) -> "pd.DataFrame":
+        """Every account a scoring run left out, with the reason: churned before the date, or created
+        on or after it (the engine query never returns those)."""
+        import pandas as pd
+
+        from healthscore.engine.attributes import not_yet_created
+        from healthscore.scoring.score import EXCLUDED_NOT_CREATED
+
+        late = not_yet_created(self.con, dates, account_ids).assign(reason=EXCLUDED_NOT_CREATED)
+        parts = [f for f in (churned, late) if f is not None and len(f)]
+        if not parts:
+            return pd.DataFrame(columns=["account_id", "as_of", "reason"])
+        return pd.concat(parts, ignore_index=True).sort_values(["as_of", "account_id"], ignore_index=True)
 
     def _writes_back(self, write_back: bool | None) -> bool:
         return self.ws.config.write_back if write_back is None else write_back

@@ -149,3 +149,16 @@ def test_backfill_changes_and_compare(workspace):
                               "--compare", "2025-05-01").stdout
     assert_user_error(run("backfill", "-w", str(workspace), "--from", "2025-03-01", "--to", "2025-06-01",
                           "--every", "monthly"), "--every 'monthly'")
+
+
+def test_score_says_which_accounts_it_did_not_score_and_why(workspace):
+    """A3 (created 2025-05-25) and A4 (churned 2025-04-01) are not scored on 2025-05-01, and never silently."""
+    proc = ok("score", "-w", str(workspace), "--as-of", "2025-05-01", "--json")
+    scored = {json.loads(line)["account_id"] for line in proc.stdout.splitlines()}
+    assert scored == {"A1", "A2"}
+    assert "not scored: 2 (1 churned before the date" in proc.stderr and "1 created on or after the date" in proc.stderr
+    listed = [json.loads(line) for line in ok("score", "-w", str(workspace), "--as-of", "2025-05-01", "--excluded",
+                                              "--json").stdout.splitlines()]
+    assert sorted((r["account_id"], r["reason"]) for r in listed) == [
+        ("A3", "created on or after the date"), ("A4", "churned before the date (its latest outcome is churned)")]
+    assert "Not scored: 2" in ok("score", "-w", str(workspace), "--as-of", "2025-05-01").stdout

@@ -167,16 +167,49 @@ def score(
     write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
                                               help="also write health_snapshots / health_evidence to the engine"
                                                    " (default: write_back in healthscore.yaml)"),
+    excluded: bool = typer.Option(False, "--excluded",
+                                  help="list the accounts not scored and why (with --json: one JSON object per line)"),
 ):
     """Score every account at the as-of date and store the snapshots (idempotent)."""
     with _project(workspace) as p:
         run = p.score(_date(as_of, "--as-of"), write_back=write_back)
         if p.model_notice:
             sys.stderr.write(f"note: {p.model_notice}\n")
+        if excluded:
+            rows = [{"account_id": r.account_id, "as_of": r.as_of.date().isoformat(), "reason": r.reason}
+                    for r in run.frames.excluded.itertuples()]
+            if json_out:
+                _print_json_lines(rows)
+            else:
+                _print_excluded(rows)
+            return
         if json_out:
             _print_json_lines(run.snapshots)
+            sys.stderr.write(f"{_coverage_line(run)}\n")
             return
         print_portfolio_summary(run, lowest)
+
+
+def _coverage_line(run) -> str:
+    """Scored and excluded accounts, by reason: a portfolio never shrinks without a word."""
+    ex = run.frames.excluded
+    line = f"scored {len(run.frames.snapshots):,} snapshots; not scored: {len(ex):,}"
+    if len(ex):
+        by = ex.groupby("reason").size().sort_values(ascending=False)
+        line += " (" + "; ".join(f"{n:,} {reason}" for reason, n in by.items()) + \
+                "; 'healthscore score --excluded' lists them)"
+    return line
+
+
+def _print_excluded(rows: list[dict]) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows):,} accounts not scored")
+    for col in ("account", "as of", "reason"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["account_id"], r["as_of"], r["reason"])
+    _console().print(t)
 
 
 def print_portfolio_summary(run, lowest: int = 10) -> None:
@@ -189,6 +222,8 @@ def print_portfolio_summary(run, lowest: int = 10) -> None:
     as_of = run.as_of_dates[-1]
     con.print(f"\nScored [bold]{len(snaps):,}[/] accounts as of [bold]{as_of}[/] with model {run.model_version}"
               f" ({run.inserted:,} new snapshots stored)")
+    if run.frames.excluded is not None and len(run.frames.excluded):
+        con.print("Not scored:" + _coverage_line(run).split("not scored:", 1)[1], highlight=False)
     if run.missing_tables:
         con.print(f"[yellow]not in the engine:[/] {', '.join(sorted(run.missing_tables))}")
     t = Table(title="Tier distribution")

@@ -133,3 +133,20 @@ def accounts_as_of(con, as_of, columns: list[str], account_ids: list[str] | None
     base = point_in_time(con, base, present, cols, single=single,
                          only=list(account_ids) if account_ids is not None else None)
     return base.execute()
+
+
+def not_yet_created(con, as_of_dates, account_ids: list[str] | None = None):
+    """(account_id, as_of) of the accounts a query leaves out because they were created on or after
+    the date (pandas): scoring says how many accounts it did not score, and why."""
+    import ibis
+    import pandas as pd
+
+    t = con.table("accounts")
+    if account_ids is not None:
+        t = t.filter(t.account_id.isin(list(account_ids)))
+    first = ibis.timestamp(pd.Timestamp(min(as_of_dates)).isoformat())
+    late = t.filter(t.created_at.notnull() & (t.created_at >= first)).select("account_id", "created_at").execute()
+    rows = [(aid, pd.Timestamp(d)) for d in sorted(set(as_of_dates))
+            for aid, created in zip(late["account_id"], pd.to_datetime(late["created_at"]))
+            if created >= pd.Timestamp(d)]
+    return pd.DataFrame(rows, columns=["account_id", "as_of"])

@@ -19,10 +19,16 @@ from healthscore.model.ir import ONBOARDING_SEGMENT, Bands, Boolean, HealthModel
 DAY = np.timedelta64(1, "D")
 
 
+EXCLUDED_CHURNED = "churned before the date (its latest outcome is churned)"
+EXCLUDED_NOT_CREATED = "created on or after the date"
+
+
 @dataclass
 class ScoredFrames:
     snapshots: pd.DataFrame  # one row per (account_id, as_of)
     evidence: pd.DataFrame  # one row per (account_id, as_of, metric)
+    # accounts not scored and why: (account_id, as_of, reason); never dropped without a word
+    excluded: pd.DataFrame | None = None
 
 
 # ---- raw values ------------------------------------------------------------------------------
@@ -209,8 +215,15 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
 
     # Accounts that churned before the as-of date are no longer scored.
     last_outcome = frame.get(f"{plan.last_outcome}__value")
+    excluded = pd.DataFrame({"account_id": pd.Series([], dtype=object), "as_of": pd.Series([], dtype="datetime64[ns]"),
+                             "reason": pd.Series([], dtype=object)})
     if last_outcome is not None:
-        frame = frame[last_outcome.fillna("") != "churned"].reset_index(drop=True)
+        churned = (last_outcome.fillna("") == "churned").to_numpy()
+        if churned.any():
+            excluded = pd.DataFrame({"account_id": frame["account_id"].to_numpy()[churned].astype(object),
+                                     "as_of": pd.to_datetime(frame["as_of"]).to_numpy()[churned],
+                                     "reason": EXCLUDED_CHURNED})
+        frame = frame[~churned].reset_index(drop=True)
         n = len(frame)
 
     values, rows, latest = [], np.zeros((n, n_m), dtype="int64"), []
@@ -398,7 +411,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
             tgt[:, j], tsrc[:, j] = target, source
         evidence["target"] = tgt.ravel()
         evidence["target_source"] = tsrc.ravel()
-    return ScoredFrames(snapshots=snapshots, evidence=evidence)
+    return ScoredFrames(snapshots=snapshots, evidence=evidence, excluded=excluded)
 
 
 def _component_lists(names, score, share, coverage) -> list[list[dict]]:
