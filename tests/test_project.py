@@ -107,3 +107,31 @@ def test_backfill_trend_notes_name_the_top_contributions(tmp_path):
             assert ", mostly " + top["metric"].replace("_", " ") + f" ({top['points']:+.1f} points: " in note, note
             checked += 1
     assert checked >= 3
+
+
+def test_reads_are_reads_explain_reads_stored_snapshots_and_never_writes(tmp_path):
+    """explain (and the account page's change panel, which calls it) returns the stored snapshot; a date
+    without one is computed with the stored history for smoothing and not stored, so a later backfill
+    or weekly run still writes that date."""
+    ws = make_workspace(tmp_path / "ws")
+    with Project(ws) as p:
+        p.ingest()
+        p.score(as_of_dates=[dt.date(2025, 5, 15)])
+        before = p.store.snapshots()
+        stored = p.explain("A1")  # no date: the newest stored snapshot
+        assert stored["stored"] is True and stored["as_of"] == "2025-05-15"
+        assert stored["account"]["name"] == "Acme"
+        assert sum(e["points"] for e in stored["evidence"]) == pytest.approx(stored["score"], abs=0.01)
+        fresh = p.explain("A1", dt.date(2025, 5, 15), fresh=True)
+        assert fresh["stored"] is False and fresh["score"] == pytest.approx(stored["score"])
+        change = p.explain("A1", dt.date(2025, 6, 1), compare=dt.date(2025, 5, 15))
+        assert change["stored"] is False and "change" in change
+        assert p.store.snapshots() == before  # nothing written by any read
+        assert p.score(as_of_dates=[dt.date(2025, 6, 1)]).inserted == 3  # the date is still there to store
+
+
+def test_score_without_storing_writes_nothing(tmp_path):
+    with Project(make_workspace(tmp_path / "ws")) as p:
+        p.ingest()
+        run = p.score(as_of_dates=[dt.date(2025, 6, 1)], store=False)
+        assert len(run.snapshots) == 3 and run.inserted == 0 and p.store.snapshots() == []

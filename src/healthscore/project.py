@@ -184,8 +184,11 @@ class Project:
 
     def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
               as_of_dates: list[dt.date] | None = None, store: bool = True,
-              write_back: bool | None = None) -> ScoreRun:
+              write_back: bool | None = None, history: bool | None = None) -> ScoreRun:
         """Score every account (or the given ones) at one or many as-of dates, in one engine query.
+
+        ``history`` (default: ``store``) smooths against the stored snapshots before the first date; a
+        read (explain) uses them without storing anything.
 
         ``write_back`` (default: the workspace's ``write_back`` setting) also writes the snapshots and
         their evidence to health_snapshots / health_evidence in the engine (engine/writeback.py)."""
@@ -196,7 +199,7 @@ class Project:
         model = self.model
         frame, plan, missing = compute_frame(self.con, model.ir, dates, account_ids=account_ids)
         frames = self._with_history(score_frame(model.ir, model.version, plan, frame, missing), dates[0],
-                                    account_ids, stored_history=store)
+                                    account_ids, stored_history=store if history is None else history)
         frames.excluded = self._excluded(frames.excluded, dates, account_ids)
         run_id, inserted = "", 0
         if store:
@@ -206,7 +209,7 @@ class Project:
             inserted = self.store.write_snapshots(run_id, stored_snapshot_columns(frames.snapshots), frames.evidence)
             self.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
-        overrides = self.store.overrides(account_ids) if store else []
+        overrides = self.store.overrides(account_ids) if store or history else []
         run = ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
         if self._writes_back(write_back):
             from healthscore.engine.writeback import write_back as write
@@ -329,14 +332,32 @@ class Project:
         out.sort(key=lambda c: (c["as_of"], -abs(c["delta"] or 0)))
         return out
 
-    def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None) -> dict:
-        """The account's snapshot; with `compare`, also the exact attribution of the change since then."""
+    def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None, *,
+                fresh: bool = False) -> dict:
+        """The account's snapshot; with `compare`, also the exact attribution of the change since then.
+
+        Reads are reads: the stored snapshot of the date (as_of None: the newest stored one) under the
+        current model. A date without one, or ``fresh``, is computed from the engine now, with the stored
+        history for smoothing, and nothing is written; such a snapshot says ``"stored": false``."""
         self._require_account(account_id)
-        as_of = as_of or today()
+        version = self.model.version
+        if as_of is None:
+            as_of = (None if fresh else self.store.latest_as_of(version, account_id)) or today()
         if compare is not None and compare >= as_of:
             raise UserError(f"--compare {compare} must be before the as-of date {as_of}")
         dates = [as_of] if compare is None else [compare, as_of]
-        snaps = {s["as_of"]: s for s in self.score(as_of_dates=dates, account_ids=[account_id]).snapshots}
+        snaps: dict[str, dict] = {}
+        if not fresh:
+            for d in dates:
+                stored = self.store.snapshots(account_id, as_of=d, model_version=version)
+                if stored:
+                    snaps[d.isoformat()] = {**stored[0], "stored": True}
+        todo = [d for d in dates if d.isoformat() not in snaps]
+        if todo:
+            run = self.score(as_of_dates=todo, account_ids=[account_id], store=False, history=True)
+            snaps.update({s["as_of"]: {**s, "stored": False} for s in run.snapshots})
+        if any(s["stored"] for s in snaps.values()):
+            self._complete_stored(account_id, snaps)
         after = snaps.get(as_of.isoformat())
         if after is None:
             raise UserError(f"account {account_id!r} has no snapshot at {as_of}: it was created"
@@ -349,9 +370,28 @@ class Project:
         if rescored is None:
             raise UserError(f"account {account_id!r} has no snapshot at {compare} to compare with")
         # A snapshot stored earlier under another model version is what the owner saw then.
-        older = [s for s in self.store.snapshots(account_id, as_of=compare) if s["model_version"] != self.model.version]
+        older = [s for s in self.store.snapshots(account_id, as_of=compare) if s["model_version"] != version]
         change = attribute_change(older[-1], after, rescored) if older else attribute_change(rescored, after)
         return {**after, "change": change, "trend_note": trend_note(change)}
+
+    def _complete_stored(self, account_id: str, snaps: dict[str, dict]) -> None:
+        """Stored snapshots as a fresh one reads: the account's name, owner and ARR as of the date, and
+        the owner's correction in force."""
+        import pandas as pd
+
+        from healthscore.engine.attributes import accounts_as_of
+        from healthscore.workflow.overrides import apply_overrides
+
+        overrides = self.store.overrides([account_id])
+        for key, snap in list(snaps.items()):
+            if not snap["stored"]:
+                continue
+            acc = accounts_as_of(self.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], [account_id])
+            row = {k: (None if not isinstance(v, str) and pd.isna(v) else v)
+                   for k, v in (acc.to_dict("records") or [{}])[0].items()}
+            snap["account"] = {"name": row.get("name"), "owner": row.get("owner"),
+                               "arr": float(row["arr"]) if row.get("arr") is not None else None}
+            snaps[key] = apply_overrides([snap], overrides)[0] if overrides else snap
 
     def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
         self._require_account(account_id)

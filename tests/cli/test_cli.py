@@ -92,6 +92,9 @@ def test_explain_and_history(workspace):
     assert snap["account_id"] == "A1" and snap["as_of"] == "2025-05-15"
     table = ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-05-15").stdout
     assert "Evidence" in table and "csat_90d" in table
+    # explain is a read: its date is not stored until a score run stores it
+    assert "2025-05-15" not in ok("history", "A1", "-w", str(workspace), "--json").stdout
+    ok("score", "-w", str(workspace), "--as-of", "2025-05-15")
     ok("score", "-w", str(workspace), "--as-of", "2025-06-01")
     lines = ok("history", "A1", "-w", str(workspace), "--json").stdout.splitlines()
     dates = [json.loads(line)["as_of"] for line in lines]

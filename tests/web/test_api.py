@@ -303,14 +303,19 @@ def test_the_server_leaves_the_engine_free_for_the_cli(client, project, tokens, 
 
 
 def test_a_one_account_explain_does_not_move_the_portfolio_date(client, project, tokens):
-    """'explain' scores (and stores) one account at today's date; the portfolio stays at the date of the last
-    portfolio-wide run, with every account."""
+    """'explain' is a read: without a date it returns the account's newest stored snapshot; at a later
+    date (today, after the demo's end) it computes one and stores nothing, so the portfolio stays at
+    the date of the last portfolio-wide run, with every account."""
     h = bearer(tokens["viewer"])
     before = client.get("/api/v1/portfolio", headers=h).json()
+    latest = project.store.latest_as_of(project.model.version)
     acc = client.get("/api/v1/accounts?limit=1", headers=h).json()["items"][0]["account_id"]
-    r = client.get(f"/api/v1/accounts/{acc}/explain", headers=h)  # as of today, after the demo's end
-    assert r.status_code == 200 and r.json()["as_of"] > before["as_of"]
-    assert project.store.latest_as_of(project.model.version).isoformat() == r.json()["as_of"]  # it was stored
+    stored = client.get(f"/api/v1/accounts/{acc}/explain", headers=h).json()
+    assert (stored["as_of"], stored["stored"]) == (before["as_of"], True)
+    later = (dt.date.fromisoformat(before["as_of"]) + dt.timedelta(days=3)).isoformat()
+    r = client.get(f"/api/v1/accounts/{acc}/explain?as_of={later}", headers=h)
+    assert r.status_code == 200 and (r.json()["as_of"], r.json()["stored"]) == (later, False)
+    assert project.store.latest_as_of(project.model.version) == latest  # nothing was stored
     after = client.get("/api/v1/portfolio", headers=h).json()
     assert (after["as_of"], after["accounts"]) == (before["as_of"], before["accounts"])
     assert client.get("/api/v1/accounts?limit=1", headers=h).json()["total"] == before["accounts"]

@@ -169,10 +169,12 @@ def score(
                                                    " (default: write_back in healthscore.yaml)"),
     excluded: bool = typer.Option(False, "--excluded",
                                   help="list the accounts not scored and why (with --json: one JSON object per line)"),
+    no_store: bool = typer.Option(False, "--no-store", help="compute and print only: store nothing"),
 ):
     """Score every account at the as-of date and store the snapshots (idempotent)."""
     with _project(workspace) as p:
-        run = p.score(_date(as_of, "--as-of"), write_back=write_back)
+        run = p.score(_date(as_of, "--as-of"), write_back=False if no_store else write_back,
+                      store=not no_store, history=True)
         if p.model_notice:
             sys.stderr.write(f"note: {p.model_notice}\n")
         if excluded:
@@ -221,7 +223,7 @@ def print_portfolio_summary(run, lowest: int = 10) -> None:
     snaps = run.frames.snapshots
     as_of = run.as_of_dates[-1]
     con.print(f"\nScored [bold]{len(snaps):,}[/] accounts as of [bold]{as_of}[/] with model {run.model_version}"
-              f" ({run.inserted:,} new snapshots stored)")
+              + (f" ({run.inserted:,} new snapshots stored)" if run.run_id else " (nothing stored)"))
     if run.frames.excluded is not None and len(run.frames.excluded):
         con.print("Not scored:" + _coverage_line(run).split("not scored:", 1)[1], highlight=False)
     if run.missing_tables:
@@ -263,10 +265,18 @@ def explain(
     as_of: Optional[str] = AsOfOpt,
     compare: Optional[str] = typer.Option(None, "--compare", help="earlier date: attribute the change since then"),
     json_out: bool = JsonOpt,
+    fresh: bool = typer.Option(False, "--fresh", help="compute from the engine now instead of reading the stored"
+                                                      " snapshot (nothing is stored)"),
 ):
-    """Show an account's snapshot: score, tier, components, and the evidence behind every point."""
+    """Show an account's snapshot: score, tier, components, and the evidence behind every point.
+
+    Reads the stored snapshot (without --as-of: the newest); a date without one is computed now and
+    not stored ('healthscore score --as-of DATE' stores it)."""
     with _project(workspace) as p:
-        snap = p.explain(account_id, _date(as_of, "--as-of"), _date(compare, "--compare"))
+        snap = p.explain(account_id, _date(as_of, "--as-of"), _date(compare, "--compare"), fresh=fresh)
+    if not snap.get("stored", True):
+        sys.stderr.write(f"note: {account_id} has no stored snapshot at {snap['as_of']} under this model (or --fresh):"
+                         " computed from the engine now, nothing stored\n")
     if json_out:
         _print_json(snap)
         return

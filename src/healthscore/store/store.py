@@ -390,11 +390,13 @@ class Store(WorkflowRecords, GovernanceRecords):
         with self.engine.connect() as conn:
             return [_evidence_dict(r) for r in conn.execute(stmt)]
 
-    def latest_as_of(self, model_version: str | None = None) -> date | None:
-        """The newest as-of date with a stored snapshot, or None when there is none."""
+    def latest_as_of(self, model_version: str | None = None, account_id: str | None = None) -> date | None:
+        """The newest as-of date with a stored snapshot (of one account), or None when there is none."""
         stmt = select(func.max(t.snapshots.c.as_of))
         if model_version is not None:
             stmt = stmt.where(t.snapshots.c.model_version == model_version)
+        if account_id is not None:
+            stmt = stmt.where(t.snapshots.c.account_id == account_id)
         with self.engine.connect() as conn:
             newest = conn.scalar(stmt)
         return newest.date() if newest is not None else None
