@@ -18,7 +18,7 @@ END = dt.date(2026, 11, 1)
 END_TS = pd.Timestamp(END)
 START_TS = pd.Timestamp(2025, 5, 1)  # 18 months before END
 # planned dates may lie after `end`; everything else happened before it
-PLANNED = {("accounts", "renewal_date"), ("invoices", "due_at"), ("milestones", "due_at")}
+PLANNED = {("accounts", "renewal_date"), ("invoices", "due_at"), ("milestones", "due_at"), ("subscriptions", "ends_at")}
 ARROW = {STRING: pa.string(), FLOAT: pa.float64(), INT: pa.int64(), BOOL: pa.bool_(),
          TIMESTAMP: pa.timestamp("us")}
 
@@ -251,6 +251,35 @@ def test_no_activity_after_churn(portfolio):
     # churned accounts keep the renewal they did not renew
     a = frame(d, "accounts").set_index("account_id")
     assert (a.loc[churn.index, "renewal_date"] == churn).all()
+
+
+def test_subscription_history_tells_every_renewal_point_in_time(portfolio):
+    """Every renewal and churn at R ends a subscription term at R, so a snapshot as of R - 30 days sees a
+    renewal 30 days ahead for churners and survivors alike (today's accounts row shows a survivor's
+    next renewal, R + 1 year: read into the past it would separate churners perfectly)."""
+    d, _ = portfolio
+    s = frame(d, "subscriptions")
+    o = frame(d, "outcomes")
+    a = frame(d, "accounts").set_index("account_id")
+    assert s.subscription_id.is_unique and set(s.account_id) == set(a.index)
+    ends = set(zip(s.account_id, s.ends_at))
+    assert all((aid, ts) in ends for aid, ts in zip(o.account_id, o.ts))
+    # terms follow each other without gaps or overlaps, from the account's creation
+    for aid, terms in s.sort_values("starts_at").groupby("account_id"):
+        assert terms.starts_at.iloc[0] == a.loc[aid, "created_at"]
+        assert (terms.starts_at.iloc[1:].to_numpy() == terms.ends_at.iloc[:-1].to_numpy()).all(), aid
+    # a churned account's last term ends at its churn; nothing starts at or after it
+    churn = o[o.kind == "churned"].set_index("account_id").ts
+    last = s.groupby("account_id").ends_at.max()
+    assert (last.loc[churn.index] == churn).all()
+    assert (s.status[s.account_id.isin(churn.index) & s.ends_at.isin(churn)] == "canceled").all()
+    live = a.index.difference(churn.index)
+    assert (last.loc[live] == a.loc[live, "renewal_date"]).all()
+    # today's ARR is the current term's; the owner history ends at today's owner
+    current = s[s.status == "active"].set_index("account_id")
+    assert (current.arr == a.loc[current.index, "arr"]).all()
+    ch = frame(d, "account_changes").sort_values("ts").groupby("account_id").value.last()
+    assert (ch == a.loc[ch.index, "owner"]).all() and len(ch) == len(a)
 
 
 def test_churners_used_the_product_less_before_churn(portfolio):

@@ -695,10 +695,10 @@ def _account_changes_table(w: _World) -> pa.Table:
     size = team_size[w.seg]
     moved = (rng.random(n) < 0.125) & (size > 1)
     shift = 1 + (rng.random(n) * np.maximum(size - 1, 1)).astype(np.int64)
-    first = np.where(moved, team_base[w.seg] + (w.owner - team_base[w.seg] + shift) % np.maximum(size, 1), w.owner)
     lo = np.maximum(w.created_day + 30, 0)
     day = np.where(lo < w.D - 7, lo + (rng.random(n) * np.maximum(w.D - 7 - lo, 1)).astype(np.int64), w.D - 7)
     moved &= (day > w.created_day) & (w.start_s + day * DAY < w.stop_s)
+    first = np.where(moved, team_base[w.seg] + (w.owner - team_base[w.seg] + shift) % np.maximum(size, 1), w.owner)
     acc = np.concatenate([np.arange(n), np.flatnonzero(moved)])
     ts = np.concatenate([w.created_s, (w.start_s + day * DAY + _biz_secs(rng, n))[moved]])
     owner = np.concatenate([first, w.owner[moved]])
