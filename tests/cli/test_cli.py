@@ -165,3 +165,9 @@ def test_score_says_which_accounts_it_did_not_score_and_why(workspace):
     assert sorted((r["account_id"], r["reason"]) for r in listed) == [
         ("A3", "created on or after the date"), ("A4", "churned before the date (its latest outcome is churned)")]
     assert "Not scored: 2" in ok("score", "-w", str(workspace), "--as-of", "2025-05-01").stdout
+
+
+def test_version_is_the_package_version():
+    from healthscore import __version__
+
+    assert ok("--version").stdout.strip() == f"healthscore {__version__}"

@@ -23,6 +23,22 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from healthscore import __version__
+
+        print(f"healthscore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Explainable customer health scoring: health models as code, evidence behind every point."""
+
+
 WorkspaceOpt = typer.Option(Path("."), "-w", "--workspace", help="workspace directory (holds healthscore.yaml)")
 JsonOpt = typer.Option(False, "--json", help="print JSON instead of tables")
 AsOfOpt = typer.Option(None, "--as-of", help="as-of date YYYY-MM-DD: only data before it counts (default: today, UTC)")
