@@ -47,12 +47,29 @@ def random_frame(model: HealthModel, draw_values: list, n: int, segments: list, 
 values = st.one_of(st.none(), st.floats(min_value=-5, max_value=1e4, allow_nan=False), st.integers(0, 50))
 
 
+def _shaped(model: HealthModel) -> HealthModel:
+    """The seed model with a learned-shape transform (not monotone: a U and a step) on every numeric metric."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    shape = {"kind": "shape", "bins": [{"min": -1, "score": 10}, {"min": 1, "score": 80}, {"min": 5, "score": 60},
+                                       {"min": 20, "score": 30}, {"min": 100, "score": 90}], "below": 5}
+    for comp in data["components"]:
+        for m in comp["metrics"]:
+            if m["transform"]["kind"] != "map":
+                m["transform"] = shape
+    return HealthModel.model_validate(data)
+
+
+SHAPED = _shaped(SEED.ir)
+
+
 @settings(max_examples=80, deadline=None)
 @given(draws=st.lists(values, min_size=1, max_size=40), n=st.integers(1, 6),
-       seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900))
-def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age):
-    frame, plan = random_frame(SEED.ir, [np.nan if v is None else float(v) for v in draws], n, [seg] * n, [age] * n)
-    frames = score_frame(SEED.ir, SEED.version, plan, frame, set())
+       seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900), learned=st.booleans())
+def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age, learned):
+    """Also with learned shapes (calibrate --shapes): a shape is a transform like any other."""
+    model = SHAPED if learned else SEED.ir
+    frame, plan = random_frame(model, [np.nan if v is None else float(v) for v in draws], n, [seg] * n, [age] * n)
+    frames = score_frame(model, SEED.version, plan, frame, set())
     for snap in snapshot_dicts(frames):
         assert 0 <= snap["confidence"] <= 1 and 0 <= snap["coverage"] <= 1
         for c in snap["components"]:

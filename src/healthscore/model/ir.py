@@ -198,6 +198,31 @@ class Bands(_Strict):
     below: float = Field(0.0, ge=0, le=100, description="score below the lowest band")
 
 
+class Shape(_Strict):
+    """A learned shape (generalized additive model): the value's bin, the highest `min` at or below it,
+    gives the score, so U-shapes, thresholds and saturation are a table anyone can read and edit.
+    Fitted from outcomes by 'healthscore calibrate --shapes'; direction does not apply. `monotone`
+    is a constraint the analyst set and the fit kept (validated here)."""
+
+    kind: Literal["shape"]
+    bins: list[Band] = Field(min_length=1)
+    below: float | None = Field(None, ge=0, le=100, description="score below the lowest bin (default: its score)")
+    monotone: Literal["increasing", "decreasing"] | None = None
+    fitted: str | None = Field(None, description="provenance: what it was fitted on")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        mins = [b.min for b in self.bins]
+        if mins != sorted(mins) or len(set(mins)) != len(mins):
+            raise ValueError(f"shape bins must have increasing, distinct min values; got {mins}")
+        scores = [b.score for b in self.bins]
+        if self.monotone == "increasing" and any(b < a for a, b in zip(scores, scores[1:])):
+            raise ValueError(f"shape is monotone increasing but its scores fall: {scores}")
+        if self.monotone == "decreasing" and any(b > a for a, b in zip(scores, scores[1:])):
+            raise ValueError(f"shape is monotone decreasing but its scores rise: {scores}")
+        return self
+
+
 class Boolean(_Strict):
     """A true (non-zero) value scores 100 when higher is better, 0 when lower is better."""
 
@@ -212,7 +237,7 @@ class Mapping(_Strict):
     default: float | None = Field(None, ge=0, le=100, description="score of an unlisted value; null = missing")
 
 
-Transform = Annotated[Union[Linear, Log, Bands, Boolean, Mapping], Field(discriminator="kind")]
+Transform = Annotated[Union[Linear, Log, Bands, Shape, Boolean, Mapping], Field(discriminator="kind")]
 
 
 class Missing(_Strict):

@@ -14,7 +14,18 @@ import pandas as pd
 
 from healthscore.engine.attributes import source_column
 from healthscore.engine.compile import MetricPlan
-from healthscore.model.ir import ONBOARDING_SEGMENT, Bands, Boolean, HealthModel, Linear, Log, Mapping, Metric, Tiers
+from healthscore.model.ir import (
+    ONBOARDING_SEGMENT,
+    Bands,
+    Boolean,
+    HealthModel,
+    Linear,
+    Log,
+    Mapping,
+    Metric,
+    Shape,
+    Tiers,
+)
 
 DAY = np.timedelta64(1, "D")
 
@@ -179,6 +190,13 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
             s = np.full(v.shape, t.below)
             for band in sorted(t.bands, key=lambda b: b.min):
                 s = np.where(v >= band.min, band.score, s)
+            return np.where(np.isnan(v), np.nan, s)
+        elif isinstance(t, Shape):  # a learned table of bins: direction does not apply
+            mins = np.array([b.min for b in t.bins])
+            scores = np.array([b.score for b in t.bins])
+            idx = np.searchsorted(mins, np.where(np.isnan(v), mins[0], v), side="right") - 1
+            below = scores[0] if t.below is None else t.below
+            s = np.where(idx >= 0, scores[np.clip(idx, 0, None)], below)
             return np.where(np.isnan(v), np.nan, s)
         else:  # pragma: no cover
             raise ValueError(t)

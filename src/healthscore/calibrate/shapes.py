@@ -1,0 +1,154 @@
+"""Learned shapes: a generalized additive model whose terms are tables a person can read.
+
+Each metric's raw value is cut into bins at quantiles of the training data (categorical metrics keep
+their categories), with one more bin for "no data". An L2 logistic regression on the bins' one-hot
+columns (scikit-learn) gives every bin a log-odds contribution to the bad outcome; a metric the
+analyst marks monotone has its contributions made monotone (isotonic regression, weighted by the
+bins' rows). The contributions then become an ordinary health model, so the evidence still adds up:
+
+    health_m(bin) = -contribution,  range_m = max - min over the metric's bins (no-data included)
+    score_m(bin)  = 100 * (health_m(bin) - min_m) / range_m          (a `shape` or `map` transform)
+    weight_m      = range_m                                           (components: the sum of theirs)
+
+so the score is sum_m weight_m * score_m / sum_m weight_m = 100 * (sum_m health_m - const) / R: a
+strictly decreasing function of the fitted log-odds. The score ranks accounts exactly as the fitted
+model does, and each metric's points are its learned contribution, shifted and scaled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MIN_RANGE = 1e-6  # a metric whose bins do not differ keeps a tiny weight (weights must be > 0)
+
+
+@dataclass
+class MetricShape:
+    metric: str
+    kind: str  # "shape" (numeric bins) or "map" (categories)
+    edges: list[float] = field(default_factory=list)  # bin i covers [edges[i], edges[i+1])
+    categories: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # one per bin or category
+    missing_score: float = 50.0
+    weight: float = MIN_RANGE  # the log-odds range the metric spans
+    rows: list[int] = field(default_factory=list)  # training rows per bin (missing last)
+    monotone: str | None = None
+
+    def transform(self, fitted: str) -> dict[str, Any]:
+        """The metric's transform in the model YAML."""
+        if self.kind == "map":
+            return {"kind": "map", "values": {c: round(s, 2) for c, s in zip(self.categories, self.scores)},
+                    "default": round(self.missing_score, 2)}
+        out: dict[str, Any] = {"kind": "shape", "bins": [{"min": _round_edge(e), "score": round(s, 2)}
+                                                          for e, s in zip(self.edges, self.scores)]}
+        if self.monotone:
+            out["monotone"] = self.monotone
+        out["fitted"] = fitted
+        return out
+
+
+def _round_edge(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def _bins(values: pd.Series, n_bins: int) -> tuple[str, list, np.ndarray]:
+    """(kind, edges or categories, bin index per row with -1 for no data)."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    present = values.notna().to_numpy()
+    if numeric.notna().sum() >= present.sum() * 0.99:  # numbers (a stray text value is no data)
+        x = numeric.to_numpy(float)
+        finite = x[np.isfinite(x)]
+        if finite.size == 0:
+            return "shape", [0.0], np.full(len(x), -1)
+        qs = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[:-1]))
+        qs = np.unique([_round_edge(q) for q in qs])
+        qs[0] = min(qs[0], finite.min())
+        idx = np.where(np.isfinite(x), np.searchsorted(qs, np.nan_to_num(x, nan=qs[0]), side="right") - 1, -1)
+        return "shape", [float(q) for q in qs], np.where(idx < 0, np.where(np.isfinite(x), 0, -1), idx)
+    cats = sorted({str(v) for v in values[values.notna()]})
+    pos = {c: i for i, c in enumerate(cats)}
+    idx = np.array([pos.get(str(v), -1) if v is not None and v == v else -1 for v in values])
+    return "map", cats, idx
+
+
+def _isotonic(values: np.ndarray, weights: np.ndarray, increasing: bool) -> np.ndarray:
+    from sklearn.isotonic import IsotonicRegression
+
+    reg = IsotonicRegression(increasing=increasing)
+    return reg.fit_transform(np.arange(len(values)), values, sample_weight=np.maximum(weights, 1e-9))
+
+
+def fit_shapes(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2: float = 1.0,
+               monotone: dict[str, str] | None = None) -> list[MetricShape]:
+    """Fit one shape per column of `values` (raw metric values, one row per labelled snapshot) against
+    the bad-outcome label y (1 bad). monotone: metric -> "increasing" | "decreasing" (health rises or
+    falls with the value)."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    monotone = monotone or {}
+    y = np.asarray(y, dtype=float)
+    if len(np.unique(y)) < 2:
+        raise ValueError("fitting shapes needs both outcomes among the labelled snapshots")
+    blocks, layout = [], []
+    for name in values.columns:
+        kind, edges, idx = _bins(values[name], n_bins)
+        k = len(edges) + 1  # the last column: no data
+        col = np.where(idx < 0, k - 1, idx)
+        blocks.append(sparse.csr_matrix((np.ones(len(col)), (np.arange(len(col)), col)), shape=(len(col), k)))
+        layout.append((name, kind, edges, k, np.bincount(col, minlength=k)))
+    X = sparse.hstack(blocks).tocsr()
+    model = LogisticRegression(C=1.0 / max(l2, 1e-9), max_iter=2000, solver="lbfgs")
+    model.fit(X, y)
+    coef = model.coef_[0]
+    out, start = [], 0
+    for name, kind, edges, k, rows in layout:
+        c = coef[start:start + k].copy()
+        start += k
+        health = -c  # a bin that raises the risk lowers health
+        mono = monotone.get(name) if kind == "shape" else None
+        if mono:  # the constraint holds on the value bins; the no-data bin stands apart
+            health[:-1] = _isotonic(health[:-1], rows[:-1], increasing=(mono == "increasing"))
+        seen = rows > 0
+        lo, hi = float(health[seen].min()), float(health[seen].max())
+        span = hi - lo
+        if span < MIN_RANGE:
+            scores = np.full(k, 50.0)
+        else:
+            scores = np.clip(100.0 * (health - lo) / span, 0.0, 100.0)
+        if not seen[-1]:  # never without data in training: no data scores the middle of the shape
+            scores[-1] = float(np.average(scores[:-1], weights=np.maximum(rows[:-1], 1)))
+        out.append(MetricShape(metric=name, kind=kind, edges=list(edges) if kind == "shape" else [],
+                               categories=list(edges) if kind == "map" else [], scores=scores[:-1].tolist(),
+                               missing_score=float(scores[-1]), weight=max(span, MIN_RANGE), rows=rows.tolist(),
+                               monotone=mono))
+    return out
+
+
+def apply_shapes(data: dict, fits: list[MetricShape], fitted: str) -> dict:
+    """The model YAML (as parsed) with every fitted metric's transform, missing rule and weight replaced
+    and each component weighted by its metrics' learned ranges."""
+    import copy
+
+    by_metric = {f.metric: f for f in fits}
+    out = copy.deepcopy(data)
+    for comp in out.get("components", []):
+        total = 0.0
+        for m in comp.get("metrics", []):
+            f = by_metric.get(m["name"])
+            if f is None:
+                continue
+            m["transform"] = f.transform(fitted)
+            m.pop("direction", None)  # a shape carries its direction in its scores
+            m["missing"] = {"rule": "score", "score": round(f.missing_score, 2)}
+            m["weight"] = float(f"{f.weight:.6g}")
+            total += m["weight"]
+        if total > 0:
+            comp["weight"] = float(f"{total:.6g}")
+    for seg in out.get("segments", []):  # learned weights hold for every account: no segment reweights them
+        seg.pop("weights", None)
+    return out
