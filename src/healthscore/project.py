@@ -522,187 +522,66 @@ class Project:
             raise UserError(f"--to {date_to} is before --from {date_from}")
         return [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
 
-    def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
-                  out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0) -> dict:
-        """Fit non-negative weights and tier thresholds from outcomes; compare the current, the calibrated and a
-        gradient-boosted model on held-out time folds; propose a model YAML (never over the active one)."""
-        import numpy as np
+    def _data_span(self):
+        """(oldest, newest) timestamp over the rows of the event tables other than outcomes (None, None if empty)."""
         import pandas as pd
-        from pydantic import ValidationError
 
-        from healthscore.calibrate import fit as F
-        from healthscore.calibrate import stats
-        from healthscore.calibrate.labels import label_snapshots
-        from healthscore.calibrate.study import labelled_evidence, metric_study, score_matrix
+        from healthscore.contract import TABLES
+
+        tables = set(self.con.list_tables())
+        lo, hi = [], []
+        for name in HAPPENED_TABLES:
+            if name == "outcomes" or name not in tables:
+                continue
+            t = self.con.table(name)
+            col = t[TABLES[name].time_column]
+            r = t.aggregate(lo=col.min(), hi=col.max()).execute()
+            for v, acc in ((r["lo"].iloc[0], lo), (r["hi"].iloc[0], hi)):
+                if v is not None and not pd.isna(v):
+                    acc.append(pd.Timestamp(v))
+        return (min(lo), max(hi)) if lo and hi else (None, None)
+
+    def _one_date_day(self):
+        """The day of a one-date export (every event row on one calendar day), else None."""
+        oldest, newest = self._data_span()
+        if oldest is None or oldest.normalize() != newest.normalize():
+            return None
+        return newest.normalize()
+
+    def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
+                  out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
+                  allow_leak: list[str] | None = None, report: Path | str | None = None) -> dict:
+        """Fit weights and tier thresholds from outcomes, guard against leaks, compare the current, the calibrated,
+        a logistic-regression and a gradient-boosted model on held-out folds, and write the proposal only when
+        it is better on held-out data (calibrate.service does the work)."""
+        import pandas as pd
+
+        from healthscore.calibrate import service
         from healthscore.engine.compile import compute_frame
-        from healthscore.model.ir import HealthModel
-        from healthscore.scoring.score import score_frame
         from healthscore.yamlio import read_yaml
 
         loaded = self.model
-        ir, spec, cal = loaded.ir, loaded.ir.outcome_spec, loaded.ir.calibration_spec
+        ir, spec = loaded.ir, loaded.ir.outcome_spec
         if out is not None and Path(out).resolve() == Path(loaded.path).resolve():
             raise UserError(f"--out {out} is the active model; write the proposal to another file and review it")
         outcomes, end = self._outcomes()
-        dates = self._calibration_dates(date_from, date_to, every_days, spec.horizon_days, end)
-        frame, plan, missing = compute_frame(self.con, ir, dates)
-        cur = score_frame(ir, loaded.version, plan, frame, missing)
-        snaps = cur.snapshots
-        labels = label_snapshots(snaps, outcomes, spec, end)
-        names = [m.name for _, m in ir.metrics]
-        wide = score_matrix(labelled_evidence(cur.evidence, labels, snaps)).reindex(columns=names)
-        keys = wide.index.to_frame(index=False)
-        keys["as_of"] = pd.to_datetime(keys["as_of"])
-        seg_of = snaps[["account_id", "as_of", "segment", "score"]].assign(
-            account_id=lambda d: d["account_id"].astype(str), as_of=lambda d: pd.to_datetime(d["as_of"]))
-        keys = keys.merge(seg_of, on=["account_id", "as_of"], how="left")
-        X, y = wide.to_numpy(float), keys["label"].to_numpy(float)
-        F.require_events(y, cal.min_events, "the portfolio")
+        one_day = self._one_date_day() if date_from is None and date_to is None else None
+        if one_day is not None:  # a one-date export: one as-of date, the day after it (its rows visible)
+            dates = [(one_day + pd.Timedelta(days=1)).date()]
+            portfolio = None
+        else:
+            dates = self._calibration_dates(date_from, date_to, every_days, spec.horizon_days, end)
+            portfolio = (pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).date()
+            portfolio = None if portfolio in dates else portfolio
+        frame, plan, missing = compute_frame(self.con, ir, dates + ([portfolio] if portfolio else []))
         data, _, _ = read_yaml(Path(loaded.path))
-
-        def validate(d: dict) -> HealthModel:
-            try:
-                return HealthModel.model_validate(d)
-            except ValidationError as exc:  # pragma: no cover - proposals only change weights and tiers
-                raise UserError(f"the proposed model does not validate: {exc}") from None
-
-        def rescore(model_ir: HealthModel, rows: pd.DataFrame | None = None) -> pd.DataFrame:
-            s = score_frame(model_ir, "proposed", plan, frame if rows is None else rows, missing).snapshots
-            s = s[["account_id", "as_of", "score", "tier", "status", "segment"]].copy()
-            s["account_id"] = s["account_id"].astype(str)
-            s["as_of"] = pd.to_datetime(s["as_of"])
-            return s
-
-        raw = F.fit_shares(X, y, cal.l2)
-        shares = F.floor_shares(raw, cal.min_weight)
-        segments, seg_fits = [], {}
-        for seg in ir.segments:
-            m = (keys["segment"] == seg.name).to_numpy()
-            events, n = int(y[m].sum()), int(m.sum())
-            if events < cal.min_events:
-                segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
-                                 "message": f"segment {seg.name}: {events} bad outcome(s) in {n} labelled scored"
-                                 f" snapshots; fitting it needs at least {cal.min_events} (calibration.min_events);"
-                                 " it keeps its current weights and tiers"})
-                continue
-            seg_fits[seg.name] = (F.floor_shares(F.fit_shares(X[m], y[m], cal.l2), cal.min_weight), None)
-            segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
-        # tiers: rescore with the fitted weights, then cut at the configured shares
-        step = rescore(validate(F.proposed_data(data, ir, shares, None, seg_fits)))
-        scored = step[step["status"] == "scored"]
-        base_rows = scored[scored["segment"].isna()]
-        tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
-                                  cal.red_share, cal.yellow_share)
-        for name in list(seg_fits):
-            seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
-            seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share))
-        proposal = F.proposed_data(data, ir, shares, tiers, seg_fits)
-        proposed_ir = validate(proposal)
-
-        # held-out time folds: train on as-of dates whose horizon was over before the fold starts
-        comparison = self._fold_comparison(ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec,
-                                           n_boot, seed, rescore, validate)
-        # impact at the latest date
-        final = rescore(proposed_ir)
-        last = pd.Timestamp(max(dates))
-        now = snaps.assign(account_id=snaps["account_id"].astype(str), as_of=pd.to_datetime(snaps["as_of"]))
-        a = now[now["as_of"] == last][["account_id", "tier", "status"]]
-        b = final[final["as_of"] == last][["account_id", "tier", "status"]]
-        both = a.merge(b, on="account_id", suffixes=("_current", "_proposed"))
-        both = both[(both["status_current"] == "scored") & (both["status_proposed"] == "scored")]
-        moves = both.groupby(["tier_current", "tier_proposed"]).size()
-        sc_final = final[final["status"] == "scored"]
-        comp_nominal = np.array([c.weight for c, _ in ir.metrics]) / sum(c.weight for c in ir.components)
-        within = np.array([m.weight / sum(mm.weight for mm in c.metrics) for c, m in ir.metrics])
-        weights = [{"metric": m.name, "component": c.name, "current_share": round(float(cs), 4),
-                    "fitted_share": round(float(r), 4), "proposed_share": round(float(s), 4)}
-                   for (c, m), cs, r, s in zip(ir.metrics, comp_nominal * within, raw, shares)]
-        text = F.dump_yaml(proposal)
-        written = None
-        if out is not None:
-            Path(out).write_text(f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots"
-                                 f" ({int(y.sum())} bad outcomes), {dates[0]}..{dates[-1]}. Review before use.\n"
-                                 + text, encoding="utf-8")
-            written = str(out)
-        return {
-            "model": {"name": ir.name, "version": loaded.version, "path": str(loaded.path)},
-            "outcome": {"label": list(spec.label), "horizon": spec.horizon}, "data_end": str(end),
-            "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
-            "method": "non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
-                      f" l2={cal.l2}, floor share {cal.min_weight}",
-            "weights": weights,
-            "tiers": {"current": {"green": ir.tiers.green, "yellow": ir.tiers.yellow}, "proposed": tiers,
-                      "target_shares": {"red": cal.red_share, "yellow": cal.yellow_share}},
-            "segments": segments,
-            "comparison": comparison,
-            "impact": {"as_of": str(last.date()), "accounts_compared": int(len(both)),
-                       "tier_changes": int((both["tier_current"] != both["tier_proposed"]).sum()),
-                       "moves": [{"from": f, "to": t, "accounts": int(n)} for (f, t), n in moves.items() if f != t],
-                       "proposed_tier_shares": {t: stats._r((sc_final["tier"] == t).mean()) for t in
-                                                ("red", "yellow", "green")}},
-            "metric_study": metric_study(cur.evidence, labels, snaps, threshold=cal.correlation),
-            "diff": F.yaml_diff(data, proposal, a=str(loaded.path), b=str(out or "proposed")),
-            "proposed_yaml": text, "written_to": written,
-        }
-
-    def _fold_comparison(self, ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec, n_boot, seed,
-                         rescore, validate) -> dict:
-        import numpy as np
-        import pandas as pd
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        from healthscore.calibrate import fit as F
-        from healthscore.calibrate import stats
-
-        as_of = keys["as_of"].to_numpy("datetime64[ns]")
-        horizon = np.timedelta64(spec.horizon_days, "D")
-        blocks = F.time_blocks(dates, folds)
-        rows, per_fold = [], []
-        for i, block in enumerate(blocks[1:], start=1):
-            start = np.datetime64(pd.Timestamp(block[0]), "ns")
-            test = np.isin(as_of, np.array([np.datetime64(pd.Timestamp(d), "ns") for d in block]))
-            train = as_of + horizon <= start
-            info = {"fold": i, "test_from": str(block[0]), "test_to": str(block[-1]), "train_rows": int(train.sum()),
-                    "train_events": int(y[train].sum()), "test_rows": int(test.sum()),
-                    "test_events": int(y[test].sum())}
-            if y[train].sum() < 5 or (y[train] == 0).sum() < 5 or y[test].sum() == 0:
-                info["skipped"] = "fewer than 5 bad outcomes to train on, or none to test"
-                per_fold.append(info)
-                continue
-            shares = F.floor_shares(F.fit_shares(X[train], y[train], cal.l2), cal.min_weight)
-            fold_ir = validate(F.proposed_data(data, ir, shares, None))
-            test_frame = frame[frame["as_of"].isin([pd.Timestamp(d) for d in block])]
-            rs = rescore(fold_ir, test_frame)
-            k = keys[test].reset_index(drop=True)
-            k = k.merge(rs.rename(columns={"score": "score_cal", "status": "status_cal"})[
-                ["account_id", "as_of", "score_cal", "status_cal"]], on=["account_id", "as_of"], how="left")
-            gbm = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
-                                                 l2_regularization=1.0, random_state=seed)
-            gbm.fit(X[train], y[train])
-            k["risk_gbm"] = gbm.predict_proba(X[test])[:, 1]
-            k["fold"] = i
-            k = k[k["status_cal"] == "scored"]
-            for name, r in (("current", 100 - k["score"]), ("calibrated", 100 - k["score_cal"]),
-                            ("gradient_boosting", k["risk_gbm"])):
-                info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), k["label"].to_numpy(float)))
-            per_fold.append(info)
-            rows.append(k)
-        if not rows:
-            return {"folds": per_fold, "note": "no fold had enough bad outcomes to train and test on"}
-        oof = pd.concat(rows, ignore_index=True)
-        yy, acc, grp = oof["label"].to_numpy(float), oof["account_id"].to_numpy(object), oof["as_of"].to_numpy()
-        pooled = {}
-        for name, r in (("current", 100 - oof["score"].to_numpy(float)),
-                        ("calibrated", 100 - oof["score_cal"].to_numpy(float)),
-                        ("gradient_boosting", oof["risk_gbm"].to_numpy(float))):
-            top = stats.lowest_decile(r, grp)
-            pooled[name] = {
-                "roc_auc": stats.bootstrap(acc, lambda w, r=r: stats.roc_auc(r, yy, w), n=n_boot, seed=seed),
-                "lift_lowest_decile": stats.bootstrap(acc, lambda w, t=top: stats.decile_precision_lift(t, yy, w)[1],
-                                                      n=n_boot, seed=seed),
-            }
-        return {"folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()), "pooled": pooled,
-                "note": "expanding window: each fold trains on as-of dates whose horizon ended before it starts"}
+        inp = service.Inputs(ir, loaded.version, Path(loaded.path), data, frame, plan, missing, outcomes, end, dates,
+                             portfolio or max(dates), one_day)
+        if report is None and out is not None:
+            report = Path(out).with_suffix(".report.md")
+        return service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
+                           out=Path(out) if out is not None else None,
+                           report=Path(report) if report is not None else None)
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:

@@ -136,3 +136,66 @@ figcaption{{font-weight:bold}}pre{{font-size:11px;background:#f6f6f6;padding:1em
 <details><summary>All figures as JSON</summary><pre>{data}</pre></details>
 </body></html>
 """
+
+
+def _ci(m) -> str:
+    if not m or m.get("value") is None:
+        return "-"
+    if m.get("low") is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+
+
+def calibration_markdown(result: dict) -> str:
+    """The calibration report an approver reads: the decision first, then held-out figures only."""
+    lines = [f"# Calibration of {result['model']['name']} ({result['model']['version']})", ""]
+    if result["accepted"]:
+        lines += [f"**Proposal written** to `{result.get('written_to') or '(not written: no --out)'}`.", "",
+                  f"Why: {result['decision']}.", ""]
+    else:
+        lines += ["**No proposal written.**", "", f"Why: {result['decision']}.", ""]
+    lines += [f"Fitted on {result['labelled']:,} labelled snapshots ({result['events']:,} bad outcomes,"
+              f" {result['survivors']:,} survivors), as-of dates {result['as_of_dates'][0]}..{result['as_of_dates'][-1]},"
+              f" outcome {'/'.join(result['outcome']['label'])} within {result['outcome']['horizon']}, data until"
+              f" {result['data_end'][:19]}." + (f" One-date data ({result['one_date']})." if result.get("one_date") else ""),
+              ""]
+    leaks = result.get("leaks", {}).get("leaks", [])
+    if leaks:
+        lines += ["## Leak warnings", ""]
+        allowed = {a["metric"] for a in result.get("allow_leak", [])}
+        for lk in leaks:
+            verdict = "ALLOWED by --allow-leak (weight kept)" if lk["metric"] in allowed else "refused: share 0"
+            lines.append(f"- **{lk['metric']}** ({verdict}): " + "; ".join(r["message"] for r in lk["reasons"]))
+        lines.append("")
+    cmp_ = result["comparison"]
+    lines += ["## Held-out comparison", "", f"{cmp_.get('note')}.", ""]
+    if "pooled" in cmp_:
+        lines += [f"{cmp_['test_rows']:,} held-out snapshots, {cmp_['test_events']:,} bad outcomes. Brackets: bootstrap"
+                  " 95% intervals over accounts.", "",
+                  "| model | AUC | lift, riskiest 10% | Brier | Brier skill vs base rate |", "|---|---|---|---|---|"]
+        for name, m in cmp_["pooled"].items():
+            lines.append(f"| {name} | {_ci(m['roc_auc'])} | {_ci(m['lift_lowest_decile'])} | {_ci(m['brier'])} |"
+                         f" {_ci(m['brier_skill'])} |")
+        lines += ["", f"AUC gain of the calibrated model over the current one: {_ci(cmp_['auc_gain'])}.", "",
+                  "Held-out tiers (thresholds cut on each training fold): " + "; ".join(
+                      f"{t} share {_ci(v['share'])}, churn rate {_ci(v['churn_rate'])}"
+                      for t, v in cmp_["tiers"].items()), ""]
+    lines += ["## Weights", "", "| metric | status | current | fitted | proposed |", "|---|---|---|---|---|"]
+    for w in result["weights"]:
+        st = w["status"] + (", direction flipped" if w.get("flipped") else "")
+        fitted = "-" if w["fitted_share"] is None else f"{w['fitted_share']:.3f}"
+        lines.append(f"| {w['component']}.{w['metric']} | {st} | {w['current_share']:.3f} | {fitted} |"
+                     f" {w['proposed_share']:.3f} |")
+    for f in result.get("flipped", []):
+        lines.append(f"\n{f['metric']}: on its own a higher score goes with more bad outcomes (AUC"
+                     f" {f['single_metric_auc']}, interval {f['interval']}); "
+                     + ("its direction is flipped in the proposal." if f["flipped"] else
+                        "its transform scores explicitly (bands/map): fix it by hand."))
+    imp = result["impact"]
+    port = imp.get("portfolio") or imp
+    lines += ["", "## Impact", "", f"Proposed tiers: green {result['tiers']['proposed']['green']}, yellow"
+              f" {result['tiers']['proposed']['yellow']} (target red share {result['tiers']['target_shares']['red']})."
+              f" Applied to the portfolio as of {port['as_of']}: red {port['proposed_tier_shares']['red']}, yellow"
+              f" {port['proposed_tier_shares']['yellow']}, green {port['proposed_tier_shares']['green']};"
+              f" {port['tier_changes']} of {port['accounts_compared']} accounts change tier.", ""]
+    return "\n".join(lines) + "\n"

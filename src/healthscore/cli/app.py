@@ -1036,52 +1036,101 @@ def backtest(
         con.print(f"HTML report: {html_out}")
 
 
+def _print_leaks(con, leak_result: dict | None, allowed: list[str] | None = None) -> None:
+    """Leak warnings, loudly: a metric that knows the answer makes every other figure meaningless."""
+    from healthscore.calibrate.leaks import warning_lines
+
+    lines = warning_lines(leak_result)
+    if not lines:
+        return
+    allowed_names = set(allowed or [])
+    con.print("[bold red]LEAK WARNING[/] [red]metrics that may know the outcome in advance:[/]")
+    for lk, line in zip(leak_result["leaks"], lines):
+        tag = " [yellow](allowed by --allow-leak)[/]" if lk["metric"] in allowed_names else ""
+        con.print(f"  [red]![/] {line}{tag}", highlight=False)
+
+
 @app.command()
 def calibrate(
     workspace: Path = WorkspaceOpt,
     date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (default: a year before --to)"),
     date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (default: the last whose horizon is over)"),
     every: str = typer.Option("30d", "--every", help="step between as-of dates"),
-    folds: int = typer.Option(3, "--folds", help="held-out time folds for the model comparison"),
+    folds: int = typer.Option(3, "--folds", help="held-out folds for the model comparison (time folds for panel"
+                              " data; at least 5 account folds for one-date data)"),
     out: Optional[Path] = typer.Option(None, "--out", help="write the proposed model YAML here (never the active model)"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write the calibration report (Markdown) here"
+                                          " (default with --out: the same name with .report.md)"),
+    allow_leak: list[str] = typer.Option([], "--allow-leak", help="let this metric keep weight although the leak"
+                                         " guard flags it (repeatable; recorded with the proposal)"),
+    resamples: int = typer.Option(200, "--bootstrap", help="bootstrap resamples (over accounts) for the intervals"),
+    seed: int = typer.Option(0, "--seed", help="seed of the folds and the bootstrap"),
     json_out: bool = JsonOpt,
 ):
-    """Fit weights and tier thresholds from outcomes; compare current, calibrated and gradient-boosted models."""
+    """Fit weights and tier thresholds from outcomes; propose them only if better than the current model on
+    held-out data. Exits 3 (and writes no proposal) when it is not."""
     with _project(workspace) as p:
-        r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds)
+        r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds,
+                        n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report)
     if json_out:
         _print_json(r)
+        if not r["accepted"]:
+            raise typer.Exit(3)
         return
     con = _console()
-    con.print(f"Calibrated {r['model']['name']} on {r['labelled']:,} labelled snapshots ({r['events']} bad outcomes),"
-              f" {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}", highlight=False)
+    _print_leaks(con, r["leaks"], [a["metric"] for a in r["allow_leak"]])
+    con.print(f"Calibrated {r['model']['name']} on {r['labelled']:,} labelled snapshots ({r['events']} bad outcomes,"
+              f" {r['survivors']:,} survivors), {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}"
+              + (f" (one-date data of {r['one_date']})" if r.get("one_date") else ""), highlight=False)
     con.print(f"method: {r['method']}", highlight=False)
     con.print("  metric                          current  fitted  proposed")
     for w in r["weights"]:
-        con.print(f"  {w['component'] + '.' + w['metric']:<32}{w['current_share']:7.3f} {w['fitted_share']:7.3f}"
-                  f" {w['proposed_share']:8.3f}", highlight=False)
+        fitted = "      -" if w["fitted_share"] is None else f"{w['fitted_share']:7.3f}"
+        note = "" if w["status"] == "fitted" else f"  {w['status']}"
+        note += "  direction flipped" if w["flipped"] else ""
+        con.print(f"  {w['component'] + '.' + w['metric']:<32}{w['current_share']:7.3f} {fitted}"
+                  f" {w['proposed_share']:8.3f}{note}", highlight=False)
     t = r["tiers"]
-    con.print(f"tiers: current green {t['current']['green']}, yellow {t['current']['yellow']}; proposed green"
-              f" {t['proposed']['green']}, yellow {t['proposed']['yellow']}", highlight=False)
+    con.print(f"tiers (cut by rank): current green {t['current']['green']}, yellow {t['current']['yellow']}; proposed"
+              f" green {t['proposed']['green']}, yellow {t['proposed']['yellow']}", highlight=False)
     for s in r["segments"]:
         con.print(f"segment {s['segment']}: fitted ({s['events']} events)" if s["fitted"] else s["message"],
                   highlight=False)
     cmp_ = r["comparison"]
     if "pooled" in cmp_:
-        con.print(f"held-out time folds ({cmp_['test_rows']:,} snapshots, {cmp_['test_events']} events):")
+        con.print(f"held-out ({cmp_['note']}; {cmp_['test_rows']:,} snapshots, {cmp_['test_events']} events):",
+                  highlight=False)
         for name, m in cmp_["pooled"].items():
-            con.print(f"  {name:<18} AUC {_fmt_ci(m['roc_auc'])}  lift {_fmt_ci(m['lift_lowest_decile'])}",
-                      highlight=False)
+            con.print(f"  {name:<20} AUC {_fmt_ci(m['roc_auc'])}  lift {_fmt_ci(m['lift_lowest_decile'])}"
+                      f"  Brier skill {_fmt_ci(m['brier_skill'])}", highlight=False)
+        con.print("  held-out tiers: " + "; ".join(f"{k} {_fmt_ci(v['share'])} (churn {_fmt_ci(v['churn_rate'])})"
+                                                   for k, v in cmp_["tiers"].items()), highlight=False)
+        bs = cmp_["pooled"]["calibrated"]["brier_skill"]
+        if bs.get("low") is not None and bs["low"] <= 0:
+            con.print("  [yellow]the calibrated churn probability adds nothing over the base rate (Brier skill"
+                      " interval reaches 0)[/]")
     else:
-        con.print(cmp_["note"])
+        con.print(cmp_["note"], highlight=False)
     imp = r["impact"]
     con.print(f"impact at {imp['as_of']}: {imp['tier_changes']} of {imp['accounts_compared']} accounts change tier "
               + ", ".join(f"{m['from']}->{m['to']} {m['accounts']}" for m in imp["moves"]), highlight=False)
+    port = imp.get("portfolio")
+    if port:
+        sh = port["proposed_tier_shares"]
+        con.print(f"today's portfolio ({port['as_of']}) under the proposal: red {sh['red']}, yellow {sh['yellow']},"
+                  f" green {sh['green']} (red target {port['red_target']})", highlight=False)
     groups = r["metric_study"]["correlated_groups"]
     con.print("correlated metrics: " + ("; ".join(", ".join(g) for g in groups) or "none"), highlight=False)
-    con.print(r["diff"] or "(no change)", highlight=False, markup=False)
-    con.print(f"proposed model written to {r['written_to']}" if r["written_to"] else
-              "(pass --out FILE to write the proposed model)")
+    if r["accepted"]:
+        con.print(r["diff"] or "(no change)", highlight=False, markup=False)
+        con.print(f"[green]Proposal accepted[/]: {r['decision']}", highlight=False)
+        con.print(f"proposed model written to {r['written_to']}" if r["written_to"] else
+                  "(pass --out FILE to write the proposed model)")
+    if r.get("report"):
+        con.print(f"report: {r['report']}")
+    if not r["accepted"]:
+        con.print(f"[bold red]No proposal[/]: {r['decision']}", highlight=False)
+        raise typer.Exit(3)
 
 
 @app.command()
