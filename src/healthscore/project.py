@@ -492,8 +492,9 @@ class Project:
                  model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> dict:
         """Replay the model at every as-of date of the range (only data before each date counts) and measure
         how its scores ranked the accounts that churned or contracted within the horizon."""
-        from healthscore.calibrate.backtest import backtest_report
+        from healthscore.calibrate.backtest import backtest_report, held_out_of
         from healthscore.calibrate.labels import label_snapshots
+        from healthscore.calibrate.leaks import check_snapshots
         from healthscore.calibrate.study import metric_study
 
         if date_to < date_from:
@@ -502,17 +503,32 @@ class Project:
         spec = self._outcome_spec(loaded, horizon)
         outcomes, end = self._outcomes()
         dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
-        run = self._score_with(loaded, dates)
-        snaps = run.frames.snapshots
-        labels = label_snapshots(snaps, outcomes, spec, end)
+        one_day = self._one_date_day()
+        frames = self._frames_for_outcomes(loaded, dates, one_day)
+        snaps = frames.snapshots
+        labels = label_snapshots(snaps, outcomes, spec, end, one_date_from=one_day)
         result = backtest_report(snaps, labels, horizon_days=spec.horizon_days, n_boot=n_boot, seed=seed)
         result = {"model": {"name": loaded.ir.name, "version": loaded.version, "path": str(loaded.path)},
                   "outcome": {"label": list(spec.label), "horizon": spec.horizon},
                   "data_end": str(end), "from": str(date_from), "to": str(date_to), "every_days": every_days,
+                  "one_date": None if one_day is None else str(one_day.date()),
                   "bootstrap": {"resamples": n_boot, "seed": seed, "unit": "account"}, **result}
-        result["metric_study"] = metric_study(run.frames.evidence, labels, snaps,
+        result["leaks"] = check_snapshots(loaded.ir, frames.evidence, labels, snaps)
+        result["held_out"] = held_out_of(loaded.ir, dates)
+        result["metric_study"] = metric_study(frames.evidence, labels, snaps,
                                               threshold=loaded.ir.calibration_spec.correlation)
         return result
+
+    def _frames_for_outcomes(self, loaded: "LoadedModel", dates: list[dt.date], one_day) -> "ScoredFrames":
+        """Snapshots to hold against outcomes. One-date data: accounts whose churn is the export's label stay in."""
+        if one_day is None:
+            return self._score_with(loaded, dates).frames
+        from healthscore.calibrate.labels import keep_churned
+        from healthscore.engine.compile import compute_frame
+        from healthscore.scoring.score import score_frame
+
+        frame, plan, missing = compute_frame(self.con, loaded.ir, dates)
+        return score_frame(loaded.ir, loaded.version, plan, keep_churned(frame, plan), missing)
 
     def _calibration_dates(self, date_from, date_to, every_days, horizon_days, end) -> list[dt.date]:
         last_complete = (end - dt.timedelta(days=horizon_days)).date()
@@ -584,7 +600,8 @@ class Project:
                            report=Path(report) if report is not None else None)
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
-               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:
+               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,
+               fit_from: dt.date | None = None, fit_to: dt.date | None = None, fit_every: int = 30) -> dict:
         """The account's score and tier with metric values set (--set m=v) or changed (--change m=-20%)."""
         import numpy as np
 
@@ -628,13 +645,17 @@ class Project:
                   "after": {k: a[k] for k in ("score", "tier", "status", "reasons")},
                   "delta": None if a["score"] is None or b["score"] is None else round(a["score"] - b["score"], 2),
                   "evidence_moved": moved_evidence(b["evidence"], a["evidence"])}
-        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed) if probability \
+        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed, fit_from, fit_to,
+                                                         fit_every) if probability \
             else {"available": False, "note": "not requested"}
         return result
 
-    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int) -> dict:
-        """Churn probability of a score from a logistic mapping fitted on the last year of labelled snapshots,
-        with a bootstrap interval over accounts; unavailable (and why) without enough outcomes."""
+    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int,
+                            fit_from: dt.date | None = None, fit_to: dt.date | None = None,
+                            fit_every: int = 30) -> dict:
+        """Churn probability of a score from a logistic mapping fitted on the labelled snapshots of the as-of dates
+        fit_from..fit_to (default: the last year whose horizon is over), with a bootstrap interval over accounts
+        and the Brier skill of that mapping over the base rate; unavailable (and why) without enough outcomes."""
         from healthscore.calibrate import stats
         from healthscore.calibrate.labels import label_snapshots
 
@@ -643,9 +664,11 @@ class Project:
             outcomes, end = self._outcomes()
         except UserError as exc:
             return {"available": False, "note": f"no calibration: {exc}"}
-        dates = self._calibration_dates(None, None, 30, spec.horizon_days, end)
-        snaps = self.score(as_of_dates=dates, store=False).frames.snapshots
-        lab = label_snapshots(snaps, outcomes, spec, end)
+        one_day = self._one_date_day() if fit_from is None and fit_to is None else None
+        dates = [(one_day + dt.timedelta(days=1)).date()] if one_day is not None else \
+            self._calibration_dates(fit_from, fit_to, fit_every, spec.horizon_days, end)
+        snaps = self._frames_for_outcomes(self.model, dates, one_day).snapshots
+        lab = label_snapshots(snaps, outcomes, spec, end, one_date_from=one_day)
         rows = snaps[["account_id", "score", "status"]].assign(label=lab["label"].to_numpy())
         rows = rows[(rows["status"] == "scored") & rows["label"].notna()]
         y = rows["label"].to_numpy(float)
@@ -655,7 +678,14 @@ class Project:
                     " (calibration.min_events)"}
         score, acc = rows["score"].to_numpy(float), rows["account_id"].astype(str).to_numpy(object)
         out = {"available": True, "horizon": spec.horizon, "label": list(spec.label), "fitted_on": len(y),
-               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1])}
+               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1]), "every_days": fit_every,
+               "base_rate": stats._r(y.mean())}
+        fitted = stats.platt_predict(stats.fit_platt(score, y), score)
+        skill = stats.bootstrap(acc, lambda w: stats.brier_skill(fitted, y, y.mean(), w), n=n_boot, seed=seed)
+        out["brier_skill"] = skill
+        if skill.get("low") is None or skill["low"] <= 0:
+            out["note"] = (f"the probability adds nothing over the base rate ({stats._r(y.mean())}) on these dates:"
+                           " Brier skill interval reaches 0")
         for key, s in (("before", before), ("after", after)):
             if s is None:
                 out[key] = None
@@ -744,7 +774,10 @@ class Project:
         return self.store.propose_model(loaded.version, author, note, summary)
 
     def _backtest_summary(self, loaded: "LoadedModel", every_days: int) -> dict:
-        """The last year of the data, every `every_days`, up to the newest date whose horizon is over."""
+        """What the approver sees: held-out figures. A calibrated proposal carries them (provenance: its folds);
+        its backtest over the dates it was fitted on is in-sample and kept apart. A hand-set model's weights were
+        fitted on nothing, so its backtest of the last year is out of sample as it stands."""
+        from healthscore.calibrate.backtest import summary_of
         from healthscore.model.ir import window_days
 
         try:
@@ -755,14 +788,7 @@ class Project:
             r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50)
         except UserError as exc:
             return {"skipped": str(exc)}
-        pick = lambda key: (r.get(key) or {}).get("value") if isinstance(r.get(key), dict) else None  # noqa: E731
-        return {"from": date_from.isoformat(), "to": date_to.isoformat(), "every_days": every_days,
-                "labelled": r.get("labelled"), "events": r.get("events"), "roc_auc": pick("roc_auc"),
-                "pr_auc": pick("pr_auc"),
-                "lowest_decile_lift": ((r.get("lowest_decile") or {}).get("lift") or {}).get("value"),
-                "tier_share": {t: (v.get("share") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
-                "churn_rate": {t: (v.get("churn_rate") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
-                "note": r.get("note")}
+        return summary_of(r, date_from, date_to, every_days)
 
     def model_approve(self, version: str, actor: str) -> dict:
         return self.store.approve_model(version, actor)

@@ -57,3 +57,12 @@ def label_snapshots(snaps: pd.DataFrame, outcomes: pd.DataFrame, spec: Outcome, 
     out["as_of"] = snap_as_of
     out["censored"] = np.isnan(out["label"].to_numpy())
     return out
+
+
+def keep_churned(frame: pd.DataFrame, plan) -> pd.DataFrame:
+    """One-date data: the outcomes recorded on the export day are the labels, not history; an account whose churn
+    is on that day is still scored as of the day after (the scorer otherwise drops accounts that churned)."""
+    col = f"{plan.last_outcome}__value"
+    if col not in frame.columns:
+        return frame
+    return frame.assign(**{col: None})

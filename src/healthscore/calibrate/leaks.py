@@ -93,3 +93,15 @@ def warning_lines(leak_result: dict | None) -> list[str]:
     for lk in (leak_result or {}).get("leaks", []):
         out.append(f"{lk['metric']}: " + "; ".join(r["message"] for r in lk["reasons"]))
     return out
+
+
+def check_snapshots(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataFrame, snaps: pd.DataFrame) -> dict:
+    """The leak check over the labelled scored snapshots of a backtest (or a fit)."""
+    from healthscore.calibrate.study import labelled_evidence
+
+    names = [m.name for _, m in model.metrics]
+    ev = labelled_evidence(evidence, labels, snaps)
+    wide = ev.set_index(["account_id", "as_of", "label", "metric"])["score"].astype(float).unstack("metric")
+    wide = wide.reindex(columns=names)
+    y = wide.index.get_level_values("label").to_numpy(float)
+    return check(wide, y, as_of_sources(evidence, model), model.calibration_spec.leak_auc)

@@ -112,6 +112,10 @@ def backtest_html(result: dict) -> str:
         ("lift, lowest decile", _fmt((result.get("lowest_decile") or {}).get("lift"))),
         ("precision, lowest decile", _fmt((result.get("lowest_decile") or {}).get("precision"))),
         ("Brier (calibrated probability)", _fmt((result.get("probability") or {}).get("brier"))),
+        ("Brier skill vs base rate", _fmt((result.get("probability") or {}).get("brier_skill"))
+         + (" (adds nothing over the base rate)" if (result.get("probability") or {}).get("adds_nothing") else "")),
+        *[(f"group {g} (churn rate)", f"{_fmt(v.get('churn_rate'))}; {v['labelled']:,} labelled, {v['events']} events")
+          for g, v in (result.get("groups") or {}).items() if v.get("labelled")],
         ("false positives (red, no churn)", _fmt((result.get("false_positives") or {}).get("share_of_red"))),
         ("missed risks (green, churned)", _fmt((result.get("missed_risks") or {}).get("share_of_events"))),
         ("lead time, median days", _fmt((result.get("lead_time") or {}).get("median_days_flagged"))),
@@ -120,6 +124,18 @@ def backtest_html(result: dict) -> str:
                         for k, v in summary)
     groups = (result.get("metric_study") or {}).get("correlated_groups") or []
     figs_html = "".join(f"<figure><figcaption>{html.escape(t)}</figcaption>{s}</figure>" for t, s in figs)
+    from healthscore.calibrate.leaks import warning_lines
+
+    warns = warning_lines(result.get("leaks"))
+    warn_html = ("<div style='border:2px solid #c0392b;padding:.5em 1em'><h2 style='color:#c0392b'>Leak warning</h2>"
+                 "<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in warns) + "</ul></div>") if warns else ""
+    ho = result.get("held_out") or {}
+    held_html = ""
+    if ho.get("roc_auc"):
+        held_html = (f"<h2>Held-out figures ({html.escape(str(ho.get('method')))})</h2><p>AUC {_fmt(ho['roc_auc'])},"
+                     f" lift in the riskiest 10% {_fmt(ho.get('lowest_decile_lift'))}, Brier skill"
+                     f" {_fmt(ho.get('brier_skill'))}, AUC gain over the model it came from {_fmt(ho.get('auc_gain'))}."
+                     f" {html.escape(ho.get('note') or '')}</p>")
     data = html.escape(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, default=str,
                                   indent=1))
     return f"""<!doctype html>
@@ -128,7 +144,7 @@ def backtest_html(result: dict) -> str:
 th,td{{text-align:left;padding:.2em .8em;border-bottom:1px solid #ddd}}figure{{display:inline-block;margin:1em}}
 figcaption{{font-weight:bold}}pre{{font-size:11px;background:#f6f6f6;padding:1em;overflow:auto}}</style></head>
 <body><h1>Backtest of {html.escape(result['model']['name'])}</h1>
-<p>Values in brackets are bootstrap 95% intervals over accounts.</p>
+{warn_html}{held_html}<p>Values in brackets are bootstrap 95% intervals over accounts.</p>
 <table>{rows_html}</table>
 <p>Correlated metric groups (|Spearman| &ge; {(result.get('metric_study') or {}).get('threshold')}):
 {html.escape('; '.join(', '.join(g) for g in groups) or 'none')}</p>

@@ -387,13 +387,15 @@ def decide(cmp_: dict) -> tuple[bool, str]:
 
 def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_leak: list[str] | None = None,
         out: Path | None = None, report: Path | None = None) -> dict:
-    from healthscore.calibrate.labels import label_snapshots
+    from healthscore.calibrate.labels import keep_churned, label_snapshots
     from healthscore.calibrate.study import metric_study
     from healthscore.scoring.score import score_frame
 
     ir, cal, spec_o = inp.loaded_ir, inp.loaded_ir.calibration_spec, inp.loaded_ir.outcome_spec
     allow_leak = list(dict.fromkeys(allow_leak or []))
     rescore = rescore_with(inp.plan, inp.missing)
+    if inp.one_date_from is not None:
+        inp.frame = keep_churned(inp.frame, inp.plan)
     cur = score_frame(ir, inp.version, inp.plan, inp.frame, inp.missing)
     snaps_all, ev_all = cur.snapshots, cur.evidence
     portfolio = pd.Timestamp(inp.portfolio_date)

@@ -863,6 +863,21 @@ def model_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
         con.print(f"[yellow]{notice}[/]")
 
 
+def _summary_line(bt: dict) -> str:
+    """The headline an approver reads: held-out figures with their intervals, and what they are."""
+    def ci(v, iv):
+        return "-" if v is None else f"{v:.3f}" + (f" [{iv[0]:.3f}, {iv[1]:.3f}]" if iv else "")
+    basis = {"held_out": f"held-out ({bt.get('method')})", "hand_set_weights": "backtest of hand-set weights"}.get(
+        bt.get("basis"), "backtest")
+    line = (f"{basis}: AUC {ci(bt.get('roc_auc'), bt.get('roc_auc_interval'))}, lowest-decile lift"
+            f" {ci(bt.get('lowest_decile_lift'), bt.get('lowest_decile_lift_interval'))}")
+    if bt.get("auc_gain") is not None:
+        line += f", AUC gain over the model it came from {ci(bt['auc_gain'], bt.get('auc_gain_interval'))}"
+    if bt.get("probability_adds_nothing"):
+        line += "; the churn probability adds nothing over the base rate"
+    return line
+
+
 @model_app.command("propose")
 def model_propose(
     path: Optional[Path] = typer.Argument(None, help="model YAML (default: the workspace's model file)"),
@@ -879,8 +894,8 @@ def model_propose(
         _print_json(r)
         return
     bt = r["backtest"] or {}
-    figures = (f"AUC {bt['roc_auc']:.3f}, lowest-decile lift {bt['lowest_decile_lift']:.2f}"
-               if bt.get("roc_auc") is not None else bt.get("skipped") or bt.get("note") or "no backtest")
+    figures = (_summary_line(bt) if bt.get("roc_auc") is not None else bt.get("skipped") or bt.get("note")
+               or "no backtest")
     _console().print(f"Proposed {r['version']} ({r['name']}) by {r['author']}: {figures}.\n"
                      f"Review: healthscore model show {r['version']}   Approve (admin): healthscore model approve "
                      f"{r['version']}", highlight=False)
@@ -897,7 +912,13 @@ def model_show(version: str = typer.Argument(...), workspace: Path = WorkspaceOp
     con = _console()
     con.print(f"[bold]{r['version']}[/] {r['name']}  status {r['status']}  author {r['author'] or '-'}  "
               f"approved by {r['approved_by'] or '-'}\n{r['note'] or ''}")
-    con.print(f"backtest: {json.dumps(r['backtest'])}", highlight=False)
+    bt = r["backtest"] or {}
+    if bt.get("roc_auc") is not None:
+        con.print(_summary_line(bt), highlight=False)
+        if bt.get("leaks"):
+            con.print("[bold red]LEAK WARNING[/]: " + "; ".join(f"{lk['metric']} ({', '.join(lk['reasons'])})"
+                                                             for lk in bt["leaks"]), highlight=False)
+    con.print(f"backtest: {json.dumps(bt)}", highlight=False)
     from rich.syntax import Syntax
 
     con.print(Syntax(r["diff"] or "(no difference)", "diff"))
@@ -1003,6 +1024,14 @@ def backtest(
         _print_json(result)
         return
     con = _console()
+    _print_leaks(con, result.get("leaks"))
+    ho = result.get("held_out")
+    if ho and ho.get("roc_auc"):
+        con.print(f"[bold]held-out[/] ({ho['method']}, fitted {ho['fitted_on'].get('from')}.."
+                  f"{ho['fitted_on'].get('to')}): AUC {_fmt_ci(ho['roc_auc'])}, lift {_fmt_ci(ho['lowest_decile_lift'])}"
+                  f", gain over the model it came from {_fmt_ci(ho['auc_gain'])}", highlight=False)
+        if ho.get("backtest_in_sample"):
+            con.print(f"[yellow]{ho['note']}[/]", highlight=False)
     con.print(f"Backtest of {result['model']['name']} ({result['model']['version']}): {len(result['as_of_dates'])}"
               f" as-of dates {result['from']}..{result['to']}, outcome {'/'.join(result['outcome']['label'])} within"
               f" {result['outcome']['horizon']}, data until {result['data_end'][:10]}", highlight=False)
@@ -1026,8 +1055,15 @@ def backtest(
             lt = result["lead_time"]
             lines.append(("lead time", f"{lt['flagged']}/{lt['events']} flagged; median days "
                           + _fmt_ci(lt["median_days_flagged"])))
+        if prob.get("brier_skill"):
+            lines.append(("Brier skill vs base rate", _fmt_ci(prob["brier_skill"])
+                          + ("  ADDS NOTHING over the base rate" if prob.get("adds_nothing") else "")))
         for t, v in result["tiers"].items():
             lines.append((f"tier {t}", f"share {_fmt_ci(v['share'])}  churn rate {_fmt_ci(v['churn_rate'])}"))
+        for g, v in (result.get("groups") or {}).items():
+            if g != "scored" and v["labelled"]:
+                lines.append((f"group {g} (not scored)", f"{v['labelled']:,} labelled, {v['events']} events, churn rate"
+                              f" {_fmt_ci(v['churn_rate'])}, {v['share_of_events']:.1%} of all bad outcomes"))
         width = max(len(k) for k, _ in lines)
         for k, v in lines:
             con.print(f"  {k:<{width}}  {v}", highlight=False)
@@ -1140,11 +1176,17 @@ def whatif(
     set_: list[str] = typer.Option([], "--set", help="metric=value: use this raw value (repeatable)"),
     change: list[str] = typer.Option([], "--change", help="metric=-20% or metric=+5: change the raw value"),
     as_of: Optional[str] = AsOfOpt,
+    fit_from: Optional[str] = typer.Option(None, "--fit-from", help="first as-of date the churn probability is"
+                                           " fitted on (default: a year before --fit-to)"),
+    fit_to: Optional[str] = typer.Option(None, "--fit-to", help="last as-of date the churn probability is fitted on"
+                                         " (default: the last whose horizon is over)"),
+    fit_every: str = typer.Option("30d", "--fit-every", help="step between the fitted as-of dates"),
     json_out: bool = JsonOpt,
 ):
     """Recompute an account's score and tier with metric values changed; show the evidence that moved."""
     with _project(workspace) as p:
-        r = p.whatif(account_id, set_, change, _date(as_of, "--as-of"))
+        r = p.whatif(account_id, set_, change, _date(as_of, "--as-of"), fit_from=_date(fit_from, "--fit-from"),
+                     fit_to=_date(fit_to, "--fit-to"), fit_every=_every(fit_every, "--fit-every"))
     if json_out:
         _print_json(r)
         return
@@ -1159,7 +1201,10 @@ def whatif(
     p_ = r["probability"]
     if p_.get("available"):
         con.print(f"churn probability within {p_['horizon']}: {_fmt_ci(p_['before'])} -> {_fmt_ci(p_['after'])}"
-                  f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events)", highlight=False)
+                  f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events, as-of dates {p_['from']}.."
+                  f"{p_['to']}; Brier skill over the base rate {_fmt_ci(p_.get('brier_skill'))})", highlight=False)
+        if p_.get("note"):
+            con.print(f"[yellow]{p_['note']}[/]", highlight=False)
     else:
         con.print(p_["note"], highlight=False)
 
