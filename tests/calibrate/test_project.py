@@ -132,9 +132,7 @@ def test_no_outcomes_table_is_a_clear_error(ws, tmp_path):
             p.backtest(FROM, TO, 30)
 
 
-def test_calibrate_proposes_a_valid_model_and_refuses_thin_segments(ws, tmp_path):
-    from healthscore.model.load import load_health_model
-
+def test_calibrate_compares_held_out_and_refuses_thin_segments(ws, tmp_path):
     out = tmp_path / "proposed.yaml"
     with Project(ws) as p:
         r = p.calibrate(out=out, n_boot=20)
@@ -142,16 +140,25 @@ def test_calibrate_proposes_a_valid_model_and_refuses_thin_segments(ws, tmp_path
             p.calibrate(out=ws / "models" / "health.yaml")
     shares = [w["proposed_share"] for w in r["weights"]]
     assert min(shares) >= 0 and sum(shares) == pytest.approx(1.0, abs=1e-3)
-    proposed = load_health_model(out)  # a valid model
-    assert proposed.ir.tiers.green == r["tiers"]["proposed"]["green"]
-    refused = [s for s in r["segments"] if not s["fitted"]]
-    assert refused and "enterprise" in refused[0]["message"] and "need" in refused[0]["message"]
-    assert "+  green:" in r["diff"] or "+  green: " in r["diff"]
+    # today's accounts table: attribute metrics are not point in time, so the guard refuses them weight
+    refused = {w["metric"] for w in r["weights"] if w["status"] == "refused_leak"}
+    assert "renewal_distance" in refused and refused == set(r["refused_leaks"])
+    assert all(w["proposed_share"] == 0 for w in r["weights"] if w["metric"] in refused)
+    thin = [s for s in r["segments"] if not s["fitted"]]
+    assert thin and "enterprise" in thin[0]["message"] and "need" in thin[0]["message"]
     pooled = r["comparison"]["pooled"]
-    assert set(pooled) == {"current", "calibrated", "gradient_boosting"}
+    assert set(pooled) == {"current", "calibrated", "logistic_regression", "gradient_boosting"}
     assert pooled["calibrated"]["roc_auc"]["value"] > 0.6
-    assert r["impact"]["accounts_compared"] > 0
+    assert r["comparison"]["kind"] == "time"
+    assert r["impact"]["accounts_compared"] > 0 and r["impact"]["portfolio"]["accounts_compared"] > 0
     assert r["metric_study"]["metrics"][0]["cohorts"]
+    # written only when better than the current model beyond the interval; the report says which it was
+    assert out.exists() == r["accepted"]
+    assert r["decision"] in out.with_suffix(".report.md").read_text()
+    if r["accepted"]:
+        from healthscore.model.load import load_health_model
+
+        assert load_health_model(out).ir.tiers.green == r["tiers"]["proposed"]["green"]
 
 
 def test_calibrate_with_too_few_events_names_the_counts(ws, tmp_path):
