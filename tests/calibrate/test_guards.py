@@ -187,3 +187,32 @@ def test_many_tied_scores_keep_red_near_target():
     scores = np.concatenate([np.full(400, 50.0), np.round(rng.uniform(0, 100, 600), 2)])
     t = fit.tier_thresholds(scores, 0.10, 0.25)
     assert (scores < t["yellow"]).mean() == pytest.approx(0.10, abs=0.02)
+
+
+def test_web_model_page_shows_the_held_out_figures_and_leaks():
+    from pathlib import Path
+
+    import jinja2
+
+    import healthscore.web as web
+    from healthscore.calibrate.backtest import summary_of
+
+    held = {"method": "time-ordered folds", "roc_auc": {"value": 0.81, "low": 0.78, "high": 0.84},
+            "lowest_decile_lift": {"value": 3.1, "low": 2.8, "high": 3.5}, "auc_gain": {"value": 0.04, "low": 0.02,
+                                                                                    "high": 0.06},
+            "current_roc_auc": {"value": 0.77}, "test_rows": 900, "test_events": 90,
+            "fitted_on": {"from": "2025-01-01", "to": "2025-10-01"}, "backtest_in_sample": True, "note": "in-sample"}
+    r = {"roc_auc": {"value": 0.9, "low": 0.88, "high": 0.92}, "labelled": 1000, "events": 100,
+         "leaks": {"leaks": [{"metric": "renewal_distance", "reasons": [{"code": "not_point_in_time"}]}]},
+         "held_out": held}
+    import datetime as dt
+
+    b = summary_of(r, dt.date(2025, 1, 1), dt.date(2025, 10, 1), 30)
+    assert b["basis"] == "held_out" and b["roc_auc"] == 0.81 and b["in_sample"]["roc_auc"] == 0.9
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(web.__file__).parent / "templates"),
+                             autoescape=True)
+    page = env.get_template("models.html").render(
+        versions=[], active=None, scoring="abc", notice=None, is_admin=False,
+        shown=[{"version": "abc123", "status": "proposed", "note": "n", "author": "a", "diff": "", "backtest": b}])
+    assert "Held-out" in page and "ROC AUC 0.81 [0.78, 0.84]" in page
+    assert "In-sample backtest" in page and "renewal_distance (not_point_in_time)" in page
