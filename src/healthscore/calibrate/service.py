@@ -265,13 +265,14 @@ def _frame_rows(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     return f.merge(k.drop_duplicates(), on=["_a", "_d"]).drop(columns=["_a", "_d"])
 
 
-def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: int, seed: int, rescore) -> dict:
+def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: int, seed: int, rescore,
+             leak_names: set[str], allow_leak: list[str]) -> dict:
     """The hand model, the calibrated model (the whole procedure re-run on each training fold: leak refusal,
     timing shares, flips, weights, tier cut), a logistic regression and gradient boosting on the same folds."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    ir, cal = inp.loaded_ir, spec.cal
+    ir = inp.loaded_ir
     kind, fold_list = make_folds(keys, y, inp.dates, folds, ir.outcome_spec.horizon_days, seed,
                                  inp.one_date_from is not None)
     lab_frame = _frame_rows(inp.frame, keys)
@@ -283,17 +284,27 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             info["skipped"] = f"fewer than {MIN_FOLD_CLASS} bad outcomes or survivors to train on, or no test events"
             per_fold.append(info)
             continue
-        fw = fit_weights(X[train], has[train], y[train], spec)
-        fold_ir = validate(proposed_data(inp.data, ir, fw["shares"], None, None, [f["metric"] for f in fw["flips"]]))
-        rs = rescore(fold_ir, lab_frame).rename(columns={"score": "score_cal", "status": "status_cal"})
-        k = keys[["account_id", "as_of", "label", "score"]].merge(
-            rs[["account_id", "as_of", "score_cal", "status_cal"]], on=["account_id", "as_of"], how="left")
-        tr_scores = k.loc[train & (k["status_cal"] == "scored").to_numpy(), "score_cal"].to_numpy(float)
-        if len(tr_scores) == 0:
-            info["skipped"] = "no training snapshot scored under the fold's weights"
+        kt = keys[train]
+        try:
+            fitted = fit_procedure(ir, inp.data, X[train], has[train], y[train], kt.reset_index(drop=True), spec,
+                                   leak_names, allow_leak, _frame_rows(lab_frame, kt), rescore)
+        except UserError as exc:
+            info["skipped"] = str(exc)
             per_fold.append(info)
             continue
-        tiers = F.tier_thresholds(tr_scores, cal.red_share, cal.yellow_share)
+        fold_ir = validate(proposed_data(inp.data, ir, fitted["shares"], fitted["tiers"], fitted["segment_fits"],
+                                         fitted["flips"]))
+        rs = rescore(fold_ir, _frame_rows(lab_frame, keys[test])).rename(
+            columns={"score": "score_cal", "status": "status_cal", "tier": "tier_cal"})
+        k = keys[["account_id", "as_of", "label", "score"]].merge(
+            rs[["account_id", "as_of", "score_cal", "status_cal", "tier_cal"]], on=["account_id", "as_of"],
+            how="left")
+        # the probability of the calibrated score is fitted on the training rows' calibrated scores
+        tr_rs = fitted["scores"]  # the same weights; tiers do not change a score
+        k_tr = kt[["account_id", "as_of", "label"]].merge(tr_rs[["account_id", "as_of", "score", "status"]],
+                                                         on=["account_id", "as_of"])
+        k_tr = k_tr[k_tr["status"] == "scored"]
+        tiers = fitted["tiers"]
         Xm = np.where(np.isnan(X), np.nanmean(np.where(train[:, None], X, np.nan), axis=0), X)
         Xm = np.where(np.isnan(Xm), 50.0, Xm)
         lr = LogisticRegression(max_iter=2000).fit(Xm[train] / 100, y[train])
@@ -303,14 +314,11 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
         t["fold"] = info["fold"]
         t["p_base"] = float(y[train].mean())
         sc_cur, sc_cal = k["score"].to_numpy(float), k["score_cal"].to_numpy(float)
-        ok_cal = ~np.isnan(sc_cal)
         t["p_hand"] = stats.platt_predict(stats.fit_platt(sc_cur[train], y[train]), sc_cur[test])
-        tr_cal = train & ok_cal
-        t["p_calibrated"] = stats.platt_predict(stats.fit_platt(sc_cal[tr_cal], y[tr_cal]), sc_cal[test])
+        t["p_calibrated"] = stats.platt_predict(stats.fit_platt(k_tr["score"].to_numpy(float),
+                                                                k_tr["label"].to_numpy(float)), sc_cal[test])
         t["p_lr"] = lr.predict_proba(Xm[test] / 100)[:, 1]
         t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
-        t["tier_cal"] = np.where(t["score_cal"] >= tiers["green"], "green",
-                                 np.where(t["score_cal"] >= tiers["yellow"], "yellow", "red"))
         for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
             info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))
         info["tiers"] = tiers
@@ -385,6 +393,45 @@ def decide(cmp_: dict) -> tuple[bool, str]:
     return True, fig
 
 
+def fit_procedure(ir: HealthModel, data: dict, X, has, y, keys: pd.DataFrame, spec: FitSpec, leak_names: set[str],
+                  allow_leak: list[str], frame: pd.DataFrame, rescore) -> dict:
+    """The whole fit, as run on all rows and again on every training fold: portfolio weights (leaks refused,
+    timing shares kept, flips), segment weights where a segment has the outcomes for it, then tiers cut by rank
+    on the rows of `frame` (re-scored with the fitted weights): base tiers on accounts outside the fitted
+    segments, each fitted segment its own."""
+    cal = spec.cal
+    fw = fit_weights(X, has, y, spec)
+    shares, flips = fw["shares"], [f["metric"] for f in fw["flips"]]
+    segments, seg_fits = [], {}
+    for seg in ir.segments:
+        m = (keys["segment"] == seg.name).to_numpy()
+        events, n = int(y[m].sum()), int(m.sum())
+        if events < cal.min_events or n - events < cal.min_survivors:
+            segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
+                             "message": f"segment {seg.name}: {events} bad outcome(s) and {n - events} survivor(s)"
+                             f" in {n} labelled scored snapshots; fitting it needs at least {cal.min_events}"
+                             f" (calibration.min_events) and {cal.min_survivors} (calibration.min_survivors);"
+                             " it keeps its current weights and tiers"})
+            continue
+        sspec = make_spec(ir, leak_names, allow_leak, seg.name)
+        sfw = fit_weights(flip_scores(X[m], has[m], fw["flips"]), has[m], y[m], _no_flip(sspec))
+        seg_fits[seg.name] = (sfw["shares"], None)
+        segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
+    step = rescore(validate(proposed_data(data, ir, shares, None, seg_fits, flips)), frame)
+    scored = step[step["status"] == "scored"]
+    if scored.empty:
+        raise UserError("no snapshot is scored under the fitted weights: nothing to cut tiers on")
+    base_rows = scored[~scored["segment"].isin(list(seg_fits))]
+    tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
+                              cal.red_share, cal.yellow_share)
+    for name in list(seg_fits):
+        seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
+        seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share)
+                          if len(seg_scores) else None)
+    return {"weights": fw, "shares": shares, "flips": flips, "segments": segments, "segment_fits": seg_fits,
+            "tiers": tiers, "scores": step}
+
+
 def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_leak: list[str] | None = None,
         out: Path | None = None, report: Path | None = None) -> dict:
     from healthscore.calibrate.labels import keep_churned, label_snapshots
@@ -409,36 +456,15 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
 
     leak = L.check(wide, y, L.as_of_sources(evidence, ir), cal.leak_auc)
     spec = make_spec(ir, {lk["metric"] for lk in leak["leaks"]}, allow_leak)
-    cmp_ = held_out(inp, keys, X, has, y, spec, folds, n_boot, seed, rescore)
+    cmp_ = held_out(inp, keys, X, has, y, spec, folds, n_boot, seed, rescore,
+                    {lk["metric"] for lk in leak["leaks"]}, allow_leak)
     accepted, reason = decide(cmp_)
 
-    fw = fit_weights(X, has, y, spec)
-    shares, flips = fw["shares"], [f["metric"] for f in fw["flips"]]
-    segments, seg_fits = [], {}
-    for seg in ir.segments:
-        m = (keys["segment"] == seg.name).to_numpy()
-        events, n = int(y[m].sum()), int(m.sum())
-        if events < cal.min_events or n - events < cal.min_survivors:
-            segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
-                             "message": f"segment {seg.name}: {events} bad outcome(s) and {n - events} survivor(s)"
-                             f" in {n} labelled scored snapshots; fitting it needs at least {cal.min_events}"
-                             f" (calibration.min_events) and {cal.min_survivors} (calibration.min_survivors);"
-                             " it keeps its current weights and tiers"})
-            continue
-        sspec = make_spec(ir, {lk["metric"] for lk in leak["leaks"]}, allow_leak, seg.name)
-        sfw = fit_weights(flip_scores(X[m], has[m], fw["flips"]), has[m], y[m], _no_flip(sspec))
-        seg_fits[seg.name] = (sfw["shares"], None)
-        segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
-    # tiers: rescore every fit date's snapshots with the fitted weights, then cut by rank at the target shares
     fit_frame = inp.frame[((pd.to_datetime(inp.frame["as_of"]) != portfolio) | (not extra)).to_numpy()]
-    step = rescore(validate(proposed_data(inp.data, ir, shares, None, seg_fits, flips)), fit_frame)
-    scored = step[step["status"] == "scored"]
-    base_rows = scored[scored["segment"].isna()]
-    tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
-                              cal.red_share, cal.yellow_share)
-    for name in list(seg_fits):
-        seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
-        seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share))
+    fitted = fit_procedure(ir, inp.data, X, has, y, keys, spec, {lk["metric"] for lk in leak["leaks"]}, allow_leak,
+                           fit_frame, rescore)
+    fw, shares, flips = fitted["weights"], fitted["shares"], fitted["flips"]
+    segments, seg_fits, tiers = fitted["segments"], fitted["segment_fits"], fitted["tiers"]
 
     weights = []
     for j, ((c, m), cs, r, s) in enumerate(zip(ir.metrics, spec.current, fw["raw"], shares)):
