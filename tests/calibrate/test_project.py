@@ -185,6 +185,12 @@ def test_whatif_moves_the_score_and_names_the_evidence(ws):
     assert r["after"]["score"] < r["before"]["score"]
     assert {e["metric"] for e in r["evidence_moved"]} >= {"csat_90d", "login_frequency"}
     assert r["delta"] == pytest.approx(sum(e["points_delta"] for e in r["evidence_moved"]), abs=0.05)
+    with Project(ws) as p:
+        fitted = p.whatif(acc, sets=["csat_90d=1"], as_of=END, n_boot=20, fit_from=dt.date(2025, 12, 1),
+                          fit_to=dt.date(2026, 6, 1), fit_every=60)
+    assert (fitted["probability"]["from"], fitted["probability"]["to"]) == ("2025-12-01", "2026-05-30")
+    assert fitted["probability"]["fitted_on"] < r["probability"]["fitted_on"]  # fewer dates, fewer snapshots
+    assert "brier_skill" in fitted["probability"]
     prob = r["probability"]
     assert prob["available"]
     assert prob["after"]["value"] > prob["before"]["value"]
