@@ -168,7 +168,7 @@ def workspace(name: str, signals: pd.DataFrame, outcomes: pd.DataFrame, groups: 
 def cli(*args: str, ok=(0,)) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("healthscore")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    r = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env)
+    r = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, check=False)
     if r.returncode not in ok:
         raise SystemExit(f"healthscore {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
     return r

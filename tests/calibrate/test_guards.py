@@ -216,3 +216,16 @@ def test_web_model_page_shows_the_held_out_figures_and_leaks():
         shown=[{"version": "abc123", "status": "proposed", "note": "n", "author": "a", "diff": "", "backtest": b}])
     assert "Held-out" in page and "ROC AUC 0.81 [0.78, 0.84]" in page
     assert "In-sample backtest" in page and "renewal_distance (not_point_in_time)" in page
+
+
+def test_weight_zero_is_evidence_without_points_but_not_everywhere(tmp_path):
+    from healthscore.model.load import load_health_model
+
+    data = synthetic.model({"good": 1, "noise": 0})
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert [m.weight for _, m in load_health_model(path).ir.metrics] == [1, 0]
+    data["components"][0]["metrics"][0]["weight"] = 0
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(UserError, match="every metric of component signals weighs 0"):
+        load_health_model(path)
