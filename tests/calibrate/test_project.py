@@ -140,10 +140,16 @@ def test_calibrate_compares_held_out_and_refuses_thin_segments(ws, tmp_path):
             p.calibrate(out=ws / "models" / "health.yaml")
     shares = [w["proposed_share"] for w in r["weights"]]
     assert min(shares) >= 0 and sum(shares) == pytest.approx(1.0, abs=1e-3)
-    # today's accounts table: attribute metrics are not point in time, so the guard refuses them weight
+    # a metric the guard flags (read from today's accounts table: as_of_source current) gets no weight; the timing
+    # metric renewal_distance is either refused so (no subscription history) or keeps its hand share (<= 25%)
     refused = {w["metric"] for w in r["weights"] if w["status"] == "refused_leak"}
-    assert "renewal_distance" in refused and refused == set(r["refused_leaks"])
+    assert refused == set(r["refused_leaks"]) == {lk["metric"] for lk in r["leaks"]["leaks"]}
     assert all(w["proposed_share"] == 0 for w in r["weights"] if w["metric"] in refused)
+    current = {lk["metric"] for lk in r["leaks"]["leaks"] if lk["as_of_source"] == "current"}
+    assert current <= refused
+    rd = next(w for w in r["weights"] if w["metric"] == "renewal_distance")
+    assert (rd["status"], rd["proposed_share"]) == ("refused_leak", 0) if "renewal_distance" in current else \
+        (rd["status"] == "timing" and rd["proposed_share"] == pytest.approx(min(rd["current_share"], 0.25), abs=1e-3))
     thin = [s for s in r["segments"] if not s["fitted"]]
     assert thin and "enterprise" in thin[0]["message"] and "need" in thin[0]["message"]
     pooled = r["comparison"]["pooled"]
