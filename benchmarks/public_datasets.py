@@ -1,32 +1,48 @@
-"""Public churn datasets through healthscore's calibration: does a calibrated health score rank churners?
+"""Public churn datasets through healthscore's real command line: ingest, score, calibrate, backtest.
 
-Maps BankChurners and Telco v11 (read from ../shared/datasets, never copied into the repository) onto
-the canonical `signals` (account_id, ts, name, value) and `outcomes` (account_id, ts, kind) tables,
-builds a health model over the signals (one `measure: latest` metric per signal, linear transform
-between the training fold's 5th and 95th percentiles, direction from the training fold's Spearman sign),
-calibrates its weights with healthscore.calibrate.fit (non-negative logistic regression), and scores
-the held-out fold (5-fold stratified cross-validation). Printed beside it: the same model with equal
-weights, a plain logistic regression on every non-leaking column, and gradient boosting.
+Each set (read from ../shared/datasets, never copied into the repository) is written as a one-date
+export: one `signals` row per customer and column on the export day and one `outcomes` row per customer
+(churned or renewed) on the same, last, date. The benchmark builds a workspace with a hand-written health
+model over the signals (one `measure: latest` metric per column; linear transform between the column's
+5th and 95th percentiles, label-blind; direction as a CS analyst would write it; tenure flagged
+`timing: true`), then runs the CLI as a user would:
 
-Both datasets are one snapshot per customer (no history), so the "backtest" is the held-out fold at a
-single as-of date. Leaking columns (datasets README) are dropped; Telco is reported with and without
-`Satisfaction Score`.
+    healthscore ingest -w WS
+    healthscore score -w WS --as-of DAY+1
+    healthscore calibrate -w WS --json --out WS/proposed.yaml     (exit 3: refused, nothing written)
+    healthscore backtest -w WS --from DAY+1 --to DAY+1 --json     (the hand model, and the proposal if written)
 
-    PYTHONPATH=src python benchmarks/public_datasets.py     # writes benchmarks/results/public_datasets.json
+and prints, per set, the hand model, the calibrated model, a logistic regression and gradient boosting
+(both on the same metric scores) on calibrate's held-out folds (stratified 5-fold by account): AUC,
+lift in the riskiest 10% and Brier score of the stated probability.
+
+    PYTHONPATH=src python benchmarks/public_datasets.py            # table; writes benchmarks/results/public_datasets.json
+    PYTHONPATH=src python benchmarks/public_datasets.py --json     # {dataset: {method: {auc, lift10, brier}}}
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
-AS_OF = pd.Timestamp("2024-01-01")
+WORK = ROOT / "benchmarks" / "data" / "public"
+EXPORT_DAY = pd.Timestamp("2024-01-01")
+AS_OF = (EXPORT_DAY + pd.Timedelta(days=1)).date()
+METHODS = {"hand": "current", "calibrated": "calibrated", "lr": "logistic_regression", "gbm": "gradient_boosting"}
+
+# How a CS analyst would write each column (no labels looked at); tenure is a timing metric.
+LOWER_IS_BETTER = {"Months_Inactive_12_mon", "Contacts_Count_12_mon", "Monthly Charge", "Total Refunds", "paperless",
+                   "fiber", "Age"}
+TIMING = {"Months_on_book", "Tenure in Months"}
 
 
 # ---- mapping onto the canonical tables --------------------------------------------------------
@@ -89,14 +105,14 @@ def _canonical(ids, df, y, groups):
     cols = [c for g in groups.values() for c in g]
     signals = (df[cols].assign(account_id=ids.to_numpy()).melt(id_vars="account_id", var_name="name",
                                                                value_name="value"))
-    signals["ts"] = AS_OF - pd.Timedelta(days=1)
+    signals["ts"] = EXPORT_DAY  # a one-date export: every row on the export day ...
     signals["value"] = pd.to_numeric(signals["value"], errors="coerce")
-    outcomes = pd.DataFrame({"account_id": ids, "ts": AS_OF + pd.Timedelta(days=30),
+    outcomes = pd.DataFrame({"account_id": ids, "ts": EXPORT_DAY,  # ... and the outcomes on the same (last) date
                              "kind": np.where(y == 1, "churned", "renewed")})
     return signals[["account_id", "ts", "name", "value"]], outcomes
 
 
-# ---- the health model over the signals ------------------------------------------------------
+# ---- a workspace and the real CLI -------------------------------------------------------------
 
 
 def _slug(name: str) -> str:
@@ -105,108 +121,105 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def build_model(train_wide: pd.DataFrame, y_train: np.ndarray, groups: dict):
-    """A HealthModel over the signals: latest value of each signal; transform and direction from the training fold."""
-    from scipy.stats import spearmanr
-
-    from healthscore.model.ir import HealthModel
-
+def hand_model(signals: pd.DataFrame, groups: dict) -> dict:
     comps = []
     for comp, names in groups.items():
         metrics = []
         for n in names:
-            v = train_wide[n].to_numpy(float)
+            v = signals.loc[signals["name"] == n, "value"].to_numpy(float)
             lo, hi = np.nanquantile(v, [0.05, 0.95])
             if hi <= lo:
-                lo, hi = np.nanmin(v), np.nanmax(v) + 1e-9
-            rho = spearmanr(v, y_train, nan_policy="omit").statistic
-            metrics.append({"name": _slug(n), "source": "signals", "measure": "latest", "column": "value",
-                            "filter": {"name": n}, "window": "all",
-                            "transform": {"kind": "linear", "low": float(lo), "high": float(hi)},
-                            "direction": "lower_is_better" if rho > 0 else "higher_is_better",
-                            "missing": "neutral"})
+                lo, hi = float(np.nanmin(v)), float(np.nanmax(v)) + 1e-6
+            m = {"name": _slug(n), "source": "signals", "measure": "latest", "column": "value", "filter": {"name": n},
+                 "window": "all", "transform": {"kind": "linear", "low": float(lo), "high": float(hi)},
+                 "direction": "lower_is_better" if n in LOWER_IS_BETTER else "higher_is_better", "weight": 1,
+                 "missing": "neutral"}
+            if n in TIMING:
+                m["timing"] = True
+            metrics.append(m)
         comps.append({"name": comp, "weight": 1, "metrics": metrics})
-    return HealthModel.model_validate({"name": "public-benchmark", "components": comps})
+    return {"name": "public-benchmark", "scoring": {"onboarding_days": 0}, "components": comps,
+            "outcome": {"label": ["churned"], "horizon": "90d"}}
 
 
-def metric_scores(model, wide: pd.DataFrame, groups: dict) -> np.ndarray:
-    """Latest signal value -> 0..100 metric score (healthscore.scoring.score.transform), missing -> neutral."""
-    from healthscore.scoring.score import transform
+def workspace(name: str, signals: pd.DataFrame, outcomes: pd.DataFrame, groups: dict) -> Path:
+    ws = WORK / name
+    (ws / "data").mkdir(parents=True, exist_ok=True)
+    (ws / "models").mkdir(exist_ok=True)
+    for stale in (ws / ".healthscore", ws / "proposed.yaml"):
+        if stale.is_dir():
+            import shutil
 
-    cols = [c for g in groups.values() for c in g]
-    out = np.column_stack([transform(m, wide[c].to_numpy(float)) for (_, m), c in zip(model.metrics, cols)])
-    return np.where(np.isnan(out), 50.0, out)
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    accounts = pd.DataFrame({"account_id": outcomes["account_id"], "name": outcomes["account_id"],
+                             "created_at": EXPORT_DAY - pd.Timedelta(days=365)})
+    accounts.to_csv(ws / "data" / "accounts.csv", index=False)
+    signals.to_csv(ws / "data" / "signals.csv", index=False)
+    outcomes.to_csv(ws / "data" / "outcomes.csv", index=False)
+    (ws / "models" / "health.yaml").write_text(yaml.safe_dump(hand_model(signals, groups), sort_keys=False))
+    (ws / "healthscore.yaml").write_text(yaml.safe_dump({
+        "model": "models/health.yaml",
+        "sources": {t: {"path": f"data/{t}.csv"} for t in ("accounts", "signals", "outcomes")}}))
+    return ws
 
 
-def evaluate(signals, outcomes, features, groups, folds=5, seed=0) -> dict:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+def cli(*args: str, ok=(0,)) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("healthscore")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    r = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, check=False)
+    if r.returncode not in ok:
+        raise SystemExit(f"healthscore {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
 
-    from healthscore.calibrate import fit, stats
-    from healthscore.model.ir import Outcome
-    from healthscore.calibrate.labels import label_snapshots
 
-    wide = signals.pivot(index="account_id", columns="name", values="value")
-    snaps = pd.DataFrame({"account_id": wide.index, "as_of": AS_OF})
-    labels = label_snapshots(snaps, outcomes, Outcome(label=["churned"], horizon="90d"), AS_OF + pd.Timedelta(days=365))
-    y = labels["label"].to_numpy(float)
-    feats = features.set_index(outcomes["account_id"].to_numpy()).loc[wide.index]
-    cat = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
-    num = [c for c in feats.columns if c not in cat]
-    X_ref = feats.copy()
-    X_ref[cat] = X_ref[cat].astype(object).fillna("missing")
-    X_ref[num] = X_ref[num].fillna(X_ref[num].median())
-    preds = {k: np.zeros(len(y)) for k in ("health_equal_weights", "health_calibrated", "logistic_regression",
-                                            "gradient_boosting")}
-    shares_per_fold = []
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(wide, y):
-        model = build_model(wide.iloc[tr], y[tr], groups)
-        S_tr, S_te = metric_scores(model, wide.iloc[tr], groups), metric_scores(model, wide.iloc[te], groups)
-        k = S_tr.shape[1]
-        preds["health_equal_weights"][te] = 100 - S_te.mean(axis=1)
-        shares = fit.floor_shares(fit.fit_shares(S_tr, y[tr], l2=1.0), 0.0)
-        shares_per_fold.append(shares)
-        preds["health_calibrated"][te] = 100 - S_te @ shares
-        ref = make_pipeline(ColumnTransformer([("num", StandardScaler(), num),
-                                               ("cat", OneHotEncoder(handle_unknown="ignore"), cat)]),
-                            LogisticRegression(max_iter=3000))
-        ref.fit(X_ref.iloc[tr], y[tr])
-        preds["logistic_regression"][te] = ref.predict_proba(X_ref.iloc[te])[:, 1]
-        Xg = X_ref.copy()
-        for c in cat:
-            Xg[c] = Xg[c].astype(object).astype("category")
-        gb = HistGradientBoostingClassifier(random_state=seed, categorical_features="from_dtype")
-        gb.fit(Xg.iloc[tr], y[tr])
-        preds["gradient_boosting"][te] = gb.predict_proba(Xg.iloc[te])[:, 1]
-        del k
-    group = np.zeros(len(y))
-    out = {"accounts": int(len(y)), "churn_rate": round(float(y.mean()), 4), "folds": folds,
-           "signals": int(len(signals)), "metrics": [m.name for _, m in model.metrics]}
-    for name, risk in preds.items():
-        top = stats.lowest_decile(risk, group)
-        out[name] = {"roc_auc": round(stats.roc_auc(risk, y), 4),
-                     "lift_lowest_decile": round(stats.decile_precision_lift(top, y)[1], 3)}
-    mean_shares = np.mean(shares_per_fold, axis=0)
-    out["calibrated_weights"] = {m.name: round(float(s), 4) for (_, m), s in
-                                 sorted(zip(model.metrics, mean_shares), key=lambda t: -t[1])}
+def run_set(name: str, loader) -> dict:
+    signals, outcomes, _features, groups = loader()
+    ws = workspace(name, signals, outcomes, groups)
+    w = str(ws)
+    cli("ingest", "-w", w)
+    cli("score", "-w", w, "--as-of", str(AS_OF), "--json")
+    cal = cli("calibrate", "-w", w, "--json", "--out", str(ws / "proposed.yaml"), "--bootstrap", "100", ok=(0, 3))
+    r = json.loads(cal.stdout)
+    hand_bt = json.loads(cli("backtest", "-w", w, "--from", str(AS_OF), "--to", str(AS_OF), "--json",
+                             "--bootstrap", "50").stdout)
+    out = {"accounts": r["labelled"], "churn_rate": round(r["events"] / r["labelled"], 4),
+           "folds": r["comparison"]["kind"], "accepted": r["accepted"], "decision": r["decision"],
+           "leaks": [lk["metric"] for lk in r["leaks"]["leaks"]], "flipped": [f["metric"] for f in r["flipped"]],
+           "timing": r["timing"], "hand_backtest_auc": (hand_bt.get("roc_auc") or {}).get("value"),
+           "weights": {x["metric"]: x["proposed_share"] for x in sorted(r["weights"], key=lambda x: -x["proposed_share"])}}
+    pooled = r["comparison"].get("pooled") or {}
+    for short, key in METHODS.items():
+        m = pooled.get(key)
+        out[short] = None if m is None else {"auc": m["roc_auc"]["value"], "auc_ci": [m["roc_auc"]["low"], m["roc_auc"]["high"]],
+                                             "lift10": m["lift_lowest_decile"]["value"], "brier": m["brier"]["value"]}
     return out
 
 
 def main() -> None:
+    as_json = "--json" in sys.argv
     results = {}
-    for name, loader in (("bankchurners", bankchurners), ("telco_without_satisfaction", lambda: telco(False)),
-                         ("telco_with_satisfaction", lambda: telco(True))):
-        signals, outcomes, features, groups = loader()
-        results[name] = evaluate(signals, outcomes, features, groups)
-        r = results[name]
-        print(f"{name}: {r['accounts']:,} accounts, churn rate {r['churn_rate']:.3f}")
-        for k in ("health_equal_weights", "health_calibrated", "logistic_regression", "gradient_boosting"):
-            print(f"  {k:<22} AUC {r[k]['roc_auc']:.3f}   lift in lowest-scored decile {r[k]['lift_lowest_decile']:.2f}")
-        print("  calibrated weights: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r["calibrated_weights"].items())[:6]))
+    for name, loader in (("bankchurners", bankchurners), ("telco_v11", lambda: telco(False)),
+                         ("telco_v11_with_satisfaction", lambda: telco(True))):
+        r = results[name] = run_set(name, loader)
+        if as_json:
+            continue
+        print(f"{name}: {r['accounts']:,} accounts, churn rate {r['churn_rate']:.3f}, folds {r['folds']};"
+              f" proposal {'written' if r['accepted'] else 'refused'}: {r['decision']}")
+        if r["leaks"]:
+            print(f"  leak guard: {', '.join(r['leaks'])}")
+        if r["flipped"]:
+            print(f"  flipped: {', '.join(r['flipped'])}")
+        for short in METHODS:
+            m = r[short]
+            if m:
+                print(f"  {short:<11} AUC {m['auc']:.3f} [{m['auc_ci'][0]:.3f}, {m['auc_ci'][1]:.3f}]"
+                      f"  lift10 {m['lift10']:.2f}  Brier {m['brier']:.4f}")
+        print("  proposed weights: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r["weights"].items())[:6]))
+    if as_json:
+        print(json.dumps({d: {k: ({"auc": v["auc"], "lift10": v["lift10"], "brier": v["brier"]} if v else None)
+                              for k, v in r.items() if k in METHODS} for d, r in results.items()}))
     out = ROOT / "benchmarks" / "results" / "public_datasets.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out.relative_to(ROOT)}", file=sys.stderr)

@@ -548,8 +548,9 @@ class Project:
                  model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> dict:
         """Replay the model at every as-of date of the range (only data before each date counts) and measure
         how its scores ranked the accounts that churned or contracted within the horizon."""
-        from healthscore.calibrate.backtest import backtest_report
+        from healthscore.calibrate.backtest import backtest_report, held_out_of
         from healthscore.calibrate.labels import label_snapshots
+        from healthscore.calibrate.leaks import check_snapshots
         from healthscore.calibrate.study import metric_study
 
         if date_to < date_from:
@@ -558,17 +559,32 @@ class Project:
         spec = self._outcome_spec(loaded, horizon)
         outcomes, end = self._outcomes()
         dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
-        run = self._score_with(loaded, dates)
-        snaps = run.frames.snapshots
-        labels = label_snapshots(snaps, outcomes, spec, end)
+        one_day = self._one_date_day()
+        frames = self._frames_for_outcomes(loaded, dates, one_day)
+        snaps = frames.snapshots
+        labels = label_snapshots(snaps, outcomes, spec, end, one_date_from=one_day)
         result = backtest_report(snaps, labels, horizon_days=spec.horizon_days, n_boot=n_boot, seed=seed)
         result = {"model": {"name": loaded.ir.name, "version": loaded.version, "path": str(loaded.path)},
                   "outcome": {"label": list(spec.label), "horizon": spec.horizon},
                   "data_end": str(end), "from": str(date_from), "to": str(date_to), "every_days": every_days,
+                  "one_date": None if one_day is None else str(one_day.date()),
                   "bootstrap": {"resamples": n_boot, "seed": seed, "unit": "account"}, **result}
-        result["metric_study"] = metric_study(run.frames.evidence, labels, snaps,
+        result["leaks"] = check_snapshots(loaded.ir, frames.evidence, labels, snaps)
+        result["held_out"] = held_out_of(loaded.ir, dates)
+        result["metric_study"] = metric_study(frames.evidence, labels, snaps,
                                               threshold=loaded.ir.calibration_spec.correlation)
         return result
+
+    def _frames_for_outcomes(self, loaded: "LoadedModel", dates: list[dt.date], one_day) -> "ScoredFrames":
+        """Snapshots to hold against outcomes. One-date data: accounts whose churn is the export's label stay in."""
+        if one_day is None:
+            return self._score_with(loaded, dates).frames
+        from healthscore.calibrate.labels import keep_churned
+        from healthscore.engine.compile import compute_frame
+        from healthscore.scoring.score import score_frame
+
+        frame, plan, missing = compute_frame(self.con, loaded.ir, dates)
+        return score_frame(loaded.ir, loaded.version, plan, keep_churned(frame, plan), missing)
 
     def _calibration_dates(self, date_from, date_to, every_days, horizon_days, end) -> list[dt.date]:
         last_complete = (end - dt.timedelta(days=horizon_days)).date()
@@ -578,190 +594,70 @@ class Project:
             raise UserError(f"--to {date_to} is before --from {date_from}")
         return [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
 
-    def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
-                  out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0) -> dict:
-        """Fit non-negative weights and tier thresholds from outcomes; compare the current, the calibrated and a
-        gradient-boosted model on held-out time folds; propose a model YAML (never over the active one)."""
-        import numpy as np
+    def _data_span(self):
+        """(oldest, newest) timestamp over the rows of the event tables other than outcomes (None, None if empty)."""
         import pandas as pd
-        from pydantic import ValidationError
 
-        from healthscore.calibrate import fit as F
-        from healthscore.calibrate import stats
-        from healthscore.calibrate.labels import label_snapshots
-        from healthscore.calibrate.study import labelled_evidence, metric_study, score_matrix
+        from healthscore.contract import TABLES
+
+        tables = set(self.con.list_tables())
+        lo, hi = [], []
+        for name in HAPPENED_TABLES:
+            if name == "outcomes" or name not in tables:
+                continue
+            t = self.con.table(name)
+            col = t[TABLES[name].time_column]
+            r = t.aggregate(lo=col.min(), hi=col.max()).execute()
+            for v, acc in ((r["lo"].iloc[0], lo), (r["hi"].iloc[0], hi)):
+                if v is not None and not pd.isna(v):
+                    acc.append(pd.Timestamp(v))
+        return (min(lo), max(hi)) if lo and hi else (None, None)
+
+    def _one_date_day(self):
+        """The day of a one-date export (every event row on one calendar day), else None."""
+        oldest, newest = self._data_span()
+        if oldest is None or oldest.normalize() != newest.normalize():
+            return None
+        return newest.normalize()
+
+    def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
+                  out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
+                  allow_leak: list[str] | None = None, report: Path | str | None = None) -> dict:
+        """Fit weights and tier thresholds from outcomes, guard against leaks, compare the current, the calibrated,
+        a logistic-regression and a gradient-boosted model on held-out folds, and write the proposal only when
+        it is better on held-out data (calibrate.service does the work)."""
+        import pandas as pd
+
+        from healthscore.calibrate import service
         from healthscore.engine.compile import compute_frame
-        from healthscore.model.ir import HealthModel
-        from healthscore.scoring.score import score_frame
         from healthscore.yamlio import read_yaml
 
         loaded = self.model
-        ir, spec, cal = loaded.ir, loaded.ir.outcome_spec, loaded.ir.calibration_spec
+        ir, spec = loaded.ir, loaded.ir.outcome_spec
         if out is not None and Path(out).resolve() == Path(loaded.path).resolve():
             raise UserError(f"--out {out} is the active model; write the proposal to another file and review it")
         outcomes, end = self._outcomes()
-        dates = self._calibration_dates(date_from, date_to, every_days, spec.horizon_days, end)
-        frame, plan, missing = compute_frame(self.con, ir, dates)
-        cur = score_frame(ir, loaded.version, plan, frame, missing)
-        snaps = cur.snapshots
-        labels = label_snapshots(snaps, outcomes, spec, end)
-        names = [m.name for _, m in ir.metrics]
-        wide = score_matrix(labelled_evidence(cur.evidence, labels, snaps)).reindex(columns=names)
-        keys = wide.index.to_frame(index=False)
-        keys["as_of"] = pd.to_datetime(keys["as_of"])
-        seg_of = snaps[["account_id", "as_of", "segment", "score"]].assign(
-            account_id=lambda d: d["account_id"].astype(str), as_of=lambda d: pd.to_datetime(d["as_of"]))
-        keys = keys.merge(seg_of, on=["account_id", "as_of"], how="left")
-        X, y = wide.to_numpy(float), keys["label"].to_numpy(float)
-        F.require_events(y, cal.min_events, "the portfolio")
+        one_day = self._one_date_day() if date_from is None and date_to is None else None
+        if one_day is not None:  # a one-date export: one as-of date, the day after it (its rows visible)
+            dates = [(one_day + pd.Timedelta(days=1)).date()]
+            portfolio = None
+        else:
+            dates = self._calibration_dates(date_from, date_to, every_days, spec.horizon_days, end)
+            portfolio = (pd.Timestamp(end).normalize() + pd.Timedelta(days=1)).date()
+            portfolio = None if portfolio in dates else portfolio
+        frame, plan, missing = compute_frame(self.con, ir, dates + ([portfolio] if portfolio else []))
         data, _, _ = read_yaml(Path(loaded.path))
-
-        def validate(d: dict) -> HealthModel:
-            try:
-                return HealthModel.model_validate(d)
-            except ValidationError as exc:  # pragma: no cover - proposals only change weights and tiers
-                raise UserError(f"the proposed model does not validate: {exc}") from None
-
-        def rescore(model_ir: HealthModel, rows: pd.DataFrame | None = None) -> pd.DataFrame:
-            s = score_frame(model_ir, "proposed", plan, frame if rows is None else rows, missing).snapshots
-            s = s[["account_id", "as_of", "score", "tier", "status", "segment"]].copy()
-            s["account_id"] = s["account_id"].astype(str)
-            s["as_of"] = pd.to_datetime(s["as_of"])
-            return s
-
-        raw = F.fit_shares(X, y, cal.l2)
-        shares = F.floor_shares(raw, cal.min_weight)
-        segments, seg_fits = [], {}
-        for seg in ir.segments:
-            m = (keys["segment"] == seg.name).to_numpy()
-            events, n = int(y[m].sum()), int(m.sum())
-            if events < cal.min_events:
-                segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
-                                 "message": f"segment {seg.name}: {events} bad outcome(s) in {n} labelled scored"
-                                 f" snapshots; fitting it needs at least {cal.min_events} (calibration.min_events);"
-                                 " it keeps its current weights and tiers"})
-                continue
-            seg_fits[seg.name] = (F.floor_shares(F.fit_shares(X[m], y[m], cal.l2), cal.min_weight), None)
-            segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
-        # tiers: rescore with the fitted weights, then cut at the configured shares
-        step = rescore(validate(F.proposed_data(data, ir, shares, None, seg_fits)))
-        scored = step[step["status"] == "scored"]
-        base_rows = scored[scored["segment"].isna()]
-        tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
-                                  cal.red_share, cal.yellow_share)
-        for name in list(seg_fits):
-            seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
-            seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share))
-        proposal = F.proposed_data(data, ir, shares, tiers, seg_fits)
-        proposed_ir = validate(proposal)
-
-        # held-out time folds: train on as-of dates whose horizon was over before the fold starts
-        comparison = self._fold_comparison(ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec,
-                                           n_boot, seed, rescore, validate)
-        # impact at the latest date
-        final = rescore(proposed_ir)
-        last = pd.Timestamp(max(dates))
-        now = snaps.assign(account_id=snaps["account_id"].astype(str), as_of=pd.to_datetime(snaps["as_of"]))
-        a = now[now["as_of"] == last][["account_id", "tier", "status"]]
-        b = final[final["as_of"] == last][["account_id", "tier", "status"]]
-        both = a.merge(b, on="account_id", suffixes=("_current", "_proposed"))
-        both = both[(both["status_current"] == "scored") & (both["status_proposed"] == "scored")]
-        moves = both.groupby(["tier_current", "tier_proposed"]).size()
-        sc_final = final[final["status"] == "scored"]
-        comp_nominal = np.array([c.weight for c, _ in ir.metrics]) / sum(c.weight for c in ir.components)
-        within = np.array([m.weight / sum(mm.weight for mm in c.metrics) for c, m in ir.metrics])
-        weights = [{"metric": m.name, "component": c.name, "current_share": round(float(cs), 4),
-                    "fitted_share": round(float(r), 4), "proposed_share": round(float(s), 4)}
-                   for (c, m), cs, r, s in zip(ir.metrics, comp_nominal * within, raw, shares)]
-        text = F.dump_yaml(proposal)
-        written = None
-        if out is not None:
-            Path(out).write_text(f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots"
-                                 f" ({int(y.sum())} bad outcomes), {dates[0]}..{dates[-1]}. Review before use.\n"
-                                 + text, encoding="utf-8")
-            written = str(out)
-        return {
-            "model": {"name": ir.name, "version": loaded.version, "path": str(loaded.path)},
-            "outcome": {"label": list(spec.label), "horizon": spec.horizon}, "data_end": str(end),
-            "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
-            "method": "non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
-                      f" l2={cal.l2}, floor share {cal.min_weight}",
-            "weights": weights,
-            "tiers": {"current": {"green": ir.tiers.green, "yellow": ir.tiers.yellow}, "proposed": tiers,
-                      "target_shares": {"red": cal.red_share, "yellow": cal.yellow_share}},
-            "segments": segments,
-            "comparison": comparison,
-            "impact": {"as_of": str(last.date()), "accounts_compared": int(len(both)),
-                       "tier_changes": int((both["tier_current"] != both["tier_proposed"]).sum()),
-                       "moves": [{"from": f, "to": t, "accounts": int(n)} for (f, t), n in moves.items() if f != t],
-                       "proposed_tier_shares": {t: stats._r((sc_final["tier"] == t).mean()) for t in
-                                                ("red", "yellow", "green")}},
-            "metric_study": metric_study(cur.evidence, labels, snaps, threshold=cal.correlation),
-            "diff": F.yaml_diff(data, proposal, a=str(loaded.path), b=str(out or "proposed")),
-            "proposed_yaml": text, "written_to": written,
-        }
-
-    def _fold_comparison(self, ir, frame, missing, plan, data, keys, X, y, dates, folds, cal, spec, n_boot, seed,
-                         rescore, validate) -> dict:
-        import numpy as np
-        import pandas as pd
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        from healthscore.calibrate import fit as F
-        from healthscore.calibrate import stats
-
-        as_of = keys["as_of"].to_numpy("datetime64[ns]")
-        horizon = np.timedelta64(spec.horizon_days, "D")
-        blocks = F.time_blocks(dates, folds)
-        rows, per_fold = [], []
-        for i, block in enumerate(blocks[1:], start=1):
-            start = np.datetime64(pd.Timestamp(block[0]), "ns")
-            test = np.isin(as_of, np.array([np.datetime64(pd.Timestamp(d), "ns") for d in block]))
-            train = as_of + horizon <= start
-            info = {"fold": i, "test_from": str(block[0]), "test_to": str(block[-1]), "train_rows": int(train.sum()),
-                    "train_events": int(y[train].sum()), "test_rows": int(test.sum()),
-                    "test_events": int(y[test].sum())}
-            if y[train].sum() < 5 or (y[train] == 0).sum() < 5 or y[test].sum() == 0:
-                info["skipped"] = "fewer than 5 bad outcomes to train on, or none to test"
-                per_fold.append(info)
-                continue
-            shares = F.floor_shares(F.fit_shares(X[train], y[train], cal.l2), cal.min_weight)
-            fold_ir = validate(F.proposed_data(data, ir, shares, None))
-            test_frame = frame[frame["as_of"].isin([pd.Timestamp(d) for d in block])]
-            rs = rescore(fold_ir, test_frame)
-            k = keys[test].reset_index(drop=True)
-            k = k.merge(rs.rename(columns={"score": "score_cal", "status": "status_cal"})[
-                ["account_id", "as_of", "score_cal", "status_cal"]], on=["account_id", "as_of"], how="left")
-            gbm = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
-                                                 l2_regularization=1.0, random_state=seed)
-            gbm.fit(X[train], y[train])
-            k["risk_gbm"] = gbm.predict_proba(X[test])[:, 1]
-            k["fold"] = i
-            k = k[k["status_cal"] == "scored"]
-            for name, r in (("current", 100 - k["score"]), ("calibrated", 100 - k["score_cal"]),
-                            ("gradient_boosting", k["risk_gbm"])):
-                info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), k["label"].to_numpy(float)))
-            per_fold.append(info)
-            rows.append(k)
-        if not rows:
-            return {"folds": per_fold, "note": "no fold had enough bad outcomes to train and test on"}
-        oof = pd.concat(rows, ignore_index=True)
-        yy, acc, grp = oof["label"].to_numpy(float), oof["account_id"].to_numpy(object), oof["as_of"].to_numpy()
-        pooled = {}
-        for name, r in (("current", 100 - oof["score"].to_numpy(float)),
-                        ("calibrated", 100 - oof["score_cal"].to_numpy(float)),
-                        ("gradient_boosting", oof["risk_gbm"].to_numpy(float))):
-            top = stats.lowest_decile(r, grp)
-            pooled[name] = {
-                "roc_auc": stats.bootstrap(acc, lambda w, r=r: stats.roc_auc(r, yy, w), n=n_boot, seed=seed),
-                "lift_lowest_decile": stats.bootstrap(acc, lambda w, t=top: stats.decile_precision_lift(t, yy, w)[1],
-                                                      n=n_boot, seed=seed),
-            }
-        return {"folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()), "pooled": pooled,
-                "note": "expanding window: each fold trains on as-of dates whose horizon ended before it starts"}
+        inp = service.Inputs(ir, loaded.version, Path(loaded.path), data, frame, plan, missing, outcomes, end, dates,
+                             portfolio or max(dates), one_day)
+        if report is None and out is not None:
+            report = Path(out).with_suffix(".report.md")
+        return service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
+                           out=Path(out) if out is not None else None,
+                           report=Path(report) if report is not None else None)
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
-               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0) -> dict:
+               as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,
+               fit_from: dt.date | None = None, fit_to: dt.date | None = None, fit_every: int = 30) -> dict:
         """The account's score and tier with metric values set (--set m=v) or changed (--change m=-20%)."""
         import numpy as np
 
@@ -805,13 +701,17 @@ class Project:
                   "after": {k: a[k] for k in ("score", "tier", "status", "reasons")},
                   "delta": None if a["score"] is None or b["score"] is None else round(a["score"] - b["score"], 2),
                   "evidence_moved": moved_evidence(b["evidence"], a["evidence"])}
-        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed) if probability \
+        result["probability"] = self._whatif_probability(b["score"], a["score"], n_boot, seed, fit_from, fit_to,
+                                                         fit_every) if probability \
             else {"available": False, "note": "not requested"}
         return result
 
-    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int) -> dict:
-        """Churn probability of a score from a logistic mapping fitted on the last year of labelled snapshots,
-        with a bootstrap interval over accounts; unavailable (and why) without enough outcomes."""
+    def _whatif_probability(self, before: float | None, after: float | None, n_boot: int, seed: int,
+                            fit_from: dt.date | None = None, fit_to: dt.date | None = None,
+                            fit_every: int = 30) -> dict:
+        """Churn probability of a score from a logistic mapping fitted on the labelled snapshots of the as-of dates
+        fit_from..fit_to (default: the last year whose horizon is over), with a bootstrap interval over accounts
+        and the Brier skill of that mapping over the base rate; unavailable (and why) without enough outcomes."""
         from healthscore.calibrate import stats
         from healthscore.calibrate.labels import label_snapshots
 
@@ -820,9 +720,11 @@ class Project:
             outcomes, end = self._outcomes()
         except UserError as exc:
             return {"available": False, "note": f"no calibration: {exc}"}
-        dates = self._calibration_dates(None, None, 30, spec.horizon_days, end)
-        snaps = self.score(as_of_dates=dates, store=False).frames.snapshots
-        lab = label_snapshots(snaps, outcomes, spec, end)
+        one_day = self._one_date_day() if fit_from is None and fit_to is None else None
+        dates = [(one_day + dt.timedelta(days=1)).date()] if one_day is not None else \
+            self._calibration_dates(fit_from, fit_to, fit_every, spec.horizon_days, end)
+        snaps = self._frames_for_outcomes(self.model, dates, one_day).snapshots
+        lab = label_snapshots(snaps, outcomes, spec, end, one_date_from=one_day)
         rows = snaps[["account_id", "score", "status"]].assign(label=lab["label"].to_numpy())
         rows = rows[(rows["status"] == "scored") & rows["label"].notna()]
         y = rows["label"].to_numpy(float)
@@ -832,7 +734,14 @@ class Project:
                     " (calibration.min_events)"}
         score, acc = rows["score"].to_numpy(float), rows["account_id"].astype(str).to_numpy(object)
         out = {"available": True, "horizon": spec.horizon, "label": list(spec.label), "fitted_on": len(y),
-               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1])}
+               "events": int(y.sum()), "from": str(dates[0]), "to": str(dates[-1]), "every_days": fit_every,
+               "base_rate": stats._r(y.mean())}
+        fitted = stats.platt_predict(stats.fit_platt(score, y), score)
+        skill = stats.bootstrap(acc, lambda w: stats.brier_skill(fitted, y, y.mean(), w), n=n_boot, seed=seed)
+        out["brier_skill"] = skill
+        if skill.get("low") is None or skill["low"] <= 0:
+            out["note"] = (f"the probability adds nothing over the base rate ({stats._r(y.mean())}) on these dates:"
+                           " Brier skill interval reaches 0")
         for key, s in (("before", before), ("after", after)):
             if s is None:
                 out[key] = None
@@ -921,7 +830,10 @@ class Project:
         return self.store.propose_model(loaded.version, author, note, summary)
 
     def _backtest_summary(self, loaded: "LoadedModel", every_days: int) -> dict:
-        """The last year of the data, every `every_days`, up to the newest date whose horizon is over."""
+        """What the approver sees: held-out figures. A calibrated proposal carries them (provenance: its folds);
+        its backtest over the dates it was fitted on is in-sample and kept apart. A hand-set model's weights were
+        fitted on nothing, so its backtest of the last year is out of sample as it stands."""
+        from healthscore.calibrate.backtest import summary_of
         from healthscore.model.ir import window_days
 
         try:
@@ -932,14 +844,7 @@ class Project:
             r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50)
         except UserError as exc:
             return {"skipped": str(exc)}
-        pick = lambda key: (r.get(key) or {}).get("value") if isinstance(r.get(key), dict) else None  # noqa: E731
-        return {"from": date_from.isoformat(), "to": date_to.isoformat(), "every_days": every_days,
-                "labelled": r.get("labelled"), "events": r.get("events"), "roc_auc": pick("roc_auc"),
-                "pr_auc": pick("pr_auc"),
-                "lowest_decile_lift": ((r.get("lowest_decile") or {}).get("lift") or {}).get("value"),
-                "tier_share": {t: (v.get("share") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
-                "churn_rate": {t: (v.get("churn_rate") or {}).get("value") for t, v in (r.get("tiers") or {}).items()},
-                "note": r.get("note")}
+        return summary_of(r, date_from, date_to, every_days)
 
     def model_approve(self, version: str, actor: str) -> dict:
         return self.store.approve_model(version, actor)

@@ -132,9 +132,7 @@ def test_no_outcomes_table_is_a_clear_error(ws, tmp_path):
             p.backtest(FROM, TO, 30)
 
 
-def test_calibrate_proposes_a_valid_model_and_refuses_thin_segments(ws, tmp_path):
-    from healthscore.model.load import load_health_model
-
+def test_calibrate_compares_held_out_and_refuses_thin_segments(ws, tmp_path):
     out = tmp_path / "proposed.yaml"
     with Project(ws) as p:
         r = p.calibrate(out=out, n_boot=20)
@@ -142,16 +140,31 @@ def test_calibrate_proposes_a_valid_model_and_refuses_thin_segments(ws, tmp_path
             p.calibrate(out=ws / "models" / "health.yaml")
     shares = [w["proposed_share"] for w in r["weights"]]
     assert min(shares) >= 0 and sum(shares) == pytest.approx(1.0, abs=1e-3)
-    proposed = load_health_model(out)  # a valid model
-    assert proposed.ir.tiers.green == r["tiers"]["proposed"]["green"]
-    refused = [s for s in r["segments"] if not s["fitted"]]
-    assert refused and "enterprise" in refused[0]["message"] and "need" in refused[0]["message"]
-    assert "+  green:" in r["diff"] or "+  green: " in r["diff"]
+    # a metric the guard flags (read from today's accounts table: as_of_source current) gets no weight; the timing
+    # metric renewal_distance is either refused so (no subscription history) or keeps its hand share (<= 25%)
+    refused = {w["metric"] for w in r["weights"] if w["status"] == "refused_leak"}
+    assert refused == set(r["refused_leaks"]) == {lk["metric"] for lk in r["leaks"]["leaks"]}
+    assert all(w["proposed_share"] == 0 for w in r["weights"] if w["metric"] in refused)
+    current = {lk["metric"] for lk in r["leaks"]["leaks"] if lk["as_of_source"] == "current"}
+    assert current <= refused
+    rd = next(w for w in r["weights"] if w["metric"] == "renewal_distance")
+    assert (rd["status"], rd["proposed_share"]) == ("refused_leak", 0) if "renewal_distance" in current else \
+        (rd["status"] == "timing" and rd["proposed_share"] == pytest.approx(min(rd["current_share"], 0.25), abs=1e-3))
+    thin = [s for s in r["segments"] if not s["fitted"]]
+    assert thin and "enterprise" in thin[0]["message"] and "need" in thin[0]["message"]
     pooled = r["comparison"]["pooled"]
-    assert set(pooled) == {"current", "calibrated", "gradient_boosting"}
+    assert set(pooled) == {"current", "calibrated", "logistic_regression", "gradient_boosting"}
     assert pooled["calibrated"]["roc_auc"]["value"] > 0.6
-    assert r["impact"]["accounts_compared"] > 0
+    assert r["comparison"]["kind"] == "time"
+    assert r["impact"]["accounts_compared"] > 0 and r["impact"]["portfolio"]["accounts_compared"] > 0
     assert r["metric_study"]["metrics"][0]["cohorts"]
+    # written only when better than the current model beyond the interval; the report says which it was
+    assert out.exists() == r["accepted"]
+    assert r["decision"] in out.with_suffix(".report.md").read_text()
+    if r["accepted"]:
+        from healthscore.model.load import load_health_model
+
+        assert load_health_model(out).ir.tiers.green == r["tiers"]["proposed"]["green"]
 
 
 def test_calibrate_with_too_few_events_names_the_counts(ws, tmp_path):
@@ -178,6 +191,12 @@ def test_whatif_moves_the_score_and_names_the_evidence(ws):
     assert r["after"]["score"] < r["before"]["score"]
     assert {e["metric"] for e in r["evidence_moved"]} >= {"csat_90d", "login_frequency"}
     assert r["delta"] == pytest.approx(sum(e["points_delta"] for e in r["evidence_moved"]), abs=0.05)
+    with Project(ws) as p:
+        fitted = p.whatif(acc, sets=["csat_90d=1"], as_of=END, n_boot=20, fit_from=dt.date(2025, 12, 1),
+                          fit_to=dt.date(2026, 6, 1), fit_every=60)
+    assert (fitted["probability"]["from"], fitted["probability"]["to"]) == ("2025-12-01", "2026-05-30")
+    assert fitted["probability"]["fitted_on"] < r["probability"]["fitted_on"]  # fewer dates, fewer snapshots
+    assert "brier_skill" in fitted["probability"]
     prob = r["probability"]
     assert prob["available"]
     assert prob["after"]["value"] > prob["before"]["value"]

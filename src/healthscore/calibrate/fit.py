@@ -75,27 +75,55 @@ def floor_shares(shares: np.ndarray, floor: float) -> np.ndarray:
         low |= newly
 
 
+def _cut(sorted_scores: np.ndarray, share: float) -> tuple[float, int]:
+    """The threshold t whose count of scores below it (score < t: the lower tier) is closest to share x n, by
+    rank among the achievable cuts: a tie is never split, so a cut lands on one side of a tied group or the
+    other, whichever is nearer the target; between equally near cuts the non-empty one wins."""
+    s = sorted_scores
+    n = len(s)
+    target = share * n
+    values, first = np.unique(s, return_index=True)  # first[j] = count of scores below values[j]
+    cands = [(float(v), int(c), float(values[j - 1]) if j else None) for j, (v, c) in enumerate(zip(values, first))]
+    if values[-1] < 100:
+        cands.append((min(100.0, float(values[-1]) + 0.01), n, float(values[-1])))
+    best = min(cands, key=lambda t: (abs(t[1] - target), t[1] == 0 and target > 0))
+    t, count, below = best
+    # a rounder threshold (one decimal) when one lies in (the value below, t]: the same accounts either side
+    rounder = np.ceil(round(below * 10, 6) + 1e-9) / 10 if below is not None else np.floor(t * 10) / 10
+    if (below is None or rounder > below) and rounder <= t:
+        t = float(rounder)
+    return float(t), count
+
+
 def tier_thresholds(scores: np.ndarray, red_share: float, yellow_share: float) -> dict:
-    """green/yellow cut-offs so that about red_share of the scores fall below yellow and
-    red_share + yellow_share below green."""
-    s = np.asarray(scores, float)
+    """green/yellow cut-offs cut by rank: red (score < yellow) holds the achievable share of scores nearest
+    red_share, red + yellow (score < green) the one nearest red_share + yellow_share. Ties never empty a tier
+    that the target gives a place to when a nearer non-empty cut exists."""
+    s = np.sort(np.asarray(scores, float))
     s = s[~np.isnan(s)]
-    yellow = float(np.quantile(s, red_share))
-    green = float(np.quantile(s, red_share + yellow_share))
-    return {"green": round(green, 1), "yellow": round(min(yellow, green), 1)}
+    if len(s) == 0:
+        raise UserError("no scored snapshots to cut tiers on")
+    yellow, _ = _cut(s, red_share)
+    green, _ = _cut(s, red_share + yellow_share)
+    return {"green": max(green, yellow), "yellow": yellow}
 
 
 def yaml_weights(model: HealthModel, shares: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     """Metric shares of the overall score -> YAML weights: component weight = 100 x its share, metric
-    weight = 100 x its share within the component."""
+    weight = 100 x its share within the component. A share of exactly 0 (a refused leak) stays 0; a
+    component whose metrics all have 0 weighs 0 and its metrics keep their weights (some must be > 0)."""
     comp_w, metric_w = {}, {}
     for c in model.components:
         idx = [j for j, (cc, _) in enumerate(model.metrics) if cc.name == c.name]
         total = float(shares[idx].sum())
-        comp_w[c.name] = round(100 * total, 1)
+        comp_w[c.name] = 0.0 if total == 0 else max(round(100 * total, 1), 0.1)
         for j in idx:
             m = model.metrics[j][1]
-            metric_w[f"{c.name}.{m.name}"] = round(100 * float(shares[j]) / total, 1) if total > 0 else 1.0
+            if total == 0:
+                metric_w[f"{c.name}.{m.name}"] = m.weight if m.weight > 0 else 1.0
+            else:
+                metric_w[f"{c.name}.{m.name}"] = 0.0 if shares[j] == 0 else \
+                    max(round(100 * float(shares[j]) / total, 1), 0.1)
     return comp_w, metric_w
 
 
@@ -106,9 +134,9 @@ def proposed_data(data: dict, model: HealthModel, shares: np.ndarray, tiers: dic
     out = copy.deepcopy(data)
     comp_w, metric_w = yaml_weights(model, shares)
     for comp in out.get("components", []):
-        comp["weight"] = max(comp_w[comp["name"]], 0.1)
+        comp["weight"] = comp_w[comp["name"]]
         for m in comp.get("metrics", []):
-            m["weight"] = max(metric_w[f"{comp['name']}.{m['name']}"], 0.1)
+            m["weight"] = metric_w[f"{comp['name']}.{m['name']}"]
     if tiers:
         out["tiers"] = dict(tiers)
     for seg in out.get("segments", []):
@@ -117,7 +145,7 @@ def proposed_data(data: dict, model: HealthModel, shares: np.ndarray, tiers: dic
             continue
         s_shares, s_tiers = fit
         cw, mw = yaml_weights(model, s_shares)
-        seg["weights"] = {**{k: max(v, 0.1) for k, v in cw.items()}, **{k: max(v, 0.1) for k, v in mw.items()}}
+        seg["weights"] = {**cw, **mw}
         if s_tiers:
             seg["tiers"] = dict(s_tiers)
     return out

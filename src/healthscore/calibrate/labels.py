@@ -8,15 +8,26 @@ import pandas as pd
 from healthscore.model.ir import Outcome
 
 
-def label_snapshots(snaps: pd.DataFrame, outcomes: pd.DataFrame, spec: Outcome, data_end) -> pd.DataFrame:
-    """Per (account_id, as_of): label 1 (a `spec.label` outcome in [as_of, as_of + horizon)), 0 (none, and the
-    horizon is over by `data_end`), or NaN (censored: the horizon is not over and nothing happened yet).
+def label_snapshots(snaps: pd.DataFrame, outcomes: pd.DataFrame, spec: Outcome, data_end,
+                    one_date_from=None) -> pd.DataFrame:
+    """Per (account_id, as_of): label 1 (a `spec.label` outcome in [as_of, as_of + horizon) and at or before
+    `data_end`), 0 (none, and the horizon is over by `data_end`), or NaN (censored: the horizon is not over and
+    nothing happened yet). `data_end` is the end of observation: the newest row of the workspace's data, so an
+    outcome stamped at that very instant counts.
+
+    One-date data (a cross-sectional export: every signal on one day D, outcomes recorded by the data end):
+    pass `one_date_from=D`. The outcome window then starts at D instead of at the as-of date (which must be
+    after D for the export's rows to be visible), and every account observed to the data end without a bad
+    outcome is a survivor (label 0), however short that observation is.
 
     Adds `label`, `event_at` (first bad outcome in the horizon), `renewed` (a renewed/expanded outcome in
     the horizon) and `censored`.
     """
     out = snaps[["account_id", "as_of"]].copy()
     out["as_of"] = pd.to_datetime(out["as_of"])
+    snap_as_of = out["as_of"].copy()
+    if one_date_from is not None:
+        out["as_of"] = out["as_of"].clip(upper=pd.Timestamp(one_date_from))
     horizon = pd.Timedelta(days=spec.horizon_days)
     end = pd.Timestamp(data_end)
     oc = outcomes[["account_id", "ts", "kind"]].copy()
@@ -38,10 +49,20 @@ def label_snapshots(snaps: pd.DataFrame, outcomes: pd.DataFrame, spec: Outcome, 
     ev = pd.to_datetime(first_after(bad))
     ren = pd.to_datetime(first_after(good))
     as_of = out["as_of"]
-    in_h = ev.notna() & (ev < as_of + horizon) & (ev < end)
-    complete = as_of + horizon <= end
+    in_h = ev.notna() & (ev < as_of + horizon) & (ev <= end)
+    complete = (as_of + horizon <= end) if one_date_from is None else pd.Series(True, index=out.index)
     out["label"] = np.where(in_h, 1.0, np.where(complete, 0.0, np.nan))
     out["event_at"] = ev.where(in_h)
-    out["renewed"] = (ren.notna() & (ren < as_of + horizon) & (ren < end)).to_numpy()
+    out["renewed"] = (ren.notna() & (ren < as_of + horizon) & (ren <= end)).to_numpy()
+    out["as_of"] = snap_as_of
     out["censored"] = np.isnan(out["label"].to_numpy())
     return out
+
+
+def keep_churned(frame: pd.DataFrame, plan) -> pd.DataFrame:
+    """One-date data: the outcomes recorded on the export day are the labels, not history; an account whose churn
+    is on that day is still scored as of the day after (the scorer otherwise drops accounts that churned)."""
+    col = f"{plan.last_outcome}__value"
+    if col not in frame.columns:
+        return frame
+    return frame.assign(**{col: None})

@@ -112,6 +112,10 @@ def backtest_html(result: dict) -> str:
         ("lift, lowest decile", _fmt((result.get("lowest_decile") or {}).get("lift"))),
         ("precision, lowest decile", _fmt((result.get("lowest_decile") or {}).get("precision"))),
         ("Brier (calibrated probability)", _fmt((result.get("probability") or {}).get("brier"))),
+        ("Brier skill vs base rate", _fmt((result.get("probability") or {}).get("brier_skill"))
+         + (" (adds nothing over the base rate)" if (result.get("probability") or {}).get("adds_nothing") else "")),
+        *[(f"group {g} (churn rate)", f"{_fmt(v.get('churn_rate'))}; {v['labelled']:,} labelled, {v['events']} events")
+          for g, v in (result.get("groups") or {}).items() if v.get("labelled")],
         ("false positives (red, no churn)", _fmt((result.get("false_positives") or {}).get("share_of_red"))),
         ("missed risks (green, churned)", _fmt((result.get("missed_risks") or {}).get("share_of_events"))),
         ("lead time, median days", _fmt((result.get("lead_time") or {}).get("median_days_flagged"))),
@@ -120,6 +124,18 @@ def backtest_html(result: dict) -> str:
                         for k, v in summary)
     groups = (result.get("metric_study") or {}).get("correlated_groups") or []
     figs_html = "".join(f"<figure><figcaption>{html.escape(t)}</figcaption>{s}</figure>" for t, s in figs)
+    from healthscore.calibrate.leaks import warning_lines
+
+    warns = warning_lines(result.get("leaks"))
+    warn_html = ("<div style='border:2px solid #c0392b;padding:.5em 1em'><h2 style='color:#c0392b'>Leak warning</h2>"
+                 "<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in warns) + "</ul></div>") if warns else ""
+    ho = result.get("held_out") or {}
+    held_html = ""
+    if ho.get("roc_auc"):
+        held_html = (f"<h2>Held-out figures ({html.escape(str(ho.get('method')))})</h2><p>AUC {_fmt(ho['roc_auc'])},"
+                     f" lift in the riskiest 10% {_fmt(ho.get('lowest_decile_lift'))}, Brier skill"
+                     f" {_fmt(ho.get('brier_skill'))}, AUC gain over the model it came from {_fmt(ho.get('auc_gain'))}."
+                     f" {html.escape(ho.get('note') or '')}</p>")
     data = html.escape(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, default=str,
                                   indent=1))
     return f"""<!doctype html>
@@ -128,7 +144,7 @@ def backtest_html(result: dict) -> str:
 th,td{{text-align:left;padding:.2em .8em;border-bottom:1px solid #ddd}}figure{{display:inline-block;margin:1em}}
 figcaption{{font-weight:bold}}pre{{font-size:11px;background:#f6f6f6;padding:1em;overflow:auto}}</style></head>
 <body><h1>Backtest of {html.escape(result['model']['name'])}</h1>
-<p>Values in brackets are bootstrap 95% intervals over accounts.</p>
+{warn_html}{held_html}<p>Values in brackets are bootstrap 95% intervals over accounts.</p>
 <table>{rows_html}</table>
 <p>Correlated metric groups (|Spearman| &ge; {(result.get('metric_study') or {}).get('threshold')}):
 {html.escape('; '.join(', '.join(g) for g in groups) or 'none')}</p>
@@ -136,3 +152,66 @@ figcaption{{font-weight:bold}}pre{{font-size:11px;background:#f6f6f6;padding:1em
 <details><summary>All figures as JSON</summary><pre>{data}</pre></details>
 </body></html>
 """
+
+
+def _ci(m) -> str:
+    if not m or m.get("value") is None:
+        return "-"
+    if m.get("low") is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+
+
+def calibration_markdown(result: dict) -> str:
+    """The calibration report an approver reads: the decision first, then held-out figures only."""
+    lines = [f"# Calibration of {result['model']['name']} ({result['model']['version']})", ""]
+    if result["accepted"]:
+        lines += [f"**Proposal written** to `{result.get('written_to') or '(not written: no --out)'}`.", "",
+                  f"Why: {result['decision']}.", ""]
+    else:
+        lines += ["**No proposal written.**", "", f"Why: {result['decision']}.", ""]
+    lines += [f"Fitted on {result['labelled']:,} labelled snapshots ({result['events']:,} bad outcomes,"
+              f" {result['survivors']:,} survivors), as-of dates {result['as_of_dates'][0]}..{result['as_of_dates'][-1]},"
+              f" outcome {'/'.join(result['outcome']['label'])} within {result['outcome']['horizon']}, data until"
+              f" {result['data_end'][:19]}." + (f" One-date data ({result['one_date']})." if result.get("one_date") else ""),
+              ""]
+    leaks = result.get("leaks", {}).get("leaks", [])
+    if leaks:
+        lines += ["## Leak warnings", ""]
+        allowed = {a["metric"] for a in result.get("allow_leak", [])}
+        for lk in leaks:
+            verdict = "ALLOWED by --allow-leak (weight kept)" if lk["metric"] in allowed else "refused: share 0"
+            lines.append(f"- **{lk['metric']}** ({verdict}): " + "; ".join(r["message"] for r in lk["reasons"]))
+        lines.append("")
+    cmp_ = result["comparison"]
+    lines += ["## Held-out comparison", "", f"{cmp_.get('note')}.", ""]
+    if "pooled" in cmp_:
+        lines += [f"{cmp_['test_rows']:,} held-out snapshots, {cmp_['test_events']:,} bad outcomes. Brackets: bootstrap"
+                  " 95% intervals over accounts.", "",
+                  "| model | AUC | lift, riskiest 10% | Brier | Brier skill vs base rate |", "|---|---|---|---|---|"]
+        for name, m in cmp_["pooled"].items():
+            lines.append(f"| {name} | {_ci(m['roc_auc'])} | {_ci(m['lift_lowest_decile'])} | {_ci(m['brier'])} |"
+                         f" {_ci(m['brier_skill'])} |")
+        lines += ["", f"AUC gain of the calibrated model over the current one: {_ci(cmp_['auc_gain'])}.", "",
+                  "Held-out tiers (thresholds cut on each training fold): " + "; ".join(
+                      f"{t} share {_ci(v['share'])}, churn rate {_ci(v['churn_rate'])}"
+                      for t, v in cmp_["tiers"].items()), ""]
+    lines += ["## Weights", "", "| metric | status | current | fitted | proposed |", "|---|---|---|---|---|"]
+    for w in result["weights"]:
+        st = w["status"] + (", direction flipped" if w.get("flipped") else "")
+        fitted = "-" if w["fitted_share"] is None else f"{w['fitted_share']:.3f}"
+        lines.append(f"| {w['component']}.{w['metric']} | {st} | {w['current_share']:.3f} | {fitted} |"
+                     f" {w['proposed_share']:.3f} |")
+    for f in result.get("flipped", []):
+        lines.append(f"\n{f['metric']}: on its own a higher score goes with more bad outcomes (AUC"
+                     f" {f['single_metric_auc']}, interval {f['interval']}); "
+                     + ("its direction is flipped in the proposal." if f["flipped"] else
+                        "its transform scores explicitly (bands/map): fix it by hand."))
+    imp = result["impact"]
+    port = imp.get("portfolio") or imp
+    lines += ["", "## Impact", "", f"Proposed tiers: green {result['tiers']['proposed']['green']}, yellow"
+              f" {result['tiers']['proposed']['yellow']} (target red share {result['tiers']['target_shares']['red']})."
+              f" Applied to the portfolio as of {port['as_of']}: red {port['proposed_tier_shares']['red']}, yellow"
+              f" {port['proposed_tier_shares']['yellow']}, green {port['proposed_tier_shares']['green']};"
+              f" {port['tier_changes']} of {port['accounts_compared']} accounts change tier.", ""]
+    return "\n".join(lines) + "\n"

@@ -150,3 +150,19 @@ def weighted_median(values, w) -> float:
 
 def _r(v) -> float | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 4)
+
+
+def auc_interval(auc: float, n_pos: int, n_neg: int) -> tuple[float, float]:
+    """Hanley-McNeil 95% interval of an AUC (cheap: used per metric, where a bootstrap each would be slow)."""
+    if np.isnan(auc) or n_pos == 0 or n_neg == 0:
+        return float("nan"), float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    se = float(np.sqrt(max(var, 0.0)))
+    return max(0.0, auc - 1.96 * se), min(1.0, auc + 1.96 * se)
+
+
+def brier_skill(p, y, base, w=None) -> float:
+    """1 - Brier(p) / Brier(constant `base`): 0 adds nothing over the base rate, below 0 is worse than it."""
+    ref = brier(np.full(len(np.asarray(y)), base), y, w)
+    return float(1 - brier(p, y, w) / ref) if ref > 0 else float("nan")

@@ -924,6 +924,21 @@ def model_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
         con.print(f"[yellow]{notice}[/]")
 
 
+def _summary_line(bt: dict) -> str:
+    """The headline an approver reads: held-out figures with their intervals, and what they are."""
+    def ci(v, iv):
+        return "-" if v is None else f"{v:.3f}" + (f" [{iv[0]:.3f}, {iv[1]:.3f}]" if iv else "")
+    basis = {"held_out": f"held-out ({bt.get('method')})", "hand_set_weights": "backtest of hand-set weights"}.get(
+        bt.get("basis"), "backtest")
+    line = (f"{basis}: AUC {ci(bt.get('roc_auc'), bt.get('roc_auc_interval'))}, lowest-decile lift"
+            f" {ci(bt.get('lowest_decile_lift'), bt.get('lowest_decile_lift_interval'))}")
+    if bt.get("auc_gain") is not None:
+        line += f", AUC gain over the model it came from {ci(bt['auc_gain'], bt.get('auc_gain_interval'))}"
+    if bt.get("probability_adds_nothing"):
+        line += "; the churn probability adds nothing over the base rate"
+    return line
+
+
 @model_app.command("propose")
 def model_propose(
     path: Optional[Path] = typer.Argument(None, help="model YAML (default: the workspace's model file)"),
@@ -940,8 +955,8 @@ def model_propose(
         _print_json(r)
         return
     bt = r["backtest"] or {}
-    figures = (f"AUC {bt['roc_auc']:.3f}, lowest-decile lift {bt['lowest_decile_lift']:.2f}"
-               if bt.get("roc_auc") is not None else bt.get("skipped") or bt.get("note") or "no backtest")
+    figures = (_summary_line(bt) if bt.get("roc_auc") is not None else bt.get("skipped") or bt.get("note")
+               or "no backtest")
     _console().print(f"Proposed {r['version']} ({r['name']}) by {r['author']}: {figures}.\n"
                      f"Review: healthscore model show {r['version']}   Approve (admin): healthscore model approve "
                      f"{r['version']}", highlight=False)
@@ -958,7 +973,13 @@ def model_show(version: str = typer.Argument(...), workspace: Path = WorkspaceOp
     con = _console()
     con.print(f"[bold]{r['version']}[/] {r['name']}  status {r['status']}  author {r['author'] or '-'}  "
               f"approved by {r['approved_by'] or '-'}\n{r['note'] or ''}")
-    con.print(f"backtest: {json.dumps(r['backtest'])}", highlight=False)
+    bt = r["backtest"] or {}
+    if bt.get("roc_auc") is not None:
+        con.print(_summary_line(bt), highlight=False)
+        if bt.get("leaks"):
+            con.print("[bold red]LEAK WARNING[/]: " + "; ".join(f"{lk['metric']} ({', '.join(lk['reasons'])})"
+                                                             for lk in bt["leaks"]), highlight=False)
+    con.print(f"backtest: {json.dumps(bt)}", highlight=False)
     from rich.syntax import Syntax
 
     con.print(Syntax(r["diff"] or "(no difference)", "diff"))
@@ -1064,6 +1085,14 @@ def backtest(
         _print_json(result)
         return
     con = _console()
+    _print_leaks(con, result.get("leaks"))
+    ho = result.get("held_out")
+    if ho and ho.get("roc_auc"):
+        con.print(f"[bold]held-out[/] ({ho['method']}, fitted {ho['fitted_on'].get('from')}.."
+                  f"{ho['fitted_on'].get('to')}): AUC {_fmt_ci(ho['roc_auc'])}, lift {_fmt_ci(ho['lowest_decile_lift'])}"
+                  f", gain over the model it came from {_fmt_ci(ho['auc_gain'])}", highlight=False)
+        if ho.get("backtest_in_sample"):
+            con.print(f"[yellow]{ho['note']}[/]", highlight=False)
     con.print(f"Backtest of {result['model']['name']} ({result['model']['version']}): {len(result['as_of_dates'])}"
               f" as-of dates {result['from']}..{result['to']}, outcome {'/'.join(result['outcome']['label'])} within"
               f" {result['outcome']['horizon']}, data until {result['data_end'][:10]}", highlight=False)
@@ -1087,8 +1116,15 @@ def backtest(
             lt = result["lead_time"]
             lines.append(("lead time", f"{lt['flagged']}/{lt['events']} flagged; median days "
                           + _fmt_ci(lt["median_days_flagged"])))
+        if prob.get("brier_skill"):
+            lines.append(("Brier skill vs base rate", _fmt_ci(prob["brier_skill"])
+                          + ("  ADDS NOTHING over the base rate" if prob.get("adds_nothing") else "")))
         for t, v in result["tiers"].items():
             lines.append((f"tier {t}", f"share {_fmt_ci(v['share'])}  churn rate {_fmt_ci(v['churn_rate'])}"))
+        for g, v in (result.get("groups") or {}).items():
+            if g != "scored" and v["labelled"]:
+                lines.append((f"group {g} (not scored)", f"{v['labelled']:,} labelled, {v['events']} events, churn rate"
+                              f" {_fmt_ci(v['churn_rate'])}, {v['share_of_events']:.1%} of all bad outcomes"))
         width = max(len(k) for k, _ in lines)
         for k, v in lines:
             con.print(f"  {k:<{width}}  {v}", highlight=False)
@@ -1097,52 +1133,101 @@ def backtest(
         con.print(f"HTML report: {html_out}")
 
 
+def _print_leaks(con, leak_result: dict | None, allowed: list[str] | None = None) -> None:
+    """Leak warnings, loudly: a metric that knows the answer makes every other figure meaningless."""
+    from healthscore.calibrate.leaks import warning_lines
+
+    lines = warning_lines(leak_result)
+    if not lines:
+        return
+    allowed_names = set(allowed or [])
+    con.print("[bold red]LEAK WARNING[/] [red]metrics that may know the outcome in advance:[/]")
+    for lk, line in zip(leak_result["leaks"], lines):
+        tag = " [yellow](allowed by --allow-leak)[/]" if lk["metric"] in allowed_names else ""
+        con.print(f"  [red]![/] {line}{tag}", highlight=False)
+
+
 @app.command()
 def calibrate(
     workspace: Path = WorkspaceOpt,
     date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (default: a year before --to)"),
     date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (default: the last whose horizon is over)"),
     every: str = typer.Option("30d", "--every", help="step between as-of dates"),
-    folds: int = typer.Option(3, "--folds", help="held-out time folds for the model comparison"),
+    folds: int = typer.Option(3, "--folds", help="held-out folds for the model comparison (time folds for panel"
+                              " data; at least 5 account folds for one-date data)"),
     out: Optional[Path] = typer.Option(None, "--out", help="write the proposed model YAML here (never the active model)"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write the calibration report (Markdown) here"
+                                          " (default with --out: the same name with .report.md)"),
+    allow_leak: list[str] = typer.Option([], "--allow-leak", help="let this metric keep weight although the leak"
+                                         " guard flags it (repeatable; recorded with the proposal)"),
+    resamples: int = typer.Option(200, "--bootstrap", help="bootstrap resamples (over accounts) for the intervals"),
+    seed: int = typer.Option(0, "--seed", help="seed of the folds and the bootstrap"),
     json_out: bool = JsonOpt,
 ):
-    """Fit weights and tier thresholds from outcomes; compare current, calibrated and gradient-boosted models."""
+    """Fit weights and tier thresholds from outcomes; propose them only if better than the current model on
+    held-out data. Exits 3 (and writes no proposal) when it is not."""
     with _project(workspace) as p:
-        r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds)
+        r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds,
+                        n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report)
     if json_out:
         _print_json(r)
+        if not r["accepted"]:
+            raise typer.Exit(3)
         return
     con = _console()
-    con.print(f"Calibrated {r['model']['name']} on {r['labelled']:,} labelled snapshots ({r['events']} bad outcomes),"
-              f" {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}", highlight=False)
+    _print_leaks(con, r["leaks"], [a["metric"] for a in r["allow_leak"]])
+    con.print(f"Calibrated {r['model']['name']} on {r['labelled']:,} labelled snapshots ({r['events']} bad outcomes,"
+              f" {r['survivors']:,} survivors), {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}"
+              + (f" (one-date data of {r['one_date']})" if r.get("one_date") else ""), highlight=False)
     con.print(f"method: {r['method']}", highlight=False)
     con.print("  metric                          current  fitted  proposed")
     for w in r["weights"]:
-        con.print(f"  {w['component'] + '.' + w['metric']:<32}{w['current_share']:7.3f} {w['fitted_share']:7.3f}"
-                  f" {w['proposed_share']:8.3f}", highlight=False)
+        fitted = "      -" if w["fitted_share"] is None else f"{w['fitted_share']:7.3f}"
+        note = "" if w["status"] == "fitted" else f"  {w['status']}"
+        note += "  direction flipped" if w["flipped"] else ""
+        con.print(f"  {w['component'] + '.' + w['metric']:<32}{w['current_share']:7.3f} {fitted}"
+                  f" {w['proposed_share']:8.3f}{note}", highlight=False)
     t = r["tiers"]
-    con.print(f"tiers: current green {t['current']['green']}, yellow {t['current']['yellow']}; proposed green"
-              f" {t['proposed']['green']}, yellow {t['proposed']['yellow']}", highlight=False)
+    con.print(f"tiers (cut by rank): current green {t['current']['green']}, yellow {t['current']['yellow']}; proposed"
+              f" green {t['proposed']['green']}, yellow {t['proposed']['yellow']}", highlight=False)
     for s in r["segments"]:
         con.print(f"segment {s['segment']}: fitted ({s['events']} events)" if s["fitted"] else s["message"],
                   highlight=False)
     cmp_ = r["comparison"]
     if "pooled" in cmp_:
-        con.print(f"held-out time folds ({cmp_['test_rows']:,} snapshots, {cmp_['test_events']} events):")
+        con.print(f"held-out ({cmp_['note']}; {cmp_['test_rows']:,} snapshots, {cmp_['test_events']} events):",
+                  highlight=False)
         for name, m in cmp_["pooled"].items():
-            con.print(f"  {name:<18} AUC {_fmt_ci(m['roc_auc'])}  lift {_fmt_ci(m['lift_lowest_decile'])}",
-                      highlight=False)
+            con.print(f"  {name:<20} AUC {_fmt_ci(m['roc_auc'])}  lift {_fmt_ci(m['lift_lowest_decile'])}"
+                      f"  Brier skill {_fmt_ci(m['brier_skill'])}", highlight=False)
+        con.print("  held-out tiers: " + "; ".join(f"{k} {_fmt_ci(v['share'])} (churn {_fmt_ci(v['churn_rate'])})"
+                                                   for k, v in cmp_["tiers"].items()), highlight=False)
+        bs = cmp_["pooled"]["calibrated"]["brier_skill"]
+        if bs.get("low") is not None and bs["low"] <= 0:
+            con.print("  [yellow]the calibrated churn probability adds nothing over the base rate (Brier skill"
+                      " interval reaches 0)[/]")
     else:
-        con.print(cmp_["note"])
+        con.print(cmp_["note"], highlight=False)
     imp = r["impact"]
     con.print(f"impact at {imp['as_of']}: {imp['tier_changes']} of {imp['accounts_compared']} accounts change tier "
               + ", ".join(f"{m['from']}->{m['to']} {m['accounts']}" for m in imp["moves"]), highlight=False)
+    port = imp.get("portfolio")
+    if port:
+        sh = port["proposed_tier_shares"]
+        con.print(f"today's portfolio ({port['as_of']}) under the proposal: red {sh['red']}, yellow {sh['yellow']},"
+                  f" green {sh['green']} (red target {port['red_target']})", highlight=False)
     groups = r["metric_study"]["correlated_groups"]
     con.print("correlated metrics: " + ("; ".join(", ".join(g) for g in groups) or "none"), highlight=False)
-    con.print(r["diff"] or "(no change)", highlight=False, markup=False)
-    con.print(f"proposed model written to {r['written_to']}" if r["written_to"] else
-              "(pass --out FILE to write the proposed model)")
+    if r["accepted"]:
+        con.print(r["diff"] or "(no change)", highlight=False, markup=False)
+        con.print(f"[green]Proposal accepted[/]: {r['decision']}", highlight=False)
+        con.print(f"proposed model written to {r['written_to']}" if r["written_to"] else
+                  "(pass --out FILE to write the proposed model)")
+    if r.get("report"):
+        con.print(f"report: {r['report']}")
+    if not r["accepted"]:
+        con.print(f"[bold red]No proposal[/]: {r['decision']}", highlight=False)
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -1152,11 +1237,17 @@ def whatif(
     set_: list[str] = typer.Option([], "--set", help="metric=value: use this raw value (repeatable)"),
     change: list[str] = typer.Option([], "--change", help="metric=-20% or metric=+5: change the raw value"),
     as_of: Optional[str] = AsOfOpt,
+    fit_from: Optional[str] = typer.Option(None, "--fit-from", help="first as-of date the churn probability is"
+                                           " fitted on (default: a year before --fit-to)"),
+    fit_to: Optional[str] = typer.Option(None, "--fit-to", help="last as-of date the churn probability is fitted on"
+                                         " (default: the last whose horizon is over)"),
+    fit_every: str = typer.Option("30d", "--fit-every", help="step between the fitted as-of dates"),
     json_out: bool = JsonOpt,
 ):
     """Recompute an account's score and tier with metric values changed; show the evidence that moved."""
     with _project(workspace) as p:
-        r = p.whatif(account_id, set_, change, _date(as_of, "--as-of"))
+        r = p.whatif(account_id, set_, change, _date(as_of, "--as-of"), fit_from=_date(fit_from, "--fit-from"),
+                     fit_to=_date(fit_to, "--fit-to"), fit_every=_every(fit_every, "--fit-every"))
     if json_out:
         _print_json(r)
         return
@@ -1171,7 +1262,10 @@ def whatif(
     p_ = r["probability"]
     if p_.get("available"):
         con.print(f"churn probability within {p_['horizon']}: {_fmt_ci(p_['before'])} -> {_fmt_ci(p_['after'])}"
-                  f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events)", highlight=False)
+                  f" (fitted on {p_['fitted_on']:,} snapshots, {p_['events']} events, as-of dates {p_['from']}.."
+                  f"{p_['to']}; Brier skill over the base rate {_fmt_ci(p_.get('brier_skill'))})", highlight=False)
+        if p_.get("note"):
+            con.print(f"[yellow]{p_['note']}[/]", highlight=False)
     else:
         con.print(p_["note"], highlight=False)
 

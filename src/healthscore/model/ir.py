@@ -312,9 +312,13 @@ class Metric(_Strict):
     # how it scores
     transform: Transform
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
-    weight: float = Field(1.0, gt=0)
+    # 0 keeps the metric's evidence visible without points (calibrate writes it for a metric it refuses)
+    weight: float = Field(1.0, ge=0)
     missing: Missing | None = None
     freshness: str | None = Field(None, description="pause when the account's newest row behind it is older")
+    # a timing metric (days to renewal, tenure): calibrate keeps its weight as set here and does not fit it,
+    # because when an account is observed says little about its health and much about the label's timing
+    timing: bool = False
 
     _w = field_validator("window")(lambda cls, v: _check_window(v))
 
@@ -411,7 +415,7 @@ class Metric(_Strict):
 class Component(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
-    weight: float = Field(gt=0)
+    weight: float = Field(ge=0)  # 0: shown, no points (at least one component and one metric in each weigh > 0)
     metrics: list[Metric] = Field(min_length=1)
     # sub-score grouping (e.g. product, relationship): reported as snapshot sub_scores; the overall
     # score and its evidence are unchanged. Optional, so models without it keep their content hash.
@@ -543,6 +547,12 @@ class Calibration(_Strict):
     min_weight: float = Field(0.01, ge=0, lt=0.5,
                               description="floor of a metric's share, so evidence a fit zeroes stays visible")
     correlation: float = Field(0.8, gt=0, le=1, description="|Spearman| above which metrics are grouped as redundant")
+    min_survivors: int = Field(30, ge=1, description="labelled snapshots without a bad outcome needed to fit")
+    leak_auc: float = Field(0.95, gt=0.5, le=1, description="a metric whose AUC on its own is at least this (or at"
+                            " most 1 - this) against the label is treated as a leak")
+    max_timing_share: float = Field(0.25, gt=0, le=1, description="cap on the share of a metric flagged timing: true")
+    flip_directions: bool = Field(True, description="flip a metric's direction when the outcomes say it is written"
+                                  " the wrong way round")
 
     @model_validator(mode="after")
     def _shares(self):
@@ -733,6 +743,9 @@ class HealthModel(_Strict):
     # Optional so models without them keep their content hash (see model.load.model_version).
     outcome: Outcome | None = Field(None, description="the outcome the score predicts (backtest, calibrate)")
     calibration: Calibration | None = Field(None, description="how calibrate fits weights and thresholds")
+    # Written by `healthscore calibrate` into a proposal: what it was fitted on and its held-out figures, so
+    # model propose / show and the web model page show the approver held-out numbers, not in-sample ones.
+    provenance: dict[str, Any] | None = Field(None, description="how a calibrated proposal was fitted (calibrate)")
 
     @property
     def outcome_spec(self) -> Outcome:
@@ -781,10 +794,12 @@ class HealthModel(_Strict):
                     problems.append((loc + ("missing",), f"metric {metric.name} has no missing-data rule; set missing:"
                                      " exclude|neutral|worst|best|<score>, or defaults.missing for the whole model"))
                 _check_metric(metric, loc, problems)
+        self._check_positive({}, (), problems)
         for si, seg in enumerate(self.segments):
             loc = ("segments", si)
             _check_filter(seg.when, "accounts", loc + ("when",), problems)
             self._check_weights(seg.weights, loc, problems)
+            self._check_positive(seg.weights, loc + ("weights",), problems)
             if self.onboarding is not None and seg.name == ONBOARDING_SEGMENT:
                 problems.append((loc + ("name",), f"{ONBOARDING_SEGMENT!r} names the onboarding model's snapshots;"
                                  " rename the segment"))
@@ -842,13 +857,25 @@ class HealthModel(_Strict):
         return problems
 
 
+    def _check_positive(self, overrides: dict[str, float], loc: tuple, problems: list) -> None:
+        """Weights may be 0 (evidence without points), but some component, and some metric of every component
+        that weighs anything, must weigh more than 0: otherwise there is no score to share out."""
+        cw = {c.name: overrides.get(c.name, c.weight) for c in self.components}
+        if not any(w > 0 for w in cw.values()):
+            problems.append((loc or ("components",), "every component weighs 0; at least one needs a weight > 0"))
+        for ci, c in enumerate(self.components):
+            if not any(overrides.get(f"{c.name}.{m.name}", m.weight) > 0 for m in c.metrics):
+                problems.append((loc + (c.name,) if loc else ("components", ci, "metrics"),
+                                 f"every metric of component {c.name} weighs 0; give one a weight > 0"
+                                 " (or drop the component)"))
+
     def _check_weights(self, weights: dict[str, float], loc: tuple, problems: list) -> None:
         """Weight overrides (segments, onboarding): keys name a component or component.metric."""
         comp_names = [c.name for c in self.components]
         for key, w in weights.items():
             wloc = loc + ("weights", key)
-            if w <= 0:
-                problems.append((wloc, f"weight must be > 0 (got {w})"))
+            if w < 0:
+                problems.append((wloc, f"weight must be >= 0 (got {w})"))
             comp_name, _, metric_name = key.partition(".")
             comp = next((c for c in self.components if c.name == comp_name), None)
             if comp is None:

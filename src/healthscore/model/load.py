@@ -28,12 +28,19 @@ class LoadedModel:
 
 def model_version(ir: HealthModel) -> str:
     data = ir.model_dump(mode="json", by_alias=True)
-    for key in ("outcome", "calibration", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
+    for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
         if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
+    for key, default in (("min_survivors", 30), ("leak_auc", 0.95), ("max_timing_share", 0.25),
+                         ("flip_directions", True)):  # added later: defaults keep older models' hashes
+        if (data.get("calibration") or {}).get(key) == default:
+            data["calibration"].pop(key)
     for comp in data.get("components", []):
         if comp.get("motion") is None:
             comp.pop("motion", None)
+        for m in comp.get("metrics", []):
+            if m.get("timing") is False:
+                m.pop("timing")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

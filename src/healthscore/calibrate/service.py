@@ -1,0 +1,556 @@
+"""Calibration as a service: fit, hold out, compare, refuse or propose. Explicit inputs, no Project.
+
+The Project gathers the engine frame (metric inputs for every as-of date), the outcomes and the end of
+observation; everything from there on is here:
+
+1. labels (calibrate.labels) and the labelled metric-score matrix;
+2. the leak guard (calibrate.leaks): near-perfect single-metric AUC or a non-point-in-time attribute ->
+   share 0 unless the user allows that metric by name;
+3. timing metrics (`timing: true`) keep their hand share (capped at calibration.max_timing_share) and are
+   not fitted; metrics that the outcomes say are written the wrong way round are flipped;
+4. held-out comparison on the same folds (time-ordered for panel data, stratified k-fold by account for
+   one-date data) of the hand model, the calibrated model, a logistic regression and gradient boosting;
+5. the proposal is written only when its held-out AUC beats the hand model's beyond the interval of the
+   difference; otherwise the result says why and nothing is written.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from healthscore.calibrate import fit as F
+from healthscore.calibrate import leaks as L
+from healthscore.calibrate import stats
+from healthscore.errors import UserError
+from healthscore.model.ir import Calibration, HealthModel
+
+FLIPPABLE_TRANSFORMS = ("linear", "log", "boolean")  # bands and maps score explicitly: direction does not apply
+MIN_FOLD_CLASS = 5
+
+
+# ---- shares: what is fitted, what is kept, what is refused ------------------------------------
+
+
+def current_shares(model: HealthModel, segment: str | None = None) -> np.ndarray:
+    """Each metric's nominal share of the overall score (component share x share within the component)."""
+    seg = next((s for s in model.segments if s.name == segment), None)
+    ov = seg.weights if seg else {}
+    cw = np.array([ov.get(c.name, c.weight) for c, _ in model.metrics], float)
+    total_c = sum(ov.get(c.name, c.weight) for c in model.components)
+    mw = np.array([ov.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics], float)
+    comp_sum = np.array([sum(ov.get(f"{c.name}.{mm.name}", mm.weight) for mm in c.metrics) for c, _ in model.metrics])
+    return cw / total_c * mw / comp_sum
+
+
+@dataclass
+class FitSpec:
+    names: list[str]
+    current: np.ndarray  # hand shares
+    fixed: dict[int, float]  # timing metrics: index -> share kept
+    refused: set[int]  # leaks not allowed: share 0
+    flippable: np.ndarray  # bool per metric
+    cal: Calibration
+    allowed: set[int] = field(default_factory=set)
+
+    @property
+    def free(self) -> list[int]:
+        return [j for j in range(len(self.names)) if j not in self.fixed and j not in self.refused]
+
+
+def make_spec(model: HealthModel, leak_names: set[str], allow_leak: list[str], segment: str | None = None) -> FitSpec:
+    names = [m.name for _, m in model.metrics]
+    unknown = [a for a in allow_leak if a not in names]
+    if unknown:
+        raise UserError(f"--allow-leak {', '.join(unknown)}: no such metric; metrics: {', '.join(names)}")
+    cal = model.calibration_spec
+    cur = current_shares(model, segment)
+    fixed = {j: float(min(cur[j], cal.max_timing_share)) for j, (_, m) in enumerate(model.metrics) if m.timing}
+    refused = {j for j, n in enumerate(names) if n in leak_names and n not in allow_leak}
+    allowed = {j for j, n in enumerate(names) if n in leak_names and n in allow_leak}
+    fixed = {j: s for j, s in fixed.items() if j not in refused}
+    flippable = np.array([m.transform.kind in FLIPPABLE_TRANSFORMS for _, m in model.metrics])
+    return FitSpec(names, cur, fixed, refused, flippable, cal, allowed)
+
+
+def wrong_way_round(X: np.ndarray, has: np.ndarray, y: np.ndarray, spec: FitSpec) -> list[dict]:
+    """Free metrics whose score goes with MORE bad outcomes: single-metric AUC whose whole 95% interval is
+    below 0.5. Each says whether its direction can be flipped (linear, log and boolean transforms)."""
+    out = []
+    if not spec.cal.flip_directions:
+        return out
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    if n_pos < MIN_FOLD_CLASS or n_neg < MIN_FOLD_CLASS:
+        return out
+    for j in spec.free:
+        x = X[:, j]
+        if np.isnan(x).all() or not has[:, j].any():
+            continue
+        x = np.where(np.isnan(x), np.nanmean(x), x)
+        auc = stats.roc_auc(100 - x, y)
+        lo, hi = stats.auc_interval(auc, n_pos, n_neg)
+        if hi < 0.5:
+            out.append({"metric": spec.names[j], "index": j, "single_metric_auc": stats._r(auc),
+                        "interval": [stats._r(lo), stats._r(hi)], "flipped": bool(spec.flippable[j])})
+    return out
+
+
+def flip_scores(X: np.ndarray, has: np.ndarray, flips: list[dict]) -> np.ndarray:
+    """Scores as the flipped metrics would give them: 100 - score where there is data (a missing-data rule's
+    score, e.g. worst = 0, stays)."""
+    X = X.copy()
+    for f in flips:
+        if f["flipped"]:
+            j = f["index"]
+            X[:, j] = np.where(has[:, j], 100 - X[:, j], X[:, j])
+    return X
+
+
+def fit_weights(X: np.ndarray, has: np.ndarray, y: np.ndarray, spec: FitSpec) -> dict:
+    """Shares of the overall score: refused leaks 0, timing metrics their kept share, the rest fitted
+    (non-negative logistic regression, floored at calibration.min_weight) into what is left."""
+    free = spec.free
+    if not free:
+        raise UserError("no metric left to fit: every metric is a timing metric or a refused leak")
+    flips = wrong_way_round(X, has, y, spec)
+    Xf = flip_scores(X, has, flips)
+    raw_free = F.fit_shares(Xf[:, free], y, spec.cal.l2)
+    floored = F.floor_shares(raw_free, spec.cal.min_weight)
+    budget = 1.0 - sum(spec.fixed.values())
+    shares = np.zeros(len(spec.names))
+    raw = np.full(len(spec.names), np.nan)
+    shares[free] = floored * budget
+    raw[free] = raw_free
+    for j, s in spec.fixed.items():
+        shares[j] = s
+    return {"shares": shares, "raw": raw, "flips": [f for f in flips if f["flipped"]], "wrong_way": flips}
+
+
+# ---- the proposal YAML ------------------------------------------------------------------------
+
+
+def proposed_data(data: dict, model: HealthModel, shares: np.ndarray, tiers: dict | None,
+                  segment_fits: dict | None = None, flips: list[str] | None = None,
+                  provenance: dict | None = None) -> dict:
+    out = F.proposed_data(data, model, shares, tiers, segment_fits)
+    flips = set(flips or [])
+    for comp in out.get("components", []):
+        for m in comp.get("metrics", []):
+            if m["name"] in flips:
+                m["direction"] = "higher_is_better" if m.get("direction") == "lower_is_better" else "lower_is_better"
+    if provenance is not None:
+        out["provenance"] = provenance
+    return out
+
+
+def validate(d: dict) -> HealthModel:
+    from pydantic import ValidationError
+
+    try:
+        return HealthModel.model_validate(d)
+    except ValidationError as exc:  # pragma: no cover - proposals only change weights, directions and tiers
+        raise UserError(f"the proposed model does not validate: {exc}") from None
+
+
+# ---- folds --------------------------------------------------------------------------------------
+
+
+def make_folds(keys: pd.DataFrame, y: np.ndarray, dates: list, k: int, horizon_days: int, seed: int,
+               one_date: bool) -> tuple[str, list[tuple[np.ndarray, np.ndarray, dict]]]:
+    """(kind, [(train mask, test mask, info)]). Panel data: expanding time blocks, each fold trained only on
+    as-of dates whose horizon ended before the fold starts. One-date data (or a panel too short for time
+    folds): stratified k-fold grouped by account, so no account is on both sides."""
+    as_of = keys["as_of"].to_numpy("datetime64[ns]")
+    labelled_dates = sorted({pd.Timestamp(d) for d in as_of})
+    out = []
+    if not one_date and len(labelled_dates) >= 3:
+        horizon = np.timedelta64(horizon_days, "D")
+        blocks = F.time_blocks([d.date() for d in labelled_dates], k)
+        for i, block in enumerate(blocks[1:], start=1):
+            start = np.datetime64(pd.Timestamp(block[0]), "ns")
+            test = np.isin(as_of, np.array([np.datetime64(pd.Timestamp(d), "ns") for d in block]))
+            train = as_of + horizon <= start
+            out.append((train, test, {"fold": i, "test_from": str(block[0]), "test_to": str(block[-1])}))
+        usable = [f for f in out if _usable(y, f[0], f[1])]
+        if usable:
+            return "time", out
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = keys["account_id"].astype(str).to_numpy()
+    n_splits = max(2, min(max(k, 5), int(y.sum()), int((1 - y).sum())))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    out = []
+    for i, (tr, te) in enumerate(cv.split(np.zeros(len(y)), y, groups), start=1):
+        train, test = np.zeros(len(y), bool), np.zeros(len(y), bool)
+        train[tr], test[te] = True, True
+        out.append((train, test, {"fold": i}))
+    return "account_cv", out
+
+
+def _usable(y, train, test) -> bool:
+    return (y[train].sum() >= MIN_FOLD_CLASS and (y[train] == 0).sum() >= MIN_FOLD_CLASS and y[test].sum() > 0
+            and (y[test] == 0).sum() > 0)
+
+
+# ---- the service ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """What the Project gathered from the engine and the workspace."""
+
+    loaded_ir: HealthModel
+    version: str
+    model_path: Path
+    data: dict  # the model YAML as read
+    frame: pd.DataFrame
+    plan: object
+    missing: set
+    outcomes: pd.DataFrame
+    data_end: pd.Timestamp
+    dates: list  # as-of dates to fit on
+    portfolio_date: object  # "today's portfolio": the proposal's tier shares there
+    one_date_from: pd.Timestamp | None = None
+
+
+def rescore_with(plan, missing) -> Callable:
+    from healthscore.scoring.score import score_frame
+
+    def rescore(model_ir: HealthModel, rows: pd.DataFrame) -> pd.DataFrame:
+        s = score_frame(model_ir, "proposed", plan, rows, missing).snapshots
+        s = s[["account_id", "as_of", "score", "tier", "status", "segment"]].copy()
+        s["account_id"] = s["account_id"].astype(str)
+        s["as_of"] = pd.to_datetime(s["as_of"])
+        return s
+    return rescore
+
+
+def labelled_matrix(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataFrame, snaps: pd.DataFrame):
+    """(keys, X scores, has-data mask, y) of the labelled scored snapshots; keys carry account_id, as_of,
+    label, segment and the hand model's score and tier."""
+    from healthscore.calibrate.study import labelled_evidence
+
+    names = [m.name for _, m in model.metrics]
+    ev = labelled_evidence(evidence, labels, snaps)
+    idx = ["account_id", "as_of", "label", "metric"]
+    wide = ev.set_index(idx)["score"].astype(float).unstack("metric").reindex(columns=names)
+    has = ev.assign(h=ev["value"].notna()).set_index(idx)["h"].unstack("metric").reindex(
+        index=wide.index, columns=names).fillna(False).to_numpy(bool)
+    keys = wide.index.to_frame(index=False)
+    keys["as_of"] = pd.to_datetime(keys["as_of"])
+    seg_of = snaps[["account_id", "as_of", "segment", "score", "tier"]].assign(
+        account_id=lambda d: d["account_id"].astype(str), as_of=lambda d: pd.to_datetime(d["as_of"]))
+    keys = keys.merge(seg_of, on=["account_id", "as_of"], how="left")
+    return keys, wide, wide.to_numpy(float), has, keys["label"].to_numpy(float)
+
+
+def require_counts(y: np.ndarray, cal: Calibration, what: str) -> None:
+    F.require_events(y, cal.min_events, what)
+    survivors = int((np.asarray(y) == 0).sum())
+    if survivors < cal.min_survivors:
+        raise UserError(f"{what}: {survivors} labelled scored snapshot(s) without a bad outcome (survivors) in"
+                        f" {len(y)}; calibration needs at least {cal.min_survivors} (calibration.min_survivors)."
+                        " A fit on bad outcomes alone has nothing to tell them from: use a date range whose horizon"
+                        " is over (survivors are only known once it is), or map renewals and the end of the data")
+
+
+def _frame_rows(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    f = frame.assign(_a=frame["account_id"].astype(str), _d=pd.to_datetime(frame["as_of"]))
+    k = keys[["account_id", "as_of"]].rename(columns={"account_id": "_a", "as_of": "_d"})
+    return f.merge(k.drop_duplicates(), on=["_a", "_d"]).drop(columns=["_a", "_d"])
+
+
+def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: int, seed: int, rescore,
+             leak_names: set[str], allow_leak: list[str]) -> dict:
+    """The hand model, the calibrated model (the whole procedure re-run on each training fold: leak refusal,
+    timing shares, flips, weights, tier cut), a logistic regression and gradient boosting on the same folds."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    ir = inp.loaded_ir
+    kind, fold_list = make_folds(keys, y, inp.dates, folds, ir.outcome_spec.horizon_days, seed,
+                                 inp.one_date_from is not None)
+    lab_frame = _frame_rows(inp.frame, keys)
+    rows, per_fold = [], []
+    for train, test, info in fold_list:
+        info.update({"train_rows": int(train.sum()), "train_events": int(y[train].sum()),
+                     "test_rows": int(test.sum()), "test_events": int(y[test].sum())})
+        if not _usable(y, train, test):
+            info["skipped"] = f"fewer than {MIN_FOLD_CLASS} bad outcomes or survivors to train on, or no test events"
+            per_fold.append(info)
+            continue
+        kt = keys[train]
+        try:
+            fitted = fit_procedure(ir, inp.data, X[train], has[train], y[train], kt.reset_index(drop=True), spec,
+                                   leak_names, allow_leak, _frame_rows(lab_frame, kt), rescore)
+        except UserError as exc:
+            info["skipped"] = str(exc)
+            per_fold.append(info)
+            continue
+        fold_ir = validate(proposed_data(inp.data, ir, fitted["shares"], fitted["tiers"], fitted["segment_fits"],
+                                         fitted["flips"]))
+        rs = rescore(fold_ir, _frame_rows(lab_frame, keys[test])).rename(
+            columns={"score": "score_cal", "status": "status_cal", "tier": "tier_cal"})
+        k = keys[["account_id", "as_of", "label", "score"]].merge(
+            rs[["account_id", "as_of", "score_cal", "status_cal", "tier_cal"]], on=["account_id", "as_of"],
+            how="left")
+        # the probability of the calibrated score is fitted on the training rows' calibrated scores
+        tr_rs = fitted["scores"]  # the same weights; tiers do not change a score
+        k_tr = kt[["account_id", "as_of", "label"]].merge(tr_rs[["account_id", "as_of", "score", "status"]],
+                                                         on=["account_id", "as_of"])
+        k_tr = k_tr[k_tr["status"] == "scored"]
+        tiers = fitted["tiers"]
+        Xm = np.where(np.isnan(X), np.nanmean(np.where(train[:, None], X, np.nan), axis=0), X)
+        Xm = np.where(np.isnan(Xm), 50.0, Xm)
+        lr = LogisticRegression(max_iter=2000).fit(Xm[train] / 100, y[train])
+        gbm = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
+                                             l2_regularization=1.0, random_state=seed).fit(X[train], y[train])
+        t = k[test].copy()
+        t["fold"] = info["fold"]
+        t["p_base"] = float(y[train].mean())
+        sc_cur, sc_cal = k["score"].to_numpy(float), k["score_cal"].to_numpy(float)
+        t["p_hand"] = stats.platt_predict(stats.fit_platt(sc_cur[train], y[train]), sc_cur[test])
+        t["p_calibrated"] = stats.platt_predict(stats.fit_platt(k_tr["score"].to_numpy(float),
+                                                                k_tr["label"].to_numpy(float)), sc_cal[test])
+        t["p_lr"] = lr.predict_proba(Xm[test] / 100)[:, 1]
+        t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
+        for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
+            info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))
+        info["tiers"] = tiers
+        per_fold.append(info)
+        rows.append(t[t["status_cal"] == "scored"])
+    note = ("expanding window: each fold trains on as-of dates whose horizon ended before it starts" if kind == "time"
+            else "one-date data (or too few dates for time folds): stratified k-fold grouped by account")
+    if not rows:
+        return {"kind": kind, "folds": per_fold, "note": f"{note}; no fold had enough outcomes to train and test on"}
+    oof = pd.concat(rows, ignore_index=True)
+    yy, acc = oof["label"].to_numpy(float), oof["account_id"].to_numpy(object)
+    grp = oof["as_of"].to_numpy() if kind == "time" else np.zeros(len(oof))
+    B = lambda f, a=acc: stats.bootstrap(a, f, n=n_boot, seed=seed)  # noqa: E731
+    methods = {"current": (100 - oof["score"].to_numpy(float), oof["p_hand"].to_numpy(float)),
+               "calibrated": (100 - oof["score_cal"].to_numpy(float), oof["p_calibrated"].to_numpy(float)),
+               "logistic_regression": (oof["p_lr"].to_numpy(float),) * 2,
+               "gradient_boosting": (oof["p_gbm"].to_numpy(float),) * 2}
+    pb = oof["p_base"].to_numpy(float)
+    pooled = {}
+    for name, (risk, p) in methods.items():
+        top = stats.lowest_decile(risk, grp)
+        pooled[name] = {
+            "roc_auc": B(lambda w, r=risk: stats.roc_auc(r, yy, w)),
+            "lift_lowest_decile": B(lambda w, t=top: stats.decile_precision_lift(t, yy, w)[1]),
+            "brier": B(lambda w, p=p: stats.brier(p, yy, w)),
+            "brier_skill": B(lambda w, p=p: 1 - stats.brier(p, yy, w) / stats.brier(pb, yy, w)),
+        }
+    r_cur, r_cal = methods["current"][0], methods["calibrated"][0]
+    gain = B(lambda w: stats.roc_auc(r_cal, yy, w) - stats.roc_auc(r_cur, yy, w))
+    tiers_out = {}
+    tc = oof["tier_cal"].to_numpy(object)
+    for tname in ("red", "yellow", "green"):
+        m = tc == tname
+        tiers_out[tname] = {"share": B(lambda w, m=m: float((w * m).sum() / w.sum())),
+                            "churn_rate": B(lambda w, m=m: stats.rate(m, yy, w)), "rows": int(m.sum())}
+    return {"kind": kind, "folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()),
+            "pooled": pooled, "auc_gain": gain, "tiers": tiers_out, "note": note,
+            "base_rate": stats._r(yy.mean())}
+
+
+def _brief(m: dict | None) -> dict | None:
+    return None if not m else {k: m.get(k) for k in ("value", "low", "high")}
+
+
+def held_out_summary(cmp_: dict) -> dict:
+    """The few held-out figures an approver reads (stored in the proposal's provenance)."""
+    if "pooled" not in cmp_:
+        return {"method": cmp_.get("kind"), "note": cmp_.get("note")}
+    p = cmp_["pooled"]
+    return {"method": "time-ordered folds" if cmp_["kind"] == "time" else "stratified k-fold by account",
+            "test_rows": cmp_["test_rows"], "test_events": cmp_["test_events"],
+            "roc_auc": _brief(p["calibrated"]["roc_auc"]), "current_roc_auc": _brief(p["current"]["roc_auc"]),
+            "auc_gain": _brief(cmp_["auc_gain"]),
+            "lowest_decile_lift": _brief(p["calibrated"]["lift_lowest_decile"]),
+            "brier": _brief(p["calibrated"]["brier"]), "brier_skill": _brief(p["calibrated"]["brier_skill"]),
+            "tier_share": {t: (v["share"] or {}).get("value") for t, v in cmp_["tiers"].items()},
+            "churn_rate": {t: (v["churn_rate"] or {}).get("value") for t, v in cmp_["tiers"].items()}}
+
+
+def decide(cmp_: dict) -> tuple[bool, str]:
+    """Accept only a proposal whose held-out AUC beats the hand model's beyond the interval of the difference."""
+    if "pooled" not in cmp_:
+        return False, f"no held-out comparison was possible ({cmp_.get('note')}); a proposal nobody can check on" \
+                      " held-out data is not written"
+    g = cmp_["auc_gain"]
+    cal_auc, cur_auc = cmp_["pooled"]["calibrated"]["roc_auc"], cmp_["pooled"]["current"]["roc_auc"]
+    fig = (f"held-out AUC {cal_auc['value']:.3f} calibrated vs {cur_auc['value']:.3f} current, difference"
+           f" {g['value']:+.3f} [{g['low']:+.3f}, {g['high']:+.3f}]" if g.get("low") is not None else
+           f"held-out AUC difference {g.get('value')}")
+    if g.get("low") is None or g["low"] <= 0:
+        return False, f"{fig}: the proposal is not better than the current model beyond the interval"
+    return True, fig
+
+
+def fit_procedure(ir: HealthModel, data: dict, X, has, y, keys: pd.DataFrame, spec: FitSpec, leak_names: set[str],
+                  allow_leak: list[str], frame: pd.DataFrame, rescore) -> dict:
+    """The whole fit, as run on all rows and again on every training fold: portfolio weights (leaks refused,
+    timing shares kept, flips), segment weights where a segment has the outcomes for it, then tiers cut by rank
+    on the rows of `frame` (re-scored with the fitted weights): base tiers on accounts outside the fitted
+    segments, each fitted segment its own."""
+    cal = spec.cal
+    fw = fit_weights(X, has, y, spec)
+    shares, flips = fw["shares"], [f["metric"] for f in fw["flips"]]
+    segments, seg_fits = [], {}
+    for seg in ir.segments:
+        m = (keys["segment"] == seg.name).to_numpy()
+        events, n = int(y[m].sum()), int(m.sum())
+        if events < cal.min_events or n - events < cal.min_survivors:
+            segments.append({"segment": seg.name, "fitted": False, "rows": n, "events": events,
+                             "message": f"segment {seg.name}: {events} bad outcome(s) and {n - events} survivor(s)"
+                             f" in {n} labelled scored snapshots; fitting it needs at least {cal.min_events}"
+                             f" (calibration.min_events) and {cal.min_survivors} (calibration.min_survivors);"
+                             " it keeps its current weights and tiers"})
+            continue
+        sspec = make_spec(ir, leak_names, allow_leak, seg.name)
+        sfw = fit_weights(flip_scores(X[m], has[m], fw["flips"]), has[m], y[m], _no_flip(sspec))
+        seg_fits[seg.name] = (sfw["shares"], None)
+        segments.append({"segment": seg.name, "fitted": True, "rows": n, "events": events})
+    step = rescore(validate(proposed_data(data, ir, shares, None, seg_fits, flips)), frame)
+    scored = step[step["status"] == "scored"]
+    if scored.empty:
+        raise UserError("no snapshot is scored under the fitted weights: nothing to cut tiers on")
+    base_rows = scored[~scored["segment"].isin(list(seg_fits))]
+    tiers = F.tier_thresholds((base_rows if len(base_rows) else scored)["score"].to_numpy(float),
+                              cal.red_share, cal.yellow_share)
+    for name in list(seg_fits):
+        seg_scores = scored.loc[scored["segment"] == name, "score"].to_numpy(float)
+        seg_fits[name] = (seg_fits[name][0], F.tier_thresholds(seg_scores, cal.red_share, cal.yellow_share)
+                          if len(seg_scores) else None)
+    return {"weights": fw, "shares": shares, "flips": flips, "segments": segments, "segment_fits": seg_fits,
+            "tiers": tiers, "scores": step}
+
+
+def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_leak: list[str] | None = None,
+        out: Path | None = None, report: Path | None = None) -> dict:
+    from healthscore.calibrate.labels import keep_churned, label_snapshots
+    from healthscore.calibrate.study import metric_study
+    from healthscore.scoring.score import score_frame
+
+    ir, cal, spec_o = inp.loaded_ir, inp.loaded_ir.calibration_spec, inp.loaded_ir.outcome_spec
+    allow_leak = list(dict.fromkeys(allow_leak or []))
+    rescore = rescore_with(inp.plan, inp.missing)
+    if inp.one_date_from is not None:
+        inp.frame = keep_churned(inp.frame, inp.plan)
+    cur = score_frame(ir, inp.version, inp.plan, inp.frame, inp.missing)
+    snaps_all, ev_all = cur.snapshots, cur.evidence
+    portfolio = pd.Timestamp(inp.portfolio_date)
+    extra = portfolio not in {pd.Timestamp(d) for d in inp.dates}  # an as-of date only for the impact figures
+    in_fit = (pd.to_datetime(snaps_all["as_of"]) != portfolio) | (not extra)
+    snaps = snaps_all[in_fit.to_numpy()].reset_index(drop=True)
+    evidence = ev_all[((pd.to_datetime(ev_all["as_of"]) != portfolio) | (not extra)).to_numpy()]
+    labels = label_snapshots(snaps, inp.outcomes, spec_o, inp.data_end, one_date_from=inp.one_date_from)
+    keys, wide, X, has, y = labelled_matrix(ir, evidence, labels, snaps)
+    require_counts(y, cal, "the portfolio")
+
+    leak = L.check(wide, y, L.as_of_sources(evidence, ir), cal.leak_auc)
+    spec = make_spec(ir, {lk["metric"] for lk in leak["leaks"]}, allow_leak)
+    cmp_ = held_out(inp, keys, X, has, y, spec, folds, n_boot, seed, rescore,
+                    {lk["metric"] for lk in leak["leaks"]}, allow_leak)
+    accepted, reason = decide(cmp_)
+
+    fit_frame = inp.frame[((pd.to_datetime(inp.frame["as_of"]) != portfolio) | (not extra)).to_numpy()]
+    fitted = fit_procedure(ir, inp.data, X, has, y, keys, spec, {lk["metric"] for lk in leak["leaks"]}, allow_leak,
+                           fit_frame, rescore)
+    fw, shares, flips = fitted["weights"], fitted["shares"], fitted["flips"]
+    segments, seg_fits, tiers = fitted["segments"], fitted["segment_fits"], fitted["tiers"]
+
+    weights = []
+    for j, ((c, m), cs, r, s) in enumerate(zip(ir.metrics, spec.current, fw["raw"], shares)):
+        status = ("refused_leak" if j in spec.refused else "timing" if j in spec.fixed
+                  else "allowed_leak" if j in spec.allowed else "fitted")
+        weights.append({"metric": m.name, "component": c.name, "current_share": round(float(cs), 4),
+                        "fitted_share": None if np.isnan(r) else round(float(r), 4),
+                        "proposed_share": round(float(s), 4), "status": status, "flipped": m.name in flips})
+    dates = [pd.Timestamp(d).date() for d in inp.dates]
+    provenance = {
+        "by": "healthscore calibrate", "fitted_on": {"from": str(dates[0]), "to": str(dates[-1]),
+                                                     "labelled": int(len(y)), "events": int(y.sum()),
+                                                     "survivors": int((y == 0).sum()),
+                                                     "one_date": inp.one_date_from is not None},
+        "from_model": inp.version, "held_out": held_out_summary(cmp_),
+        "allow_leak": [{"metric": a, "reasons": [r["code"] for lk in leak["leaks"] if lk["metric"] == a
+                                                 for r in lk["reasons"]]} for a in allow_leak],
+        "refused_leaks": [spec.names[j] for j in sorted(spec.refused)],
+        "flipped": flips, "timing": {spec.names[j]: round(s, 4) for j, s in spec.fixed.items()},
+    }
+    proposal = proposed_data(inp.data, ir, shares, tiers, seg_fits, flips, provenance)
+    proposed_ir = validate(proposal)
+
+    impact = _impact(snaps_all, rescore(proposed_ir, inp.frame), max(inp.dates), portfolio, cal)
+    text = F.dump_yaml(proposal)
+    result = {
+        "model": {"name": ir.name, "version": inp.version, "path": str(inp.model_path)},
+        "outcome": {"label": list(spec_o.label), "horizon": spec_o.horizon}, "data_end": str(inp.data_end),
+        "one_date": None if inp.one_date_from is None else str(pd.Timestamp(inp.one_date_from).date()),
+        "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
+        "survivors": int((y == 0).sum()),
+        "method": "non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
+                  f" l2={cal.l2}, floor share {cal.min_weight}; timing metrics keep their share (at most"
+                  f" {cal.max_timing_share}); leaks get 0 unless allowed",
+        "leaks": leak, "allow_leak": provenance["allow_leak"], "refused_leaks": provenance["refused_leaks"],
+        "flipped": fw["wrong_way"], "timing": provenance["timing"],
+        "weights": weights,
+        "tiers": {"current": {"green": ir.tiers.green, "yellow": ir.tiers.yellow}, "proposed": tiers,
+                  "target_shares": {"red": cal.red_share, "yellow": cal.yellow_share}},
+        "segments": segments, "comparison": cmp_, "held_out": provenance["held_out"],
+        "accepted": accepted, "decision": reason, "impact": impact,
+        "metric_study": metric_study(evidence, labels, snaps, threshold=cal.correlation),
+        "diff": F.yaml_diff(inp.data, proposal, a=str(inp.model_path), b=str(out or "proposed")),
+        "proposed_yaml": text if accepted else None, "written_to": None, "report": None,
+    }
+    if out is not None and accepted:
+        header = (f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots ({int(y.sum())} bad"
+                  f" outcomes), {dates[0]}..{dates[-1]}. {reason}.\n")
+        if allow_leak:
+            header += f"# LEAK OVERRIDE: {', '.join(allow_leak)} kept weight although flagged as leaks (--allow-leak).\n"
+        Path(out).write_text(header + "# Review before use.\n" + text, encoding="utf-8")
+        result["written_to"] = str(out)
+    if report is not None:
+        from healthscore.calibrate.report import calibration_markdown
+
+        Path(report).write_text(calibration_markdown(result), encoding="utf-8")
+        result["report"] = str(report)
+    return result
+
+
+def _no_flip(spec: FitSpec) -> FitSpec:
+    """A segment fit reuses the portfolio's flips (already applied to its scores) and decides no new ones."""
+    s = copy.copy(spec)
+    s.cal = spec.cal.model_copy(update={"flip_directions": False})
+    return s
+
+
+def _impact(snaps_now: pd.DataFrame, final: pd.DataFrame, last_fit_date, portfolio: pd.Timestamp,
+            cal: Calibration) -> dict:
+    now = snaps_now.assign(account_id=snaps_now["account_id"].astype(str), as_of=pd.to_datetime(snaps_now["as_of"]))
+    out = {}
+    for key, day in (("last_fit_date", pd.Timestamp(last_fit_date)), ("portfolio", portfolio)):
+        a = now[now["as_of"] == day][["account_id", "tier", "status"]]
+        b = final[final["as_of"] == day][["account_id", "tier", "status"]]
+        both = a.merge(b, on="account_id", suffixes=("_current", "_proposed"))
+        both = both[(both["status_current"] == "scored") & (both["status_proposed"] == "scored")]
+        moves = both.groupby(["tier_current", "tier_proposed"]).size()
+        sc = b[b["status"] == "scored"]
+        out[key] = {"as_of": str(day.date()), "accounts_compared": int(len(both)),
+                    "tier_changes": int((both["tier_current"] != both["tier_proposed"]).sum()),
+                    "moves": [{"from": f, "to": t, "accounts": int(n)} for (f, t), n in moves.items() if f != t],
+                    "proposed_tier_shares": {t: stats._r((sc["tier"] == t).mean()) if len(sc) else None
+                                             for t in ("red", "yellow", "green")},
+                    "current_tier_shares": {t: stats._r((a.loc[a["status"] == "scored", "tier"] == t).mean())
+                                            if (a["status"] == "scored").any() else None
+                                            for t in ("red", "yellow", "green")},
+                    "red_target": cal.red_share}
+    # the last fit date's figures stay at the top level (existing JSON field names)
+    return {**out["last_fit_date"], "portfolio": out["portfolio"]}
