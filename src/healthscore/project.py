@@ -814,34 +814,53 @@ class Project:
     # ---- users, API tokens and model governance ---------------------------------------------
 
     def user_add(self, username: str, role: str, actor: str, password: str | None = None,
-                 display_name: str | None = None) -> dict:
+                 display_name: str | None = None, os_user: str | None = None) -> dict:
+        """Add a user: an admin does; the very first user of a store (an admin) adds themselves."""
+        from healthscore import authz
         from healthscore.security import hash_password
 
-        self._require_admin_unless_first(actor)
-        return self.store.add_user(username, role, actor, display_name=display_name,
-                                   password_hash=hash_password(password) if password else None)
+        first = not self.store.users()
+        if first:
+            if role != "admin":
+                raise UserError(f"the first user of a store must be an admin (--role admin), not {role}: nobody"
+                                " could add users otherwise")
+        else:
+            authz.authorize(self, actor, "users")
+        return self.store.add_user(username, role, actor, display_name=display_name, os_user=os_user,
+                                   password_hash=hash_password(password, username) if password else None,
+                                   first_only=first)
 
     def user_set(self, username: str, actor: str, role: str | None = None, password: str | None = None,
-                 disabled: bool | None = None) -> dict:
-        from healthscore.security import hash_password
+                 disabled: bool | None = None, old_password: str | None = None, os_user: str | None = None) -> dict:
+        """Change a user. Role, disabling and the OS account: admins. A password: your own with the current
+        one (a stolen session or shell must not lock you out), anyone's by an admin."""
+        from healthscore import authz
+        from healthscore.security import hash_password, verify_password
 
-        if not (password and actor == username):  # anyone may change their own password
-            self.store.require_role(actor, "admin")
-        return self.store.set_user(username, actor, role=role, disabled=disabled,
-                                   password_hash=hash_password(password) if password else None)
-
-    def _require_admin_unless_first(self, actor: str) -> None:
-        """Only admins manage users; the very first user of a workspace is how an admin comes to be."""
-        if self.store.users():
-            self.store.require_role(actor, "admin")
+        me = authz.authorize(self, actor, "read")
+        admin = me["role"] == "admin"
+        if (role is not None or disabled is not None or os_user is not None) and not admin:
+            raise authz.AccessDenied(f"user {actor!r} has role {me['role']}; changing a role, a login or an OS"
+                                     " account needs admin")
+        if password:
+            if actor == username:
+                if not old_password or not verify_password(self.store.password_hash(username), old_password):
+                    raise authz.AccessDenied("changing your own password needs your current one: give it on the"
+                                             " first line of standard input with --old-password-stdin")
+            elif not admin:
+                raise authz.AccessDenied(f"user {actor!r} has role {me['role']}; changing another user's password"
+                                         " needs admin")
+        return self.store.set_user(username, actor, role=role, disabled=disabled, os_user=os_user,
+                                   password_hash=hash_password(password, username) if password else None)
 
     def token_create(self, username: str, name: str, scopes: list[str], actor: str) -> tuple[dict, str]:
+        from healthscore import authz
+
         allowed = {"read", "write", "events:write"}
         bad = [s for s in scopes if s not in allowed]
         if bad or not scopes:
             raise UserError(f"--scope {', '.join(bad) or '(none)'}: use one or more of {', '.join(sorted(allowed))}")
-        if actor != username:
-            self.store.require_role(actor, "admin")
+        authz.authorize(self, actor, "read" if actor == username else "users")
         return self.store.create_token(username, name, scopes, actor)
 
     def model_list(self) -> list[dict]:

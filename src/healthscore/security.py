@@ -1,27 +1,59 @@
-"""Password hashing with argon2 (argon2-cffi), for the web application's logins."""
+"""Password hashing with argon2 (argon2-cffi) and the password policy, for the web application's logins."""
 
 from __future__ import annotations
 
+import functools
+
 from healthscore.errors import UserError
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12  # OWASP ASVS 4 2.1.1
+MAX_PASSWORD = 128  # argon2 hashes any length, but a megabyte password per login is a cheap attack
+MIN_STRENGTH = 3  # zxcvbn's 0..4: 3 is "safely unguessable" (about 10^8 guesses or more)
 
 
-def hash_password(password: str) -> str:
-    from argon2 import PasswordHasher
-
+def check_password(password: str, username: str | None = None) -> None:
+    """The policy: long enough, not absurdly long, and not a common password, a keyboard pattern, a date
+    or the user name (zxcvbn's frequency lists of leaked passwords, words and names ship in its wheel)."""
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password is too short: use at least {MIN_PASSWORD} characters")
-    return PasswordHasher().hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise UserError(f"the password is too long: use at most {MAX_PASSWORD} characters")
+    from zxcvbn import zxcvbn
+
+    found = zxcvbn(password, user_inputs=[username] if username else [])
+    if found["score"] < MIN_STRENGTH:
+        hint = found["feedback"].get("warning") or "it is too easy to guess"
+        raise UserError(f"the password is too common or guessable ({hint.rstrip('.').lower()}): use a passphrase of"
+                        " several unrelated words")
+
+
+@functools.lru_cache(maxsize=1)
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash to verify against when the user is unknown, so an unknown name costs as much as a wrong password."""
+    return _hasher().hash("no user has this password")
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    check_password(password, username)
+    return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    from argon2 import PasswordHasher
+    """True when the password matches. Always runs one argon2 verification (against a dummy hash when
+    there is none), so the time taken tells nothing about whether the user exists."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-    if not stored_hash:
-        return False
+    if len(password) > MAX_PASSWORD:
+        password = password[:MAX_PASSWORD + 1]  # still wrong; hashing megabytes is what an attacker wants
     try:
-        return PasswordHasher().verify(stored_hash, password)
+        ok = _hasher().verify(stored_hash or dummy_hash(), password)
+        return bool(stored_hash) and ok
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

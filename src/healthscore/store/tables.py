@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 # Named primary keys so that tables.py and the migrations agree on every dialect.
@@ -297,6 +298,11 @@ users = Table(
     Column("password_hash", String, nullable=True),  # argon2; null: cannot log in to the web app
     Column("created_at", DateTime, nullable=False),
     Column("disabled_at", DateTime, nullable=True),
+    # revision 0007: the OS account that acts as this user on the command line (unique), and a counter
+    # that ends the user's web sessions when it moves (logout, password change, disabling)
+    Column("os_user", String, nullable=True),
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("os_user", name="uq_users_os_user"),
 )
 
 api_tokens = Table(

@@ -44,8 +44,7 @@ class Principal:
         return self.via == "session" or scope in self.scopes
 
 
-class Unauthenticated(UserError):
-    status_code = 401
+from healthscore.authz import Unauthenticated  # noqa: E402 - re-exported for web/auth.py
 
 
 def status_of(exc: UserError) -> int:

@@ -77,5 +77,6 @@ def page_principal(request: Request) -> Principal:
 
 
 def require_scope(principal: Principal, scope: str) -> None:
-    if not principal.has_scope(scope):
-        raise AccessDenied(f"this API token lacks the {scope!r} scope (it has {', '.join(principal.scopes)})")
+    from healthscore import authz
+
+    authz.require_scope(principal.scopes if principal.via == "token" else None, scope)
