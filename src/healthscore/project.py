@@ -925,10 +925,11 @@ class Project:
         """The enabled user whose argon2 password hash matches, else None."""
         from healthscore.security import verify_password
 
-        user = self.store.user(username)
-        if user is None or user["disabled_at"] or not verify_password(self.store.password_hash(username), password):
+        # one argon2 verification whether or not the user exists: the time taken tells nothing
+        if not verify_password(self.store.password_hash(username), password):
             return None
-        return user
+        user = self.store.user(username)
+        return user if user is not None and not user["disabled_at"] else None
 
     def api_token_user(self, secret: str) -> tuple[dict, dict] | None:
         """(token, user) for a valid, unrevoked API token of an enabled user (last use recorded once a minute)."""

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import functools
+import threading
 
 from healthscore.errors import UserError
+
+# argon2 takes 64 MiB per hash: at most two at a time, so parallel logins queue instead of using gigabytes
+_HASHING = threading.BoundedSemaphore(2)
 
 MIN_PASSWORD = 12  # OWASP ASVS 4 2.1.1
 MAX_PASSWORD = 128  # argon2 hashes any length, but a megabyte password per login is a cheap attack
@@ -42,7 +46,8 @@ def dummy_hash() -> str:
 
 def hash_password(password: str, username: str | None = None) -> str:
     check_password(password, username)
-    return _hasher().hash(password)
+    with _HASHING:
+        return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -52,8 +57,10 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
     if len(password) > MAX_PASSWORD:
         password = password[:MAX_PASSWORD + 1]  # still wrong; hashing megabytes is what an attacker wants
+    target = stored_hash or dummy_hash()
     try:
-        ok = _hasher().verify(stored_hash or dummy_hash(), password)
+        with _HASHING:
+            ok = _hasher().verify(target, password)
         return bool(stored_hash) and ok
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
