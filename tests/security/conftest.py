@@ -74,3 +74,46 @@ def audit_count(ws: Path) -> int:
 
     with Project(ws) as p:
         return len(p.audit_log())
+
+
+@pytest.fixture
+def app(ws):
+    from healthscore.web.app import create_app
+
+    return create_app(ws, secret_key=SECRET)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def live_server(app):
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.web.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        if time.time() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def project(app):
+    return app.state.project
