@@ -101,7 +101,9 @@ class Project:
     def store(self) -> "Store":
         from healthscore.store.store import Store
 
-        return Store(self.ws.store_url)
+        from healthscore.store.workflow import AuditSeal
+
+        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root))
 
     def close(self) -> None:
         if "store" in self.__dict__:

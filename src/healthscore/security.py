@@ -64,3 +64,33 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return bool(stored_hash) and ok
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def key_file(path, what: str, min_bytes: int = 32) -> str:
+    """A secret kept in a file readable by its owner only: read it, or generate it once (written to a
+    temporary file, synced, then linked into place, so a crash never leaves an empty key and two processes
+    starting together agree on one key). Empty or short keys are refused."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key.encode()) < min_bytes:
+        raise UserError(f"{path}: the {what} is {len(key.encode())} bytes; use at least {min_bytes} random bytes"
+                        " (delete the file to have a new one generated)")
+    return key

@@ -122,7 +122,9 @@ class Store(WorkflowRecords, GovernanceRecords):
     """Snapshots, evidence, model versions, scoring runs, ingest quarantine and the review workflow's
     records (store/workflow.py) in one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, seal: Any = None):
+        """`seal` (workflow.AuditSeal): the key that MACs audit entries and the anchor file of the chain's
+        head, both kept apart from the store (Project passes the workspace's)."""
         self.url = normalise_url(url)
         try:
             parsed = make_url(self.url)
@@ -136,6 +138,8 @@ class Store(WorkflowRecords, GovernanceRecords):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             self._upgrade()
+            self.seal = seal
+            self._init_seal()
         except OperationalError as exc:
             self.engine.dispose()
             raise UserError(f"cannot open the store at {shown}: {exc.orig}") from None
@@ -173,10 +177,12 @@ class Store(WorkflowRecords, GovernanceRecords):
             "ir_json": json.loads(ir_json) if isinstance(ir_json, str) else ir_json,
             "created_at": _utcnow(),
         }
-        with self.engine.begin() as conn:
+        def work(conn: Connection) -> None:
             if conn.execute(_insert_or_ignore(conn, t.model_versions), row).rowcount:
                 self._audit(conn, "system", "model.record", "model_version", version, None,
                             {"name": name, "source_path": str(source_path)})
+
+        self._in_transaction(work)
 
     def start_run(self, model_version: str, as_of_dates: list[date | datetime], engine: str) -> str:
         """Record the start of a scoring run and return its run_id."""
@@ -415,8 +421,17 @@ class Store(WorkflowRecords, GovernanceRecords):
             "accepted": accepted,
             "quarantined": quarantined,
         }
-        with self.engine.begin() as conn:
+        # every data batch is in the audit chain: who sent it (an API user, or the system's own loads), how
+        # many rows, how many quarantined
+        actor = str(source)[4:] if str(source).startswith("api:") else "system"
+
+        def work(conn: Connection) -> None:
             conn.execute(insert(t.ingest_batches), row)
+            self._audit(conn, actor or "system", "ingest.batch", "ingest_batch", batch_id, None,
+                        {"table": table_name, "source": str(source), "read": read, "accepted": accepted,
+                         "quarantined": quarantined})
+
+        self._in_transaction(work)
         return batch_id
 
     def write_quarantine(self, batch_id: str, table_name: str, rows: pd.DataFrame) -> int:

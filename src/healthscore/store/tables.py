@@ -282,6 +282,9 @@ audit_log = Table(
     Column("after", JSON(none_as_null=True), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # revision 0007: HMAC-SHA256 of hash under a key kept outside the store (workflow.AuditSeal); null in
+    # entries written before the workspace had a key (the anchor's keyed_from says where MACs start)
+    Column("mac", String(64), nullable=True),
     Index("ix_audit_log_object", "object_type", "object_id"),  # one task's audit trail (revision 0005)
 )
 
