@@ -103,7 +103,7 @@ class Project:
 
         from healthscore.store.workflow import AuditSeal
 
-        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root))
+        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root, self.ws.config.store))
 
     def close(self) -> None:
         if "store" in self.__dict__:

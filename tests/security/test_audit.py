@@ -15,6 +15,11 @@ from tests.security.conftest import run_cli
 from tests.web.conftest import bearer
 
 
+def anchor_of(ws):
+    (path,) = (ws / ".healthscore").glob("audit_anchor-*.json")
+    return path
+
+
 def db(ws):
     return sqlite3.connect(ws / ".healthscore" / "store.db")
 
@@ -49,7 +54,7 @@ def test_an_intact_log_verifies_with_macs_and_anchor(ws):
     r = verify(ws)
     assert r["ok"] and r["keyed"] and r["keyed_from"] == 1 and r["anchored"] == r["entries"] > 0, r
     assert (ws / ".healthscore" / "audit_key").stat().st_mode & 0o777 == 0o600
-    assert (ws / ".healthscore" / "audit_anchor.json").stat().st_mode & 0o777 == 0o600
+    assert anchor_of(ws).stat().st_mode & 0o777 == 0o600
     with Project(ws) as p:
         assert all(e["mac"] for e in p.audit_log())
 
@@ -83,7 +88,7 @@ def test_an_edit_rehashed_to_the_end_is_detected(ws):
 
 
 def test_truncating_and_rewriting_the_anchor_is_detected(ws):
-    anchor = ws / ".healthscore" / "audit_anchor.json"
+    anchor = anchor_of(ws)
     a = json.loads(anchor.read_text())
     con = db(ws)
     con.execute("DELETE FROM audit_log WHERE seq = ?", (a["count"],))
@@ -115,7 +120,7 @@ def test_an_existing_store_is_sealed_from_its_head_on(ws):
     con = db(ws)
     con.execute("UPDATE audit_log SET mac = NULL")
     con.commit()
-    (ws / ".healthscore" / "audit_anchor.json").unlink()
+    anchor_of(ws).unlink()
     (ws / ".healthscore" / "audit_key").unlink()
     n = verify(ws)["entries"]
     r = verify(ws)

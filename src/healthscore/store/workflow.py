@@ -75,7 +75,9 @@ class AuditSeal:
         self.anchor_path = Path(anchor_path)
 
     @classmethod
-    def for_workspace(cls, root: Path) -> "AuditSeal":
+    def for_workspace(cls, root: Path, store_url: str = "") -> "AuditSeal":
+        """The workspace's key, and its anchor of the store at `store_url` (one anchor file per store, so a
+        workspace pointed at another database starts that one's anchor instead of contradicting it)."""
         from healthscore.security import key_file
 
         env = os.environ.get("HEALTHSCORE_AUDIT_KEY")
@@ -85,7 +87,14 @@ class AuditSeal:
             key = env
         else:
             key = key_file(Path(root) / ".healthscore" / "audit_key", "audit log key")
-        return cls(key, Path(root) / ".healthscore" / "audit_anchor.json")
+        from sqlalchemy.engine import make_url
+
+        try:
+            shown = make_url(store_url).render_as_string(hide_password=True) if store_url else ""
+        except Exception:  # noqa: BLE001 - the Store reports a bad URL with its own message
+            shown = store_url
+        tag = hashlib.sha256(shown.encode()).hexdigest()[:12]
+        return cls(key, Path(root) / ".healthscore" / f"audit_anchor-{tag}.json")
 
     def mac(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
