@@ -123,6 +123,8 @@ class Project:
         """Check the workspace and its model; every problem raises a UserError naming file and key."""
         import glob
 
+        from healthscore.security import mask_url
+
         ws, model = self.ws, self.file_model
         sources = {}
         for table, src in ws.config.sources.items():
@@ -148,7 +150,7 @@ class Project:
                       "segments": len(model.ir.segments)},
             "sources": sources,
             "engine": ws.config.engine.backend,
-            "store": ws.store_url,
+            "store": mask_url(ws.store_url),  # never the password
             "warnings": self.lint(),  # anti-patterns (docs/program.md): warnings, never errors
         }
 

@@ -94,3 +94,48 @@ def key_file(path, what: str, min_bytes: int = 32) -> str:
         raise UserError(f"{path}: the {what} is {len(key.encode())} bytes; use at least {min_bytes} random bytes"
                         " (delete the file to have a new one generated)")
     return key
+
+
+def make_private(path) -> None:
+    """Owner-only: the file 0600, and a workspace's .healthscore/ folder around it 0700 (which also covers
+    the write-ahead logs and journals the databases create beside their files)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        if path.parent.name == ".healthscore":
+            os.chmod(path.parent, 0o700)
+        if path.exists():
+            os.chmod(path, 0o600)
+    except PermissionError:  # someone else's file: leave it as its owner set it
+        pass
+
+
+def mask_url(url: str) -> str:
+    """A database URL without its password (user@host stays, so the message still says where)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            host = parts.netloc.rsplit("@", 1)[1]
+            return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    except ValueError:
+        pass
+    return url
+
+
+def mask_secrets(text: str, *urls: str) -> str:
+    """`text` with the passwords of `urls` replaced (a driver's error message may quote the URL)."""
+    from urllib.parse import unquote, urlsplit
+
+    for url in urls:
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            continue
+        if password:
+            for form in {password, unquote(password)}:
+                text = text.replace(form, "***")
+    return text

@@ -109,6 +109,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the store file owner-only (an empty file is an empty SQLite database; SQLite gives its WAL
+    and shared-memory files the database file's permissions)."""
+    import os
+
+    from healthscore.security import make_private
+
+    if path.parent.is_dir() and not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    make_private(path)
+
+
 def json_text(value: Any) -> str:
     """What the store's JSON columns hold: orjson (several times faster than json on a batch of snapshots
     with evidence); dates, decimals and other types as their str(), as json.dumps(default=str) gives them."""
@@ -133,6 +148,8 @@ class Store(WorkflowRecords, GovernanceRecords):
         shown = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            _private_sqlite_file(Path(parsed.database))
         self.engine = create_engine(parsed, json_serializer=json_text)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -142,7 +159,9 @@ class Store(WorkflowRecords, GovernanceRecords):
             self._init_seal()
         except OperationalError as exc:
             self.engine.dispose()
-            raise UserError(f"cannot open the store at {shown}: {exc.orig}") from None
+            from healthscore.security import mask_secrets
+
+            raise UserError(f"cannot open the store at {shown}: {mask_secrets(str(exc.orig), self.url)}") from None
         except BaseException:
             self.engine.dispose()
             raise
