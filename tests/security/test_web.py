@@ -8,7 +8,7 @@ import re
 import pytest
 
 from healthscore.errors import UserError
-from tests.security.conftest import PASSWORDS, SECRET
+from tests.security.conftest import PASSWORDS
 from tests.web.conftest import bearer, csrf_of
 
 

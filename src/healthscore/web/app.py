@@ -45,7 +45,7 @@ class Principal:
         return self.via == "session" or scope in self.scopes
 
 
-from healthscore.authz import Unauthenticated  # noqa: E402 - re-exported for web/auth.py
+from healthscore.authz import Unauthenticated  # noqa: E402,F401 - re-exported for web/auth.py
 
 
 def status_of(exc: UserError) -> int:
