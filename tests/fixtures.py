@@ -103,3 +103,25 @@ def write_ungated_model(src, dest) -> None:
     data.pop("rules", None)
     with open(dest, "w") as f:
         yaml.safe_dump(data, f, sort_keys=False)
+
+
+def cli_identities(workspace, users: dict[str, str]) -> None:
+    """Store users (name -> role; an admin named 'root' first when the store has none) with API tokens in the
+    workspace's .healthscore/credentials (mode 600), so the CLI's `--by NAME` acts as a verified NAME."""
+    from healthscore.authz import write_credentials
+    from healthscore.project import Project
+
+    with Project(workspace) as p:
+        if not p.store.users():
+            p.user_add("root", "admin", "root")
+        path = p.workspace_dir / ".healthscore" / "credentials"
+        lines = _lines(path)
+        for name, role in users.items():
+            if p.store.user(name) is None:
+                p.user_add(name, role, "root")
+            lines.append(f"{name} {p.token_create(name, 'cli', ['read', 'write'], 'root')[1]}")
+        write_credentials(path, lines)
+
+
+def _lines(path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []

@@ -101,7 +101,9 @@ class Project:
     def store(self) -> "Store":
         from healthscore.store.store import Store
 
-        return Store(self.ws.store_url)
+        from healthscore.store.workflow import AuditSeal
+
+        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root, self.ws.config.store))
 
     def close(self) -> None:
         if "store" in self.__dict__:
@@ -120,6 +122,8 @@ class Project:
     def validate(self) -> dict:
         """Check the workspace and its model; every problem raises a UserError naming file and key."""
         import glob
+
+        from healthscore.security import mask_url
 
         ws, model = self.ws, self.file_model
         sources = {}
@@ -146,7 +150,7 @@ class Project:
                       "segments": len(model.ir.segments)},
             "sources": sources,
             "engine": ws.config.engine.backend,
-            "store": ws.store_url,
+            "store": mask_url(ws.store_url),  # never the password
             "warnings": self.lint(),  # anti-patterns (docs/program.md): warnings, never errors
         }
 
@@ -779,34 +783,53 @@ class Project:
     # ---- users, API tokens and model governance ---------------------------------------------
 
     def user_add(self, username: str, role: str, actor: str, password: str | None = None,
-                 display_name: str | None = None) -> dict:
+                 display_name: str | None = None, os_user: str | None = None) -> dict:
+        """Add a user: an admin does; the very first user of a store (an admin) adds themselves."""
+        from healthscore import authz
         from healthscore.security import hash_password
 
-        self._require_admin_unless_first(actor)
-        return self.store.add_user(username, role, actor, display_name=display_name,
-                                   password_hash=hash_password(password) if password else None)
+        first = not self.store.users()
+        if first:
+            if role != "admin":
+                raise UserError(f"the first user of a store must be an admin (--role admin), not {role}: nobody"
+                                " could add users otherwise")
+        else:
+            authz.authorize(self, actor, "users")
+        return self.store.add_user(username, role, actor, display_name=display_name, os_user=os_user,
+                                   password_hash=hash_password(password, username) if password else None,
+                                   first_only=first)
 
     def user_set(self, username: str, actor: str, role: str | None = None, password: str | None = None,
-                 disabled: bool | None = None) -> dict:
-        from healthscore.security import hash_password
+                 disabled: bool | None = None, old_password: str | None = None, os_user: str | None = None) -> dict:
+        """Change a user. Role, disabling and the OS account: admins. A password: your own with the current
+        one (a stolen session or shell must not lock you out), anyone's by an admin."""
+        from healthscore import authz
+        from healthscore.security import hash_password, verify_password
 
-        if not (password and actor == username):  # anyone may change their own password
-            self.store.require_role(actor, "admin")
-        return self.store.set_user(username, actor, role=role, disabled=disabled,
-                                   password_hash=hash_password(password) if password else None)
-
-    def _require_admin_unless_first(self, actor: str) -> None:
-        """Only admins manage users; the very first user of a workspace is how an admin comes to be."""
-        if self.store.users():
-            self.store.require_role(actor, "admin")
+        me = authz.authorize(self, actor, "read")
+        admin = me["role"] == "admin"
+        if (role is not None or disabled is not None or os_user is not None) and not admin:
+            raise authz.AccessDenied(f"user {actor!r} has role {me['role']}; changing a role, a login or an OS"
+                                     " account needs admin")
+        if password:
+            if actor == username:
+                if not old_password or not verify_password(self.store.password_hash(username), old_password):
+                    raise authz.AccessDenied("changing your own password needs your current one: give it on the"
+                                             " first line of standard input with --old-password-stdin")
+            elif not admin:
+                raise authz.AccessDenied(f"user {actor!r} has role {me['role']}; changing another user's password"
+                                         " needs admin")
+        return self.store.set_user(username, actor, role=role, disabled=disabled, os_user=os_user,
+                                   password_hash=hash_password(password, username) if password else None)
 
     def token_create(self, username: str, name: str, scopes: list[str], actor: str) -> tuple[dict, str]:
+        from healthscore import authz
+
         allowed = {"read", "write", "events:write"}
         bad = [s for s in scopes if s not in allowed]
         if bad or not scopes:
             raise UserError(f"--scope {', '.join(bad) or '(none)'}: use one or more of {', '.join(sorted(allowed))}")
-        if actor != username:
-            self.store.require_role(actor, "admin")
+        authz.authorize(self, actor, "read" if actor == username else "users")
         return self.store.create_token(username, name, scopes, actor)
 
     def model_list(self) -> list[dict]:
@@ -867,10 +890,11 @@ class Project:
         """The enabled user whose argon2 password hash matches, else None."""
         from healthscore.security import verify_password
 
-        user = self.store.user(username)
-        if user is None or user["disabled_at"] or not verify_password(self.store.password_hash(username), password):
+        # one argon2 verification whether or not the user exists: the time taken tells nothing
+        if not verify_password(self.store.password_hash(username), password):
             return None
-        return user
+        user = self.store.user(username)
+        return user if user is not None and not user["disabled_at"] else None
 
     def api_token_user(self, secret: str) -> tuple[dict, dict] | None:
         """(token, user) for a valid, unrevoked API token of an enabled user (last use recorded once a minute)."""

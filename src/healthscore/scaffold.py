@@ -136,4 +136,24 @@ def demo_workflow(directory: Path, end: dt.date, *, progress: Callable[[str, int
             if project.store.user(username) is None:
                 project.user_add(username, role, actor=DEMO_USERS[0][0], password=password)
             logins.append({"username": username, "role": role, "password": password})
+        demo_credentials(project)
     return {"weekly": weekly, "logins": logins}
+
+
+def demo_credentials(project) -> Path:
+    """The demo users' CLI identities: an API token each (read, write) in the workspace's
+    .healthscore/credentials (mode 600), admin first, so `review 1 --accept --by dana.kim` acts as dana.kim
+    with her own role and ownership rules. A demo convenience: in a real workspace each person keeps their
+    own token (~/.config/healthscore/credentials or HEALTHSCORE_TOKEN) or an admin maps their OS account."""
+    from healthscore.authz import read_credentials, write_credentials
+
+    path = project.workspace_dir / ".healthscore" / "credentials"
+    held = {found[1]["username"] for s in read_credentials(path) if (found := project.api_token_user(s))}
+    if all(u in held for u, _, _ in DEMO_USERS):
+        return path
+    lines = ["# demo identities for the healthscore CLI: '--by NAME' picks one (docs/governance.md)"]
+    for username, _, _ in DEMO_USERS:
+        _, secret = project.token_create(username, "demo-cli", ["read", "write"], DEMO_USERS[0][0])
+        lines.append(f"{username} {secret}")
+    write_credentials(path, lines)
+    return path

@@ -29,44 +29,13 @@ AT_RISK = ("red", "yellow")
 DIRECTORY_COLUMNS = ("account_id", "name", "segment", "owner", "arr", "renewal_date")
 DIRECTORY_TTL_S = 300.0
 
-# ---- who may do what ---------------------------------------------------------------------------
+# ---- who may do what: healthscore.authz (the one home of roles and ownership rules) -------------
 
-# action -> roles allowed; "review" for a csm only on accounts they own.
-PERMISSIONS = {
-    "read": ("admin", "manager", "csm", "viewer"),
-    "review": ("admin", "manager", "csm"),
-    "backtest": ("admin", "manager"),
-    "events": ("admin", "manager"),
-    "model.approve": ("admin",),
-    "users": ("admin",),
-}
-
-
-class AccessDenied(UserError):
-    """The user is known but may not do this (HTTP 403)."""
-
-    status_code = 403
+from healthscore.authz import PERMISSIONS, AccessDenied, authorize  # noqa: E402,F401 - re-exported
 
 
 class NotFound(UserError):
     status_code = 404
-
-
-def authorize(p: "Project", username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
-    if action not in PERMISSIONS:
-        raise ValueError(f"unknown action {action!r}")
-    user = p.store.user(username)
-    if user is None or user["disabled_at"]:
-        raise AccessDenied(f"user {username!r} is unknown or disabled")
-    roles = PERMISSIONS[action]
-    if user["role"] not in roles:
-        raise AccessDenied(f"user {username!r} has role {user['role']}; {action} needs {' or '.join(roles)}")
-    if action == "review" and user["role"] == "csm":
-        owner = account_owner(p, account_id) if account_id else None
-        if owner != username:
-            raise AccessDenied(f"user {username!r} (csm) acts only on own accounts; account {account_id!r} is owned"
-                               f" by {owner or 'nobody'}")
-    return user
 
 
 # ---- caches ------------------------------------------------------------------------------------

@@ -59,8 +59,11 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def workspace(demo, tmp_path) -> Path:
+    from tests.fixtures import cli_identities
+
     dest = tmp_path / "ws"
     shutil.copytree(demo, dest)
+    cli_identities(dest, {"dana": "manager"})  # the CLI acts only as a verified user
     return dest
 
 

@@ -52,7 +52,7 @@ def test_only_an_admin_activates_a_proposed_version_and_the_active_version_score
     w = ["-w", str(ws)]
     assert cli("user", "add", "root", "--role", "admin", *w, "--by", "root").exit_code == 0  # the first user
     assert cli("user", "add", "dana.kim", "--role", "csm", *w, "--by", "root").exit_code == 0
-    assert "needs admin" in cli_error("user", "add", "eve", "--role", "admin", *w, "--by", "dana.kim")
+    assert "no credential for 'dana.kim'" in cli_error("user", "add", "eve", "--role", "admin", *w, "--by", "dana.kim")
 
     with Project(ws) as p:
         original = p.model.version
@@ -131,5 +131,5 @@ def test_passwords_are_argon2_hashes(ws):
         stored = p.store.password_hash("root")
         assert stored.startswith("$argon2") and "correct horse" not in stored
         assert verify_password(stored, "correct horse battery") and not verify_password(stored, "wrong")
-    assert "at least 8" in cli_error("user", "add", "x", "--role", "viewer", "--password-stdin", *w, "--by", "root",
+    assert "at least 12" in cli_error("user", "add", "x", "--role", "viewer", "--password-stdin", *w, "--by", "root",
                                      input="short\n")

@@ -40,9 +40,13 @@ def demo(tmp_path_factory) -> tuple[Path, list[dict]]:
 
 @pytest.fixture
 def workspace(demo, tmp_path) -> Path:
-    """A private copy of the demo workspace, for tests that decide on tasks."""
+    """A private copy of the demo workspace, for tests that decide on tasks: managers dana and lee hold
+    CLI credentials (the CLI acts only as a verified user)."""
+    from tests.fixtures import cli_identities
+
     dest = tmp_path / "ws"
     shutil.copytree(demo[0], dest)
+    cli_identities(dest, {"dana": "manager", "lee": "manager"})
     return dest
 
 

@@ -516,6 +516,8 @@ def demo(
               f" ({exe} serve -w {directory}):", highlight=False)
     for u in extra["logins"]:
         con.print(f"  {u['username']:<10} {u['role']:<8} password: {u['password']}", highlight=False)
+    con.print(f"CLI identities (demo only): an API token per user in {directory / '.healthscore' / 'credentials'};"
+              " '--by dana.kim' picks hers (docs/governance.md).", highlight=False)
 
 
 # ---- the review workflow ----------------------------------------------------------------------
@@ -527,14 +529,15 @@ app.add_typer(run_app, name="run")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 
-ByOpt = typer.Option(None, "--by", help="who acts (default: $HEALTHSCORE_USER or the login name)")
+ByOpt = typer.Option(None, "--by", help="which of your verified identities acts (an API token in $HEALTHSCORE_TOKEN"
+                     " or a credentials file, or your mapped OS account); never anyone else")
 
 
-def _actor(by: Optional[str]) -> str:
-    import getpass
-    import os
+def _actor(p, by: Optional[str], action: str, account_id: Optional[str] = None) -> str:
+    """The verified store user this command acts as, authorized for the action (healthscore.authz)."""
+    from healthscore.authz import cli_actor
 
-    return by or os.environ.get("HEALTHSCORE_USER") or getpass.getuser()
+    return cli_actor(p, by, action, account_id)
 
 
 @run_app.command("weekly")
@@ -656,7 +659,8 @@ def review(
     if len(chosen) != 1:
         raise UserError("give exactly one of --accept, --correct or --dismiss")
     with _project(workspace) as p:
-        result = p.review(task_id, chosen[0], _actor(by), score=score, tier=tier, reason_code=reason_code, note=note,
+        actor = _actor(p, by, "review", p.task(task_id)["account_id"])
+        result = p.review(task_id, chosen[0], actor, score=score, tier=tier, reason_code=reason_code, note=note,
                           expires=_date(expires, "--expires"))
     if json_out:
         _print_json(result)
@@ -675,11 +679,12 @@ def followup(
 ):
     """Log that the follow-up of a reviewed task was done (owner follow-through)."""
     with _project(workspace) as p:
-        result = p.follow_up(task_id, _actor(by), note)
+        actor = _actor(p, by, "review", p.task(task_id)["account_id"])
+        result = p.follow_up(task_id, actor, note)
     if json_out:
         _print_json(result)
         return
-    _console().print(f"Follow-up of task {task_id} logged by {_actor(by)}.")
+    _console().print(f"Follow-up of task {task_id} logged by {actor}.")
 
 
 @app.command()
@@ -793,13 +798,16 @@ app.add_typer(token_app, name="token")
 app.add_typer(model_app, name="model")
 
 
-def _password(password_stdin: bool) -> Optional[str]:
+def _password(password_stdin: bool, what: str = "--password-stdin") -> Optional[str]:
     if not password_stdin:
         return None
     value = sys.stdin.readline().rstrip("\n")
     if not value:
-        raise UserError("--password-stdin: no password on standard input")
+        raise UserError(f"{what}: no password on standard input")
     return value
+
+
+OsUserOpt = typer.Option(None, "--os-user", help="the OS account that acts as this user on the command line")
 
 
 @user_app.command("add")
@@ -809,16 +817,29 @@ def user_add(
     workspace: Path = WorkspaceOpt,
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read a password for web logins from stdin"),
     name: Optional[str] = typer.Option(None, "--name", help="display name"),
+    os_user: Optional[str] = OsUserOpt,
     by: Optional[str] = ByOpt,
     json_out: bool = JsonOpt,
 ):
-    """Add a user (an admin does this; the first user of a workspace can be added by anyone)."""
+    """Add a user (an admin does this). The first user of a store is an admin who adds themselves: their OS
+    account (or --os-user) acts as them from then on."""
+    from healthscore.authz import os_login
+
     with _project(workspace) as p:
-        u = p.user_add(username, role, _actor(by), password=_password(password_stdin), display_name=name)
+        if not p.store.users():  # bootstrap: nobody to verify yet
+            if by and by != username:
+                raise UserError(f"--by {by}: the store has no users yet; its first user ({username}) adds themselves")
+            actor, os_user = username, os_user or os_login()
+        else:
+            actor = _actor(p, by, "users")
+        u = p.user_add(username, role, actor, password=_password(password_stdin), display_name=name,
+                       os_user=os_user)
     if json_out:
         _print_json(u)
         return
-    _console().print(f"Added {u['username']} ({u['role']}){'' if u['has_password'] else '; no password: no web login'}.")
+    mapped = f"; acts as OS user {u['os_user']} on the command line" if u["os_user"] else ""
+    _console().print(f"Added {u['username']} ({u['role']}){'' if u['has_password'] else '; no password: no web login'}"
+                     f"{mapped}.", highlight=False)
 
 
 @user_app.command("set")
@@ -828,12 +849,20 @@ def user_set(
     role: Optional[str] = typer.Option(None, "--role", help="a new role"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read a new password from stdin"),
     disable: Optional[bool] = typer.Option(None, "--disable/--enable", help="disable or enable the login"),
+    old_password_stdin: bool = typer.Option(False, "--old-password-stdin",
+                                            help="your current password, on the line before the new one"),
+    os_user: Optional[str] = typer.Option(None, "--os-user",
+                                          help="the OS account that acts as this user ('' to remove)"),
     by: Optional[str] = ByOpt,
     json_out: bool = JsonOpt,
 ):
-    """Change a user's role, password or whether it can log in (admins; anyone for their own password)."""
+    """Change a user's role, password, OS account or whether it can log in (admins; anyone for their own
+    password, with the current one)."""
+    old = _password(old_password_stdin, "--old-password-stdin")
     with _project(workspace) as p:
-        u = p.user_set(username, _actor(by), role=role, password=_password(password_stdin), disabled=disable)
+        actor = _actor(p, by, "read")
+        u = p.user_set(username, actor, role=role, password=_password(password_stdin), disabled=disable,
+                       old_password=old, os_user=os_user)
     if json_out:
         _print_json(u)
         return
@@ -870,7 +899,7 @@ def token_create(
 ):
     """Create an API token; the secret is shown once and only its hash is stored."""
     with _project(workspace) as p:
-        token, secret = p.token_create(user, name, scope, _actor(by))
+        token, secret = p.token_create(user, name, scope, _actor(p, by, "read"))
     if json_out:
         _print_json({**token, "secret": secret})
         return
@@ -895,8 +924,7 @@ def token_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
 def token_revoke(token_id: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: Optional[str] = ByOpt):
     """Revoke an API token at once."""
     with _project(workspace) as p:
-        p.store.require_role(_actor(by), "admin")
-        p.store.revoke_token(token_id, _actor(by))
+        p.store.revoke_token(token_id, _actor(p, by, "users"))
     _console().print(f"Token {token_id} revoked.")
 
 
@@ -950,7 +978,7 @@ def model_propose(
 ):
     """Record a model file as a proposed version with its backtest; an admin approves it."""
     with _project(workspace) as p:
-        r = p.model_propose(path, note, _actor(by), backtest=backtest)
+        r = p.model_propose(path, note, _actor(p, by, "model.propose"), backtest=backtest)
     if json_out:
         _print_json(r)
         return
@@ -990,7 +1018,7 @@ def model_approve(version: str = typer.Argument(...), workspace: Path = Workspac
                   json_out: bool = JsonOpt):
     """Make a proposed version the active model (admin only; recorded in the audit log)."""
     with _project(workspace) as p:
-        r = p.model_approve(version, _actor(by))
+        r = p.model_approve(version, _actor(p, by, "model.approve"))
     if json_out:
         _print_json(r)
         return
@@ -1389,7 +1417,8 @@ def intervention_log(
 ):
     """Log an action taken on a task; repeated silence drafts a channel switch or sponsor outreach."""
     with _project(workspace) as p:
-        r = p.intervention_log(task_id, _actor(by), play=play, channel=channel, response=response, note=note)
+        actor = _actor(p, by, "review", p.task(task_id)["account_id"])
+        r = p.intervention_log(task_id, actor, play=play, channel=channel, response=response, note=note)
     if json_out:
         _print_json(r)
         return

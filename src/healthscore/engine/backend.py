@@ -31,9 +31,13 @@ def connect(ws: "Workspace") -> "BaseBackend":
 
     cfg = ws.config.engine
     if cfg.backend == "duckdb":
+        from healthscore.security import make_private
+
         path = ws.resolve(cfg.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return ibis.duckdb.connect(str(path))
+        con = ibis.duckdb.connect(str(path))
+        make_private(path)  # the engine holds every customer's data: owner-only, like the store
+        return con
     if cfg.backend == "pyspark":
         return connect_spark(cfg.spark, ws.state_dir / "spark-warehouse")
     if not cfg.url:
@@ -50,8 +54,10 @@ def connect_url(url: str) -> "BaseBackend":
         url = "postgres://" + url[len("postgresql://"):]
     try:
         return ibis.connect(url)
-    except Exception as exc:  # connection problems are the user's to fix: name the URL
-        raise UserError(f"cannot connect to the engine at {url}: {exc}") from None
+    except Exception as exc:  # connection problems are the user's to fix: name the URL, never its password
+        from healthscore.security import mask_secrets, mask_url
+
+        raise UserError(f"cannot connect to the database at {mask_url(url)}: {mask_secrets(str(exc), url)}") from None
 
 
 SPARK_DEFAULTS = {

@@ -398,6 +398,8 @@ def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_da
     import numpy as np
     import pandas as pd
 
+    if as_of.dropna().empty:  # no account at these dates (e.g. a backtest before the data): nothing to look up
+        return pd.Series(pd.NaT, index=as_of.index, dtype="datetime64[ns]")
     t = con.table(source)
     tc = t[TABLES[source].time_column]
     lo = pd.Timestamp(as_of.min()) - pd.Timedelta(days=max(4 * limit_days, limit_days + 30))

@@ -24,7 +24,8 @@ ROLES = t.ROLES
 def _user_dict(r) -> dict[str, Any]:
     return {"username": r.username, "role": r.role, "display_name": r.display_name,
             "has_password": r.password_hash is not None, "created_at": _iso(r.created_at),
-            "disabled_at": _iso(r.disabled_at)}
+            "disabled_at": _iso(r.disabled_at), "os_user": getattr(r, "os_user", None),
+            "session_epoch": getattr(r, "session_epoch", 0) or 0}
 
 
 def _version_dict(r, with_yaml: bool = False) -> dict[str, Any]:
@@ -40,13 +41,27 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _check_os_user(conn: Connection, os_user: str | None, username: str) -> None:
+    if os_user is None:
+        return
+    if not os_user or any(c.isspace() for c in os_user) or len(os_user) > 64:
+        raise UserError(f"--os-user {os_user!r} is not an OS account name")
+    other = conn.execute(select(t.users.c.username).where(t.users.c.os_user == os_user,
+                                                          t.users.c.username != username)).scalar()
+    if other is not None:
+        raise UserError(f"--os-user {os_user}: that OS account already acts as {other!r}; one store user per account")
+
+
 class GovernanceRecords:
     engine: Any
 
     # -- users ----------------------------------------------------------------------------------
 
     def add_user(self, username: str, role: str, actor: str, *, display_name: str | None = None,
-                 password_hash: str | None = None) -> dict[str, Any]:
+                 password_hash: str | None = None, os_user: str | None = None,
+                 first_only: bool = False) -> dict[str, Any]:
+        """A new user; `first_only`: only if the store has no user yet (the bootstrap admin), checked in
+        the insert's transaction so two first users cannot race in."""
         if role not in ROLES:
             raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
         if not username or not username.replace(".", "").replace("-", "").replace("_", "").replace("@", "").isalnum():
@@ -55,17 +70,21 @@ class GovernanceRecords:
         def work(conn: Connection) -> dict[str, Any]:
             if conn.execute(select(t.users.c.username).where(t.users.c.username == username)).first():
                 raise UserError(f"user {username!r} already exists; see 'healthscore user list'")
+            if first_only and conn.execute(select(t.users.c.username).limit(1)).first():
+                raise UserError("the store has users already: only an admin adds more")
+            _check_os_user(conn, os_user, username)
             row = {"username": username, "role": role, "display_name": display_name, "password_hash": password_hash,
-                   "created_at": _now()}
+                   "created_at": _now(), "os_user": os_user}
             conn.execute(insert(t.users), row)
-            self._audit(conn, actor, "user.add", "user", username, None, {"role": role})
+            self._audit(conn, actor, "user.add", "user", username, None,
+                        {"role": role, **({"os_user": os_user} if os_user else {})})
             return row
 
         self._in_transaction(work)
         return self.user(username)
 
     def set_user(self, username: str, actor: str, *, role: str | None = None, password_hash: str | None = None,
-                 disabled: bool | None = None) -> dict[str, Any]:
+                 disabled: bool | None = None, os_user: str | None = None) -> dict[str, Any]:
         if role is not None and role not in ROLES:
             raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
 
@@ -80,8 +99,16 @@ class GovernanceRecords:
                 values["password_hash"] = password_hash
             if disabled is not None:
                 values["disabled_at"] = _now() if disabled else None
+            if os_user is not None:
+                _check_os_user(conn, os_user or None, username)
+                values["os_user"] = os_user or None
+            if not values:
+                raise UserError("nothing to change: give --role, --password-stdin, --disable/--enable or --os-user")
+            if {"role", "password_hash", "disabled_at"} & values.keys():
+                # the user's web sessions end: a new password or role starts from a fresh login
+                values["session_epoch"] = (r.session_epoch or 0) + 1
             conn.execute(update(t.users).where(t.users.c.username == username).values(**values))
-            shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in values.items()}
+            shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in values.items() if k != "session_epoch"}
             self._audit(conn, actor, "user.change", "user", username, {"role": r.role}, shown)
 
         self._in_transaction(work)
@@ -91,6 +118,18 @@ class GovernanceRecords:
         with self.engine.connect() as conn:
             r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
         return _user_dict(r) if r else None
+
+    def user_by_os(self, os_user: str) -> dict[str, Any] | None:
+        """The store user an OS account acts as on the command line (user add/set --os-user)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.users).where(t.users.c.os_user == os_user)).first()
+        return _user_dict(r) if r else None
+
+    def end_sessions(self, username: str) -> None:
+        """Every web session of the user ends (logout): sessions carry the epoch they were made in."""
+        with self.engine.begin() as conn:
+            conn.execute(update(t.users).where(t.users.c.username == username)
+                         .values(session_epoch=t.users.c.session_epoch + 1))
 
     def password_hash(self, username: str) -> str | None:
         with self.engine.connect() as conn:

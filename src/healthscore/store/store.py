@@ -110,6 +110,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the store file owner-only (an empty file is an empty SQLite database; SQLite gives its WAL
+    and shared-memory files the database file's permissions)."""
+    import os
+
+    from healthscore.security import make_private
+
+    if path.parent.is_dir() and not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    make_private(path)
+
+
 def json_text(value: Any) -> str:
     """What the store's JSON columns hold: orjson (several times faster than json on a batch of snapshots
     with evidence); dates, decimals and other types as their str(), as json.dumps(default=str) gives them."""
@@ -123,7 +138,9 @@ class Store(WorkflowRecords, GovernanceRecords):
     """Snapshots, evidence, model versions, scoring runs, ingest quarantine and the review workflow's
     records (store/workflow.py) in one database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, seal: Any = None):
+        """`seal` (workflow.AuditSeal): the key that MACs audit entries and the anchor file of the chain's
+        head, both kept apart from the store (Project passes the workspace's)."""
         self.url = normalise_url(url)
         try:
             parsed = make_url(self.url)
@@ -132,14 +149,20 @@ class Store(WorkflowRecords, GovernanceRecords):
         shown = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            _private_sqlite_file(Path(parsed.database))
         self.engine = create_engine(parsed, json_serializer=json_text)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             self._upgrade()
+            self.seal = seal
+            self._init_seal()
         except OperationalError as exc:
             self.engine.dispose()
-            raise UserError(f"cannot open the store at {shown}: {exc.orig}") from None
+            from healthscore.security import mask_secrets
+
+            raise UserError(f"cannot open the store at {shown}: {mask_secrets(str(exc.orig), self.url)}") from None
         except BaseException:
             self.engine.dispose()
             raise
@@ -174,10 +197,12 @@ class Store(WorkflowRecords, GovernanceRecords):
             "ir_json": json.loads(ir_json) if isinstance(ir_json, str) else ir_json,
             "created_at": _utcnow(),
         }
-        with self.engine.begin() as conn:
+        def work(conn: Connection) -> None:
             if conn.execute(_insert_or_ignore(conn, t.model_versions), row).rowcount:
                 self._audit(conn, "system", "model.record", "model_version", version, None,
                             {"name": name, "source_path": str(source_path)})
+
+        self._in_transaction(work)
 
     def start_run(self, model_version: str, as_of_dates: list[date | datetime], engine: str) -> str:
         """Record the start of a scoring run and return its run_id."""
@@ -422,8 +447,17 @@ class Store(WorkflowRecords, GovernanceRecords):
             "accepted": accepted,
             "quarantined": quarantined,
         }
-        with self.engine.begin() as conn:
+        # every data batch is in the audit chain: who sent it (an API user, or the system's own loads), how
+        # many rows, how many quarantined
+        actor = str(source)[4:] if str(source).startswith("api:") else "system"
+
+        def work(conn: Connection) -> None:
             conn.execute(insert(t.ingest_batches), row)
+            self._audit(conn, actor or "system", "ingest.batch", "ingest_batch", batch_id, None,
+                        {"table": table_name, "source": str(source), "read": read, "accepted": accepted,
+                         "quarantined": quarantined})
+
+        self._in_transaction(work)
         return batch_id
 
     def write_quarantine(self, batch_id: str, table_name: str, rows: pd.DataFrame) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 # Named primary keys so that tables.py and the migrations agree on every dialect.
@@ -284,6 +285,9 @@ audit_log = Table(
     Column("after", JSON(none_as_null=True), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # revision 0008: HMAC-SHA256 of hash under a key kept outside the store (workflow.AuditSeal); null in
+    # entries written before the workspace had a key (the anchor's keyed_from says where MACs start)
+    Column("mac", String(64), nullable=True),
     Index("ix_audit_log_object", "object_type", "object_id"),  # one task's audit trail (revision 0005)
 )
 
@@ -300,6 +304,11 @@ users = Table(
     Column("password_hash", String, nullable=True),  # argon2; null: cannot log in to the web app
     Column("created_at", DateTime, nullable=False),
     Column("disabled_at", DateTime, nullable=True),
+    # revision 0008: the OS account that acts as this user on the command line (unique), and a counter
+    # that ends the user's web sessions when it moves (logout, password change, disabling)
+    Column("os_user", String, nullable=True),
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("os_user", name="uq_users_os_user"),
 )
 
 api_tokens = Table(

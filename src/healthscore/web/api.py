@@ -380,8 +380,9 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
     await run_in_threadpool(p.authorize, principal.username, "events")
     if table not in TABLES:
         raise UserError(f"table={table!r} is not a canonical table; use one of {', '.join(sorted(TABLES))}")
+    raw = await read_body(request, max_event_bytes())
     try:
-        rows = parse_rows(await request.body())
+        rows = await run_in_threadpool(parse_rows, raw)  # a large batch parses off the event loop
     except UnicodeDecodeError:
         raise UserError("the body is not UTF-8 text") from None
 
@@ -392,6 +393,34 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
     result = await run_in_threadpool(ingest)
     return JSONResponse({**report_dict(result["reports"][0]), "rescored": result["rescored"],
                          "latency_ms": result["latency_ms"]})
+
+
+class BodyTooLarge(UserError):
+    status_code = 413
+
+
+def max_event_bytes() -> int:
+    """The largest body POST /events reads (HEALTHSCORE_MAX_EVENT_BYTES, default 8 MiB): a bigger batch is
+    refused before it is read, so one client cannot fill the server's memory or hold the others up."""
+    import os
+
+    value = os.environ.get("HEALTHSCORE_MAX_EVENT_BYTES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 8 * 1024 * 1024
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is {int(declared):,} bytes; send at most {limit:,} bytes per request (split"
+                           " the rows into batches)")
+    chunks, size = [], 0
+    async for chunk in request.stream():  # chunked bodies declare no length: count as they arrive
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is over {limit:,} bytes; send at most {limit:,} bytes per request (split"
+                               " the rows into batches)")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def report_dict(report: Any, show: int = 50) -> dict[str, Any]:

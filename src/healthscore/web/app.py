@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,8 +45,7 @@ class Principal:
         return self.via == "session" or scope in self.scopes
 
 
-class Unauthenticated(UserError):
-    status_code = 401
+from healthscore.authz import Unauthenticated  # noqa: E402,F401 - re-exported for web/auth.py
 
 
 def status_of(exc: UserError) -> int:
@@ -60,20 +60,42 @@ def status_of(exc: UserError) -> int:
     return 400
 
 
+MIN_SECRET_BYTES = 32
+
+
+def check_secret(key: str, where: str) -> str:
+    """A session signing key of at least 32 bytes: an empty or short key lets anyone sign a session."""
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise UserError(f"{where}: the session signing key is {len(key.encode())} bytes; use at least"
+                        f" {MIN_SECRET_BYTES} random bytes (e.g. python -c 'import secrets;"
+                        " print(secrets.token_urlsafe(48))')")
+    return key
+
+
 def session_secret(workspace: Path) -> str:
-    """HEALTHSCORE_SECRET_KEY, else a key generated once into the workspace's .healthscore/ (mode 600)."""
+    """HEALTHSCORE_SECRET_KEY, else a key generated once into the workspace's .healthscore/ (mode 600,
+    written to a temporary file, synced, then renamed: a crash never leaves an empty key behind)."""
     env = os.environ.get("HEALTHSCORE_SECRET_KEY")
-    if env:
-        return env
+    if env is not None:
+        return check_secret(env, "HEALTHSCORE_SECRET_KEY")
     path = workspace / ".healthscore" / "secret_key"
     if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
+        return check_secret(path.read_text(encoding="utf-8").strip(), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(key)
-    return key
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)  # atomic, and never replaces a key another worker wrote first
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return check_secret(path.read_text(encoding="utf-8").strip(), str(path))
 
 
 class Sessions:
@@ -103,12 +125,18 @@ class Sessions:
         return m.OutputString()
 
 
+# No inline script or style, nothing from elsewhere, no framing, forms post only here.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+       " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
 class SessionMiddleware:
     """Pure ASGI (no extra task per request): loads the signed session cookie into request.state, writes
     it back when a handler changed it, adds security headers, and opens the request's memo (views.py)."""
 
     SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                        (b"referrer-policy", b"same-origin")]
+                        (b"referrer-policy", b"same-origin"), (b"content-security-policy", CSP.encode()),
+                        (b"cross-origin-opener-policy", b"same-origin")]
 
     def __init__(self, app):
         self.app = app
@@ -132,6 +160,11 @@ class SessionMiddleware:
                 for k, v in self.SECURITY_HEADERS:
                     if k.decode() not in headers:
                         headers.append(k.decode(), v.decode())
+                if request.url.scheme == "https":
+                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+                if not scope["path"].startswith("/static/"):
+                    # pages and API answers are per user: no shared or back-button cache keeps them
+                    headers["cache-control"] = "no-store"
                 if state.get("session_dirty"):
                     headers.append("set-cookie", sessions.cookie(request, state["session"]))
             await send(message)
@@ -154,11 +187,17 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
                   description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
                               "overrides, alerts, model governance, measurement and the audit log. Authenticate "
                               "with `Authorization: Bearer hs_...` (an API token) or a browser session.",
-                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.project = project
-    app.state.sessions = Sessions(secret_key or session_secret(workspace))
+    app.state.sessions = Sessions(check_secret(secret_key, "secret_key") if secret_key is not None
+                                  else session_secret(workspace))
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, default=str)
+    # an id inside a URL path: percent-encoded, so '/', '?', '#' or '..' in an id stay part of the id
+    app.state.templates.env.filters["seg"] = lambda v: quote(str(v), safe="")
+    from healthscore.web.throttle import LoginThrottle
+
+    app.state.login_throttle = LoginThrottle()
     app.state.write_lock = threading.RLock()
 
     app.add_middleware(SessionMiddleware)
@@ -170,9 +209,10 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     async def user_error(request: Request, exc: UserError):
         code = status_of(exc)
         if wants_json(request):
-            return JSONResponse({"error": str(exc)}, status_code=code)
+            headers = {"retry-after": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
+            return JSONResponse({"error": str(exc)}, status_code=code, headers=headers)
         if code == 401:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
         return render(request, "error.html", {"status": code, "message": str(exc)}, status_code=code)
 
     @app.exception_handler(RequestValidationError)
@@ -205,6 +245,20 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        """FastAPI's Swagger UI, its one inline script allowed by a per-response nonce (the pages have none)."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        nonce = secrets.token_urlsafe(16)
+        html = get_swagger_ui_html(openapi_url=app.openapi_url, title="healthscore API").body.decode()
+        html = html.replace("<script>", f'<script nonce="{nonce}">')
+        cdn = "https://cdn.jsdelivr.net"
+        csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}' {cdn}; style-src 'self' {cdn};"
+               " img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none';"
+               " frame-ancestors 'none'")
+        return HTMLResponse(html, headers={"content-security-policy": csp})
+
     @app.on_event("shutdown")
     def _close() -> None:
         project.close()
@@ -212,9 +266,11 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     return app
 
 
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
     from healthscore.web.auth import csrf_token
 
     principal = getattr(request.state, "principal", None)
     ctx = {"request": request, "user": principal, "csrf_token": csrf_token(request), **context}
-    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code,
+                                                        headers=headers)

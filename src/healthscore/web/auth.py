@@ -41,8 +41,8 @@ def session_principal(request: Request) -> Principal | None:
     if not username:
         return None
     user = project(request).store.user(username)
-    if user is None or user["disabled_at"]:
-        return None
+    if user is None or user["disabled_at"] or request.state.session.get("e") != user["session_epoch"]:
+        return None  # logout, a new password or role ended the sessions of this epoch
     return Principal(username, user["role"], "session")
 
 
@@ -77,5 +77,6 @@ def page_principal(request: Request) -> Principal:
 
 
 def require_scope(principal: Principal, scope: str) -> None:
-    if not principal.has_scope(scope):
-        raise AccessDenied(f"this API token lacks the {scope!r} scope (it has {', '.join(principal.scopes)})")
+    from healthscore import authz
+
+    authz.require_scope(principal.scopes if principal.via == "token" else None, scope)

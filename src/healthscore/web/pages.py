@@ -56,12 +56,21 @@ def login_form(request: Request, next: str | None = None):
 def login(request: Request, username: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
           next: str = Form("/")):
     check_csrf(request, csrf_token)
-    user = project(request).login(username.strip(), password)
+    throttle = request.app.state.login_throttle
+    name, client = username.strip()[:200], request.client.host if request.client else "-"
+    try:
+        throttle.check(name, client)  # before the password: a locked account stays locked, right password or not
+    except UserError as exc:
+        return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)}, status_code=429,
+                      headers={"retry-after": str(exc.retry_after)})
+    user = project(request).login(name, password)
     if user is None:
+        throttle.failed(name, client)
         return render(request, "login.html", {"next": _safe_next(next), "error": "unknown user or wrong password"},
                       status_code=401)
-    # a fresh session (and CSRF token) on login: no session fixation
-    request.state.session = {"u": user["username"]}
+    throttle.succeeded(name)
+    # a fresh session (and CSRF token) on login: no session fixation; the epoch lets logout end it
+    request.state.session = {"u": user["username"], "e": user["session_epoch"]}
     request.state.session_dirty = True
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -69,6 +78,8 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")):
     check_csrf(request, csrf_token)
+    if request.state.session.get("u"):  # every session of the user ends, here and in other browsers
+        project(request).store.end_sessions(request.state.session["u"])
     request.state.session = {}
     request.state.session_dirty = True
     return RedirectResponse("/login", status_code=303)

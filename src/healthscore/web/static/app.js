@@ -57,11 +57,52 @@
     });
   }
 
+  // The change attribution, from the API's JSON, built as DOM nodes with text only: nothing fetched is
+  // ever parsed as HTML (the page's CSP allows no inline script either).
+  function node(tag, text, attrs) {
+    var el = document.createElement(tag);
+    if (text !== undefined && text !== null) el.textContent = String(text);
+    Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    return el;
+  }
+  function fmt(v, signed) {
+    if (v === null || v === undefined) return "-";
+    var s = Number(v).toFixed(2);
+    return signed && v >= 0 ? "+" + s : s;
+  }
+  function side(p) {
+    return p.as_of + " (" + fmt(p.score) + ", " + (p.tier || p.status) + ", model " + p.model_version + ")";
+  }
+  function renderChange(ex) {
+    var c = ex.change, box = node("div", null, { "data-testid": "change" });
+    var note = node("p"); note.appendChild(node("strong", ex.trend_note)); box.appendChild(note);
+    var metrics = (c.metrics || []).reduce(function (a, m) { return a + (m.points || 0); }, 0);
+    box.appendChild(node("p", side(c.from) + " \u2192 " + side(c.to) + ": change " + fmt(c.delta) + " = metrics " +
+      fmt(metrics) + " + model version " + fmt(c.model_version_part) + " + override " + fmt(c.override_part) +
+      (c.reason ? " (" + c.reason + ")" : "")));
+    var table = node("table", null, { "class": "grid" }), head = node("tr");
+    ["Metric", "Component", "Value before \u2192 after", "Score before \u2192 after", "Points", "of which score",
+     "of which weight"].forEach(function (h) { head.appendChild(node("th", h)); });
+    table.appendChild(node("thead")).appendChild(head);
+    var body = table.appendChild(node("tbody")), moved = (c.metrics || []).filter(function (m) { return m.points; });
+    moved.forEach(function (m) {
+      var tr = node("tr");
+      [m.metric, m.component, m.value_before + " \u2192 " + m.value_after, m.score_before + " \u2192 " + m.score_after]
+        .forEach(function (v) { tr.appendChild(node("td", v)); });
+      [fmt(m.points, true), fmt(m.score_part, true), fmt(m.weight_part, true)]
+        .forEach(function (v) { tr.appendChild(node("td", v, { "class": "n" })); });
+      body.appendChild(tr);
+    });
+    if (!moved.length) { var tr = node("tr"); tr.appendChild(node("td", "No metric moved.", { colspan: "7" })); body.appendChild(tr); }
+    box.appendChild(table);
+    return box;
+  }
   function change() {
     var el = document.getElementById("change");
     if (!el) return;
-    fetch(el.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.text().then(function (t) { return [r.ok, t]; }); })
-      .then(function (res) { if (res[0]) el.innerHTML = res[1]; else el.textContent = "Could not attribute the change."; })
+    fetch(el.dataset.json, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (ex) { el.replaceChildren(renderChange(ex)); })
       .catch(function () { el.textContent = "Could not attribute the change."; });
   }
 
