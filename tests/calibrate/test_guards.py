@@ -19,6 +19,7 @@ from healthscore.cli.app import app
 from healthscore.errors import UserError
 from healthscore.model.ir import Outcome
 from healthscore.project import Project
+from tests.fixtures import cli_identities
 from tests.calibrate import synthetic
 
 runner = CliRunner()
@@ -84,6 +85,7 @@ def test_propose_and_show_give_the_approver_held_out_figures(leaky, tmp_path):
     with Project(ws) as p:
         r = p.calibrate(dates[0], dates[-1], 30, out=out, n_boot=30)
     assert r["accepted"]
+    cli_identities(ws, {"ann": "csm"})  # the CLI acts as a verified user
     res = runner.invoke(app, ["model", "propose", str(out), "-w", str(ws), "--note", "fitted", "--by", "ann", "--json"])
     assert res.exit_code == 0, res.output
     version = json.loads(res.output)["version"]
