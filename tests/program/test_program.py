@@ -462,3 +462,18 @@ def test_plays_report_compares_with_matched_accounts(workspace):
     assert sum(q["yellow_to_green"] + q["red_to_yellow"] for q in r["transitions"]) >= 0
     res = cli("report", "plays", "-w", str(workspace))
     assert res.exit_code == 0 and "adoption_review" in res.stdout
+
+
+def test_plays_report_after_an_intervention_on_this_weeks_task(workspace):
+    # The README tour: the weekly run, one intervention logged on its newest task, then the report. No
+    # snapshot follows the play yet (pandas 3 once crashed here on an ambiguous `account_id`).
+    with Project(workspace) as p:
+        last = max(p.store.snapshot_frame(model_version=p.model.version)["as_of"])
+        week = max(END, dt.date.fromisoformat(str(last)[:10]))
+        p.run_weekly(week, notify=False)
+        task = next(t for t in p.tasks() if t["as_of"] == str(week))
+        p.intervention_log(task["task_id"], "dana", play="adoption_review", channel="call", response="none")
+    res = cli("report", "plays", "-w", str(workspace), "--json")
+    assert res.exit_code == 0
+    (play,) = json.loads(res.stdout)["plays"]
+    assert play["accounts"] == 1 and play["matched"] + play["unmatched"] == 1
