@@ -477,3 +477,65 @@ def test_plays_report_after_an_intervention_on_this_weeks_task(workspace):
     assert res.exit_code == 0
     (play,) = json.loads(res.stdout)["plays"]
     assert play["accounts"] == 1 and play["matched"] + play["unmatched"] == 1
+
+
+# ---- pipeline gates against the weekday and holiday calendar -------------------------------------------
+
+
+def _weekly_usage(con, until: dt.date, *, accounts: int = 60, weekday_rows: int = 10, weekend_rows: int = 1,
+                  quiet: tuple[dt.date, dt.date] | None = None) -> None:
+    """Usage rows for 60 days before `until`: busy weekdays, quiet weekends, and (optionally) a
+    near-silent holiday stretch [first, last]."""
+    import pandas as pd
+
+    rows = []
+    for k in range(1, 61):
+        day = until - dt.timedelta(days=k)
+        n = weekend_rows if day.weekday() >= 5 else weekday_rows
+        if quiet and quiet[0] <= day <= quiet[1]:
+            n = 0
+        for a in range(accounts):
+            for i in range(n):
+                rows.append({"account_id": f"A{a:03d}", "ts": pd.Timestamp(day) + pd.Timedelta(hours=9, minutes=i)})
+    con.create_table("usage_events", pd.DataFrame(rows), overwrite=True)
+
+
+def _gate(con, as_of: dt.date, holidays=()) -> list:
+    import pandas as pd
+
+    from healthscore.model.ir import PipelineGate
+    from healthscore.program.drift import pipeline_column
+
+    frame = pd.DataFrame({"account_id": ["A000", "A001"], "as_of": [pd.Timestamp(as_of)] * 2})
+    gate = PipelineGate(max_portfolio_drop=0.8, min_accounts=50, window="1d", baseline="28d")
+    return [r for r in pipeline_column(con, "usage_events", gate, frame, holidays=holidays).tolist() if r]
+
+
+def test_pipeline_gate_is_quiet_on_an_ordinary_monday():
+    # A Monday run looks at Sunday: a tenth of a weekday's rows, as on every Sunday before it.
+    import ibis
+
+    con = ibis.duckdb.connect()
+    monday = dt.date(2026, 11, 2)
+    _weekly_usage(con, monday)
+    assert _gate(con, monday) == []
+    # a real break still pauses: Tuesday's run after a Monday with almost no rows
+    tuesday = monday + dt.timedelta(days=1)
+    _weekly_usage(con, tuesday, quiet=(monday, monday))
+    (reason,) = set(_gate(con, tuesday))
+    assert reason.startswith("pipeline usage_events: portfolio rows fell 100%") and "same weekdays" in reason
+
+
+def test_pipeline_gate_is_quiet_over_a_holiday_weekend():
+    import ibis
+
+    from healthscore.model.ir import Calendar
+
+    con = ibis.duckdb.connect()
+    tuesday = dt.date(2026, 12, 29)
+    christmas = (dt.date(2026, 12, 24), dt.date(2026, 12, 28))  # Thursday to Monday: offices closed
+    _weekly_usage(con, tuesday, quiet=christmas)
+    assert _gate(con, tuesday)  # without the calendar the silent Monday looks like a break
+    holidays = Calendar.model_validate({"holidays": [{"name": "christmas", "from": christmas[0],
+                                                      "to": christmas[1]}]}).windows()
+    assert _gate(con, tuesday, holidays=tuple(holidays)) == []

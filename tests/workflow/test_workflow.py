@@ -57,14 +57,55 @@ def test_weekly_runs_create_tasks_for_material_changes_and_routed_accounts(demo)
             assert t["evidence"] and t["next_action"]["draft"] is True
             assert "nothing has been sent to the customer" in t["next_action"]["notice"]
             assert t["queue"]  # an owner or the fallback queue
-            if any(x["kind"] == "routing" for x in t["triggers"]):
-                assert t["priority"] == "high"
-        # every material change of a run has a task in that week
+            if t["priority"] == "high":  # high means routed (renewal near, high value) or a severe alert
+                tri = t["next_action"]["triage"]
+                assert tri["routed"] or tri["severe"]
+        # every material decline of a run has a task row that week (given to the owner or in the backlog);
+        # rises open none
         by_week = {(t["account_id"], t["as_of"][:10]) for t in tasks}
         changes = p.changes(WEEKS[1])
         weekly = {w.isoformat() for w in WEEKS}
-        missing = [c for c in changes if c["as_of"] in weekly and (c["account_id"], c["as_of"]) not in by_week]
+        rank = {"red": 0, "yellow": 1, "green": 2}
+        declines = [c for c in changes if c["as_of"] in weekly and c.get("delta") is not None and c["delta"] < 0
+                    and rank.get(c.get("tier"), 0) <= rank.get(c.get("previous_tier"), 0)]
+        assert declines
+        missing = [c for c in declines if (c["account_id"], c["as_of"]) not in by_week]
         assert not missing, missing[:3]
+
+
+def test_each_owner_gets_at_most_their_capacity_and_a_fifth_high(demo):
+    ws, results = demo
+    with Project(ws) as p:
+        cap = p.model.ir.workflow.triage
+        open_ = p.tasks()
+        scored = p.store.snapshot_frame(date_from=WEEKS[-1], date_to=WEEKS[-1], model_version=p.model.version)
+    per_queue: dict[str, list] = {}
+    for t in open_:
+        per_queue.setdefault(t["queue"], []).append(t)
+    assert per_queue
+    for queue, ts in per_queue.items():
+        assert len(ts) <= cap.capacity_of(queue)
+        assert sum(t["priority"] == "high" for t in ts) <= len(ts) / 5
+        assert sorted(t["rank"] for t in ts) == list(range(1, len(ts) + 1))
+    assert len(open_) <= 0.15 * int((scored["status"] == "scored").sum())
+
+
+def test_a_new_task_supersedes_the_accounts_open_one(demo):
+    ws, _ = demo
+    with Project(ws) as p:
+        tasks = {t["task_id"]: t for t in p.tasks(status="all")}
+    superseded = [t for t in tasks.values() if t["status"] == "superseded" and t["note"].startswith("superseded by")]
+    assert superseded
+    for old in superseded:
+        new = tasks[int(old["note"].rsplit(" ", 1)[1])]
+        assert new["account_id"] == old["account_id"] and new["as_of"] > old["as_of"]
+        assert old["decided_by"] == "system" and old["reason_code"] == "superseded"
+        # the old reasons live on in the new task
+        carried = {(x["kind"], x["name"]) for x in new["triggers"]}
+        assert {(x["kind"], x["name"]) for x in old["triggers"] if x["kind"] != "routing"} <= carried
+    # one open-or-backlog row per account at most
+    live = [t["account_id"] for t in tasks.values() if t["status"] in ("open", "backlog")]
+    assert len(live) == len(set(live))
 
 
 def test_a_second_run_in_the_same_week_creates_no_duplicates(demo):

@@ -206,7 +206,10 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
             "next_action": {**draft_next_action(model, s, alerts_of.get(aid, []), acc.owner),
                             "triage": triage_value(model, s, acc, as_of, trig)},
         })
-    outcome = triage(project, as_of, candidates, by_id, accounts, good_news)
+    n_scored = sum(1 for x in snaps if x["status"] in ("scored", "overridden"))
+    if portfolio_size is not None:  # a real-time batch: the portfolio's size, not the batch's
+        n_scored = max(n_scored, portfolio_size)
+    outcome = triage(project, as_of, candidates, by_id, accounts, good_news, n_scored)
     created = outcome["created"]
     store.link_alerts_to_tasks({alert_id: created[f"{aid}:{week_key(as_of)}"][0]
                                 for aid, ids in alert_ids_of.items() for alert_id in ids
@@ -351,7 +354,7 @@ def _rank_key(task: dict) -> tuple:
 
 
 def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
-           accounts: dict[str, Account], good_news: dict[str, str]) -> dict[str, Any]:
+           accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int) -> dict[str, Any]:
     """Give each owner at most their weekly capacity of open tasks, by expected ARR at risk.
 
     The owner's open tasks from earlier weeks compete with this week's candidates (re-valued from the
@@ -406,14 +409,23 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
     digests: dict[str, dict] = {}
     stats = {"backlog": 0, "returned": 0, "assigned_new": 0}
     by_owner: dict[str, dict] = {}
+    plan: dict[str, tuple[list, list]] = {}
     for queue in sorted(set(by_queue) | set(kept_of)):
         cap = tri.capacity_of(queue)
         pool = [("new", c) for c in by_queue.get(queue, [])] + [("old", t) for t in kept_of.get(queue, [])]
-        # this week's rows already stored (a second run) keep their place; the rest compete
         pool.sort(key=lambda x: _rank_key(x[1]))
-        assigned, backlog = [], []
-        for kind, item in pool:
-            (assigned if len(assigned) < cap else backlog).append((kind, item))
+        plan[queue] = (pool[:cap], pool[cap:])
+    # the portfolio's limit: open tasks stay within max_open_share of the scored accounts
+    limit = math.floor(tri.max_open_share * scored_accounts + 1e-9)
+    elsewhere = sum(1 for t in store.tasks(status="open") if t["queue"] not in plan)
+    everyone = sorted(((q, k, i) for q, (a, _) in plan.items() for k, i in a), key=lambda x: _rank_key(x[2]))
+    for q, kind, item in everyone[max(0, limit - elsewhere):]:
+        a, b = plan[q]
+        a.remove((kind, item))
+        b.append((kind, item))
+    for queue, (assigned, backlog) in plan.items():
+        cap = tri.capacity_of(queue)
+        backlog.sort(key=lambda x: _rank_key(x[1]))
         n_high = math.floor(tri.high_share * len(assigned) + 1e-9)
         high_left = n_high
         for rank, (kind, item) in enumerate(assigned, start=1):
