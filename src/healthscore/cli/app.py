@@ -382,8 +382,9 @@ def changes(
     since: str = typer.Option(..., "--since", help="list material changes at or after this date"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+    offset: int = typer.Option(0, "--offset", min=0, help="rows to skip (the next page)"),
 ):
-    """Material score changes (per the model's history.material_change) with their main driver."""
+    """Material score changes (per the model's history.material_change) with their main driver, newest first."""
     from rich.table import Table
 
     with _project(workspace) as p:
@@ -395,16 +396,32 @@ def changes(
     if not rows:
         con.print(f"No material changes since {since} in the stored snapshots (run 'healthscore backfill' first?).")
         return
-    t = Table(title=f"{len(rows):,} material changes since {since}")
-    for col in ("as of", "account", "from", "to", "delta", "tiers", "main driver", "note"):
-        t.add_column(col, justify="right" if col in ("from", "to", "delta") else "left")
+    page = rows[offset:offset + limit]
+    t = Table(title=f"{_n_of_m(len(page), len(rows), offset)} material changes since {since}, newest first")
+    for col in ("as of", "account", "from", "to", "delta", "smoothed", "tiers", "main driver", "note"):
+        t.add_column(col, justify="right" if col in ("from", "to", "delta", "smoothed") else "left")
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    for r in rows[:limit]:
+    for r in page:
         t.add_row(r["as_of"], r["account_id"], f(r["previous_score"]), f(r["score"]),
-                  "-" if r["delta"] is None else f"{r['delta']:+.1f}",
+                  "-" if r["delta"] is None else f"{r['delta']:+.1f}", f(r.get("smoothed_score")),
                   f"{r['previous_tier'] or '-'} -> {r['tier'] or r['status']}", r["primary_driver"] or "-",
                   r["trend_note"] or "")
     con.print(t)
+    _more(con, len(page), len(rows), offset)
+
+
+def _n_of_m(shown: int, total: int, offset: int = 0) -> str:
+    """A list's honest size: "50 of 1,794" when it is cut, "12" when it is whole."""
+    if shown >= total and offset == 0:
+        return f"{total:,}"
+    first = offset + 1 if shown else offset
+    return f"{first:,}-{offset + shown:,} of {total:,}" if offset else f"{shown:,} of {total:,}"
+
+
+def _more(con, shown: int, total: int, offset: int) -> None:
+    if offset + shown < total:
+        con.print(f"Showing {shown:,} of {total:,}: {total - offset - shown:,} more with --offset {offset + shown}"
+                  " (or --limit N, or --json for all).")
 
 
 @app.command()
@@ -507,17 +524,21 @@ def run_weekly(
 def tasks(
     workspace: Path = WorkspaceOpt,
     owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
-    status: str = typer.Option("open", "--status", help="open, accepted, corrected, dismissed or all"),
+    status: str = typer.Option("open", "--status", help="open, backlog, accepted, corrected, dismissed, superseded "
+                                                        "or all"),
     account: Optional[str] = typer.Option(None, "--account", help="only this account's tasks"),
     show: Optional[int] = typer.Option(None, "--show", help="show one task in full, with its evidence"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+    offset: int = typer.Option(0, "--offset", min=0, help="rows to skip (the next page)"),
 ):
-    """Owner review tasks, by due date: what to look at, why, and the drafted next action."""
+    """Owner review tasks, by rank (expected ARR at risk): what to look at, why, and the drafted next action.
+    --status backlog lists the ranked backlog the weekly triage left over."""
     from rich.table import Table
 
     with _project(workspace) as p:
         rows = [p.task(show)] if show is not None else p.tasks(owner, status, account)
+    rows = rows if show is not None else sort_tasks(rows)
     if json_out:
         _print_json_lines(rows)
         return
@@ -528,16 +549,29 @@ def tasks(
     if not rows:
         con.print(f"No {status} review tasks{' for ' + owner if owner else ''}. Run 'healthscore run weekly' first?")
         return
-    t = Table(title=f"{len(rows):,} {status} review tasks{' of ' + owner if owner else ''}")
-    for col in ("task", "due", "account", "owner", "priority", "score", "tier", "why", "next action"):
-        t.add_column(col, justify="right" if col in ("task", "score") else "left")
-    for r in rows[:limit]:
+    page = rows[offset:offset + limit]
+    t = Table(title=f"{_n_of_m(len(page), len(rows), offset)} {status} review tasks"
+                    f"{' of ' + owner if owner else ''}, by rank")
+    for col in ("task", "rank", "due", "account", "owner", "priority", "ARR at risk", "score", "smoothed", "tier",
+                "why", "next action"):
+        t.add_column(col, justify="right" if col in ("task", "rank", "score", "smoothed", "ARR at risk") else "left")
+    for r in page:
         why = ", ".join(x["name"].replace("_", " ") for x in r["triggers"] if x["kind"] != "routing")
-        t.add_row(str(r["task_id"]), r["due_at"], r["account_id"], r["queue"], r["priority"],
-                  "-" if r["score"] is None else f"{r['score']:.1f}", r["tier"] or r["snapshot_status"], why,
-                  r["next_action"]["action"][:60])
+        tri = r["next_action"].get("triage") or {}
+        sm = tri.get("smoothed_score")
+        t.add_row(str(r["task_id"]), str(r.get("rank") or "-"), r["due_at"], r["account_id"], r["queue"],
+                  r["priority"], "-" if r.get("expected_arr_at_risk") is None else f"{r['expected_arr_at_risk']:,.0f}",
+                  "-" if r["score"] is None else f"{r['score']:.1f}", "-" if sm is None else f"{sm:.1f}",
+                  r["tier"] or r["snapshot_status"], why, r["next_action"]["action"])
     con.print(t)
+    _more(con, len(page), len(rows), offset)
     con.print("Open one: [bold]healthscore tasks --show TASK[/]")
+
+
+def sort_tasks(rows: list[dict]) -> list[dict]:
+    """Tasks by what matters: owner (queue), then the weekly triage's rank, then due date."""
+    return sorted(rows, key=lambda r: (r["queue"] or "", r.get("rank") is None, r.get("rank") or 0, r["due_at"],
+                                       r["task_id"]))
 
 
 def print_task(task: dict) -> None:
@@ -642,13 +676,14 @@ def alerts(
     if not rows:
         con.print("No alerts. Run 'healthscore run weekly' first?")
         return
-    t = Table(title=f"{len(rows):,} alerts")
+    t = Table(title=f"{_n_of_m(min(limit, len(rows)), len(rows))} alerts")
     for col in ("as of", "account", "rule", "severity", "owner", "status", "task", "note"):
         t.add_column(col)
     for r in rows[:limit]:
         t.add_row(r["as_of"], r["account_id"], r["rule"], r["severity"], r["queue"], r["status"],
                   str(r["task_id"] or "-"), r["note"])
     con.print(t)
+    _more(con, min(limit, len(rows)), len(rows), 0)
 
 
 @report_app.command("measurement")

@@ -629,8 +629,9 @@ class Triage(_Strict):
     high_share: float = Field(0.2, ge=0, le=1, description="at most this share of an owner's open tasks are high")
     max_open_share: float = Field(0.15, gt=0, le=1, description=(
         "open tasks across all owners stay within this share of the scored accounts (the lowest-ranked wait "
-        "in the backlog)"))
-    renewal_boost: float = Field(1.5, ge=1, description="rank weight of an account renewing within routing.renewal_within")
+        "in the backlog; each owner keeps their top-ranked task)"))
+    renewal_boost: float = Field(3.0, ge=1, description=(
+        "rank weight of an account renewing within routing.renewal_within (churn is decided at the renewal)"))
     high_value_boost: float = Field(1.25, ge=1, description="rank weight of an account at or above high_value_arr")
     churn_probability: dict[Literal["red", "yellow", "green"], float] = Field(
         default_factory=lambda: {"red": 0.30, "yellow": 0.10, "green": 0.02},

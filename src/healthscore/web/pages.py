@@ -101,15 +101,70 @@ def accounts(request: Request, tier: str | None = None, segment: str | None = No
 
 @router.get("/workbench", response_class=HTMLResponse)
 def workbench(request: Request, user: str | None = Query(None, max_length=200),
-              principal: Principal = Depends(page_principal)):
+              offset: int = Query(0, ge=0, le=1_000_000), principal: Principal = Depends(page_principal)):
     who = user or principal.username
-    data = project(request).workbench(who)
-    return render(request, "workbench.html", {"w": data, "page": "workbench"})
+    data = project(request).workbench(who, limit=50, offset=offset)
+    return render(request, "workbench.html", {"w": data, "page": "workbench",
+                                              "can_pick": principal.role in ("manager", "admin")})
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, principal: Principal = Depends(page_principal)):
-    return render(request, "queue.html", {"qd": project(request).manager_queue(), "page": "queue"})
+def queue(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
+          priority: str | None = Query(None, max_length=20), offset: int = Query(0, ge=0, le=1_000_000),
+          principal: Principal = Depends(page_principal)):
+    qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
+                                        limit=50, offset=offset)
+    return render(request, "queue.html", {"qd": qd, "page": "queue"})
+
+
+@router.get("/decisions", response_class=HTMLResponse)
+def decisions(request: Request, offset: int = Query(0, ge=0, le=1_000_000),
+              principal: Principal = Depends(page_principal)):
+    return render(request, "decisions.html", {"d": project(request).decisions(limit=50, offset=offset),
+                                              "page": "decisions"})
+
+
+TASK_CSV_COLUMNS = ("rank", "task_id", "queue", "account_id", "name", "arr", "renewal_date", "score",
+                    "smoothed_score", "tier", "snapshot_status", "expected_arr_at_risk", "priority", "status",
+                    "due_at", "why", "routed", "driver_text", "next_action")
+
+
+def _tasks_csv(rows: list[dict], filename: str):
+    """A task list as CSV (every row that matches, not one page)."""
+    import csv
+    import io
+
+    from fastapi.responses import Response
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(TASK_CSV_COLUMNS)
+    for r in rows:
+        vals = [r["next_action"]["action"] if c == "next_action" else r.get(c) for c in TASK_CSV_COLUMNS]
+        # a cell starting with = + - @ is a formula in a spreadsheet: quote it as text
+        w.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in vals])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/queue.csv")
+def queue_csv(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
+              priority: str | None = Query(None, max_length=20), principal: Principal = Depends(page_principal)):
+    qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
+                                        limit=500, offset=0)
+    rows = list(qd["tasks"])
+    while qd["tasks_page"]["next_offset"] is not None:
+        qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
+                                            limit=500, offset=qd["tasks_page"]["next_offset"])
+        rows += qd["tasks"]
+    return _tasks_csv(rows, "review-tasks.csv")
+
+
+@router.get("/workbench.csv")
+def workbench_csv(request: Request, user: str | None = Query(None, max_length=200),
+                  principal: Principal = Depends(page_principal)):
+    w = project(request).workbench(user or principal.username, limit=500)
+    return _tasks_csv(w["tasks"] + w["backlog"], "workbench.csv")
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)

@@ -344,7 +344,8 @@ def triage_value(model, snap: dict, acc: Account, as_of: dt.date, triggers: list
     severe = any(t.get("kind") == "alert" and by_rule_severity(model, t["name"]) == "high" for t in triggers or [])
     return {"expected_arr_at_risk": round(expected, 2), "churn_probability": round(p_eff, 4),
             "probability_from": used, "confidence": conf, "arr": arr, "boost": round(boost, 4),
-            "rank_value": round(expected * boost, 2), "routed": why, "severe": severe}
+            "rank_value": round(expected * boost, 2), "routed": why, "severe": severe,
+            "smoothed_score": _num(snap.get("smoothed_score"))}  # the published tier follows it
 
 
 def _rank_key(task: dict) -> tuple:
@@ -418,8 +419,10 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
     # the portfolio's limit: open tasks stay within max_open_share of the scored accounts
     limit = math.floor(tri.max_open_share * scored_accounts + 1e-9)
     elsewhere = sum(1 for t in store.tasks(status="open") if t["queue"] not in plan)
-    everyone = sorted(((q, k, i) for q, (a, _) in plan.items() for k, i in a), key=lambda x: _rank_key(x[2]))
-    for q, kind, item in everyone[max(0, limit - elsewhere):]:
+    # (each owner keeps their top-ranked task: a small portfolio with many owners still reaches everyone)
+    tops = [(q, *a[0]) for q, (a, _) in plan.items() if a]
+    rest = sorted(((q, k, i) for q, (a, _) in plan.items() for k, i in a[1:]), key=lambda x: _rank_key(x[2]))
+    for q, kind, item in rest[max(0, limit - elsewhere - len(tops)):]:
         a, b = plan[q]
         a.remove((kind, item))
         b.append((kind, item))
