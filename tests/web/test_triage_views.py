@@ -43,3 +43,61 @@ def test_paused_at_risk_accounts_count_in_arr_at_risk(ws):
     assert reasons["conflict: csm_green_usage_collapsed"] == {"reason": "conflict: csm_green_usage_collapsed",
                                                               "accounts": 1, "at_risk": 1}
     assert reasons["stale: tickets"]["accounts"] == 1 and reasons["stale: tickets"]["at_risk"] == 0
+
+
+def test_every_truncated_list_says_so(client, project):
+    from tests.web.conftest import login
+
+    login(client, "manager")
+    everything = project.tasks_page(status="all", limit=500)["total"]
+    assert everything > 3
+    r = client.get("/queue?status=all&limit=3")
+    assert r.status_code == 200
+    assert f"1–3 of {everything:,} all" in r.text and 'data-testid="pager"' in r.text
+    assert "offset=3" in r.text  # the next page
+    whole = client.get("/queue?status=all&limit=500")
+    assert f"{everything:,} all" in whole.text and f"of {everything:,} all" not in whole.text
+    # the workbench: open tasks of one owner cut to one row, and its CSM picker for a manager
+    owner = next(t["queue"] for t in project.tasks() if sum(x["queue"] == t["queue"] for x in project.tasks()) > 1)
+    n = sum(t["queue"] == owner for t in project.tasks())
+    r = client.get(f"/workbench?user={owner}&limit=1")
+    assert f"1–1 of {n} open" in r.text and 'data-testid="pager"' in r.text and 'data-testid="csm-picker"' in r.text
+    # the API: total is the real count, shown what came back
+    page = client.get("/api/v1/tasks?status=all&limit=2").json()
+    assert page["total"] == everything and page["shown"] == 2 and page["next_offset"] == 2
+
+
+def test_a_csv_export_has_every_matching_task(client, project):
+    from tests.web.conftest import login
+
+    login(client, "manager")
+    r = client.get("/queue.csv?status=all")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0].startswith("rank,task_id,queue,account_id,name,arr")
+    assert len(lines) - 1 == project.tasks_page(status="all", limit=500)["total"]
+
+
+def test_cli_lists_say_how_much_they_show(tmp_path, ws):
+    from typer.testing import CliRunner
+
+    from healthscore.cli.app import app
+
+    def cli(*args):
+        return CliRunner().invoke(app, list(args), catch_exceptions=False, terminal_width=250)
+
+    with Project(ws) as p:
+        n_all = len(p.tasks(status="all"))
+        n_changes = len(p.changes(p.store.snapshot_frame()["as_of"].min().date()))
+        since = str(p.store.snapshot_frame()["as_of"].min().date())
+    r = cli("tasks", "-w", str(ws), "--status", "all", "--limit", "2")
+    assert f"2 of {n_all:,} all review tasks" in r.stdout and "more with --offset 2" in r.stdout
+    r = cli("tasks", "-w", str(ws), "--status", "all", "--limit", "2", "--offset", "2")
+    assert f"3-4 of {n_all:,}" in r.stdout
+    r = cli("tasks", "-w", str(ws), "--status", "all", "--limit", "5000")
+    assert f"{n_all:,} all review tasks" in r.stdout and " of " not in r.stdout.splitlines()[0]
+    assert n_changes > 3
+    r = cli("changes", "-w", str(ws), "--since", since, "--limit", "3")
+    assert f"3 of {n_changes:,} material changes" in r.stdout and "newest first" in r.stdout
+    dates = [line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│ 20")]
+    assert dates == sorted(dates, reverse=True)

@@ -101,9 +101,10 @@ def accounts(request: Request, tier: str | None = None, segment: str | None = No
 
 @router.get("/workbench", response_class=HTMLResponse)
 def workbench(request: Request, user: str | None = Query(None, max_length=200),
-              offset: int = Query(0, ge=0, le=1_000_000), principal: Principal = Depends(page_principal)):
+              offset: int = Query(0, ge=0, le=1_000_000), limit: int = Query(50, ge=1, le=500),
+              principal: Principal = Depends(page_principal)):
     who = user or principal.username
-    data = project(request).workbench(who, limit=50, offset=offset)
+    data = project(request).workbench(who, limit=limit, offset=offset)
     return render(request, "workbench.html", {"w": data, "page": "workbench",
                                               "can_pick": principal.role in ("manager", "admin")})
 
@@ -111,9 +112,9 @@ def workbench(request: Request, user: str | None = Query(None, max_length=200),
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
           priority: str | None = Query(None, max_length=20), offset: int = Query(0, ge=0, le=1_000_000),
-          principal: Principal = Depends(page_principal)):
+          limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(page_principal)):
     qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
-                                        limit=50, offset=offset)
+                                        limit=limit, offset=offset)
     return render(request, "queue.html", {"qd": qd, "page": "queue"})
 
 

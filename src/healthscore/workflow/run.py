@@ -348,6 +348,12 @@ def triage_value(model, snap: dict, acc: Account, as_of: dt.date, triggers: list
             "smoothed_score": _num(snap.get("smoothed_score"))}  # the published tier follows it
 
 
+def _worth_a_task(task: dict, floor: float) -> bool:
+    tri = (task.get("next_action") or {}).get("triage") or {}
+    renewing = any(r.startswith("renewal") for r in tri.get("routed") or [])
+    return renewing or (tri.get("churn_probability") or 0.0) >= floor
+
+
 def _rank_key(task: dict) -> tuple:
     tri = (task.get("next_action") or {}).get("triage") or {}
     return (-(tri.get("rank_value") or 0.0), task.get("score") if task.get("score") is not None else 101.0,
@@ -415,7 +421,9 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
         cap = tri.capacity_of(queue)
         pool = [("new", c) for c in by_queue.get(queue, [])] + [("old", t) for t in kept_of.get(queue, [])]
         pool.sort(key=lambda x: _rank_key(x[1]))
-        plan[queue] = (pool[:cap], pool[cap:])
+        worth = [x for x in pool if _worth_a_task(x[1], tri.min_churn_probability)]
+        low = [x for x in pool if not _worth_a_task(x[1], tri.min_churn_probability)]
+        plan[queue] = (worth[:cap], worth[cap:] + low)
     # the portfolio's limit: open tasks stay within max_open_share of the scored accounts
     limit = math.floor(tri.max_open_share * scored_accounts + 1e-9)
     elsewhere = sum(1 for t in store.tasks(status="open") if t["queue"] not in plan)
