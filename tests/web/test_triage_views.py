@@ -101,3 +101,13 @@ def test_cli_lists_say_how_much_they_show(tmp_path, ws):
     assert f"3 of {n_changes:,} material changes" in r.stdout and "newest first" in r.stdout
     dates = [line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│ 20")]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_swagger_ui_is_served_from_vendored_assets(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in r.text
+    assert "cdn." not in r.text and "unpkg" not in r.text and "jsdelivr" not in r.text
+    js = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and "SwaggerUIBundle" in js.text[:200_000]
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    assert client.get("/docs/assets/..%2F..%2Fetc%2Fpasswd").status_code == 404

@@ -708,6 +708,22 @@ def report_measurement(
     con.print(f"Time to decision (hours): median {r['time_to_decision_hours']['median']}, "
               f"p90 {r['time_to_decision_hours']['p90']}")
     con.print(f"Tasks: {r['tasks']}")
+    if v.get("note"):
+        con.print(f"  ({v['note']})")
+    elif v.get("interval_95"):
+        con.print(f"  95% interval of the validation rate: {pct(v['interval_95'][0])}-{pct(v['interval_95'][1])}")
+    tk = r.get("tasking") or {}
+    rc, pr = tk.get("recall"), tk.get("precision")
+    if rc:
+        iv = rc["interval_95"]
+        con.print(f"Tasking recall: {pct(rc['arr_share'])} of the ARR that churned or contracted after {tk['from']} "
+                  f"({rc['arr_tasked_first']:,.0f} of {rc['arr_lost']:,.0f}; {rc['events_tasked_first']} of "
+                  f"{rc['events']} events) had a task first" + (f"; 95% interval {pct(iv[0])}-{pct(iv[1])}" if iv else ""))
+    if pr:
+        iv = pr["interval_95"]
+        con.print(f"Tasking precision: {pct(pr['rate'])} of {pr['tasked_accounts']} tasked accounts churned, contracted "
+                  f"or were corrected" + (f" (95% {pct(iv[0])}-{pct(iv[1])})" if iv else "") +
+                  f"; base rate {pct(pr['base_rate'])}" + (f"; lift {pr['lift']}x" if pr["lift"] is not None else ""))
     con.print(f"Owner follow-through: {pct(r['owner_follow_through']['share'])}")
     if o.get("evaluated_as_of"):
         con.print(f"As of {o['evaluated_as_of']} ({o['horizon_days']}-day horizon): false positives "

@@ -627,7 +627,7 @@ class Triage(_Strict):
     teams: dict[str, list[str]] = Field(default_factory=dict, description=(
         "team -> its owners; a team named in `capacity` sets the capacity of each member"))
     high_share: float = Field(0.2, ge=0, le=1, description="at most this share of an owner's open tasks are high")
-    min_churn_probability: float = Field(0.05, ge=0, le=1, description=(
+    min_churn_probability: float = Field(0.08, ge=0, le=1, description=(
         "a candidate below this churn probability (a healthy account with a passing signal) waits in the backlog "
         "unless it renews within routing.renewal_within: few right tasks, not a full list"))
     max_open_share: float = Field(0.15, gt=0, le=1, description=(

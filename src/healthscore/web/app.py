@@ -154,7 +154,7 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
                   description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
                               "overrides, alerts, model governance, measurement and the audit log. Authenticate "
                               "with `Authorization: Bearer hs_...` (an API token) or a browser session.",
-                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+                  docs_url=None, openapi_url="/api/v1/openapi.json")  # /docs: pages.py, vendored assets
     app.state.project = project
     app.state.sessions = Sessions(secret_key or session_secret(workspace))
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))

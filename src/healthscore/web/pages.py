@@ -269,3 +269,32 @@ def approve(request: Request, version: str = Path(..., max_length=64), csrf_toke
 def link(path: str, **args) -> str:
     q = "&".join(f"{k}={quote(str(v))}" for k, v in args.items() if v)
     return f"{path}?{q}" if q else path
+
+
+# ---- the API reference: Swagger UI from the swagger-ui-bundle package's files, no CDN ------------------
+
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+                 "favicon-32x32.png": "image/png"}
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request):
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    return get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
+                               swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                               swagger_css_url="/docs/assets/swagger-ui.css",
+                               swagger_favicon_url="/docs/assets/favicon-32x32.png")
+
+
+@router.get("/docs/assets/{name}")
+def api_docs_asset(name: str = Path(..., max_length=64)):
+    from pathlib import Path as FsPath
+
+    from fastapi.responses import FileResponse, Response
+    from swagger_ui_bundle import swagger_ui_path
+
+    if name not in SWAGGER_FILES:  # a fixed list: no path from the request reaches the file system
+        return Response(status_code=404)
+    return FileResponse(FsPath(swagger_ui_path) / name, media_type=SWAGGER_FILES[name],
+                        headers={"Cache-Control": "public, max-age=86400"})
