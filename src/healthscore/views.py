@@ -494,8 +494,9 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
     versions = {}
     for h in history:
         versions.setdefault(h["model_version"], h["as_of"])
+    live = live_of(p, account_id)
     return {"account": info, "model_version": version, "as_of": as_of.isoformat() if as_of else None,
-            "snapshot": snap, "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status",
+            "snapshot": snap, "live": live, "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status",
                                                                  "confidence", "primary_driver", "trend_note")}
                                           for h in history],
             "model_versions_seen": [{"version": v, "first_as_of": a} for v, a in versions.items()],
@@ -642,3 +643,13 @@ def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open
             "overdue_page": page_info(n_overdue, len(overdue), limit, 0),
             "yellow_30_days": yellow, "yellow_30_days_page": page_info(n_yellow, len(yellow), limit, 0),
             "paused": paused, "paused_page": page_info(int(len(pz)), len(paused), limit, 0)}
+
+
+LIVE_FIELDS = ("account_id", "as_of", "model_version", "score", "smoothed_score", "tier", "status", "confidence",
+               "primary_driver", "trend_note", "reasons", "received_at", "scored_at", "live")
+
+
+def live_of(p: "Project", account_id: str) -> dict[str, Any] | None:
+    """The account's live snapshot (real-time events, `healthscore stream`), marked live with its time."""
+    rows = p.store.live_snapshots([account_id], p.model.version)
+    return {k: rows[0].get(k) for k in LIVE_FIELDS} if rows else None

@@ -111,3 +111,17 @@ def test_swagger_ui_is_served_from_vendored_assets(client):
     assert js.status_code == 200 and "SwaggerUIBundle" in js.text[:200_000]
     assert client.get("/docs/assets/swagger-ui.css").status_code == 200
     assert client.get("/docs/assets/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_a_live_snapshot_shows_on_the_account_marked_live_with_its_time(client, tokens):
+    from tests.web.conftest import bearer, login
+
+    rows = [{"account_id": "A00001", "ts": "2026-11-01T10:00:00", "event": "login", "event_id": "live-1"}]
+    r = client.post("/api/v1/events?table=usage_events", json=rows, headers=bearer(tokens["manager-events"]))
+    assert r.status_code == 200, r.text
+    acc = client.get("/api/v1/accounts/A00001", headers=bearer(tokens["viewer"])).json()
+    live = acc["live"]
+    assert live is not None and live["live"] is True and live["scored_at"] and live["account_id"] == "A00001"
+    login(client, "viewer")
+    page = client.get("/accounts/A00001").text
+    assert 'data-testid="live"' in page and live["scored_at"][:16].replace("T", " ") in page

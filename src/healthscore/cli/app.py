@@ -317,12 +317,19 @@ def history(
     """List an account's stored snapshots over time."""
     from rich.table import Table
 
+    from healthscore.views import live_of
+
     with _project(workspace) as p:
         rows = p.history(account_id, _date(date_from, "--from"), _date(date_to, "--to"))
+        live = live_of(p, account_id)
     if json_out:
-        _print_json_lines(rows)
+        _print_json_lines(rows + ([live] if live else []))  # the live one last, marked "live": true
         return
     con = _console()
+    if live:
+        con.print(f"[bold]Live[/] score {live['score'] if live['score'] is not None else '-'} "
+                  f"({live['tier'] or live['status']}) scored {str(live['scored_at'])[:19]} UTC from events received "
+                  f"{str(live['received_at'])[:19]} UTC (healthscore stream / POST /api/v1/events)")
     if not rows:
         con.print(f"No stored snapshots for {account_id}. Run 'healthscore score' (or explain) first.")
         return
