@@ -125,3 +125,16 @@ def test_a_live_snapshot_shows_on_the_account_marked_live_with_its_time(client, 
     login(client, "viewer")
     page = client.get("/accounts/A00001").text
     assert 'data-testid="live"' in page and live["scored_at"][:16].replace("T", " ") in page
+
+
+def test_model_page_shows_the_rubric_and_decisions_page_the_measurement(client, project):
+    from tests.web.conftest import login
+
+    login(client, "viewer")
+    page = client.get("/models").text
+    assert 'data-testid="rubric"' in page and "csat_90d" in page and "adoption_review" in page
+    task = project.tasks()[0]
+    project.review(task["task_id"], "accept", "admin")
+    page = client.get("/decisions").text
+    assert 'data-testid="decisions"' in page and f"#{task['task_id']}" in page
+    assert "1 decisions" in page and 'data-testid="measurement"' in page

@@ -121,8 +121,9 @@ def queue(request: Request, owner: str | None = Query(None, max_length=200), sta
 @router.get("/decisions", response_class=HTMLResponse)
 def decisions(request: Request, offset: int = Query(0, ge=0, le=1_000_000),
               principal: Principal = Depends(page_principal)):
-    return render(request, "decisions.html", {"d": project(request).decisions(limit=50, offset=offset),
-                                              "page": "decisions"})
+    p = project(request)
+    return render(request, "decisions.html", {"d": p.decisions(limit=50, offset=offset),
+                                              "m": p.measurement_report(), "page": "decisions"})
 
 
 TASK_CSV_COLUMNS = ("rank", "task_id", "queue", "account_id", "name", "arr", "renewal_date", "score",
@@ -251,7 +252,8 @@ def models(request: Request, show: str | None = Query(None, max_length=64),
     active = next((v for v in versions if v["status"] == "active"), None)
     return render(request, "models.html", {"versions": versions, "shown": shown, "active": active,
                                            "scoring": p.model.version, "notice": p.model_notice,
-                                           "is_admin": principal.role == "admin", "page": "models"})
+                                           "is_admin": principal.role == "admin", "page": "models",
+                                           "ir": p.model.ir})
 
 
 @router.post("/models/{version}/approve")
