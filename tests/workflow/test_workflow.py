@@ -247,6 +247,39 @@ def test_measurement_report_shows_real_numbers(workspace):
     assert out["false_positives"] >= 0 and out["missed_risks"] >= 0
     res = cli("report", "measurement", "-w", str(workspace), "--json")
     assert json.loads(res.stdout)["material_changes"]["reviewed"] >= 2
+    # two reviews make no 80% claim: the sample is below the minimum, the interval says how little is known
+    v = r["validation"]
+    assert v["meets_threshold"] is None and "at least 20" in v["note"]
+    lo, hi = v["interval_95"]
+    assert lo <= r["health_score_signal_validation_rate"] <= hi and hi - lo > 0.5
+
+
+def test_tasking_recall_and_precision_recount_from_tasks_and_outcomes(workspace):
+    import pandas as pd
+
+    from healthscore.workflow.measure import assigned
+
+    with Project(workspace) as p:
+        r = p.measurement_report()["tasking"]
+        given = [t for t in p.tasks(status="all") if assigned(t)]
+        out = p.con.table("outcomes").execute()
+    rec, prec = r["recall"], r["precision"]
+    out["ts"] = pd.to_datetime(out["ts"])
+    start = min(pd.Timestamp(t["as_of"]) for t in given)
+    loss = out[out["kind"].isin(["churned", "contracted"]) & (out["ts"] > start)]
+    assert rec["events"] == len(loss) > 0
+    tasked_first = [abs(x) for a, ts, x in zip(loss["account_id"], loss["ts"], loss["arr_change"])
+                    if any(pd.Timestamp(t["as_of"]) < ts <= pd.Timestamp(t["as_of"]) + pd.Timedelta(days=90)
+                           for t in given if t["account_id"] == a)]
+    assert rec["events_tasked_first"] == len(tasked_first)
+    assert rec["arr_tasked_first"] == pytest.approx(sum(tasked_first))
+    assert rec["arr_share"] == pytest.approx(sum(tasked_first) / loss["arr_change"].abs().sum(), abs=1e-4)
+    lo, hi = rec["interval_95"]
+    assert lo <= rec["arr_share"] <= hi
+    assert prec["tasked_accounts"] == len({t["account_id"] for t in given})
+    assert prec["interval_95"][0] <= prec["rate"] <= prec["interval_95"][1]
+    assert 0 < prec["base_rate_same_windows"] and prec["lift"] == pytest.approx(
+        prec["rate"] / prec["base_rate_same_windows"], abs=0.01)
 
 
 class _Receiver(BaseHTTPRequestHandler):

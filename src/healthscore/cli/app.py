@@ -730,7 +730,10 @@ def report_measurement(
         iv = pr["interval_95"]
         con.print(f"Tasking precision: {pct(pr['rate'])} of {pr['tasked_accounts']} tasked accounts churned, contracted "
                   f"or were corrected" + (f" (95% {pct(iv[0])}-{pct(iv[1])})" if iv else "") +
-                  f"; base rate {pct(pr['base_rate'])}" + (f"; lift {pr['lift']}x" if pr["lift"] is not None else ""))
+                  f"; base rate in the same windows {pct(pr.get('base_rate_same_windows'))}"
+                  + (f" (lift {pr['lift']}x)" if pr["lift"] is not None else "")
+                  + f"; over the whole period {pct(pr['base_rate'])}"
+                  + (f" (lift {pr['lift_vs_whole_period']}x)" if pr.get("lift_vs_whole_period") is not None else ""))
     con.print(f"Owner follow-through: {pct(r['owner_follow_through']['share'])}")
     if o.get("evaluated_as_of"):
         con.print(f"As of {o['evaluated_as_of']} ({o['horizon_days']}-day horizon): false positives "

@@ -184,14 +184,35 @@ def tasking(project: "Project", tasks: list[dict], outcomes, horizon_days: int =
                if a in corrected or any(d < ts <= d + horizon for ts in by_acc.get(a, [])))
     snaps = project.store.snapshot_frame(date_from=start.date(), date_to=end.date(),
                                          model_version=project.model.version)
-    scored = set(snaps.loc[snaps["status"].isin(["scored", "paused"]), "account_id"])
+    live = snaps[snaps["status"].isin(["scored", "paused"])]
+    scored = set(live["account_id"])
     base_hits = len(set(loss["account_id"]) & scored)
     prec = _share(good, len(first))
     base = _share(base_hits, len(scored))
+    # The same exposure for the base rate: a task first given on date d is watched from d to d + horizon
+    # (or the end of the data); the base rate of that window is the share of all accounts scored at d
+    # with an event in it. Averaged over the tasked accounts, it is what tasking at random would find.
+    events_of = loss.groupby("account_id")["ts"].apply(list).to_dict()
+    on_date: dict = {}
+    for d, g in live.groupby("as_of"):
+        on_date[pd.Timestamp(d)] = set(g["account_id"])
+    window_rate: dict = {}
+    expected = []
+    for a, d in first.items():
+        if d not in window_rate:
+            pool = on_date.get(d) or scored
+            stop = min(d + horizon, end)
+            window_rate[d] = sum(1 for x in pool if any(d < ts <= stop for ts in events_of.get(x, []))) / len(pool)
+        expected.append(window_rate[d])
+    matched = round(float(np.mean(expected)), 4) if expected else None
     precision = {"tasked_accounts": len(first), "churned_contracted_or_corrected": good, "rate": prec,
                  "interval_95": wilson(good, len(first)), "base_rate": base,
                  "base_interval_95": wilson(base_hits, len(scored)), "base_accounts": len(scored),
-                 "lift": round(prec / base, 2) if prec is not None and base else None}
+                 "base_rate_same_windows": matched,
+                 "lift": round(prec / matched, 2) if prec is not None and matched else None,
+                 "lift_vs_whole_period": round(prec / base, 2) if prec is not None and base else None,
+                 "definition": "lift: the tasked accounts' rate over the base rate of all scored accounts in the "
+                               "same windows (from each account's first task to the horizon or the end of the data)"}
     return {"horizon_days": horizon_days, "from": start.date().isoformat(), "data_end": end.date().isoformat(),
             "recall": recall, "precision": precision}
 
