@@ -975,7 +975,7 @@ class Project:
         from healthscore import views
         from healthscore.store import queries as Q
 
-        allowed = ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "all")
+        allowed = ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed", "all")
         if status not in allowed:
             raise UserError(f"status={status!r} is not allowed; use {', '.join(allowed)}")
         order = order or ("rank" if status in ("open", "backlog") else "newest")

@@ -496,9 +496,9 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
         versions.setdefault(h["model_version"], h["as_of"])
     live = live_of(p, account_id)
     return {"account": info, "model_version": version, "as_of": as_of.isoformat() if as_of else None,
-            "snapshot": snap, "live": live, "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status",
-                                                                 "confidence", "primary_driver", "trend_note")}
-                                          for h in history],
+            "snapshot": snap, "live": live,
+            "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status", "confidence",
+                                               "primary_driver", "trend_note")} for h in history],
             "model_versions_seen": [{"version": v, "first_as_of": a} for v, a in versions.items()],
             "tasks": tasks, "overrides": overrides, "alerts": alerts, "audit": audit,
             "override_reasons": list(p.model.ir.workflow.override_reasons),
@@ -606,7 +606,8 @@ def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open
     from healthscore.store import queries as Q
 
     check_page(limit, offset)
-    _check_choice("status", status, ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "all"))
+    _check_choice("status", status, ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed",
+                                     "all"))
     _check_choice("priority", priority, ("high", "normal"))
     lat = latest(p)
     now = today()

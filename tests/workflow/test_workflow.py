@@ -320,3 +320,19 @@ def test_weekly_run_notifies_the_internal_team_and_records_every_delivery(worksp
     else:
         assert result["deliveries"]["ok"] == len(deliveries) >= min(sent, 1)
         assert all("text" in body for body in _Receiver.received)
+
+
+def test_a_task_of_an_account_no_longer_scored_is_closed(workspace):
+    # An account that churned is not scored any more: its open task holds no owner's capacity.
+    with Project(workspace) as p:
+        task = p.tasks()[0]
+        import pandas as pd
+
+        cols = p.con.table("outcomes").schema()
+        row = {c: None for c in cols.names}
+        row.update(account_id=task["account_id"], ts=pd.Timestamp(WEEKS[-1] - dt.timedelta(days=3)), kind="churned")
+        p.con.insert("outcomes", pd.DataFrame([row]).astype({"ts": "datetime64[us]"}))
+        r = p.run_weekly(WEEKS[-1] + dt.timedelta(days=7), notify=False)
+        closed = p.task(task["task_id"])
+    assert r["tasks"]["closed_not_scored"] >= 1
+    assert closed["status"] == "closed" and closed["reason_code"] == "not_scored" and closed["decided_by"] == "system"

@@ -531,8 +531,8 @@ def run_weekly(
 def tasks(
     workspace: Path = WorkspaceOpt,
     owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
-    status: str = typer.Option("open", "--status", help="open, backlog, accepted, corrected, dismissed, superseded "
-                                                        "or all"),
+    status: str = typer.Option("open", "--status", help="open, backlog, accepted, corrected, dismissed, superseded, "
+                                                        "closed or all"),
     account: Optional[str] = typer.Option(None, "--account", help="only this account's tasks"),
     show: Optional[int] = typer.Option(None, "--show", help="show one task in full, with its evidence"),
     json_out: bool = JsonOpt,

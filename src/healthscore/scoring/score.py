@@ -436,7 +436,8 @@ def _fmt_value(v) -> str:
 
 
 def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np.ndarray, has_data: np.ndarray,
-               latest: list, as_of: np.ndarray, nominal: np.ndarray | None = None) -> tuple[list, list, list, np.ndarray]:
+               latest: list, as_of: np.ndarray,
+               nominal: np.ndarray | None = None) -> tuple[list, list, list, np.ndarray]:
     """Freshness limits and rules: (pause reasons, risk notes, flags, review required) per row.
 
     A stale source or metric, or a rule with pause: true, pauses the snapshot: it is not scored and

@@ -355,11 +355,13 @@ class WorkflowRecords:
                                     for row, task_id in zip(rows, task_ids) if row["status"] == "open"])
         return out
 
-    def triage_updates(self, updates: dict[int, dict[str, Any]], superseded: dict[int, int | None]) -> None:
+    def triage_updates(self, updates: dict[int, dict[str, Any]], superseded: dict[int, int | None],
+                       closed: dict[int, Any] | None = None) -> None:
         """The weekly triage's changes to earlier tasks, in one transaction: priority, rank and status of
         carried-over ones (open, or back to the backlog), and older ones closed as superseded by the
         account's new task (None: last week's backlog digest, replaced by this week's)."""
-        if not updates and not superseded:
+        closed = closed or {}
+        if not updates and not superseded and not closed:
             return
         c = t.review_tasks.c
         now = _now()
@@ -371,6 +373,10 @@ class WorkflowRecords:
                 conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(
                     status="superseded", decided_at=now, decided_by="system", reason_code="superseded",
                     note=note))
+            for task_id, on in closed.items():
+                conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(
+                    status="closed", decided_at=now, decided_by="system", reason_code="not_scored",
+                    note=f"the account was not scored on {on} (churned or removed): nothing left to review"))
             self._events(conn, [{"kind": "task_superseded", "task_id": task_id, "actor": "system",
                                  "payload": {"superseded_by": new_id}} for task_id, new_id in superseded.items()
                                 if new_id])

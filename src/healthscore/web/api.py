@@ -171,7 +171,8 @@ def changes(request: Request, since: dt.date, until: dt.date | None = None, limi
 @router.get("/tasks", summary="Review tasks: open and backlog by rank, others newest first; total is the real count")
 @fast
 def tasks(request: Request, owner: str | None = Query(None, max_length=200),
-          status: Literal["open", "backlog", "accepted", "corrected", "dismissed", "superseded", "all"] = "open",
+          status: Literal["open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed",
+                          "all"] = "open",
           account_id: str | None = Query(None, max_length=200), limit: int = Limit, offset: int = Offset,
           order: Literal["rank", "due", "newest", "decided"] | None = Query(
               None, description="default: rank for open and backlog, else newest"),

@@ -150,7 +150,8 @@ def _tasks_csv(rows: list[dict], filename: str):
 
 
 @router.get("/queue.csv")
-def queue_csv(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
+def queue_csv(request: Request, owner: str | None = Query(None, max_length=200),
+              status: str = Query("open", max_length=20),
               priority: str | None = Query(None, max_length=20), principal: Principal = Depends(page_principal)):
     qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
                                         limit=500, offset=0)

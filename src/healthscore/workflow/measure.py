@@ -54,7 +54,7 @@ def measurement_report(project: "Project", horizon_days: int = 90, threshold: fl
     store = project.store
     all_rows = store.tasks(status="all")
     # backlog rows and superseded ones are not decisions: only tasks an owner was given count here
-    tasks = [t for t in all_rows if t["status"] not in ("backlog", "superseded")]
+    tasks = [t for t in all_rows if t["status"] not in ("backlog", "superseded", "closed")]
     material = [t for t in tasks if any(x["kind"] == "material_change" for x in t["triggers"])]
     reviewed = [t for t in material if t["status"] != "open"]
     validated = [t for t in reviewed if t["explainable"] and t["status"] in ("accepted", "corrected")]

@@ -209,7 +209,8 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     n_scored = sum(1 for x in snaps if x["status"] in ("scored", "overridden"))
     if portfolio_size is not None:  # a real-time batch: the portfolio's size, not the batch's
         n_scored = max(n_scored, portfolio_size)
-    outcome = triage(project, as_of, candidates, by_id, accounts, good_news, n_scored)
+    outcome = triage(project, as_of, candidates, by_id, accounts, good_news, n_scored,
+                     full_run=portfolio_size is None)
     created = outcome["created"]
     store.link_alerts_to_tasks({alert_id: created[f"{aid}:{week_key(as_of)}"][0]
                                 for aid, ids in alert_ids_of.items() for alert_id in ids
@@ -232,6 +233,7 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
                   "already_open_this_week": sum(1 for _, new in created.values() if not new),
                   "candidates": len(candidates), "backlog": outcome["backlog"],
                   "superseded": outcome["superseded"], "returned_to_backlog": outcome["returned"],
+                  "closed_not_scored": outcome["closed"],
                   "open": outcome["open"], "by_owner": outcome["by_owner"]},
         "good_news": len(good_news),
         "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
@@ -361,7 +363,8 @@ def _rank_key(task: dict) -> tuple:
 
 
 def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
-           accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int) -> dict[str, Any]:
+           accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int, *,
+           full_run: bool = False) -> dict[str, Any]:
     """Give each owner at most their weekly capacity of open tasks, by expected ARR at risk.
 
     The owner's open tasks from earlier weeks compete with this week's candidates (re-valued from the
@@ -378,7 +381,10 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
     week = week_key(as_of)
     queues = {c["queue"] for c in candidates} | {accounts[a].owner or wf.routing.fallback_queue
                                                  for a in good_news if a in accounts}
-    current = [t for t in store.tasks(status="open") + store.tasks(status="backlog") if t["queue"] in queues]
+    every = store.tasks(status="open") + store.tasks(status="backlog")
+    # a full run scores every account: one without a snapshot now (churned, removed) needs no review
+    gone = {t["task_id"]: as_of for t in every if full_run and t["account_id"] not in by_id}
+    current = [t for t in every if t["queue"] in queues and t["task_id"] not in gone]
     cand_of = {c["account_id"]: c for c in candidates}
     # earlier rows of an account with a new candidate: superseded, their reasons merged into the new one
     supersede: dict[int, str] = {}
@@ -426,7 +432,7 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
         plan[queue] = (worth[:cap], worth[cap:] + low)
     # the portfolio's limit: open tasks stay within max_open_share of the scored accounts
     limit = math.floor(tri.max_open_share * scored_accounts + 1e-9)
-    elsewhere = sum(1 for t in store.tasks(status="open") if t["queue"] not in plan)
+    elsewhere = sum(1 for t in every if t["status"] == "open" and t["queue"] not in plan and t["task_id"] not in gone)
     # (each owner keeps their top-ranked task: a small portfolio with many owners still reaches everyone)
     tops = [(q, *a[0]) for q, (a, _) in plan.items() if a]
     rest = sorted(((q, k, i) for q, (a, _) in plan.items() for k, i in a[1:]), key=lambda x: _rank_key(x[2]))
@@ -477,9 +483,9 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
                                "good_news": []})["good_news"].append({"account_id": aid, "note": note})
     created = store.create_tasks(new_rows + merge_rows)
     store.triage_updates(updates, {tid: created[key][0] if key else None for tid, key in supersede.items()
-                                   if not key or key in created})
+                                   if not key or key in created}, closed=gone)
     open_now = len(store.tasks(status="open"))
-    return {"created": created, "digests": list(digests.values()), "superseded": len(supersede),
+    return {"created": created, "digests": list(digests.values()), "superseded": len(supersede), "closed": len(gone),
             "open": open_now, "by_owner": by_owner, **stats}
 
 
