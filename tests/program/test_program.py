@@ -80,7 +80,8 @@ def test_pipeline_break_pauses_snapshots_and_raises_one_admin_alert(workspace, t
     with Project(plain) as p:
         break_usage_pipeline(p)
         wave = p.run_weekly(END, notify=False)
-    assert wave["alerts"]["fired"] >= 30 and wave["tasks"]["created"] >= 30
+    # (the triage caps what owners get; the wave shows in the candidates)
+    assert wave["alerts"]["fired"] >= 30 and wave["tasks"]["candidates"] >= 30
 
     edit_model(workspace, pipeline=PIPELINE)
     with Project(workspace) as p:
@@ -252,7 +253,8 @@ def test_readiness_items_and_maturity(workspace, tmp_path):
 def test_pilot_report_rate_sample_csv_and_html(workspace, tmp_path):
     edit_model(workspace, pilot={"start": str(WEEKS[0]), "duration_days": 60, "threshold": 0.8, "sample": 5})
     with Project(workspace) as p:
-        material = [t for t in p.tasks(status="all") if any(x["kind"] == "material_change" for x in t["triggers"])]
+        material = [t for t in p.tasks(status="all") if any(x["kind"] == "material_change" for x in t["triggers"])
+                    and t["status"] in ("open", "backlog")]
         assert len(material) >= 6
         for t in material[:3]:
             p.review(t["task_id"], "accept", "dana")
@@ -437,6 +439,7 @@ def test_interventions_are_logged_and_repeated_silence_drafts_a_switch(workspace
 def test_plays_report_compares_with_matched_accounts(workspace):
     with Project(workspace) as p:
         early = [t for t in p.tasks(status="all") if t["as_of"] == str(WEEKS[0]) and t["tier"]]
+        early.sort(key=lambda t: (t["tier"] != "yellow", t["task_id"]))  # yellow: the tier with most controls
         assert len(early) >= 3
         p.intervention_log(early[0]["task_id"], "dana", play="adoption_review", channel="call", response="positive")
         one = p.plays_report(horizon_days=30, n_boot=50)["plays"][0]

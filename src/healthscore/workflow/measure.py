@@ -201,9 +201,12 @@ def tasking(project: "Project", tasks: list[dict], outcomes, horizon_days: int =
     for a, d in first.items():
         if d not in window_rate:
             pool = on_date.get(d) or scored
+            if not pool:
+                continue
             stop = min(d + horizon, end)
             window_rate[d] = sum(1 for x in pool if any(d < ts <= stop for ts in events_of.get(x, []))) / len(pool)
-        expected.append(window_rate[d])
+        if d in window_rate:
+            expected.append(window_rate[d])
     matched = round(float(np.mean(expected)), 4) if expected else None
     precision = {"tasked_accounts": len(first), "churned_contracted_or_corrected": good, "rate": prec,
                  "interval_95": wilson(good, len(first)), "base_rate": base,
