@@ -521,6 +521,14 @@ def run_weekly(
     for rule, n in sorted(a["by_rule"].items(), key=lambda kv: -kv[1]):
         con.print(f"    {rule}: {n:,}")
     con.print(f"  review tasks: {t['created']:,} created, {t['already_open_this_week']:,} already open this week")
+    if "candidates" in t:
+        con.print(f"  triage: {t['candidates']:,} candidates; {t['open']:,} open tasks now (each owner at most their "
+                  f"capacity), {t['backlog']:,} in the ranked backlog, {t['superseded']:,} superseded, "
+                  f"{t.get('closed_not_scored', 0):,} closed (account not scored); {result.get('good_news', 0):,} "
+                  "rises sent to the digests as good news")
+        for owner, o in sorted(t["by_owner"].items()):
+            con.print(f"    {owner}: {o['open']} of {o['capacity']} ({o['new']} new, {o['high']} high), "
+                      f"{o['backlog']} in the backlog")
     d = result["deliveries"]
     if d["ok"] or d["failed"]:
         con.print(f"  notifications: {d['ok']} delivered, {d['failed']} failed (recorded)")
