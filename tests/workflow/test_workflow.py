@@ -320,6 +320,12 @@ def test_weekly_run_notifies_the_internal_team_and_records_every_delivery(worksp
     else:
         assert result["deliveries"]["ok"] == len(deliveries) >= min(sent, 1)
         assert all("text" in body for body in _Receiver.received)
+        # one ranked backlog digest per owner with a backlog (and the week's good news), internal only
+        digests = [d for d in deliveries if d["title"].startswith("Weekly backlog for ")]
+        owners = {o for o, x in result["tasks"]["by_owner"].items() if x["backlog"]}
+        assert {d["recipient"] for d in digests} >= owners
+        assert len(digests) == len({d["recipient"] for d in digests})
+        assert digests or not (owners or result["good_news"])
 
 
 def test_a_task_of_an_account_no_longer_scored_is_closed(workspace):
