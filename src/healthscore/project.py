@@ -960,10 +960,11 @@ class Project:
         return views.workbench(self, username, limit=limit, offset=offset)
 
     def manager_queue(self, owner: str | None = None, status: str = "open", priority: str | None = None,
-                      limit: int = 50, offset: int = 0) -> dict:
+                      limit: int = 50, offset: int = 0, order: str | None = None) -> dict:
         from healthscore import views
 
-        return views.manager_queue(self, owner=owner, status=status, priority=priority, limit=limit, offset=offset)
+        return views.manager_queue(self, owner=owner, status=status, priority=priority, limit=limit, offset=offset,
+                                   order=order)
 
     def decisions(self, limit: int = 50, offset: int = 0) -> dict:
         from healthscore import views

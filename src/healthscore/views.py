@@ -599,7 +599,7 @@ def _tasks(p: "Project", **kw) -> tuple[list[dict], int]:
 
 
 def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open", priority: str | None = None,
-                  limit: int = 50, offset: int = 0) -> dict[str, Any]:
+                  limit: int = 50, offset: int = 0, order: str | None = None) -> dict[str, Any]:
     """Every owner's tasks (filters: owner, status, priority; by rank), overdue tasks, unreviewed material
     changes, accounts yellow for more than 30 days and paused snapshots: each with its true count."""
     from healthscore.project import today
@@ -611,7 +611,8 @@ def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open
     _check_choice("priority", priority, ("high", "normal"))
     lat = latest(p)
     now = today()
-    order = "rank" if status in ("open", "backlog") else "newest"
+    _check_choice("order", order, ("rank", "due", "newest", "decided"))
+    order = order or ("rank" if status in ("open", "backlog") else "newest")
     tasks, n_tasks = _tasks(p, queue=owner, status=status, priority=priority, limit=limit, offset=offset,
                             order=order)
     open_all, _ = _tasks(p, status="open", limit=100_000, order="rank")
@@ -634,7 +635,7 @@ def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open
     pz = frame[frame["status"] == "paused"]
     paused = _records(pz.sort_values("arr", ascending=False).head(limit), ACCOUNT_COLUMNS)
     return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "today": now.isoformat(),
-            "filters": {"owner": owner, "status": status, "priority": priority},
+            "filters": {"owner": owner, "status": status, "priority": priority, "order": order},
             "owners": sorted(set(lat["frame"]["owner"].dropna().unique().tolist())
                              | {p.model.ir.workflow.routing.fallback_queue}),
             "tasks": enrich_tasks(p, tasks), "tasks_page": page_info(n_tasks, len(tasks), limit, offset),

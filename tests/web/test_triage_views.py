@@ -138,3 +138,19 @@ def test_model_page_shows_the_rubric_and_decisions_page_the_measurement(client, 
     page = client.get("/decisions").text
     assert 'data-testid="decisions"' in page and f"#{task['task_id']}" in page
     assert "1 decisions" in page and 'data-testid="measurement"' in page
+
+
+def test_the_queue_sorts_by_due_date_when_asked(client, project):
+    from tests.web.conftest import login
+
+    login(client, "manager")
+    r = client.get("/queue?status=all&order=due&limit=500")
+    assert r.status_code == 200 and "by due date" in r.text
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/queue.csv?status=all&order=due").text)))
+    dues = [row["due_at"] for row in rows]
+    assert len(dues) == project.tasks_page(status="all", limit=500)["total"]
+    assert dues == sorted(dues)
+    assert client.get("/queue?order=sideways").status_code == 400

@@ -199,3 +199,12 @@ def test_an_alert_condition_judges_one_value_as_scoring_judges_an_array(cond, va
     arr = np.array([value], dtype=object if isinstance(value, str) else "float64") \
         if value is not None else np.array([np.nan])
     assert _holds(c, value) == bool(_condition_holds(c, arr)[0])
+
+
+def test_capacity_per_owner_team_and_default():
+    from healthscore.model.ir import Triage
+
+    t = Triage.model_validate({"weekly_capacity": 10, "capacity": {"dana": 12, "emea": 6},
+                               "teams": {"emea": ["lena", "marco"]}})
+    assert (t.capacity_of("dana"), t.capacity_of("lena"), t.capacity_of("marco"), t.capacity_of("sam")) == (12, 6, 6, 10)
+    assert Triage().capacity_of("anyone") == 10 and Triage().high_share == 0.2

@@ -112,9 +112,10 @@ def workbench(request: Request, user: str | None = Query(None, max_length=200),
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
           priority: str | None = Query(None, max_length=20), offset: int = Query(0, ge=0, le=1_000_000),
-          limit: int = Query(50, ge=1, le=500), principal: Principal = Depends(page_principal)):
+          limit: int = Query(50, ge=1, le=500), order: str | None = Query(None, max_length=20),
+          principal: Principal = Depends(page_principal)):
     qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
-                                        limit=limit, offset=offset)
+                                        limit=limit, offset=offset, order=order or None)
     return render(request, "queue.html", {"qd": qd, "page": "queue"})
 
 
@@ -152,13 +153,13 @@ def _tasks_csv(rows: list[dict], filename: str):
 @router.get("/queue.csv")
 def queue_csv(request: Request, owner: str | None = Query(None, max_length=200),
               status: str = Query("open", max_length=20),
-              priority: str | None = Query(None, max_length=20), principal: Principal = Depends(page_principal)):
-    qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
-                                        limit=500, offset=0)
+              priority: str | None = Query(None, max_length=20), order: str | None = Query(None, max_length=20),
+              principal: Principal = Depends(page_principal)):
+    args = dict(owner=owner or None, status=status or "open", priority=priority or None, order=order or None)
+    qd = project(request).manager_queue(**args, limit=500, offset=0)
     rows = list(qd["tasks"])
     while qd["tasks_page"]["next_offset"] is not None:
-        qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
-                                            limit=500, offset=qd["tasks_page"]["next_offset"])
+        qd = project(request).manager_queue(**args, limit=500, offset=qd["tasks_page"]["next_offset"])
         rows += qd["tasks"]
     return _tasks_csv(rows, "review-tasks.csv")
 
