@@ -312,8 +312,9 @@ class Project:
         if frame.empty:
             return []
         frame = frame.sort_values(["account_id", "as_of"], kind="stable")
-        for col in ("score", "tier", "primary_driver", "trend_note"):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        for col in ("score", "tier", "primary_driver", "trend_note", "smoothed_score"):
+            if col in frame:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         grouped = frame.groupby("account_id", sort=False)
         frame["previous_score"] = grouped["score"].shift(1)
         frame["previous_tier"] = grouped["tier"].shift(1)
@@ -332,8 +333,10 @@ class Project:
                 else round(r["score"] - r["previous_score"], 2),
                 "tier": r["tier"], "previous_tier": r["previous_tier"], "status": r["status"],
                 "primary_driver": r["primary_driver"], "trend_note": r["trend_note"],
+                "smoothed_score": r.get("smoothed_score"),  # the published tier follows it
             })
-        out.sort(key=lambda c: (c["as_of"], -abs(c["delta"] or 0)))
+        # newest first, the biggest moves of a date first
+        out.sort(key=lambda c: (c["as_of"], abs(c["delta"] or 0)), reverse=True)
         return out
 
     def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None, *,
@@ -936,27 +939,38 @@ class Project:
                                  f" {self.model.version}; see its history for the stored dates")
         return ev
 
-    def workbench(self, username: str) -> dict:
+    def workbench(self, username: str, limit: int = 50, offset: int = 0) -> dict:
         from healthscore import views
 
-        return views.workbench(self, username)
+        return views.workbench(self, username, limit=limit, offset=offset)
 
-    def manager_queue(self) -> dict:
+    def manager_queue(self, owner: str | None = None, status: str = "open", priority: str | None = None,
+                      limit: int = 50, offset: int = 0, order: str | None = None) -> dict:
         from healthscore import views
 
-        return views.manager_queue(self)
+        return views.manager_queue(self, owner=owner, status=status, priority=priority, limit=limit, offset=offset,
+                                   order=order)
+
+    def decisions(self, limit: int = 50, offset: int = 0) -> dict:
+        from healthscore import views
+
+        return views.decisions(self, limit=limit, offset=offset)
 
     def tasks_page(self, owner: str | None = None, status: str = "open", account_id: str | None = None,
-                   limit: int = 50, offset: int = 0) -> dict:
+                   limit: int = 50, offset: int = 0, order: str | None = None, priority: str | None = None) -> dict:
         from healthscore import views
         from healthscore.store import queries as Q
 
-        if status not in ("open", "accepted", "corrected", "dismissed", "all"):
-            raise UserError(f"status={status!r} is not allowed; use open, accepted, corrected, dismissed or all")
+        allowed = ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed", "all")
+        if status not in allowed:
+            raise UserError(f"status={status!r} is not allowed; use {', '.join(allowed)}")
+        order = order or ("rank" if status in ("open", "backlog") else "newest")
+        if order not in Q.TASK_ORDERS:
+            raise UserError(f"order={order!r} is not allowed; use {', '.join(Q.TASK_ORDERS)}")
         views.check_page(limit, offset)
         items, total = Q.tasks_page(self.store, queue=owner, status=status, account_id=account_id, limit=limit,
-                                    offset=offset)
-        return {"total": total, "limit": limit, "offset": offset,
+                                    offset=offset, order=order, priority=priority)
+        return {"total": total, "limit": limit, "offset": offset, "order": order, "shown": len(items),
                 "next_offset": offset + limit if offset + limit < total else None, "items": items}
 
     def alerts_page(self, since: dt.date | None = None, owner: str | None = None, status: str | None = None,

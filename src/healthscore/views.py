@@ -199,12 +199,15 @@ def latest(p: "Project") -> dict[str, Any]:
         dates = Q.portfolio_dates(p.store, version)
         as_of = dates[-1] if dates else Q.latest_as_of(p.store, version)
         if as_of is None:
-            empty = pd.DataFrame(columns=[*Q.LATEST_COLUMNS, "name", "owner", "arr", "renewal_date"])
+            empty = pd.DataFrame(columns=[*Q.LATEST_COLUMNS, "name", "owner", "arr", "renewal_date", "last_trusted",
+                                          "reasons"])
+            add_risk_columns(empty)
             return {"model_version": version, "as_of": None, "frame": empty, "previous_as_of": None,
                     "previous": pd.DataFrame(columns=["account_id", "score", "tier", "status"]), "key": key,
                     "dates": []}
-        frame = Q.snapshots_on(p.store, version, as_of)
+        frame = Q.snapshots_on(p.store, version, as_of, (*Q.LATEST_COLUMNS, "last_trusted", "reasons"))
         frame["computed_tier"] = frame["tier"]
+        add_risk_columns(frame)
         active = p.store.overrides(active_on=as_of)
         for o in reversed(active):  # oldest first: the newest one wins
             m = frame["account_id"] == o["account_id"]
@@ -287,7 +290,8 @@ def _records(frame: "pd.DataFrame", columns: list[str]) -> list[dict[str, Any]]:
 
 
 ACCOUNT_COLUMNS = ["account_id", "name", "segment", "owner", "arr", "renewal_date", "score", "tier", "status",
-                   "confidence", "primary_driver", "previous_score", "trend", "trend_note"]
+                   "confidence", "primary_driver", "previous_score", "trend", "trend_note", "smoothed_score",
+                   "risk_score", "risk_tier", "display_tier", "paused_at_risk", "pause_reason"]
 
 
 def check_page(limit: int, offset: int, max_limit: int = 500) -> None:
@@ -323,6 +327,37 @@ def portfolio(p: "Project", *, segment: str | None = None, owner: str | None = N
                          lambda: _portfolio(p, lat, segment, owner, top))
 
 
+def pause_reason(reason: str) -> str:
+    """The kind of a pause reason: "stale: tickets", "conflict: csm_green_usage_collapsed", "pipeline: ..."."""
+    if reason.startswith("conflict "):
+        return "conflict: " + reason[len("conflict "):].split(":", 1)[0]
+    if reason.startswith("pipeline "):
+        return "pipeline: " + reason[len("pipeline "):].split(":", 1)[0]
+    if " stale" in reason:
+        return "stale: " + reason.split(" stale", 1)[0]
+    return reason.split(":", 1)[0]
+
+
+def add_risk_columns(frame: "pd.DataFrame") -> None:
+    """risk_tier / risk_score: the tier and score that count for ARR at risk. A paused snapshot keeps
+    its last trusted score and tier (it is not healthier for having no score), shown as "paused (at
+    risk)" when that tier is yellow or red; pause_reason: the kind of its first pause reason."""
+    import numpy as np
+
+    paused = (frame["status"] == "paused").to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    lt = frame["last_trusted"] if "last_trusted" in frame else [None] * len(frame)
+    lt_tier = [x.get("tier") if isinstance(x, dict) else None for x in lt]
+    lt_score = [x.get("score") if isinstance(x, dict) else None for x in lt]
+    frame["risk_tier"] = [t if pz else tier for t, pz, tier in zip(lt_tier, paused, frame["tier"])]
+    frame["risk_score"] = [sc if pz else v for sc, pz, v in zip(lt_score, paused, frame["score"])]
+    frame["paused_at_risk"] = [bool(pz and t in AT_RISK) for t, pz in zip(lt_tier, paused)]
+    reasons = frame["reasons"] if "reasons" in frame else [[]] * len(frame)
+    frame["pause_reason"] = [pause_reason(r[0]) if pz and isinstance(r, list) and r else None
+                             for r, pz in zip(reasons, paused)]
+    frame["display_tier"] = [("paused (at risk)" if par else "paused") if pz else tier
+                             for par, pz, tier in zip(frame["paused_at_risk"], paused, frame["tier"])]
+
+
 def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: str | None, top: int) -> dict[str, Any]:
     from healthscore.store import queries as Q
 
@@ -351,11 +386,18 @@ def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: st
                       "arr": round(arr, 2), "arr_share": round(arr / total_arr, 4) if total_arr else 0.0,
                       "previous_accounts": int(pm.sum()) if len(prev) else None,
                       "previous_arr": round(float(prev.loc[pm, "arr"].fillna(0).sum()), 2) if len(prev) else None})
-    at_risk = frame[frame["tier"].isin(AT_RISK)]
+    # paused snapshots count at their last trusted tier: a pause never hides risk
+    at_risk = frame[frame["tier"].isin(AT_RISK) | frame["paused_at_risk"]]
     prev_risk = prev[prev["tier"].isin(AT_RISK)]
     out["tiers"] = tiers
     out["arr"] = round(total_arr, 2)
     out["arr_at_risk"] = round(float(at_risk["arr"].sum()), 2)
+    par = frame[frame["paused_at_risk"]]
+    out["paused_at_risk"] = {"accounts": int(len(par)), "arr": round(float(par["arr"].sum()), 2)}
+    pz = frame[frame["status"] == "paused"]
+    out["paused_by_reason"] = [{"reason": r, "accounts": int(n),
+                                "at_risk": int(pz.loc[pz["pause_reason"] == r, "paused_at_risk"].sum())}
+                               for r, n in pz["pause_reason"].fillna("unknown").value_counts().items()]
     out["previous_arr_at_risk"] = round(float(prev_risk["arr"].fillna(0).sum()), 2) if len(prev) else None
 
     def aggregates() -> dict[str, Any]:
@@ -421,23 +463,102 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
     versions = {}
     for h in history:
         versions.setdefault(h["model_version"], h["as_of"])
+    live = live_of(p, account_id)
     return {"account": info, "model_version": version, "as_of": as_of.isoformat() if as_of else None,
-            "snapshot": snap, "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status",
-                                                                 "confidence", "primary_driver", "trend_note")}
-                                          for h in history],
+            "snapshot": snap, "live": live,
+            "history": [{k: h.get(k) for k in ("as_of", "model_version", "score", "tier", "status", "confidence",
+                                               "primary_driver", "trend_note")} for h in history],
             "model_versions_seen": [{"version": v, "first_as_of": a} for v, a in versions.items()],
             "tasks": tasks, "overrides": overrides, "alerts": alerts, "audit": audit,
             "override_reasons": list(p.model.ir.workflow.override_reasons),
             "max_override_days": p.model.ir.workflow.max_override_days}
 
 
-def workbench(p: "Project", username: str, limit: int = 200) -> dict[str, Any]:
+def driver_words(p: "Project", metric: str | None) -> str | None:
+    """A metric in words: its description in the model, else its name without underscores."""
+    if not metric:
+        return None
+    m = next((m for _, m in p.model.ir.metrics if m.name == metric), None)
+    return (m.description if m is not None and getattr(m, "description", None) else metric.replace("_", " "))
+
+
+def enrich_tasks(p: "Project", tasks: list[dict]) -> list[dict]:
+    """What a list of tasks needs beside the task: account name, ARR and renewal date, the driver in
+    words, the smoothed score the published tier follows."""
+    d = directory(p)
+    out = []
+    for t in tasks:
+        info = _records(d.loc[[t["account_id"]]], ["name", "arr", "renewal_date"])[0] if t["account_id"] in d.index \
+            else {"name": None, "arr": None, "renewal_date": None}
+        na = t.get("next_action") or {}
+        driver = next((w[len("main driver: "):].replace(" ", "_") for w in na.get("why", [])
+                       if w.startswith("main driver: ")), None)
+        tri = na.get("triage") or {}
+        out.append({**t, **info, "driver": driver, "driver_text": driver_words(p, driver),
+                    "smoothed_score": tri.get("smoothed_score"),
+                    "why": ", ".join(x["name"].replace("_", " ") for x in t["triggers"] if x["kind"] != "routing"),
+                    "routed": ", ".join(tri.get("routed") or [])})
+    return out
+
+
+def page_info(total: int, shown: int, limit: int, offset: int) -> dict[str, Any]:
+    """What a list shows of what there is: "N of M", and the neighbouring pages' offsets."""
+    return {"total": total, "shown": shown, "limit": limit, "offset": offset,
+            "first": offset + 1 if shown else 0, "last": offset + shown, "truncated": shown < total,
+            "next_offset": offset + limit if offset + limit < total else None,
+            "previous_offset": max(0, offset - limit) if offset > 0 else None}
+
+
+def workbench(p: "Project", username: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """The owner's ranked open tasks (this week's capacity), their alerts and accounts, each list with its
+    true size; the owners a manager can pick from."""
+    from healthscore.store import queries as Q
+
+    check_page(limit, offset)
     lat = latest(p)
     mine = lat["frame"][lat["frame"]["owner"] == username]
-    tasks, total = _tasks(p, queue=username, status="open", limit=limit)
-    alerts = p.store.alerts(owner=username, limit=limit)
+    tasks, total = _tasks(p, queue=username, status="open", limit=limit, offset=offset, order="rank")
+    backlog, n_backlog = _tasks(p, queue=username, status="backlog", limit=limit, order="rank")
+    ids, n_alerts = Q.alerts_page(p.store, queue=username, limit=limit)
+    alerts = Q.alerts_by_id(p.store, ids)
+    cap = p.model.ir.workflow.triage.capacity_of(username)
+    shown_accounts = mine.head(200)
     return {"username": username, "as_of": lat["as_of"].isoformat() if lat["as_of"] else None,
-            "accounts": _records(mine, ACCOUNT_COLUMNS), "tasks": tasks, "open_tasks": total, "alerts": alerts}
+            "capacity": cap, "tasks": enrich_tasks(p, tasks), "open_tasks": total,
+            "tasks_page": page_info(total, len(tasks), limit, offset),
+            "backlog": enrich_tasks(p, backlog), "backlog_page": page_info(n_backlog, len(backlog), limit, 0),
+            "alerts": alerts, "alerts_page": page_info(n_alerts, len(alerts), limit, 0),
+            "accounts": _records(shown_accounts, ACCOUNT_COLUMNS),
+            "accounts_page": page_info(int(len(mine)), int(len(shown_accounts)), 200, 0),
+            "owners": sorted(lat["frame"]["owner"].dropna().unique().tolist())}
+
+
+def decisions(p: "Project", limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Recent decisions, newest first: accepts, corrections (with their overrides) and dismissals."""
+    from healthscore.store import queries as Q
+
+    check_page(limit, offset)
+    rows, total = [], 0
+    for status in ("accepted", "corrected", "dismissed"):
+        total += Q.tasks_page(p.store, status=status, limit=1)[1]
+    items, _ = _decided(p, limit + offset)
+    page = items[offset:offset + limit]
+    overrides = {o["override_id"]: o for o in p.store.overrides()}
+    for t in page:
+        rows.append({**t, "override": overrides.get(t.get("override_id"))})
+    counts = {s: Q.tasks_page(p.store, status=s, limit=1)[1] for s in ("accepted", "corrected", "dismissed")}
+    return {"items": enrich_tasks(p, rows), "page": page_info(total, len(page), limit, offset), "counts": counts,
+            "active_overrides": len(p.store.overrides(active_on=dt.date.today()))}
+
+
+def _decided(p: "Project", n: int) -> tuple[list[dict], int]:
+    from healthscore.store import queries as Q
+
+    out = []
+    for status in ("accepted", "corrected", "dismissed"):
+        out += Q.tasks_page(p.store, status=status, limit=n, order="decided")[0]
+    out.sort(key=lambda t: (t["decided_at"] or "", t["task_id"]), reverse=True)
+    return out[:n], len(out)
 
 
 def _tasks(p: "Project", **kw) -> tuple[list[dict], int]:
@@ -446,17 +567,29 @@ def _tasks(p: "Project", **kw) -> tuple[list[dict], int]:
     return Q.tasks_page(p.store, **kw)
 
 
-def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
+def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open", priority: str | None = None,
+                  limit: int = 50, offset: int = 0, order: str | None = None) -> dict[str, Any]:
+    """Every owner's tasks (filters: owner, status, priority; by rank), overdue tasks, unreviewed material
+    changes, accounts yellow for more than 30 days and paused snapshots: each with its true count."""
     from healthscore.project import today
     from healthscore.store import queries as Q
 
+    check_page(limit, offset)
+    _check_choice("status", status, ("open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed",
+                                     "all"))
+    _check_choice("priority", priority, ("high", "normal"))
     lat = latest(p)
     now = today()
-    open_tasks, _ = _tasks(p, status="open", limit=5000)
-    material = [x for x in open_tasks if any(tr["kind"] == "material_change" for tr in x["triggers"])][:limit]
-    overdue, n_overdue = _tasks(p, status="open", due_before=now, limit=limit)
+    _check_choice("order", order, ("rank", "due", "newest", "decided"))
+    order = order or ("rank" if status in ("open", "backlog") else "newest")
+    tasks, n_tasks = _tasks(p, queue=owner, status=status, priority=priority, limit=limit, offset=offset,
+                            order=order)
+    open_all, _ = _tasks(p, status="open", limit=100_000, order="rank")
+    material_all = [x for x in open_all if any(tr["kind"] == "material_change" for tr in x["triggers"])]
+    material = material_all[:limit]
+    overdue, n_overdue = _tasks(p, status="open", due_before=now, limit=limit, order="due")
     frame = lat["frame"]
-    yellow = []
+    yellow, n_yellow = [], 0
     if lat["as_of"] is not None:
         version = lat["model_version"]
         start = max((d for d in lat["dates"] if d <= lat["as_of"] - dt.timedelta(days=30)), default=None)
@@ -465,9 +598,29 @@ def manager_queue(p: "Project", limit: int = 200) -> dict[str, Any]:
             return Q.steady_tier(p.store, version, "yellow", start, lat["as_of"]) if start else []
 
         ids = set(_cache(p).get("steady_yellow", (version, change_key(p)[0:2]), steady))
-        yellow = _records(frame[frame["account_id"].isin(ids) & (frame["tier"] == "yellow")].head(limit),
-                          ACCOUNT_COLUMNS)
-    paused = _records(frame[frame["status"] == "paused"].head(limit), ACCOUNT_COLUMNS)
+        ys = frame[frame["account_id"].isin(ids) & (frame["tier"] == "yellow")]
+        n_yellow = int(len(ys))
+        yellow = _records(ys.sort_values("arr", ascending=False).head(limit), ACCOUNT_COLUMNS)
+    pz = frame[frame["status"] == "paused"]
+    paused = _records(pz.sort_values("arr", ascending=False).head(limit), ACCOUNT_COLUMNS)
     return {"as_of": lat["as_of"].isoformat() if lat["as_of"] else None, "today": now.isoformat(),
-            "material_changes": material, "overdue": overdue, "overdue_total": n_overdue,
-            "yellow_30_days": yellow, "paused": paused}
+            "filters": {"owner": owner, "status": status, "priority": priority, "order": order},
+            "owners": sorted(set(lat["frame"]["owner"].dropna().unique().tolist())
+                             | {p.model.ir.workflow.routing.fallback_queue}),
+            "tasks": enrich_tasks(p, tasks), "tasks_page": page_info(n_tasks, len(tasks), limit, offset),
+            "material_changes": enrich_tasks(p, material),
+            "material_changes_page": page_info(len(material_all), len(material), limit, 0),
+            "overdue": enrich_tasks(p, overdue), "overdue_total": n_overdue,
+            "overdue_page": page_info(n_overdue, len(overdue), limit, 0),
+            "yellow_30_days": yellow, "yellow_30_days_page": page_info(n_yellow, len(yellow), limit, 0),
+            "paused": paused, "paused_page": page_info(int(len(pz)), len(paused), limit, 0)}
+
+
+LIVE_FIELDS = ("account_id", "as_of", "model_version", "score", "smoothed_score", "tier", "status", "confidence",
+               "primary_driver", "trend_note", "reasons", "received_at", "scored_at", "live")
+
+
+def live_of(p: "Project", account_id: str) -> dict[str, Any] | None:
+    """The account's live snapshot (real-time events, `healthscore stream`), marked live with its time."""
+    rows = p.store.live_snapshots([account_id], p.model.version)
+    return {k: rows[0].get(k) for k in LIVE_FIELDS} if rows else None

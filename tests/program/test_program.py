@@ -83,7 +83,8 @@ def test_pipeline_break_pauses_snapshots_and_raises_one_admin_alert(workspace, t
     with Project(plain) as p:
         break_usage_pipeline(p)
         wave = p.run_weekly(END, notify=False)
-    assert wave["alerts"]["fired"] >= 30 and wave["tasks"]["created"] >= 30
+    # (the triage caps what owners get; the wave shows in the candidates)
+    assert wave["alerts"]["fired"] >= 30 and wave["tasks"]["candidates"] >= 30
 
     edit_model(workspace, pipeline=PIPELINE)
     with Project(workspace) as p:
@@ -255,7 +256,8 @@ def test_readiness_items_and_maturity(workspace, tmp_path):
 def test_pilot_report_rate_sample_csv_and_html(workspace, tmp_path):
     edit_model(workspace, pilot={"start": str(WEEKS[0]), "duration_days": 60, "threshold": 0.8, "sample": 5})
     with Project(workspace) as p:
-        material = [t for t in p.tasks(status="all") if any(x["kind"] == "material_change" for x in t["triggers"])]
+        material = [t for t in p.tasks(status="all") if any(x["kind"] == "material_change" for x in t["triggers"])
+                    and t["status"] in ("open", "backlog")]
         assert len(material) >= 6
         for t in material[:3]:
             p.review(t["task_id"], "accept", "dana")
@@ -440,6 +442,7 @@ def test_interventions_are_logged_and_repeated_silence_drafts_a_switch(workspace
 def test_plays_report_compares_with_matched_accounts(workspace):
     with Project(workspace) as p:
         early = [t for t in p.tasks(status="all") if t["as_of"] == str(WEEKS[0]) and t["tier"]]
+        early.sort(key=lambda t: (t["tier"] != "yellow", t["task_id"]))  # yellow: the tier with most controls
         assert len(early) >= 3
         p.intervention_log(early[0]["task_id"], "dana", play="adoption_review", channel="call", response="positive")
         one = p.plays_report(horizon_days=30, n_boot=50)["plays"][0]
@@ -465,3 +468,80 @@ def test_plays_report_compares_with_matched_accounts(workspace):
     assert sum(q["yellow_to_green"] + q["red_to_yellow"] for q in r["transitions"]) >= 0
     res = cli("report", "plays", "-w", str(workspace))
     assert res.exit_code == 0 and "adoption_review" in res.stdout
+
+
+def test_plays_report_after_an_intervention_on_this_weeks_task(workspace):
+    # The README tour: the weekly run, one intervention logged on its newest task, then the report. No
+    # snapshot follows the play yet (pandas 3 once crashed here on an ambiguous `account_id`).
+    with Project(workspace) as p:
+        last = max(p.store.snapshot_frame(model_version=p.model.version)["as_of"])
+        week = max(END, dt.date.fromisoformat(str(last)[:10]))
+        p.run_weekly(week, notify=False)
+        task = next(t for t in p.tasks() if t["as_of"] == str(week))
+        p.intervention_log(task["task_id"], "dana", play="adoption_review", channel="call", response="none")
+    res = cli("report", "plays", "-w", str(workspace), "--json")
+    assert res.exit_code == 0
+    (play,) = json.loads(res.stdout)["plays"]
+    assert play["accounts"] == 1 and play["matched"] + play["unmatched"] == 1
+
+
+# ---- pipeline gates against the weekday and holiday calendar -------------------------------------------
+
+
+def _weekly_usage(con, until: dt.date, *, accounts: int = 60, weekday_rows: int = 10, weekend_rows: int = 1,
+                  quiet: tuple[dt.date, dt.date] | None = None) -> None:
+    """Usage rows for 60 days before `until`: busy weekdays, quiet weekends, and (optionally) a
+    near-silent holiday stretch [first, last]."""
+    import pandas as pd
+
+    rows = []
+    for k in range(1, 61):
+        day = until - dt.timedelta(days=k)
+        n = weekend_rows if day.weekday() >= 5 else weekday_rows
+        if quiet and quiet[0] <= day <= quiet[1]:
+            n = 0
+        for a in range(accounts):
+            for i in range(n):
+                rows.append({"account_id": f"A{a:03d}", "ts": pd.Timestamp(day) + pd.Timedelta(hours=9, minutes=i)})
+    con.create_table("usage_events", pd.DataFrame(rows), overwrite=True)
+
+
+def _gate(con, as_of: dt.date, holidays=()) -> list:
+    import pandas as pd
+
+    from healthscore.model.ir import PipelineGate
+    from healthscore.program.drift import pipeline_column
+
+    frame = pd.DataFrame({"account_id": ["A000", "A001"], "as_of": [pd.Timestamp(as_of)] * 2})
+    gate = PipelineGate(max_portfolio_drop=0.8, min_accounts=50, window="1d", baseline="28d")
+    return [r for r in pipeline_column(con, "usage_events", gate, frame, holidays=holidays).tolist() if r]
+
+
+def test_pipeline_gate_is_quiet_on_an_ordinary_monday():
+    # A Monday run looks at Sunday: a tenth of a weekday's rows, as on every Sunday before it.
+    import ibis
+
+    con = ibis.duckdb.connect()
+    monday = dt.date(2026, 11, 2)
+    _weekly_usage(con, monday)
+    assert _gate(con, monday) == []
+    # a real break still pauses: Tuesday's run after a Monday with almost no rows
+    tuesday = monday + dt.timedelta(days=1)
+    _weekly_usage(con, tuesday, quiet=(monday, monday))
+    (reason,) = set(_gate(con, tuesday))
+    assert reason.startswith("pipeline usage_events: portfolio rows fell 100%") and "same weekdays" in reason
+
+
+def test_pipeline_gate_is_quiet_over_a_holiday_weekend():
+    import ibis
+
+    from healthscore.model.ir import Calendar
+
+    con = ibis.duckdb.connect()
+    tuesday = dt.date(2026, 12, 29)
+    christmas = (dt.date(2026, 12, 24), dt.date(2026, 12, 28))  # Thursday to Monday: offices closed
+    _weekly_usage(con, tuesday, quiet=christmas)
+    assert _gate(con, tuesday)  # without the calendar the silent Monday looks like a break
+    holidays = Calendar.model_validate({"holidays": [{"name": "christmas", "from": christmas[0],
+                                                      "to": christmas[1]}]}).windows()
+    assert _gate(con, tuesday, holidays=tuple(holidays)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from healthscore.engine.compile import compute_frame
 from healthscore.explain.evidence import snapshot_dicts
-from healthscore.model.load import load_health_model
+from healthscore.model.load import load_health_model, model_version
 from healthscore.scoring.score import score_frame
 from tests.fixtures import canonical_frame, load_into
 
@@ -99,13 +100,30 @@ def test_stale_source_pauses_every_snapshot_and_names_the_source():
         assert "usage_events stale: newest row 5 days old (limit 3d)" in snaps[aid]["reasons"]
 
 
+def pausing_at(share: float):
+    """The seed model with scoring.pause_min_weight set to `share`."""
+    ir = SEED.ir.model_copy(update={"scoring": SEED.ir.scoring.model_copy(update={"pause_min_weight": share})})
+    return dataclasses.replace(SEED, ir=ir, version=model_version(ir))
+
+
 def test_stale_metric_pauses_only_that_account():
     frames = portfolio()
     a = frames["assessments"]
     a.loc[a["account_id"] == "OK1", "ts"] = day(200)
-    snaps = score(frames)
+    snaps = score(frames, pausing_at(0.0))
     assert snaps["OK1"]["status"] == "paused"
     assert any(r.startswith("csm_assessment stale: newest row 200 days old") for r in snaps["OK1"]["reasons"])
+
+
+def test_a_stale_input_below_the_pause_weight_is_a_note_not_a_pause():
+    # The CSM assessment carries under 2% of the seed model's weight: its age is noted, the account scored.
+    frames = portfolio()
+    a = frames["assessments"]
+    a.loc[a["account_id"] == "OK1", "ts"] = day(200)
+    ok = score(frames)["OK1"]
+    assert ok["status"] == "scored" and ok["score"] is not None and ok["tier"] is not None
+    note = next(r for r in ok["reasons"] if r.startswith("csm_assessment stale: newest row 200 days old"))
+    assert "below the 10% that pauses" in note
 
 
 def test_conflict_csm_green_while_usage_collapsed_pauses_with_both_sides():
@@ -114,11 +132,32 @@ def test_conflict_csm_green_while_usage_collapsed_pauses_with_both_sides():
     # OK1 used the product in the prior 30 days but barely in the last 30.
     recent = (u["account_id"] == "OK1") & (u["ts"] >= day(30)) & (u["ts"] < day(1))
     frames["usage_events"] = u[~recent].reset_index(drop=True)
-    snaps = score(frames)
-    ok = snaps["OK1"]
-    assert ok["status"] == "paused" and "conflicting_signals" in ok["flags"]
-    reason = next(r for r in ok["reasons"] if r.startswith("conflict csm_green_usage_collapsed"))
+    strict = score(frames, pausing_at(0.0))["OK1"]
+    assert strict["status"] == "paused" and "conflicting_signals" in strict["flags"]
+    reason = next(r for r in strict["reasons"] if r.startswith("conflict csm_green_usage_collapsed"))
     assert "csm_assessment value green" in reason and "usage_trend value -0.9" in reason
+    # By default the two inputs (about 7% of the weight) do not pause: the usage collapse stays in the
+    # score and tier, flagged and routed to review.
+    ok = score(frames)["OK1"]
+    assert ok["status"] == "scored" and ok["tier"] is not None
+    assert "conflicting_signals" in ok["flags"] and ok["review_required"] is True
+    assert any(r.startswith("conflict csm_green_usage_collapsed") and "scored" in r for r in ok["reasons"])
+
+
+def test_the_primary_driver_is_never_a_metric_without_data():
+    # OK1 has no tickets: CSAT (10% of the weight) is imputed at a neutral 50 and would cost the most
+    # points, but it is no finding: the driver must be a metric with data.
+    frames = portfolio()
+    frames["tickets"] = frames["tickets"][frames["tickets"]["account_id"] != "OK1"].reset_index(drop=True)
+    snaps = score(frames)
+    assert snaps["OK1"]["status"] == "scored"
+    csat = next(e for e in snaps["OK1"]["evidence"] if e["metric"] == "csat_90d")
+    assert csat["value"] is None and csat["score"] == 50
+    for s in snaps.values():
+        if s["primary_driver"] is None:
+            continue
+        ev = next(e for e in s["evidence"] if e["metric"] == s["primary_driver"])
+        assert ev["value"] is not None, (s["account_id"], s["primary_driver"])
 
 
 def test_new_accounts_are_onboarding_with_a_neutral_score():

@@ -195,10 +195,17 @@ def test_only_an_admin_approves_a_model_version(client, project, tokens, ws):
 
 def test_tasks_alerts_audit_and_measurement(client, tokens):
     h = bearer(tokens["viewer"])
-    tasks = client.get("/api/v1/tasks?status=all&limit=5", headers=h).json()
+    tasks = client.get("/api/v1/tasks?status=all&limit=5&order=due", headers=h).json()
     assert tasks["total"] >= len(tasks["items"]) > 0
     dues = [t["due_at"] for t in tasks["items"]]
     assert dues == sorted(dues)
+    # open tasks come by rank: the most expected ARR at risk first, and the total is the real count
+    ranked = client.get("/api/v1/tasks?status=open&limit=500", headers=h).json()
+    values = [t["next_action"]["triage"]["rank_value"] for t in ranked["items"]]
+    assert ranked["order"] == "rank" and values == sorted(values, reverse=True)
+    assert ranked["total"] == len(ranked["items"])
+    page = client.get("/api/v1/tasks?status=open&limit=2", headers=h).json()
+    assert page["total"] == ranked["total"] and page["shown"] == 2 and page["next_offset"] == 2
     one = client.get(f"/api/v1/tasks/{tasks['items'][0]['task_id']}", headers=h).json()
     assert one["evidence"] and one["next_action"]["draft"] is True
     alerts = client.get("/api/v1/alerts?limit=3", headers=h).json()

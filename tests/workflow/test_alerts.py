@@ -89,10 +89,34 @@ def test_paused_snapshots_raise_no_tier_alerts_but_a_stale_one(model):
 
 
 def test_score_drop_uses_the_score_a_week_earlier(model):
-    fired, _ = evaluate(model, D0, [snap("A", 60, "yellow")], {"A": Account("A")}, {"A": {7: 80.0}}, {})
+    # past[7]: the raw score a week ago; past[1]: yesterday's (the drop must hold two days)
+    fired, _ = evaluate(model, D0, [snap("A", 60, "yellow")], {"A": Account("A")}, {"A": {7: 80.0, 1: 61.0}}, {})
     assert "score_drop_15_in_7d" in [c.rule.name for c in fired]
-    fired, _ = evaluate(model, D0, [snap("A", 70, "green")], {"A": Account("A")}, {"A": {7: 80.0}}, {})
+    fired, _ = evaluate(model, D0, [snap("A", 70, "green")], {"A": Account("A")}, {"A": {7: 80.0, 1: 70.0}}, {})
     assert "score_drop_15_in_7d" not in [c.rule.name for c in fired]
+
+
+def test_score_drop_reads_the_raw_score_not_the_smoothed_one(model):
+    # raw 55 after 80 a week ago; the 30-day average still says 74: the drop is real and fires
+    s = {**snap("A", 55, "green"), "smoothed_score": 74.0}
+    fired, _ = evaluate(model, D0, [s], {"A": Account("A")}, {"A": {7: 80.0, 1: 56.0}}, {})
+    assert "score_drop_15_in_7d" in [c.rule.name for c in fired]
+
+
+def test_a_one_day_blip_is_no_score_drop(model):
+    # yesterday the score was still 79: one day of bad data does not fire the drop rule
+    fired, _ = evaluate(model, D0, [snap("A", 55, "yellow")], {"A": Account("A")}, {"A": {7: 80.0, 1: 79.0}}, {})
+    assert "score_drop_15_in_7d" not in [c.rule.name for c in fired]
+
+
+def test_a_ratio_rule_needs_volume(model):
+    # ticket_trend +100% on 0 -> 1 ticket (1 row) is noise; on 3 -> 6 tickets (9 rows) it is a trend
+    def trend(rows):
+        s = snap("A", 80, "green", ticket_trend=1.0)
+        s["evidence"][0]["rows"] = rows
+        return evaluate(model, D0, [s], {"A": Account("A")}, {}, {})[0]
+    assert "ticket_volume_up_50" not in [c.rule.name for c in trend(1)]
+    assert "ticket_volume_up_50" in [c.rule.name for c in trend(9)]
 
 
 def test_renewal_within_the_window_is_routed(model):
@@ -175,3 +199,12 @@ def test_an_alert_condition_judges_one_value_as_scoring_judges_an_array(cond, va
     arr = np.array([value], dtype=object if isinstance(value, str) else "float64") \
         if value is not None else np.array([np.nan])
     assert _holds(c, value) == bool(_condition_holds(c, arr)[0])
+
+
+def test_capacity_per_owner_team_and_default():
+    from healthscore.model.ir import Triage
+
+    t = Triage.model_validate({"weekly_capacity": 10, "capacity": {"dana": 12, "emea": 6},
+                               "teams": {"emea": ["lena", "marco"]}})
+    assert (t.capacity_of("dana"), t.capacity_of("lena"), t.capacity_of("marco"), t.capacity_of("sam")) == (12, 6, 6, 10)
+    assert Triage().capacity_of("anyone") == 10 and Triage().high_share == 0.2

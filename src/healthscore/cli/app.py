@@ -378,12 +378,19 @@ def history(
     """List an account's stored snapshots over time."""
     from rich.table import Table
 
+    from healthscore.views import live_of
+
     with _project(workspace) as p:
         rows = p.history(account_id, _date(date_from, "--from"), _date(date_to, "--to"))
+        live = live_of(p, account_id)
     if json_out:
-        _print_json_lines(rows)
+        _print_json_lines(rows + ([live] if live else []))  # the live one last, marked "live": true
         return
     con = _console()
+    if live:
+        con.print(f"[bold]Live[/] score {live['score'] if live['score'] is not None else '-'} "
+                  f"({live['tier'] or live['status']}) scored {str(live['scored_at'])[:19]} UTC from events received "
+                  f"{str(live['received_at'])[:19]} UTC (healthscore stream / POST /api/v1/events)")
     if not rows:
         con.print(f"No stored snapshots for {account_id}. Run 'healthscore score' (or explain) first.")
         return
@@ -443,8 +450,9 @@ def changes(
     since: str = typer.Option(..., "--since", help="list material changes at or after this date"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+    offset: int = typer.Option(0, "--offset", min=0, help="rows to skip (the next page)"),
 ):
-    """Material score changes (per the model's history.material_change) with their main driver."""
+    """Material score changes (per the model's history.material_change) with their main driver, newest first."""
     from rich.table import Table
 
     with _project(workspace) as p:
@@ -456,16 +464,32 @@ def changes(
     if not rows:
         con.print(f"No material changes since {since} in the stored snapshots (run 'healthscore backfill' first?).")
         return
-    t = Table(title=f"{len(rows):,} material changes since {since}")
-    for col in ("as of", "account", "from", "to", "delta", "tiers", "main driver", "note"):
-        t.add_column(col, justify="right" if col in ("from", "to", "delta") else "left")
+    page = rows[offset:offset + limit]
+    t = Table(title=f"{_n_of_m(len(page), len(rows), offset)} material changes since {since}, newest first")
+    for col in ("as of", "account", "from", "to", "delta", "smoothed", "tiers", "main driver", "note"):
+        t.add_column(col, justify="right" if col in ("from", "to", "delta", "smoothed") else "left")
     f = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
-    for r in rows[:limit]:
+    for r in page:
         t.add_row(r["as_of"], r["account_id"], f(r["previous_score"]), f(r["score"]),
-                  "-" if r["delta"] is None else f"{r['delta']:+.1f}",
+                  "-" if r["delta"] is None else f"{r['delta']:+.1f}", f(r.get("smoothed_score")),
                   f"{r['previous_tier'] or '-'} -> {r['tier'] or r['status']}", r["primary_driver"] or "-",
                   r["trend_note"] or "")
     con.print(t)
+    _more(con, len(page), len(rows), offset)
+
+
+def _n_of_m(shown: int, total: int, offset: int = 0) -> str:
+    """A list's honest size: "50 of 1,794" when it is cut, "12" when it is whole."""
+    if shown >= total and offset == 0:
+        return f"{total:,}"
+    first = offset + 1 if shown else offset
+    return f"{first:,}-{offset + shown:,} of {total:,}" if offset else f"{shown:,} of {total:,}"
+
+
+def _more(con, shown: int, total: int, offset: int) -> None:
+    if offset + shown < total:
+        con.print(f"Showing {shown:,} of {total:,}: {total - offset - shown:,} more with --offset {offset + shown}"
+                  " (or --limit N, or --json for all).")
 
 
 @app.command()
@@ -561,6 +585,14 @@ def run_weekly(
     for rule, n in sorted(a["by_rule"].items(), key=lambda kv: -kv[1]):
         con.print(f"    {rule}: {n:,}")
     con.print(f"  review tasks: {t['created']:,} created, {t['already_open_this_week']:,} already open this week")
+    if "candidates" in t:
+        con.print(f"  triage: {t['candidates']:,} candidates; {t['open']:,} open tasks now (each owner at most their "
+                  f"capacity), {t['backlog']:,} in the ranked backlog, {t['superseded']:,} superseded, "
+                  f"{t.get('closed_not_scored', 0):,} closed (account not scored); {result.get('good_news', 0):,} "
+                  "rises sent to the digests as good news")
+        for owner, o in sorted(t["by_owner"].items()):
+            con.print(f"    {owner}: {o['open']} of {o['capacity']} ({o['new']} new, {o['high']} high), "
+                      f"{o['backlog']} in the backlog")
     d = result["deliveries"]
     if d["ok"] or d["failed"]:
         con.print(f"  notifications: {d['ok']} delivered, {d['failed']} failed (recorded)")
@@ -571,17 +603,21 @@ def run_weekly(
 def tasks(
     workspace: Path = WorkspaceOpt,
     owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
-    status: str = typer.Option("open", "--status", help="open, accepted, corrected, dismissed or all"),
+    status: str = typer.Option("open", "--status", help="open, backlog, accepted, corrected, dismissed, superseded, "
+                                                        "closed or all"),
     account: Optional[str] = typer.Option(None, "--account", help="only this account's tasks"),
     show: Optional[int] = typer.Option(None, "--show", help="show one task in full, with its evidence"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
+    offset: int = typer.Option(0, "--offset", min=0, help="rows to skip (the next page)"),
 ):
-    """Owner review tasks, by due date: what to look at, why, and the drafted next action."""
+    """Owner review tasks, by rank (expected ARR at risk): what to look at, why, and the drafted next action.
+    --status backlog lists the ranked backlog the weekly triage left over."""
     from rich.table import Table
 
     with _project(workspace) as p:
         rows = [p.task(show)] if show is not None else p.tasks(owner, status, account)
+    rows = rows if show is not None else sort_tasks(rows)
     if json_out:
         _print_json_lines(rows)
         return
@@ -592,16 +628,29 @@ def tasks(
     if not rows:
         con.print(f"No {status} review tasks{' for ' + owner if owner else ''}. Run 'healthscore run weekly' first?")
         return
-    t = Table(title=f"{len(rows):,} {status} review tasks{' of ' + owner if owner else ''}")
-    for col in ("task", "due", "account", "owner", "priority", "score", "tier", "why", "next action"):
-        t.add_column(col, justify="right" if col in ("task", "score") else "left")
-    for r in rows[:limit]:
+    page = rows[offset:offset + limit]
+    t = Table(title=f"{_n_of_m(len(page), len(rows), offset)} {status} review tasks"
+                    f"{' of ' + owner if owner else ''}, by rank")
+    for col in ("task", "rank", "due", "account", "owner", "priority", "ARR at risk", "score", "smoothed", "tier",
+                "why", "next action"):
+        t.add_column(col, justify="right" if col in ("task", "rank", "score", "smoothed", "ARR at risk") else "left")
+    for r in page:
         why = ", ".join(x["name"].replace("_", " ") for x in r["triggers"] if x["kind"] != "routing")
-        t.add_row(str(r["task_id"]), r["due_at"], r["account_id"], r["queue"], r["priority"],
-                  "-" if r["score"] is None else f"{r['score']:.1f}", r["tier"] or r["snapshot_status"], why,
-                  r["next_action"]["action"][:60])
+        tri = r["next_action"].get("triage") or {}
+        sm = tri.get("smoothed_score")
+        t.add_row(str(r["task_id"]), str(r.get("rank") or "-"), r["due_at"], r["account_id"], r["queue"],
+                  r["priority"], "-" if r.get("expected_arr_at_risk") is None else f"{r['expected_arr_at_risk']:,.0f}",
+                  "-" if r["score"] is None else f"{r['score']:.1f}", "-" if sm is None else f"{sm:.1f}",
+                  r["tier"] or r["snapshot_status"], why, r["next_action"]["action"])
     con.print(t)
+    _more(con, len(page), len(rows), offset)
     con.print("Open one: [bold]healthscore tasks --show TASK[/]")
+
+
+def sort_tasks(rows: list[dict]) -> list[dict]:
+    """Tasks by what matters: owner (queue), then the weekly triage's rank, then due date."""
+    return sorted(rows, key=lambda r: (r["queue"] or "", r.get("rank") is None, r.get("rank") or 0, r["due_at"],
+                                       r["task_id"]))
 
 
 def print_task(task: dict) -> None:
@@ -708,13 +757,14 @@ def alerts(
     if not rows:
         con.print("No alerts. Run 'healthscore run weekly' first?")
         return
-    t = Table(title=f"{len(rows):,} alerts")
+    t = Table(title=f"{_n_of_m(min(limit, len(rows)), len(rows))} alerts")
     for col in ("as of", "account", "rule", "severity", "owner", "status", "task", "note"):
         t.add_column(col)
     for r in rows[:limit]:
         t.add_row(r["as_of"], r["account_id"], r["rule"], r["severity"], r["queue"], r["status"],
                   str(r["task_id"] or "-"), r["note"])
     con.print(t)
+    _more(con, min(limit, len(rows)), len(rows), 0)
 
 
 @report_app.command("measurement")
@@ -739,6 +789,25 @@ def report_measurement(
     con.print(f"Time to decision (hours): median {r['time_to_decision_hours']['median']}, "
               f"p90 {r['time_to_decision_hours']['p90']}")
     con.print(f"Tasks: {r['tasks']}")
+    if v.get("note"):
+        con.print(f"  ({v['note']})")
+    elif v.get("interval_95"):
+        con.print(f"  95% interval of the validation rate: {pct(v['interval_95'][0])}-{pct(v['interval_95'][1])}")
+    tk = r.get("tasking") or {}
+    rc, pr = tk.get("recall"), tk.get("precision")
+    if rc:
+        iv = rc["interval_95"]
+        con.print(f"Tasking recall: {pct(rc['arr_share'])} of the ARR that churned or contracted after {tk['from']} "
+                  f"({rc['arr_tasked_first']:,.0f} of {rc['arr_lost']:,.0f}; {rc['events_tasked_first']} of "
+                  f"{rc['events']} events) had a task first" + (f"; 95% interval {pct(iv[0])}-{pct(iv[1])}" if iv else ""))
+    if pr:
+        iv = pr["interval_95"]
+        con.print(f"Tasking precision: {pct(pr['rate'])} of {pr['tasked_accounts']} tasked accounts churned, contracted "
+                  f"or were corrected" + (f" (95% {pct(iv[0])}-{pct(iv[1])})" if iv else "") +
+                  f"; base rate in the same windows {pct(pr.get('base_rate_same_windows'))}"
+                  + (f" (lift {pr['lift']}x)" if pr["lift"] is not None else "")
+                  + f"; over the whole period {pct(pr['base_rate'])}"
+                  + (f" (lift {pr['lift_vs_whole_period']}x)" if pr.get("lift_vs_whole_period") is not None else ""))
     con.print(f"Owner follow-through: {pct(r['owner_follow_through']['share'])}")
     if o.get("evaluated_as_of"):
         con.print(f"As of {o['evaluated_as_of']} ({o['horizon_days']}-day horizon): false positives "

@@ -375,7 +375,8 @@ def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetc
 
         for source, gate in model.pipeline.sources.items():
             if source not in missing_tables and source in con.list_tables():
-                frame[f"pipeline__{source}"] = pipeline_column(con, source, gate, frame)
+                frame[f"pipeline__{source}"] = pipeline_column(con, source, gate, frame,
+                                                               holidays=tuple(model.calendar.windows()))
     return frame
 
 

@@ -472,6 +472,9 @@ class Scoring(_Strict):
     onboarding_days: int = Field(14, ge=0, description="accounts younger than this are onboarding")
     onboarding_score: float = Field(50.0, ge=0, le=100, description="the neutral score shown while onboarding")
     confidence_full_after_days: int = Field(90, ge=1, description="account age at which confidence stops growing")
+    pause_min_weight: float = Field(0.1, ge=0, le=1, description=(
+        "a stale input or a conflict rule pauses the snapshot only when the metrics behind it carry at least this "
+        "share of the score's weight; below it the snapshot is scored and the reason kept as a risk note"))
 
 
 class MaterialChange(_Strict):
@@ -593,8 +596,13 @@ class Defaults(_Strict):
 
 
 class ScoreDrop(_Strict):
-    points: float = Field(gt=0, description="fire when the score fell at least this much ...")
+    """Reads the raw score (the smoothed one hides a sudden drop for weeks)."""
+
+    points: float = Field(gt=0, description="fire when the raw score fell at least this much ...")
     days: int = Field(7, ge=1, description="... within this many days")
+    persist: int = Field(2, ge=1, le=7, description=(
+        "consecutive daily scores (today's and the days before) that must each be `points` below the score "
+        "`days` before them: a one-day blip in the data does not fire"))
 
 
 class AlertRule(_Strict):
@@ -608,6 +616,9 @@ class AlertRule(_Strict):
     when: list[RuleCondition] = Field(default_factory=list, description="metric conditions, all must hold")
     renewal_within: str | None = None
     stale_after: str | None = Field(None, description="no trusted (scored) snapshot for this long")
+    min_rows: int = Field(0, ge=0, description=(
+        "a `when` rule fires only when each of its metrics rests on at least this many rows (a ratio such as "
+        "tickets +50% on 0 -> 1 ticket is noise)"))
 
     _d = field_validator("renewal_within", "stale_after")(lambda cls, v: _check_duration(v))
 
@@ -643,6 +654,36 @@ class Routing(_Strict):
     _d = field_validator("renewal_within")(lambda cls, v: _check_duration(v))
 
 
+class Triage(_Strict):
+    """How many review tasks an owner gets per week, and how candidates are ranked (docs/workflow.md)."""
+
+    weekly_capacity: int = Field(10, ge=1, description="review tasks an owner is given per week (open at once)")
+    capacity: dict[str, int] = Field(default_factory=dict, description="owner or queue -> its weekly capacity")
+    teams: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "team -> its owners; a team named in `capacity` sets the capacity of each member"))
+    high_share: float = Field(0.2, ge=0, le=1, description="at most this share of an owner's open tasks are high")
+    min_churn_probability: float = Field(0.08, ge=0, le=1, description=(
+        "a candidate below this churn probability (a healthy account with a passing signal) waits in the backlog "
+        "unless it renews within routing.renewal_within: few right tasks, not a full list"))
+    max_open_share: float = Field(0.15, gt=0, le=1, description=(
+        "open tasks across all owners stay within this share of the scored accounts (the lowest-ranked wait "
+        "in the backlog; each owner keeps their top-ranked task)"))
+    renewal_boost: float = Field(3.0, ge=1, description=(
+        "rank weight of an account renewing within routing.renewal_within (churn is decided at the renewal)"))
+    high_value_boost: float = Field(1.25, ge=1, description="rank weight of an account at or above high_value_arr")
+    churn_probability: dict[Literal["red", "yellow", "green"], float] = Field(
+        default_factory=lambda: {"red": 0.30, "yellow": 0.10, "green": 0.02},
+        description="prior probability of churn or contraction within the outcome horizon, by the score's tier")
+
+    def capacity_of(self, owner: str) -> int:
+        if owner in self.capacity:
+            return self.capacity[owner]
+        for team, members in self.teams.items():
+            if owner in members and team in self.capacity:
+                return self.capacity[team]
+        return self.weekly_capacity
+
+
 class PlaybookMatch(_Strict):
     """Empty lists match anything; a playbook matching on more keys wins over a general one."""
 
@@ -672,6 +713,7 @@ class Workflow(_Strict):
                                  "other"], min_length=1)
     max_override_days: int = Field(90, ge=1, description="an override expires at most this long after it is made")
     playbooks: list[Playbook] = Field(default_factory=list)
+    triage: Triage = Field(default_factory=Triage, description="weekly capacity per owner and task ranking")
     default_action: str = "Review the evidence with the account team and decide the next step."
 
 

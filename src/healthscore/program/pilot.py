@@ -45,7 +45,9 @@ def pilot_report(project: "Project", sample: int | None = None, seed: int = 0) -
     seg = _segment_of(project)
     in_pilot = lambda t: (pilot.start <= dt.date.fromisoformat(t["as_of"]) < end  # noqa: E731
                           and (pilot.segment is None or seg.get(t["account_id"]) == pilot.segment))
-    tasks = [t for t in project.store.tasks(status="all") if in_pilot(t)]
+    # backlog rows, superseded and closed tasks are no owner decisions (the weekly triage's bookkeeping)
+    tasks = [t for t in project.store.tasks(status="all") if in_pilot(t)
+             and t["status"] not in ("backlog", "superseded", "closed")]
     material = [t for t in tasks if any(x["kind"] == "material_change" for x in t["triggers"])]
     reviewed = [t for t in material if t["status"] != "open"]
     validated = [t for t in reviewed if t["explainable"] and t["status"] in ("accepted", "corrected")]

@@ -115,7 +115,10 @@ def plays_report(project: "Project", horizon_days: int = 60, n_boot: int = 200, 
         prev = frame[(frame["as_of"] <= when - 28 * day) & (frame["as_of"] >= when - 42 * day)] \
             .groupby("account_id")["score"].last()
         later = frame[(frame["as_of"] > when) & (frame["as_of"] <= when + horizon)]
-        up = later.merge(cur[["score"]].rename(columns={"score": "start"}), left_on="account_id", right_index=True)
+        # merge on a column, not the index: pandas 3 keeps the index name and then cannot tell
+        # the `account_id` level from the column
+        start = cur["score"].rename("start").rename_axis(None).reset_index().rename(columns={"index": "account_id"})
+        up = later.merge(start, on="account_id")
         up = up[up["score"] >= up["start"] + IMPROVED_POINTS].groupby("account_id")["as_of"].first()
         later = later.groupby("account_id")["score"].last()
         out = cur.rename(columns={"as_of": "start_as_of"})

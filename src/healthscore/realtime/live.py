@@ -186,10 +186,11 @@ class LiveScorer:
 
     def _past_scores(self, today: dt.date) -> dict:
         """Every account's score `days` before today for score-drop rules: fixed for the day, so read once."""
+        from healthscore.workflow.alerts import score_drop_days
         from healthscore.workflow.run import _past_scores
 
         if self._past is None:
-            drops = {r.score_drop.days for r in self.project.model.ir.workflow.alerts if r.score_drop}
+            drops = score_drop_days(self.project.model.ir)
             self._past = _past_scores(self.project, today, drops) if drops else {}
         return self._past
 
@@ -404,7 +405,9 @@ class LiveScorer:
         run = ScoreRun("", [as_of], model.version, frames, 0, query.missing_tables, p.store.overrides(ids))
         snaps = run.snapshots
         stored_at = p.store.write_live(snaps, received_at)
-        material = {a for a, m in zip(frames.snapshots["account_id"], frames.snapshots["material_change"]) if m}
+        from healthscore.workflow.run import split_material
+
+        material, _rises = split_material(frames.snapshots)  # only declines open tasks
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "snapshots": snaps,
                 "material": material}

@@ -314,7 +314,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
     confidence = np.round(coverage * maturity, 3)
     onboarding = age_days < sc.onboarding_days
-    gate_reasons, risk_notes, flags, review = stop_gates(model, frame, values, scores, has_data, latest, as_of)
+    gate_reasons, risk_notes, flags, review = stop_gates(model, frame, values, scores, has_data, latest, as_of,
+                                                         nominal)
     paused = ~onboarding & np.array([bool(r) for r in gate_reasons], dtype=bool)
     insufficient = ~onboarding & ~paused & ((coverage < sc.min_coverage) | (total <= 0))
     scored = ~onboarding & ~paused & ~insufficient
@@ -324,8 +325,9 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
                                                          np.where(insufficient, "insufficient_data", "scored")))
 
     metric_names = [m.name for _, m in metrics]
-    # Primary driver: the metric costing the most points (weight x (100 - score)).
-    loss = np.where(available, eff_weight * (100.0 - safe_scores), 0.0)
+    # Primary driver: the metric costing the most points (weight x (100 - score)), among metrics with
+    # data: an imputed value (CSAT 50 for an account without tickets) is no finding to act on.
+    loss = np.where(has_data, eff_weight * (100.0 - safe_scores), 0.0)
     primary = np.where(loss.max(axis=1, initial=0.0) > 0, np.array(metric_names, dtype=object)[loss.argmax(axis=1)]
                        if n_m else None, None)
     metric_labels = {m.name: m for _, m in metrics}
@@ -475,11 +477,15 @@ def _fmt_value(v) -> str:
 
 
 def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np.ndarray, has_data: np.ndarray,
-               latest: list, as_of: np.ndarray) -> tuple[list, list, list, np.ndarray]:
+               latest: list, as_of: np.ndarray,
+               nominal: np.ndarray | None = None) -> tuple[list, list, list, np.ndarray]:
     """Freshness limits and rules: (pause reasons, risk notes, flags, review required) per row.
 
     A stale source or metric, or a rule with pause: true, pauses the snapshot: it is not scored and
-    publishes no tier change. Rule flags and review routing apply whether or not they pause.
+    publishes no tier change, provided the metrics behind it carry at least scoring.pause_min_weight
+    of the score (`nominal`: each metric's share of the weight per row). Below that share the reason
+    becomes a risk note and the snapshot is scored: a CSM assessment worth 2% of the score that is
+    four months old does not hide the account. Rule flags and review routing apply either way.
     """
     from healthscore.model.ir import window_days
 
@@ -488,32 +494,52 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
     flags: list[list[str]] = [[] for _ in range(n)]
     notes: list[list[str]] = [[] for _ in range(n)]  # flagged risks that do not pause
     review = np.zeros(n, dtype=bool)
+    names = [m.name for _, m in model.metrics]
+    min_share = model.scoring.pause_min_weight
+
+    def share(i: int, cols: list[int]) -> float:
+        return 1.0 if nominal is None else float(np.nansum(nominal[i, cols]))
+
+    def pause_or_note(i: int, cols: list[int], reason: str) -> bool:
+        """Pause for `reason` when the inputs behind it weigh enough, else keep it as a risk note."""
+        w = share(i, cols)
+        if w + 1e-9 >= min_share:
+            reasons[i].append(reason)
+            return True
+        notes[i].append(f"{reason} (inputs worth {w:.1%} of the score, below the {min_share:.0%} that pauses: "
+                        "scored)")
+        return False
+
+    def of_source(source: str) -> list[int]:
+        return [j for j, (_, m) in enumerate(model.metrics)
+                if source in m.source_label.replace(".", "/").split("/")]
+
     for source, limit in model.freshness.items():
         col = f"newest__{source}"
         if col not in frame:
             continue
         age = (as_of - frame[col].to_numpy("datetime64[ns]")) / DAY
+        cols = of_source(source)
         for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
-            reasons[i].append(f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
-                              f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
-            if "pipeline_break" not in flags[i]:  # the whole table is stale: a portfolio-level break
-                flags[i].append("pipeline_break")
+            reason = (f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
+                      f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
+            if pause_or_note(i, cols, reason) and "pipeline_break" not in flags[i]:
+                flags[i].append("pipeline_break")  # the whole table is stale: a portfolio-level break
     for source in (model.pipeline.sources if model.pipeline is not None else {}):
         col = f"pipeline__{source}"
         if col not in frame:
             continue
+        cols = of_source(source)
         for i, reason in enumerate(frame[col].tolist()):
             if isinstance(reason, str) and reason:
-                reasons[i].append(reason)
-                if "pipeline_break" not in flags[i]:
+                if pause_or_note(i, cols, reason) and "pipeline_break" not in flags[i]:
                     flags[i].append("pipeline_break")
-    names = [m.name for _, m in model.metrics]
     for j, (_, metric) in enumerate(model.metrics):
         if metric.freshness is None:
             continue
         age = (as_of - pd.to_datetime(latest[j]).to_numpy("datetime64[ns]")) / DAY
         for i in np.flatnonzero(~np.isnan(age) & (age > window_days(metric.freshness))):
-            reasons[i].append(f"{metric.name} stale: newest row {age[i]:.0f} days old (limit {metric.freshness})")
+            pause_or_note(i, [j], f"{metric.name} stale: newest row {age[i]:.0f} days old (limit {metric.freshness})")
     for rule in model.rules:
         hit = np.ones(n, dtype=bool)
         for cond in rule.when:
@@ -530,7 +556,8 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
             flags[i].extend(f for f in rule.flags if f not in flags[i])
             review[i] |= rule.review
             if rule.pause:
-                reasons[i].append(f"conflict {rule.name}: {rule.note} ({evidence})")
+                pause_or_note(i, sorted({names.index(c.metric) for c in rule.when}),
+                              f"conflict {rule.name}: {rule.note} ({evidence})")
             else:
                 notes[i].append(f"risk {rule.name}: {rule.note} ({evidence})")
     return reasons, notes, flags, review

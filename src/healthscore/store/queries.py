@@ -217,8 +217,23 @@ def alerts_page(store: Any, *, since: date | None = None, queue: str | None = No
     return ids, int(total or 0)
 
 
+TASK_ORDERS = ("rank", "due", "newest", "decided")
+
+
+def _rank_sort_key(task: dict) -> tuple:
+    """By the weekly triage's value (expected ARR at risk x routing): an owner's rank order, and across
+    owners the most ARR at risk first; tasks from before triage last, by due date."""
+    tri = (task.get("next_action") or {}).get("triage") or {}
+    value = tri.get("rank_value")
+    return (value is None, -(value or 0.0), task.get("rank") or 0, task["due_at"], task["task_id"])
+
+
 def tasks_page(store: Any, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
-               due_before: date | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+               due_before: date | None = None, priority: str | None = None, limit: int = 50, offset: int = 0,
+               order: str = "due") -> tuple[list[dict], int]:
+    """One page of tasks and the total matching. order: rank (open and backlog lists, which the
+    triage keeps small: sorted after reading them all), due (due date), newest (as-of date, newest
+    first) or decided (decision time, newest first)."""
     from healthscore.store.workflow import _task_dict
 
     c = t.review_tasks.c
@@ -231,10 +246,17 @@ def tasks_page(store: Any, *, queue: str | None = None, status: str | None = Non
         conds.append(c.account_id == account_id)
     if due_before is not None:
         conds.append(c.due_at < _midnight(due_before))
+    if priority:
+        conds.append(c.priority == priority)
+    by = {"due": (c.due_at, c.task_id), "newest": (c.as_of.desc(), c.task_id.desc()),
+          "decided": (c.decided_at.desc(), c.task_id.desc())}.get(order, (c.due_at, c.task_id))
     with store.engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(t.review_tasks).where(*conds))
-        rows = conn.execute(select(t.review_tasks).where(*conds).order_by(c.due_at, c.task_id)
-                            .limit(limit).offset(offset)).all()
+        if order == "rank" and status in ("open", "backlog"):
+            rows = [_task_dict(r) for r in conn.execute(select(t.review_tasks).where(*conds)).all()]
+            rows.sort(key=_rank_sort_key)
+            return rows[offset:offset + limit], int(total or 0)
+        rows = conn.execute(select(t.review_tasks).where(*conds).order_by(*by).limit(limit).offset(offset)).all()
     return [_task_dict(r) for r in rows], int(total or 0)
 
 

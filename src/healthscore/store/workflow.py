@@ -147,7 +147,15 @@ def _task_dict(r) -> dict[str, Any]:
         "trend_note": r.trend_note, "evidence": r.evidence, "next_action": r.next_action,
         "decided_at": _iso(r.decided_at), "decided_by": r.decided_by, "reason_code": r.reason_code, "note": r.note,
         "override_id": r.override_id, "follow_up_at": _iso(r.follow_up_at), "follow_up_note": r.follow_up_note,
+        **_triage_fields(r.next_action),
     }
+
+
+def _triage_fields(next_action: dict | None) -> dict[str, Any]:
+    """The weekly triage's rank and expected ARR at risk, kept in the task's next_action."""
+    tri = (next_action or {}).get("triage") or {}
+    return {"rank": tri.get("rank"), "expected_arr_at_risk": tri.get("expected_arr_at_risk"),
+            "churn_probability": tri.get("churn_probability"), "capacity": tri.get("capacity")}
 
 
 def _override_dict(r) -> dict[str, Any]:
@@ -461,7 +469,8 @@ class WorkflowRecords:
                 old = existing.get(key)
                 if old is None:
                     fresh[key] = {**task, "triggers": list(task["triggers"]), "as_of": _day(task["as_of"]),
-                                  "created_at": now, "status": "open", "due_at": _day(task["due_at"])}
+                                  "created_at": now, "status": task.get("status", "open"),
+                                  "due_at": _day(task["due_at"])}
                     continue
                 triggers = grown.get(old.task_id, old.triggers)
                 known = {(x["kind"], x["name"]) for x in triggers}
@@ -483,8 +492,34 @@ class WorkflowRecords:
                                          "triggers": [x["kind"] for x in row["triggers"]], "tier": row.get("tier"),
                                          "material_change": any(x["kind"] == "material_change"
                                                                 for x in row["triggers"])}}
-                                    for row, task_id in zip(rows, task_ids)])
+                                    for row, task_id in zip(rows, task_ids) if row["status"] == "open"])
         return out
+
+    def triage_updates(self, updates: dict[int, dict[str, Any]], superseded: dict[int, int | None],
+                       closed: dict[int, Any] | None = None) -> None:
+        """The weekly triage's changes to earlier tasks, in one transaction: priority, rank and status of
+        carried-over ones (open, or back to the backlog), and older ones closed as superseded by the
+        account's new task (None: last week's backlog digest, replaced by this week's)."""
+        closed = closed or {}
+        if not updates and not superseded and not closed:
+            return
+        c = t.review_tasks.c
+        now = _now()
+        with self.engine.begin() as conn:
+            for task_id, values in updates.items():
+                conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(**values))
+            for task_id, new_id in superseded.items():
+                note = f"superseded by task {new_id}" if new_id else "replaced by a newer weekly backlog"
+                conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(
+                    status="superseded", decided_at=now, decided_by="system", reason_code="superseded",
+                    note=note))
+            for task_id, on in closed.items():
+                conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(
+                    status="closed", decided_at=now, decided_by="system", reason_code="not_scored",
+                    note=f"the account was not scored on {on} (churned or removed): nothing left to review"))
+            self._events(conn, [{"kind": "task_superseded", "task_id": task_id, "actor": "system",
+                                 "payload": {"superseded_by": new_id}} for task_id, new_id in superseded.items()
+                                if new_id])
 
     def tasks(self, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
               limit: int | None = None) -> list[dict[str, Any]]:
@@ -517,7 +552,7 @@ class WorkflowRecords:
         def work(conn: Connection) -> dict[str, Any]:
             r = _locked_task(conn, task_id)
             before = _task_dict(r)
-            if r.status != "open":
+            if r.status not in ("open", "backlog"):  # an owner may take a task from the backlog
                 raise UserError(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}")
             now = _now()
             override_id = None

@@ -168,13 +168,18 @@ def changes(request: Request, since: dt.date, until: dt.date | None = None, limi
 # ---- the review workflow ------------------------------------------------------------------------
 
 
-@router.get("/tasks", summary="Review tasks by due date")
+@router.get("/tasks", summary="Review tasks: open and backlog by rank, others newest first; total is the real count")
 @fast
 def tasks(request: Request, owner: str | None = Query(None, max_length=200),
-          status: Literal["open", "accepted", "corrected", "dismissed", "all"] = "open",
+          status: Literal["open", "backlog", "accepted", "corrected", "dismissed", "superseded", "closed",
+                          "all"] = "open",
           account_id: str | None = Query(None, max_length=200), limit: int = Limit, offset: int = Offset,
+          order: Literal["rank", "due", "newest", "decided"] | None = Query(
+              None, description="default: rank for open and backlog, else newest"),
+          priority: Literal["high", "normal"] | None = None,
           _: Principal = Depends(reader)):
-    return project(request).tasks_page(_text(owner, "owner"), status, _text(account_id, "account_id"), limit, offset)
+    return project(request).tasks_page(_text(owner, "owner"), status, _text(account_id, "account_id"), limit, offset,
+                                       order=order, priority=priority)
 
 
 @router.get("/tasks/{task_id}", summary="One review task with its evidence, drafted next action and audit trail")

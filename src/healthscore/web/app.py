@@ -187,7 +187,7 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
                   description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
                               "overrides, alerts, model governance, measurement and the audit log. Authenticate "
                               "with `Authorization: Bearer hs_...` (an API token) or a browser session.",
-                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")  # /docs: pages.py, vendored assets
     app.state.project = project
     app.state.sessions = Sessions(check_secret(secret_key, "secret_key") if secret_key is not None
                                   else session_secret(workspace))
@@ -244,20 +244,6 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui():
-        """FastAPI's Swagger UI, its one inline script allowed by a per-response nonce (the pages have none)."""
-        from fastapi.openapi.docs import get_swagger_ui_html
-
-        nonce = secrets.token_urlsafe(16)
-        html = get_swagger_ui_html(openapi_url=app.openapi_url, title="healthscore API").body.decode()
-        html = html.replace("<script>", f'<script nonce="{nonce}">')
-        cdn = "https://cdn.jsdelivr.net"
-        csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}' {cdn}; style-src 'self' {cdn};"
-               " img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none';"
-               " frame-ancestors 'none'")
-        return HTMLResponse(html, headers={"content-security-policy": csp})
 
     @app.on_event("shutdown")
     def _close() -> None:

@@ -112,15 +112,74 @@ def accounts(request: Request, tier: str | None = None, segment: str | None = No
 
 @router.get("/workbench", response_class=HTMLResponse)
 def workbench(request: Request, user: str | None = Query(None, max_length=200),
+              offset: int = Query(0, ge=0, le=1_000_000), limit: int = Query(50, ge=1, le=500),
               principal: Principal = Depends(page_principal)):
     who = user or principal.username
-    data = project(request).workbench(who)
-    return render(request, "workbench.html", {"w": data, "page": "workbench"})
+    data = project(request).workbench(who, limit=limit, offset=offset)
+    return render(request, "workbench.html", {"w": data, "page": "workbench",
+                                              "can_pick": principal.role in ("manager", "admin")})
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, principal: Principal = Depends(page_principal)):
-    return render(request, "queue.html", {"qd": project(request).manager_queue(), "page": "queue"})
+def queue(request: Request, owner: str | None = Query(None, max_length=200), status: str = Query("open", max_length=20),
+          priority: str | None = Query(None, max_length=20), offset: int = Query(0, ge=0, le=1_000_000),
+          limit: int = Query(50, ge=1, le=500), order: str | None = Query(None, max_length=20),
+          principal: Principal = Depends(page_principal)):
+    qd = project(request).manager_queue(owner=owner or None, status=status or "open", priority=priority or None,
+                                        limit=limit, offset=offset, order=order or None)
+    return render(request, "queue.html", {"qd": qd, "page": "queue"})
+
+
+@router.get("/decisions", response_class=HTMLResponse)
+def decisions(request: Request, offset: int = Query(0, ge=0, le=1_000_000),
+              principal: Principal = Depends(page_principal)):
+    p = project(request)
+    return render(request, "decisions.html", {"d": p.decisions(limit=50, offset=offset),
+                                              "m": p.measurement_report(), "page": "decisions"})
+
+
+TASK_CSV_COLUMNS = ("rank", "task_id", "queue", "account_id", "name", "arr", "renewal_date", "score",
+                    "smoothed_score", "tier", "snapshot_status", "expected_arr_at_risk", "priority", "status",
+                    "due_at", "why", "routed", "driver_text", "next_action")
+
+
+def _tasks_csv(rows: list[dict], filename: str):
+    """A task list as CSV (every row that matches, not one page)."""
+    import csv
+    import io
+
+    from fastapi.responses import Response
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(TASK_CSV_COLUMNS)
+    for r in rows:
+        vals = [r["next_action"]["action"] if c == "next_action" else r.get(c) for c in TASK_CSV_COLUMNS]
+        # a cell starting with = + - @ is a formula in a spreadsheet: quote it as text
+        w.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in vals])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/queue.csv")
+def queue_csv(request: Request, owner: str | None = Query(None, max_length=200),
+              status: str = Query("open", max_length=20),
+              priority: str | None = Query(None, max_length=20), order: str | None = Query(None, max_length=20),
+              principal: Principal = Depends(page_principal)):
+    args = dict(owner=owner or None, status=status or "open", priority=priority or None, order=order or None)
+    qd = project(request).manager_queue(**args, limit=500, offset=0)
+    rows = list(qd["tasks"])
+    while qd["tasks_page"]["next_offset"] is not None:
+        qd = project(request).manager_queue(**args, limit=500, offset=qd["tasks_page"]["next_offset"])
+        rows += qd["tasks"]
+    return _tasks_csv(rows, "review-tasks.csv")
+
+
+@router.get("/workbench.csv")
+def workbench_csv(request: Request, user: str | None = Query(None, max_length=200),
+                  principal: Principal = Depends(page_principal)):
+    w = project(request).workbench(user or principal.username, limit=500)
+    return _tasks_csv(w["tasks"] + w["backlog"], "workbench.csv")
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
@@ -206,7 +265,8 @@ def models(request: Request, show: str | None = Query(None, max_length=64),
     active = next((v for v in versions if v["status"] == "active"), None)
     return render(request, "models.html", {"versions": versions, "shown": shown, "active": active,
                                            "scoring": p.model.version, "notice": p.model_notice,
-                                           "is_admin": principal.role == "admin", "page": "models"})
+                                           "is_admin": principal.role == "admin", "page": "models",
+                                           "ir": p.model.ir})
 
 
 @router.post("/models/{version}/approve")
@@ -224,3 +284,41 @@ def approve(request: Request, version: str = Path(..., max_length=64), csrf_toke
 def link(path: str, **args) -> str:
     q = "&".join(f"{k}={quote(str(v))}" for k, v in args.items() if v)
     return f"{path}?{q}" if q else path
+
+
+# ---- the API reference: Swagger UI from the swagger-ui-bundle package's files, no CDN ------------------
+
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+                 "favicon-32x32.png": "image/png"}
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request):
+    """Swagger UI from vendored files (no CDN); its one inline script is allowed by a per-response nonce
+    (the pages themselves have no inline script)."""
+    import secrets
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    nonce = secrets.token_urlsafe(16)
+    html = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
+                               swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                               swagger_css_url="/docs/assets/swagger-ui.css",
+                               swagger_favicon_url="/docs/assets/favicon-32x32.png").body.decode()
+    html = html.replace("<script>", f'<script nonce="{nonce}">')
+    csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:;"
+           " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    return HTMLResponse(html, headers={"content-security-policy": csp})
+
+
+@router.get("/docs/assets/{name}")
+def api_docs_asset(name: str = Path(..., max_length=64)):
+    from pathlib import Path as FsPath
+
+    from fastapi.responses import FileResponse, Response
+    from swagger_ui_bundle import swagger_ui_path
+
+    if name not in SWAGGER_FILES:  # a fixed list: no path from the request reaches the file system
+        return Response(status_code=404)
+    return FileResponse(FsPath(swagger_ui_path) / name, media_type=SWAGGER_FILES[name],
+                        headers={"Cache-Control": "public, max-age=86400"})

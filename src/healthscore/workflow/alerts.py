@@ -99,15 +99,17 @@ def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: di
         acc = accounts.get(aid, Account(aid))
         by_metric = {e["metric"]: e for e in snap.get("evidence", [])}
         tiers = tiers_for(model, snap.get("segment"))
+        # tier rules follow the published tier (from the smoothed score); drop rules read the raw score
+        raw = _num(snap.get("score")) if snap["status"] in ("scored", "overridden") else None
         score = _num(snap.get("smoothed_score")) if snap["status"] == "scored" else None
-        score = score if score is not None else _num(snap.get("score")) if snap["status"] in ("scored", "overridden") \
-            else None
+        score = score if score is not None else raw
         tier = snap.get("tier") if snap["status"] in ("scored", "overridden") else None
         tier_hits: list[Candidate] = []
         for rule in model.workflow.alerts:
             key = (aid, rule.name)
             state = states.get(key, {"active": False, "since": None, "last_fired_as_of": None})
-            active, detail, evidence = _condition(rule, snap, acc, by_metric, tiers, score, tier, as_of,
+            active, detail, evidence = _condition(rule, snap, acc, by_metric, tiers,
+                                                  raw if rule.kind == "score_drop" else score, tier, as_of,
                                                   past_scores.get(aid, {}), state["active"], hyg.hysteresis_points)
             if active is None:  # cannot tell (e.g. no trusted score): keep the state as it is
                 continue
@@ -142,19 +144,32 @@ def _condition(rule: AlertRule, snap: dict, acc: Account, by_metric: dict, tiers
             return score < bound + hysteresis, "", []
         return TIER_RANK[tier] <= TIER_RANK[target], f"{rule.note}: score {score:.1f} ({tier})", []
     if kind == "score_drop":
-        before = past.get(rule.score_drop.days)
+        sd = rule.score_drop
+        before = past.get(sd.days)
         if score is None or before is None:
             return None, "", []
         drop = before - score
-        limit = rule.score_drop.points - (hysteresis if was_active else 0.0)
-        return drop >= limit, (f"{rule.note}: {before:.1f} -> {score:.1f} ({-drop:+.1f} points in "
-                               f"{rule.score_drop.days} days)"), []
+        limit = sd.points - (hysteresis if was_active else 0.0)
+        if was_active:  # re-arms on today's raw score alone
+            return drop >= limit, "", []
+        # persistence: the days before today must be as far down (one bad day of data does not fire)
+        recent = [past.get(k) for k in range(1, sd.persist)]
+        if drop < limit:
+            return False, "", []
+        if any(r is None for r in recent):
+            return None, "", []
+        held = all(before - r >= limit for r in recent)
+        days_note = f", held {sd.persist} days" if sd.persist > 1 else ""
+        return held, (f"{rule.note}: {before:.1f} -> {score:.1f} ({-drop:+.1f} points in {sd.days} days"
+                      f"{days_note})"), []
     if kind == "when":
         parts, evidence = [], []
         for cond in rule.when:
             e = by_metric.get(cond.metric)
             if e is None:
                 return None, "", []
+            if rule.min_rows and (e.get("rows") or 0) < rule.min_rows:
+                return False, "", []  # too little volume for the ratio to mean anything
             v = e.get("value") if cond.value is not None else e.get("score")
             if not _holds(cond.value or cond.score, v):
                 return False, "", []
@@ -208,4 +223,13 @@ def apply_hygiene(model: HealthModel, fired: list[Candidate], snaps: dict[str, d
             out.append((c, "sent"))
         else:
             out.append((c, "digest"))
+    return out
+
+
+def score_drop_days(model: HealthModel) -> set[int]:
+    """Days before the as-of date whose raw scores the score-drop rules read (baseline and persistence)."""
+    out: set[int] = set()
+    for r in model.workflow.alerts:
+        if r.score_drop:
+            out |= {r.score_drop.days, *range(1, r.score_drop.persist)}
     return out

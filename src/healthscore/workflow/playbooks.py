@@ -35,8 +35,12 @@ def match_playbook(model: HealthModel, tier: str | None, driver: str | None, seg
 
 def draft_next_action(model: HealthModel, snap: dict, alerts: list[str], owner: str | None) -> dict[str, Any]:
     """The drafted next action attached to a review task: which play, who acts, what to say, why."""
-    book = match_playbook(model, snap.get("tier"), snap.get("primary_driver"), snap.get("segment"), alerts)
-    driver = (snap.get("primary_driver") or "").replace("_", " ")
+    primary = snap.get("primary_driver")
+    ev = next((e for e in snap.get("evidence") or [] if e.get("metric") == primary), None)
+    if ev is not None and ev.get("value") is None:
+        primary = None  # a metric without data (imputed) never chooses the action
+    book = match_playbook(model, snap.get("tier"), primary, snap.get("segment"), alerts)
+    driver = (primary or "").replace("_", " ")
     why = [f"main driver: {driver}"] if driver else []
     why += [f"alert: {a.replace('_', ' ')}" for a in alerts]
     return {
