@@ -28,11 +28,16 @@ The checks, in the order they are tried (the first problem found is the row's re
    checks (0-4 and 6) is accepted, later ones are quarantined
 6. an ``account_id`` that is not in ``accounts`` (tables with ``references_accounts``)
 
+and, after check 4, a value outside its column's domain (contract.py): timestamps outside
+1900-01-01 .. 2100-12-31, numbers larger than 1e18 in size, and the scales of survey and ticket
+scores (NPS 0-10, CSAT 1-5, CES 1-7; ``Column.min_value``/``max_value``/``range_when``).
+
 Within one check, columns are tried in contract order.
 
 Values: strings are stored with surrounding spaces trimmed. Timestamps accept ISO 8601 dates and
-date-times ('2024-05-01', '2024-05-01 09:30:00', '2024-05-01T09:30:00Z', '...+02:00') and are
-stored as naive UTC. Booleans accept true/false/yes/no/1/0 (any case). Numbers are plain decimal
+date-times ('2024-05-01', '2024-05-01 09:30:00', '2024-05-01T09:30:00Z', '...+02:00', offsets up to
+14:00) and a zone name after the time ('2025-06-02 10:00:00 Asia/Tokyo', converted with that row's
+zone only); they are stored as naive UTC. Booleans accept true/false/yes/no/1/0 (any case). Numbers are plain decimal
 numbers ('3', '-2.5', '1e3'); 'nan', 'inf', '1,000' and '1_000' are not numbers. A null (empty)
 optional value takes the column's default (``Column.default``), e.g. usage_events.quantity = 1.
 """
@@ -40,6 +45,7 @@ optional value takes the column's default (``Column.default``), e.g. usage_event
 from __future__ import annotations
 
 import csv
+import functools
 import glob as _glob
 import re
 import shutil
@@ -76,7 +82,7 @@ _SQL_TYPES = {STRING: "VARCHAR", FLOAT: "DOUBLE", INT: "BIGINT", BOOL: "BOOLEAN"
 _TS_HINT = "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00Z"
 
 # Error codes: check * 1000 + the column's position in the contract.
-_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT = range(7)
+_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT, _E_RANGE = range(8)
 
 
 @dataclass
@@ -1566,6 +1572,106 @@ def _arrow_kind(t: "pa.DataType") -> str:
     return "other"
 
 
+# ISO 8601 text that DuckDB's TIMESTAMPTZ cast reads exactly: a date, an optional time and an
+# optional 'Z' or offset of at most 14:00 (no space before it, no zone name).
+_TS_PLAIN = (
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+    r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))?"
+)
+# Anything else that starts like a date: (the date and time, what follows: '', 'Z', an offset or
+# a zone name such as 'Asia/Tokyo'), the year may have up to 6 digits (then the range check says so).
+_TS_SPLIT = r"^([0-9]{4,6}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?) *(.*)$"
+_TS_OFFSET = r"[+-][0-9]{2}(:?[0-9]{2})?"
+
+
+@functools.cache
+def _zone_names() -> str:
+    """DuckDB's time zone names as a list constant (a subquery would make the plan a join, which
+    does not keep the rows' order when the streaming path writes them)."""
+    import duckdb
+
+    with duckdb.connect() as c:
+        names = [r[0] for r in c.execute("SELECT name FROM pg_timezone_names() ORDER BY name").fetchall()]
+    return "[" + ", ".join(_lit(n) for n in names) + "]::VARCHAR[]"
+
+
+def _timestamp_sql(t: str) -> str:
+    """Text -> naive UTC timestamp (NULL when it is not one), row by row.
+
+    Plain ISO text goes through DuckDB's TIMESTAMPTZ cast with the session zone UTC (naive values
+    are UTC, offsets are applied; epoch_us -> make_timestamp gives the naive UTC value, much
+    faster than a cast). A zone name must never reach that cast: DuckDB 1.5 keeps the zone of one
+    such value for the rows after it ('... Asia/Tokyo' moved every later naive value by 9 hours).
+    So the rest is split into date-time and suffix and converted here: an offset (at most 14:00,
+    minutes < 60), 'Z', or a zone name DuckDB knows (pg_timezone_names), each row with its own.
+    The first character must be a digit: no 'epoch', 'infinity' or BC dates."""
+    base = f"regexp_extract({t}, {_lit(_TS_SPLIT)}, 1)"
+    zone = f"regexp_extract({t}, {_lit(_TS_SPLIT)}, 2)"
+    local = f"TRY_CAST({base} AS TIMESTAMP)"
+    digits = f"replace(substr({zone}, 2), ':', '')"
+    minutes = (f"(CAST(left({digits}, 2) AS INTEGER) * 60"
+               f" + CASE WHEN length({digits}) = 4 THEN CAST(right({digits}, 2) AS INTEGER) ELSE 0 END)")
+    sign = f"CASE WHEN left({zone}, 1) = '-' THEN -1 ELSE 1 END"
+    known = f"list_contains({_zone_names()}, {zone})"
+    return (
+        f"CASE WHEN ascii({t}) NOT BETWEEN 48 AND 57 THEN NULL"
+        f" WHEN regexp_full_match({t}, {_lit(_TS_PLAIN)}) THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ)))"
+        f" WHEN {zone} IN ('', 'Z', 'z') THEN {local}"
+        f" WHEN regexp_full_match({zone}, {_lit(_TS_OFFSET)}) THEN"
+        f" CASE WHEN right({digits}, 2) < '60' AND {minutes} <= 840 THEN {local} - to_minutes({sign} * {minutes}) END"
+        # the zone is only used where known: timezone() raises on an unknown name
+        f" WHEN {known} THEN make_timestamp(epoch_us(timezone(CASE WHEN {known} THEN {zone} ELSE 'UTC' END, {local})))"
+        " END"
+    )
+
+
+def _range_sql(col: Column, p: str, kind: str | None) -> str | None:
+    """The condition under which the typed value ``p`` is outside its column's domain (None: no
+    domain); ``kind``: the typed value of the column ``range_when`` depends on, if present."""
+    from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    if col.derived_from is not None:  # replaced at ingestion anyway
+        return None
+    if col.type == TIMESTAMP:
+        return f"({p} < TIMESTAMP {_lit(TIMESTAMP_MIN)} OR {p} >= TIMESTAMP {_lit(TIMESTAMP_MAX)} + INTERVAL 1 DAY)"
+    if col.type not in (FLOAT, INT):
+        return None
+    out = [f"abs({p}) > {NUMBER_LIMIT!r}"]
+    if col.min_value is not None:
+        out.append(f"{p} < {col.min_value!r}")
+    if col.max_value is not None:
+        out.append(f"{p} > {col.max_value!r}")
+    if kind is not None:
+        for _other, value, lo, hi in col.range_when:
+            out.append(f"({kind} = {_lit(value)} AND NOT ({p} BETWEEN {lo!r} AND {hi!r}))")
+    return "(" + " OR ".join(out) + ")"
+
+
+def _range_reason_sql(col: Column, kind: str | None) -> str:
+    """SQL text for what a column's domain is (the end of a range reason), ``kind`` as above."""
+    from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    def num(x: float) -> str:
+        return f"{x:g}"
+
+    if col.type == TIMESTAMP:
+        return _lit(f" is outside the plausible date range {TIMESTAMP_MIN} to {TIMESTAMP_MAX}")
+    general = f" is out of range; numbers must be finite and at most {num(NUMBER_LIMIT)} in size"
+    lo = col.min_value if col.min_value is not None else None
+    hi = col.max_value if col.max_value is not None else None
+    base = general
+    if lo is not None or hi is not None:
+        base = f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)} and {num(hi if hi is not None else NUMBER_LIMIT)}"
+    if kind is None or not col.range_when:
+        return _lit(base)
+    whens = " ".join(
+        f"WHEN {_lit(value)} THEN {_lit(f' is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}')}"
+        for other, value, lo_, hi_ in col.range_when
+    )
+    # a value within the kind's scale can still be over the general limit (pulse, or no kind)
+    return f"CASE {kind} {whens} ELSE {_lit(base)} END"
+
+
 class _Plan:
     """The SQL (and Arrow) steps for one canonical table, given the schema of the data read."""
 
@@ -1585,6 +1691,14 @@ class _Plan:
 
     def _cols(self) -> list[Column]:
         return [c for c in self.table.columns if c.name in self.present]
+
+    def _kind(self, col: Column, typed: bool = True) -> str | None:
+        """The value of the column ``col.range_when`` depends on (typed, or as written in the
+        quarantined rows ``s``), when the source has it."""
+        other = col.range_when[0][0] if col.range_when else None
+        if other is None or other not in self.present:
+            return None
+        return self.p(other) if typed else f"TRIM(CAST(s.{_ident(other)} AS VARCHAR))"
 
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
     def check_sql(self, src: str, carry: list[str] | None = None) -> str:
@@ -1629,6 +1743,10 @@ class _Plan:
             if col.allowed:
                 allowed = ", ".join(_lit(x) for x in col.allowed)
                 conds.append((f"{self.p(col.name)} NOT IN ({allowed})", _E_ALLOWED * 1000 + self.index(col.name)))
+        for col in cols:
+            rng = _range_sql(col, self.p(col.name), self._kind(col))
+            if rng is not None:
+                conds.append((rng, _E_RANGE * 1000 + self.index(col.name)))
         case = "CASE " + " ".join(f"WHEN {cond} THEN {code}" for cond, code in conds) + " END"
         ps = "".join(f", {self.p(name)}" for name in self.present)
 
@@ -1679,13 +1797,7 @@ class _Plan:
             low = f"lower({t})"
             return null, f"CASE WHEN {low} IN ('true', '1', 'yes') THEN TRUE WHEN {low} IN ('false', '0', 'no') THEN FALSE END"
         if col.type == TIMESTAMP:
-            # With the session time zone UTC, naive values are UTC and offsets/'Z' are applied;
-            # epoch_us -> make_timestamp gives the naive UTC value (much faster than a cast).
-            # The first character must be a digit: no 'epoch', 'infinity' or BC dates.
-            return null, (
-                f"CASE WHEN ascii({t}) BETWEEN 48 AND 57"
-                f" THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ))) END"
-            )
+            return null, _timestamp_sql(t)
         raise AssertionError(col.type)
 
     # Step 2: the accepted rows as the canonical table: contract order, canonical types.
@@ -1728,7 +1840,7 @@ class _Plan:
             trimmed = f"TRIM({raw})"
             label = _lit(self.label[col.name])
             quoted = f"'''' || {raw} || ''''"
-            checks = [_E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED]
+            checks = [_E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_RANGE]
             checks += [_E_DUPLICATE] if col.name == self.table.id_column else []
             checks += [_E_ACCOUNT] if col.name == "account_id" and self.table.references_accounts else []
             for check in checks:
@@ -1749,6 +1861,10 @@ class _Plan:
             }[col.type]
             reason_cases.append(f"WHEN {_E_PARSE * 1000 + i} THEN {label} || ': ' || {quoted} || {_lit(what)}")
             reason_cases.append(f"WHEN {_E_NEGATIVE * 1000 + i} THEN {label} || ': ' || {trimmed} || ' is negative; must be >= 0'")
+            if col.type in (FLOAT, INT, TIMESTAMP):
+                reason_cases.append(
+                    f"WHEN {_E_RANGE * 1000 + i} THEN {label} || ': ' || {quoted} || {_range_reason_sql(col, self._kind(col, typed=False))}"
+                )
             if col.allowed:
                 allowed = _lit(" is not one of " + ", ".join(col.allowed))
                 reason_cases.append(f"WHEN {_E_ALLOWED * 1000 + i} THEN {label} || ': ' || {quoted} || {allowed}")

@@ -1,0 +1,165 @@
+"""Issue 16, "data that is silently wrong": every case is refused or quarantined with a clear reason,
+nothing is lost (read == accepted + quarantined) and nothing accepted is changed."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from healthscore.project import Project
+
+ACCOUNTS = [{"account_id": "A1", "name": "Acme"}]
+
+
+def make_project(root: Path, sources: str = "") -> Project:
+    (root / "healthscore.yaml").write_text(
+        "model: models/health.yaml\nengine: {backend: duckdb, path: .healthscore/engine.duckdb}\n" + sources,
+        encoding="utf-8")
+    return Project(root)
+
+
+@pytest.fixture
+def project(tmp_path):
+    with make_project(tmp_path) as p:
+        p.ingest_rows("accounts", ACCOUNTS)
+        yield p
+
+
+def surveys(p: Project, rows: list[dict]):
+    report = p.ingest_rows("surveys", [{"account_id": "A1", "kind": "nps", "score": 5, **r} for r in rows])
+    assert report.read == report.accepted + report.quarantined == len(rows)
+    return report
+
+
+def stored_ts(p: Project) -> list:
+    return sorted(r["ts"] for r in p.con.table("surveys").to_pyarrow().to_pylist())
+
+
+# -- timestamps ----------------------------------------------------------------------------------
+
+
+def test_a_zone_name_does_not_shift_later_naive_timestamps(project):
+    r = surveys(project, [
+        {"ts": "2025-06-01 10:00:00"},
+        {"ts": "2025-06-02 10:00:00 Asia/Tokyo"},
+        {"ts": "2025-06-03 10:00:00"},
+        {"ts": "2025-06-04 10:00:00+02:00"},
+        {"ts": "2025-06-05 10:00:00"},
+    ])
+    assert r.quarantined == 0
+    assert stored_ts(project) == [
+        datetime(2025, 6, 1, 10), datetime(2025, 6, 2, 1), datetime(2025, 6, 3, 10),
+        datetime(2025, 6, 4, 8), datetime(2025, 6, 5, 10)]
+
+
+def test_zone_names_are_converted_per_row_or_quarantined(project):
+    r = surveys(project, [
+        {"ts": "2025-01-15 10:00:00 America/New_York"},  # EST, -5
+        {"ts": "2025-07-15 10:00:00 America/New_York"},  # EDT, -4
+        {"ts": "2025-07-15 10:00:00 Europe/Paris"},
+        {"ts": "2025-07-15 10:00:00 Mars/Olympus"},
+    ])
+    assert stored_ts(project) == [datetime(2025, 1, 15, 15), datetime(2025, 7, 15, 8), datetime(2025, 7, 15, 14)]
+    q = r.quarantine.to_dict("records")
+    assert [(x["line"], x["column"], x["value"]) for x in q] == [(4, "ts", "2025-07-15 10:00:00 Mars/Olympus")]
+    assert q[0]["reason"].startswith("ts: '2025-07-15 10:00:00 Mars/Olympus' is not a date/time (use ISO 8601")
+
+
+@pytest.mark.parametrize("value,why", [
+    ("294247-01-01", "outside the plausible date range 1900-01-01 to 2100-12-31"),
+    ("2101-01-01", "outside the plausible date range"),
+    ("1899-12-31 23:59:59", "outside the plausible date range"),
+    ("2025-06-02 10:00:00+24:00", "is not a date/time"),
+    ("2025-06-02 10:00:00+14:30", "is not a date/time"),
+    ("2025-06-02 10:00:00+02:60", "is not a date/time"),
+])
+def test_implausible_dates_and_offsets_are_quarantined(project, value, why):
+    r = surveys(project, [{"ts": "2025-06-01"}, {"ts": value}])
+    assert r.accepted == 1
+    q = r.quarantine.to_dict("records")[0]
+    assert (q["line"], q["column"], q["value"]) == (2, "ts", value)
+    assert why in q["reason"] and value in q["reason"]
+
+
+def test_edges_of_the_plausible_range_and_offsets_are_accepted(project):
+    r = surveys(project, [{"ts": "1900-01-01"}, {"ts": "2100-12-31 23:59:59"}, {"ts": "2025-06-02 10:00:00+14:00"},
+                          {"ts": "2025-06-02 10:00:00 -12:00"}])
+    assert r.quarantined == 0
+    assert stored_ts(project) == [datetime(1900, 1, 1), datetime(2025, 6, 1, 20), datetime(2025, 6, 2, 22),
+                                  datetime(2100, 12, 31, 23, 59, 59)]
+
+
+_naive = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)).map(
+    lambda d: d.replace(microsecond=0))
+_ZONES = ["", "Z", "+02:00", "-0530", "+14", " Asia/Tokyo", " Europe/Paris", " UTC", " America/New_York", "+24:00",
+          " Nowhere/Else", "+02:61"]
+_stamp = st.builds(lambda d, sep, z: d.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + z, _naive, st.sampled_from([" ", "T"]),
+                   st.sampled_from(_ZONES)) | st.sampled_from(["2025-06-02", "not a date", "294247-01-01", ""])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_stamp, min_size=1, max_size=8))
+def test_property_each_timestamp_parses_as_it_would_alone(values):
+    """Any mix of timestamp strings: each row's outcome (value or quarantine reason) equals the outcome
+    of ingesting that row on its own."""
+    def outcome(p, vals):
+        r = p.ingest_rows("signals", [{"account_id": "A1", "ts": v, "name": str(i), "value": 1}
+                                      for i, v in enumerate(vals)], source="prop")
+        got = {row["name"]: row["ts"] for row in p.con.table("signals").to_pyarrow().to_pylist()}
+        p.con.raw_sql("DROP TABLE signals")
+        reasons = {x["line"] - 1: x["reason"] for x in r.quarantine.to_dict("records")}
+        return [got.get(str(i), reasons.get(i)) for i in range(len(vals))]
+
+    with tempfile.TemporaryDirectory() as tmp, make_project(Path(tmp)) as p:
+        p.ingest_rows("accounts", ACCOUNTS)
+        together = outcome(p, values)
+        alone = [outcome(p, [v])[0] for v in values]
+        assert together == alone
+        for v, got in zip(values, together):  # naive and offset values: the exact instant
+            if isinstance(got, datetime) and v[-6:-5] in "+-" and v[-3:-2] == ":" and v[-2:] < "60" and v[-6:-3] <= "+14":
+                base = datetime.fromisoformat(v[:-6].replace("T", " "))
+                sign = 1 if v[-6] == "+" else -1
+                assert got == base - sign * timedelta(hours=int(v[-5:-3]), minutes=int(v[-2:]))
+
+
+# -- domain ranges ---------------------------------------------------------------------------------
+
+
+def test_scores_outside_their_scale_are_quarantined_with_the_reason(project):
+    r = surveys(project, [
+        {"ts": "2025-06-01", "kind": "nps", "score": 10},
+        {"ts": "2025-06-01", "kind": "nps", "score": 11},
+        {"ts": "2025-06-01", "kind": "csat", "score": 99},
+        {"ts": "2025-06-01", "kind": "nps", "score": "1e308"},
+        {"ts": "2025-06-01", "kind": "ces", "score": 7},
+        {"ts": "2025-06-01", "kind": "ces", "score": 0},
+        {"ts": "2025-06-01", "kind": "pulse", "score": 80},
+        {"ts": "2025-06-01", "kind": "pulse", "score": 1e300},
+    ])
+    q = r.quarantine.to_dict("records")
+    assert [(x["line"], x["column"], x["value"]) for x in q] == [
+        (2, "score", "11"), (3, "score", "99"), (4, "score", "1e308"), (6, "score", "0"), (8, "score", "1e300")]
+    assert q[0]["reason"] == "score: '11' is out of range for kind nps; must be between 0 and 10"
+    assert q[1]["reason"] == "score: '99' is out of range for kind csat; must be between 1 and 5"
+    assert q[3]["reason"] == "score: '0' is out of range for kind ces; must be between 1 and 7"
+    assert "numbers must be finite and at most 1e+18" in q[4]["reason"]
+    assert sorted(x["score"] for x in project.con.table("surveys").to_pyarrow().to_pylist()) == [7, 10, 80]
+
+
+def test_ticket_csat_and_ces_ranges_in_a_file(tmp_path):
+    (tmp_path / "tickets.csv").write_text(
+        "ticket_id,account_id,opened_at,csat,ces\nT1,A1,2025-06-01,5,7\nT2,A1,2025-06-01,99,\nT3,A1,2025-06-01,,8\n"
+        "T4,A1,2025-06-01,1e308,\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+    with make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  tickets: {path: tickets.csv}\n") as p:
+        reports = {r.table: r for r in p.ingest()}
+    q = reports["tickets"].quarantine.to_dict("records")
+    assert [(x["file"], x["line"], x["column"], x["value"]) for x in q] == [
+        ("tickets.csv", 3, "csat", "99"), ("tickets.csv", 4, "ces", "8"), ("tickets.csv", 5, "csat", "1e308")]
+    assert q[0]["reason"] == "csat: '99' is out of range; must be between 1 and 5"
+    assert reports["tickets"].accepted == 1
