@@ -151,11 +151,13 @@ class Project:
         }
 
     def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
-               incremental: bool = False):
-        """Load the workspace's sources; ``incremental``: append every source (only new files / rows)."""
+               incremental: bool = False, allow_empty: bool = False):
+        """Load the workspace's sources; ``incremental``: append every source (only new files / rows);
+        ``allow_empty``: let a source with no accepted row empty its table (refused otherwise)."""
         from healthscore.ingest.load import ingest_workspace
 
-        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental)
+        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental,
+                                   allow_empty=allow_empty)
         for r in reports:
             self._record_batch(r)
         return reports

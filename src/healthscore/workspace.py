@@ -87,6 +87,8 @@ class WorkspaceConfig(_Strict):
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
     write_back: bool = False
+    # `healthscore ingest` exits with code 1 when a table's quarantined share of the rows read is above this
+    quarantine_max_share: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("sources")
     @classmethod

@@ -163,3 +163,121 @@ def test_ticket_csat_and_ces_ranges_in_a_file(tmp_path):
         ("tickets.csv", 3, "csat", "99"), ("tickets.csv", 4, "ces", "8"), ("tickets.csv", 5, "csat", "1e308")]
     assert q[0]["reason"] == "csat: '99' is out of range; must be between 1 and 5"
     assert reports["tickets"].accepted == 1
+
+
+# -- CSV: quoting, large values, empty sources, the quarantine threshold ---------------------------
+
+Q = '"'
+
+
+def events_csv(n: int, broken: int | None = None, pad: str = "") -> str:
+    rows = ["account_id,ts,event,event_id"]
+    for i in range(n):
+        event = (Q if i == broken else "") + "login" + pad
+        rows.append(f"A1,2024-05-01,{event},E{i}")
+    return "\n".join(rows) + "\n"
+
+
+def ingest_events(tmp_path: Path, text: str, monkeypatch=None, stream: bool = False, **kw):
+    (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text(text, encoding="utf-8")
+    if stream:  # the batch reader of large files (64 MiB and more) on a smaller file
+        from healthscore.ingest import load
+
+        monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 0)
+    with make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.csv}\n") as p:
+        report = {r.table: r for r in p.ingest(**kw)}["usage_events"]
+        ids = [r["event_id"] for r in p.con.table("usage_events").to_pyarrow().to_pylist()]
+    assert report.read == report.accepted + report.quarantined
+    return report, ids
+
+
+@pytest.mark.parametrize("n,stream", [(200, False), (120_000, False), (400_000, True)],
+                         ids=["small", "several-blocks-in-memory", "streamed"])
+def test_an_unclosed_quote_quarantines_only_its_line(tmp_path, monkeypatch, n, stream):
+    """200 rows (the issue's case), ~3.5 MB (several pyarrow blocks: rows were silently swallowed) and a
+    streamed file (pyarrow's chunker failed the whole file)."""
+    broken = n // 2
+    report, ids = ingest_events(tmp_path, events_csv(n, broken), monkeypatch, stream)
+    assert (report.read, report.accepted, report.quarantined) == (n, n - 1, 1)
+    q = report.quarantine.to_dict("records")[0]
+    assert (q["file"], q["line"], q["column"]) == ("events.csv", broken + 2, "")
+    assert q["raw"] == {"_raw_line": f'A1,2024-05-01,"login,E{broken}'}
+    assert q["reason"].startswith("a quoted value opens on this line and never closes")
+    assert ids == [f"E{i}" for i in range(n) if i != broken]  # nothing lost, file order kept
+
+
+def test_an_unclosed_quote_that_closes_on_a_later_line_quarantines_the_lines_it_broke(tmp_path):
+    text = events_csv(6, broken=1) + 'A1,2024-05-02,"quoted, fine",E6\nA1,2024-05-02,login,E7\n'
+    report, ids = ingest_events(tmp_path, text)
+    assert report.read == report.accepted + report.quarantined
+    lines = list(report.quarantine["line"])
+    assert lines[0] == 3 and "never closes" in report.quarantine["reason"].iloc[0]
+    assert {"E0", "E2", "E3", "E4", "E5", "E7"} <= set(ids)  # the rows after the broken line are read
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streamed"])
+def test_values_over_a_block_are_read(tmp_path, monkeypatch, stream):
+    big = "x" * 1_600_000
+    text = events_csv(3) + f"A1,2024-05-02,{big},E3\nA1,2024-05-02,login\nA1,2024-05-03,\"{big}\n{big}\",E4\n"
+    report, ids = ingest_events(tmp_path, text, monkeypatch, stream)
+    assert (report.read, report.accepted, report.quarantined) == (6, 5, 1)
+    assert list(report.quarantine["line"]) == [6]
+    assert ids == ["E0", "E1", "E2", "E3", "E4"]
+
+
+def test_a_header_only_accounts_file_is_refused_unless_allowed(tmp_path):
+    from healthscore.errors import UserError
+
+    (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text(events_csv(3), encoding="utf-8")
+    cfg = "sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.csv}\n"
+    with make_project(tmp_path, cfg) as p:
+        p.ingest()
+        (tmp_path / "accounts.csv").write_text("account_id\n", encoding="utf-8")
+        with pytest.raises(UserError, match="accounts.csv: no rows .* would empty the accounts table") as exc:
+            p.ingest()
+        assert "--allow-empty" in str(exc.value)
+        assert p.con.table("accounts").count().execute() == 1  # left as it was
+        assert p.con.table("usage_events").count().execute() == 3
+        # every row quarantined is refused too
+        (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+        (tmp_path / "events.csv").write_text("account_id,ts,event,event_id\nX9,2024-05-01,login,E1\n", encoding="utf-8")
+        with pytest.raises(UserError, match=r"all 1 row\(s\) quarantined; ingesting it would empty the usage_events"):
+            p.ingest()
+        assert p.con.table("usage_events").count().execute() == 3
+        (tmp_path / "accounts.csv").write_text("account_id\n", encoding="utf-8")
+        p.ingest(allow_empty=True)
+        assert p.con.table("accounts").count().execute() == 0
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_ingest_exits_non_zero_over_the_quarantine_threshold(tmp_path):
+    import json
+
+    (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+    rows = events_csv(18) + "X9,2024-05-01,login,E18\nA1,not a date,login,E19\n"  # 10% quarantined
+    (tmp_path / "events.csv").write_text(rows, encoding="utf-8")
+    make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.csv}\n").close()
+    proc = _cli("ingest", "-w", str(tmp_path), "--json")
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    events = next(t for t in out["tables"] if t["table"] == "usage_events")
+    assert (events["accepted"], events["quarantine_share"], events["over_quarantine_max_share"]) == (18, 0.1, True)
+    assert out["quarantine_max_share"] == 0.05
+    assert "usage_events: 2 of 20 row(s) quarantined (10.0%), more than quarantine_max_share 5.0%" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # configurable
+    cfg = tmp_path / "healthscore.yaml"
+    cfg.write_text(cfg.read_text() + "quarantine_max_share: 0.2\n", encoding="utf-8")
+    assert _cli("ingest", "-w", str(tmp_path)).returncode == 0
+    # a header-only source: exit 2, one clear message, no traceback
+    (tmp_path / "accounts.csv").write_text("account_id\n", encoding="utf-8")
+    proc = _cli("ingest", "-w", str(tmp_path))
+    assert proc.returncode == 2 and "would empty the accounts table" in proc.stderr and "Traceback" not in proc.stderr

@@ -142,6 +142,7 @@ def ingest_workspace(
     tables: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     incremental: bool = False,
+    allow_empty: bool = True,
 ) -> list[TableReport]:
     """Validate the workspace's sources and load the accepted rows into the engine ``con``.
 
@@ -169,6 +170,11 @@ def ingest_workspace(
 
     With the DuckDB engine, Parquet sources and large CSV sources stream through the engine
     (``_ingest_streaming``): same checks, reasons, line/row numbers and counts, bounded memory.
+
+    With ``allow_empty=False`` (``Project.ingest``'s default, so the CLI's and the web app's), a
+    source that would empty its table (no rows, or every row quarantined) in replace mode raises
+    ``UserError`` before that table is written: a header-only accounts file
+    would otherwise empty accounts and, through the unknown-account check, every other table.
     """
     import duckdb
 
@@ -249,7 +255,8 @@ def ingest_workspace(
                     marks = [Mark("file", _display(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)]
                 append = AppendTo(key, marks) if appending[name] else None
                 report, accepted_ids = _ingest_one(ws, con, vcon, name, src, where, say, accounts,
-                                                   parts=parts, warnings=warnings, append=append)
+                                                   parts=parts, warnings=warnings, append=append,
+                                                   allow_empty=allow_empty)
                 report.source = key
                 if originals is not None:
                     _vendor_raw(report, originals)
@@ -586,25 +593,54 @@ def _with_internal(data: "pa.Table", bad=None, text=None) -> "pa.Table":
 
 
 def _read_csv(ws: "Workspace", path: Path):
-    """All columns as strings, exactly as written. Line = row index + 2 (the header is line 1),
-    corrected for quoted values that span lines and for lines that could not be parsed."""
+    """All columns as strings, exactly as written, with each row's physical line number (the header
+    is line 1; quoted values may span lines). Lines that cannot be parsed become rows with _BAD set.
+
+    The file is parsed as one block: pyarrow's chunker splits blocks at newlines without knowing
+    about quotes, so with several blocks an unclosed quote silently swallowed the rest of a block
+    into one value (threads) or failed the file (one thread), and a value longer than a block
+    failed it. A record that pyarrow could not parse and that spans several lines (an unclosed
+    quote runs on to the end of the file or to the next quote) is taken apart: its first line is
+    quarantined with the reason and the lines after it are read again on their own."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pv
 
     display = _display(ws, path)
     names = _csv_header(ws, path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{display}: cannot read: {exc}") from None
+    table, lines, bad = _parse_csv(display, data, names)
+    if not bad:
+        return _with_internal(table), lines
+    unparsed = pa.table({n: pa.nulls(len(bad), pa.string()) for n in names})
+    unparsed = _with_internal(unparsed, [b[1] for b in bad], [b[2] for b in bad])
+    data_ = pa.concat_tables([_with_internal(table), unparsed])
+    lines = np.concatenate([lines, np.array([b[0] for b in bad], dtype=np.int64)])
+    order = np.argsort(lines, kind="stable")  # file order: bad lines may sit between good rows
+    return data_.take(pa.array(order)), lines[order]
 
-    def read(threads: bool):
-        bad: list[tuple[int | None, str, int]] = []
 
-        def on_invalid(row):
-            bad.append((row.number, row.text, row.actual_columns))
-            return "skip"
+def _parse_csv(display: str, data: bytes, names: list[str]):
+    """(string columns, physical line per row, [(line, reason, text)] of lines not parsed) of CSV
+    text whose first line is the header ``names``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
 
+    records: list[tuple[int, str, int]] = []  # (record number, text, values found)
+
+    def on_invalid(row):
+        records.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    try:
         table = pv.read_csv(
-            path,
-            read_options=pv.ReadOptions(use_threads=threads),
+            pa.BufferReader(data),
+            # one block (see _read_csv); one thread: only then does pyarrow number the bad records
+            read_options=pv.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 20)),
             # empty lines are kept (as rows of empty values) so that line numbers stay exact
             parse_options=pv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
             convert_options=pv.ConvertOptions(
@@ -613,56 +649,57 @@ def _read_csv(ws: "Workspace", path: Path):
                 quoted_strings_can_be_null=False,
             ),
         )
-        return table, bad
-
-    try:
-        table, bad = read(True)
-        if bad and any(b[0] is None for b in bad):  # pyarrow numbers bad rows only single-threaded
-            table, bad = read(False)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
         raise UserError(f"{display}: cannot read as CSV: {msg}") from None
     table = table.select(names)
-    bad.sort(key=lambda b: b[0] or 0)
-    lines, bad_lines = _csv_lines(path, table, [b[0] or 0 for b in bad])
-    if not bad:
-        return _with_internal(table), lines
-    unparsed = pa.table({n: pa.nulls(len(bad), pa.string()) for n in names})
-    reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
-    unparsed = _with_internal(unparsed, reasons, [b[1] for b in bad])
-    return pa.concat_tables([_with_internal(table), unparsed]), np.concatenate([lines, bad_lines])
-
-
-def _csv_lines(path: Path, table: "pa.Table", bad_rows: list[int]):
-    """Physical line numbers of the parsed rows and of the unparseable ones.
-
-    pyarrow numbers unparseable rows by record (header = 1), not by physical line, and a quoted
-    value with newlines makes one record span several lines. So: the record numbers of parsed
-    rows are those not taken by unparseable ones, and each record moves down by the newlines
-    inside the values of the records before it (only counted when the file has such values).
-    """
-    import numpy as np
-    import pyarrow.compute as pc
-
     n = table.num_rows
-    bad = np.asarray(bad_rows, dtype=np.int64)
-    records = np.setdiff1d(np.arange(2, n + len(bad) + 2, dtype=np.int64), bad, assume_unique=True)
-    if len(records) != n:  # unknown record numbers: fall back to plain numbering
-        records = np.arange(2, n + 2, dtype=np.int64)
-    newlines, ends_with_newline = 0, True
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            newlines += chunk.count(b"\n")
-            ends_with_newline = chunk.endswith(b"\n")
-    if newlines + (0 if ends_with_newline else 1) <= 1 + n + len(bad):
-        return records, bad  # one line per record
-    extra = np.zeros(n, dtype=np.int64)
-    for col in table.columns:
-        extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
-    before = np.concatenate([[0], np.cumsum(extra)])  # newlines inside values of rows before row i
-    return records + before[:-1], bad + before[np.searchsorted(records, bad)]
+    records.sort(key=lambda b: b[0] or 0)
+    # Record numbers (header = 1): the parsed rows take those the bad records do not.
+    bad_nums = np.array([b[0] or 0 for b in records], dtype=np.int64)
+    nums = np.setdiff1d(np.arange(2, n + len(records) + 2, dtype=np.int64), bad_nums, assume_unique=True)
+    if len(nums) != n:  # unknown record numbers: fall back to plain numbering
+        nums = np.arange(2, n + 2, dtype=np.int64)
+    # Each record takes 1 + the newlines inside it; a record's line is 2 + the lines of those before it.
+    span = np.ones(n + len(records) + 2, dtype=np.int64)
+    if b"\n" in data:
+        inside = np.zeros(n, dtype=np.int64)
+        for col in table.columns:
+            inside += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+        span[nums[nums < len(span)]] += inside[nums < len(span)]
+        for num, text, _ in records:
+            if 0 < num < len(span):
+                span[num] += text.count("\n")
+    start = np.concatenate([[0, 0, 2], 2 + np.cumsum(span[2:-1])])  # start[k]: line of record k
+    lines = start[nums]
+    bad: list[tuple[int, str, str]] = []
+    again = []
+    for num, text, found in records:
+        line = int(start[num]) if 0 < num < len(start) else num
+        if "\n" not in text.rstrip("\r\n"):
+            bad.append((line, f"line has {found} value(s) but the header has {len(names)}; check delimiters and quoting", text))
+            continue
+        first, rest = text.split("\n", 1)
+        bad.append((line, f"a quoted value opens on this line and never closes (it ran over "
+                          f"{text.count(chr(10)) + 1} lines); the lines after it were read on their own",
+                    first.rstrip("\r")))
+        again.append((line, rest))
+    parts, part_lines = [table], [lines]
+    for line, rest in again:  # the lines the broken record swallowed, read as a file of their own
+        header = ",".join('"' + n_.replace('"', '""') + '"' for n_ in names) + "\n"
+        t2, l2, b2 = _parse_csv(display, header.encode() + rest.encode(), names)
+        parts.append(t2)
+        part_lines.append(l2 + line - 1)
+        bad += [(b[0] + line - 1, b[1], b[2]) for b in b2]
+    if len(parts) > 1:
+        table = pa.concat_tables(parts)
+        lines = np.concatenate(part_lines)
+        order = np.argsort(lines, kind="stable")
+        table, lines = table.take(pa.array(order)), lines[order]
+    bad.sort(key=lambda b: b[0])
+    return table, lines, bad
 
 
 def _read_ndjson(display: str, path: Path, vcon):
@@ -886,7 +923,8 @@ def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfi
 
 
 def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None",
-                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None):
+                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None,
+                allow_empty: bool = True):
     """Read, validate and write one source. Returns (report, accepted account ids for accounts).
 
     ``parts``: the source already read (adapters, database and incremental sources); ``append``: an
@@ -895,7 +933,7 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     import pyarrow.compute as pc
 
     if parts is None and append is None and _can_stream(con, src, where):
-        streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None)
+        streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None, allow_empty)
         if streamed is not None:
             return streamed
     warnings = list(warnings or [])
@@ -906,6 +944,8 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     accepted_n = accepted.num_rows
     already = 0
     if append is None:
+        if not accepted_n and not allow_empty:
+            _refuse_empty(name, src, n_rows, quarantine)
         say(f"{name}: writing {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
         _write_table(con, name, accepted)
     else:
@@ -928,6 +968,18 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
         already_ingested=already,
     )
     return report, accepted_ids
+
+
+def _refuse_empty(name: str, src: "SourceConfig", n_rows: int, quarantine: "pd.DataFrame") -> None:
+    """UserError: the source would empty the canonical table (nothing written)."""
+    where = src.path if src.path is not None else str(src.table)
+    if not n_rows:
+        message = f"{where}: no rows (a header only?); ingesting it would empty the {name} table"
+    else:
+        message = f"{where}: all {n_rows:,} row(s) quarantined; ingesting it would empty the {name} table"
+    details = [f"{q['file']}:{q['line']}  {q['reason']}" for q in quarantine.head(3).to_dict("records")]
+    details.append(f"the {name} table was left as it was; pass --allow-empty to empty it on purpose")
+    raise UserError(message, details=details)
 
 
 def _read_parts(ws, con, vcon, name: str, src: "SourceConfig", where, say, warnings: list[str]) -> "list[_Part]":
@@ -1214,7 +1266,7 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
     schema = pa.schema([pa.field(n, pa.string()) for n in names] + [
         pa.field(_POS, pa.int64()), pa.field(_BAD, pa.string()), pa.field(_TEXT, pa.string())
     ])
-    # Lines as in _csv_lines: record numbers (header = 1) skip those of the unparseable records,
+    # Lines as in _parse_csv: record numbers (header = 1) skip those of the unparseable records,
     # and every record moves down by the newlines inside the values of the parsed records before it.
     next_record, newlines, placed = 2, 0, 0
     bad_lines: list[int] = []
@@ -1234,8 +1286,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         )
         with pq.ParquetWriter(target, schema, compression="snappy") as writer:
             for batch in reader:
-                if any(b[0] is None for b in bad):
-                    return None
+                if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
+                    return _csv_in_memory(display, path, None)  # see _csv_in_memory
                 n = batch.num_rows
                 if not n:
                     continue
@@ -1261,8 +1313,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
                         schema=schema,
                     )
                 )
-            if any(b[0] is None for b in bad):
-                return None
+            if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
+                return _csv_in_memory(display, path, None)
             bad_lines += [b[0] + newlines for b in bad[placed:]]
             if bad:
                 reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
@@ -1277,8 +1329,27 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         msg = str(exc)
         if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
-        raise UserError(f"{display}: cannot read as CSV: {msg}") from None
+        return _csv_in_memory(display, path, msg)
     return n_parsed + len(bad)
+
+
+_CSV_IN_MEMORY_MAX = 1 << 30
+
+
+def _csv_in_memory(display: str, path: Path, msg: str | None) -> None:
+    """A CSV file the batch reader cannot take (a quoted value that does not close, or a value
+    longer than a block: pyarrow fails with "out of sync with chunker" or "straddling object"):
+    None, so that the in-memory path reads it as one block and quarantines only the bad line --
+    when it is small enough (``_CSV_IN_MEMORY_MAX``); otherwise a clear error."""
+    if path.stat().st_size <= _CSV_IN_MEMORY_MAX:
+        return None
+    raise UserError(
+        f"{display}: cannot read as CSV: a quoted value does not close, or a value is longer than 16 MiB"
+        + (f" ({msg})" if msg else ""),
+        details=["check the file's quoting (a value with a \" must be quoted and its quotes doubled)",
+                 f"files up to {_CSV_IN_MEMORY_MAX >> 20} MiB are read whole and only the bad line is quarantined;"
+                 " split the file to get there"],
+    )
 
 
 def _setting(raw, name: str):
@@ -1335,7 +1406,8 @@ def _restore_engine(raw, previous: list[tuple[str, Any]]) -> None:
             pass
 
 
-def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool):
+def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool,
+                      allow_empty: bool = True):
     """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
     (report, accepted account ids for accounts), or None when the files need the in-memory path."""
     raw = con.con
@@ -1343,7 +1415,8 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
         spool = Path(tempfile.mkdtemp(prefix="ingest-", dir=_state_dir(ws)))
         try:
             layout = _csv_layout(ws, files, spool, say, name)
-            return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+            return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts,
+                                                              allow_empty)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
     layout = _parquet_layout(ws, raw, files)
@@ -1351,7 +1424,7 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
         return None
     for part in layout:
         say(f"{name}: reading {part.display}")
-    return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+    return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts, allow_empty)
 
 
 def _state_dir(ws: "Workspace") -> Path:
@@ -1359,7 +1432,8 @@ def _state_dir(ws: "Workspace") -> Path:
     return ws.state_dir
 
 
-def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool):
+def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool,
+                   allow_empty: bool = True):
     import duckdb
     import numpy as np
     import pyarrow as pa
@@ -1471,7 +1545,9 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         # rows in file order, as the in-memory path writes them. Otherwise they are left out by
         # an anti-join on their positions: DuckDB then writes the rows in about file order, not
         # exactly (sorting them back would cost a sort of the whole table).
-        say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
+        empty = not accepted_n and not allow_empty
+        if not empty:
+            say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
         raw.execute("SET preserve_insertion_order = true")
         checks = bad.column("__hs_err").to_numpy() // 1000
         by_join = (checks == _E_DUPLICATE) | (checks == _E_ACCOUNT)
@@ -1496,11 +1572,12 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
             registered = True
             # ANTI JOIN, not NOT EXISTS: that is planned as a correlated join over all positions
             anti = f" ANTI JOIN {bad_view} b ON b.pos = __hs_c.{_POS}"
-        raw.execute(
-            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
-            f" WHERE {' AND '.join(where_ok)}"
-        )
-        written = raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
+        if not empty:
+            raw.execute(
+                f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
+                f" WHERE {' AND '.join(where_ok)}"
+            )
+        written = accepted_n if empty else raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
         if written != accepted_n:
             raise AssertionError(f"{name}: wrote {written} rows, expected {accepted_n} ({n_rows} read, {quarantined_n} quarantined)")
         accepted_ids = None
@@ -1541,6 +1618,8 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
     )
     rows = rows.append_column("__hs_first_line", pa.array(first_lines, pa.int64(), mask=~has_first))
     quarantine = _quarantine_from_rows(vcon, plan, rows, raw_cols, [keys[n] for n in raw_cols])
+    if empty:
+        _refuse_empty(name, src, n_rows, quarantine)
     report = TableReport(
         table=name,
         source=str(src.path),
