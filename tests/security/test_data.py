@@ -281,3 +281,131 @@ def test_cli_ingest_exits_non_zero_over_the_quarantine_threshold(tmp_path):
     (tmp_path / "accounts.csv").write_text("account_id\n", encoding="utf-8")
     proc = _cli("ingest", "-w", str(tmp_path))
     assert proc.returncode == 2 and "would empty the accounts table" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- YAML: duplicate keys, alias bombs, values that would crash `score` ------------------------------
+
+MODEL = """\
+name: m
+defaults: {missing: exclude}
+components:
+  - name: usage
+    weight: 40
+    metrics:
+      - name: logins
+        source: usage_events
+        measure: count
+        filter: {event: login}
+        window: 30d
+        transform: {kind: linear, low: 0, high: 20}
+"""
+
+
+def model_errors(tmp_path: Path, text: str) -> str:
+    from healthscore.errors import UserError
+    from healthscore.model.load import load_health_model
+
+    path = tmp_path / "model.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as exc:
+        load_health_model(path)
+    return str(exc.value)
+
+
+def test_the_model_used_by_these_tests_is_valid(tmp_path):
+    from healthscore.model.load import load_health_model
+
+    (tmp_path / "model.yaml").write_text(MODEL, encoding="utf-8")
+    assert load_health_model(tmp_path / "model.yaml").ir.components[0].weight == 40
+
+
+def test_a_duplicate_key_is_an_error_with_file_line_and_key(tmp_path):
+    text = MODEL.replace("    weight: 40\n", "    weight: 40\n    weight: 5\n")
+    assert model_errors(tmp_path, text) == (
+        f"{tmp_path / 'model.yaml'}:6: duplicate key 'weight' (first at line 5); YAML keys must be unique: keep one")
+
+
+def test_a_duplicate_source_in_healthscore_yaml_is_an_error(tmp_path):
+    from healthscore.errors import UserError
+
+    cfg = "sources:\n  usage_events: {path: a.csv}\n  tickets: {path: t.csv}\n  usage_events: {path: b.parquet}\n"
+    with pytest.raises(UserError, match=r"healthscore.yaml:6: duplicate key 'usage_events' \(first at line 4\)"):
+        make_project(tmp_path, cfg).ws
+
+
+def test_readme_example_has_no_duplicate_key(tmp_path):
+    import re
+
+    from healthscore.yamlio import read_yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+    assert blocks
+    for i, block in enumerate(blocks):
+        read_yaml(tmp_path / f"readme-{i}.yaml", block)  # raises on a duplicate key
+
+
+def test_an_alias_bomb_shaped_like_a_filter_is_refused_quickly(tmp_path):
+    levels = ['      a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i, name in enumerate("bcdefgh"):
+        prev = "abcdefgh"[i]
+        levels.append(f"      {name}: &{name} [{','.join(['*' + prev] * 9)}]")
+    bomb = "x-anchors:\n" + "\n".join(levels) + "\n" + MODEL.replace(
+        "        filter: {event: login}\n", "        filter:\n          event:\n            in: *h\n")
+    assert len(bomb.encode()) - len(MODEL.encode()) < 1000  # ~600 bytes of YAML, 9**8 values once expanded
+    msg = model_errors(tmp_path, bomb)
+    assert "invalid YAML: more than 200,000 values once its aliases (*name) are expanded" in msg
+
+
+def test_a_recursive_alias_is_refused(tmp_path):
+    assert "recursive" in model_errors(tmp_path, MODEL + "extra: &r [1, *r]\n")
+
+
+def test_small_aliases_still_work(tmp_path):
+    from healthscore.model.load import load_health_model
+
+    text = MODEL.replace("filter: {event: login}", "filter: &f {event: [login, open]}") + \
+        MODEL.split("metrics:\n")[1].replace("logins", "opens").replace("filter: {event: login}", "filter: *f")
+    (tmp_path / "model.yaml").write_text(text, encoding="utf-8")
+    ir = load_health_model(tmp_path / "model.yaml").ir
+    assert [m.filter for m in ir.components[0].metrics][0] == ir.components[0].metrics[1].filter
+
+
+@pytest.mark.parametrize("old,new,fragment", [
+    ("    weight: 40", "    weight: .inf", "components[0].weight: Input should be a finite number"),
+    ("    weight: 40", "    weight: .nan", "components[0].weight: Input should be a finite number"),
+    ("        window: 30d", "        window: 10000000000000000000000d", "components[0].metrics[0].window: Value error, window"),
+    ("        window: 30d", "        window: 36501d", "is too long; at most 36500 days"),
+    ("high: 20}", "high: 1.0e+300}", "components[0].metrics[0].transform.high: Value error, 1e+300 is out of range"),
+    ("        filter: {event: login}", "        filter: {ts: {gte: last tuesday}}",
+     ":10: components[0].metrics[0].filter.ts.gte: 'last tuesday' is not a date for the timestamp column ts"),
+    ("        filter: {event: login}", "        filter: {ts: {gte: '2024-13-45'}}", "is not a date for the timestamp column ts"),
+    ("        filter: {event: login}", "        filter: {ts: {gte: 2024-13-45}}", ":10: invalid YAML value '2024-13-45': month must be"),
+    ("        filter: {event: login}", "        filter: {quantity: {gt: lots}}", "'lots' is not a number; quantity is numeric"),
+    ("        filter: {event: login}", "        filter: {event: 5}", "5 is not text; event is a text column"),
+    ("        filter: {event: login}", "        filter: {any_of: [{ts: {lt: soon}}]}", "filter.any_of[0].ts.lt: 'soon' is not a date"),
+    ("        filter: {event: login}", "        filter: {ts: {lt: {column: event}}}", "compares ts (timestamp) with column event (string)"),
+    ("        filter: {event: login}", "        filter: {event: $as_of}", "$as_of is a date; event is not a timestamp"),
+])
+def test_validate_rejects_values_that_would_crash_score(tmp_path, old, new, fragment):
+    assert old in MODEL
+    assert fragment in model_errors(tmp_path, MODEL.replace(old, new, 1))
+
+
+def test_rule_and_alert_conditions_must_be_numbers(tmp_path):
+    text = MODEL + "rules:\n  - {name: r, note: n, when: [{metric: logins, value: {gt: many}}], review: true}\n" \
+                   "workflow:\n  alerts:\n    - {name: a, note: n, when: [{metric: logins, score: {lt: low}}]}\n"
+    msg = model_errors(tmp_path, text)
+    assert "rules[0].when[0].value.gt: 'many' is not a number" in msg
+    assert "workflow.alerts[0].when[0].score.lt: 'low' is not a number" in msg
+
+
+def test_cli_validate_and_score_refuse_a_bad_model_without_a_traceback(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "health.yaml").write_text(MODEL.replace("    weight: 40", "    weight: .inf"), encoding="utf-8")
+    make_project(tmp_path).close()
+    for cmd in ("validate", "score"):
+        proc = _cli(cmd, "-w", str(tmp_path))
+        assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
+        assert "components[0].weight: Input should be a finite number" in proc.stderr
+        assert "Traceback" not in proc.stderr
