@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from collections.abc import Iterable
 from typing import Any
@@ -223,7 +224,19 @@ class WorkflowRecords:
                                              "last_fired_as_of": r.last_fired_as_of}
                     for r in conn.execute(stmt)}
 
-    def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]]) -> list[int]:
+    @contextmanager
+    def transaction(self):
+        """One transaction for several writes (``tx=`` of save_alerts, create_tasks,
+        link_alerts_to_tasks): the weekly run's alerts, tasks and links commit together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _begin(self, conn: Connection | None):
+        """The caller's transaction, or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.begin()
+
+    def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]],
+                    tx: Connection | None = None) -> list[int]:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
         same account, rule and as-of date is skipped); returns the new alert ids, in order (None for a
         skipped one). A few statements whatever the number of alerts: a real-time batch raises hundreds."""
@@ -231,7 +244,7 @@ class WorkflowRecords:
 
         now = _now()
         c = t.alerts.c
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             if states:
                 _upsert(conn, t.alert_state, ["account_id", "rule"], [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
@@ -253,10 +266,10 @@ class WorkflowRecords:
                                                  "status": alerts[i]["status"]}} for i in new])
         return ids
 
-    def link_alerts_to_tasks(self, links: dict[int, int]) -> None:
+    def link_alerts_to_tasks(self, links: dict[int, int], tx: Connection | None = None) -> None:
         if not links:
             return
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             conn.execute(update(t.alerts).where(t.alerts.c.alert_id == bindparam("alert")).values(
                 task_id=bindparam("task")), [{"alert": a, "task": k} for a, k in links.items()])
 
@@ -294,7 +307,7 @@ class WorkflowRecords:
 
     # -- tasks --------------------------------------------------------------------------------
 
-    def create_tasks(self, tasks: list[dict[str, Any]]) -> dict[str, tuple[int, bool]]:
+    def create_tasks(self, tasks: list[dict[str, Any]], tx: Connection | None = None) -> dict[str, tuple[int, bool]]:
         """Insert tasks whose dedupe_key is new: {dedupe_key: (task_id, created)} for every task given.
 
         An existing task with the same key gets the new triggers appended (once each), so a second
@@ -306,7 +319,7 @@ class WorkflowRecords:
         out: dict[str, tuple[int, bool]] = {}
         now = _now()
         c = t.review_tasks.c
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             keys = [task["dedupe_key"] for task in tasks]
             existing = {r.dedupe_key: r for r in conn.execute(
                 select(c.task_id, c.dedupe_key, c.triggers).where(_in(conn, c.dedupe_key, keys)))} if keys else {}

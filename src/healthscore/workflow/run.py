@@ -75,7 +75,13 @@ def _past_scores(project: "Project", as_of: dt.date, days_list: set[int],
 
 
 def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+    """Score (snapshots commit, idempotent), then alerts, tasks and their links in one transaction
+    (review_snapshots): a crash at any point leaves either nothing of the review or all of it, so
+    the re-run reaches the state of an unbroken run (tests/security/test_crash.py)."""
+    from healthscore.faults import fault_point
+
     run = project.score(as_of)
+    fault_point("run_weekly:scores")
     material = {aid for aid, m in zip(run.frames.snapshots["account_id"], run.frames.snapshots["material_change"])
                 if m}
     # overrides in force applied: alerts follow what the owner sees
@@ -131,7 +137,44 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
                                                                "smoothed_score")},
         "evidence": c.evidence,
     } for c, status in decided] + admin_rows
-    alert_ids = store.save_alerts(states, alert_rows)
+    # Alerts, tasks and links commit together: a crash between them once lost the tasks for good
+    # (the re-run found the alerts stored and the cooldown suppressed them) and left alerts unlinked.
+    from healthscore.faults import fault_point
+
+    with store.transaction() as tx:
+        alert_ids = store.save_alerts(states, alert_rows, tx=tx)
+        fault_point("run_weekly:alerts")
+        created = _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, material, broken,
+                                alert_rows, alert_ids, tx)
+    fault_point("run_weekly:links")
+    deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
+
+    statuses: dict[str, int] = {}
+    per_rule: dict[str, int] = {}
+    for row, alert_id in zip(alert_rows, alert_ids):
+        if alert_id is None:
+            continue
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
+    return {
+        "material_changes": len(material),
+        "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
+        "tasks": {"created": sum(1 for _, new in created.values() if new),
+                  "already_open_this_week": sum(1 for _, new in created.values() if not new)},
+        "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
+        "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
+                     "admin_alerts": [{"rule": r["rule"], "queue": r["queue"], "note": r["note"]} for r in admin_rows]},
+    }
+
+
+def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, material, broken, alert_rows, alert_ids,
+                  tx) -> dict:
+    """Review tasks for the run's triggers and the links of their alerts, in the transaction ``tx``."""
+    from healthscore.faults import fault_point
+    from healthscore.program.drift import PORTFOLIO_ACCOUNT
+
+    store = project.store
+    wf = model.workflow
 
     # Review tasks: material changes, alerts that were not capped, rules asking for review; routed
     # accounts (renewal near, high value) get high priority and are never left to a queue alone.
@@ -181,27 +224,11 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
             "evidence": s.get("evidence", []),
             "next_action": draft_next_action(model, s, alerts_of.get(aid, []), acc.owner),
         })
-    created = store.create_tasks(tasks)
+    created = store.create_tasks(tasks, tx=tx)
+    fault_point("run_weekly:tasks")
     store.link_alerts_to_tasks({alert_id: created[f"{aid}:{week_key(as_of)}"][0]
-                                for aid, ids in alert_ids_of.items() for alert_id in ids})
-    deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
-
-    statuses: dict[str, int] = {}
-    per_rule: dict[str, int] = {}
-    for row, alert_id in zip(alert_rows, alert_ids):
-        if alert_id is None:
-            continue
-        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-        per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
-    return {
-        "material_changes": len(material),
-        "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
-        "tasks": {"created": sum(1 for _, new in created.values() if new),
-                  "already_open_this_week": sum(1 for _, new in created.values() if not new)},
-        "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
-        "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
-                     "admin_alerts": [{"rule": r["rule"], "queue": r["queue"], "note": r["note"]} for r in admin_rows]},
-    }
+                                for aid, ids in alert_ids_of.items() for alert_id in ids}, tx=tx)
+    return created
 
 
 def by_rule_severity(model, name: str) -> str | None:
