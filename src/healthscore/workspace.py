@@ -77,6 +77,8 @@ class EngineConfig(_Strict):
     url: str | None = None  # postgresql://user@host:port/db for backend: postgres
     # backend: pyspark: Spark settings (spark.master defaults to local[*]); tables live in the session catalog
     spark: dict[str, str] = Field(default_factory=dict)
+    # backend: duckdb: how long (seconds) a command waits while another process holds the engine file
+    lock_timeout: float = Field(120.0, ge=0, le=86_400, allow_inf_nan=False)
 
 
 class WorkspaceConfig(_Strict):

@@ -86,3 +86,58 @@ def test_run_weekly_killed_after_each_commit_point_resumes_to_the_same_state(bas
     again = cli(*args)
     assert again.returncode == 0, again.stderr
     assert review_state(ws) == unbroken
+
+
+# -- a second writer on the DuckDB engine file -------------------------------------------------------
+
+HOLD = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read(); c.close()"
+
+
+def small_workspace(root: Path) -> Path:
+    (root / "accounts.csv").write_text("account_id\nA1\nA2\n", encoding="utf-8")
+    (root / "healthscore.yaml").write_text("model: models/health.yaml\nsources:\n  accounts: {path: accounts.csv}\n",
+                                           encoding="utf-8")
+    engine = root / ".healthscore" / "engine.duckdb"
+    engine.parent.mkdir(parents=True, exist_ok=True)
+    return engine
+
+
+def hold(engine: Path) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(engine)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_writer_fails_with_a_clear_message_after_the_timeout(tmp_path):
+    engine = small_workspace(tmp_path)
+    holder = hold(engine)
+    try:
+        env = {**os.environ, "HEALTHSCORE_LOCK_TIMEOUT": "0.5"}
+        proc = subprocess.run([sys.executable, "-m", "healthscore", "ingest", "-w", str(tmp_path)], capture_output=True,
+                              text=True, env=env, timeout=300)
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"is in use by process {holder.pid} (another healthscore command or the web app)" in proc.stderr
+    assert "engine.lock_timeout" in proc.stderr
+
+
+def test_a_second_writer_waits_and_then_runs(tmp_path):
+    engine = small_workspace(tmp_path)
+    holder = hold(engine)
+    waiter = subprocess.Popen([sys.executable, "-m", "healthscore", "ingest", "-w", str(tmp_path), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = waiter.stderr.readline()  # it says that it waits before the holder lets go
+        assert first.startswith(f"waiting for the engine file {engine}: it is in use by process {holder.pid}")
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    out, err = waiter.communicate(timeout=300)
+    assert waiter.returncode == 0, err
+    assert "Traceback" not in err
+    with Project(tmp_path) as p:
+        assert p.con.table("accounts").count().execute() == 2
