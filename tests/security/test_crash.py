@@ -141,3 +141,68 @@ def test_a_second_writer_waits_and_then_runs(tmp_path):
     assert "Traceback" not in err
     with Project(tmp_path) as p:
         assert p.con.table("accounts").count().execute() == 2
+
+
+# -- backfill ------------------------------------------------------------------------------------------
+
+HISTORY = (dt.date(2026, 6, 1), dt.date(2026, 9, 28), 28)  # what `base` backfilled: 5 dates
+
+
+def snapshot_state(ws: Path) -> list:
+    with Project(ws) as p:
+        frame = p.store.snapshot_frame(model_version=p.model.version)
+    return sorted(zip(frame["account_id"], frame["as_of"].astype(str), frame["score"].round(6).astype(str),
+                      frame["status"]))
+
+
+def test_backfill_fills_accounts_added_after_a_date_was_stored(base, tmp_path):
+    ws = copy(base, tmp_path / "ws")
+    with Project(ws) as p:
+        r = p.ingest_rows("accounts", [{"account_id": "LATE1", "name": "Late", "created_at": "2020-01-01"},
+                                       {"account_id": "LATE2", "name": "Later", "created_at": "2026-08-01"}])
+        assert r.accepted == 2
+        out = p.backfill(*HISTORY[:2], every_days=HISTORY[2])
+        assert (out["dates"], out["completed_dates"], out["scored_dates"]) == (5, 5, 5)
+        assert out["snapshots_written"] == 5 + 2  # LATE1 on every date, LATE2 only after it was created
+        frame = p.store.snapshot_frame(model_version=p.model.version)
+        late = frame[frame["account_id"].str.startswith("LATE")]
+        dates = [HISTORY[0] + dt.timedelta(days=HISTORY[2] * i) for i in range(5)]
+        assert sorted(zip(late["account_id"], late["as_of"].dt.date)) == sorted(
+            [("LATE1", d) for d in dates] + [("LATE2", d) for d in dates if d > dt.date(2026, 8, 1)])
+        again = p.backfill(*HISTORY[:2], every_days=HISTORY[2])
+        assert (again["scored_dates"], again["snapshots_written"]) == (0, 0)
+
+
+def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_path, monkeypatch):
+    import healthscore.faults as faults
+    import healthscore.project as project_module
+
+    span = (dt.date(2026, 10, 5), dt.date(2026, 10, 26), 7)  # 4 dates, one per engine pass below
+    with Project(base) as p:
+        accounts = p.con.table("accounts").count().execute()
+    monkeypatch.setattr(project_module, "BACKFILL_CHUNK_SNAPSHOTS", accounts)
+    whole = copy(base, tmp_path / "whole")
+    with Project(whole) as p:
+        assert p.backfill(*span[:2], every_days=span[2])["dates_per_pass"] == 1
+    expected = snapshot_state(whole)
+
+    class Killed(Exception):
+        pass
+
+    for stop_after in (1, 2, 3):
+        ws = copy(base, tmp_path / f"stop{stop_after}")
+        calls = []
+
+        def fault(step, stop_after=stop_after, calls=calls):
+            calls.append(step)
+            if step == "backfill:chunk" and len(calls) == stop_after:
+                raise Killed(step)
+
+        monkeypatch.setattr(faults, "fault_point", fault)
+        with Project(ws) as p, pytest.raises(Killed):
+            p.backfill(*span[:2], every_days=span[2])
+        monkeypatch.setattr(faults, "fault_point", lambda step: None)
+        with Project(ws) as p:
+            out = p.backfill(*span[:2], every_days=span[2])
+        assert out["already_stored"] >= stop_after
+        assert snapshot_state(ws) == expected

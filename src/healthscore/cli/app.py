@@ -388,7 +388,8 @@ def backfill(
     if json_out:
         _print_json(result)
         return
-    _console().print(f"Backfilled {result['dates']} dates ({result['already_stored']} already stored) with model "
+    completed = f", {result['completed_dates']} completed for accounts added later" if result.get("completed_dates") else ""
+    _console().print(f"Backfilled {result['dates']} dates ({result['already_stored']} already stored{completed}) with model "
                      f"{result['model_version']}: {result['snapshots_written']:,} snapshots written, "
                      f"{result['dates_per_pass']} dates per engine pass.")
 

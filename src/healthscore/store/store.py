@@ -354,6 +354,19 @@ class Store(WorkflowRecords, GovernanceRecords):
             rows = conn.execute(stmt).all()
         return _snapshot_frame(rows)
 
+    def snapshot_counts(self, model_version: str, dates: list[date]) -> dict[date, int]:
+        """Stored snapshots of this model version per as-of date (dates without any: absent)."""
+        s = t.snapshots.c
+        out: dict[date, int] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(dates), 500):
+                chunk = [_midnight(d) for d in dates[i:i + 500]]
+                stmt = select(s.as_of, func.count()).where(s.model_version == model_version,
+                                                           s.as_of.in_(chunk)).group_by(s.as_of)
+                for as_of, n in conn.execute(stmt):
+                    out[_to_date(as_of)] = int(n)
+        return out
+
     def stored_as_of_dates(self, model_version: str) -> set[date]:
         """The as-of dates with at least one stored snapshot of this model version.
 
