@@ -206,3 +206,58 @@ def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_p
             out = p.backfill(*span[:2], every_days=span[2])
         assert out["already_stored"] >= stop_after
         assert snapshot_state(ws) == expected
+
+
+# -- ingest ------------------------------------------------------------------------------------------
+
+# The CLI with CSV files of any size streamed through the engine (the path of files of 64 MiB and more)
+STREAMING_CLI = ("import sys; from healthscore.ingest import load; load._STREAM_CSV_MIN_BYTES = 0;"
+                 " from healthscore.cli.app import main; sys.argv = ['healthscore', *sys.argv[1:]]; main()")
+
+
+def ingest_workspace(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "accounts.csv").write_text("account_id,name\nA1,Acme\nA2,Beta\nA3,Gamma\n", encoding="utf-8")
+    rows = "".join(f"A{1 + i % 3},2026-05-{1 + i % 28:02d},login,E{i}\n" for i in range(500))
+    (root / "events.csv").write_text("account_id,ts,event,event_id\n" + rows + "X9,2026-05-01,login,E999\n",
+                                     encoding="utf-8")
+    (root / "tickets.csv").write_text("ticket_id,account_id,opened_at,csat\nT1,A1,2026-05-02,4\nT2,A2,2026-05-03,5\n",
+                                      encoding="utf-8")
+    (root / "healthscore.yaml").write_text(
+        "model: models/health.yaml\nsources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.csv}\n"
+        "  tickets: {path: tickets.csv}\n", encoding="utf-8")
+    return root
+
+
+def engine_state(ws: Path) -> dict:
+    with Project(ws) as p:
+        tables = {name: sorted(map(str, p.con.table(name).to_pyarrow().to_pylist()))
+                  for name in ("accounts", "usage_events", "tickets") if name in p.con.list_tables()}
+    return {"tables": tables}
+
+
+def streaming_cli(*args: str, fault: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    if fault:
+        env[ENV] = fault
+    return subprocess.run([sys.executable, "-c", STREAMING_CLI, *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+@pytest.mark.parametrize("step", ["accounts", "usage_events", "tickets", "spooled"])
+def test_ingest_killed_after_each_commit_point_resumes_to_the_same_state(tmp_path, step):
+    whole = ingest_workspace(tmp_path / "whole")
+    proc = streaming_cli("ingest", "-w", str(whole))
+    assert proc.returncode == 0, proc.stderr
+    expected = engine_state(whole)
+    assert expected["tables"]["usage_events"] and expected["tables"]["tickets"]
+
+    ws = ingest_workspace(tmp_path / "ws")
+    killed = streaming_cli("ingest", "-w", str(ws), fault=f"ingest:{step}")
+    assert killed.returncode == EXIT_CODE, killed.stderr
+    left = [p.name for p in (ws / ".healthscore").iterdir() if p.name.startswith("ingest-")]
+    assert bool(left) == (step == "spooled")  # a kill while the CSV spool exists leaves it behind ...
+    again = streaming_cli("ingest", "-w", str(ws))
+    assert again.returncode == 0, again.stderr
+    assert engine_state(ws) == expected
+    assert not [p for p in (ws / ".healthscore").iterdir() if p.name.startswith("ingest-")]  # ... until the next

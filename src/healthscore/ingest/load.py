@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import functools
 import glob as _glob
+import os
 import re
 import shutil
 import tempfile
@@ -220,8 +221,11 @@ def ingest_workspace(
         if configured[name].adapter is None:
             _preflight(ws, name, configured[name], located[name])
 
+    from healthscore.faults import fault_point
+
+    _clean_stale_spools(ws)
     reports: list[TableReport] = []
-    with tempfile.TemporaryDirectory(prefix="healthscore-ingest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"healthscore-ingest-{os.getpid()}-") as tmp:
         vcon = duckdb.connect()
         try:
             vcon.execute("SET TimeZone = 'UTC'")
@@ -273,6 +277,7 @@ def ingest_workspace(
                 if name == "accounts":
                     accounts = accepted_ids if append is None else _engine_accounts(con)
                 reports.append(report)
+                fault_point(f"ingest:{name}")
         finally:
             vcon.close()
     return reports
@@ -1410,11 +1415,15 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
                       allow_empty: bool = True):
     """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
     (report, accepted account ids for accounts), or None when the files need the in-memory path."""
+    from healthscore.faults import fault_point
+
     raw = con.con
     if src.format == "csv":
-        spool = Path(tempfile.mkdtemp(prefix="ingest-", dir=_state_dir(ws)))
+        # named after this process: a killed ingest's spool is removed by the next one (_clean_stale_spools)
+        spool = Path(tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=_state_dir(ws)))
         try:
             layout = _csv_layout(ws, files, spool, say, name)
+            fault_point("ingest:spooled")
             return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts,
                                                               allow_empty)
         finally:
@@ -1425,6 +1434,39 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
     for part in layout:
         say(f"{name}: reading {part.display}")
     return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts, allow_empty)
+
+
+_SPOOL_PREFIX = "ingest-"
+
+
+def _clean_stale_spools(ws: "Workspace") -> None:
+    """Remove the spool folders (.healthscore/ingest-<pid>-*) and temp folders of ingests whose process
+    is gone: a killed ingest left them behind for good (33 MB for a large CSV)."""
+    places = [(ws.state_dir, _SPOOL_PREFIX), (Path(tempfile.gettempdir()), "healthscore-ingest-")]
+    for folder, prefix in places:
+        try:
+            found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix)]
+        except OSError:
+            continue
+        for path in found:
+            pid = path.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue  # a running ingest's (or an unknown owner's)
+            if not pid.isdigit() and folder != ws.state_dir:
+                continue  # not ours to judge
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _state_dir(ws: "Workspace") -> Path:
