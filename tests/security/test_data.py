@@ -409,3 +409,30 @@ def test_cli_validate_and_score_refuse_a_bad_model_without_a_traceback(tmp_path)
         assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
         assert "components[0].weight: Input should be a finite number" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["engine-streamed", "in-memory"])
+def test_typed_parquet_values_get_the_same_domain_checks(tmp_path, monkeypatch, stream):
+    """Parquet columns that are already timestamps and doubles skip text parsing, not the domain."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "account_id": ["A1", "A1", "A1", "A1"],
+        "ts": pa.array([datetime(2025, 6, 1), datetime(2999, 1, 1), datetime(1850, 1, 1), datetime(2025, 6, 2)],
+                       pa.timestamp("us")),
+        "kind": ["nps", "nps", "nps", "csat"],
+        "score": pa.array([9.0, 9.0, 9.0, 1e308], pa.float64()),
+    }), tmp_path / "surveys.parquet")
+    (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
+    if not stream:
+        from healthscore.ingest import load
+
+        monkeypatch.setattr(load, "_can_stream", lambda *a: False)
+    with make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  surveys: {path: surveys.parquet}\n") as p:
+        r = {x.table: x for x in p.ingest()}["surveys"]
+        assert stored_ts(p) == [datetime(2025, 6, 1)]
+    q = r.quarantine.to_dict("records")
+    assert [(x["line"], x["column"]) for x in q] == [(2, "ts"), (3, "ts"), (4, "score")]
+    assert "outside the plausible date range" in q[0]["reason"]
+    assert q[2]["reason"].startswith("score: '1e+308' is out of range for kind csat")
