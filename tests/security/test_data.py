@@ -203,7 +203,7 @@ def test_an_unclosed_quote_quarantines_only_its_line(tmp_path, monkeypatch, n, s
     q = report.quarantine.to_dict("records")[0]
     assert (q["file"], q["line"], q["column"]) == ("events.csv", broken + 2, "")
     assert q["raw"] == {"_raw_line": f'A1,2024-05-01,"login,E{broken}'}
-    assert q["reason"].startswith("a quoted value opens on this line and never closes")
+    assert q["reason"].startswith("a quoted value opens on this line and does not close properly")
     assert ids == [f"E{i}" for i in range(n) if i != broken]  # nothing lost, file order kept
 
 
@@ -212,7 +212,7 @@ def test_an_unclosed_quote_that_closes_on_a_later_line_quarantines_the_lines_it_
     report, ids = ingest_events(tmp_path, text)
     assert report.read == report.accepted + report.quarantined
     lines = list(report.quarantine["line"])
-    assert lines[0] == 3 and "never closes" in report.quarantine["reason"].iloc[0]
+    assert lines[0] == 3 and "does not close properly" in report.quarantine["reason"].iloc[0]
     assert {"E0", "E2", "E3", "E4", "E5", "E7"} <= set(ids)  # the rows after the broken line are read
 
 
@@ -436,3 +436,20 @@ def test_typed_parquet_values_get_the_same_domain_checks(tmp_path, monkeypatch, 
     assert [(x["line"], x["column"]) for x in q] == [(2, "ts"), (3, "ts"), (4, "score")]
     assert "outside the plausible date range" in q[0]["reason"]
     assert q[2]["reason"].startswith("score: '1e+308' is out of range for kind csat")
+
+
+def test_a_stray_quote_closed_by_a_later_quote_does_not_swallow_the_rows_between(tmp_path):
+    """The broken value would end at the next quote of the file and give a record of the right width:
+    100 rows in one event name, accepted, before."""
+    text = events_csv(100, broken=1) + 'A1,2024-05-02,"quoted",E200\n'
+    report, ids = ingest_events(tmp_path, text)
+    assert (report.read, report.accepted, report.quarantined) == (101, 100, 1)
+    assert list(report.quarantine["line"]) == [3]
+    assert ids == [f"E{i}" for i in range(100) if i != 1] + ["E200"]
+
+
+def test_legitimate_multiline_values_are_kept(tmp_path):
+    text = events_csv(2) + 'A1,2024-05-02,"two\nlines, with, commas",E2\nA1,2024-05-02,"a ""quoted""\nnote",E3\n'
+    report, ids = ingest_events(tmp_path, text)
+    assert (report.read, report.accepted, report.quarantined) == (4, 4, 0)
+    assert ids == ["E0", "E1", "E2", "E3"]

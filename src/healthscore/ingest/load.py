@@ -681,13 +681,24 @@ def _parse_csv(display: str, data: bytes, names: list[str]):
     lines = start[nums]
     bad: list[tuple[int, str, str]] = []
     again = []
+    if b"\n" in data:
+        # A stray quote can also run on to a later quote and give a record of the right width: rows
+        # swallowed into one value, silently. Such a record is not valid CSV (its quote closes in the
+        # middle of a value); the few records that span lines are checked strictly.
+        swallowed = _broken_multiline_rows(data, lines, inside, len(names))
+        if swallowed:
+            keep = np.ones(n, dtype=bool)
+            for i, text in swallowed:
+                keep[i] = False
+                records.append((-1 - int(lines[i]), text, len(names)))
+            table, lines = table.filter(pa.array(keep)), lines[keep]
     for num, text, found in records:
-        line = int(start[num]) if 0 < num < len(start) else num
+        line = -1 - num if num < 0 else int(start[num]) if 0 < num < len(start) else num
         if "\n" not in text.rstrip("\r\n"):
             bad.append((line, f"line has {found} value(s) but the header has {len(names)}; check delimiters and quoting", text))
             continue
         first, rest = text.split("\n", 1)
-        bad.append((line, f"a quoted value opens on this line and never closes (it ran over "
+        bad.append((line, f"a quoted value opens on this line and does not close properly (it ran over "
                           f"{text.count(chr(10)) + 1} lines); the lines after it were read on their own",
                     first.rstrip("\r")))
         again.append((line, rest))
@@ -705,6 +716,32 @@ def _parse_csv(display: str, data: bytes, names: list[str]):
         table, lines = table.take(pa.array(order)), lines[order]
     bad.sort(key=lambda b: b[0])
     return table, lines, bad
+
+
+def _broken_multiline_rows(data: bytes, lines, inside, width: int) -> list[tuple[int, str]]:
+    """(row index, the record's text) of parsed rows that span lines but are not valid CSV."""
+    import io
+
+    import numpy as np
+
+    multi = np.flatnonzero(inside > 0)
+    if not len(multi):
+        return []
+    physical = data.split(b"\n")
+    out = []
+    for i in multi:
+        first = int(lines[i]) - 1
+        text = b"\n".join(physical[first:first + int(inside[i]) + 1]).decode("utf-8", "replace")
+        if len(text) >= csv.field_size_limit():  # the csv module refuses long values by default
+            csv.field_size_limit(len(text) + 1)
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            ok = len(rows) == 1 and len(rows[0]) == width
+        except csv.Error:
+            ok = False
+        if not ok:
+            out.append((int(i), text))
+    return out
 
 
 def _read_ndjson(display: str, path: Path, vcon):
