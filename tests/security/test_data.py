@@ -386,6 +386,10 @@ def test_small_aliases_still_work(tmp_path):
     ("        filter: {event: login}", "        filter: {any_of: [{ts: {lt: soon}}]}", "filter.any_of[0].ts.lt: 'soon' is not a date"),
     ("        filter: {event: login}", "        filter: {ts: {lt: {column: event}}}", "compares ts (timestamp) with column event (string)"),
     ("        filter: {event: login}", "        filter: {event: $as_of}", "$as_of is a date; event is not a timestamp"),
+    ("{kind: linear, low: 0, high: 20}", "{kind: linear, low: 5, high: 5}", "low and high must differ (both 5)"),
+    ("{kind: linear, low: 0, high: 20}", "{kind: log, low: -3, high: 20}", "transform.low: Input should be greater than or equal to 0 (got -3)"),
+    ("{kind: linear, low: 0, high: 20}", "{kind: log, low: 30, high: 20}", "high (20) must be above low (30)"),
+    ("{kind: linear, low: 0, high: 20}", "{kind: map, values: {a: 150}}", "transform.values.a: Input should be less than or equal to 100 (got 150)"),
 ])
 def test_validate_rejects_values_that_would_crash_score(tmp_path, old, new, fragment):
     assert old in MODEL

@@ -210,11 +210,23 @@ class Linear(_Strict):
     low: float
     high: float
 
+    @model_validator(mode="after")
+    def _span(self):
+        if self.high == self.low:  # the scale would divide by zero: every score NaN or 0/100
+            raise ValueError(f"low and high must differ (both {self.low:g})")
+        return self
+
 
 class Log(_Strict):
     kind: Literal["log"]
-    low: float = 0.0
+    low: float = Field(0.0, ge=0)
     high: float
+
+    @model_validator(mode="after")
+    def _span(self):
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high:g}) must be above low ({self.low:g})")
+        return self
 
 
 class Band(_Strict):
@@ -240,7 +252,7 @@ class Mapping(_Strict):
     """Categorical values (e.g. an assessment's green/yellow/red) to scores."""
 
     kind: Literal["map"]
-    values: dict[str, float]
+    values: dict[str, Annotated[float, Field(ge=0, le=100)]]
     default: float | None = Field(None, ge=0, le=100, description="score of an unlisted value; null = missing")
 
 
