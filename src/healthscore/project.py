@@ -91,11 +91,14 @@ class Project:
                 f" version {self.model.version}; propose it with 'healthscore model propose' and have an admin"
                 " approve it")
 
+    # seconds to wait while another process holds a DuckDB engine file (None: engine.lock_timeout)
+    engine_lock_timeout: float | None = None
+
     @cached_property
     def con(self):
         from healthscore.engine.backend import connect
 
-        return connect(self.ws)
+        return connect(self.ws, self.engine_lock_timeout)
 
     @cached_property
     def store(self) -> "Store":

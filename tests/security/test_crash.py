@@ -261,3 +261,21 @@ def test_ingest_killed_after_each_commit_point_resumes_to_the_same_state(tmp_pat
     assert again.returncode == 0, again.stderr
     assert engine_state(ws) == expected
     assert not [p for p in (ws / ".healthscore").iterdir() if p.name.startswith("ingest-")]  # ... until the next
+
+
+def test_a_caller_that_retries_itself_is_told_at_once(tmp_path):
+    """The web app (views.engine_session) retries within its own deadline: it asks not to wait."""
+    from healthscore.errors import UserError
+
+    engine = small_workspace(tmp_path)
+    holder = hold(engine)
+    try:
+        p = Project(tmp_path)
+        p.engine_lock_timeout = 0
+        with pytest.raises(UserError, match=f"in use by process {holder.pid} .* stays locked; gave up after waiting 0 s"):
+            p.con  # noqa: B018
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    with Project(tmp_path) as p:
+        assert "accounts" not in p.con.list_tables()

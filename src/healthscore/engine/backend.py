@@ -26,14 +26,17 @@ def duckdb_transaction(raw) -> Iterator[None]:
         raise
 
 
-def connect(ws: "Workspace") -> "BaseBackend":
+def connect(ws: "Workspace", lock_timeout: float | None = None) -> "BaseBackend":
+    """``lock_timeout``: seconds to wait for a DuckDB file another process holds (default:
+    engine.lock_timeout; 0: fail at once, for callers that retry themselves, like the web app)."""
     import ibis
 
     cfg = ws.config.engine
     if cfg.backend == "duckdb":
         path = ws.resolve(cfg.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _connect_duckdb(path, cfg.lock_timeout)
+        return _connect_duckdb(path, cfg.lock_timeout if lock_timeout is None else lock_timeout,
+                               from_env=lock_timeout is None)
     if cfg.backend == "pyspark":
         return connect_spark(cfg.spark, ws.state_dir / "spark-warehouse")
     if not cfg.url:
@@ -41,7 +44,7 @@ def connect(ws: "Workspace") -> "BaseBackend":
     return connect_url(cfg.url)
 
 
-def _connect_duckdb(path, timeout: float) -> "BaseBackend":
+def _connect_duckdb(path, timeout: float, from_env: bool = True) -> "BaseBackend":
     """Open the DuckDB engine file, waiting while another process holds it.
 
     DuckDB lets one process write a database file at a time: a second CLI job, or a cron run while
@@ -56,7 +59,8 @@ def _connect_duckdb(path, timeout: float) -> "BaseBackend":
     import duckdb
     import ibis
 
-    timeout = float(os.environ.get("HEALTHSCORE_LOCK_TIMEOUT", timeout))
+    if from_env:
+        timeout = float(os.environ.get("HEALTHSCORE_LOCK_TIMEOUT", timeout))
     deadline = time.monotonic() + timeout
     told, pause = False, 0.1
     while True:
@@ -70,8 +74,8 @@ def _connect_duckdb(path, timeout: float) -> "BaseBackend":
             holder = f"process {m.group(1)}" if m else "another process"
             if time.monotonic() >= deadline:
                 raise UserError(
-                    f"the engine file {path} is in use by {holder} (another healthscore command or the web app);"
-                    f" gave up after waiting {timeout:g} s",
+                    f"the engine file {path} is in use by {holder} (another healthscore command or the web app)"
+                    f" and stays locked; gave up after waiting {timeout:g} s",
                     details=["run this again when the other job has finished, or wait longer: set engine.lock_timeout"
                              " (seconds) in healthscore.yaml or HEALTHSCORE_LOCK_TIMEOUT"],
                 ) from None
