@@ -457,3 +457,29 @@ def test_legitimate_multiline_values_are_kept(tmp_path):
     report, ids = ingest_events(tmp_path, text)
     assert (report.read, report.accepted, report.quarantined) == (4, 4, 0)
     assert ids == ["E0", "E1", "E2", "E3"]
+
+
+_EVENT = st.sampled_from(["login", "export", '"a, quoted"', '"say ""hi"""', "x y"])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(_EVENT, min_size=1, max_size=25), broken=st.integers(0, 24), data=st.data())
+def test_property_one_stray_quote_costs_exactly_its_line(events, broken, data):
+    """Any rows (some with properly quoted values) and one stray quote: that line alone is quarantined,
+    every other row is accepted exactly as written, in file order."""
+    import csv
+    import io
+
+    broken = broken % len(events)
+    rows = [f"A1,2024-05-01,{e},E{i}" for i, e in enumerate(events)]
+    rows[broken] = f'A1,2024-05-01,"stray {data.draw(st.sampled_from(["", "x", "a, b"]))},E{broken}'
+    with tempfile.TemporaryDirectory() as tmp:
+        report, ids = ingest_events(Path(tmp), "account_id,ts,event,event_id\n" + "\n".join(rows) + "\n",
+                                    allow_empty=True)  # a single row may be the stray one
+        with make_project(Path(tmp)) as p:
+            stored = [r["event"] for r in p.con.table("usage_events").to_pyarrow().to_pylist()]
+    assert (report.read, report.quarantined) == (len(rows), 1)
+    assert list(report.quarantine["line"]) == [broken + 2]
+    assert ids == [f"E{i}" for i in range(len(rows)) if i != broken]
+    expected = [next(csv.reader(io.StringIO(e)))[0] for i, e in enumerate(events) if i != broken]
+    assert stored == expected  # values as written: nothing swallowed or changed
