@@ -136,7 +136,7 @@ def test_a_second_writer_waits_and_then_runs(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait()
-    out, err = waiter.communicate(timeout=300)
+    _, err = waiter.communicate(timeout=300)
     assert waiter.returncode == 0, err
     assert "Traceback" not in err
     with Project(tmp_path) as p:
@@ -174,7 +174,7 @@ def test_backfill_fills_accounts_added_after_a_date_was_stored(base, tmp_path):
 
 
 def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_path, monkeypatch):
-    import healthscore.faults as faults
+    from healthscore import faults
     import healthscore.project as project_module
 
     span = (dt.date(2026, 10, 5), dt.date(2026, 10, 26), 7)  # 4 dates, one per engine pass below

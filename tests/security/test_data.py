@@ -330,7 +330,7 @@ def test_a_duplicate_source_in_healthscore_yaml_is_an_error(tmp_path):
 
     cfg = "sources:\n  usage_events: {path: a.csv}\n  tickets: {path: t.csv}\n  usage_events: {path: b.parquet}\n"
     with pytest.raises(UserError, match=r"healthscore.yaml:6: duplicate key 'usage_events' \(first at line 4\)"):
-        make_project(tmp_path, cfg).ws
+        _ = make_project(tmp_path, cfg).ws
 
 
 def test_readme_example_has_no_duplicate_key(tmp_path):
@@ -339,7 +339,7 @@ def test_readme_example_has_no_duplicate_key(tmp_path):
     from healthscore.yamlio import read_yaml
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
     assert blocks
     for i, block in enumerate(blocks):
         read_yaml(tmp_path / f"readme-{i}.yaml", block)  # raises on a duplicate key
@@ -368,7 +368,7 @@ def test_small_aliases_still_work(tmp_path):
         MODEL.split("metrics:\n")[1].replace("logins", "opens").replace("filter: {event: login}", "filter: *f")
     (tmp_path / "model.yaml").write_text(text, encoding="utf-8")
     ir = load_health_model(tmp_path / "model.yaml").ir
-    assert [m.filter for m in ir.components[0].metrics][0] == ir.components[0].metrics[1].filter
+    assert ir.components[0].metrics[0].filter == ir.components[0].metrics[1].filter
 
 
 @pytest.mark.parametrize("old,new,fragment", [

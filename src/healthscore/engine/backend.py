@@ -29,8 +29,6 @@ def duckdb_transaction(raw) -> Iterator[None]:
 def connect(ws: "Workspace", lock_timeout: float | None = None) -> "BaseBackend":
     """``lock_timeout``: seconds to wait for a DuckDB file another process holds (default:
     engine.lock_timeout; 0: fail at once, for callers that retry themselves, like the web app)."""
-    import ibis
-
     cfg = ws.config.engine
     if cfg.backend == "duckdb":
         path = ws.resolve(cfg.path)

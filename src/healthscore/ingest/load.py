@@ -1384,7 +1384,7 @@ def _csv_in_memory(display: str, path: Path, msg: str | None) -> None:
     None, so that the in-memory path reads it as one block and quarantines only the bad line --
     when it is small enough (``_CSV_IN_MEMORY_MAX``); otherwise a clear error."""
     if path.stat().st_size <= _CSV_IN_MEMORY_MAX:
-        return None
+        return
     raise UserError(
         f"{display}: cannot read as CSV: a quoted value does not close, or a value is longer than 16 MiB"
         + (f" ({msg})" if msg else ""),
