@@ -1348,6 +1348,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except Exception as exc:
+        # SQLite's "database is locked" after the busy timeout: another writer held the store too long
+        if type(exc).__name__ == "OperationalError" and "locked" in str(exc):
+            sys.stderr.write("error: the store is busy: another healthscore process (a CLI job or the web app) kept"
+                             " it locked for more than 30 s; the step that waited was rolled back: run the command again\n")
+            raise SystemExit(2) from None
+        raise
 
 
 if __name__ == "__main__":

@@ -100,12 +100,17 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
+STORE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Write-ahead logging: readers (the web app) do not block the writer (a real-time consumer) and a
     commit appends to the log instead of copying pages to a journal and syncing twice (~10 ms each)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; with WAL never corrupt
+    # a second writer (another CLI job, the web app) waits this long for the first to commit
+    cursor.execute(f"PRAGMA busy_timeout = {STORE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
