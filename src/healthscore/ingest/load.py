@@ -19,7 +19,9 @@ names what would be right, and the original row. Nothing is dropped silently:
 
 The checks, in the order they are tried (the first problem found is the row's reason):
 
-0. the line itself cannot be parsed (CSV: wrong number of values; NDJSON: not a JSON object)
+0. the line itself cannot be parsed (CSV: wrong number of values, or a quoted value that opens on
+   it and does not close properly -- the lines after it are read on their own; NDJSON: not a JSON
+   object)
 1. a required column is empty or null (empty strings count as null)
 2. a value does not parse as its column's type
 3. a negative value in a non-negative column
