@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 STRING, FLOAT, INT, BOOL, TIMESTAMP = "string", "float", "int", "bool", "timestamp"
 NUMERIC_TYPES = (FLOAT, INT, BOOL)
 
+# Every number must be finite and at most this large in magnitude (sums of a few billion such
+# values stay finite: 1e308 in one row would otherwise turn a metric into inf or null).
+NUMBER_LIMIT = 1e18
+# The plausible range of every timestamp (inclusive dates): ingestion quarantines the rest.
+TIMESTAMP_MIN, TIMESTAMP_MAX = "1900-01-01", "2100-12-31"
+# Survey and ticket scales: NPS 0-10, CSAT 1-5, CES 1-7 (pulse surveys have no fixed scale).
+NPS_RANGE, CSAT_RANGE, CES_RANGE = (0.0, 10.0), (1.0, 5.0), (1.0, 7.0)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -23,6 +31,12 @@ class Column:
     default: object | None = None  # filled when the column is absent or empty
     # computed at ingestion from another column (e.g. the sentiment of a comment); a source value is replaced
     derived_from: str | None = None
+    # Domain range (inclusive) of a number; ingestion quarantines values outside it.
+    min_value: float | None = None
+    max_value: float | None = None
+    # Ranges that depend on another column's value, e.g. surveys.score by kind:
+    # (("kind", "nps", 0, 10), ...). A row whose other value is not listed has only min/max_value.
+    range_when: tuple[tuple[str, str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,8 +143,8 @@ TABLES: dict[str, Table] = {
                 _c("status"),
                 _c("escalated", BOOL),
                 _c("reopened", BOOL),
-                _c("csat", FLOAT, non_negative=True),
-                _c("ces", FLOAT, non_negative=True),
+                _c("csat", FLOAT, non_negative=True, min_value=CSAT_RANGE[0], max_value=CSAT_RANGE[1]),
+                _c("ces", FLOAT, non_negative=True, min_value=CES_RANGE[0], max_value=CES_RANGE[1]),
                 _c("sla_met", BOOL),
                 _c("subject"),  # the ticket's subject or text
                 _c("subject_sentiment", FLOAT, derived_from="subject"),  # VADER compound, -1..1
@@ -144,7 +158,8 @@ TABLES: dict[str, Table] = {
                 _c("account_id", required=True),
                 _c("ts", TIMESTAMP, required=True),
                 _c("kind", required=True, allowed=("nps", "csat", "ces", "pulse")),
-                _c("score", FLOAT, required=True, non_negative=True),
+                _c("score", FLOAT, required=True, non_negative=True, range_when=(
+                    ("kind", "nps", *NPS_RANGE), ("kind", "csat", *CSAT_RANGE), ("kind", "ces", *CES_RANGE))),
                 _c("comment"),
                 _c("respondent"),
                 _c("comment_sentiment", FLOAT, derived_from="comment"),  # VADER compound, -1..1

@@ -91,11 +91,14 @@ class Project:
                 f" version {self.model.version}; propose it with 'healthscore model propose' and have an admin"
                 " approve it")
 
+    # seconds to wait while another process holds a DuckDB engine file (None: engine.lock_timeout)
+    engine_lock_timeout: float | None = None
+
     @cached_property
     def con(self):
         from healthscore.engine.backend import connect
 
-        return connect(self.ws)
+        return connect(self.ws, self.engine_lock_timeout)
 
     @cached_property
     def store(self) -> "Store":
@@ -155,11 +158,13 @@ class Project:
         }
 
     def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
-               incremental: bool = False):
-        """Load the workspace's sources; ``incremental``: append every source (only new files / rows)."""
+               incremental: bool = False, allow_empty: bool = False):
+        """Load the workspace's sources; ``incremental``: append every source (only new files / rows);
+        ``allow_empty``: let a source with no accepted row empty its table (refused otherwise)."""
         from healthscore.ingest.load import ingest_workspace
 
-        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental)
+        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental,
+                                   allow_empty=allow_empty)
         for r in reports:
             self._record_batch(r)
         return reports
@@ -263,6 +268,9 @@ class Project:
                  progress: Callable[[int, int], None] | None = None, write_back: bool | None = None) -> dict:
         """Score every date of the range, a chunk of dates per engine pass; dates already stored are skipped,
         so an interrupted backfill resumes where it stopped (each chunk is written in one transaction).
+        A date counts as stored only when every account that existed on it (created before it, or with
+        no created_at) has a snapshot: accounts added later get their history too (the stored
+        snapshots of such a date are kept; the scoring is idempotent).
 
         With write-back (``write_back`` or the workspace setting), the new snapshots go to the engine's
         health_snapshots / health_evidence too, and so do the stored snapshots of the skipped dates."""
@@ -270,18 +278,23 @@ class Project:
             raise UserError(f"--to {date_to} is before --from {date_from}")
         dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
         done = self.store.stored_as_of_dates(self.model.version)
-        todo = [d for d in dates if d not in done]
+        partly = [d for d in dates if d in done]
+        incomplete = set(self._incomplete_dates(partly)) if partly else set()
+        todo = [d for d in dates if d not in done or d in incomplete]
         accounts = self.con.table("accounts").count().execute() if todo else 0
         per_chunk = max(1, min(len(todo) or 1, BACKFILL_CHUNK_SNAPSHOTS // max(accounts, 1)))
         written = 0
         if progress:
             progress(len(dates) - len(todo), len(dates))
         written_back = 0
+        from healthscore.faults import fault_point
+
         for i in range(0, len(todo), per_chunk):
             chunk = todo[i:i + per_chunk]
             run = self.score(as_of_dates=chunk, write_back=write_back)
             written += run.inserted
             written_back += run.written_back
+            fault_point("backfill:chunk")
             if progress:
                 progress(len(dates) - len(todo) + i + len(chunk), len(dates))
         stored = sorted(set(dates) - set(todo))
@@ -295,9 +308,36 @@ class Project:
             overrides = self.store.overrides(None)
             written_back += write(self.con, apply_overrides(snaps, overrides) if overrides else snaps)["snapshots"]
         out = {"model_version": self.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
-               "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk}
+               "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk,
+               "completed_dates": len(incomplete)}
         if self._writes_back(write_back):
             out["written_back"] = written_back
+        return out
+
+    def _incomplete_dates(self, dates: list[dt.date]) -> list[dt.date]:
+        """Stored dates with fewer snapshots than accounts scored on them: scoring leaves out the
+        accounts created on or after the as-of date and those whose latest outcome before it is a
+        churn (engine/compile.py, scoring/score.py)."""
+        import pandas as pd
+
+        stored = self.store.snapshot_counts(self.model.version, dates)
+        accounts = self.con.table("accounts").select("account_id", "created_at").execute()
+        created = pd.to_datetime(accounts["created_at"])
+        outcomes = None
+        if "outcomes" in self.con.list_tables():
+            outcomes = self.con.table("outcomes").select("account_id", "ts", "kind").execute()
+            outcomes = outcomes[outcomes["account_id"].isin(accounts["account_id"])].sort_values("ts", kind="stable")
+        out = []
+        for d in dates:
+            when = pd.Timestamp(d)
+            expected = int((created.isna() | (created < when)).sum())
+            if outcomes is not None and len(outcomes):
+                latest = outcomes[outcomes["ts"] < when].groupby("account_id")["kind"].last()
+                churned = set(latest.index[latest == "churned"])
+                alive = accounts["account_id"].isin(churned) & (created.isna() | (created < when))
+                expected -= int(alive.sum())
+            if stored.get(d, 0) < expected:
+                out.append(d)
         return out
 
     def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:

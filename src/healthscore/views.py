@@ -102,6 +102,7 @@ def engine_session(p: "Project"):
         p.__dict__["_engine_depth"] = depth + 1
         try:
             if depth == 0 and duck:
+                p.engine_lock_timeout = 0  # fail at once: this loop retries, within its own deadline
                 deadline = time.monotonic() + 15
                 while True:
                     try:

@@ -77,6 +77,8 @@ class EngineConfig(_Strict):
     url: str | None = None  # postgresql://user@host:port/db for backend: postgres
     # backend: pyspark: Spark settings (spark.master defaults to local[*]); tables live in the session catalog
     spark: dict[str, str] = Field(default_factory=dict)
+    # backend: duckdb: how long (seconds) a command waits while another process holds the engine file
+    lock_timeout: float = Field(120.0, ge=0, le=86_400, allow_inf_nan=False)
 
 
 class WorkspaceConfig(_Strict):
@@ -87,6 +89,8 @@ class WorkspaceConfig(_Strict):
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
     write_back: bool = False
+    # `healthscore ingest` exits with code 1 when a table's quarantined share of the rows read is above this
+    quarantine_max_share: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("sources")
     @classmethod

@@ -47,21 +47,112 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+# The most values a document may hold once its aliases are expanded: health models and workspace
+# files hold a few thousand; an "alias bomb" (aliases of aliases of lists) holds billions and took
+# every byte of memory once pydantic walked it.
+MAX_EXPANDED_NODES = 200_000
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _check_tree(path: Path, root: yaml.Node | None) -> None:
+    """Duplicate keys (YAML says keys are unique; PyYAML keeps the last silently) and the expanded
+    size (aliases counted as often as they are used), without expanding anything."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            line = node.start_mark.line + 1
+            raise UserError(f"{path}:{line}: invalid YAML: an alias refers to the node that contains it (recursive)")
+        busy.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != _MERGE:
+                    ident = (k.tag, k.value)
+                    line = k.start_mark.line + 1
+                    if ident in seen:
+                        raise UserError(
+                            f"{path}:{line}: duplicate key {k.value!r} (first at line {seen[ident]});"
+                            " YAML keys must be unique: keep one",
+                        )
+                    seen[ident] = line
+                total += size(k) + size(v)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                total += size(v)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        busy.discard(key)
+        sizes[key] = total
+        if total > MAX_EXPANDED_NODES:
+            raise UserError(
+                f"{path}:{node.start_mark.line + 1}: invalid YAML: more than {MAX_EXPANDED_NODES:,} values once its"
+                " aliases (*name) are expanded; write the values out or use fewer aliases",
+            )
+        return total
+
+    if root is not None:
+        size(root)
+
+
+def _bad_scalar(root: yaml.Node | None) -> yaml.ScalarNode | None:
+    """The first scalar that cannot be built (a date 2024-13-45): where a construction error is."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            build = yaml.SafeLoader.yaml_constructors.get(node.tag)
+            try:
+                if build is not None:
+                    build(yaml.SafeLoader(""), node)
+            except (ValueError, TypeError, OverflowError):
+                return node
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(x for kv in reversed(node.value) for x in reversed(kv))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
+
+
 def read_yaml(path: Path, text: str | None = None) -> tuple[dict, yaml.Node | None, str]:
-    """Read a YAML mapping (from `text` when given, `path` naming where it came from); a missing file
-    or bad YAML is one clear UserError."""
+    """Read a YAML mapping (from `text` when given, `path` naming where it came from); a missing file,
+    bad YAML, a duplicate key or too many values behind aliases is one clear UserError."""
     if text is None:
         if not path.exists():
             raise UserError(f"{path}: file not found")
         text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            _check_tree(path, node)  # before anything is built from it
+            try:
+                data = loader.construct_document(node) if node is not None else None
+            except (ValueError, TypeError, OverflowError) as exc:  # e.g. an unquoted date 2024-13-45
+                bad = _bad_scalar(node)
+                where = f":{bad.start_mark.line + 1}" if bad is not None else ""
+                value = f" {bad.value!r}" if bad is not None else ""
+                raise UserError(f"{path}{where}: invalid YAML value{value}: {exc}") from None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise UserError(f"{path}{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise UserError(f"{path}: invalid YAML: nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

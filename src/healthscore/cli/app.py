@@ -128,26 +128,43 @@ def ingest(
     show: int = typer.Option(5, "--show", help="quarantined rows to show per table"),
     incremental: bool = typer.Option(False, "--incremental",
                                      help="append every source: only new files / rows, rows already loaded skipped"),
+    allow_empty: bool = typer.Option(False, "--allow-empty",
+                                     help="let a source with no accepted row (header only, or all quarantined)"
+                                          " empty its table; refused otherwise"),
 ):
-    """Load the sources into the engine; bad rows go to the quarantine with file, line, column and reason."""
+    """Load the sources into the engine; bad rows go to the quarantine with file, line, column and reason.
+
+    Exits with code 1 (after loading) when a table's quarantined share is above quarantine_max_share
+    in healthscore.yaml (default 0.05)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with _project(workspace) as p:
+        limit = p.ws.config.quarantine_max_share
         if json_out:
-            reports = p.ingest(table, incremental=incremental)
+            reports = p.ingest(table, incremental=incremental, allow_empty=allow_empty)
         else:
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                           transient=True) as bar:
                 task = bar.add_task("ingesting", total=None)
                 reports = p.ingest(table, progress=lambda msg: bar.update(task, description=msg),
-                                   incremental=incremental)
+                                   incremental=incremental, allow_empty=allow_empty)
+    over = [r for r in reports if r.read and r.quarantined / r.read > limit]
     if json_out:
         _print_json({"tables": [
             {"table": r.table, "source": r.source, "read": r.read, "accepted": r.accepted,
              "quarantined": r.quarantined, "already_ingested": r.already_ingested, "warnings": r.warnings,
-             "quarantine": r.quarantine.head(show).to_dict("records")} for r in reports]})
-        return
-    _print_ingest(reports, show)
+             "quarantine_share": round(r.quarantined / r.read, 6) if r.read else 0.0,
+             "over_quarantine_max_share": any(r is o for o in over),
+             "quarantine": r.quarantine.head(show).to_dict("records")} for r in reports],
+            "quarantine_max_share": limit})
+    else:
+        _print_ingest(reports, show)
+    if over:
+        for r in over:
+            sys.stderr.write(f"error: {r.table}: {r.quarantined:,} of {r.read:,} row(s) quarantined"
+                             f" ({r.quarantined / r.read:.1%}), more than quarantine_max_share {limit:.1%}"
+                             f" in healthscore.yaml; the accepted rows were loaded\n")
+        raise typer.Exit(1)
 
 
 def _print_ingest(reports, show: int) -> None:
@@ -439,7 +456,8 @@ def backfill(
     if json_out:
         _print_json(result)
         return
-    _console().print(f"Backfilled {result['dates']} dates ({result['already_stored']} already stored) with model "
+    completed = f", {result['completed_dates']} completed for accounts added later" if result.get("completed_dates") else ""
+    _console().print(f"Backfilled {result['dates']} dates ({result['already_stored']} already stored{completed}) with model "
                      f"{result['model_version']}: {result['snapshots_written']:,} snapshots written, "
                      f"{result['dates_per_pass']} dates per engine pass.")
 
@@ -1583,6 +1601,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except Exception as exc:
+        # SQLite's "database is locked" after the busy timeout: another writer held the store too long
+        if type(exc).__name__ == "OperationalError" and "locked" in str(exc):
+            sys.stderr.write("error: the store is busy: another healthscore process (a CLI job or the web app) kept"
+                             " it locked for more than 30 s; the step that waited was rolled back: run the command again\n")
+            raise SystemExit(2) from None
+        raise
 
 
 if __name__ == "__main__":

@@ -26,16 +26,17 @@ def duckdb_transaction(raw) -> Iterator[None]:
         raise
 
 
-def connect(ws: "Workspace") -> "BaseBackend":
-    import ibis
-
+def connect(ws: "Workspace", lock_timeout: float | None = None) -> "BaseBackend":
+    """``lock_timeout``: seconds to wait for a DuckDB file another process holds (default:
+    engine.lock_timeout; 0: fail at once, for callers that retry themselves, like the web app)."""
     cfg = ws.config.engine
     if cfg.backend == "duckdb":
         from healthscore.security import make_private
 
         path = ws.resolve(cfg.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = ibis.duckdb.connect(str(path))
+        con = _connect_duckdb(path, cfg.lock_timeout if lock_timeout is None else lock_timeout,
+                              from_env=lock_timeout is None)
         make_private(path)  # the engine holds every customer's data: owner-only, like the store
         return con
     if cfg.backend == "pyspark":
@@ -43,6 +44,50 @@ def connect(ws: "Workspace") -> "BaseBackend":
     if not cfg.url:
         raise UserError(f"{ws.config_path}: engine.url is required for backend: postgres (postgresql://user@host/db)")
     return connect_url(cfg.url)
+
+
+def _connect_duckdb(path, timeout: float, from_env: bool = True) -> "BaseBackend":
+    """Open the DuckDB engine file, waiting while another process holds it.
+
+    DuckDB lets one process write a database file at a time: a second CLI job, or a cron run while
+    the web app writes, got DuckDB's lock error as a traceback. Here the second one says whom it
+    waits for, retries until the first lets go, and after ``timeout`` seconds (engine.lock_timeout
+    in healthscore.yaml, or HEALTHSCORE_LOCK_TIMEOUT) stops with a clear error."""
+    import os
+    import re
+    import sys
+    import time
+
+    import duckdb
+    import ibis
+
+    if from_env:
+        timeout = float(os.environ.get("HEALTHSCORE_LOCK_TIMEOUT", timeout))
+    deadline = time.monotonic() + timeout
+    told, pause = False, 0.1
+    while True:
+        try:
+            return ibis.duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise UserError(f"cannot open the engine file {path}: {text}") from None
+            m = re.search(r"\(PID (\d+)\)", text)
+            holder = f"process {m.group(1)}" if m else "another process"
+            if time.monotonic() >= deadline:
+                raise UserError(
+                    f"the engine file {path} is in use by {holder} (another healthscore command or the web app)"
+                    f" and stays locked; gave up after waiting {timeout:g} s",
+                    details=["run this again when the other job has finished, or wait longer: set engine.lock_timeout"
+                             " (seconds) in healthscore.yaml or HEALTHSCORE_LOCK_TIMEOUT"],
+                ) from None
+            if not told:
+                sys.stderr.write(f"waiting for the engine file {path}: it is in use by {holder}"
+                                 f" (another healthscore command or the web app); up to {timeout:g} s\n")
+                sys.stderr.flush()
+                told = True
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 2.0)
 
 
 def connect_url(url: str) -> "BaseBackend":

@@ -19,7 +19,9 @@ names what would be right, and the original row. Nothing is dropped silently:
 
 The checks, in the order they are tried (the first problem found is the row's reason):
 
-0. the line itself cannot be parsed (CSV: wrong number of values; NDJSON: not a JSON object)
+0. the line itself cannot be parsed (CSV: wrong number of values, or a quoted value that opens on
+   it and does not close properly -- the lines after it are read on their own; NDJSON: not a JSON
+   object)
 1. a required column is empty or null (empty strings count as null)
 2. a value does not parse as its column's type
 3. a negative value in a non-negative column
@@ -28,11 +30,16 @@ The checks, in the order they are tried (the first problem found is the row's re
    checks (0-4 and 6) is accepted, later ones are quarantined
 6. an ``account_id`` that is not in ``accounts`` (tables with ``references_accounts``)
 
+and, after check 4, a value outside its column's domain (contract.py): timestamps outside
+1900-01-01 .. 2100-12-31, numbers larger than 1e18 in size, and the scales of survey and ticket
+scores (NPS 0-10, CSAT 1-5, CES 1-7; ``Column.min_value``/``max_value``/``range_when``).
+
 Within one check, columns are tried in contract order.
 
 Values: strings are stored with surrounding spaces trimmed. Timestamps accept ISO 8601 dates and
-date-times ('2024-05-01', '2024-05-01 09:30:00', '2024-05-01T09:30:00Z', '...+02:00') and are
-stored as naive UTC. Booleans accept true/false/yes/no/1/0 (any case). Numbers are plain decimal
+date-times ('2024-05-01', '2024-05-01 09:30:00', '2024-05-01T09:30:00Z', '...+02:00', offsets up to
+14:00) and a zone name after the time ('2025-06-02 10:00:00 Asia/Tokyo', converted with that row's
+zone only); they are stored as naive UTC. Booleans accept true/false/yes/no/1/0 (any case). Numbers are plain decimal
 numbers ('3', '-2.5', '1e3'); 'nan', 'inf', '1,000' and '1_000' are not numbers. A null (empty)
 optional value takes the column's default (``Column.default``), e.g. usage_events.quantity = 1.
 """
@@ -40,7 +47,9 @@ optional value takes the column's default (``Column.default``), e.g. usage_event
 from __future__ import annotations
 
 import csv
+import functools
 import glob as _glob
+import os
 import re
 import shutil
 import tempfile
@@ -76,7 +85,7 @@ _SQL_TYPES = {STRING: "VARCHAR", FLOAT: "DOUBLE", INT: "BIGINT", BOOL: "BOOLEAN"
 _TS_HINT = "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00Z"
 
 # Error codes: check * 1000 + the column's position in the contract.
-_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT = range(7)
+_E_LINE, _E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_DUPLICATE, _E_ACCOUNT, _E_RANGE = range(8)
 
 
 @dataclass
@@ -136,6 +145,7 @@ def ingest_workspace(
     tables: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     incremental: bool = False,
+    allow_empty: bool = True,
 ) -> list[TableReport]:
     """Validate the workspace's sources and load the accepted rows into the engine ``con``.
 
@@ -163,6 +173,11 @@ def ingest_workspace(
 
     With the DuckDB engine, Parquet sources and large CSV sources stream through the engine
     (``_ingest_streaming``): same checks, reasons, line/row numbers and counts, bounded memory.
+
+    With ``allow_empty=False`` (``Project.ingest``'s default, so the CLI's and the web app's), a
+    source that would empty its table (no rows, or every row quarantined) in replace mode raises
+    ``UserError`` before that table is written: a header-only accounts file
+    would otherwise empty accounts and, through the unknown-account check, every other table.
     """
     import duckdb
 
@@ -208,8 +223,11 @@ def ingest_workspace(
         if configured[name].adapter is None:
             _preflight(ws, name, configured[name], located[name])
 
+    from healthscore.faults import fault_point
+
+    _clean_stale_spools(ws)
     reports: list[TableReport] = []
-    with tempfile.TemporaryDirectory(prefix="healthscore-ingest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"healthscore-ingest-{os.getpid()}-") as tmp:
         vcon = duckdb.connect()
         try:
             vcon.execute("SET TimeZone = 'UTC'")
@@ -243,7 +261,8 @@ def ingest_workspace(
                     marks = [Mark("file", _display(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)]
                 append = AppendTo(key, marks) if appending[name] else None
                 report, accepted_ids = _ingest_one(ws, con, vcon, name, src, where, say, accounts,
-                                                   parts=parts, warnings=warnings, append=append)
+                                                   parts=parts, warnings=warnings, append=append,
+                                                   allow_empty=allow_empty)
                 report.source = key
                 if originals is not None:
                     _vendor_raw(report, originals)
@@ -260,6 +279,7 @@ def ingest_workspace(
                 if name == "accounts":
                     accounts = accepted_ids if append is None else _engine_accounts(con)
                 reports.append(report)
+                fault_point(f"ingest:{name}")
         finally:
             vcon.close()
     return reports
@@ -580,25 +600,54 @@ def _with_internal(data: "pa.Table", bad=None, text=None) -> "pa.Table":
 
 
 def _read_csv(ws: "Workspace", path: Path):
-    """All columns as strings, exactly as written. Line = row index + 2 (the header is line 1),
-    corrected for quoted values that span lines and for lines that could not be parsed."""
+    """All columns as strings, exactly as written, with each row's physical line number (the header
+    is line 1; quoted values may span lines). Lines that cannot be parsed become rows with _BAD set.
+
+    The file is parsed as one block: pyarrow's chunker splits blocks at newlines without knowing
+    about quotes, so with several blocks an unclosed quote silently swallowed the rest of a block
+    into one value (threads) or failed the file (one thread), and a value longer than a block
+    failed it. A record that pyarrow could not parse and that spans several lines (an unclosed
+    quote runs on to the end of the file or to the next quote) is taken apart: its first line is
+    quarantined with the reason and the lines after it are read again on their own."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pv
 
     display = _display(ws, path)
     names = _csv_header(ws, path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{display}: cannot read: {exc}") from None
+    table, lines, bad = _parse_csv(display, data, names)
+    if not bad:
+        return _with_internal(table), lines
+    unparsed = pa.table({n: pa.nulls(len(bad), pa.string()) for n in names})
+    unparsed = _with_internal(unparsed, [b[1] for b in bad], [b[2] for b in bad])
+    data_ = pa.concat_tables([_with_internal(table), unparsed])
+    lines = np.concatenate([lines, np.array([b[0] for b in bad], dtype=np.int64)])
+    order = np.argsort(lines, kind="stable")  # file order: bad lines may sit between good rows
+    return data_.take(pa.array(order)), lines[order]
 
-    def read(threads: bool):
-        bad: list[tuple[int | None, str, int]] = []
 
-        def on_invalid(row):
-            bad.append((row.number, row.text, row.actual_columns))
-            return "skip"
+def _parse_csv(display: str, data: bytes, names: list[str]):
+    """(string columns, physical line per row, [(line, reason, text)] of lines not parsed) of CSV
+    text whose first line is the header ``names``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
 
+    records: list[tuple[int, str, int]] = []  # (record number, text, values found)
+
+    def on_invalid(row):
+        records.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    try:
         table = pv.read_csv(
-            path,
-            read_options=pv.ReadOptions(use_threads=threads),
+            pa.BufferReader(data),
+            # one block (see _read_csv); one thread: only then does pyarrow number the bad records
+            read_options=pv.ReadOptions(use_threads=False, block_size=max(len(data) + 1, 1 << 20)),
             # empty lines are kept (as rows of empty values) so that line numbers stay exact
             parse_options=pv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
             convert_options=pv.ConvertOptions(
@@ -607,56 +656,94 @@ def _read_csv(ws: "Workspace", path: Path):
                 quoted_strings_can_be_null=False,
             ),
         )
-        return table, bad
-
-    try:
-        table, bad = read(True)
-        if bad and any(b[0] is None for b in bad):  # pyarrow numbers bad rows only single-threaded
-            table, bad = read(False)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
         raise UserError(f"{display}: cannot read as CSV: {msg}") from None
     table = table.select(names)
-    bad.sort(key=lambda b: b[0] or 0)
-    lines, bad_lines = _csv_lines(path, table, [b[0] or 0 for b in bad])
-    if not bad:
-        return _with_internal(table), lines
-    unparsed = pa.table({n: pa.nulls(len(bad), pa.string()) for n in names})
-    reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
-    unparsed = _with_internal(unparsed, reasons, [b[1] for b in bad])
-    return pa.concat_tables([_with_internal(table), unparsed]), np.concatenate([lines, bad_lines])
-
-
-def _csv_lines(path: Path, table: "pa.Table", bad_rows: list[int]):
-    """Physical line numbers of the parsed rows and of the unparseable ones.
-
-    pyarrow numbers unparseable rows by record (header = 1), not by physical line, and a quoted
-    value with newlines makes one record span several lines. So: the record numbers of parsed
-    rows are those not taken by unparseable ones, and each record moves down by the newlines
-    inside the values of the records before it (only counted when the file has such values).
-    """
-    import numpy as np
-    import pyarrow.compute as pc
-
     n = table.num_rows
-    bad = np.asarray(bad_rows, dtype=np.int64)
-    records = np.setdiff1d(np.arange(2, n + len(bad) + 2, dtype=np.int64), bad, assume_unique=True)
-    if len(records) != n:  # unknown record numbers: fall back to plain numbering
-        records = np.arange(2, n + 2, dtype=np.int64)
-    newlines, ends_with_newline = 0, True
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            newlines += chunk.count(b"\n")
-            ends_with_newline = chunk.endswith(b"\n")
-    if newlines + (0 if ends_with_newline else 1) <= 1 + n + len(bad):
-        return records, bad  # one line per record
-    extra = np.zeros(n, dtype=np.int64)
-    for col in table.columns:
-        extra += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
-    before = np.concatenate([[0], np.cumsum(extra)])  # newlines inside values of rows before row i
-    return records + before[:-1], bad + before[np.searchsorted(records, bad)]
+    records.sort(key=lambda b: b[0] or 0)
+    # Record numbers (header = 1): the parsed rows take those the bad records do not.
+    bad_nums = np.array([b[0] or 0 for b in records], dtype=np.int64)
+    nums = np.setdiff1d(np.arange(2, n + len(records) + 2, dtype=np.int64), bad_nums, assume_unique=True)
+    if len(nums) != n:  # unknown record numbers: fall back to plain numbering
+        nums = np.arange(2, n + 2, dtype=np.int64)
+    # Each record takes 1 + the newlines inside it; a record's line is 2 + the lines of those before it.
+    span = np.ones(n + len(records) + 2, dtype=np.int64)
+    if b"\n" in data:
+        inside = np.zeros(n, dtype=np.int64)
+        for col in table.columns:
+            inside += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+        span[nums[nums < len(span)]] += inside[nums < len(span)]
+        for num, text, _ in records:
+            if 0 < num < len(span):
+                span[num] += text.count("\n")
+    start = np.concatenate([[0, 0, 2], 2 + np.cumsum(span[2:-1])])  # start[k]: line of record k
+    lines = start[nums]
+    bad: list[tuple[int, str, str]] = []
+    again = []
+    if b"\n" in data:
+        # A stray quote can also run on to a later quote and give a record of the right width: rows
+        # swallowed into one value, silently. Such a record is not valid CSV (its quote closes in the
+        # middle of a value); the few records that span lines are checked strictly.
+        swallowed = _broken_multiline_rows(data, lines, inside, len(names))
+        if swallowed:
+            keep = np.ones(n, dtype=bool)
+            for i, text in swallowed:
+                keep[i] = False
+                records.append((-1 - int(lines[i]), text, len(names)))
+            table, lines = table.filter(pa.array(keep)), lines[keep]
+    for num, text, found in records:
+        line = -1 - num if num < 0 else int(start[num]) if 0 < num < len(start) else num
+        if "\n" not in text.rstrip("\r\n"):
+            bad.append((line, f"line has {found} value(s) but the header has {len(names)}; check delimiters and quoting", text))
+            continue
+        first, rest = text.split("\n", 1)
+        bad.append((line, f"a quoted value opens on this line and does not close properly (it ran over "
+                          f"{text.count(chr(10)) + 1} lines); the lines after it were read on their own",
+                    first.rstrip("\r")))
+        again.append((line, rest))
+    parts, part_lines = [table], [lines]
+    for line, rest in again:  # the lines the broken record swallowed, read as a file of their own
+        header = ",".join('"' + n_.replace('"', '""') + '"' for n_ in names) + "\n"
+        t2, l2, b2 = _parse_csv(display, header.encode() + rest.encode(), names)
+        parts.append(t2)
+        part_lines.append(l2 + line - 1)
+        bad += [(b[0] + line - 1, b[1], b[2]) for b in b2]
+    if len(parts) > 1:
+        table = pa.concat_tables(parts)
+        lines = np.concatenate(part_lines)
+        order = np.argsort(lines, kind="stable")
+        table, lines = table.take(pa.array(order)), lines[order]
+    bad.sort(key=lambda b: b[0])
+    return table, lines, bad
+
+
+def _broken_multiline_rows(data: bytes, lines, inside, width: int) -> list[tuple[int, str]]:
+    """(row index, the record's text) of parsed rows that span lines but are not valid CSV."""
+    import io
+
+    import numpy as np
+
+    multi = np.flatnonzero(inside > 0)
+    if not len(multi):
+        return []
+    physical = data.split(b"\n")
+    out = []
+    for i in multi:
+        first = int(lines[i]) - 1
+        text = b"\n".join(physical[first:first + int(inside[i]) + 1]).decode("utf-8", "replace")
+        if len(text) >= csv.field_size_limit():  # the csv module refuses long values by default
+            csv.field_size_limit(len(text) + 1)
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            ok = len(rows) == 1 and len(rows[0]) == width
+        except csv.Error:
+            ok = False
+        if not ok:
+            out.append((int(i), text))
+    return out
 
 
 def _read_ndjson(display: str, path: Path, vcon):
@@ -880,7 +967,8 @@ def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfi
 
 
 def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None",
-                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None):
+                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None,
+                allow_empty: bool = True):
     """Read, validate and write one source. Returns (report, accepted account ids for accounts).
 
     ``parts``: the source already read (adapters, database and incremental sources); ``append``: an
@@ -889,7 +977,7 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     import pyarrow.compute as pc
 
     if parts is None and append is None and _can_stream(con, src, where):
-        streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None)
+        streamed = _ingest_streaming(ws, con, vcon, name, src, where, say, accounts is not None, allow_empty)
         if streamed is not None:
             return streamed
     warnings = list(warnings or [])
@@ -900,6 +988,8 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     accepted_n = accepted.num_rows
     already = 0
     if append is None:
+        if not accepted_n and not allow_empty:
+            _refuse_empty(name, src, n_rows, quarantine)
         say(f"{name}: writing {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
         _write_table(con, name, accepted)
     else:
@@ -922,6 +1012,18 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
         already_ingested=already,
     )
     return report, accepted_ids
+
+
+def _refuse_empty(name: str, src: "SourceConfig", n_rows: int, quarantine: "pd.DataFrame") -> None:
+    """UserError: the source would empty the canonical table (nothing written)."""
+    where = src.path if src.path is not None else str(src.table)
+    if not n_rows:
+        message = f"{where}: no rows (a header only?); ingesting it would empty the {name} table"
+    else:
+        message = f"{where}: all {n_rows:,} row(s) quarantined; ingesting it would empty the {name} table"
+    details = [f"{q['file']}:{q['line']}  {q['reason']}" for q in quarantine.head(3).to_dict("records")]
+    details.append(f"the {name} table was left as it was; pass --allow-empty to empty it on purpose")
+    raise UserError(message, details=details)
 
 
 def _read_parts(ws, con, vcon, name: str, src: "SourceConfig", where, say, warnings: list[str]) -> "list[_Part]":
@@ -1208,7 +1310,7 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
     schema = pa.schema([pa.field(n, pa.string()) for n in names] + [
         pa.field(_POS, pa.int64()), pa.field(_BAD, pa.string()), pa.field(_TEXT, pa.string())
     ])
-    # Lines as in _csv_lines: record numbers (header = 1) skip those of the unparseable records,
+    # Lines as in _parse_csv: record numbers (header = 1) skip those of the unparseable records,
     # and every record moves down by the newlines inside the values of the parsed records before it.
     next_record, newlines, placed = 2, 0, 0
     bad_lines: list[int] = []
@@ -1228,8 +1330,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         )
         with pq.ParquetWriter(target, schema, compression="snappy") as writer:
             for batch in reader:
-                if any(b[0] is None for b in bad):
-                    return None
+                if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
+                    return _csv_in_memory(display, path, None)  # see _csv_in_memory
                 n = batch.num_rows
                 if not n:
                     continue
@@ -1255,8 +1357,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
                         schema=schema,
                     )
                 )
-            if any(b[0] is None for b in bad):
-                return None
+            if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
+                return _csv_in_memory(display, path, None)
             bad_lines += [b[0] + newlines for b in bad[placed:]]
             if bad:
                 reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
@@ -1271,8 +1373,27 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         msg = str(exc)
         if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
-        raise UserError(f"{display}: cannot read as CSV: {msg}") from None
+        return _csv_in_memory(display, path, msg)
     return n_parsed + len(bad)
+
+
+_CSV_IN_MEMORY_MAX = 1 << 30
+
+
+def _csv_in_memory(display: str, path: Path, msg: str | None) -> None:
+    """A CSV file the batch reader cannot take (a quoted value that does not close, or a value
+    longer than a block: pyarrow fails with "out of sync with chunker" or "straddling object"):
+    None, so that the in-memory path reads it as one block and quarantines only the bad line --
+    when it is small enough (``_CSV_IN_MEMORY_MAX``); otherwise a clear error."""
+    if path.stat().st_size <= _CSV_IN_MEMORY_MAX:
+        return
+    raise UserError(
+        f"{display}: cannot read as CSV: a quoted value does not close, or a value is longer than 16 MiB"
+        + (f" ({msg})" if msg else ""),
+        details=["check the file's quoting (a value with a \" must be quoted and its quotes doubled)",
+                 f"files up to {_CSV_IN_MEMORY_MAX >> 20} MiB are read whole and only the bad line is quarantined;"
+                 " split the file to get there"],
+    )
 
 
 def _setting(raw, name: str):
@@ -1329,15 +1450,21 @@ def _restore_engine(raw, previous: list[tuple[str, Any]]) -> None:
             pass
 
 
-def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool):
+def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool,
+                      allow_empty: bool = True):
     """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
     (report, accepted account ids for accounts), or None when the files need the in-memory path."""
+    from healthscore.faults import fault_point
+
     raw = con.con
     if src.format == "csv":
-        spool = Path(tempfile.mkdtemp(prefix="ingest-", dir=_state_dir(ws)))
+        # named after this process: a killed ingest's spool is removed by the next one (_clean_stale_spools)
+        spool = Path(tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=_state_dir(ws)))
         try:
             layout = _csv_layout(ws, files, spool, say, name)
-            return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+            fault_point("ingest:spooled")
+            return None if layout is None else _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts,
+                                                              allow_empty)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
     layout = _parquet_layout(ws, raw, files)
@@ -1345,7 +1472,40 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
         return None
     for part in layout:
         say(f"{name}: reading {part.display}")
-    return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts)
+    return _stream_layout(ws, con, vcon, name, src, layout, say, check_accounts, allow_empty)
+
+
+_SPOOL_PREFIX = "ingest-"
+
+
+def _clean_stale_spools(ws: "Workspace") -> None:
+    """Remove the spool folders (.healthscore/ingest-<pid>-*) and temp folders of ingests whose process
+    is gone: a killed ingest left them behind for good (33 MB for a large CSV)."""
+    places = [(ws.state_dir, _SPOOL_PREFIX), (Path(tempfile.gettempdir()), "healthscore-ingest-")]
+    for folder, prefix in places:
+        try:
+            found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix)]
+        except OSError:
+            continue
+        for path in found:
+            pid = path.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue  # a running ingest's (or an unknown owner's)
+            if not pid.isdigit() and folder != ws.state_dir:
+                continue  # not ours to judge
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _state_dir(ws: "Workspace") -> Path:
@@ -1353,7 +1513,8 @@ def _state_dir(ws: "Workspace") -> Path:
     return ws.state_dir
 
 
-def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool):
+def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool,
+                   allow_empty: bool = True):
     import duckdb
     import numpy as np
     import pyarrow as pa
@@ -1465,7 +1626,9 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
         # rows in file order, as the in-memory path writes them. Otherwise they are left out by
         # an anti-join on their positions: DuckDB then writes the rows in about file order, not
         # exactly (sorting them back would cost a sort of the whole table).
-        say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
+        empty = not accepted_n and not allow_empty
+        if not empty:
+            say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
         raw.execute("SET preserve_insertion_order = true")
         checks = bad.column("__hs_err").to_numpy() // 1000
         by_join = (checks == _E_DUPLICATE) | (checks == _E_ACCOUNT)
@@ -1490,11 +1653,12 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
             registered = True
             # ANTI JOIN, not NOT EXISTS: that is planned as a correlated join over all positions
             anti = f" ANTI JOIN {bad_view} b ON b.pos = __hs_c.{_POS}"
-        raw.execute(
-            f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
-            f" WHERE {' AND '.join(where_ok)}"
-        )
-        written = raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
+        if not empty:
+            raw.execute(
+                f"CREATE OR REPLACE TABLE {_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
+                f" WHERE {' AND '.join(where_ok)}"
+            )
+        written = accepted_n if empty else raw.execute(f"SELECT count(*) FROM {_ident(name)}").fetchone()[0]
         if written != accepted_n:
             raise AssertionError(f"{name}: wrote {written} rows, expected {accepted_n} ({n_rows} read, {quarantined_n} quarantined)")
         accepted_ids = None
@@ -1535,6 +1699,8 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
     )
     rows = rows.append_column("__hs_first_line", pa.array(first_lines, pa.int64(), mask=~has_first))
     quarantine = _quarantine_from_rows(vcon, plan, rows, raw_cols, [keys[n] for n in raw_cols])
+    if empty:
+        _refuse_empty(name, src, n_rows, quarantine)
     report = TableReport(
         table=name,
         source=str(src.path),
@@ -1566,6 +1732,106 @@ def _arrow_kind(t: "pa.DataType") -> str:
     return "other"
 
 
+# ISO 8601 text that DuckDB's TIMESTAMPTZ cast reads exactly: a date, an optional time and an
+# optional 'Z' or offset of at most 14:00 (no space before it, no zone name).
+_TS_PLAIN = (
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+    r"(Z|z|[+-]((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?))?"
+)
+# Anything else that starts like a date: (the date and time, what follows: '', 'Z', an offset or
+# a zone name such as 'Asia/Tokyo'), the year may have up to 6 digits (then the range check says so).
+_TS_SPLIT = r"^([0-9]{4,6}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?) *(.*)$"
+_TS_OFFSET = r"[+-][0-9]{2}(:?[0-9]{2})?"
+
+
+@functools.cache
+def _zone_names() -> str:
+    """DuckDB's time zone names as a list constant (a subquery would make the plan a join, which
+    does not keep the rows' order when the streaming path writes them)."""
+    import duckdb
+
+    with duckdb.connect() as c:
+        names = [r[0] for r in c.execute("SELECT name FROM pg_timezone_names() ORDER BY name").fetchall()]
+    return "[" + ", ".join(_lit(n) for n in names) + "]::VARCHAR[]"
+
+
+def _timestamp_sql(t: str) -> str:
+    """Text -> naive UTC timestamp (NULL when it is not one), row by row.
+
+    Plain ISO text goes through DuckDB's TIMESTAMPTZ cast with the session zone UTC (naive values
+    are UTC, offsets are applied; epoch_us -> make_timestamp gives the naive UTC value, much
+    faster than a cast). A zone name must never reach that cast: DuckDB 1.5 keeps the zone of one
+    such value for the rows after it ('... Asia/Tokyo' moved every later naive value by 9 hours).
+    So the rest is split into date-time and suffix and converted here: an offset (at most 14:00,
+    minutes < 60), 'Z', or a zone name DuckDB knows (pg_timezone_names), each row with its own.
+    The first character must be a digit: no 'epoch', 'infinity' or BC dates."""
+    base = f"regexp_extract({t}, {_lit(_TS_SPLIT)}, 1)"
+    zone = f"regexp_extract({t}, {_lit(_TS_SPLIT)}, 2)"
+    local = f"TRY_CAST({base} AS TIMESTAMP)"
+    digits = f"replace(substr({zone}, 2), ':', '')"
+    minutes = (f"(CAST(left({digits}, 2) AS INTEGER) * 60"
+               f" + CASE WHEN length({digits}) = 4 THEN CAST(right({digits}, 2) AS INTEGER) ELSE 0 END)")
+    sign = f"CASE WHEN left({zone}, 1) = '-' THEN -1 ELSE 1 END"
+    known = f"list_contains({_zone_names()}, {zone})"
+    return (
+        f"CASE WHEN ascii({t}) NOT BETWEEN 48 AND 57 THEN NULL"
+        f" WHEN regexp_full_match({t}, {_lit(_TS_PLAIN)}) THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ)))"
+        f" WHEN {zone} IN ('', 'Z', 'z') THEN {local}"
+        f" WHEN regexp_full_match({zone}, {_lit(_TS_OFFSET)}) THEN"
+        f" CASE WHEN right({digits}, 2) < '60' AND {minutes} <= 840 THEN {local} - to_minutes({sign} * {minutes}) END"
+        # the zone is only used where known: timezone() raises on an unknown name
+        f" WHEN {known} THEN make_timestamp(epoch_us(timezone(CASE WHEN {known} THEN {zone} ELSE 'UTC' END, {local})))"
+        " END"
+    )
+
+
+def _range_sql(col: Column, p: str, kind: str | None) -> str | None:
+    """The condition under which the typed value ``p`` is outside its column's domain (None: no
+    domain); ``kind``: the typed value of the column ``range_when`` depends on, if present."""
+    from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    if col.derived_from is not None:  # replaced at ingestion anyway
+        return None
+    if col.type == TIMESTAMP:
+        return f"({p} < TIMESTAMP {_lit(TIMESTAMP_MIN)} OR {p} >= TIMESTAMP {_lit(TIMESTAMP_MAX)} + INTERVAL 1 DAY)"
+    if col.type not in (FLOAT, INT):
+        return None
+    out = [f"abs({p}) > {NUMBER_LIMIT!r}"]
+    if col.min_value is not None:
+        out.append(f"{p} < {col.min_value!r}")
+    if col.max_value is not None:
+        out.append(f"{p} > {col.max_value!r}")
+    if kind is not None:
+        for _other, value, lo, hi in col.range_when:
+            out.append(f"({kind} = {_lit(value)} AND NOT ({p} BETWEEN {lo!r} AND {hi!r}))")
+    return "(" + " OR ".join(out) + ")"
+
+
+def _range_reason_sql(col: Column, kind: str | None) -> str:
+    """SQL text for what a column's domain is (the end of a range reason), ``kind`` as above."""
+    from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
+
+    def num(x: float) -> str:
+        return f"{x:g}"
+
+    if col.type == TIMESTAMP:
+        return _lit(f" is outside the plausible date range {TIMESTAMP_MIN} to {TIMESTAMP_MAX}")
+    general = f" is out of range; numbers must be finite and at most {num(NUMBER_LIMIT)} in size"
+    lo = col.min_value if col.min_value is not None else None
+    hi = col.max_value if col.max_value is not None else None
+    base = general
+    if lo is not None or hi is not None:
+        base = f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)} and {num(hi if hi is not None else NUMBER_LIMIT)}"
+    if kind is None or not col.range_when:
+        return _lit(base)
+    whens = " ".join(
+        f"WHEN {_lit(value)} THEN {_lit(f' is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}')}"
+        for other, value, lo_, hi_ in col.range_when
+    )
+    # a value within the kind's scale can still be over the general limit (pulse, or no kind)
+    return f"CASE {kind} {whens} ELSE {_lit(base)} END"
+
+
 class _Plan:
     """The SQL (and Arrow) steps for one canonical table, given the schema of the data read."""
 
@@ -1585,6 +1851,14 @@ class _Plan:
 
     def _cols(self) -> list[Column]:
         return [c for c in self.table.columns if c.name in self.present]
+
+    def _kind(self, col: Column, typed: bool = True) -> str | None:
+        """The value of the column ``col.range_when`` depends on (typed, or as written in the
+        quarantined rows ``s``), when the source has it."""
+        other = col.range_when[0][0] if col.range_when else None
+        if other is None or other not in self.present:
+            return None
+        return self.p(other) if typed else f"TRIM(CAST(s.{_ident(other)} AS VARCHAR))"
 
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
     def check_sql(self, src: str, carry: list[str] | None = None) -> str:
@@ -1629,6 +1903,10 @@ class _Plan:
             if col.allowed:
                 allowed = ", ".join(_lit(x) for x in col.allowed)
                 conds.append((f"{self.p(col.name)} NOT IN ({allowed})", _E_ALLOWED * 1000 + self.index(col.name)))
+        for col in cols:
+            rng = _range_sql(col, self.p(col.name), self._kind(col))
+            if rng is not None:
+                conds.append((rng, _E_RANGE * 1000 + self.index(col.name)))
         case = "CASE " + " ".join(f"WHEN {cond} THEN {code}" for cond, code in conds) + " END"
         ps = "".join(f", {self.p(name)}" for name in self.present)
 
@@ -1679,13 +1957,7 @@ class _Plan:
             low = f"lower({t})"
             return null, f"CASE WHEN {low} IN ('true', '1', 'yes') THEN TRUE WHEN {low} IN ('false', '0', 'no') THEN FALSE END"
         if col.type == TIMESTAMP:
-            # With the session time zone UTC, naive values are UTC and offsets/'Z' are applied;
-            # epoch_us -> make_timestamp gives the naive UTC value (much faster than a cast).
-            # The first character must be a digit: no 'epoch', 'infinity' or BC dates.
-            return null, (
-                f"CASE WHEN ascii({t}) BETWEEN 48 AND 57"
-                f" THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ))) END"
-            )
+            return null, _timestamp_sql(t)
         raise AssertionError(col.type)
 
     # Step 2: the accepted rows as the canonical table: contract order, canonical types.
@@ -1728,7 +2000,7 @@ class _Plan:
             trimmed = f"TRIM({raw})"
             label = _lit(self.label[col.name])
             quoted = f"'''' || {raw} || ''''"
-            checks = [_E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED]
+            checks = [_E_REQUIRED, _E_PARSE, _E_NEGATIVE, _E_ALLOWED, _E_RANGE]
             checks += [_E_DUPLICATE] if col.name == self.table.id_column else []
             checks += [_E_ACCOUNT] if col.name == "account_id" and self.table.references_accounts else []
             for check in checks:
@@ -1749,6 +2021,10 @@ class _Plan:
             }[col.type]
             reason_cases.append(f"WHEN {_E_PARSE * 1000 + i} THEN {label} || ': ' || {quoted} || {_lit(what)}")
             reason_cases.append(f"WHEN {_E_NEGATIVE * 1000 + i} THEN {label} || ': ' || {trimmed} || ' is negative; must be >= 0'")
+            if col.type in (FLOAT, INT, TIMESTAMP):
+                reason_cases.append(
+                    f"WHEN {_E_RANGE * 1000 + i} THEN {label} || ': ' || {quoted} || {_range_reason_sql(col, self._kind(col, typed=False))}"
+                )
             if col.allowed:
                 allowed = _lit(" is not one of " + ", ".join(col.allowed))
                 reason_cases.append(f"WHEN {_E_ALLOWED * 1000 + i} THEN {label} || ': ' || {quoted} || {allowed}")

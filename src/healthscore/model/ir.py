@@ -37,11 +37,38 @@ def window_days(window: str | None) -> int | None:
     return n * 7 if m.group(2) == "w" else n
 
 
+# The longest window or duration (days): date arithmetic on a 23-digit window overflowed in `score`.
+MAX_DAYS = 36_500
+# Numbers in a model must be finite (`.inf`/`.nan` are refused by pydantic, allow_inf_nan=False) and
+# at most this large: nothing in a health model needs more, and the engine's arithmetic overflows.
+MAX_NUMBER = 1e15
+MAX_INT = 10**9
+
+
 def _check_window(v: str | None) -> str | None:
     if v is None or v == "all":
         return v
     if not isinstance(v, str) or not _WINDOW_RE.match(v) or window_days(v) == 0:
         raise ValueError(f"window {v!r} is not allowed; use a positive number of days or weeks like 30d, 12w, or 'all'")
+    if window_days(v) > MAX_DAYS:  # type: ignore[operator]
+        raise ValueError(f"window {v!r} is too long; at most {MAX_DAYS} days (100 years), or 'all' for no limit")
+    return v
+
+
+def _check_numbers(v: Any) -> Any:
+    """Every number of a field (also inside lists and mappings) within MAX_NUMBER / MAX_INT."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int) and abs(v) > MAX_INT:
+        raise ValueError(f"{v} is too large; at most {MAX_INT:,} in size")
+    if isinstance(v, float) and not (abs(v) <= MAX_NUMBER):
+        raise ValueError(f"{v!r} is out of range; numbers must be finite and at most {MAX_NUMBER:g} in size")
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            _check_numbers(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _check_numbers(x)
     return v
 
 
@@ -52,7 +79,12 @@ def _check_duration(v: str | None) -> str | None:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, v: Any) -> Any:
+        return _check_numbers(v)
 
 
 # ---- filters ---------------------------------------------------------------------------------
@@ -83,7 +115,7 @@ class Condition(_Strict):
     gte: Operand | None = None
     is_null: bool | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def ops(self) -> list[tuple[str, Any]]:
         return list(self._ops)
@@ -178,11 +210,23 @@ class Linear(_Strict):
     low: float
     high: float
 
+    @model_validator(mode="after")
+    def _span(self):
+        if self.high == self.low:  # the scale would divide by zero: every score NaN or 0/100
+            raise ValueError(f"low and high must differ (both {self.low:g})")
+        return self
+
 
 class Log(_Strict):
     kind: Literal["log"]
-    low: float = 0.0
+    low: float = Field(0.0, ge=0)
     high: float
+
+    @model_validator(mode="after")
+    def _span(self):
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high:g}) must be above low ({self.low:g})")
+        return self
 
 
 class Band(_Strict):
@@ -233,7 +277,7 @@ class Mapping(_Strict):
     """Categorical values (e.g. an assessment's green/yellow/red) to scores."""
 
     kind: Literal["map"]
-    values: dict[str, float]
+    values: dict[str, Annotated[float, Field(ge=0, le=100)]]
     default: float | None = Field(None, ge=0, le=100, description="score of an unlisted value; null = missing")
 
 
@@ -462,16 +506,16 @@ class OnboardingModel(_Strict):
     `weights` keys are component or component.metric names, like a segment's.
     """
 
-    until_days: int = Field(90, gt=0, description="account age at which the base model (or segment) takes over")
+    until_days: int = Field(90, gt=0, le=MAX_DAYS, description="account age at which the base model (or segment) takes over")
     weights: dict[str, float] = Field(default_factory=dict)
     tiers: Tiers | None = None
 
 
 class Scoring(_Strict):
     min_coverage: float = Field(0.5, ge=0, le=1, description="below it the status is insufficient_data")
-    onboarding_days: int = Field(14, ge=0, description="accounts younger than this are onboarding")
+    onboarding_days: int = Field(14, ge=0, le=MAX_DAYS, description="accounts younger than this are onboarding")
     onboarding_score: float = Field(50.0, ge=0, le=100, description="the neutral score shown while onboarding")
-    confidence_full_after_days: int = Field(90, ge=1, description="account age at which confidence stops growing")
+    confidence_full_after_days: int = Field(90, ge=1, le=MAX_DAYS, description="account age at which confidence stops growing")
     pause_min_weight: float = Field(0.1, ge=0, le=1, description=(
         "a stale input or a conflict rule pauses the snapshot only when the metrics behind it carry at least this "
         "share of the score's weight; below it the snapshot is scored and the reason kept as a risk note"))
@@ -483,7 +527,7 @@ class MaterialChange(_Strict):
 
 
 class History(_Strict):
-    smoothing_days: int = Field(30, ge=0, description="rolling average of the score over this many days; 0: off")
+    smoothing_days: int = Field(30, ge=0, le=MAX_DAYS, description="rolling average of the score over this many days; 0: off")
     hysteresis: float = Field(0.0, ge=0, le=20, description="points past a tier boundary before the tier changes")
     material_change: MaterialChange = Field(default_factory=MaterialChange)
 
@@ -571,7 +615,7 @@ class Holiday(_Strict):
     from_: dt.date = Field(alias="from")
     to: dt.date
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Calendar(_Strict):
@@ -599,7 +643,7 @@ class ScoreDrop(_Strict):
     """Reads the raw score (the smoothed one hides a sudden drop for weeks)."""
 
     points: float = Field(gt=0, description="fire when the raw score fell at least this much ...")
-    days: int = Field(7, ge=1, description="... within this many days")
+    days: int = Field(7, ge=1, le=MAX_DAYS, description="... within this many days")
     persist: int = Field(2, ge=1, le=7, description=(
         "consecutive daily scores (today's and the days before) that must each be `points` below the score "
         "`days` before them: a one-day blip in the data does not fire"))
@@ -638,7 +682,7 @@ ALERT_KINDS = ("score_drop", "tier_to", "when", "renewal_within", "stale_after")
 
 
 class AlertHygiene(_Strict):
-    cooldown_days: int = Field(7, ge=0, description="at most one alert per account and rule in this many days")
+    cooldown_days: int = Field(7, ge=0, le=MAX_DAYS, description="at most one alert per account and rule in this many days")
     hysteresis_points: float = Field(3.0, ge=0, le=30,
                                      description="a score or tier alert re-arms only this far past its threshold")
     owner_daily_budget: int = Field(5, ge=1, description="alerts sent one by one per owner and day; the rest: digest")
@@ -711,7 +755,7 @@ class Workflow(_Strict):
     override_reasons: list[str] = Field(
         default_factory=lambda: ["data_error", "known_issue_resolved", "relationship_context", "commercial_context",
                                  "other"], min_length=1)
-    max_override_days: int = Field(90, ge=1, description="an override expires at most this long after it is made")
+    max_override_days: int = Field(90, ge=1, le=MAX_DAYS, description="an override expires at most this long after it is made")
     playbooks: list[Playbook] = Field(default_factory=list)
     triage: Triage = Field(default_factory=Triage, description="weekly capacity per owner and task ranking")
     default_action: str = "Review the evidence with the account team and decide the next step."
@@ -754,7 +798,7 @@ class Hierarchy(_Strict):
 class Pilot(_Strict):
     segment: str | None = Field(None, description="accounts.segment of the pilot accounts (all when absent)")
     start: dt.date
-    duration_days: int = Field(60, ge=1)
+    duration_days: int = Field(60, ge=1, le=MAX_DAYS)
     threshold: float = Field(0.8, gt=0, le=1, description="validation rate the pilot must reach")
     sample: int = Field(20, ge=1, description="material changes in the validation sample")
 
@@ -763,7 +807,7 @@ class Drift(_Strict):
     psi_threshold: float = Field(0.25, gt=0, description="PSI at or above which recalibration is suggested")
     reference_from: dt.date | None = None
     reference_to: dt.date | None = None
-    every_days: int = Field(30, ge=1)
+    every_days: int = Field(30, ge=1, le=MAX_DAYS)
 
 
 class Interventions(_Strict):
@@ -864,11 +908,13 @@ class HealthModel(_Strict):
                 elif metric.exclude_holidays and metric.measure in ACCOUNT_MEASURES:
                     problems.append((loc, f"measure {metric.measure} reads accounts, which have no rows to exclude"))
         metric_names = {m.name for _, m in self.metrics}
+        by_name = {m.name: m for _, m in self.metrics}
         for ri, rule in enumerate(self.rules):
             for ci, cond in enumerate(rule.when):
                 if cond.metric not in metric_names:
                     problems.append((("rules", ri, "when", ci, "metric"),
                                      f"no metric {cond.metric!r}; metrics: {', '.join(sorted(metric_names))}"))
+                _check_rule_condition(cond, by_name, ("rules", ri, "when", ci), problems)
         _dupes([r.name for r in self.rules], ("rules",), "rule", problems)
         wf = self.workflow
         for ai, alert in enumerate(wf.alerts):
@@ -876,6 +922,7 @@ class HealthModel(_Strict):
                 if cond.metric not in metric_names:
                     problems.append((("workflow", "alerts", ai, "when", ci, "metric"),
                                      f"no metric {cond.metric!r}; metrics: {', '.join(sorted(metric_names))}"))
+                _check_rule_condition(cond, by_name, ("workflow", "alerts", ai, "when", ci), problems)
         _dupes([a.name for a in wf.alerts], ("workflow", "alerts"), "alert", problems)
         _dupes([p.name for p in wf.playbooks], ("workflow", "playbooks"), "playbook", problems)
         alert_names = {a.name for a in wf.alerts}
@@ -949,6 +996,96 @@ def _check_column(table: str, column: str | None, loc: tuple, problems: list, *,
 def _check_filter(f: Filter, table: str, loc: tuple, problems: list) -> None:
     for col in sorted(f.columns()):
         _check_column(table, col, loc + (col,), problems)
+    _check_filter_values(f, table, loc, problems)
+
+
+def _family(ctype: str) -> str:
+    return "number" if ctype in ("float", "int") else ctype
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _bad_filter_value(table: str, col, v: Any) -> str | None:
+    """Why ``v`` cannot be compared with column ``col`` of ``table`` (None: it can). `score` compiles
+    the value into the engine's SQL, where a wrong type is an error for every account."""
+    if isinstance(v, ColumnRef):
+        other = TABLES[table].column(v.column)
+        if other is not None and _family(other.type) != _family(col.type):
+            return f"compares {col.name} ({col.type}) with column {v.column} ({other.type}); use a column of the same kind"
+        return None
+    if v == AS_OF:
+        return None if col.type == TIMESTAMP else f"{AS_OF} is a date; {col.name} is not a timestamp"
+    if col.type == TIMESTAMP:
+        if isinstance(v, str):
+            try:
+                when = dt.datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+            except ValueError:
+                when = None
+            if when is not None and 1900 <= when.year <= 2100:
+                return None
+        return (f"{v!r} is not a date for the timestamp column {col.name}; use an ISO date such as '2024-05-01'"
+                f" (1900-2100), {AS_OF} or {{column: other_timestamp}}")
+    if col.type in ("float", "int"):
+        return None if _is_number(v) else f"{v!r} is not a number; {col.name} is numeric"
+    if col.type == "bool":
+        if isinstance(v, bool) or (isinstance(v, str) and v.strip().lower() in ("true", "false", "yes", "no", "1", "0")):
+            return None
+        return f"{v!r} is not true or false; {col.name} is a boolean"
+    if not isinstance(v, str):
+        return f"{v!r} is not text; {col.name} is a text column: quote the value ('{v}')"
+    return None
+
+
+def _check_filter_values(f: Filter, table: str, loc: tuple, problems: list) -> None:
+    spec = TABLES.get(table)
+    if spec is None:
+        return
+    for col_name, cond in f.conditions.items():
+        col = spec.column(col_name)
+        if col is None:
+            continue  # reported by _check_column
+        for op, raw in cond.ops():
+            if op == "is_null":
+                continue
+            for v in raw if isinstance(raw, list) else [raw]:
+                why = _bad_filter_value(table, col, v)
+                if why:
+                    problems.append((loc + (col_name, op), why))
+                    break
+    for i, sub in enumerate(f.any_of):
+        _check_filter_values(sub, table, loc + ("any_of", i), problems)
+
+
+def _categorical(metric: "Metric") -> bool:
+    """Whether a metric's raw value is text (latest of a text column, an accounts text attribute)."""
+    if metric.measure == "latest" and metric.source in TABLES and metric.column:
+        col = TABLES[metric.source].column(metric.column)
+        return col is not None and col.type == "string"
+    if metric.measure == "attribute" and metric.per:
+        col = TABLES["accounts"].column(metric.per)
+        return col is not None and col.type == "string"
+    return False
+
+
+def _check_rule_condition(cond: "RuleCondition", metrics: dict, loc: tuple, problems: list) -> None:
+    """Values a rule or alert compares a metric with: numbers, except for text metrics' eq/ne/in
+    (scoring and alerting compare them as float, which a text value crashed)."""
+    metric = metrics.get(cond.metric)
+    if metric is None:
+        return  # reported elsewhere
+    for side, c in (("value", cond.value), ("score", cond.score)):
+        if c is None:
+            continue
+        text = side == "value" and _categorical(metric)
+        for op, raw in c.ops():
+            if op == "is_null" or (text and op in ("eq", "ne", "in", "not_in")):
+                continue
+            bad = next((v for v in (raw if isinstance(raw, list) else [raw]) if not _is_number(v)), None)
+            if bad is not None:
+                what = "the score (0..100)" if side == "score" else f"metric {metric.name}'s value"
+                problems.append((loc + (side, op), f"{bad!r} is not a number; {what} is compared as a number"))
 
 
 def _check_source(source: str | None, loc: tuple, problems: list) -> bool:

@@ -101,12 +101,17 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return cfg
 
 
+STORE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Write-ahead logging: readers (the web app) do not block the writer (a real-time consumer) and a
     commit appends to the log instead of copying pages to a journal and syncing twice (~10 ms each)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; with WAL never corrupt
+    # a second writer (another CLI job, the web app) waits this long for the first to commit
+    cursor.execute(f"PRAGMA busy_timeout = {STORE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -383,6 +388,19 @@ class Store(WorkflowRecords, GovernanceRecords):
                 stmt = stmt.where(_in(conn, s.account_id, account_ids))
             rows = conn.execute(stmt).all()
         return _snapshot_frame(rows)
+
+    def snapshot_counts(self, model_version: str, dates: list[date]) -> dict[date, int]:
+        """Stored snapshots of this model version per as-of date (dates without any: absent)."""
+        s = t.snapshots.c
+        out: dict[date, int] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(dates), 500):
+                chunk = [_midnight(d) for d in dates[i:i + 500]]
+                stmt = select(s.as_of, func.count()).where(s.model_version == model_version,
+                                                           s.as_of.in_(chunk)).group_by(s.as_of)
+                for as_of, n in conn.execute(stmt):
+                    out[_to_date(as_of)] = int(n)
+        return out
 
     def stored_as_of_dates(self, model_version: str) -> set[date]:
         """The as-of dates with at least one stored snapshot of this model version.

@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from collections.abc import Iterable
 from typing import Any
@@ -371,7 +372,19 @@ class WorkflowRecords:
                                              "last_fired_as_of": r.last_fired_as_of}
                     for r in conn.execute(stmt)}
 
-    def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]]) -> list[int]:
+    @contextmanager
+    def transaction(self):
+        """One transaction for several writes (``tx=`` of save_alerts, create_tasks,
+        link_alerts_to_tasks): the weekly run's alerts, tasks and links commit together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _begin(self, conn: Connection | None):
+        """The caller's transaction, or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.begin()
+
+    def save_alerts(self, states: dict[tuple[str, str], dict[str, Any]], alerts: list[dict[str, Any]],
+                    tx: Connection | None = None) -> list[int]:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
         same account, rule and as-of date is skipped); returns the new alert ids, in order (None for a
         skipped one). A few statements whatever the number of alerts: a real-time batch raises hundreds."""
@@ -379,7 +392,7 @@ class WorkflowRecords:
 
         now = _now()
         c = t.alerts.c
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             if states:
                 _upsert(conn, t.alert_state, ["account_id", "rule"], [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
@@ -401,10 +414,10 @@ class WorkflowRecords:
                                                  "status": alerts[i]["status"]}} for i in new])
         return ids
 
-    def link_alerts_to_tasks(self, links: dict[int, int]) -> None:
+    def link_alerts_to_tasks(self, links: dict[int, int], tx: Connection | None = None) -> None:
         if not links:
             return
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             conn.execute(update(t.alerts).where(t.alerts.c.alert_id == bindparam("alert")).values(
                 task_id=bindparam("task")), [{"alert": a, "task": k} for a, k in links.items()])
 
@@ -442,7 +455,7 @@ class WorkflowRecords:
 
     # -- tasks --------------------------------------------------------------------------------
 
-    def create_tasks(self, tasks: list[dict[str, Any]]) -> dict[str, tuple[int, bool]]:
+    def create_tasks(self, tasks: list[dict[str, Any]], tx: Connection | None = None) -> dict[str, tuple[int, bool]]:
         """Insert tasks whose dedupe_key is new: {dedupe_key: (task_id, created)} for every task given.
 
         An existing task with the same key gets the new triggers appended (once each), so a second
@@ -454,7 +467,7 @@ class WorkflowRecords:
         out: dict[str, tuple[int, bool]] = {}
         now = _now()
         c = t.review_tasks.c
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             keys = [task["dedupe_key"] for task in tasks]
             existing = {r.dedupe_key: r for r in conn.execute(
                 select(c.task_id, c.dedupe_key, c.triggers).where(_in(conn, c.dedupe_key, keys)))} if keys else {}
@@ -496,7 +509,7 @@ class WorkflowRecords:
         return out
 
     def triage_updates(self, updates: dict[int, dict[str, Any]], superseded: dict[int, int | None],
-                       closed: dict[int, Any] | None = None) -> None:
+                       closed: dict[int, Any] | None = None, tx: Connection | None = None) -> None:
         """The weekly triage's changes to earlier tasks, in one transaction: priority, rank and status of
         carried-over ones (open, or back to the backlog), and older ones closed as superseded by the
         account's new task (None: last week's backlog digest, replaced by this week's)."""
@@ -505,7 +518,7 @@ class WorkflowRecords:
             return
         c = t.review_tasks.c
         now = _now()
-        with self.engine.begin() as conn:
+        with self._begin(tx) as conn:
             for task_id, values in updates.items():
                 conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(**values))
             for task_id, new_id in superseded.items():

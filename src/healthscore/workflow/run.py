@@ -101,7 +101,13 @@ def split_material(frame) -> tuple[set[str], dict[str, str]]:
 
 
 def run_weekly(project: "Project", as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+    """Score (snapshots commit, idempotent), then alerts, tasks and their links in one transaction
+    (review_snapshots): a crash at any point leaves either nothing of the review or all of it, so
+    the re-run reaches the state of an unbroken run (tests/security/test_crash.py)."""
+    from healthscore.faults import fault_point
+
     run = project.score(as_of)
+    fault_point("run_weekly:scores")
     material, rises = split_material(run.frames.snapshots)
     # overrides in force applied: alerts follow what the owner sees
     result = review_snapshots(project, as_of, run.snapshots, material, notify=notify, good_news=rises)
@@ -161,13 +167,59 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
                                                                "smoothed_score")},
         "evidence": c.evidence,
     } for c, status in decided] + admin_rows
-    alert_ids = store.save_alerts(states, alert_rows)
+    # Alerts, tasks (with the triage's changes to earlier ones) and links commit together: a crash between
+    # them once lost the tasks for good (the re-run found the alerts stored and the cooldown suppressed
+    # them) and left alerts unlinked.
+    from healthscore.faults import fault_point
 
-    # Review tasks: material changes, alerts that were not capped, rules asking for review; routed
-    # accounts (renewal near, high value) get high priority and are never left to a queue alone.
-    routing = wf.routing
+    with store.transaction() as tx:
+        alert_ids = store.save_alerts(states, alert_rows, tx=tx)
+        fault_point("run_weekly:alerts")
+        candidates, outcome = _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, material,
+                                            broken, alert_rows, alert_ids, good_news, portfolio_size, tx)
+    fault_point("run_weekly:links")
+    created = outcome["created"]
+    open_now = len(store.tasks(status="open"))  # after the commit: the transaction's own rows counted
+    deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
+    if notify:
+        deliveries += notify_digests(project, outcome["digests"])
+
+    statuses: dict[str, int] = {}
+    per_rule: dict[str, int] = {}
+    for row, alert_id in zip(alert_rows, alert_ids):
+        if alert_id is None:
+            continue
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
+    return {
+        "material_changes": len(material),
+        "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
+        "tasks": {"created": outcome["assigned_new"],
+                  "already_open_this_week": sum(1 for _, new in created.values() if not new),
+                  "candidates": len(candidates), "backlog": outcome["backlog"],
+                  "superseded": outcome["superseded"], "returned_to_backlog": outcome["returned"],
+                  "closed_not_scored": outcome["closed"],
+                  "open": open_now, "by_owner": outcome["by_owner"]},
+        "good_news": len(good_news),
+        "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
+        "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
+                     "admin_alerts": [{"rule": r["rule"], "queue": r["queue"], "note": r["note"]} for r in admin_rows]},
+    }
+
+
+def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, material, broken, alert_rows, alert_ids,
+                  good_news, portfolio_size, tx) -> tuple[list[dict], dict]:
+    """Candidate review tasks for the run's triggers, triaged, and the links of their alerts, in the
+    transaction ``tx``: (candidates, the triage's outcome)."""
+    from healthscore.faults import fault_point
     from healthscore.model.ir import window_days
+    from healthscore.program.drift import PORTFOLIO_ACCOUNT
 
+    store = project.store
+    wf = model.workflow
+    # Candidates: declines, alerts that were not capped, rules asking for review; routed accounts
+    # (renewal near, high value) rank higher and are never left to a queue alone.
+    routing = wf.routing
     triggers: dict[str, list[dict]] = {}
     for aid in material:
         s = by_id.get(aid)
@@ -212,36 +264,13 @@ def review_snapshots(project: "Project", as_of: dt.date, snaps: list[dict], mate
     if portfolio_size is not None:  # a real-time batch: the portfolio's size, not the batch's
         n_scored = max(n_scored, portfolio_size)
     outcome = triage(project, as_of, candidates, by_id, accounts, good_news, n_scored,
-                     full_run=portfolio_size is None)
+                     full_run=portfolio_size is None, tx=tx)
+    fault_point("run_weekly:tasks")
     created = outcome["created"]
     store.link_alerts_to_tasks({alert_id: created[f"{aid}:{week_key(as_of)}"][0]
                                 for aid, ids in alert_ids_of.items() for alert_id in ids
-                                if f"{aid}:{week_key(as_of)}" in created})
-    deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
-    if notify:
-        deliveries += notify_digests(project, outcome["digests"])
-
-    statuses: dict[str, int] = {}
-    per_rule: dict[str, int] = {}
-    for row, alert_id in zip(alert_rows, alert_ids):
-        if alert_id is None:
-            continue
-        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-        per_rule[row["rule"]] = per_rule.get(row["rule"], 0) + 1
-    return {
-        "material_changes": len(material),
-        "alerts": {"fired": sum(statuses.values()), "by_status": statuses, "by_rule": per_rule},
-        "tasks": {"created": outcome["assigned_new"],
-                  "already_open_this_week": sum(1 for _, new in created.values() if not new),
-                  "candidates": len(candidates), "backlog": outcome["backlog"],
-                  "superseded": outcome["superseded"], "returned_to_backlog": outcome["returned"],
-                  "closed_not_scored": outcome["closed"],
-                  "open": outcome["open"], "by_owner": outcome["by_owner"]},
-        "good_news": len(good_news),
-        "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
-        "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
-                     "admin_alerts": [{"rule": r["rule"], "queue": r["queue"], "note": r["note"]} for r in admin_rows]},
-    }
+                                if f"{aid}:{week_key(as_of)}" in created}, tx=tx)
+    return candidates, outcome
 
 
 def by_rule_severity(model, name: str) -> str | None:
@@ -366,7 +395,7 @@ def _rank_key(task: dict) -> tuple:
 
 def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
            accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int, *,
-           full_run: bool = False) -> dict[str, Any]:
+           full_run: bool = False, tx=None) -> dict[str, Any]:
     """Give each owner at most their weekly capacity of open tasks, by expected ARR at risk.
 
     The owner's open tasks from earlier weeks compete with this week's candidates (re-valued from the
@@ -483,12 +512,11 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
         q = accounts[aid].owner or wf.routing.fallback_queue if aid in accounts else wf.routing.fallback_queue
         digests.setdefault(q, {"queue": q, "capacity": tri.capacity_of(q), "assigned": 0, "backlog": [],
                                "good_news": []})["good_news"].append({"account_id": aid, "note": note})
-    created = store.create_tasks(new_rows + merge_rows)
+    created = store.create_tasks(new_rows + merge_rows, tx=tx)
     store.triage_updates(updates, {tid: created[key][0] if key else None for tid, key in supersede.items()
-                                   if not key or key in created}, closed=gone)
-    open_now = len(store.tasks(status="open"))
+                                   if not key or key in created}, closed=gone, tx=tx)
     return {"created": created, "digests": list(digests.values()), "superseded": len(supersede), "closed": len(gone),
-            "open": open_now, "by_owner": by_owner, **stats}
+            "by_owner": by_owner, **stats}
 
 
 def notify_digests(project: "Project", digests: list[dict]) -> list:
