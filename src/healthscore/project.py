@@ -669,7 +669,8 @@ class Project:
 
     def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
                   out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
-                  allow_leak: list[str] | None = None, report: Path | str | None = None) -> dict:
+                  allow_leak: list[str] | None = None, report: Path | str | None = None,
+                  shapes: bool = False) -> dict:
         """Fit weights and tier thresholds from outcomes, guard against leaks, compare the current, the calibrated,
         a logistic-regression and a gradient-boosted model on held-out folds, and write the proposal only when
         it is better on held-out data (calibrate.service does the work)."""
@@ -700,7 +701,7 @@ class Project:
             report = Path(out).with_suffix(".report.md")
         return service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
                            out=Path(out) if out is not None else None,
-                           report=Path(report) if report is not None else None)
+                           report=Path(report) if report is not None else None, shapes=shapes)
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,

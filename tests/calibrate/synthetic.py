@@ -27,7 +27,7 @@ def _metric(name: str, weight: float, direction: str = "higher_is_better", fresh
 def model(weights: dict[str, float], directions: dict[str, str] | None = None, freshness: dict | None = None,
           calibration: dict | None = None) -> dict:
     directions, freshness = directions or {}, freshness or {}
-    return {"name": "synthetic", "defaults": {"missing": "neutral"}, "scoring": {"onboarding_days": 0},
+    return {"name": "synthetic", "defaults": {"missing": "neutral"}, "scoring": {"onboarding_days": 0, "pause_min_weight": 0.05},  # the silent metric (9%) pauses
             "tiers": {"green": 70, "yellow": 40},
             "components": [{"name": "signals", "weight": 1,
                             "metrics": [_metric(n, w, directions.get(n, "higher_is_better"), freshness.get(n))

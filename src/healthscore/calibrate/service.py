@@ -249,6 +249,48 @@ def labelled_matrix(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataF
     return keys, wide, wide.to_numpy(float), has, keys["label"].to_numpy(float)
 
 
+def labelled_values(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataFrame, snaps: pd.DataFrame,
+                    keys: pd.DataFrame) -> pd.DataFrame:
+    """The metrics' raw values (not their scores) of the labelled snapshots, in the rows of `keys`: what
+    learned shapes are fitted on."""
+    from healthscore.calibrate.study import labelled_evidence
+
+    names = [m.name for _, m in model.metrics]
+    ev = labelled_evidence(evidence, labels, snaps)
+    wide = ev.assign(account_id=ev["account_id"].astype(str), as_of=pd.to_datetime(ev["as_of"])).set_index(
+        ["account_id", "as_of", "metric"])["value"].unstack("metric").reindex(columns=names)
+    idx = pd.MultiIndex.from_arrays([keys["account_id"].astype(str), pd.to_datetime(keys["as_of"])])
+    return wide.reindex(idx).reset_index(drop=True)
+
+
+def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
+                   fitted: str) -> dict:
+    """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh: a leak
+    refused keeps weight 0, a timing metric keeps its transform and its current share."""
+    from healthscore.calibrate.shapes import apply_shapes, fit_shapes
+
+    names = spec.names
+    free = [names[j] for j in range(len(names)) if j not in spec.refused and j not in spec.fixed]
+    cal = ir.calibration_spec
+    # A metric's own `monotone`, else (shape_monotone: direction) the direction its author wrote: bins are
+    # noisy, and a shape that wiggles against the metric's meaning predicts worse held out.
+    monotone = {m.name: m.monotone or ("increasing" if m.direction == "higher_is_better" else "decreasing")
+                for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
+    fits = fit_shapes(values[free], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone)
+    out = apply_shapes(data, fits, fitted)
+    total = sum(f.weight for f in fits)
+    fixed_share = sum(spec.fixed.values())
+    for comp in out.get("components", []):
+        for m in comp.get("metrics", []):
+            j = names.index(m["name"])
+            if j in spec.refused:
+                m["weight"] = 0
+            elif j in spec.fixed:  # share s of the whole: weight = s / (1 - S) x the learned total
+                m["weight"] = float(f"{spec.fixed[j] / max(1 - fixed_share, 1e-9) * total:.6g}")
+        comp["weight"] = float(f"{sum(m['weight'] for m in comp['metrics']):.6g}") or comp["weight"]
+    return out
+
+
 def require_counts(y: np.ndarray, cal: Calibration, what: str) -> None:
     F.require_events(y, cal.min_events, what)
     survivors = int((np.asarray(y) == 0).sum())
@@ -266,7 +308,8 @@ def _frame_rows(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
 
 
 def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: int, seed: int, rescore,
-             leak_names: set[str], allow_leak: list[str]) -> dict:
+             leak_names: set[str], allow_leak: list[str], values: pd.DataFrame | None = None,
+             shapes: bool = False) -> dict:
     """The hand model, the calibrated model (the whole procedure re-run on each training fold: leak refusal,
     timing shares, flips, weights, tier cut), a logistic regression and gradient boosting on the same folds."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -319,6 +362,16 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
                                                                 k_tr["label"].to_numpy(float)), sc_cal[test])
         t["p_lr"] = lr.predict_proba(Xm[test] / 100)[:, 1]
         t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
+        if values is not None:  # learned shapes, fitted on the training rows' raw values
+            sh_data = shape_proposal(ir, inp.data, values[train].reset_index(drop=True), y[train], spec, "fold")
+            sh_ir = validate(sh_data)
+            both = rescore(sh_ir, _frame_rows(lab_frame, pd.concat([kt, keys[test]])))
+            sk = keys[["account_id", "as_of", "label"]].merge(both[["account_id", "as_of", "score"]].rename(
+                columns={"score": "score_shapes"}), on=["account_id", "as_of"], how="left")
+            ss = sk["score_shapes"].to_numpy(float)
+            ok = train & ~np.isnan(ss)
+            t["score_shapes"] = ss[test]
+            t["p_shapes"] = stats.platt_predict(stats.fit_platt(ss[ok], y[ok]), np.nan_to_num(ss[test], nan=50.0))
         for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
             info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))
         info["tiers"] = tiers
@@ -336,6 +389,9 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
                "calibrated": (100 - oof["score_cal"].to_numpy(float), oof["p_calibrated"].to_numpy(float)),
                "logistic_regression": (oof["p_lr"].to_numpy(float),) * 2,
                "gradient_boosting": (oof["p_gbm"].to_numpy(float),) * 2}
+    if "score_shapes" in oof:
+        methods["learned_shapes"] = (100 - oof["score_shapes"].fillna(50.0).to_numpy(float),
+                                     oof["p_shapes"].to_numpy(float))
     pb = oof["p_base"].to_numpy(float)
     pooled = {}
     for name, (risk, p) in methods.items():
@@ -346,7 +402,8 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             "brier": B(lambda w, p=p: stats.brier(p, yy, w)),
             "brier_skill": B(lambda w, p=p: 1 - stats.brier(p, yy, w) / stats.brier(pb, yy, w)),
         }
-    r_cur, r_cal = methods["current"][0], methods["calibrated"][0]
+    # the proposal compared with the hand model: the weighted fit, or the learned shapes (--shapes)
+    r_cur, r_cal = methods["current"][0], methods["learned_shapes" if shapes else "calibrated"][0]
     gain = B(lambda w: stats.roc_auc(r_cal, yy, w) - stats.roc_auc(r_cur, yy, w))
     tiers_out = {}
     tc = oof["tier_cal"].to_numpy(object)
@@ -356,7 +413,7 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
                             "churn_rate": B(lambda w, m=m: stats.rate(m, yy, w)), "rows": int(m.sum())}
     return {"kind": kind, "folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()),
             "pooled": pooled, "auc_gain": gain, "tiers": tiers_out, "note": note,
-            "base_rate": stats._r(yy.mean())}
+            "base_rate": stats._r(yy.mean()), "proposal_method": "learned_shapes" if shapes else "calibrated"}
 
 
 def _brief(m: dict | None) -> dict | None:
@@ -368,14 +425,20 @@ def held_out_summary(cmp_: dict) -> dict:
     if "pooled" not in cmp_:
         return {"method": cmp_.get("kind"), "note": cmp_.get("note")}
     p = cmp_["pooled"]
-    return {"method": "time-ordered folds" if cmp_["kind"] == "time" else "stratified k-fold by account",
+    prop = p[cmp_.get("proposal_method", "calibrated")]
+    out = {"method": "time-ordered folds" if cmp_["kind"] == "time" else "stratified k-fold by account",
             "test_rows": cmp_["test_rows"], "test_events": cmp_["test_events"],
-            "roc_auc": _brief(p["calibrated"]["roc_auc"]), "current_roc_auc": _brief(p["current"]["roc_auc"]),
+            "roc_auc": _brief(prop["roc_auc"]), "current_roc_auc": _brief(p["current"]["roc_auc"]),
             "auc_gain": _brief(cmp_["auc_gain"]),
-            "lowest_decile_lift": _brief(p["calibrated"]["lift_lowest_decile"]),
-            "brier": _brief(p["calibrated"]["brier"]), "brier_skill": _brief(p["calibrated"]["brier_skill"]),
+            "lowest_decile_lift": _brief(prop["lift_lowest_decile"]),
+            "brier": _brief(prop["brier"]), "brier_skill": _brief(prop["brier_skill"]),
             "tier_share": {t: (v["share"] or {}).get("value") for t, v in cmp_["tiers"].items()},
             "churn_rate": {t: (v["churn_rate"] or {}).get("value") for t, v in cmp_["tiers"].items()}}
+    if cmp_.get("proposal_method") == "learned_shapes":  # held-out tiers are the weighted fit's
+        out["model"] = "learned shapes"
+        out.pop("tier_share")
+        out.pop("churn_rate")
+    return out
 
 
 def decide(cmp_: dict) -> tuple[bool, str]:
@@ -384,8 +447,9 @@ def decide(cmp_: dict) -> tuple[bool, str]:
         return False, f"no held-out comparison was possible ({cmp_.get('note')}); a proposal nobody can check on" \
                       " held-out data is not written"
     g = cmp_["auc_gain"]
-    cal_auc, cur_auc = cmp_["pooled"]["calibrated"]["roc_auc"], cmp_["pooled"]["current"]["roc_auc"]
-    fig = (f"held-out AUC {cal_auc['value']:.3f} calibrated vs {cur_auc['value']:.3f} current, difference"
+    method = cmp_.get("proposal_method", "calibrated")
+    cal_auc, cur_auc = cmp_["pooled"][method]["roc_auc"], cmp_["pooled"]["current"]["roc_auc"]
+    fig = (f"held-out AUC {cal_auc['value']:.3f} {method.replace('_', ' ')} vs {cur_auc['value']:.3f} current, difference"
            f" {g['value']:+.3f} [{g['low']:+.3f}, {g['high']:+.3f}]" if g.get("low") is not None else
            f"held-out AUC difference {g.get('value')}")
     if g.get("low") is None or g["low"] <= 0:
@@ -433,7 +497,7 @@ def fit_procedure(ir: HealthModel, data: dict, X, has, y, keys: pd.DataFrame, sp
 
 
 def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_leak: list[str] | None = None,
-        out: Path | None = None, report: Path | None = None) -> dict:
+        out: Path | None = None, report: Path | None = None, shapes: bool = False) -> dict:
     from healthscore.calibrate.labels import keep_churned, label_snapshots
     from healthscore.calibrate.study import metric_study
     from healthscore.scoring.score import score_frame
@@ -456,8 +520,9 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
 
     leak = L.check(wide, y, L.as_of_sources(evidence, ir), cal.leak_auc)
     spec = make_spec(ir, {lk["metric"] for lk in leak["leaks"]}, allow_leak)
+    values = labelled_values(ir, evidence, labels, snaps, keys) if shapes else None
     cmp_ = held_out(inp, keys, X, has, y, spec, folds, n_boot, seed, rescore,
-                    {lk["metric"] for lk in leak["leaks"]}, allow_leak)
+                    {lk["metric"] for lk in leak["leaks"]}, allow_leak, values=values, shapes=shapes)
     accepted, reason = decide(cmp_)
 
     fit_frame = inp.frame[((pd.to_datetime(inp.frame["as_of"]) != portfolio) | (not extra)).to_numpy()]
@@ -485,7 +550,27 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "refused_leaks": [spec.names[j] for j in sorted(spec.refused)],
         "flipped": flips, "timing": {spec.names[j]: round(s, 4) for j, s in spec.fixed.items()},
     }
-    proposal = proposed_data(inp.data, ir, shares, tiers, seg_fits, flips, provenance)
+    if shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
+        provenance["model"] = "learned shapes (calibrate --shapes)"
+        proposal = shape_proposal(ir, inp.data, values, y, spec,
+                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)")
+        for seg in proposal.get("segments", []):  # a segment's tiers were cut on the old scale
+            seg.pop("tiers", None)
+        sc = rescore(validate(proposal), fit_frame)
+        sc = sc[sc["status"] == "scored"]["score"].to_numpy(float)
+        tiers = F.tier_thresholds(sc, cal.red_share, cal.yellow_share)
+        proposal["tiers"] = tiers
+        proposal["provenance"] = provenance
+        segments = [{"segment": sg.name, "fitted": False, "rows": 0, "events": 0,
+                     "message": "learned shapes hold for every account: segment weights and tiers removed"}
+                    for sg in ir.segments]
+        learned = {m["name"]: m["weight"] for c in proposal["components"] for m in c["metrics"]}
+        total_w = sum(learned.values()) or 1.0
+        for w in weights:
+            w["proposed_share"] = round(learned[w["metric"]] / total_w, 4)
+            w["fitted_share"] = None if w["status"] in ("timing", "refused_leak") else w["proposed_share"]
+    else:
+        proposal = proposed_data(inp.data, ir, shares, tiers, seg_fits, flips, provenance)
     proposed_ir = validate(proposal)
 
     impact = _impact(snaps_all, rescore(proposed_ir, inp.frame), max(inp.dates), portfolio, cal)
@@ -496,9 +581,12 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "one_date": None if inp.one_date_from is None else str(pd.Timestamp(inp.one_date_from).date()),
         "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
         "survivors": int((y == 0).sum()),
-        "method": "non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
-                  f" l2={cal.l2}, floor share {cal.min_weight}; timing metrics keep their share (at most"
-                  f" {cal.max_timing_share}); leaks get 0 unless allowed",
+        "method": (f"learned shapes: L2 logistic regression on {cal.shape_bins} quantile bins per metric (and a"
+                   " no-data bin), turned into shape transforms and weights (calibrate/shapes.py); timing metrics"
+                   " keep their share; leaks get 0 unless allowed") if shapes else
+                  ("non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
+                   f" l2={cal.l2}, floor share {cal.min_weight}; timing metrics keep their share (at most"
+                   f" {cal.max_timing_share}); leaks get 0 unless allowed"),
         "leaks": leak, "allow_leak": provenance["allow_leak"], "refused_leaks": provenance["refused_leaks"],
         "flipped": fw["wrong_way"], "timing": provenance["timing"],
         "weights": weights,

@@ -64,15 +64,45 @@ def _bins(values: pd.Series, n_bins: int) -> tuple[str, list, np.ndarray]:
         finite = x[np.isfinite(x)]
         if finite.size == 0:
             return "shape", [0.0], np.full(len(x), -1)
-        qs = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)[:-1]))
-        qs = np.unique([_round_edge(q) for q in qs])
-        qs[0] = min(qs[0], finite.min())
+        qs = _edges(finite, n_bins)
         idx = np.where(np.isfinite(x), np.searchsorted(qs, np.nan_to_num(x, nan=qs[0]), side="right") - 1, -1)
         return "shape", [float(q) for q in qs], np.where(idx < 0, np.where(np.isfinite(x), 0, -1), idx)
     cats = sorted({str(v) for v in values[values.notna()]})
     pos = {c: i for i, c in enumerate(cats)}
     idx = np.array([pos.get(str(v), -1) if v is not None and v == v else -1 for v in values])
     return "map", cats, idx
+
+
+def _edges(finite: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin starts: the distinct values when they are few, else quantiles; a mass of ties (most accounts at
+    0 escalations) takes one bin and the values above it are cut again, so a tail is never lost in it."""
+    distinct = np.unique(finite)
+    if len(distinct) <= n_bins:
+        return np.unique([_round_edge(v) for v in distinct])
+    edges = [float(distinct[0])]
+    rest = finite
+    while len(edges) < n_bins:
+        rest = rest[rest > edges[-1]]
+        if rest.size == 0:
+            break
+        left = n_bins - len(edges)
+        qs = np.unique(np.quantile(rest, np.linspace(0, 1, left + 1)[:-1], method="lower"))
+        if len(qs) == left or qs.size == 0:
+            edges += [float(q) for q in qs]
+            break
+        edges.append(float(qs[0]))  # a tie at the tail's start: its own bin, then cut what lies above it
+    out = np.unique([_round_edge(e) for e in edges])
+    out[0] = min(out[0], float(finite.min()))
+    # a bin with few rows learns noise: merge it into its neighbour (the one below; the first one upwards)
+    min_rows = max(30, int(0.01 * finite.size))
+    while len(out) > 1:
+        counts = np.bincount(np.searchsorted(out, finite, side="right") - 1, minlength=len(out))
+        small = np.flatnonzero(counts < min_rows)
+        if small.size == 0:
+            break
+        i = int(small[np.argmin(counts[small])])
+        out = np.delete(out, max(i, 1))
+    return out
 
 
 def _isotonic(values: np.ndarray, weights: np.ndarray, increasing: bool) -> np.ndarray:

@@ -1277,13 +1277,15 @@ def calibrate(
                                          " guard flags it (repeatable; recorded with the proposal)"),
     resamples: int = typer.Option(200, "--bootstrap", help="bootstrap resamples (over accounts) for the intervals"),
     seed: int = typer.Option(0, "--seed", help="seed of the folds and the bootstrap"),
+    shapes: bool = typer.Option(False, "--shapes", help="learn a shape per metric (binned, an additive model) instead"
+                                                        " of fitting weights alone; the evidence still adds up"),
     json_out: bool = JsonOpt,
 ):
     """Fit weights and tier thresholds from outcomes; propose them only if better than the current model on
     held-out data. Exits 3 (and writes no proposal) when it is not."""
     with _project(workspace) as p:
         r = p.calibrate(_date(date_from, "--from"), _date(date_to, "--to"), _every(every), out=out, folds=folds,
-                        n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report)
+                        n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report, shapes=shapes)
     if json_out:
         _print_json(r)
         if not r["accepted"]:

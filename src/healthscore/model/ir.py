@@ -360,6 +360,10 @@ class Metric(_Strict):
     weight: float = Field(1.0, ge=0)
     missing: Missing | None = None
     freshness: str | None = Field(None, description="pause when the account's newest row behind it is older")
+    # for learned shapes (calibrate --shapes): health only rises (increasing) or falls with the value; or
+    # non_monotone: true lets the shape bend (a U: too little and too much usage are both risks)
+    monotone: Literal["increasing", "decreasing"] | None = None
+    non_monotone: bool = False
     # a timing metric (days to renewal, tenure): calibrate keeps its weight as set here and does not fit it,
     # because when an account is observed says little about its health and much about the label's timing
     timing: bool = False
@@ -600,6 +604,11 @@ class Calibration(_Strict):
     max_timing_share: float = Field(0.25, gt=0, le=1, description="cap on the share of a metric flagged timing: true")
     flip_directions: bool = Field(True, description="flip a metric's direction when the outcomes say it is written"
                                   " the wrong way round")
+    shape_bins: int = Field(8, ge=2, le=50, description="bins per metric of a learned shape (calibrate --shapes)")
+    shape_l2: float = Field(10.0, gt=0, description="L2 penalty of the learned shapes' bin contributions")
+    shape_monotone: Literal["direction", "none"] = Field(
+        "direction", description="learned shapes follow each metric's direction unless the metric says"
+                                 " non_monotone: true (direction), or are free (none)")
 
     @model_validator(mode="after")
     def _shares(self):

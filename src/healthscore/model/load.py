@@ -32,7 +32,8 @@ def model_version(ir: HealthModel) -> str:
         if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
     for key, default in (("min_survivors", 30), ("leak_auc", 0.95), ("max_timing_share", 0.25),
-                         ("flip_directions", True)):  # added later: defaults keep older models' hashes
+                         ("flip_directions", True), ("shape_bins", 8), ("shape_l2", 10.0),
+                         ("shape_monotone", "direction")):  # added later: defaults keep older hashes
         if (data.get("calibration") or {}).get(key) == default:
             data["calibration"].pop(key)
     for comp in data.get("components", []):
@@ -41,6 +42,10 @@ def model_version(ir: HealthModel) -> str:
         for m in comp.get("metrics", []):
             if m.get("timing") is False:
                 m.pop("timing")
+            if "monotone" in m and m["monotone"] is None:
+                m.pop("monotone")
+            if m.get("non_monotone") is False:
+                m.pop("non_monotone")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
