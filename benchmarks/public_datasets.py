@@ -37,7 +37,8 @@ DATA = ROOT.parent / "shared" / "datasets"
 WORK = ROOT / "benchmarks" / "data" / "public"
 EXPORT_DAY = pd.Timestamp("2024-01-01")
 AS_OF = (EXPORT_DAY + pd.Timedelta(days=1)).date()
-METHODS = {"hand": "current", "calibrated": "calibrated", "lr": "logistic_regression", "gbm": "gradient_boosting"}
+METHODS = {"hand": "current", "calibrated": "calibrated", "shapes": "learned_shapes", "lr": "logistic_regression",
+           "gbm": "gradient_boosting"}
 
 # How a CS analyst would write each column (no labels looked at); tenure is a timing metric.
 LOWER_IS_BETTER = {"Months_Inactive_12_mon", "Contacts_Count_12_mon", "Monthly Charge", "Total Refunds", "paperless",
@@ -190,6 +191,11 @@ def run_set(name: str, loader) -> dict:
            "timing": r["timing"], "hand_backtest_auc": (hand_bt.get("roc_auc") or {}).get("value"),
            "weights": {x["metric"]: x["proposed_share"] for x in sorted(r["weights"], key=lambda x: -x["proposed_share"])}}
     pooled = r["comparison"].get("pooled") or {}
+    # learned shapes (calibrate --shapes): the same folds (same seed), their own proposal and decision
+    shp = json.loads(cli("calibrate", "-w", w, "--json", "--shapes", "--out", str(ws / "shapes.yaml"),
+                         "--bootstrap", "100", ok=(0, 3)).stdout)
+    pooled = {**pooled, "learned_shapes": (shp["comparison"].get("pooled") or {}).get("learned_shapes")}
+    out["shapes_accepted"], out["shapes_decision"] = shp["accepted"], shp["decision"]
     for short, key in METHODS.items():
         m = pooled.get(key)
         out[short] = None if m is None else {"auc": m["roc_auc"]["value"], "auc_ci": [m["roc_auc"]["low"], m["roc_auc"]["high"]],
@@ -200,8 +206,8 @@ def run_set(name: str, loader) -> dict:
 def main() -> None:
     as_json = "--json" in sys.argv
     results = {}
-    for name, loader in (("bankchurners", bankchurners), ("telco_v11", lambda: telco(False)),
-                         ("telco_v11_with_satisfaction", lambda: telco(True))):
+    for name, loader in (("bankchurners", bankchurners), ("telco", lambda: telco(False)),
+                         ("telco_with_satisfaction", lambda: telco(True))):
         r = results[name] = run_set(name, loader)
         if as_json:
             continue

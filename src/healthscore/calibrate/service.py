@@ -264,7 +264,7 @@ def labelled_values(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataF
 
 
 def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
-                   fitted: str) -> dict:
+                   fitted: str, wrong_way: set[str] | None = None) -> dict:
     """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh: a leak
     refused keeps weight 0, a timing metric keeps its transform and its current share."""
     from healthscore.calibrate.shapes import apply_shapes, fit_shapes
@@ -274,7 +274,10 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
     cal = ir.calibration_spec
     # A metric's own `monotone`, else (shape_monotone: direction) the direction its author wrote: bins are
     # noisy, and a shape that wiggles against the metric's meaning predicts worse held out.
-    monotone = {m.name: m.monotone or ("increasing" if m.direction == "higher_is_better" else "decreasing")
+    # (a metric the outcomes say is written the wrong way round follows the other way, as the weighted fit flips it)
+    wrong_way = wrong_way or set()
+    monotone = {m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
+                                       else "decreasing")
                 for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
     fits = fit_shapes(values[free], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone)
     out = apply_shapes(data, fits, fitted)
@@ -363,7 +366,8 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
         t["p_lr"] = lr.predict_proba(Xm[test] / 100)[:, 1]
         t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
         if values is not None:  # learned shapes, fitted on the training rows' raw values
-            sh_data = shape_proposal(ir, inp.data, values[train].reset_index(drop=True), y[train], spec, "fold")
+            ww = {f["metric"] for f in wrong_way_round(X[train], has[train], y[train], spec)}
+            sh_data = shape_proposal(ir, inp.data, values[train].reset_index(drop=True), y[train], spec, "fold", ww)
             sh_ir = validate(sh_data)
             both = rescore(sh_ir, _frame_rows(lab_frame, pd.concat([kt, keys[test]])))
             sk = keys[["account_id", "as_of", "label"]].merge(both[["account_id", "as_of", "score"]].rename(
@@ -553,7 +557,8 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
     if shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
         provenance["model"] = "learned shapes (calibrate --shapes)"
         proposal = shape_proposal(ir, inp.data, values, y, spec,
-                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)")
+                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)",
+                                  {f["metric"] for f in fw["wrong_way"]})
         for seg in proposal.get("segments", []):  # a segment's tiers were cut on the old scale
             seg.pop("tiers", None)
         sc = rescore(validate(proposal), fit_frame)
