@@ -93,25 +93,9 @@ def client(app):
 
 @pytest.fixture
 def live_server(app):
-    import threading
-    import time
+    from tests.web.conftest import serve
 
-    import uvicorn
-
-    from tests.web.conftest import free_port
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        if time.time() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    yield from serve(app)
 
 
 @pytest.fixture

@@ -99,9 +99,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app):
-    """A real uvicorn server on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+def serve(app):
+    """A real uvicorn server for `app` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
     import uvicorn
 
     port = free_port()
@@ -116,3 +115,8 @@ def live_server(app):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def live_server(app):
+    yield from serve(app)

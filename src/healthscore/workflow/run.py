@@ -415,20 +415,24 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
     every = store.tasks(status="open") + store.tasks(status="backlog")
     # a full run scores every account: one without a snapshot now (churned, removed) needs no review
     gone = {t["task_id"]: as_of for t in every if full_run and t["account_id"] not in by_id}
-    current = [t for t in every if t["queue"] in queues and t["task_id"] not in gone]
+    # a full run re-plans every owner (an owner without candidates this week still gets last week's backlog
+    # replaced), so running it twice in a week changes nothing; a real-time batch touches its owners only
+    current = [t for t in every if (full_run or t["queue"] in queues) and t["task_id"] not in gone]
     cand_of = {c["account_id"]: c for c in candidates}
     # earlier rows of an account with a new candidate: superseded, their reasons merged into the new one
     supersede: dict[int, str] = {}
     keep: list[dict] = []
     for t in current:
         same_week = week_key(dt.date.fromisoformat(t["as_of"])) == week
+        # an earlier task this week's run returned to the backlog belongs to this week's digest
+        returned_now = ((t["next_action"] or {}).get("triage") or {}).get("returned_week") == week
         c = cand_of.get(t["account_id"])
-        if c is not None and not same_week:
+        if c is not None and not same_week and not returned_now:
             known = {(x["kind"], x["name"]) for x in c["triggers"]}
             c["triggers"] += [{**x, "from_task": t["task_id"]} for x in t["triggers"]
                               if (x["kind"], x["name"]) not in known and x["kind"] != "routing"]
             supersede[t["task_id"]] = c["dedupe_key"]
-        elif t["status"] == "open" or same_week:
+        elif t["status"] == "open" or same_week or returned_now:
             keep.append(t)
         else:  # last week's backlog digest is replaced by this week's
             supersede[t["task_id"]] = ""
@@ -463,7 +467,8 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
         plan[queue] = (worth[:cap], worth[cap:] + low)
     # the portfolio's limit: open tasks stay within max_open_share of the scored accounts
     limit = math.floor(tri.max_open_share * scored_accounts + 1e-9)
-    elsewhere = sum(1 for t in every if t["status"] == "open" and t["queue"] not in plan and t["task_id"] not in gone)
+    elsewhere = sum(1 for t in every if t["status"] == "open" and t["queue"] not in plan and t["task_id"] not in gone
+                    and t["task_id"] not in supersede)  # superseded now: no longer open
     # (each owner keeps their top-ranked task: a small portfolio with many owners still reaches everyone)
     tops = [(q, *a[0]) for q, (a, _) in plan.items() if a]
     rest = sorted(((q, k, i) for q, (a, _) in plan.items() for k, i in a[1:]), key=lambda x: _rank_key(x[2]))
@@ -496,6 +501,7 @@ def triage(project: "Project", as_of: dt.date, candidates: list[dict], by_id: di
                 new_rows.append({**item, "priority": "normal", "status": "backlog"})
                 stats["backlog"] += 1
             else:
+                item["next_action"]["triage"]["returned_week"] = week
                 updates[item["task_id"]] = {"priority": "normal", "next_action": item["next_action"],
                                             "status": "backlog",
                                             "note": f"returned to the backlog on {as_of}: {cap} higher-ranked tasks"}
