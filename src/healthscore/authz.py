@@ -45,7 +45,7 @@ class Unauthenticated(UserError):
     status_code = 401
 
 
-def authorize(p: "Project", username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
+def authorize(p: Project, username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
     """The user if they may do `action` (on `account_id`, for a csm's review); else AccessDenied."""
     if action not in PERMISSIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -128,7 +128,7 @@ def write_credentials(path: Path, lines: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def cli_credentials(p: "Project") -> list[Credential]:
+def cli_credentials(p: Project) -> list[Credential]:
     """Every identity this shell can prove, in order of precedence. HEALTHSCORE_TOKEN, when set, is the
     only one (an unknown or revoked token is an error, not a fallback)."""
     env = os.environ.get("HEALTHSCORE_TOKEN")
@@ -153,7 +153,7 @@ def cli_credentials(p: "Project") -> list[Credential]:
     return out
 
 
-def cli_actor(p: "Project", by: str | None, action: str, account_id: str | None = None) -> str:
+def cli_actor(p: Project, by: str | None, action: str, account_id: str | None = None) -> str:
     """The verified store user a CLI command acts as, authorized for `action`; else a clear UserError.
 
     `by` (--by, else $HEALTHSCORE_USER) picks one of the shell's own identities; it never names anyone

@@ -7,10 +7,11 @@ compute engine and the store lazily, so that cheap commands stay cheap.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
 from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
@@ -36,7 +37,7 @@ class ScoreRun:
     run_id: str
     as_of_dates: list[dt.date]
     model_version: str
-    frames: "ScoredFrames"
+    frames: ScoredFrames
     inserted: int
     missing_tables: set[str] = field(default_factory=set)
     overrides: list[dict] = field(default_factory=list)  # owner corrections in force, newest first
@@ -51,7 +52,7 @@ class ScoreRun:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 class Project:
@@ -65,14 +66,14 @@ class Project:
         return load_workspace(self.workspace_dir)
 
     @cached_property
-    def file_model(self) -> "LoadedModel":
+    def file_model(self) -> LoadedModel:
         """The model file of the workspace (what is being edited, maybe not approved)."""
         from healthscore.model.load import load_health_model
 
         return load_health_model(self.ws.model_path)
 
     @cached_property
-    def model(self) -> "LoadedModel":
+    def model(self) -> LoadedModel:
         """The model that scores: the version an admin approved (`healthscore model approve`), or, in a
         workspace where none was ever approved, the model file."""
         from healthscore.model.load import load_health_model
@@ -101,9 +102,8 @@ class Project:
         return connect(self.ws, self.engine_lock_timeout)
 
     @cached_property
-    def store(self) -> "Store":
+    def store(self) -> Store:
         from healthscore.store.store import Store
-
         from healthscore.store.workflow import AuditSeal
 
         return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root, self.ws.config.store))
@@ -170,7 +170,7 @@ class Project:
         return reports
 
     def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None,
-                    keep_appended: bool = False) -> "TableReport":
+                    keep_appended: bool = False) -> TableReport:
         """Validate rows like a file, APPEND the accepted ones to the engine's canonical table (created if
         absent) and record the batch and its quarantine in the store.
 
@@ -226,8 +226,8 @@ class Project:
             run.written_back = write(self.con, run.snapshots)["snapshots"]
         return run
 
-    def _excluded(self, churned: "pd.DataFrame | None", dates: list[dt.date],
-                  account_ids: list[str] | None) -> "pd.DataFrame":
+    def _excluded(self, churned: pd.DataFrame | None, dates: list[dt.date],
+                  account_ids: list[str] | None) -> pd.DataFrame:
         """Every account a scoring run left out, with the reason: churned before the date, or created
         on or after it (the engine query never returns those)."""
         import pandas as pd
@@ -244,8 +244,8 @@ class Project:
     def _writes_back(self, write_back: bool | None) -> bool:
         return self.ws.config.write_back if write_back is None else write_back
 
-    def _with_history(self, frames: "ScoredFrames", first_date: dt.date, account_ids: list[str] | None,
-                      stored_history: bool = True, prior: "pd.DataFrame | None" = None) -> "ScoredFrames":
+    def _with_history(self, frames: ScoredFrames, first_date: dt.date, account_ids: list[str] | None,
+                      stored_history: bool = True, prior: pd.DataFrame | None = None) -> ScoredFrames:
         """Smoothing, published tiers, last trusted scores and trend notes against the stored snapshots before
         `first_date` (none with stored_history=False: a dry run sees only its own batch). `prior`: those
         snapshots, when the caller has them already (history_frame; the real-time scorer keeps the day's)."""
@@ -258,7 +258,7 @@ class Project:
         frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
         return frames
 
-    def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> "pd.DataFrame":
+    def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
         lookback = dt.timedelta(days=max(self.model.ir.history.smoothing_days, 120))
         return self.store.snapshot_frame(date_from=first_date - lookback, date_to=first_date - dt.timedelta(days=1),
@@ -532,7 +532,7 @@ class Project:
 
     # ---- outcomes: backtest, calibrate, what-if (healthscore.calibrate) ---------------------
 
-    def _load_other_model(self, model_path: Path | str | None) -> "LoadedModel":
+    def _load_other_model(self, model_path: Path | str | None) -> LoadedModel:
         if model_path is None:
             return self.model
         from healthscore.model.load import load_health_model
@@ -542,7 +542,7 @@ class Project:
             raise UserError(f"--model {path}: no such file; give a health model YAML file")
         return load_health_model(path)
 
-    def _score_with(self, loaded: "LoadedModel", dates: list[dt.date],
+    def _score_with(self, loaded: LoadedModel, dates: list[dt.date],
                     account_ids: list[str] | None = None) -> ScoreRun:
         """Project.score(store=False) with another model, leaving the workspace's model untouched."""
         saved = self.__dict__.get("model")
@@ -574,11 +574,11 @@ class Project:
                 v = self.con.table(name)[spec.time_column].max().execute()
                 if v is not None and not pd.isna(v):
                     newest.append(pd.Timestamp(v))
-        now = pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
         end = min(max(newest), now) if newest else now
         return oc, end
 
-    def _outcome_spec(self, loaded: "LoadedModel", horizon: str | None):
+    def _outcome_spec(self, loaded: LoadedModel, horizon: str | None):
         from pydantic import ValidationError
 
         from healthscore.model.ir import Outcome
@@ -622,7 +622,7 @@ class Project:
                                               threshold=loaded.ir.calibration_spec.correlation)
         return result
 
-    def _frames_for_outcomes(self, loaded: "LoadedModel", dates: list[dt.date], one_day) -> "ScoredFrames":
+    def _frames_for_outcomes(self, loaded: LoadedModel, dates: list[dt.date], one_day) -> ScoredFrames:
         """Snapshots to hold against outcomes. One-date data: accounts whose churn is the export's label stay in."""
         if one_day is None:
             return self._score_with(loaded, dates).frames
@@ -896,7 +896,7 @@ class Project:
             summary = self._backtest_summary(loaded, every_days)
         return self.store.propose_model(loaded.version, author, note, summary)
 
-    def _backtest_summary(self, loaded: "LoadedModel", every_days: int) -> dict:
+    def _backtest_summary(self, loaded: LoadedModel, every_days: int) -> dict:
         """What the approver sees: held-out figures. A calibrated proposal carries them (provenance: its folds);
         its backtest over the dates it was fitted on is in-sample and kept apart. A hand-set model's weights were
         fitted on nothing, so its backtest of the last year is out of sample as it stands."""

@@ -70,14 +70,14 @@ class _Cache:
         return value
 
 
-def _cache(p: "Project") -> _Cache:
+def _cache(p: Project) -> _Cache:
     c = p.__dict__.get("_views_cache")
     if c is None:
         c = p.__dict__.setdefault("_views_cache", _Cache())
     return c
 
 
-def engine_lock(p: "Project") -> threading.RLock:
+def engine_lock(p: Project) -> threading.RLock:
     """One engine connection per Project: requests that query it (explain, backtests) take turns."""
     lock = p.__dict__.get("_engine_lock")
     if lock is None:
@@ -92,7 +92,7 @@ class EngineBusy(UserError):
 
 
 @contextmanager
-def engine_session(p: "Project"):
+def engine_session(p: Project):
     """The compute engine for one piece of work. A DuckDB file allows one process at a time, so the web
     app opens it only while it needs it (and retries for a while when a CLI run holds it), leaving the
     workspace free for 'healthscore score', 'run weekly' or another server worker in between."""
@@ -122,7 +122,7 @@ def engine_session(p: "Project"):
                 p.__dict__.pop("con").disconnect()
 
 
-def directory(p: "Project") -> "pd.DataFrame":
+def directory(p: Project) -> pd.DataFrame:
     """The engine's accounts table (account_id, name, segment, owner, arr, renewal_date), indexed by account_id."""
     import pandas as pd
 
@@ -146,7 +146,7 @@ def directory(p: "Project") -> "pd.DataFrame":
     return _cache(p).get("directory", key, build)
 
 
-def change_key(p: "Project") -> tuple:
+def change_key(p: Project) -> tuple:
     """The store's change key (store/queries.py change_key), read at most once per request."""
     from healthscore.store import queries as Q
 
@@ -178,14 +178,14 @@ def end_request_scope(token: Token) -> None:
     _request_memo.reset(token)
 
 
-def account_owner(p: "Project", account_id: str) -> str | None:
+def account_owner(p: Project, account_id: str) -> str | None:
     d = directory(p)
     if account_id not in d.index:
         raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
     return d.at[account_id, "owner"]
 
 
-def latest(p: "Project") -> dict[str, Any]:
+def latest(p: Project) -> dict[str, Any]:
     """{model_version, as_of, frame, previous_as_of, previous}: the latest stored snapshot of every account
     (overrides in force applied, directory columns joined) and the snapshot about a month earlier."""
     import pandas as pd
@@ -244,8 +244,8 @@ def _check_choice(name: str, value: str | None, allowed) -> None:
         raise UserError(f"{name}={value!r} is not allowed; use one of {', '.join(allowed)}")
 
 
-def _filter(p: "Project", frame: "pd.DataFrame", *, tier: str | None = None, segment: str | None = None,
-            owner: str | None = None, status: str | None = None, q: str | None = None) -> "pd.DataFrame":
+def _filter(p: Project, frame: pd.DataFrame, *, tier: str | None = None, segment: str | None = None,
+            owner: str | None = None, status: str | None = None, q: str | None = None) -> pd.DataFrame:
     _check_choice("tier", tier, TIERS)
     _check_choice("status", status, STATUSES)
     if segment is not None:
@@ -269,7 +269,7 @@ def _filter(p: "Project", frame: "pd.DataFrame", *, tier: str | None = None, seg
     return frame
 
 
-def _records(frame: "pd.DataFrame", columns: list[str]) -> list[dict[str, Any]]:
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     """JSON-ready rows: missing values None, floats rounded to 2 places, dates as ISO text."""
     import math
 
@@ -277,7 +277,7 @@ def _records(frame: "pd.DataFrame", columns: list[str]) -> list[dict[str, Any]]:
     for row in zip(*(frame[c].tolist() for c in columns)):
         r = {}
         for k, v in zip(columns, row):
-            if v is None or v is getattr(__import__("pandas"), "NA") or v is getattr(__import__("pandas"), "NaT"):
+            if v is None or v is __import__("pandas").NA or v is __import__("pandas").NaT:
                 v = None
             elif isinstance(v, float):
                 v = None if math.isnan(v) else round(v, 2)
@@ -302,14 +302,14 @@ def check_page(limit: int, offset: int, max_limit: int = 500) -> None:
         raise UserError(f"offset={offset} is out of range; use 0 or more")
 
 
-def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, q=None, limit: int = 50,
+def accounts(p: Project, *, tier=None, segment=None, owner=None, status=None, q=None, limit: int = 50,
              offset: int = 0) -> dict[str, Any]:
     check_page(limit, offset)
     lat = latest(p)
     filters = (tier, segment, owner, status, q)
     import numpy as np
 
-    def rows() -> "np.ndarray":  # positions in the latest frame (small to keep, unlike the rows)
+    def rows() -> np.ndarray:  # positions in the latest frame (small to keep, unlike the rows)
         f = _filter(p, lat["frame"], tier=tier, segment=segment, owner=owner, status=status, q=q)
         return lat["frame"].index.get_indexer(f.index).astype(np.int32)
 
@@ -322,7 +322,7 @@ def accounts(p: "Project", *, tier=None, segment=None, owner=None, status=None, 
             "items": _records(page, ACCOUNT_COLUMNS)}
 
 
-def portfolio(p: "Project", *, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict[str, Any]:
+def portfolio(p: Project, *, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict[str, Any]:
     lat = latest(p)
     return _cache(p).get(f"portfolio:{segment!r}:{owner!r}:{top}", (lat["model_version"], change_key(p)),
                          lambda: _portfolio(p, lat, segment, owner, top))
@@ -339,7 +339,7 @@ def pause_reason(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def add_risk_columns(frame: "pd.DataFrame") -> None:
+def add_risk_columns(frame: pd.DataFrame) -> None:
     """risk_tier / risk_score: the tier and score that count for ARR at risk. A paused snapshot keeps
     its last trusted score and tier (it is not healthier for having no score), shown as "paused (at
     risk)" when that tier is yellow or red; pause_reason: the kind of its first pause reason."""
@@ -359,7 +359,7 @@ def add_risk_columns(frame: "pd.DataFrame") -> None:
                              for par, pz, tier in zip(frame["paused_at_risk"], paused, frame["tier"])]
 
 
-def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: str | None, top: int) -> dict[str, Any]:
+def _portfolio(p: Project, lat: dict[str, Any], segment: str | None, owner: str | None, top: int) -> dict[str, Any]:
     from healthscore.store import queries as Q
 
     as_of = lat["as_of"]
@@ -431,7 +431,7 @@ def _portfolio(p: "Project", lat: dict[str, Any], segment: str | None, owner: st
     return out
 
 
-def account(p: "Project", account_id: str) -> dict[str, Any]:
+def account(p: Project, account_id: str) -> dict[str, Any]:
     """One account: its latest stored snapshot with evidence (overrides in force applied), its history
     without evidence, tasks, overrides, alerts and the audit trail of its tasks and overrides."""
     from healthscore.store import queries as Q
@@ -475,7 +475,7 @@ def account(p: "Project", account_id: str) -> dict[str, Any]:
             "max_override_days": p.model.ir.workflow.max_override_days}
 
 
-def driver_words(p: "Project", metric: str | None) -> str | None:
+def driver_words(p: Project, metric: str | None) -> str | None:
     """A metric in words: its description in the model, else its name without underscores."""
     if not metric:
         return None
@@ -483,7 +483,7 @@ def driver_words(p: "Project", metric: str | None) -> str | None:
     return (m.description if m is not None and getattr(m, "description", None) else metric.replace("_", " "))
 
 
-def enrich_tasks(p: "Project", tasks: list[dict]) -> list[dict]:
+def enrich_tasks(p: Project, tasks: list[dict]) -> list[dict]:
     """What a list of tasks needs beside the task: account name, ARR and renewal date, the driver in
     words, the smoothed score the published tier follows."""
     d = directory(p)
@@ -510,7 +510,7 @@ def page_info(total: int, shown: int, limit: int, offset: int) -> dict[str, Any]
             "previous_offset": max(0, offset - limit) if offset > 0 else None}
 
 
-def workbench(p: "Project", username: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def workbench(p: Project, username: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The owner's ranked open tasks (this week's capacity), their alerts and accounts, each list with its
     true size; the owners a manager can pick from."""
     from healthscore.store import queries as Q
@@ -534,7 +534,7 @@ def workbench(p: "Project", username: str, limit: int = 50, offset: int = 0) -> 
             "owners": sorted(lat["frame"]["owner"].dropna().unique().tolist())}
 
 
-def decisions(p: "Project", limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def decisions(p: Project, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Recent decisions, newest first: accepts, corrections (with their overrides) and dismissals."""
     from healthscore.store import queries as Q
 
@@ -552,7 +552,7 @@ def decisions(p: "Project", limit: int = 50, offset: int = 0) -> dict[str, Any]:
             "active_overrides": len(p.store.overrides(active_on=dt.date.today()))}
 
 
-def _decided(p: "Project", n: int) -> tuple[list[dict], int]:
+def _decided(p: Project, n: int) -> tuple[list[dict], int]:
     from healthscore.store import queries as Q
 
     out = []
@@ -562,13 +562,13 @@ def _decided(p: "Project", n: int) -> tuple[list[dict], int]:
     return out[:n], len(out)
 
 
-def _tasks(p: "Project", **kw) -> tuple[list[dict], int]:
+def _tasks(p: Project, **kw) -> tuple[list[dict], int]:
     from healthscore.store import queries as Q
 
     return Q.tasks_page(p.store, **kw)
 
 
-def manager_queue(p: "Project", *, owner: str | None = None, status: str = "open", priority: str | None = None,
+def manager_queue(p: Project, *, owner: str | None = None, status: str = "open", priority: str | None = None,
                   limit: int = 50, offset: int = 0, order: str | None = None) -> dict[str, Any]:
     """Every owner's tasks (filters: owner, status, priority; by rank), overdue tasks, unreviewed material
     changes, accounts yellow for more than 30 days and paused snapshots: each with its true count."""
@@ -621,7 +621,7 @@ LIVE_FIELDS = ("account_id", "as_of", "model_version", "score", "smoothed_score"
                "primary_driver", "trend_note", "reasons", "received_at", "scored_at", "live")
 
 
-def live_of(p: "Project", account_id: str) -> dict[str, Any] | None:
+def live_of(p: Project, account_id: str) -> dict[str, Any] | None:
     """The account's live snapshot (real-time events, `healthscore stream`), marked live with its time."""
     rows = p.store.live_snapshots([account_id], p.model.version)
     return {k: rows[0].get(k) for k in LIVE_FIELDS} if rows else None

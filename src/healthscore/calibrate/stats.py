@@ -6,7 +6,7 @@ Weights are how the bootstrap resamples accounts: an account drawn k times weigh
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -51,7 +50,7 @@ def _console():
     return Console() if sys.stdout.isatty() else Console(width=150)
 
 
-def _date(value: Optional[str], flag: str) -> Optional[dt.date]:
+def _date(value: str | None, flag: str) -> dt.date | None:
     if value is None:
         return None
     try:
@@ -123,7 +122,7 @@ def validate(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
 @app.command()
 def ingest(
     workspace: Path = WorkspaceOpt,
-    table: Optional[list[str]] = typer.Option(None, "--table", help="ingest only these canonical tables"),
+    table: list[str] | None = typer.Option(None, "--table", help="ingest only these canonical tables"),
     json_out: bool = JsonOpt,
     show: int = typer.Option(5, "--show", help="quarantined rows to show per table"),
     incremental: bool = typer.Option(False, "--incremental",
@@ -194,10 +193,10 @@ def _print_ingest(reports, show: int) -> None:
 @app.command()
 def score(
     workspace: Path = WorkspaceOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: str | None = AsOfOpt,
     json_out: bool = typer.Option(False, "--json", help="print one JSON snapshot per account and line"),
     lowest: int = typer.Option(10, "--lowest", help="lowest-scored accounts to list"),
-    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+    write_back: bool | None = typer.Option(None, "--write-back/--no-write-back",
                                               help="also write health_snapshots / health_evidence to the engine"
                                                    " (default: write_back in healthscore.yaml)"),
     excluded: bool = typer.Option(False, "--excluded",
@@ -295,8 +294,8 @@ def print_portfolio_summary(run, lowest: int = 10) -> None:
 def explain(
     account_id: str = typer.Argument(..., help="the account to explain"),
     workspace: Path = WorkspaceOpt,
-    as_of: Optional[str] = AsOfOpt,
-    compare: Optional[str] = typer.Option(None, "--compare", help="earlier date: attribute the change since then"),
+    as_of: str | None = AsOfOpt,
+    compare: str | None = typer.Option(None, "--compare", help="earlier date: attribute the change since then"),
     json_out: bool = JsonOpt,
     fresh: bool = typer.Option(False, "--fresh", help="compute from the engine now instead of reading the stored"
                                                       " snapshot (nothing is stored)"),
@@ -388,8 +387,8 @@ def print_change(change: dict, note: str) -> None:
 def history(
     account_id: str = typer.Argument(..., help="the account"),
     workspace: Path = WorkspaceOpt,
-    date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (inclusive)"),
-    date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (inclusive)"),
+    date_from: str | None = typer.Option(None, "--from", help="first as-of date (inclusive)"),
+    date_to: str | None = typer.Option(None, "--to", help="last as-of date (inclusive)"),
     json_out: bool = JsonOpt,
 ):
     """List an account's stored snapshots over time."""
@@ -437,13 +436,19 @@ def backfill(
     date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
     every: str = typer.Option("7d", "--every", help="step between as-of dates: 1d, 7d, 2w ..."),
     json_out: bool = JsonOpt,
-    write_back: Optional[bool] = typer.Option(None, "--write-back/--no-write-back",
+    write_back: bool | None = typer.Option(None, "--write-back/--no-write-back",
                                               help="also write the snapshots of the range to the engine's"
                                                    " health_snapshots / health_evidence"),
 ):
     """Score every account at every date of a range; resumes where an interrupted run stopped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     start, end, step = _date(date_from, "--from"), _date(date_to, "--to"), _every(every)
     with _project(workspace) as p:
@@ -515,7 +520,7 @@ def demo(
     accounts: int = typer.Option(2000, "--accounts", help="number of accounts to generate"),
     seed: int = typer.Option(7, "--seed", help="random seed (same seed and end date: same data)"),
     directory: Path = typer.Option(Path("demo-workspace"), "--dir", help="where to create the demo workspace"),
-    end: Optional[str] = typer.Option(None, "--end", help="last day of data + 1 (default: today, UTC)"),
+    end: str | None = typer.Option(None, "--end", help="last day of data + 1 (default: today, UTC)"),
     history_weeks: int = typer.Option(8, "--history-weeks", help="weekly snapshots to store before the end date"),
     json_out: bool = JsonOpt,
 ):
@@ -575,7 +580,7 @@ ByOpt = typer.Option(None, "--by", help="which of your verified identities acts 
                      " or a credentials file, or your mapped OS account); never anyone else")
 
 
-def _actor(p, by: Optional[str], action: str, account_id: Optional[str] = None) -> str:
+def _actor(p, by: str | None, action: str, account_id: str | None = None) -> str:
     """The verified store user this command acts as, authorized for the action (healthscore.authz)."""
     from healthscore.authz import cli_actor
 
@@ -585,7 +590,7 @@ def _actor(p, by: Optional[str], action: str, account_id: Optional[str] = None) 
 @run_app.command("weekly")
 def run_weekly(
     workspace: Path = WorkspaceOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: str | None = AsOfOpt,
     no_notify: bool = typer.Option(False, "--no-notify", help="record alerts and tasks, send nothing"),
     json_out: bool = JsonOpt,
 ):
@@ -620,11 +625,11 @@ def run_weekly(
 @app.command()
 def tasks(
     workspace: Path = WorkspaceOpt,
-    owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
+    owner: str | None = typer.Option(None, "--owner", help="only this owner's (or queue's) tasks"),
     status: str = typer.Option("open", "--status", help="open, backlog, accepted, corrected, dismissed, superseded, "
                                                         "closed or all"),
-    account: Optional[str] = typer.Option(None, "--account", help="only this account's tasks"),
-    show: Optional[int] = typer.Option(None, "--show", help="show one task in full, with its evidence"),
+    account: str | None = typer.Option(None, "--account", help="only this account's tasks"),
+    show: int | None = typer.Option(None, "--show", help="show one task in full, with its evidence"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
     offset: int = typer.Option(0, "--offset", min=0, help="rows to skip (the next page)"),
@@ -713,12 +718,12 @@ def review(
     accept: bool = typer.Option(False, "--accept", help="the score and the drafted action are right"),
     correct: bool = typer.Option(False, "--correct", help="override the score or tier (reason code, note, expiry)"),
     dismiss: bool = typer.Option(False, "--dismiss", help="a false positive (give --reason)"),
-    score: Optional[float] = typer.Option(None, "--score", help="with --correct: the score to show instead"),
-    tier: Optional[str] = typer.Option(None, "--tier", help="with --correct: green, yellow or red"),
-    reason_code: Optional[str] = typer.Option(None, "--reason-code", help="with --correct: why (see the model)"),
-    note: Optional[str] = typer.Option(None, "--note", "--reason", help="free text: why"),
-    expires: Optional[str] = typer.Option(None, "--expires", help="with --correct: last day + 1 of the override"),
-    by: Optional[str] = ByOpt,
+    score: float | None = typer.Option(None, "--score", help="with --correct: the score to show instead"),
+    tier: str | None = typer.Option(None, "--tier", help="with --correct: green, yellow or red"),
+    reason_code: str | None = typer.Option(None, "--reason-code", help="with --correct: why (see the model)"),
+    note: str | None = typer.Option(None, "--note", "--reason", help="free text: why"),
+    expires: str | None = typer.Option(None, "--expires", help="with --correct: last day + 1 of the override"),
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Decide on a review task: accept, correct (override with expiry), or dismiss as a false positive."""
@@ -741,7 +746,7 @@ def followup(
     task_id: int = typer.Argument(..., help="an accepted or corrected task"),
     workspace: Path = WorkspaceOpt,
     note: str = typer.Option(..., "--note", help="what was done"),
-    by: Optional[str] = ByOpt,
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Log that the follow-up of a reviewed task was done (owner follow-through)."""
@@ -757,9 +762,9 @@ def followup(
 @app.command()
 def alerts(
     workspace: Path = WorkspaceOpt,
-    since: Optional[str] = typer.Option(None, "--since", help="alerts of as-of dates at or after this date"),
-    owner: Optional[str] = typer.Option(None, "--owner", help="only this owner's (or queue's) alerts"),
-    status: Optional[str] = typer.Option(None, "--status", help="sent, digest or capped"),
+    since: str | None = typer.Option(None, "--since", help="alerts of as-of dates at or after this date"),
+    owner: str | None = typer.Option(None, "--owner", help="only this owner's (or queue's) alerts"),
+    status: str | None = typer.Option(None, "--status", help="sent, digest or capped"),
     json_out: bool = JsonOpt,
     limit: int = typer.Option(50, "--limit", help="rows to show (the JSON output has all)"),
 ):
@@ -885,7 +890,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(model_app, name="model")
 
 
-def _password(password_stdin: bool, what: str = "--password-stdin") -> Optional[str]:
+def _password(password_stdin: bool, what: str = "--password-stdin") -> str | None:
     if not password_stdin:
         return None
     value = sys.stdin.readline().rstrip("\n")
@@ -903,9 +908,9 @@ def user_add(
     role: str = typer.Option(..., "--role", help="admin, manager, csm or viewer"),
     workspace: Path = WorkspaceOpt,
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read a password for web logins from stdin"),
-    name: Optional[str] = typer.Option(None, "--name", help="display name"),
-    os_user: Optional[str] = OsUserOpt,
-    by: Optional[str] = ByOpt,
+    name: str | None = typer.Option(None, "--name", help="display name"),
+    os_user: str | None = OsUserOpt,
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Add a user (an admin does this). The first user of a store is an admin who adds themselves: their OS
@@ -933,14 +938,14 @@ def user_add(
 def user_set(
     username: str = typer.Argument(...),
     workspace: Path = WorkspaceOpt,
-    role: Optional[str] = typer.Option(None, "--role", help="a new role"),
+    role: str | None = typer.Option(None, "--role", help="a new role"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read a new password from stdin"),
-    disable: Optional[bool] = typer.Option(None, "--disable/--enable", help="disable or enable the login"),
+    disable: bool | None = typer.Option(None, "--disable/--enable", help="disable or enable the login"),
     old_password_stdin: bool = typer.Option(False, "--old-password-stdin",
                                             help="your current password, on the line before the new one"),
-    os_user: Optional[str] = typer.Option(None, "--os-user",
+    os_user: str | None = typer.Option(None, "--os-user",
                                           help="the OS account that acts as this user ('' to remove)"),
-    by: Optional[str] = ByOpt,
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Change a user's role, password, OS account or whether it can log in (admins; anyone for their own
@@ -981,7 +986,7 @@ def token_create(
     workspace: Path = WorkspaceOpt,
     user: str = typer.Option(..., "--user", help="the token acts with this user's role"),
     scope: list[str] = typer.Option(["read"], "--scope", help="read, write, events:write (repeat the flag)"),
-    by: Optional[str] = ByOpt,
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Create an API token; the secret is shown once and only its hash is stored."""
@@ -1008,7 +1013,7 @@ def token_list(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: Optional[str] = ByOpt):
+def token_revoke(token_id: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: str | None = ByOpt):
     """Revoke an API token at once."""
     with _project(workspace) as p:
         p.store.revoke_token(token_id, _actor(p, by, "users"))
@@ -1056,11 +1061,11 @@ def _summary_line(bt: dict) -> str:
 
 @model_app.command("propose")
 def model_propose(
-    path: Optional[Path] = typer.Argument(None, help="model YAML (default: the workspace's model file)"),
+    path: Path | None = typer.Argument(None, help="model YAML (default: the workspace's model file)"),
     workspace: Path = WorkspaceOpt,
     note: str = typer.Option(..., "--note", help="what changed and why"),
     backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="backtest the last year (default: yes)"),
-    by: Optional[str] = ByOpt,
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Record a model file as a proposed version with its backtest; an admin approves it."""
@@ -1101,7 +1106,7 @@ def model_show(version: str = typer.Argument(...), workspace: Path = WorkspaceOp
 
 
 @model_app.command("approve")
-def model_approve(version: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: Optional[str] = ByOpt,
+def model_approve(version: str = typer.Argument(...), workspace: Path = WorkspaceOpt, by: str | None = ByOpt,
                   json_out: bool = JsonOpt):
     """Make a proposed version the active model (admin only; recorded in the audit log)."""
     with _project(workspace) as p:
@@ -1120,12 +1125,12 @@ def stream(
     prefix: str = typer.Option("healthscore.events", "--prefix", help="subjects <prefix>.<table> carry canonical rows"),
     batch: int = typer.Option(500, "--batch", help="messages per micro-batch at most"),
     wait_ms: int = typer.Option(100, "--wait-ms", help="how long a micro-batch waits for messages"),
-    max_batches: Optional[int] = typer.Option(None, "--max-batches", help="stop after this many batches"),
-    idle_seconds: Optional[float] = typer.Option(None, "--idle-seconds", help="stop after this long without events"),
+    max_batches: int | None = typer.Option(None, "--max-batches", help="stop after this many batches"),
+    idle_seconds: float | None = typer.Option(None, "--idle-seconds", help="stop after this long without events"),
     json_out: bool = typer.Option(False, "--json", help="one JSON line per batch"),
     stream_name: str = typer.Option("HEALTHSCORE_EVENTS", "--stream",
                                     help="JetStream stream (created with subjects <prefix>.> if absent)"),
-    engine_threads: Optional[int] = typer.Option(
+    engine_threads: int | None = typer.Option(
         None, "--engine-threads", min=1,
         help="DuckDB threads for the consumer's queries (default: the cores beyond the consumer's own two, at least 1)"),
 ):
@@ -1179,10 +1184,10 @@ def backtest(
     date_from: str = typer.Option(..., "--from", help="first as-of date YYYY-MM-DD"),
     date_to: str = typer.Option(..., "--to", help="last as-of date YYYY-MM-DD (inclusive)"),
     every: str = typer.Option("30d", "--every", help="step between as-of dates: 7d, 30d, 4w ..."),
-    horizon: Optional[str] = typer.Option(None, "--horizon", help="outcome window after each date (default: the"
+    horizon: str | None = typer.Option(None, "--horizon", help="outcome window after each date (default: the"
                                           " model's outcome.horizon, 90d)"),
-    model: Optional[Path] = typer.Option(None, "--model", help="score with this model YAML instead of the workspace's"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report here"),
+    model: Path | None = typer.Option(None, "--model", help="score with this model YAML instead of the workspace's"),
+    html_out: Path | None = typer.Option(None, "--html", help="write a self-contained HTML report here"),
     resamples: int = typer.Option(200, "--bootstrap", help="bootstrap resamples (over accounts) for the intervals"),
     seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
     json_out: bool = JsonOpt,
@@ -1265,13 +1270,13 @@ def _print_leaks(con, leak_result: dict | None, allowed: list[str] | None = None
 @app.command()
 def calibrate(
     workspace: Path = WorkspaceOpt,
-    date_from: Optional[str] = typer.Option(None, "--from", help="first as-of date (default: a year before --to)"),
-    date_to: Optional[str] = typer.Option(None, "--to", help="last as-of date (default: the last whose horizon is over)"),
+    date_from: str | None = typer.Option(None, "--from", help="first as-of date (default: a year before --to)"),
+    date_to: str | None = typer.Option(None, "--to", help="last as-of date (default: the last whose horizon is over)"),
     every: str = typer.Option("30d", "--every", help="step between as-of dates"),
     folds: int = typer.Option(3, "--folds", help="held-out folds for the model comparison (time folds for panel"
                               " data; at least 5 account folds for one-date data)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="write the proposed model YAML here (never the active model)"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write the calibration report (Markdown) here"
+    out: Path | None = typer.Option(None, "--out", help="write the proposed model YAML here (never the active model)"),
+    report: Path | None = typer.Option(None, "--report", help="write the calibration report (Markdown) here"
                                           " (default with --out: the same name with .report.md)"),
     allow_leak: list[str] = typer.Option([], "--allow-leak", help="let this metric keep weight although the leak"
                                          " guard flags it (repeatable; recorded with the proposal)"),
@@ -1353,10 +1358,10 @@ def whatif(
     workspace: Path = WorkspaceOpt,
     set_: list[str] = typer.Option([], "--set", help="metric=value: use this raw value (repeatable)"),
     change: list[str] = typer.Option([], "--change", help="metric=-20% or metric=+5: change the raw value"),
-    as_of: Optional[str] = AsOfOpt,
-    fit_from: Optional[str] = typer.Option(None, "--fit-from", help="first as-of date the churn probability is"
+    as_of: str | None = AsOfOpt,
+    fit_from: str | None = typer.Option(None, "--fit-from", help="first as-of date the churn probability is"
                                            " fitted on (default: a year before --fit-to)"),
-    fit_to: Optional[str] = typer.Option(None, "--fit-to", help="last as-of date the churn probability is fitted on"
+    fit_to: str | None = typer.Option(None, "--fit-to", help="last as-of date the churn probability is fitted on"
                                          " (default: the last whose horizon is over)"),
     fit_every: str = typer.Option("30d", "--fit-every", help="step between the fitted as-of dates"),
     json_out: bool = JsonOpt,
@@ -1396,10 +1401,10 @@ app.add_typer(intervention_app, name="intervention")
 @report_app.command("drift")
 def report_drift(
     workspace: Path = WorkspaceOpt,
-    as_of: Optional[str] = AsOfOpt,
-    reference_from: Optional[str] = typer.Option(None, "--reference-from", help="start of the reference period"),
-    reference_to: Optional[str] = typer.Option(None, "--reference-to", help="end of the reference period"),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="PSI that suggests recalibration (0.25)"),
+    as_of: str | None = AsOfOpt,
+    reference_from: str | None = typer.Option(None, "--reference-from", help="start of the reference period"),
+    reference_to: str | None = typer.Option(None, "--reference-to", help="end of the reference period"),
+    threshold: float | None = typer.Option(None, "--threshold", help="PSI that suggests recalibration (0.25)"),
     json_out: bool = JsonOpt,
 ):
     """Score and input drift: PSI of every metric and of the score against a reference period."""
@@ -1443,10 +1448,10 @@ def readiness(workspace: Path = WorkspaceOpt, json_out: bool = JsonOpt):
 @report_app.command("pilot")
 def report_pilot(
     workspace: Path = WorkspaceOpt,
-    sample: Optional[int] = typer.Option(None, "--sample", help="material changes in the validation sample"),
+    sample: int | None = typer.Option(None, "--sample", help="material changes in the validation sample"),
     seed: int = typer.Option(0, "--seed", help="seed of the random sample"),
-    csv_out: Optional[Path] = typer.Option(None, "--csv", help="write the sample as CSV"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
+    csv_out: Path | None = typer.Option(None, "--csv", help="write the sample as CSV"),
+    html_out: Path | None = typer.Option(None, "--html", help="write a self-contained HTML report"),
     json_out: bool = JsonOpt,
 ):
     """The pilot: validated material changes against the threshold, and a validation sample."""
@@ -1473,9 +1478,9 @@ def report_pilot(
 
 @app.command()
 def hierarchy(
-    account_id: Optional[str] = typer.Argument(None, help="a parent account (default: every parent)"),
+    account_id: str | None = typer.Argument(None, help="a parent account (default: every parent)"),
     workspace: Path = WorkspaceOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: str | None = AsOfOpt,
     json_out: bool = JsonOpt,
 ):
     """Parent accounts' health rolled up from their children (model hierarchy.rollup)."""
@@ -1497,11 +1502,11 @@ def hierarchy(
 def intervention_log(
     task_id: int = typer.Argument(..., help="the review task the action belongs to"),
     workspace: Path = WorkspaceOpt,
-    play: Optional[str] = typer.Option(None, "--play", help="the playbook (default: the task's drafted one)"),
-    channel: Optional[str] = typer.Option(None, "--channel", help="call, email, meeting ..."),
+    play: str | None = typer.Option(None, "--play", help="the playbook (default: the task's drafted one)"),
+    channel: str | None = typer.Option(None, "--channel", help="call, email, meeting ..."),
     response: str = typer.Option("none", "--response", help="none, positive or negative"),
-    note: Optional[str] = typer.Option(None, "--note"),
-    by: Optional[str] = ByOpt,
+    note: str | None = typer.Option(None, "--note"),
+    by: str | None = ByOpt,
     json_out: bool = JsonOpt,
 ):
     """Log an action taken on a task; repeated silence drafts a channel switch or sponsor outreach."""
@@ -1523,7 +1528,7 @@ def intervention_log(
 @intervention_app.command("list")
 def intervention_list(
     workspace: Path = WorkspaceOpt,
-    account_id: Optional[str] = typer.Option(None, "--account", help="only this account"),
+    account_id: str | None = typer.Option(None, "--account", help="only this account"),
     json_out: bool = JsonOpt,
 ):
     """Logged interventions, oldest first."""

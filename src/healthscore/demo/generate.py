@@ -648,7 +648,7 @@ def _subscriptions_table(w: _World) -> pa.Table:
     for the first) to anniversary k, at the ARR of that year. A churned account's last term ends at the
     renewal it did not renew; a live account's current term ends at its next renewal (after the window)."""
     rng = _rng(w.seed, _S_SUBSCRIPTIONS)
-    n, D = w.n, w.D
+    D = w.D
     accs, starts, ends, arrs, kinds = [], [], [], [], []
     for k in range(w.ren_day.shape[1]):
         start_day = w.created_day if k == 0 else w.ren_day[:, k - 1]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
 
@@ -26,7 +27,7 @@ def duckdb_transaction(raw) -> Iterator[None]:
         raise
 
 
-def connect(ws: "Workspace", lock_timeout: float | None = None) -> "BaseBackend":
+def connect(ws: Workspace, lock_timeout: float | None = None) -> BaseBackend:
     """``lock_timeout``: seconds to wait for a DuckDB file another process holds (default:
     engine.lock_timeout; 0: fail at once, for callers that retry themselves, like the web app)."""
     cfg = ws.config.engine
@@ -46,7 +47,7 @@ def connect(ws: "Workspace", lock_timeout: float | None = None) -> "BaseBackend"
     return connect_url(cfg.url)
 
 
-def _connect_duckdb(path, timeout: float, from_env: bool = True) -> "BaseBackend":
+def _connect_duckdb(path, timeout: float, from_env: bool = True) -> BaseBackend:
     """Open the DuckDB engine file, waiting while another process holds it.
 
     DuckDB lets one process write a database file at a time: a second CLI job, or a cron run while
@@ -90,7 +91,7 @@ def _connect_duckdb(path, timeout: float, from_env: bool = True) -> "BaseBackend
             pause = min(pause * 2, 2.0)
 
 
-def connect_url(url: str) -> "BaseBackend":
+def connect_url(url: str) -> BaseBackend:
     import ibis
 
     if url.startswith("postgresql+psycopg://"):
@@ -115,7 +116,7 @@ SPARK_DEFAULTS = {
 }
 
 
-def connect_spark(settings: dict[str, str] | None = None, warehouse=None) -> "BaseBackend":
+def connect_spark(settings: dict[str, str] | None = None, warehouse=None) -> BaseBackend:
     """An Ibis pyspark backend over a SparkSession built from ``engine.spark`` settings (spark.master
     defaults to local[*]; point it at a cluster, or set the catalog options of your platform). The
     session is reused within one process (SparkSession.getOrCreate)."""

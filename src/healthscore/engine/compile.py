@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, TABLES, TIMESTAMP
 from healthscore.engine.attributes import point_in_time
@@ -202,9 +203,9 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, wit
     return exprs, aliases
 
 
-def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
+def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
                account_ids: list[str] | None = None, account_table: str | None = None,
-               sources: "set[str] | None" = None, tables: "dict[str, str] | None" = None,
+               sources: set[str] | None = None, tables: dict[str, str] | None = None,
                with_sets: bool = False):
     """The one Ibis expression for all as-of dates, and the source tables missing from the engine.
 
@@ -287,12 +288,12 @@ def build_expr(con: "BaseBackend", model: HealthModel, plan: MetricPlan, as_of_d
 
 
 def compute_frame(
-    con: "BaseBackend",
+    con: BaseBackend,
     model: HealthModel,
     as_of_dates: list[dt.date],
     *,
     account_ids: list[str] | None = None,
-) -> tuple["pd.DataFrame", MetricPlan, set[str]]:
+) -> tuple[pd.DataFrame, MetricPlan, set[str]]:
     """One row per (account, as-of date): account columns, segment, and every primitive's aggregates.
 
     Returns the frame, the plan, and the set of source tables missing from the engine.
@@ -312,17 +313,17 @@ class CompiledQuery:
     sql: str | None = None  # with_sql=True
 
 
-def compile_query(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date], *,
+def compile_query(con: BaseBackend, model: HealthModel, as_of_dates: list[dt.date], *,
                   account_ids: list[str] | None = None, account_table: str | None = None,
-                  with_sql: bool = False, sources: "set[str] | None" = None,
-                  tables: "dict[str, str] | None" = None, with_sets: bool = False) -> CompiledQuery:
+                  with_sql: bool = False, sources: set[str] | None = None,
+                  tables: dict[str, str] | None = None, with_sets: bool = False) -> CompiledQuery:
     plan = plan_model(model)
     expr, missing_tables, aliases = build_expr(con, model, plan, as_of_dates, account_ids, account_table, sources,
                                                tables, with_sets)
     return CompiledQuery(plan, expr, missing_tables, aliases, str(con.compile(expr)) if with_sql else None)
 
 
-def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
+def fetch_sql(con: BaseBackend, sql: str) -> pd.DataFrame:
     """Run compiled SQL again (no Ibis build or compile: most of a small query's time)."""
     import pandas as pd
 
@@ -339,7 +340,7 @@ def fetch_sql(con: "BaseBackend", sql: str) -> "pd.DataFrame":
     return frame
 
 
-def fetch_arrow(con: "BaseBackend", sql: str) -> "pa.Table":
+def fetch_arrow(con: BaseBackend, sql: str) -> pa.Table:
     """fetch_sql as an Arrow table (straight from DuckDB; other engines through pandas)."""
     import pyarrow as pa
 
@@ -349,8 +350,8 @@ def fetch_arrow(con: "BaseBackend", sql: str) -> "pa.Table":
     return pa.Table.from_pandas(fetch_sql(con, sql), preserve_index=False)
 
 
-def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetched: "pd.DataFrame",
-              newest_before: Callable | None = None) -> "pd.DataFrame":
+def run_query(con: BaseBackend, model: HealthModel, query: CompiledQuery, fetched: pd.DataFrame,
+              newest_before: Callable | None = None) -> pd.DataFrame:
     """The fetched rows of a compiled query as the engine frame scoring reads. `newest_before` stands in
     for _newest_before (the real-time scorer reuses it across batches)."""
     import pandas as pd
@@ -380,7 +381,7 @@ def run_query(con: "BaseBackend", model: HealthModel, query: CompiledQuery, fetc
     return frame
 
 
-def _fetch(con: "BaseBackend", expr) -> "pd.DataFrame":
+def _fetch(con: BaseBackend, expr) -> pd.DataFrame:
     """Execute to pandas. On DuckDB through Arrow: ibis's own conversion turns every column with a
     null into Python objects; other backends return decimals that Arrow will not take as doubles."""
     if con.name == "duckdb":
@@ -388,7 +389,7 @@ def _fetch(con: "BaseBackend", expr) -> "pd.DataFrame":
     return expr.execute()
 
 
-def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_days: int) -> "pd.Series":
+def _newest_before(con: BaseBackend, source: str, as_of: pd.Series, limit_days: int) -> pd.Series:
     """The newest row of a whole source table strictly before each as-of date (pipeline freshness).
 
     One small query over the recent days (a few times the limit before each date): the newest row
@@ -417,7 +418,7 @@ def _newest_before(con: "BaseBackend", source: str, as_of: "pd.Series", limit_da
     return pd.Series(out, index=as_of.index, dtype="datetime64[ns]")
 
 
-def compiled_sql(con: "BaseBackend", model: HealthModel, as_of_dates: list[dt.date]) -> str:
+def compiled_sql(con: BaseBackend, model: HealthModel, as_of_dates: list[dt.date]) -> str:
     """The SQL the engine runs for these dates (for `healthscore score --show-sql`)."""
     plan = plan_model(model)
     expr, _, _ = build_expr(con, model, plan, as_of_dates)

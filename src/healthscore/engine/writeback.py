@@ -35,12 +35,12 @@ SNAPSHOTS, EVIDENCE = "health_snapshots", "health_evidence"
 _KEY = ("account_id", "as_of", "model_version")
 
 
-def _frames(snapshots: list[dict]) -> tuple["pa.Table", "pa.Table"]:
+def _frames(snapshots: list[dict]) -> tuple[pa.Table, pa.Table]:
     import datetime as dt
 
     import pyarrow as pa
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     def num(v):
         return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None

@@ -15,7 +15,7 @@ STORED_SNAPSHOT_COLUMNS = ["account_id", "as_of", "model_version", "score", "tie
                            "trend_note", "flags", "review_required", "last_trusted"]
 
 
-def stored_snapshot_columns(snapshots: "pd.DataFrame") -> "pd.DataFrame":
+def stored_snapshot_columns(snapshots: pd.DataFrame) -> pd.DataFrame:
     return snapshots[[c for c in STORED_SNAPSHOT_COLUMNS if c in snapshots]]
 
 
@@ -45,7 +45,7 @@ def _iso_ts(v) -> str | None:
     return pd.Timestamp(v).isoformat()
 
 
-def _values(series: "pd.Series", kind: str = "any") -> list:
+def _values(series: pd.Series, kind: str = "any") -> list:
     """A column as plain Python values (None where missing), converted a column at a time: converting
     row by row (DataFrame.to_dict) was most of the time of building a batch's snapshots. kind "date"
     and "ts" give ISO strings, as _iso_date and _iso_ts do."""
@@ -74,11 +74,11 @@ def _values(series: "pd.Series", kind: str = "any") -> list:
             for v in series.tolist()]
 
 
-def _column(frame: "pd.DataFrame", name: str, kind: str = "any") -> list:
+def _column(frame: pd.DataFrame, name: str, kind: str = "any") -> list:
     return _values(frame[name], kind) if name in frame else [None] * len(frame)
 
 
-def snapshot_dicts(frames: "ScoredFrames") -> list[dict]:
+def snapshot_dicts(frames: ScoredFrames) -> list[dict]:
     """ScoredFrames -> one dict per snapshot in the shape of DESIGN.md (evidence by points, largest first)."""
     snaps, ev = frames.snapshots, frames.evidence
     per_key: dict[tuple, list[dict]] = {}

@@ -30,9 +30,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from healthscore.errors import UserError
 
@@ -46,7 +47,7 @@ class Adapter:
     name: str
     table: str  # the canonical table it produces
     format: str  # json, ndjson or csv
-    map: Callable[[dict, "Context"], dict]
+    map: Callable[[dict, Context], dict]
     # Zendesk satisfaction ratings name a ticket, not an organization: the account comes from the
     # engine's tickets table. (engine table, key column, value column, key of a record)
     lookup: tuple[str, str, str, Callable[[dict], Any]] | None = None
@@ -73,7 +74,7 @@ def unix_to_iso(value: Any) -> Any:
         return value
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
         try:
-            return dt.datetime.fromtimestamp(int(float(value)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return dt.datetime.fromtimestamp(int(float(value)), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (OverflowError, OSError, ValueError):  # out of range or NaN: the validator names it
             return str(value)
     return value

@@ -80,9 +80,9 @@ class AppendTo:
     source: str
     marks: list[Mark] = field(default_factory=list)
     keep_inserted: bool = False  # keep the rows the append added (DuckDB): `inserted`
-    inserted: "pa.Table | None" = None
+    inserted: pa.Table | None = None
 
-    def write(self, con, name: str, accepted: "pa.Table") -> int:
+    def write(self, con, name: str, accepted: pa.Table) -> int:
         kept: list | None = [] if self.keep_inserted else None
         already = append_rows(con, name, accepted, self.source, self.marks, keep=kept)
         self.inserted = kept[0] if kept else None
@@ -180,7 +180,7 @@ def watermarks(con) -> list[dict]:
 def _mark_values(table: str, source: str, marks: list[Mark]) -> list[str]:
     import datetime as dt
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
     out = []
     for m in marks:
         hw = None if m.high_water is None else str(m.high_water)
@@ -261,7 +261,7 @@ def _exists_sql(name: str, columns: list[str], target: str, stage: str | None = 
     return f"(CASE WHEN s.{idc} IS NOT NULL THEN {by_id} ELSE {whole_row} END)"
 
 
-def append_rows(con, name: str, accepted: "pa.Table", source: str, marks: list[Mark] | None = None,
+def append_rows(con, name: str, accepted: pa.Table, source: str, marks: list[Mark] | None = None,
                 keep: list | None = None) -> int:
     """Append validated canonical rows to the engine table ``name`` (created if absent), skipping rows
     already there, and record ``marks``, all in one transaction. Returns how many were already there.

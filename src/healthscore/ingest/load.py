@@ -55,13 +55,14 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TABLES, TIMESTAMP, Column, Table
-from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.errors import UserError
+from healthscore.ingest.sentiment import add_derived, derived_columns
 
 if TYPE_CHECKING:
     import numpy as np
@@ -112,7 +113,7 @@ class TableReport:
     accepted: int
     quarantined: int
     warnings: list[str]
-    quarantine: "pd.DataFrame"
+    quarantine: pd.DataFrame
     files: list[str] = field(default_factory=list)  # what was actually read (files or the engine table)
     # Append mode (``Project.ingest_rows``, ``mode: append``, ``--incremental``): accepted rows whose id
     # (or, without an id, whole row) was already in the engine table; counted in ``accepted``, not added
@@ -120,7 +121,7 @@ class TableReport:
     already_ingested: int = 0
     # The rows an append added (canonical columns, derived ones filled), when asked for with
     # ``keep_appended`` and the engine is DuckDB; None otherwise. The real-time rollup reads them.
-    appended: "pa.Table | None" = field(default=None, repr=False)
+    appended: pa.Table | None = field(default=None, repr=False)
 
     def __post_init__(self):
         assert self.read == self.accepted + self.quarantined, (self.table, self.read, self.accepted, self.quarantined)
@@ -133,13 +134,13 @@ class _Part:
 
     name: str  # shown as `file` in the quarantine
     word: str  # "line" or "row"
-    data: "pa.Table"  # the source's columns + _BAD, _TEXT
-    lines: "np.ndarray"  # line (or row) number of each row of `data`
+    data: pa.Table  # the source's columns + _BAD, _TEXT
+    lines: np.ndarray  # line (or row) number of each row of `data`
     raw_names: dict[str, str]  # column in `data` -> the source's own name
 
 
 def ingest_workspace(
-    ws: "Workspace",
+    ws: Workspace,
     con,
     *,
     tables: list[str] | None = None,
@@ -233,7 +234,7 @@ def ingest_workspace(
             vcon.execute("SET TimeZone = 'UTC'")
             vcon.execute("SET enable_progress_bar = false")
             vcon.execute(f"SET temp_directory = {_lit(tmp)}")
-            accounts: "pa.Table | None" = None
+            accounts: pa.Table | None = None
             accounts_looked_up = False
             for name in order:
                 table = TABLES[name]
@@ -285,8 +286,8 @@ def ingest_workspace(
     return reports
 
 
-def ingest_rows(ws: "Workspace", con, table: str, rows: list, source: str = "api",
-                progress: Callable[[str], None] | None = None, known_accounts: "pa.Table | None" = None,
+def ingest_rows(ws: Workspace, con, table: str, rows: list, source: str = "api",
+                progress: Callable[[str], None] | None = None, known_accounts: pa.Table | None = None,
                 keep_appended: bool = False) -> TableReport:
     """Validate rows (dicts keyed by canonical column names) like a file and APPEND the accepted ones to
     the engine's canonical table (created if absent), skipping rows already there (same id; see
@@ -377,7 +378,7 @@ def _empty_report(name: str, key: str, warnings: list[str]) -> TableReport:
 
 
 def _rows_part(vcon, display: str, word: str, rows: list, lines, reasons: list, table: str, src,
-               ignored: dict) -> "_Part":
+               ignored: dict) -> _Part:
     """Rows (dicts; None for a record already known to be bad, with its reason) as a part to validate:
     through the NDJSON reader, so values are read exactly as from an NDJSON file."""
     import json
@@ -518,7 +519,7 @@ def _table_parts(ws, con, name: str, src, appending: bool, say, warnings: list[s
 # Locating and reading sources
 
 
-def _locate(ws: "Workspace", name: str, src: "SourceConfig") -> list[Path] | str:
+def _locate(ws: Workspace, name: str, src: SourceConfig) -> list[Path] | str:
     """The files of a path source (sorted), or the engine table name of a table source."""
     if src.table is not None:
         return src.table
@@ -537,14 +538,14 @@ def _locate(ws: "Workspace", name: str, src: "SourceConfig") -> list[Path] | str
     return files
 
 
-def _display(ws: "Workspace", path: Path) -> str:
+def _display(ws: Workspace, path: Path) -> str:
     try:
         return str(path.relative_to(ws.root))
     except ValueError:
         return str(path)
 
 
-def _preflight(ws: "Workspace", name: str, src: "SourceConfig", where: list[Path] | str) -> None:
+def _preflight(ws: Workspace, name: str, src: SourceConfig, where: list[Path] | str) -> None:
     """Cheap header checks (CSV header, Parquet schema) so that config mistakes fail before writes."""
     if isinstance(where, str):
         return
@@ -563,7 +564,7 @@ def _preflight(ws: "Workspace", name: str, src: "SourceConfig", where: list[Path
         _column_plan(_display(ws, path), names, TABLES[name], src, name)
 
 
-def _csv_header(ws: "Workspace", path: Path) -> list[str]:
+def _csv_header(ws: Workspace, path: Path) -> list[str]:
     display = _display(ws, path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -579,7 +580,7 @@ def _csv_header(ws: "Workspace", path: Path) -> list[str]:
     return header
 
 
-def _read_part(ws: "Workspace", con, vcon, fmt: str, where: Path | str):
+def _read_part(ws: Workspace, con, vcon, fmt: str, where: Path | str):
     """(name, word, data, lines) of one file or engine table."""
     if isinstance(where, str):
         return (where, "row", *_read_engine_table(con, where))
@@ -591,7 +592,7 @@ def _read_part(ws: "Workspace", con, vcon, fmt: str, where: Path | str):
     return (display, "row", *_read_parquet(display, where))
 
 
-def _with_internal(data: "pa.Table", bad=None, text=None) -> "pa.Table":
+def _with_internal(data: pa.Table, bad=None, text=None) -> pa.Table:
     import pyarrow as pa
 
     n = data.num_rows
@@ -599,7 +600,7 @@ def _with_internal(data: "pa.Table", bad=None, text=None) -> "pa.Table":
     return data.append_column(_TEXT, pa.nulls(n, pa.string()) if text is None else pa.array(text, pa.string()))
 
 
-def _read_csv(ws: "Workspace", path: Path):
+def _read_csv(ws: Workspace, path: Path):
     """All columns as strings, exactly as written, with each row's physical line number (the header
     is line 1; quoted values may span lines). Lines that cannot be parsed become rows with _BAD set.
 
@@ -890,7 +891,7 @@ def _table_expr(con, name: str):
         raise UserError(f"cannot read the table {name!r}: {exc}") from None
 
 
-def _decode_dictionaries(table: "pa.Table") -> "pa.Table":
+def _decode_dictionaries(table: pa.Table) -> pa.Table:
     import pyarrow as pa
 
     for i, f in enumerate(table.schema):
@@ -916,7 +917,7 @@ def _check_reserved(display: str, names: list[str]) -> None:
 # Column map
 
 
-def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfig", key: str) -> tuple[dict[str, str], list[str]]:
+def _column_plan(display: str, names: list[str], table: Table, src: SourceConfig, key: str) -> tuple[dict[str, str], list[str]]:
     """(rename source -> canonical, ignored extra columns) for one file; UserError if not usable."""
     mapping = src.columns
     canonical = table.column_names
@@ -966,8 +967,8 @@ def _column_plan(display: str, names: list[str], table: Table, src: "SourceConfi
 # Validation and load
 
 
-def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accounts: "pa.Table | None",
-                parts: "list[_Part] | None" = None, warnings: list[str] | None = None, append=None,
+def _ingest_one(ws, con, vcon, name: str, src: SourceConfig, where, say, accounts: pa.Table | None,
+                parts: list[_Part] | None = None, warnings: list[str] | None = None, append=None,
                 allow_empty: bool = True):
     """Read, validate and write one source. Returns (report, accepted account ids for accounts).
 
@@ -1014,7 +1015,7 @@ def _ingest_one(ws, con, vcon, name: str, src: "SourceConfig", where, say, accou
     return report, accepted_ids
 
 
-def _refuse_empty(name: str, src: "SourceConfig", n_rows: int, quarantine: "pd.DataFrame") -> None:
+def _refuse_empty(name: str, src: SourceConfig, n_rows: int, quarantine: pd.DataFrame) -> None:
     """UserError: the source would empty the canonical table (nothing written)."""
     where = src.path if src.path is not None else str(src.table)
     if not n_rows:
@@ -1026,7 +1027,7 @@ def _refuse_empty(name: str, src: "SourceConfig", n_rows: int, quarantine: "pd.D
     raise UserError(message, details=details)
 
 
-def _read_parts(ws, con, vcon, name: str, src: "SourceConfig", where, say, warnings: list[str]) -> "list[_Part]":
+def _read_parts(ws, con, vcon, name: str, src: SourceConfig, where, say, warnings: list[str]) -> list[_Part]:
     """Read every file (or the engine table) of a source into parts with canonical column names."""
     items = where if isinstance(where, list) else [where]
     parts: list[_Part] = []
@@ -1039,8 +1040,8 @@ def _read_parts(ws, con, vcon, name: str, src: "SourceConfig", where, say, warni
     return parts
 
 
-def _make_part(display: str, word: str, data: "pa.Table", lines: "np.ndarray", name: str, src: "SourceConfig",
-               ignored: dict[tuple[str, ...], list[str]]) -> "_Part":
+def _make_part(display: str, word: str, data: pa.Table, lines: np.ndarray, name: str, src: SourceConfig,
+               ignored: dict[tuple[str, ...], list[str]]) -> _Part:
     """Apply the column map to data read from one file (UserError for unknown or missing columns)."""
     import pyarrow as pa
 
@@ -1064,7 +1065,7 @@ def _warn_ignored(name: str, ignored: dict[tuple[str, ...], list[str]], warnings
         warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
 
 
-def _validate_parts(vcon, name: str, mapping: dict[str, str], parts: "list[_Part]", accounts: "pa.Table | None", say):
+def _validate_parts(vcon, name: str, mapping: dict[str, str], parts: list[_Part], accounts: pa.Table | None, say):
     """Checks 0-6 over the parts, vectorised in DuckDB: (accepted rows as the canonical table with
     derived columns not yet filled, quarantine frame)."""
     import numpy as np
@@ -1204,7 +1205,7 @@ _STREAM_INLINE_VALUES = 64  # see pass C: up to this many unknown account ids an
 _STREAM_CSV_MIN_BYTES = 64 << 20  # smaller CSV sources are read in memory
 
 
-def _can_stream(con, src: "SourceConfig", where) -> bool:
+def _can_stream(con, src: SourceConfig, where) -> bool:
     if getattr(con, "name", None) != "duckdb" or not isinstance(where, list):
         return False
     if src.format == "parquet":
@@ -1239,7 +1240,7 @@ def _duckdb_path(path: Path) -> str | None:
     return None if any(ch in where for ch in "*?[]{}") else where  # DuckDB would take it for a glob
 
 
-def _parquet_layout(ws: "Workspace", raw, files: list[Path]) -> list[_Streamed] | None:
+def _parquet_layout(ws: Workspace, raw, files: list[Path]) -> list[_Streamed] | None:
     """The files as the engine reads them, or None when DuckDB cannot read one of them exactly as
     pyarrow does (then the in-memory path runs: it raises the same errors as before)."""
     import duckdb
@@ -1270,7 +1271,7 @@ def _parquet_layout(ws: "Workspace", raw, files: list[Path]) -> list[_Streamed] 
     return out
 
 
-def _csv_layout(ws: "Workspace", files: list[Path], spool: Path, say, key: str) -> list[_Streamed] | None:
+def _csv_layout(ws: Workspace, files: list[Path], spool: Path, say, key: str) -> list[_Streamed] | None:
     """CSV files copied, in batches, to Parquet files in ``spool`` (all values as text, exactly as
     written, with each row's line number and the lines that could not be parsed), so that the
     engine can stream them. The line numbers are the in-memory path's (``_read_csv``). None when
@@ -1408,7 +1409,7 @@ def _memory_bytes(text: str) -> float | None:
     return float(m.group(1)) * base ** "_KMGT".index(m.group(2).upper() or "_")
 
 
-def _tune_engine(ws: "Workspace", raw, vcon) -> list[tuple[str, Any]]:
+def _tune_engine(ws: Workspace, raw, vcon) -> list[tuple[str, Any]]:
     """Settings for streaming ingestion; returns the previous values to restore (None: the
     default, as in the untouched connection ``vcon``)."""
     import os
@@ -1450,7 +1451,7 @@ def _restore_engine(raw, previous: list[tuple[str, Any]]) -> None:
             pass
 
 
-def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list[Path], say, check_accounts: bool,
+def _ingest_streaming(ws, con, vcon, name: str, src: SourceConfig, files: list[Path], say, check_accounts: bool,
                       allow_empty: bool = True):
     """Validate and load Parquet or CSV files inside the DuckDB engine (see above). Returns
     (report, accepted account ids for accounts), or None when the files need the in-memory path."""
@@ -1478,7 +1479,7 @@ def _ingest_streaming(ws, con, vcon, name: str, src: "SourceConfig", files: list
 _SPOOL_PREFIX = "ingest-"
 
 
-def _clean_stale_spools(ws: "Workspace") -> None:
+def _clean_stale_spools(ws: Workspace) -> None:
     """Remove the spool folders (.healthscore/ingest-<pid>-*) and temp folders of ingests whose process
     is gone: a killed ingest left them behind for good (33 MB for a large CSV)."""
     places = [(ws.state_dir, _SPOOL_PREFIX), (Path(tempfile.gettempdir()), "healthscore-ingest-")]
@@ -1508,12 +1509,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _state_dir(ws: "Workspace") -> Path:
+def _state_dir(ws: Workspace) -> Path:
     ws.state_dir.mkdir(parents=True, exist_ok=True)
     return ws.state_dir
 
 
-def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_Streamed], say, check_accounts: bool,
+def _stream_layout(ws, con, vcon, name: str, src: SourceConfig, layout: list[_Streamed], say, check_accounts: bool,
                    allow_empty: bool = True):
     import duckdb
     import numpy as np
@@ -1714,7 +1715,7 @@ def _stream_layout(ws, con, vcon, name: str, src: "SourceConfig", layout: list[_
     return report, accepted_ids
 
 
-def _arrow_kind(t: "pa.DataType") -> str:
+def _arrow_kind(t: pa.DataType) -> str:
     import pyarrow as pa
 
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
@@ -1835,7 +1836,7 @@ def _range_reason_sql(col: Column, kind: str | None) -> str:
 class _Plan:
     """The SQL (and Arrow) steps for one canonical table, given the schema of the data read."""
 
-    def __init__(self, table: Table, schema: "pa.Schema", mapping: dict[str, str]):
+    def __init__(self, table: Table, schema: pa.Schema, mapping: dict[str, str]):
         self.table = table
         self.schema = schema
         self.present = [c.name for c in table.columns if c.name in schema.names]
@@ -1961,7 +1962,7 @@ class _Plan:
         raise AssertionError(col.type)
 
     # Step 2: the accepted rows as the canonical table: contract order, canonical types.
-    def output(self, checked: "pa.Table") -> "pa.Table":
+    def output(self, checked: pa.Table) -> pa.Table:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -2043,7 +2044,7 @@ class _Plan:
         return case(col_cases), case(val_cases), case(reason_cases)
 
 
-def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lines, err, first) -> "pd.DataFrame":
+def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lines, err, first) -> pd.DataFrame:
     """The quarantined rows (only those are touched here: arrow take + a small SQL query)."""
     import numpy as np
     import pandas as pd
@@ -2073,7 +2074,7 @@ def _quarantine_frame(vcon, plan: _Plan, parts: list[_Part], combined, fids, lin
     return _quarantine_from_rows(vcon, plan, rows, raw_cols, keys)
 
 
-def _quarantine_from_rows(vcon, plan: _Plan, rows: "pa.Table", raw_cols: list[str], keys: list[str]) -> "pd.DataFrame":
+def _quarantine_from_rows(vcon, plan: _Plan, rows: pa.Table, raw_cols: list[str], keys: list[str]) -> pd.DataFrame:
     """The quarantine frame from the quarantined rows: their source columns ``raw_cols`` (``keys``:
     the source's own names), _BAD, _TEXT, and __hs_err, __hs_fid, __hs_file, __hs_line, __hs_word,
     __hs_first_file, __hs_first_line. Reasons come from one small SQL query."""
@@ -2106,7 +2107,7 @@ def _quarantine_from_rows(vcon, plan: _Plan, rows: "pa.Table", raw_cols: list[st
     return pd.DataFrame({c: data[c] for c in QUARANTINE_COLUMNS})
 
 
-def _write_table(con, name: str, data: "pa.Table") -> None:
+def _write_table(con, name: str, data: pa.Table) -> None:
     """Replace the canonical table ``name`` in the engine, atomically."""
     if getattr(con, "name", None) == "duckdb":
         raw = con.con
@@ -2125,7 +2126,7 @@ def _write_table(con, name: str, data: "pa.Table") -> None:
     con.create_table(name, obj=data, overwrite=True)
 
 
-def _write_spark_table(con, name: str, data: "pa.Table") -> None:
+def _write_spark_table(con, name: str, data: pa.Table) -> None:
     """Spark: straight from Arrow (Ibis 12 goes through pandas and stores a null string as 'NaN').
     Spark has no transactions: the table is overwritten by one job (atomic for Delta tables)."""
     session = con._session
@@ -2137,7 +2138,7 @@ def _write_spark_table(con, name: str, data: "pa.Table") -> None:
     frame.write.mode("overwrite").saveAsTable(name)
 
 
-def _engine_accounts(con) -> "pa.Table | None":
+def _engine_accounts(con) -> pa.Table | None:
     """The account ids of the engine's accounts table, or None if there is none."""
     import pyarrow as pa
 
@@ -2147,7 +2148,7 @@ def _engine_accounts(con) -> "pa.Table | None":
     return pa.table({"account_id": ids.column(0).cast(pa.string())})
 
 
-def _list_lit(values: "pa.Array") -> str:
+def _list_lit(values: pa.Array) -> str:
     """A SQL list of constants (strings or integers), typed."""
     import pyarrow as pa
 

@@ -35,7 +35,7 @@ def derived_columns(table: str) -> list[tuple[str, str]]:
     return [(c.name, c.derived_from) for c in TABLES[table].columns if c.derived_from]
 
 
-def add_derived(table: str, data: "pa.Table") -> "pa.Table":
+def add_derived(table: str, data: pa.Table) -> pa.Table:
     """Fill a canonical table's derived sentiment columns from their text columns.
 
     Texts repeat (templates, canned replies), so each distinct text is scored once.

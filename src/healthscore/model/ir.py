@@ -157,7 +157,7 @@ class Filter(_Strict):
     """Row filter: every column condition must hold (AND); any_of holds alternatives (OR)."""
 
     conditions: dict[str, Condition] = Field(default_factory=dict)
-    any_of: list["Filter"] = Field(default_factory=list)
+    any_of: list[Filter] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -281,7 +281,7 @@ class Mapping(_Strict):
     default: float | None = Field(None, ge=0, le=100, description="score of an unlisted value; null = missing")
 
 
-Transform = Annotated[Union[Linear, Log, Bands, Shape, Boolean, Mapping], Field(discriminator="kind")]
+Transform = Annotated[Linear | Log | Bands | Shape | Boolean | Mapping, Field(discriminator="kind")]
 
 
 class Missing(_Strict):
@@ -1067,7 +1067,7 @@ def _check_filter_values(f: Filter, table: str, loc: tuple, problems: list) -> N
         _check_filter_values(sub, table, loc + ("any_of", i), problems)
 
 
-def _categorical(metric: "Metric") -> bool:
+def _categorical(metric: Metric) -> bool:
     """Whether a metric's raw value is text (latest of a text column, an accounts text attribute)."""
     if metric.measure == "latest" and metric.source in TABLES and metric.column:
         col = TABLES[metric.source].column(metric.column)
@@ -1078,7 +1078,7 @@ def _categorical(metric: "Metric") -> bool:
     return False
 
 
-def _check_rule_condition(cond: "RuleCondition", metrics: dict, loc: tuple, problems: list) -> None:
+def _check_rule_condition(cond: RuleCondition, metrics: dict, loc: tuple, problems: list) -> None:
     """Values a rule or alert compares a metric with: numbers, except for text metrics' eq/ne/in
     (scoring and alerting compare them as float, which a text value crashed)."""
     metric = metrics.get(cond.metric)

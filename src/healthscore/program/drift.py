@@ -29,7 +29,7 @@ PORTFOLIO_ACCOUNT = "*portfolio*"  # the account_id of a portfolio-level (admin)
 # ---- pipeline gates ---------------------------------------------------------------------------
 
 
-def _expected_rows(counts: "pd.Series", current_days: list, baseline_days: list, holidays) -> tuple[float, float]:
+def _expected_rows(counts: pd.Series, current_days: list, baseline_days: list, holidays) -> tuple[float, float]:
     """(rows seen, rows expected) over the non-holiday days of the window, each day expected at the
     mean of the same weekday in the baseline (its non-holiday days): a Sunday is compared with Sundays,
     so an ordinary Monday run (window: the Sunday) is not a collapse, and a holiday is not compared."""
@@ -51,8 +51,8 @@ def _expected_rows(counts: "pd.Series", current_days: list, baseline_days: list,
     return current, expected
 
 
-def pipeline_column(con, source: str, gate: "PipelineGate", frame: "pd.DataFrame",
-                    holidays=()) -> "pd.Series":
+def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
+                    holidays=()) -> pd.Series:
     """Per engine row: the pause reason when `source` broke portfolio-wide at that as-of date, else None.
 
     One small query of daily row counts over the range; each day of the window is compared with the
@@ -102,7 +102,7 @@ def pipeline_column(con, source: str, gate: "PipelineGate", frame: "pd.DataFrame
     return out
 
 
-def pipeline_sources_of(snap: dict, model: "HealthModel") -> list[tuple[str, str]]:
+def pipeline_sources_of(snap: dict, model: HealthModel) -> list[tuple[str, str]]:
     """(source, reason) of the portfolio-level breaks that paused a snapshot."""
     if PIPELINE_FLAG not in (snap.get("flags") or []):
         return []
@@ -230,7 +230,7 @@ def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
     }
 
 
-def pipeline_admin_alerts(model: "HealthModel", version: str, as_of: dt.date, snaps: list[dict],
+def pipeline_admin_alerts(model: HealthModel, version: str, as_of: dt.date, snaps: list[dict],
                           states: dict) -> tuple[set[str], list[dict], dict]:
     """(accounts paused by a pipeline break, the admin alert rows, their alert states).
 

@@ -66,7 +66,7 @@ def _sources_of(metric) -> set[str]:
     return {a.source for a in metric.aggregates().values() if a.source != "goals"}
 
 
-def workspace_warnings(project: "Project") -> list[dict[str, str]]:
+def workspace_warnings(project: Project) -> list[dict[str, str]]:
     """Warnings that need the workspace: the engine's tables, the stored versions and snapshots."""
     ir = project.file_model.ir
     out = []
@@ -133,5 +133,5 @@ def workspace_warnings(project: "Project") -> list[dict[str, str]]:
     return out
 
 
-def lint(project: "Project") -> list[dict[str, Any]]:
+def lint(project: Project) -> list[dict[str, Any]]:
     return model_warnings(project.file_model.ir) + workspace_warnings(project)

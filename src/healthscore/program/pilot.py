@@ -24,14 +24,14 @@ SAMPLE_COLUMNS = ["task_id", "account_id", "as_of", "score", "tier", "trigger", 
                   "follow_up", "later_outcome"]
 
 
-def _segment_of(project: "Project") -> dict[str, Any]:
+def _segment_of(project: Project) -> dict[str, Any]:
     t = project.con.table("accounts")
     cols = [c for c in ("account_id", "segment") if c in t.columns]
     frame = t.select(*cols).execute()
     return dict(zip(frame["account_id"], frame["segment"] if "segment" in frame else [None] * len(frame)))
 
 
-def pilot_report(project: "Project", sample: int | None = None, seed: int = 0) -> dict[str, Any]:
+def pilot_report(project: Project, sample: int | None = None, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.workflow.measure import load_outcomes

@@ -42,7 +42,7 @@ def _item(key: str, ok: bool, detail: str, todo: str, **extra) -> dict[str, Any]
     return {"item": key, "ok": bool(ok), "detail": detail, "next": None if ok else todo, **extra}
 
 
-def readiness(project: "Project") -> dict[str, Any]:
+def readiness(project: Project) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.contract import TABLES
@@ -51,7 +51,7 @@ def readiness(project: "Project") -> dict[str, Any]:
     ir = project.model.ir
     present = set(project.con.list_tables()) if _engine_exists(project) else set()
     counts = {t: int(project.con.table(t).count().execute()) for t in present if t in TABLES}
-    now = pd.Timestamp(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
     newest: dict[str, pd.Timestamp] = {}
     for t in counts:
         tc = TABLES[t].time_column

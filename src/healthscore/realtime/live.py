@@ -35,7 +35,7 @@ ROLLUP_WARM_MAX = 250_000  # accounts: up to this many, the rollup is read for t
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Rollup:
@@ -57,7 +57,7 @@ class Rollup:
     def ids(self):
         return self.pos.keys()
 
-    def update(self, fetched: "pa.Table") -> "pa.Table":
+    def update(self, fetched: pa.Table) -> pa.Table:
         """These accounts' rows, freshly fetched with all of the query's columns, replace theirs. Returns
         them in the rollup's column order and types (the distinct values of `<pid>__set` columns are kept
         as sets, not as columns)."""
@@ -83,7 +83,7 @@ class Rollup:
             self.pos = {a: i for i, a in enumerate(self.table.column("account_id").to_pylist())}
         return fetched
 
-    def complete(self, fetched: "pa.Table") -> "pa.Table":
+    def complete(self, fetched: pa.Table) -> pa.Table:
         """Fetched rows of some sources' aggregates, with every other column taken from the rollup."""
         import pyarrow as pa
 
@@ -96,7 +96,7 @@ class Rollup:
 
 
 class LiveScorer:
-    def __init__(self, project: "Project", *, notify: bool = True, rollup: bool = False):
+    def __init__(self, project: Project, *, notify: bool = True, rollup: bool = False):
         """rollup: keep per-account daily aggregates across batches (the consumer on a DuckDB engine, which
         sees every write of the engine's tables; the REST API reads the engine for each request instead)."""
         self.project = project
@@ -199,7 +199,7 @@ class LiveScorer:
         return self.finish(self.prepare(account_ids), received_at)
 
     def prepare(self, account_ids: list[str], touched: set[str] | None = None,
-                appended: "dict[str, pa.Table | None] | None" = None) -> "Prepared | None":
+                appended: dict[str, pa.Table | None] | None = None) -> Prepared | None:
         """The engine stage: everything that reads the compute engine (the model's query over these
         accounts, the day's accounts and past scores). `finish` then needs only the store, so a consumer
         can run the engine stage of the next batch while this one is finished (stream.py).
@@ -236,14 +236,14 @@ class LiveScorer:
         # straight from Arrow: Ibis's insert costs more than the rest of a small batch's query
         _replace_rows(con.con, BATCH_TABLE, pa.table({"account_id": pa.array(ids, pa.string())}))
 
-    def _run(self, sql: str, ids: list[str]) -> "pa.Table":
+    def _run(self, sql: str, ids: list[str]) -> pa.Table:
         from healthscore.engine.compile import fetch_arrow
 
         self._fill_batch_table(ids)
         return fetch_arrow(self.project.con, sql)
 
     def _fetch_rows(self, query, as_of: dt.date, ids: list[str], touched: set[str] | None,
-                    appended: "dict[str, pa.Table | None]") -> "pd.DataFrame":
+                    appended: dict[str, pa.Table | None]) -> pd.DataFrame:
         """The query's rows for these accounts. Without a rollup, or for accounts it does not hold: from the
         engine. For the others, from the rollup, with the touched sources brought up to date: from the
         batch's new rows alone where every aggregate of the source combines exactly, else read again."""
@@ -278,7 +278,7 @@ class LiveScorer:
             self.reads["full"] += len(new)
         return pa.concat_tables(parts).to_pandas()  # one schema: update() returns the rollup's
 
-    def _merge_rules(self, source: str) -> "dict[str, tuple[str, str | None]] | None":
+    def _merge_rules(self, source: str) -> dict[str, tuple[str, str | None]] | None:
         """How each fetched column of a source's aggregates combines old and new rows: add, max, min or
         unite (a distinct count, with its set column); None when one of them does not combine exactly."""
         from healthscore.engine.compile import MERGEABLE_MEASURES
@@ -300,7 +300,7 @@ class LiveScorer:
                 rules[f"{pid}__value"] = ("unite", f"{pid}__set")
         return rules
 
-    def _increment(self, as_of: dt.date, source: str, rows: "pa.Table") -> "pa.Table":
+    def _increment(self, as_of: dt.date, source: str, rows: pa.Table) -> pa.Table:
         """The source's aggregates over the batch's new rows only, for the accounts of the batch table."""
         from healthscore.engine.compile import compile_query, fetch_arrow
 
@@ -314,7 +314,7 @@ class LiveScorer:
         _replace_rows(con.con, stand_in, rows)
         return fetch_arrow(con, self._increments[source])
 
-    def _merge(self, table: "pa.Table", source: str, new: "pa.Table") -> "pa.Table":
+    def _merge(self, table: pa.Table, source: str, new: pa.Table) -> pa.Table:
         """The rollup's rows (`table`) with a source's aggregates over new rows (`new`) combined in."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -364,7 +364,7 @@ class LiveScorer:
         self.rollup.clear()
         self.rollup.update(self._run(query.sql, sorted(self.accounts())))
 
-    def _history(self, as_of: dt.date, ids: list[str]) -> "pd.DataFrame | None":
+    def _history(self, as_of: dt.date, ids: list[str]) -> pd.DataFrame | None:
         """The stored snapshots these accounts' smoothing looks back on: with a rollup, read once a day for
         the whole portfolio (the consumer holds the DuckDB engine, so no scoring run stores snapshots
         meanwhile) and taken by account; without one, None (read per batch)."""
@@ -384,12 +384,12 @@ class LiveScorer:
         at = np.concatenate([np.arange(start, start + n) for start, n in spans]) if spans else np.array([], int)
         return frame.iloc[at]
 
-    def finish(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
+    def finish(self, prepared: Prepared | None, received_at: dt.datetime | None = None) -> dict[str, Any]:
         """The store stages: score the fetched rows and store the live snapshots, then alerts and tasks."""
         stored = self.store_live(prepared, received_at)
         return self.review(prepared, stored)
 
-    def store_live(self, prepared: "Prepared | None", received_at: dt.datetime | None = None) -> dict[str, Any]:
+    def store_live(self, prepared: Prepared | None, received_at: dt.datetime | None = None) -> dict[str, Any]:
         """Score the fetched rows and store the live snapshots (what latency is measured to)."""
         from healthscore.project import ScoreRun
         from healthscore.scoring.score import score_frame
@@ -412,7 +412,7 @@ class LiveScorer:
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "snapshots": snaps,
                 "material": material}
 
-    def review(self, prepared: "Prepared | None", stored: dict[str, Any]) -> dict[str, Any]:
+    def review(self, prepared: Prepared | None, stored: dict[str, Any]) -> dict[str, Any]:
         """Alerts through the hygiene rules and review tasks from the stored live snapshots."""
         from healthscore.workflow.run import review_snapshots
 
@@ -424,7 +424,7 @@ class LiveScorer:
         return {**stored, "review": review}
 
 
-def _replace_rows(raw, table: str, rows: "pa.Table") -> None:
+def _replace_rows(raw, table: str, rows: pa.Table) -> None:
     """A small DuckDB table's rows replaced by these (matched by column name), in one transaction."""
     from healthscore.engine.backend import duckdb_transaction
 

@@ -15,8 +15,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from healthscore.errors import UserError
 
@@ -49,7 +50,7 @@ def parse_payload(data: bytes) -> list[dict]:
         return out
 
 
-async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix: str = "healthscore.events",
+async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: str = "healthscore.events",
                   *, batch: int = 500, wait_ms: int = 100, max_batches: int | None = None,
                   idle_seconds: float | None = None, on_batch: Callable[[dict], None] | None = None,
                   stream_name: str = STREAM, durable: str = DURABLE,
@@ -145,7 +146,7 @@ async def consume(project: "Project", url: str = "nats://127.0.0.1:4222", prefix
                 by_table.setdefault(table, []).extend(parse_payload(m.data))
                 stamp = (m.headers or {}).get(SENT_AT_HEADER)
                 if stamp:
-                    sent.append(dt.datetime.fromtimestamp(float(stamp), dt.timezone.utc).replace(tzinfo=None))
+                    sent.append(dt.datetime.fromtimestamp(float(stamp), dt.UTC).replace(tzinfo=None))
             staged = await loop.run_in_executor(stages["engine"], timed, "engine", stage_batch, project, live,
                                                 by_table, min(sent) if sent else fetched)
             started += 1
@@ -198,7 +199,7 @@ async def _fetch(sub, batch: int, timeout: float) -> list:
     while len(msgs) < batch:
         try:
             got = await sub.fetch(batch - len(msgs), timeout=wait)
-        except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing arrived in time
+        except (TimeoutError, NatsTimeout):  # nats-py raises either when nothing arrived in time
             break
         msgs += got
         if not got:
@@ -207,13 +208,13 @@ async def _fetch(sub, batch: int, timeout: float) -> list:
     return msgs
 
 
-def process_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
+def process_batch(project: Project, live, by_table: dict[str, list[dict]], received: dt.datetime,
                   source: str = "nats") -> dict:
     """Ingest each table's rows, then rescore every account they touched, once."""
     return review_batch(live, store_batch(live, stage_batch(project, live, by_table, received, source)))
 
 
-def stage_batch(project: "Project", live, by_table: dict[str, list[dict]], received: dt.datetime,
+def stage_batch(project: Project, live, by_table: dict[str, list[dict]], received: dt.datetime,
                 source: str = "nats") -> dict:
     """The engine stage of a batch: ingest each table's rows and read what rescoring the accounts they
     touched needs from the engine (LiveScorer.prepare). store_batch and review_batch complete it."""
@@ -285,7 +286,7 @@ def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, 
     return good, bad
 
 
-def quarantine_rows(project: "Project", table: str, rejected: list[tuple[Any, str]], source: str) -> None:
+def quarantine_rows(project: Project, table: str, rejected: list[tuple[Any, str]], source: str) -> None:
     import pandas as pd
 
     batch = project.store.record_ingest_batch(table, source, len(rejected), 0, len(rejected))
@@ -294,5 +295,5 @@ def quarantine_rows(project: "Project", table: str, rejected: list[tuple[Any, st
          "raw": [raw if isinstance(raw, dict) else {"message": str(raw)} for raw, _ in rejected]}))
 
 
-def run(project: "Project", url: str, prefix: str, **kw) -> dict[str, Any]:
+def run(project: Project, url: str, prefix: str, **kw) -> dict[str, Any]:
     return asyncio.run(consume(project, url, prefix, **kw))

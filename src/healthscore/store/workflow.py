@@ -12,10 +12,10 @@ import hmac
 import json
 import os
 import time
-from pathlib import Path
+from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
-from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
@@ -76,7 +76,7 @@ class AuditSeal:
         self.anchor_path = Path(anchor_path)
 
     @classmethod
-    def for_workspace(cls, root: Path, store_url: str = "") -> "AuditSeal":
+    def for_workspace(cls, root: Path, store_url: str = "") -> AuditSeal:
         """The workspace's key, and its anchor of the store at `store_url` (one anchor file per store, so a
         workspace pointed at another database starts that one's anchor instead of contradicting it)."""
         from healthscore.security import key_file

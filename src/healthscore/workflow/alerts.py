@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from healthscore.model.ir import AlertRule, HealthModel, Tiers, window_days
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}

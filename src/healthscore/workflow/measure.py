@@ -31,7 +31,7 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))], 2)
 
 
-def load_outcomes(project: "Project"):
+def load_outcomes(project: Project):
     import pandas as pd
 
     if "outcomes" not in project.con.list_tables():
@@ -45,7 +45,7 @@ def load_outcomes(project: "Project"):
 MIN_VALIDATION_SAMPLE = 20
 
 
-def measurement_report(project: "Project", horizon_days: int = 90, threshold: float = PILOT_THRESHOLD) -> dict[str, Any]:
+def measurement_report(project: Project, horizon_days: int = 90, threshold: float = PILOT_THRESHOLD) -> dict[str, Any]:
     import pandas as pd
 
     pilot = project.model.ir.pilot
@@ -62,7 +62,7 @@ def measurement_report(project: "Project", horizon_days: int = 90, threshold: fl
     hours = [(dt.datetime.fromisoformat(t["decided_at"]) - dt.datetime.fromisoformat(t["created_at"])).total_seconds()
              / 3600 for t in decided]
     acted = [t for t in decided if t["status"] in ("accepted", "corrected")]
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     overdue = [t for t in tasks if t["status"] == "open" and dt.datetime.fromisoformat(t["due_at"]) < now]
     rate = _share(len(validated), len(reviewed))
 
@@ -127,7 +127,7 @@ def assigned(task: dict) -> bool:
     return task["status"] != "backlog"
 
 
-def tasking(project: "Project", tasks: list[dict], outcomes, horizon_days: int = 90, n_boot: int = 500,
+def tasking(project: Project, tasks: list[dict], outcomes, horizon_days: int = 90, n_boot: int = 500,
             seed: int = 0) -> dict[str, Any]:
     """Did the triage task the right accounts?
 
@@ -220,7 +220,7 @@ def tasking(project: "Project", tasks: list[dict], outcomes, horizon_days: int =
             "recall": recall, "precision": precision}
 
 
-def tier_outcomes(project: "Project", outcomes, horizon_days: int) -> dict[str, Any]:
+def tier_outcomes(project: Project, outcomes, horizon_days: int) -> dict[str, Any]:
     """At the latest stored as-of date whose horizon is over: false positives (red or yellow that
     renewed within the horizon without churning) and missed risks (green that churned in it)."""
     import pandas as pd

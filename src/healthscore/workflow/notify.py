@@ -135,7 +135,7 @@ class _Failed(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _env(var: str, key: str) -> str:

@@ -7,7 +7,7 @@ healthscore never contacts customers. Secrets are named by environment variable,
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -88,7 +88,7 @@ class DryRunSink(_Sink):
     kind: Literal["dry_run", "print"]
 
 
-SinkConfig = Annotated[Union[WebhookSink, SmtpSink, DryRunSink], Field(discriminator="kind")]
+SinkConfig = Annotated[WebhookSink | SmtpSink | DryRunSink, Field(discriminator="kind")]
 
 
 class NotificationsConfig(_Strict):
