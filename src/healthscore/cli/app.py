@@ -317,6 +317,11 @@ def explain(
         print_change(snap["change"], snap["trend_note"])
 
 
+# Where an account attribute came from as of the snapshot's date (engine/attributes.py).
+_AS_OF_SOURCE = {"subscriptions": "subscriptions", "account_changes": "history",
+                 "current": "today's value, not as of the date"}
+
+
 def print_snapshot(snap: dict) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -347,7 +352,8 @@ def print_snapshot(snap: dict) -> None:
         value = "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))
         pts = "-" if e["points"] is None else f"{e['points']:.2f}"
         total += e["points"] or 0.0
-        et.add_row(e["metric"], e["component"], value, e["window"], e["source"], f"{e['rows']:,}",
+        source = e["source"] + (f" ({_AS_OF_SOURCE[e['as_of_source']]})" if e.get("as_of_source") else "")
+        et.add_row(e["metric"], e["component"], value, e["window"], source, f"{e['rows']:,}",
                    (e["latest_at"] or "-")[:10], "-" if e["score"] is None else f"{e['score']:.0f}",
                    f"{e['weight']:.1%}", pts)
     if snap["score"] is not None:
