@@ -26,7 +26,8 @@ IBIS_TYPES = {"string": "string", "float": "float64", "int": "int64", "bool": "b
 
 
 # Text a change's value must match to be read as the column's type: TRY_CAST is not portable
-# (PostgreSQL has none), so a guarded CAST; ingestion quarantines values that do not match.
+# (PostgreSQL has none), so a guarded CAST. A value that does not match is not read: today's value is
+# used and marked current (ingestion does not yet quarantine such rows).
 VALUE_PATTERNS = {
     "float64": r"^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$",
     "int64": r"^[-+]?[0-9]+$",
