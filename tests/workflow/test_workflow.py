@@ -112,6 +112,29 @@ def test_a_new_task_supersedes_the_accounts_open_one(demo):
     assert len(live) == len(set(live))
 
 
+def test_a_high_value_renewal_is_reviewed_once_per_renewal_window(demo):
+    """Routing: a high-value account renewing within routing.renewal_within gets a review task even when
+    nothing looks wrong, the soonest renewals first, and once per window (not again every week)."""
+    from healthscore.workflow.run import load_accounts
+
+    ws, _ = demo
+    with Project(ws) as p:
+        routing = p.model.ir.workflow.routing
+        tasks = p.tasks(status="all")
+        accounts = load_accounts(p, None, WEEKS[0])
+    reviews = [t for t in tasks if any(x["kind"] == "renewal_review" for x in t["triggers"])]
+    assert reviews
+    for t in reviews:
+        acc = accounts[t["account_id"]]
+        assert (acc.arr or 0) >= routing.high_value_arr
+    # one review per account and window: a later week adds none while the earlier one is in it
+    weeks_of = {}
+    for t in reviews:
+        if all(x["kind"] == "renewal_review" or x["kind"] == "routing" for x in t["triggers"]):
+            weeks_of.setdefault(t["account_id"], set()).add(t["as_of"])
+    assert all(len(w) == 1 for w in weeks_of.values()), weeks_of
+
+
 def test_a_second_run_in_the_same_week_creates_no_duplicates(demo):
     ws, results = demo
     first, again = results[-2], results[-1]

@@ -243,6 +243,23 @@ def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, mater
             triggers.setdefault(s["account_id"], []).append({"kind": "review_rule", "name": flags,
                                                              "note": "; ".join(s.get("reasons", [])[:2])})
     renew_days = window_days(routing.renewal_within)
+    # A high-value account's renewal is always reviewed by a person, once per renewal window, even
+    # when nothing looks wrong (a quiet green account can still leave at its renewal).
+    if routing.high_value_arr is not None and portfolio_size is None:
+        due = [aid for aid, acc in accounts.items() if aid in by_id and aid not in broken
+               and (acc.arr or 0.0) >= routing.high_value_arr and acc.renewal_date is not None
+               and 0 <= (acc.renewal_date - as_of).days <= renew_days]
+        if due:
+            since = as_of - dt.timedelta(days=renew_days)
+            reviewed = {t["account_id"] for t in store.tasks(status="all")
+                        if t["account_id"] in set(due) and dt.date.fromisoformat(t["as_of"]) >= since
+                        and week_key(dt.date.fromisoformat(t["as_of"])) != week_key(as_of)}
+            for aid in due:
+                if aid not in reviewed:
+                    days = (accounts[aid].renewal_date - as_of).days
+                    triggers.setdefault(aid, []).append({
+                        "kind": "renewal_review", "name": "high-value renewal",
+                        "note": f"renews in {days} days with ARR {accounts[aid].arr:,.0f}: reviewed by a person"})
     candidates = []
     for aid, trig in triggers.items():
         s, acc = by_id[aid], accounts.get(aid, Account(aid))
@@ -375,9 +392,10 @@ def triage_value(model, snap: dict, acc: Account, as_of: dt.date, triggers: list
             boost *= tri.high_value_boost
         why.append(r)
     severe = any(t.get("kind") == "alert" and by_rule_severity(model, t["name"]) == "high" for t in triggers or [])
+    renewal_days = (acc.renewal_date - as_of).days if acc.renewal_date is not None else None
     return {"expected_arr_at_risk": round(expected, 2), "churn_probability": round(p_eff, 4),
             "probability_from": used, "confidence": conf, "arr": arr, "boost": round(boost, 4),
-            "rank_value": round(expected * boost, 2), "routed": why, "severe": severe,
+            "rank_value": round(expected * boost, 2), "routed": why, "severe": severe, "renewal_days": renewal_days,
             "smoothed_score": _num(snap.get("smoothed_score"))}  # the published tier follows it
 
 
@@ -388,9 +406,13 @@ def _worth_a_task(task: dict, floor: float) -> bool:
 
 
 def _rank_key(task: dict) -> tuple:
+    """High-value renewals' reviews first, the soonest renewal first (routing: always a person, once per
+    renewal window), then by expected ARR at risk with the routing boosts."""
     tri = (task.get("next_action") or {}).get("triage") or {}
-    return (-(tri.get("rank_value") or 0.0), task.get("score") if task.get("score") is not None else 101.0,
-            task["account_id"])
+    renewal_review = any(t.get("kind") == "renewal_review" for t in task.get("triggers") or [])
+    soonest = (tri.get("renewal_days") if tri.get("renewal_days") is not None else 10**6) if renewal_review else 0
+    return (not renewal_review, soonest, -(tri.get("rank_value") or 0.0),
+            task.get("score") if task.get("score") is not None else 101.0, task["account_id"])
 
 
 def triage(project: Project, as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
