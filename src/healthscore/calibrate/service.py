@@ -559,8 +559,6 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         proposal = shape_proposal(ir, inp.data, values, y, spec,
                                   f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)",
                                   {f["metric"] for f in fw["wrong_way"]})
-        for seg in proposal.get("segments", []):  # a segment's tiers were cut on the old scale
-            seg.pop("tiers", None)
         sc = rescore(validate(proposal), fit_frame)
         sc = sc[sc["status"] == "scored"]["score"].to_numpy(float)
         tiers = F.tier_thresholds(sc, cal.red_share, cal.yellow_share)

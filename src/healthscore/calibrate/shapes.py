@@ -179,6 +179,7 @@ def apply_shapes(data: dict, fits: list[MetricShape], fitted: str) -> dict:
             total += m["weight"]
         if total > 0:
             comp["weight"] = float(f"{total:.6g}")
-    for seg in out.get("segments", []):  # learned weights hold for every account: no segment reweights them
-        seg.pop("weights", None)
+    for seg in out.get("segments", []):  # learned shapes hold for every account: no segment reweights them,
+        seg.pop("weights", None)        # and its tiers were cut on the old scale
+        seg.pop("tiers", None)
     return out

@@ -145,9 +145,11 @@ def not_yet_created(con, as_of_dates, account_ids: list[str] | None = None):
     t = con.table("accounts")
     if account_ids is not None:
         t = t.filter(t.account_id.isin(list(account_ids)))
+    import numpy as np
+
     first = ibis.timestamp(pd.Timestamp(min(as_of_dates)).isoformat())
     late = t.filter(t.created_at.notnull() & (t.created_at >= first)).select("account_id", "created_at").execute()
-    rows = [(aid, pd.Timestamp(d)) for d in sorted(set(as_of_dates))
-            for aid, created in zip(late["account_id"], pd.to_datetime(late["created_at"]))
-            if created >= pd.Timestamp(d)]
-    return pd.DataFrame(rows, columns=["account_id", "as_of"])
+    dates = pd.to_datetime(sorted(set(as_of_dates))).to_numpy("datetime64[ns]")
+    created = pd.to_datetime(late["created_at"]).to_numpy("datetime64[ns]")
+    acc, day = np.nonzero(created[:, None] >= dates[None, :])  # accounts x dates at once: a backfill has many
+    return pd.DataFrame({"account_id": late["account_id"].to_numpy(object)[acc], "as_of": dates[day]})

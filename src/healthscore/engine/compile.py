@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, TABLES, TIMESTAMP
-from healthscore.engine.attributes import point_in_time
+from healthscore.engine.attributes import IBIS_TYPES, point_in_time
 from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthModel, window_days
 
 if TYPE_CHECKING:
@@ -441,8 +441,7 @@ class _UnboundTables:
     def table(self, name: str):
         import ibis
 
-        types = {"string": "string", "float": "float64", "int": "int64", "bool": "boolean", "timestamp": "timestamp"}
-        return ibis.table({c.name: types[c.type] for c in TABLES[name].columns}, name=name)
+        return ibis.table({c.name: IBIS_TYPES[c.type] for c in TABLES[name].columns}, name=name)
 
 
 def dialect_sql(model: HealthModel, as_of_dates: list[dt.date], dialect: str) -> str:

@@ -251,8 +251,9 @@ def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, mater
                and 0 <= (acc.renewal_date - as_of).days <= renew_days]
         if due:
             since = as_of - dt.timedelta(days=renew_days)
+            due_set = set(due)
             reviewed = {t["account_id"] for t in store.tasks(status="all")
-                        if t["account_id"] in set(due) and dt.date.fromisoformat(t["as_of"]) >= since
+                        if t["account_id"] in due_set and dt.date.fromisoformat(t["as_of"]) >= since
                         and week_key(dt.date.fromisoformat(t["as_of"])) != week_key(as_of)}
             for aid in due:
                 if aid not in reviewed:
