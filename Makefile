@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEMO_ACCOUNTS ?= 2000
 PORT ?= 8000
 
-.PHONY: demo test venv dev bench clean chromium serve
+.PHONY: demo test test-fast lint venv dev bench clean chromium serve
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ serve: venv
 
 test: dev
 	$(BIN)/python -m pytest -n 2
+
+# ruff and mypy on src/ with the committed config (pyproject.toml); import-layer contracts (.importlinter)
+lint: dev
+	$(BIN)/ruff check src
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: dev
 	$(BIN)/python benchmarks/score_portfolio.py

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import AccessDenied, Unauthenticated, UserError  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from healthscore.project import Project
@@ -33,16 +33,6 @@ PERMISSIONS = {
 }
 
 
-class AccessDenied(UserError):
-    """The user is known but may not do this (HTTP 403)."""
-
-    status_code = 403
-
-
-class Unauthenticated(UserError):
-    """Nobody verified is acting (HTTP 401)."""
-
-    status_code = 401
 
 
 def authorize(p: Project, username: str, action: str, account_id: str | None = None) -> dict[str, Any]:

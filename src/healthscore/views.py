@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import EngineBusy, NotFound, UserError  # noqa: F401 - NotFound re-exported
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,10 +32,6 @@ DIRECTORY_TTL_S = 300.0
 # ---- who may do what: healthscore.authz (the one home of roles and ownership rules) -------------
 
 from healthscore.authz import PERMISSIONS, AccessDenied, authorize  # noqa: E402,F401 - re-exported
-
-
-class NotFound(UserError):
-    status_code = 404
 
 
 # ---- caches ------------------------------------------------------------------------------------
@@ -83,12 +79,6 @@ def engine_lock(p: Project) -> threading.RLock:
     if lock is None:
         lock = p.__dict__.setdefault("_engine_lock", threading.RLock())
     return lock
-
-
-class EngineBusy(UserError):
-    """The engine's DuckDB file is held by another process (a CLI run, another server worker)."""
-
-    status_code = 503
 
 
 @contextmanager

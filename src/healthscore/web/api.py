@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from healthscore.errors import UserError
+from healthscore.errors import TooLarge, UserError
 from healthscore.views import AccessDenied, NotFound, engine_session
 from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
@@ -400,10 +400,6 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
                          "latency_ms": result["latency_ms"]})
 
 
-class BodyTooLarge(UserError):
-    status_code = 413
-
-
 def max_event_bytes() -> int:
     """The largest body POST /events reads (HEALTHSCORE_MAX_EVENT_BYTES, default 8 MiB): a bigger batch is
     refused before it is read, so one client cannot fill the server's memory or hold the others up."""
@@ -416,13 +412,13 @@ def max_event_bytes() -> int:
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"the body is {int(declared):,} bytes; send at most {limit:,} bytes per request (split"
+        raise TooLarge(f"the body is {int(declared):,} bytes; send at most {limit:,} bytes per request (split"
                            " the rows into batches)")
     chunks, size = [], 0
     async for chunk in request.stream():  # chunked bodies declare no length: count as they arrive
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge(f"the body is over {limit:,} bytes; send at most {limit:,} bytes per request (split"
+            raise TooLarge(f"the body is over {limit:,} bytes; send at most {limit:,} bytes per request (split"
                                " the rows into batches)")
         chunks.append(chunk)
     return b"".join(chunks)

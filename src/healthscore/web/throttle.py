@@ -6,15 +6,7 @@ from __future__ import annotations
 import math
 import time
 
-from healthscore.errors import UserError
-
-
-class TooManyAttempts(UserError):
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
+from healthscore.errors import TooManyAttempts
 
 
 class LoginThrottle:
