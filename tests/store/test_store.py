@@ -14,8 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from healthscore.errors import UserError
-from healthscore.store import encode
-from healthscore.store import tables
+from healthscore.store import encode, tables
 from healthscore.store.store import Store, alembic_config, normalise_url
 
 STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "evidence", "ingest_batches", "quarantine"}

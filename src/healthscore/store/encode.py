@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
 # Rows per executemany call: bounds the Python objects alive at once during a large write.
@@ -39,24 +39,30 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame, encoders: d
     transaction.
     """
     names = list(encoders)
-    quote = conn.dialect.identifier_preparer.quote
-    target = f"{conn.dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)})"
+    if conn.dialect.name == "postgresql":
+        from psycopg import sql
+
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(n) for n in names))
+    else:
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=names)
+        names = list(compiled.positiontup or ())  # the order of its positional parameters
     for start in range(0, len(frame), _CHUNK_ROWS):
         chunk = frame.iloc[start : start + _CHUNK_ROWS]
         rows = list(zip(*(encoders[n](chunk[n]) for n in names)))
         if conn.dialect.name == "postgresql":
-            sql = f"COPY {target} FROM STDIN"
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a checked-out connection always has its psycopg connection
             try:
-                driver = conn.connection.driver_connection
-                assert driver is not None  # a checked-out connection always has its psycopg connection
-                with driver.cursor() as cur, cur.copy(sql) as copy:
+                with driver.cursor() as cur, cur.copy(copy_sql) as copy:
                     for row in rows:
                         copy.write_row(row)
             except conn.dialect.loaded_dbapi.Error as exc:
                 # The same exception classes (IntegrityError ...) as every other statement raises.
-                raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+                raise DBAPIError.instance(copy_sql.as_string(driver), None, exc,
+                                          conn.dialect.loaded_dbapi.Error) from exc
         else:
-            conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join('?' * len(names))})", rows)
+            conn.exec_driver_sql(compiled.string, rows)
 
 
 def _nulls(series: pd.Series) -> list:

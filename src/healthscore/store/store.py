@@ -68,8 +68,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; with WAL never corrupt
-    # a second writer (another CLI job, the web app) waits this long for the first to commit
-    cursor.execute(f"PRAGMA busy_timeout = {STORE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -113,7 +111,9 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             _private_sqlite_file(Path(parsed.database))
-        self.engine = create_engine(parsed, json_serializer=json_text)
+        # a second SQLite writer (another CLI job, the web app) waits this long for the first to commit
+        waits = {"timeout": STORE_BUSY_TIMEOUT_MS / 1000} if parsed.get_backend_name() == "sqlite" else {}
+        self.engine = create_engine(parsed, json_serializer=json_text, connect_args=waits)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:

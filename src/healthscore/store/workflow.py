@@ -1,8 +1,9 @@
 """The review workflow's records in the store: tasks, overrides, alerts and their state, deliveries,
-measurement events and the hash-chained audit log.
+measurement events and live snapshots.
 
-A mixin of `Store` (it uses `self.engine`). Every human decision is written in one transaction
-together with its audit entry and measurement event, so none of the three exists without the others.
+A mixin of `Store` (it uses `self.engine`; the audit log is in store/audit.py). Every human decision is
+written in one transaction together with its audit entry and measurement event, so none of the three exists
+without the others.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
-from healthscore.store.audit import GENESIS_HASH as GENESIS_HASH  # re-exported: AuditSeal and the chain's
-from healthscore.store.audit import AuditRecords  # names are imported from here by the facade and tests
+from healthscore.store.audit import GENESIS_HASH as GENESIS_HASH  # the "as" re-exports: project.py, audit tests
+from healthscore.store.audit import AuditRecords
 from healthscore.store.audit import AuditSeal as AuditSeal
 from healthscore.store.audit import audit_hash as audit_hash
 from healthscore.store.common import column_in, iso, midnight, upsert, utcnow
