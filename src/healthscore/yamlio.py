@@ -166,7 +166,7 @@ def _drop_union_tags(node: yaml.Node | None, loc: tuple) -> tuple:
     A tag is a loc part that is not a key of the YAML mapping at that point but is the value of its
     `kind:` (or `type:`) key, the one that selected the variant; real keys are never dropped.
     """
-    out = []
+    out: list[str | int] = []
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             keys = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
@@ -200,7 +200,8 @@ def format_validation_error(path: Path | str, exc: ValidationError, node: yaml.N
                 msg += f"; allowed: {ctx_allowed}"
         elif err["type"] == "missing":
             msg = "required key is missing"
-        if "input" in err and err["type"] not in ("missing", "extra_forbidden") and not isinstance(err["input"], (dict, list)):
+        shown = "input" in err and not isinstance(err["input"], (dict, list))
+        if shown and err["type"] not in ("missing", "extra_forbidden"):
             msg += f" (got {err['input']!r})"
         lines.append(f"{where}: {key_path(loc)}: {msg}")
     return lines

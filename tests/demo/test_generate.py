@@ -290,7 +290,8 @@ def test_churners_used_the_product_less_before_churn(portfolio):
     u = frame(d, "usage_events")[["account_id", "ts"]]
     j = o.merge(u, on="account_id", suffixes=("", "_ev"))
     j = j[(j.ts_ev >= j.ts - pd.Timedelta(days=60)) & (j.ts_ev < j.ts)]
-    per = j.groupby(["account_id", "ts"]).size().reindex(pd.MultiIndex.from_frame(o[["account_id", "ts"]]), fill_value=0)
+    renewals = pd.MultiIndex.from_frame(o[["account_id", "ts"]])
+    per = j.groupby(["account_id", "ts"]).size().reindex(renewals, fill_value=0)
     o = o.assign(per_seat=per.to_numpy() / o.account_id.map(a.seats).to_numpy())
     by_kind = o.groupby("kind").per_seat.mean()
     assert (o.kind == "churned").sum() >= 5

@@ -14,8 +14,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from healthscore.errors import UserError
-from healthscore.store import store as store_module
-from healthscore.store import tables
+from healthscore.store import encode, tables
 from healthscore.store.store import Store, alembic_config, normalise_url
 
 STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "evidence", "ingest_batches", "quarantine"}
@@ -236,7 +235,7 @@ def test_a_batch_of_new_and_stored_keys_inserts_only_the_new(store):
 
 
 def test_large_batches_are_written_in_chunks(store, monkeypatch):
-    monkeypatch.setattr(store_module, "_CHUNK_ROWS", 3)
+    monkeypatch.setattr(encode, "_CHUNK_ROWS", 3)
     keys = [(f"a{i:02d}", D3) for i in range(10)]
 
     assert write(store, keys, metrics=("m1", "m2", "m3", "m4")) == 10
@@ -247,7 +246,7 @@ def test_large_batches_are_written_in_chunks(store, monkeypatch):
 
 
 def test_a_failing_batch_writes_nothing(store, monkeypatch):
-    monkeypatch.setattr(store_module, "_CHUNK_ROWS", 2)  # several chunks land before the failure
+    monkeypatch.setattr(encode, "_CHUNK_ROWS", 2)  # several chunks land before the failure
     snaps, ev = batch([(f"a{i}", D3) for i in range(5)])
     ev = pd.concat([ev, ev.tail(1)], ignore_index=True)  # one evidence row twice: primary key violation
     run_id = store.start_run("v1", [D3], "duckdb")

@@ -122,7 +122,7 @@ def test_the_same_task_key_twice_in_one_call_is_one_task_with_both_reasons(store
 def test_the_daily_budget_counts_sent_alerts_per_queue(store):
     store.save_alerts({}, [alert("A1", "r1"), alert("A2", "r1"), alert("A3", "r1", status="digest"),
                            alert("A4", "r1", queue="lee")])
-    today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    today = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert store.alerts_sent_on(today, {"dana", "lee", "nobody"}) == {"dana": 2, "lee": 1, "nobody": 0}
     assert store.alerts_sent_on(today + dt.timedelta(days=1), {"dana"}) == {"dana": 0}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -76,8 +78,8 @@ def status_groups(rows: pd.DataFrame, n_boot: int, seed: int) -> dict:
         if not (rows["status"] == s).any():
             continue
         out[s] = {"rows": int((rows["status"] == s).sum()), "labelled": int(m.sum()), "events": int(y_all[m].sum()),
-                  "churn_rate": stats.bootstrap(lab["account_id"].to_numpy(object),
-                                                lambda w, m=m: stats.rate(m, y_all, w), n=n_boot, seed=seed)
+                  "churn_rate": stats.bootstrap(lab["account_id"].to_numpy(object), partial(stats.rate, m, y_all),
+                                                n=n_boot, seed=seed)
                   if m.any() else None,
                   "share_of_events": stats._r(y_all[m].sum() / y_all.sum()) if y_all.sum() else None}
     return out

@@ -31,15 +31,15 @@ def as_of_sources(evidence: pd.DataFrame | None, model: HealthModel) -> dict[str
     Evidence without an `as_of_source` column comes from an engine that reads every attribute from today's
     accounts table: attribute metrics count as "current"."""
     out: dict[str, str | None] = {}
-    has_col = evidence is not None and "as_of_source" in evidence.columns
+    sources = evidence if evidence is not None and "as_of_source" in evidence.columns else None
     for _, m in model.metrics:
         if not reads_attribute(m):
             out[m.name] = None
             continue
-        if not has_col:
+        if sources is None:
             out[m.name] = "current"
             continue
-        vals = evidence.loc[evidence["metric"].astype(str) == m.name, "as_of_source"].dropna().astype(str)
+        vals = sources.loc[sources["metric"].astype(str) == m.name, "as_of_source"].dropna().astype(str)
         seen = set(vals.unique())
         out[m.name] = "current" if "current" in seen or not seen else sorted(seen)[0]
     return out
@@ -49,7 +49,7 @@ def single_metric_auc(wide: pd.DataFrame, y: np.ndarray) -> dict[str, dict]:
     """Per metric column (0..100 scores, NaN = no data, filled with the column mean as the fit sees it): the
     AUC of its risk (100 - score) against y, with a Hanley-McNeil 95% interval."""
     y = np.asarray(y, float)
-    out = {}
+    out: dict[str, dict[str, float | int | None]] = {}
     for name in wide.columns:
         x = wide[name].to_numpy(float)
         if np.isnan(x).all() or (y == 1).sum() < MIN_CLASS or (y == 0).sum() < MIN_CLASS:

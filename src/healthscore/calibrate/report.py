@@ -170,10 +170,12 @@ def calibration_markdown(result: dict) -> str:
                   f"Why: {result['decision']}.", ""]
     else:
         lines += ["**No proposal written.**", "", f"Why: {result['decision']}.", ""]
+    one_date = f" One-date data ({result['one_date']})." if result.get("one_date") else ""
     lines += [f"Fitted on {result['labelled']:,} labelled snapshots ({result['events']:,} bad outcomes,"
-              f" {result['survivors']:,} survivors), as-of dates {result['as_of_dates'][0]}..{result['as_of_dates'][-1]},"
+              f" {result['survivors']:,} survivors),"
+              f" as-of dates {result['as_of_dates'][0]}..{result['as_of_dates'][-1]},"
               f" outcome {'/'.join(result['outcome']['label'])} within {result['outcome']['horizon']}, data until"
-              f" {result['data_end'][:19]}." + (f" One-date data ({result['one_date']})." if result.get("one_date") else ""),
+              f" {result['data_end'][:19]}." + one_date,
               ""]
     leaks = result.get("leaks", {}).get("leaks", [])
     if leaks:

@@ -146,10 +146,7 @@ def fit_shapes(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2: floa
         seen = rows > 0
         lo, hi = float(health[seen].min()), float(health[seen].max())
         span = hi - lo
-        if span < MIN_RANGE:
-            scores = np.full(k, 50.0)
-        else:
-            scores = np.clip(100.0 * (health - lo) / span, 0.0, 100.0)
+        scores = np.full(k, 50.0) if span < MIN_RANGE else np.clip(100.0 * (health - lo) / span, 0.0, 100.0)
         if not seen[-1]:  # never without data in training: no data scores the middle of the shape
             scores[-1] = float(np.average(scores[:-1], weights=np.maximum(rows[:-1], 1)))
         out.append(MetricShape(metric=name, kind=kind, edges=list(edges) if kind == "shape" else [],

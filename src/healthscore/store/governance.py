@@ -16,22 +16,23 @@ from sqlalchemy import Connection, insert, select, update
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
-from healthscore.store.workflow import _iso, _now
+from healthscore.store.audit import AuditRecords
+from healthscore.store.common import iso, utcnow
 
 ROLES = t.ROLES
 
 
 def _user_dict(r) -> dict[str, Any]:
     return {"username": r.username, "role": r.role, "display_name": r.display_name,
-            "has_password": r.password_hash is not None, "created_at": _iso(r.created_at),
-            "disabled_at": _iso(r.disabled_at), "os_user": getattr(r, "os_user", None),
+            "has_password": r.password_hash is not None, "created_at": iso(r.created_at),
+            "disabled_at": iso(r.disabled_at), "os_user": getattr(r, "os_user", None),
             "session_epoch": getattr(r, "session_epoch", 0) or 0}
 
 
 def _version_dict(r, with_yaml: bool = False) -> dict[str, Any]:
-    out = {"version": r.version, "name": r.name, "source_path": r.source_path, "created_at": _iso(r.created_at),
+    out = {"version": r.version, "name": r.name, "source_path": r.source_path, "created_at": iso(r.created_at),
            "status": r.status, "author": r.author, "note": r.note, "backtest": r.backtest,
-           "approved_by": r.approved_by, "approved_at": _iso(r.approved_at)}
+           "approved_by": r.approved_by, "approved_at": iso(r.approved_at)}
     if with_yaml:
         out["yaml_text"] = r.yaml_text
     return out
@@ -52,8 +53,7 @@ def _check_os_user(conn: Connection, os_user: str | None, username: str) -> None
         raise UserError(f"--os-user {os_user}: that OS account already acts as {other!r}; one store user per account")
 
 
-class GovernanceRecords:
-    engine: Any
+class GovernanceRecords(AuditRecords):
 
     # -- users ----------------------------------------------------------------------------------
 
@@ -74,14 +74,14 @@ class GovernanceRecords:
                 raise UserError("the store has users already: only an admin adds more")
             _check_os_user(conn, os_user, username)
             row = {"username": username, "role": role, "display_name": display_name, "password_hash": password_hash,
-                   "created_at": _now(), "os_user": os_user}
+                   "created_at": utcnow(), "os_user": os_user}
             conn.execute(insert(t.users), row)
             self._audit(conn, actor, "user.add", "user", username, None,
                         {"role": role, **({"os_user": os_user} if os_user else {})})
             return row
 
         self._in_transaction(work)
-        return self.user(username)
+        return self._written_user(username)
 
     def set_user(self, username: str, actor: str, *, role: str | None = None, password_hash: str | None = None,
                  disabled: bool | None = None, os_user: str | None = None) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class GovernanceRecords:
             if password_hash is not None:
                 values["password_hash"] = password_hash
             if disabled is not None:
-                values["disabled_at"] = _now() if disabled else None
+                values["disabled_at"] = utcnow() if disabled else None
             if os_user is not None:
                 _check_os_user(conn, os_user or None, username)
                 values["os_user"] = os_user or None
@@ -112,7 +112,13 @@ class GovernanceRecords:
             self._audit(conn, actor, "user.change", "user", username, {"role": r.role}, shown)
 
         self._in_transaction(work)
-        return self.user(username)
+        return self._written_user(username)
+
+    def _written_user(self, username: str) -> dict[str, Any]:
+        """The user just added or changed (committed, so it exists)."""
+        user = self.user(username)
+        assert user is not None
+        return user
 
     def user(self, username: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -144,7 +150,8 @@ class GovernanceRecords:
         """The user, if it exists, is enabled and has one of the roles; else a clear UserError."""
         u = self.user(username)
         if u is None:
-            raise UserError(f"no user {username!r}; an admin adds one with 'healthscore user add {username} --role ...'")
+            raise UserError(f"no user {username!r}; an admin adds one with"
+                            f" 'healthscore user add {username} --role ...'")
         if u["disabled_at"]:
             raise UserError(f"user {username!r} is disabled")
         if u["role"] not in roles:
@@ -158,7 +165,7 @@ class GovernanceRecords:
         self.require_role(username, *ROLES)
         secret = "hs_" + secrets.token_urlsafe(32)
         row = {"token_id": uuid.uuid4().hex, "name": name, "username": username, "token_hash": token_hash(secret),
-               "scopes": list(scopes), "created_at": _now()}
+               "scopes": list(scopes), "created_at": utcnow()}
 
         def work(conn: Connection) -> None:
             conn.execute(insert(t.api_tokens), row)
@@ -176,7 +183,7 @@ class GovernanceRecords:
                                                         a.revoked_at.is_(None))).first()
             if r is None:
                 return None
-            conn.execute(update(t.api_tokens).where(a.token_id == r.token_id).values(last_used_at=_now()))
+            conn.execute(update(t.api_tokens).where(a.token_id == r.token_id).values(last_used_at=utcnow()))
         user = self.user(r.username)
         if user is None or user["disabled_at"]:
             return None
@@ -185,14 +192,14 @@ class GovernanceRecords:
     def tokens(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [{"token_id": r.token_id, "name": r.name, "username": r.username, "scopes": r.scopes,
-                     "created_at": _iso(r.created_at), "last_used_at": _iso(r.last_used_at),
-                     "revoked_at": _iso(r.revoked_at)} for r in conn.execute(select(t.api_tokens))]
+                     "created_at": iso(r.created_at), "last_used_at": iso(r.last_used_at),
+                     "revoked_at": iso(r.revoked_at)} for r in conn.execute(select(t.api_tokens))]
 
     def revoke_token(self, token_id: str, actor: str) -> None:
         def work(conn: Connection) -> None:
             done = conn.execute(update(t.api_tokens).where(t.api_tokens.c.token_id == token_id,
                                                            t.api_tokens.c.revoked_at.is_(None))
-                                .values(revoked_at=_now())).rowcount
+                                .values(revoked_at=utcnow())).rowcount
             if not done:
                 raise UserError(f"no active API token {token_id!r}; see 'healthscore token list'")
             self._audit(conn, actor, "token.revoke", "api_token", token_id)
@@ -224,7 +231,7 @@ class GovernanceRecords:
         m = t.model_versions.c
 
         def work(conn: Connection) -> None:
-            r = conn.execute(select(t.model_versions).where(m.version == version)).first()
+            r = conn.execute(select(t.model_versions).where(m.version == version)).one()  # recorded before
             if r.status == "active":
                 raise UserError(f"model version {version} is already active")
             conn.execute(update(t.model_versions).where(m.version == version)
@@ -246,7 +253,7 @@ class GovernanceRecords:
                             " with 'healthscore model propose FILE --note ...'")
 
         def work(conn: Connection) -> None:
-            now = _now()
+            now = utcnow()
             old = conn.execute(select(m.version).where(m.status == "active")).scalar()
             if old is not None:
                 conn.execute(update(t.model_versions).where(m.version == old).values(status="retired"))

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 
 from healthscore.store import tables as t
-from healthscore.store.store import _in, _midnight
+from healthscore.store.common import column_in, midnight, utcnow
 
 LATEST_COLUMNS = ("account_id", "score", "tier", "status", "segment", "primary_driver", "confidence",
                   "smoothed_score", "trend_note")
@@ -46,7 +46,6 @@ def token_lookup(store: Any, secret: str, touch_after_s: float = 60.0) -> tuple[
     from sqlalchemy import update
 
     from healthscore.store.governance import _user_dict, token_hash
-    from healthscore.store.store import _utcnow
 
     k, u = t.api_tokens.c, t.users.c
     stmt = (select(t.api_tokens, u.role, u.display_name, u.password_hash, u.created_at.label("user_created_at"),
@@ -57,7 +56,7 @@ def token_lookup(store: Any, secret: str, touch_after_s: float = 60.0) -> tuple[
         r = conn.execute(stmt).first()
     if r is None or r.disabled_at is not None:
         return None
-    now = _utcnow()
+    now = utcnow()
     if r.last_used_at is None or (now - r.last_used_at).total_seconds() > touch_after_s:
         with store.engine.begin() as conn:
             conn.execute(update(t.api_tokens).where(k.token_id == r.token_id).values(last_used_at=now))
@@ -86,7 +85,7 @@ def latest_as_of(store: Any, model_version: str, on_or_before: date | None = Non
     s = t.snapshots.c
     stmt = select(func.max(s.as_of)).where(s.model_version == model_version)
     if on_or_before is not None:
-        stmt = stmt.where(s.as_of <= _midnight(on_or_before))
+        stmt = stmt.where(s.as_of <= midnight(on_or_before))
     with store.engine.connect() as conn:
         v = conn.scalar(stmt)
     return v.date() if v is not None else None
@@ -97,10 +96,10 @@ def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str
                  account_ids: list[str] | None = None) -> pd.DataFrame:
     """One row per account stored at one as-of date (a range scan of the primary key)."""
     s = t.snapshots.c
-    stmt = select(*(s[c] for c in columns)).where(s.model_version == model_version, s.as_of == _midnight(as_of))
+    stmt = select(*(s[c] for c in columns)).where(s.model_version == model_version, s.as_of == midnight(as_of))
     with store.engine.connect() as conn:
         if account_ids is not None:
-            stmt = stmt.where(_in(conn, s.account_id, account_ids))
+            stmt = stmt.where(column_in(conn, s.account_id, account_ids))
         rows = conn.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=list(columns))
     for c in ("score", "confidence", "smoothed_score"):
@@ -115,7 +114,7 @@ def _subset(conn: Any, s: Any, segment: str | None, account_ids: list[str] | Non
     if segment is not None:
         conds.append(s.segment == segment)
     if account_ids is not None:
-        conds.append(_in(conn, s.account_id, account_ids))
+        conds.append(column_in(conn, s.account_id, account_ids))
     return conds
 
 
@@ -125,7 +124,7 @@ def score_distribution(store: Any, model_version: str, dates: list[date], width:
     s = t.snapshots.c
     bucket = case(*[(s.score < lo + width, lo) for lo in range(0, 100 - width, width)], else_=100 - width)
     stmt = (select(s.as_of, bucket.label("bucket"), func.count())
-            .where(s.model_version == model_version, s.as_of.in_([_midnight(d) for d in dates]),
+            .where(s.model_version == model_version, s.as_of.in_([midnight(d) for d in dates]),
                    s.score.is_not(None))
             .group_by(s.as_of, bucket))
     with store.engine.connect() as conn:
@@ -145,8 +144,8 @@ def tier_transitions(store: Any, model_version: str, start: date, end: date, *, 
     fa, fb = func.coalesce(a.c.tier, a.c.status), func.coalesce(b.c.tier, b.c.status)
     stmt = (select(fa, fb, func.count())
             .select_from(a.join(b, and_(a.c.account_id == b.c.account_id, b.c.model_version == model_version,
-                                        b.c.as_of == _midnight(end))))
-            .where(a.c.model_version == model_version, a.c.as_of == _midnight(start))
+                                        b.c.as_of == midnight(end))))
+            .where(a.c.model_version == model_version, a.c.as_of == midnight(start))
             .group_by(fa, fb))
     with store.engine.connect() as conn:
         stmt = stmt.where(*_subset(conn, a.c, segment, account_ids))
@@ -157,10 +156,10 @@ def steady_tier(store: Any, model_version: str, tier: str, date_from: date, date
     """Accounts with a snapshot in the tier at every stored date of [date_from, date_to]."""
     s = t.snapshots.c
     stmt = (select(s.account_id)
-            .where(s.model_version == model_version, s.as_of >= _midnight(date_from), s.as_of <= _midnight(date_to))
+            .where(s.model_version == model_version, s.as_of >= midnight(date_from), s.as_of <= midnight(date_to))
             .group_by(s.account_id)
             .having(func.sum(case((s.tier == tier, 0), else_=1)) == 0)
-            .having(func.min(s.as_of) == _midnight(date_from)))
+            .having(func.min(s.as_of) == midnight(date_from)))
     with store.engine.connect() as conn:
         return list(conn.scalars(stmt))
 
@@ -173,7 +172,7 @@ def account_history(store: Any, account_id: str, date_from: date | None = None) 
                    s.primary_driver, s.trend_note)
             .where(s.account_id == account_id).order_by(s.as_of, s.model_version))
     if date_from is not None:
-        stmt = stmt.where(s.as_of >= _midnight(date_from))
+        stmt = stmt.where(s.as_of >= midnight(date_from))
     with store.engine.connect() as conn:
         return [{"account_id": r.account_id, "as_of": r.as_of.date().isoformat(), "model_version": r.model_version,
                  "score": r.score, "tier": r.tier, "status": r.status, "confidence": r.confidence,
@@ -190,7 +189,7 @@ def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]
             .where(c.decided_at.is_not(None)).order_by(c.decided_at))
     out: dict[str, dict[str, Any]] = {}
     with store.engine.connect() as conn:
-        for r in conn.execute(stmt.where(_in(conn, c.account_id, account_ids))):
+        for r in conn.execute(stmt.where(column_in(conn, c.account_id, account_ids))):
             out[r.account_id] = {"decision": r.status, "by": r.decided_by, "at": r.decided_at.isoformat(),
                                  "task_id": r.task_id}
     return out
@@ -203,7 +202,7 @@ def alerts_page(store: Any, *, since: date | None = None, queue: str | None = No
     c = t.alerts.c
     conds = []
     if since is not None:
-        conds.append(c.as_of >= _midnight(since))
+        conds.append(c.as_of >= midnight(since))
     if queue:
         conds.append(c.queue == queue)
     if status:
@@ -245,7 +244,7 @@ def tasks_page(store: Any, *, queue: str | None = None, status: str | None = Non
     if account_id:
         conds.append(c.account_id == account_id)
     if due_before is not None:
-        conds.append(c.due_at < _midnight(due_before))
+        conds.append(c.due_at < midnight(due_before))
     if priority:
         conds.append(c.priority == priority)
     by = {"due": (c.due_at, c.task_id), "newest": (c.as_of.desc(), c.task_id.desc()),

@@ -1,153 +1,41 @@
 """The review workflow's records in the store: tasks, overrides, alerts and their state, deliveries,
-measurement events and the hash-chained audit log.
+measurement events and live snapshots.
 
-A mixin of `Store` (it uses `self.engine`). Every human decision is written in one transaction
-together with its audit entry and measurement event, so none of the three exists without the others.
+A mixin of `Store` (it uses `self.engine`; the audit log is in store/audit.py). Every human decision is
+written in one transaction together with its audit entry and measurement event, so none of the three exists
+without the others.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
-import time
 from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from healthscore.errors import UserError
 from healthscore.store import tables as t
+from healthscore.store.audit import GENESIS_HASH as GENESIS_HASH  # the "as" re-exports: project.py, audit tests
+from healthscore.store.audit import AuditRecords
+from healthscore.store.audit import AuditSeal as AuditSeal
+from healthscore.store.audit import audit_hash as audit_hash
+from healthscore.store.common import column_in, iso, midnight, upsert, utcnow
 
-GENESIS_HASH = "0" * 64
-_AUDIT_LOCK = 0x6175646974  # "audit"
 DECISIONS = {"accept": "accepted", "correct": "corrected", "dismiss": "dismissed"}
-
-
-def _now() -> datetime:
-    from healthscore.store.store import _utcnow
-
-    return _utcnow()
-
-
-def _day(value: date | datetime | str) -> datetime:
-    from healthscore.store.store import _midnight
-
-    return _midnight(value)
-
-
-def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    """Insert rows, replacing the other columns of a row whose keys are already there (one statement)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
-        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys and c.name in rows[0]})
-    conn.execute(stmt, rows)
-
-
-def _iso(v: datetime | None) -> str | None:
-    return v.isoformat() if v is not None else None
-
-
-def audit_hash(entry: dict[str, Any]) -> str:
-    """sha256 over the canonical JSON of an entry's content and its predecessor's hash."""
-    content = {k: entry[k] for k in ("seq", "at", "actor", "action", "object_type", "object_id", "before", "after",
-                                     "prev_hash")}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
-
-
-class AuditSeal:
-    """What keeps the audit log from being quietly rewritten by someone who can write the store: a key
-    kept apart from it (HEALTHSCORE_AUDIT_KEY, or the workspace's .healthscore/audit_key, mode 600) that
-    MACs every entry's hash, and an anchor file beside it with the count and head of the chain, rewritten
-    (synced, renamed into place) after every append. Re-hashing the chain after an edit needs the key;
-    cutting entries off the end contradicts the anchor."""
-
-    def __init__(self, key: str, anchor_path: Path):
-        self.key = key.encode()
-        self.anchor_path = Path(anchor_path)
-
-    @classmethod
-    def for_workspace(cls, root: Path, store_url: str = "") -> AuditSeal:
-        """The workspace's key, and its anchor of the store at `store_url` (one anchor file per store, so a
-        workspace pointed at another database starts that one's anchor instead of contradicting it)."""
-        from healthscore.security import key_file
-
-        env = os.environ.get("HEALTHSCORE_AUDIT_KEY")
-        if env is not None:
-            if len(env.encode()) < 32:
-                raise UserError("HEALTHSCORE_AUDIT_KEY is shorter than 32 bytes; use at least 32 random bytes")
-            key = env
-        else:
-            key = key_file(Path(root) / ".healthscore" / "audit_key", "audit log key")
-        from sqlalchemy.engine import make_url
-
-        try:
-            shown = make_url(store_url).render_as_string(hide_password=True) if store_url else ""
-        except Exception:  # noqa: BLE001 - the Store reports a bad URL with its own message
-            shown = store_url
-        tag = hashlib.sha256(shown.encode()).hexdigest()[:12]
-        return cls(key, Path(root) / ".healthscore" / f"audit_anchor-{tag}.json")
-
-    def mac(self, text: str) -> str:
-        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
-
-    def _anchor_mac(self, a: dict[str, Any]) -> str:
-        return self.mac(f"anchor:{a['count']}:{a['head']}:{a['keyed_from']}")
-
-    def read_anchor(self) -> dict[str, Any] | None:
-        """The anchor ({count, head, keyed_from}), None when there is none; {"invalid": reason} if altered."""
-        try:
-            a = json.loads(self.anchor_path.read_text(encoding="utf-8"))
-            ok = hmac.compare_digest(str(a.get("mac", "")), self._anchor_mac(a))
-        except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return {"invalid": "it is not an anchor"}
-        return a if ok else {"invalid": "its MAC does not match"}
-
-    def write_anchor(self, count: int, head: str, keyed_from: int) -> None:
-        """Move the anchor forward (never back): one writer at a time (a lock file), written to a temporary
-        file, synced and renamed into place, mode 600."""
-        import fcntl
-
-        self.anchor_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = os.open(self.anchor_path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            old = self.read_anchor()
-            if old is not None and "invalid" not in old and old["count"] >= count:
-                return
-            a = {"count": count, "head": head, "keyed_from": keyed_from}
-            a["mac"] = self._anchor_mac(a)
-            tmp = self.anchor_path.with_name(self.anchor_path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(json.dumps(a))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.anchor_path)
-        finally:
-            os.close(lock)
 
 
 def _task_dict(r) -> dict[str, Any]:
     return {
         "task_id": r.task_id, "account_id": r.account_id, "as_of": r.as_of.date().isoformat(),
         "model_version": r.model_version, "triggers": r.triggers, "priority": r.priority, "owner": r.owner,
-        "queue": r.queue, "status": r.status, "created_at": _iso(r.created_at), "due_at": r.due_at.date().isoformat(),
+        "queue": r.queue, "status": r.status, "created_at": iso(r.created_at), "due_at": r.due_at.date().isoformat(),
         "score": r.score, "tier": r.tier, "snapshot_status": r.snapshot_status, "explainable": r.explainable,
         "trend_note": r.trend_note, "evidence": r.evidence, "next_action": r.next_action,
-        "decided_at": _iso(r.decided_at), "decided_by": r.decided_by, "reason_code": r.reason_code, "note": r.note,
-        "override_id": r.override_id, "follow_up_at": _iso(r.follow_up_at), "follow_up_note": r.follow_up_note,
+        "decided_at": iso(r.decided_at), "decided_by": r.decided_by, "reason_code": r.reason_code, "note": r.note,
+        "override_id": r.override_id, "follow_up_at": iso(r.follow_up_at), "follow_up_note": r.follow_up_note,
         **_triage_fields(r.next_action),
     }
 
@@ -163,16 +51,16 @@ def _override_dict(r) -> dict[str, Any]:
     return {
         "override_id": r.override_id, "account_id": r.account_id, "task_id": r.task_id, "score": r.score,
         "tier": r.tier, "computed_score": r.computed_score, "computed_tier": r.computed_tier,
-        "reason_code": r.reason_code, "note": r.note, "author": r.author, "created_at": _iso(r.created_at),
+        "reason_code": r.reason_code, "note": r.note, "author": r.author, "created_at": iso(r.created_at),
         "starts_on": r.starts_on.date().isoformat(), "expires_on": r.expires_on.date().isoformat(),
-        "revoked_at": _iso(r.revoked_at),
+        "revoked_at": iso(r.revoked_at),
     }
 
 
 def _alert_dict(r) -> dict[str, Any]:
     return {
         "alert_id": r.alert_id, "account_id": r.account_id, "rule": r.rule, "severity": r.severity,
-        "as_of": r.as_of.date().isoformat(), "model_version": r.model_version, "fired_at": _iso(r.fired_at),
+        "as_of": r.as_of.date().isoformat(), "model_version": r.model_version, "fired_at": iso(r.fired_at),
         "status": r.status, "owner": r.owner, "queue": r.queue, "note": r.note, "snapshot": r.snapshot,
         "evidence": r.evidence, "task_id": r.task_id,
     }
@@ -185,143 +73,7 @@ def _locked_task(conn: Connection, task_id: int):
     return r
 
 
-class WorkflowRecords:
-    engine: Any  # set by Store
-    seal: AuditSeal | None = None  # set by Store: keyed MACs and the anchor (None: the unkeyed chain only)
-
-    # -- audit log ----------------------------------------------------------------------------
-
-    def _audit(self, conn: Connection, actor: str, action: str, object_type: str, object_id: Any,
-               before: Any = None, after: Any = None) -> dict[str, Any]:
-        """Append one entry to the hash chain, in the caller's transaction."""
-        if conn.dialect.name == "postgresql":  # writers queue here, so the chain never forks
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        last = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
-                            .limit(1)).first()
-        entry = {
-            "seq": (last.seq + 1) if last else 1, "at": _now().isoformat(), "actor": actor, "action": action,
-            "object_type": object_type, "object_id": str(object_id),
-            "before": json.loads(json.dumps(before, default=str)) if before is not None else None,
-            "after": json.loads(json.dumps(after, default=str)) if after is not None else None,
-            "prev_hash": last.hash if last else GENESIS_HASH,
-        }
-        entry["hash"] = audit_hash(entry)
-        mac = self.seal.mac(entry["hash"]) if self.seal is not None else None
-        conn.execute(insert(t.audit_log), {**entry, "mac": mac, "at": datetime.fromisoformat(entry["at"])})
-        conn.info["audit_appended"] = True  # the anchor moves once the transaction has committed
-        return entry
-
-    def _head(self) -> tuple[int, str]:
-        with self.engine.connect() as conn:
-            last = conn.execute(select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
-                                .limit(1)).first()
-        return (last.seq, last.hash) if last else (0, GENESIS_HASH)
-
-    def _init_seal(self) -> None:
-        """A workspace's first open with a key: anchor the chain as it is; MACs start after its head. (An
-        anchor that is gone while MACs exist is not recreated: `audit verify` reports it.)"""
-        if self.seal is None or self.seal.anchor_path.exists():
-            return
-        with self.engine.connect() as conn:
-            keyed = conn.execute(select(t.audit_log.c.seq).where(t.audit_log.c.mac.is_not(None)).limit(1)).first()
-        if keyed is None:
-            count, head = self._head()
-            self.seal.write_anchor(count, head, count + 1)
-
-    def _move_anchor(self) -> None:
-        if self.seal is None:
-            return
-        a = self.seal.read_anchor()
-        if a is None or "invalid" in a:
-            return  # never paper over a missing or altered anchor
-        count, head = self._head()
-        self.seal.write_anchor(count, head, a["keyed_from"])
-
-    def _in_transaction(self, work):
-        """Run work(conn) in one transaction. Two writers that read the same chain head collide on the
-        audit entry's key (SQLite has no advisory lock): the loser retries on the new head, so the
-        chain never forks and no decision is lost."""
-        for attempt in range(20):
-            try:
-                with self.engine.begin() as conn:
-                    try:
-                        out = work(conn)
-                    finally:
-                        appended = conn.info.pop("audit_appended", False)
-                if appended:
-                    self._move_anchor()
-                return out
-            except (IntegrityError, OperationalError) as exc:
-                text_ = str(exc.orig)
-                if attempt == 19 or not ("audit_log" in text_ or "locked" in text_):
-                    raise
-                time.sleep(0.01 * (attempt + 1))
-
-    def audit(self, actor: str, action: str, object_type: str, object_id: Any, before: Any = None,
-              after: Any = None) -> dict[str, Any]:
-        return self._in_transaction(lambda conn: self._audit(conn, actor, action, object_type, object_id, before,
-                                                             after))
-
-    def audit_entries(self, limit: int | None = None, object_type: str | None = None,
-                      object_id: str | None = None) -> list[dict[str, Any]]:
-        a = t.audit_log.c
-        stmt = select(t.audit_log).order_by(a.seq)
-        if object_type:
-            stmt = stmt.where(a.object_type == object_type)
-        if object_id is not None:
-            stmt = stmt.where(a.object_id == str(object_id))
-        with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        out = [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                "object_type": r.object_type, "object_id": r.object_id, "before": r.before, "after": r.after,
-                "prev_hash": r.prev_hash, "hash": r.hash, "mac": r.mac} for r in rows]
-        return out[-limit:] if limit else out
-
-    def verify_audit(self) -> dict[str, Any]:
-        """Recompute the chain: any edited, deleted or reordered entry breaks it at that entry. With the
-        seal, also every entry's keyed MAC from the anchor's keyed_from on (an edit re-hashed to the end
-        of the chain fails here), and the anchor (entries cut off the end fail here)."""
-        entries = self.audit_entries()
-        anchor = self.seal.read_anchor() if self.seal is not None else None
-        keyed_from = anchor.get("keyed_from", 1) if anchor else len(entries) + 1
-        out = {"entries": len(entries), "keyed": self.seal is not None, "keyed_from": keyed_from,
-               "anchored": anchor.get("count") if anchor else None}
-
-        def bad(seq: int | None, problem: str) -> dict[str, Any]:
-            return {"ok": False, **out, "first_bad_seq": seq, "problem": problem}
-
-        if self.seal is not None:
-            where = self.seal.anchor_path
-            if anchor is not None and "invalid" in anchor:
-                return bad(None, f"the audit anchor {where} was altered ({anchor['invalid']})")
-            if anchor is None and any(e["mac"] for e in entries):
-                return bad(None, f"the audit anchor {where} is missing: the log's length cannot be checked")
-        prev = GENESIS_HASH
-        for i, e in enumerate(entries, start=1):
-            problem = None
-            if e["seq"] != i:
-                problem = f"entry {i} is missing (next stored entry is {e['seq']})"
-            elif e["prev_hash"] != prev:
-                problem = f"entry {e['seq']} does not follow entry {e['seq'] - 1} (previous hash differs)"
-            elif audit_hash(e) != e["hash"]:
-                problem = f"entry {e['seq']} ({e['action']} {e['object_type']} {e['object_id']}) was changed"
-            elif self.seal is not None and e["seq"] >= keyed_from and not (
-                    e["mac"] and hmac.compare_digest(e["mac"], self.seal.mac(e["hash"]))):
-                problem = (f"entry {e['seq']} ({e['action']} {e['object_type']} {e['object_id']}) has no valid MAC:"
-                           " it was written or re-hashed without the audit key")
-            if problem:
-                return bad(e["seq"], problem)
-            prev = e["hash"]
-        if anchor is not None:
-            if len(entries) < anchor["count"]:
-                return bad(len(entries) + 1, f"the log ends at entry {len(entries)} but the anchor records"
-                                             f" {anchor['count']}: entries {len(entries) + 1}..{anchor['count']}"
-                                             " were removed")
-            if anchor["count"] and entries[anchor["count"] - 1]["hash"] != anchor["head"]:
-                return bad(anchor["count"], f"entry {anchor['count']} is not the anchored head: the log was"
-                                            " rewritten")
-        return {"ok": True, **out, "first_bad_seq": None, "problem": None, "head": prev}
-
+class WorkflowRecords(AuditRecords):
     # -- measurement events -------------------------------------------------------------------
 
     def _event(self, conn: Connection, kind: str, account_id: str | None = None, task_id: int | None = None,
@@ -332,7 +84,7 @@ class WorkflowRecords:
     def _events(self, conn: Connection, events: list[dict[str, Any]]) -> None:
         """Measurement events ({kind, account_id, task_id, actor, payload}) in one statement."""
         if events:
-            now = _now()
+            now = utcnow()
             conn.execute(insert(t.measurement_events), [
                 {"at": now, "kind": e["kind"], "account_id": e.get("account_id"), "task_id": e.get("task_id"),
                  "actor": e.get("actor"), "payload": e["payload"]} for e in events])
@@ -362,12 +114,10 @@ class WorkflowRecords:
 
     def alert_states(self, account_ids: list[str] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
         """Alert state per (account, rule); with account_ids, only theirs (a real-time batch)."""
-        from healthscore.store.store import _in
-
         stmt = select(t.alert_state)
         with self.engine.connect() as conn:
             if account_ids is not None:
-                stmt = stmt.where(_in(conn, t.alert_state.c.account_id, account_ids))
+                stmt = stmt.where(column_in(conn, t.alert_state.c.account_id, account_ids))
             return {(r.account_id, r.rule): {"active": r.active, "since": r.since,
                                              "last_fired_as_of": r.last_fired_as_of}
                     for r in conn.execute(stmt)}
@@ -388,24 +138,22 @@ class WorkflowRecords:
         """Replace the changed alert states and insert the new alerts (an alert already stored for the
         same account, rule and as-of date is skipped); returns the new alert ids, in order (None for a
         skipped one). A few statements whatever the number of alerts: a real-time batch raises hundreds."""
-        from healthscore.store.store import _in
-
-        now = _now()
+        now = utcnow()
         c = t.alerts.c
         with self._begin(tx) as conn:
             if states:
-                _upsert(conn, t.alert_state, ["account_id", "rule"], [
+                upsert(conn, t.alert_state, ["account_id", "rule"], [
                     {"account_id": a, "rule": r, "active": s["active"], "since": s.get("since"),
                      "last_fired_as_of": s.get("last_fired_as_of"), "updated_at": now} for (a, r), s in states.items()])
             # alerts already stored for these accounts and as-of dates: one query per date, not one per alert
             accounts = sorted({a["account_id"] for a in alerts})
-            stored = {(r.account_id, r.rule, r.as_of) for day in {_day(a["as_of"]) for a in alerts}
+            stored = {(r.account_id, r.rule, r.as_of) for day in {midnight(a["as_of"]) for a in alerts}
                       for r in conn.execute(select(c.account_id, c.rule, c.as_of).where(
-                          c.as_of == day, _in(conn, c.account_id, accounts)))}
-            new = [i for i, a in enumerate(alerts) if (a["account_id"], a["rule"], _day(a["as_of"])) not in stored]
+                          c.as_of == day, column_in(conn, c.account_id, accounts)))}
+            new = [i for i, a in enumerate(alerts) if (a["account_id"], a["rule"], midnight(a["as_of"])) not in stored]
             ids: list[Any] = [None] * len(alerts)
             if new:
-                rows = [{**alerts[i], "as_of": _day(alerts[i]["as_of"]), "fired_at": now} for i in new]
+                rows = [{**alerts[i], "as_of": midnight(alerts[i]["as_of"]), "fired_at": now} for i in new]
                 result = conn.execute(insert(t.alerts).returning(c.alert_id, sort_by_parameter_order=True), rows)
                 for i, alert_id in zip(new, result.scalars().all()):
                     ids[i] = alert_id
@@ -426,7 +174,7 @@ class WorkflowRecords:
         c = t.alerts.c
         stmt = select(t.alerts).order_by(c.as_of.desc(), c.alert_id)
         if since is not None:
-            stmt = stmt.where(c.as_of >= _day(since))
+            stmt = stmt.where(c.as_of >= midnight(since))
         if owner:
             stmt = stmt.where(c.queue == owner)
         if status:
@@ -440,8 +188,6 @@ class WorkflowRecords:
 
     def alerts_sent_on(self, day: datetime, queues: Iterable[str]) -> dict[str, int]:
         """Alerts already sent one by one to each queue today (the per-owner daily budget), in one query."""
-        from healthscore.store.store import _in
-
         c = t.alerts.c
         start = datetime(day.year, day.month, day.day)
         out = dict.fromkeys(queues, 0)
@@ -449,7 +195,7 @@ class WorkflowRecords:
             return out
         with self.engine.connect() as conn:
             for queue, n in conn.execute(select(c.queue, func.count()).where(
-                    _in(conn, c.queue, list(out)), c.status == "sent", c.fired_at >= start).group_by(c.queue)):
+                    column_in(conn, c.queue, list(out)), c.status == "sent", c.fired_at >= start).group_by(c.queue)):
                 out[queue] = n
         return out
 
@@ -462,15 +208,13 @@ class WorkflowRecords:
         run in the same week adds no task but keeps every reason visible. Existing tasks are read in
         one query and new ones inserted in one statement.
         """
-        from healthscore.store.store import _in
-
         out: dict[str, tuple[int, bool]] = {}
-        now = _now()
+        now = utcnow()
         c = t.review_tasks.c
         with self._begin(tx) as conn:
             keys = [task["dedupe_key"] for task in tasks]
             existing = {r.dedupe_key: r for r in conn.execute(
-                select(c.task_id, c.dedupe_key, c.triggers).where(_in(conn, c.dedupe_key, keys)))} if keys else {}
+                select(c.task_id, c.dedupe_key, c.triggers).where(column_in(conn, c.dedupe_key, keys)))} if keys else {}
             fresh: dict[str, dict[str, Any]] = {}
             grown: dict[int, list[dict[str, Any]]] = {}  # task id -> its triggers with the new ones
             for task in tasks:
@@ -481,9 +225,9 @@ class WorkflowRecords:
                     continue
                 old = existing.get(key)
                 if old is None:
-                    fresh[key] = {**task, "triggers": list(task["triggers"]), "as_of": _day(task["as_of"]),
+                    fresh[key] = {**task, "triggers": list(task["triggers"]), "as_of": midnight(task["as_of"]),
                                   "created_at": now, "status": task.get("status", "open"),
-                                  "due_at": _day(task["due_at"])}
+                                  "due_at": midnight(task["due_at"])}
                     continue
                 triggers = grown.get(old.task_id, old.triggers)
                 known = {(x["kind"], x["name"]) for x in triggers}
@@ -517,7 +261,7 @@ class WorkflowRecords:
         if not updates and not superseded and not closed:
             return
         c = t.review_tasks.c
-        now = _now()
+        now = utcnow()
         with self._begin(tx) as conn:
             for task_id, values in updates.items():
                 conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(**values))
@@ -567,12 +311,12 @@ class WorkflowRecords:
             before = _task_dict(r)
             if r.status not in ("open", "backlog"):  # an owner may take a task from the backlog
                 raise UserError(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}")
-            now = _now()
+            now = utcnow()
             override_id = None
             if override is not None:
                 row = {**override, "account_id": r.account_id, "task_id": task_id, "author": actor, "created_at": now,
                        "computed_score": r.score, "computed_tier": r.tier,
-                       "starts_on": _day(override["starts_on"]), "expires_on": _day(override["expires_on"])}
+                       "starts_on": midnight(override["starts_on"]), "expires_on": midnight(override["expires_on"])}
                 override_id = conn.execute(insert(t.overrides).returning(t.overrides.c.override_id),
                                            row).scalar_one()
                 self._audit(conn, actor, "override.create", "override", override_id, None,
@@ -601,7 +345,7 @@ class WorkflowRecords:
             r = _locked_task(conn, task_id)
             if r.status not in ("accepted", "corrected"):
                 raise UserError(f"task {task_id} is {r.status}: only an accepted or corrected task has a follow-up")
-            now = _now()
+            now = utcnow()
             conn.execute(update(t.review_tasks).where(c.task_id == task_id)
                          .values(follow_up_at=now, follow_up_note=note))
             self._audit(conn, actor, "task.follow_up", "task", task_id, {"follow_up_note": r.follow_up_note},
@@ -620,7 +364,7 @@ class WorkflowRecords:
         if account_ids is not None:
             stmt = stmt.where(o.account_id.in_(list(account_ids)))
         if active_on is not None:
-            day = _day(active_on)
+            day = midnight(active_on)
             stmt = stmt.where(o.starts_on <= day, o.expires_on > day, o.revoked_at.is_(None))
         with self.engine.connect() as conn:
             return [_override_dict(r) for r in conn.execute(stmt)]
@@ -632,7 +376,7 @@ class WorkflowRecords:
         """Every delivery attempt's outcome, failed ones included: nothing is lost silently."""
         if not results:
             return
-        rows = [{"at": getattr(r, "finished_at", None) or _now(), "sink": r.sink, "kind": r.kind, "ok": bool(r.ok),
+        rows = [{"at": getattr(r, "finished_at", None) or utcnow(), "sink": r.sink, "kind": r.kind, "ok": bool(r.ok),
                  "attempts": int(r.attempts), "status": None if r.status is None else str(r.status),
                  "error": r.error, "title": title, "recipient": recipient,
                  "payload": json.loads(json.dumps(payload, default=str))} for r in results]
@@ -648,7 +392,7 @@ class WorkflowRecords:
         if ok is not None:
             stmt = stmt.where(d.ok == ok)
         with self.engine.connect() as conn:
-            return [{"delivery_id": r.delivery_id, "at": _iso(r.at), "sink": r.sink, "kind": r.kind, "ok": r.ok,
+            return [{"delivery_id": r.delivery_id, "at": iso(r.at), "sink": r.sink, "kind": r.kind, "ok": r.ok,
                      "attempts": r.attempts, "status": r.status, "error": r.error, "title": r.title,
                      "recipient": r.recipient, "payload": r.payload} for r in conn.execute(stmt)]
 
@@ -656,15 +400,15 @@ class WorkflowRecords:
 
     def write_live(self, snaps: list[dict[str, Any]], received_at: datetime) -> datetime:
         """Replace the live snapshot of each account (upsert); returns when they were stored."""
-        now = _now()
-        rows = [{"account_id": s["account_id"], "model_version": s["model_version"], "as_of": _day(s["as_of"]),
+        now = utcnow()
+        rows = [{"account_id": s["account_id"], "model_version": s["model_version"], "as_of": midnight(s["as_of"]),
                  "received_at": received_at, "scored_at": now, "score": s.get("score"), "tier": s.get("tier"),
                  "status": s["status"], "confidence": s.get("confidence") or 0.0,
                  "snapshot": s} for s in snaps]
         if not rows:
             return now
         with self.engine.begin() as conn:
-            _upsert(conn, t.live_snapshots, ["model_version", "account_id"], rows)
+            upsert(conn, t.live_snapshots, ["model_version", "account_id"], rows)
         return now
 
     def live_snapshots(self, account_ids: list[str] | None = None, model_version: str | None = None) -> list[dict]:
@@ -675,5 +419,5 @@ class WorkflowRecords:
         if model_version is not None:
             stmt = stmt.where(c.model_version == model_version)
         with self.engine.connect() as conn:
-            return [{**r.snapshot, "received_at": _iso(r.received_at), "scored_at": _iso(r.scored_at),
+            return [{**r.snapshot, "received_at": iso(r.received_at), "scored_at": iso(r.scored_at),
                      "live": True} for r in conn.execute(stmt)]

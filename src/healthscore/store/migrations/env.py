@@ -31,7 +31,10 @@ if context.is_offline_mode():
 elif (conn := config.attributes.get("connection")) is not None:
     _run_online(conn)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: set sqlalchemy.url (healthscore.store.store.alembic_config does)")
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             _run_online(conn)
