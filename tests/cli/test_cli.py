@@ -1,4 +1,6 @@
-"""The CLI as a user runs it: real processes, exit codes, JSON on stdout, clear errors on stderr."""
+"""The CLI as a user runs it: exit codes, JSON on stdout, clear errors on stderr. In-process through
+`tests.cli.runner` (the console script's `main` under Typer's CliRunner); a real process only where the
+process itself is the point (`python -m healthscore`, what `--help` imports)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cli.runner import invoke
 from tests.fixtures import small_portfolio, write_ungated_model
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+def run(*args: str) -> subprocess.CompletedProcess:
+    return invoke(*args)
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, timeout=300)
 
 
 def ok(*args: str) -> subprocess.CompletedProcess:
@@ -170,4 +176,6 @@ def test_score_says_which_accounts_it_did_not_score_and_why(workspace):
 def test_version_is_the_package_version():
     from healthscore import __version__
 
-    assert ok("--version").stdout.strip() == f"healthscore {__version__}"
+    proc = run_process("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"healthscore {__version__}"
