@@ -27,3 +27,16 @@ def invoke(*args: str, input: str | None = None,
             sys.stderr.flush()
         return subprocess.CompletedProcess(["healthscore", *args], code, stdout.getvalue().decode(),
                                            stderr.getvalue().decode())
+
+
+def ok(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    proc = invoke(*args, input=input)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    for f in fragments:
+        assert f in proc.stderr, proc.stderr
