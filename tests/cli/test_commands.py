@@ -34,6 +34,19 @@ def ws(reviewed, tmp_path) -> Path:
     return Path(shutil.copytree(reviewed, tmp_path / "ws"))
 
 
+def test_a_new_workspace_is_created_checked_and_loaded_with_its_quarantine(tmp_path):
+    ws = tmp_path / "new"
+    created = json.loads(ok("init", str(ws), "--json").stdout)
+    assert created["workspace"] == str(ws.resolve()) and str(ws / "healthscore.yaml") in created["created"]
+    (ws / "data" / "accounts.csv").write_text("account_id,name\n,No id\n,No id either\nA1,Acme\n")
+    assert "OK model seed-standard" in ok("validate", "-w", str(ws)).stdout
+    proc = invoke("ingest", "-w", str(ws))
+    assert proc.returncode == 1 and "Ingested" in proc.stdout and "2 row(s) quarantined" in proc.stdout
+    assert "error: accounts: 2 of 3 row(s) quarantined (66.7%), more than quarantine_max_share" in proc.stderr
+    report = json.loads(invoke("ingest", "-w", str(ws), "--json").stdout)
+    assert report["tables"][0]["over_quarantine_max_share"] and len(report["tables"][0]["quarantine"]) == 2
+
+
 def test_the_weekly_review_from_tasks_to_decisions(ws):
     w = ["-w", str(ws)]
     out = ok("run", "weekly", *w, "--as-of", AS_OF, "--no-notify").stdout

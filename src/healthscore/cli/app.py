@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from healthscore.cli import render
 from healthscore.cli.commands import (
     calibrate,
     demo,
@@ -94,8 +95,6 @@ intervention_app.command("list")(workflow.intervention_list)
 
 def main(argv: list[str] | None = None) -> None:
     """The console script: run a command; a user error is one line on stderr and its exit code, no traceback."""
-    from healthscore.cli import render
-
     try:
         app(args=argv)
     except UserError as exc:
