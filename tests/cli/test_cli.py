@@ -1,52 +1,21 @@
-"""The CLI as a user runs it: real processes, exit codes, JSON on stdout, clear errors on stderr."""
+"""The CLI as a user runs it: exit codes, JSON on stdout, clear errors on stderr. In-process through
+`tests.cli.runner` (the console script's `main` under Typer's CliRunner); a real process only where the
+process itself is the point (`python -m healthscore`, what `--help` imports)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.fixtures import small_portfolio, write_ungated_model
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+from tests.cli.runner import assert_user_error, ok
+from tests.cli.runner import invoke as run
 
 
-def ok(*args: str) -> subprocess.CompletedProcess:
-    proc = run(*args)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
-
-
-def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    for f in fragments:
-        assert f in proc.stderr, proc.stderr
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
-    """A workspace made with `init`, fed with CSV exports of the small portfolio and ingested."""
-    ws = tmp_path_factory.mktemp("ws") / "acme"
-    ok("init", str(ws))
-    write_ungated_model(ws / "models" / "health.yaml", ws / "models" / "health.yaml")
-    sources = {}
-    for table, df in small_portfolio().items():
-        path = ws / "data" / f"{table}.csv"
-        df.to_csv(path, index=False)
-        sources[table] = {"path": f"data/{table}.csv"}
-    cfg = yaml.safe_load((ws / "healthscore.yaml").read_text())
-    cfg["sources"] = sources
-    (ws / "healthscore.yaml").write_text(yaml.safe_dump(cfg))
-    ok("ingest", "-w", str(ws))
-    return ws
+def run_process(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "healthscore", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_init_creates_a_valid_workspace(tmp_path):
@@ -120,7 +89,8 @@ def test_user_errors_are_clear_with_exit_code_2(workspace, tmp_path):
     (bad / "models" / "health.yaml").write_text("name: x\ncomponents: [\n")
     assert_user_error(run("validate", "-w", str(bad)), "health.yaml", "invalid YAML")
     (bad / "healthscore.yaml").write_text("model: models/health.yaml\nsources:\n  acounts: {path: a.csv}\n")
-    assert_user_error(run("validate", "-w", str(bad)), "healthscore.yaml", "sources", "'acounts' is not a canonical table")
+    assert_user_error(run("validate", "-w", str(bad)), "healthscore.yaml", "sources",
+                      "'acounts' is not a canonical table")
 
 
 def test_demo_builds_scores_and_summarises(tmp_path):
@@ -170,4 +140,6 @@ def test_score_says_which_accounts_it_did_not_score_and_why(workspace):
 def test_version_is_the_package_version():
     from healthscore import __version__
 
-    assert ok("--version").stdout.strip() == f"healthscore {__version__}"
+    proc = run_process("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"healthscore {__version__}"

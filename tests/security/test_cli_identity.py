@@ -1,16 +1,34 @@
 """Forged identities on the command line: the CLI acts only as a user the shell can prove (an API token in
 HEALTHSCORE_TOKEN or a 0600 credentials file, or a mapped OS account), with that user's role and ownership
-rules. Every forgery is refused with a clear message and a non-zero exit, and nothing reaches the audit log."""
+rules. Every forgery is refused with a clear message and a non-zero exit, and nothing reaches the audit log.
+
+The CLI runs in-process (tests.cli.runner) in an environment of its own: no token unless given, an empty config
+home; the OS account is the kernel's uid either way."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from healthscore.authz import os_login
 from healthscore.project import Project
-from tests.security.conftest import PASSWORDS, audit_count, refused, run_cli
+from tests.cli.runner import invoke
+from tests.security.conftest import PASSWORDS, audit_count, refused
+
+
+def run_cli(ws: Path, *args: str, token: str | None = None, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """The command line as tests.security.conftest.run_cli gives it, in-process: no HEALTHSCORE_* variable but
+    the token, an empty config home, then `env`."""
+    e: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HEALTHSCORE_")}
+    e["XDG_CONFIG_HOME"] = str(ws.parent / "config-home")
+    if token is not None:
+        e["HEALTHSCORE_TOKEN"] = token
+    e.update(env or {})
+    return invoke(*args, "-w", str(ws), input=input, env=e)
 
 
 def task_of(ws, owner: str) -> int:
