@@ -71,6 +71,6 @@ def test_base_install_inits_ingests_scores_and_explains(base_env, tmp_path):
     proc = run(base_env, "serve", "-w", str(ws), "--port", "0")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "pip install 'healthscore[web]'" in proc.stderr
-    proc = run(base_env, "backtest", "-w", str(ws), "--from", "2025-03-01", "--to", "2025-06-01")
+    proc = run(base_env, "stream", "-w", str(ws), "--max-batches", "1", "--idle-seconds", "1")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert "pip install 'healthscore[calibrate]'" in proc.stderr
+    assert "pip install 'healthscore[stream]'" in proc.stderr

@@ -22,6 +22,7 @@ from healthscore.cli.commands import (
     workspace,
 )
 from healthscore.errors import UserError
+from healthscore.extras import missing_extra
 
 app = typer.Typer(
     name="healthscore",
@@ -103,6 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         render.interrupted()
         raise SystemExit(130) from None
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc)  # a command of an optional extra that is not installed
+        if missing is None:
+            raise
+        render.error(missing)
+        raise SystemExit(missing.exit_code) from None
     except Exception as exc:
         # SQLite's "database is locked" after the busy timeout: another writer held the store too long
         if type(exc).__name__ == "OperationalError" and "locked" in str(exc):
