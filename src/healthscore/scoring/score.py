@@ -26,6 +26,8 @@ from healthscore.model.ir import (
     Shape,
     Tiers,
 )
+from healthscore.model.measures import MEASURES, MetricInputs
+from healthscore.model.windows import window_days
 
 DAY = np.timedelta64(1, "D")
 
@@ -45,102 +47,10 @@ class ScoredFrames:
 # ---- raw values ------------------------------------------------------------------------------
 
 
-def _days_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
-    delta = pd.to_datetime(later).to_numpy("datetime64[ns]") - pd.to_datetime(earlier).to_numpy("datetime64[ns]")
-    return delta / DAY
-
-
-def _non_holiday_days(as_of: np.ndarray, start_days: int, end_days: int, holidays) -> np.ndarray:
-    """Days of [as_of - start, as_of - end) outside the holiday windows, per as-of date."""
-    day = as_of.astype("datetime64[D]")
-    lo, hi = day - np.timedelta64(start_days, "D"), day - np.timedelta64(end_days, "D")
-    days = np.full(len(day), float(start_days - end_days))
-    for first, after in holidays:  # merged windows: overlaps are disjoint
-        a, b = np.datetime64(first, "D"), np.datetime64(after, "D")
-        overlap = (np.minimum(hi, b) - np.maximum(lo, a)).astype("int64")
-        days -= np.maximum(overlap, 0)
-    return days
-
-
 def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame, holidays=()):
-    """(value, rows, latest_at) arrays of one metric. value is float, or object for categorical metrics."""
-    n = len(frame)
-    col = lambda pid, part: frame[f"{pid}__{part}"] if f"{pid}__{part}" in frame else None  # noqa: E731
-    nan = np.full(n, np.nan)
-    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    m = metric.measure
-    rows = np.zeros(n, dtype="int64")
-    latest = nat
-
-    def num(series):
-        return nan if series is None else pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-
-    def rows_of(*pids):
-        total = np.zeros(n, dtype="int64")
-        for pid in pids:
-            r = col(pid, "rows")
-            if r is not None:
-                total += r.to_numpy(dtype="int64")
-        return total
-
-    def latest_of(*pids):
-        parts = [pd.to_datetime(col(pid, "latest")) for pid in pids if col(pid, "latest") is not None]
-        if not parts:
-            return nat
-        return pd.concat(parts, axis=1).max(axis=1)
-
-    if m in ("attribute", "days_until"):
-        raw = frame[metric.per]
-        if m == "days_until":
-            value = _days_between(raw, frame["as_of"])
-        elif isinstance(metric.transform, Mapping):
-            value = raw.astype("object").where(raw.notna(), None).to_numpy()
-        else:
-            value = num(raw)
-        rows = raw.notna().to_numpy().astype("int64")
-        return value, rows, latest
-
-    # The goal behind a target is not data about the metric: it counts for neither rows nor freshness.
-    pids = [pid for role, pid in inputs.items() if role != "target"]
-    rows, latest = rows_of(*pids), latest_of(*pids)
-    if m == "days_since_last":
-        value = _days_between(frame["as_of"], latest)
-    elif m == "latest" and isinstance(metric.transform, Mapping):
-        series = col(inputs["value"], "value")
-        value = np.full(n, None, dtype=object) if series is None else series.astype("object").where(series.notna(), None).to_numpy()
-    elif m in ("count", "sum", "mean", "min", "max", "distinct_count", "latest"):
-        value = num(col(inputs["value"], "value"))
-    elif m == "change":
-        cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
-        if metric.exclude_holidays and holidays and metric.of in ("count", "sum"):
-            # Totals over the non-holiday days only: compare per-day rates, scaled to the full window,
-            # so a window that lost a week to the holidays does not look like a usage collapse.
-            from healthscore.engine.compile import prior_shift
-            from healthscore.model.ir import window_days
-
-            w, shift = window_days(metric.window), prior_shift(metric)
-            as_of = frame["as_of"].to_numpy("datetime64[ns]")
-            with np.errstate(all="ignore"):
-                cur = np.where((d := _non_holiday_days(as_of, w, 0, holidays)) > 0, cur * w / d, np.nan)
-                prior = np.where((d := _non_holiday_days(as_of, w + shift, shift, holidays)) > 0, prior * w / d, np.nan)
-        with np.errstate(all="ignore"):
-            if metric.change == "absolute":
-                value = cur - prior
-            else:  # growth from zero counts as +100%; zero to zero is no change
-                value = np.where(prior > 0, (cur - prior) / prior, np.where(cur > 0, 1.0, 0.0))
-                value = np.where(np.isnan(cur) | np.isnan(prior), np.nan, value)
-    elif m == "ratio":
-        num_, den = num(col(inputs["numerator"], "value")), num(col(inputs["denominator"], "value"))
-        with np.errstate(all="ignore"):
-            value = np.where(den > 0, num_ / den, np.nan)
-        rows = rows_of(inputs["denominator"])
-    elif m == "share":
-        num_, den = num(col(inputs["numerator"], "value")), num(frame[metric.per])
-        with np.errstate(all="ignore"):
-            value = np.where(den > 0, num_ / den, np.nan)
-    else:  # pragma: no cover - validated by the IR
-        raise ValueError(m)
-    return value, rows, latest
+    """(value, rows, latest_at) arrays of one metric: its measure's derived step (model/measures.py) over the
+    aggregates it read (`inputs`: role -> primitive id). value is float, or object for categorical metrics."""
+    return MEASURES[metric.measure].values(metric, MetricInputs(frame, inputs, holidays))
 
 
 def metric_target(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -487,8 +397,6 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
     becomes a risk note and the snapshot is scored: a CSM assessment worth 2% of the score that is
     four months old does not hide the account. Rule flags and review routing apply either way.
     """
-    from healthscore.model.ir import window_days
-
     n = len(frame)
     reasons: list[list[str]] = [[] for _ in range(n)]
     flags: list[list[str]] = [[] for _ in range(n)]
