@@ -427,12 +427,12 @@ def history(
 
 
 def _every(value: str, flag: str = "--every") -> int:
-    import re
+    from healthscore.model.windows import parse_days
 
-    m = re.fullmatch(r"(\d+)([dw])", value.strip())
-    if not m or int(m.group(1)) == 0:
+    days = parse_days(value.strip())
+    if not days:
         raise UserError(f"{flag} {value!r} is not a duration; use days or weeks, e.g. 1d, 7d or 2w")
-    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+    return days
 
 
 @app.command()
