@@ -25,7 +25,7 @@ from healthscore.model.filters import AS_OF, ColumnRef, Filter
 from healthscore.model.ir import HealthModel
 from healthscore.model.measures import MEASURES, prior_shift
 from healthscore.model.metrics import Aggregate
-from healthscore.model.windows import window_days
+from healthscore.model.windows import duration_days, window_days
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,10 +65,11 @@ class MetricPlan:
         """Register an aggregate over [as_of - shift - window, as_of - shift)."""
         days = window_days(agg.window)
         start, end = days, 0
-        if shift_days:
+        if shift_days and days is not None:  # a change's baseline: always a finite window
             start, end = days + shift_days, shift_days
         prim = Primitive(agg.source, agg.time_col, agg.measure, agg.column,
-                         json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True),
+                         json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True),
+                                    sort_keys=True),
                          start, end, self.holidays if agg.exclude_holidays else ())
         return self.primitives.setdefault(prim, f"p{len(self.primitives)}")
 
@@ -106,15 +107,20 @@ def _literal(value: Any, ctype: str):
     return value
 
 
+def _column_type(table: str, column: str) -> str:
+    col = TABLES[table].column(column)
+    assert col is not None, (table, column)  # validated against the data contract on load
+    return col.type
+
+
 def compile_filter(f: Filter, table, table_name: str, as_of=None):
     """A Filter as an Ibis boolean expression over `table` (as_of: the spine column, for $as_of)."""
     import ibis
 
-    cols = TABLES[table_name]
     expr = ibis.literal(True)
     for col_name, cond in f.conditions.items():
         col = table[col_name]
-        ctype = cols.column(col_name).type
+        ctype = _column_type(table_name, col_name)
         for op, raw in cond.ops():
             if isinstance(raw, ColumnRef):
                 value = table[raw.column]
@@ -146,7 +152,8 @@ def compile_filter(f: Filter, table, table_name: str, as_of=None):
 # ---- execution -------------------------------------------------------------------------------
 
 
-def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, with_sets: bool = False) -> dict[str, Any]:
+def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict,
+                     with_sets: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table.
 
     Primitives with the same condition (window, filter, non-null column) share their rows and
@@ -168,10 +175,11 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, wit
     if not flt.is_empty():
         cond = cond & compile_filter(flt, joined, prim.source, as_of)
     measure = MEASURES[prim.measure]
-    col = joined[prim.column] if prim.column else None
-    if col is not None:
+    col = None
+    if prim.column:
+        col = joined[prim.column]
         cond = cond & col.notnull()
-        if TABLES[prim.source].column(prim.column).type == BOOL and measure.numeric_column:
+        if _column_type(prim.source, prim.column) == BOOL and measure.numeric_column:
             col = ibis.ifelse(col, 1.0, 0.0)
     key = (prim.start_days, prim.end_days, prim.filter_json, prim.column, prim.holidays)
     exprs: dict[str, Any] = {}
@@ -184,6 +192,7 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, wit
     if measure.aggregate == "rows":
         aliases[f"{pid}__value"] = shared[key][0]
     elif callable(measure.aggregate):
+        assert col is not None  # validated: a measure with an aggregate of its own reads a column
         exprs[f"{pid}__value"] = measure.aggregate(col, ts, cond)
         if measure.merge == "unite" and with_sets:  # the values themselves, for the rollup to unite
             exprs[f"{pid}__set"] = col.collect(where=cond, distinct=True)
@@ -206,7 +215,8 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
     if "accounts" not in present:
         from healthscore.errors import UserError
 
-        raise UserError("the engine has no accounts table: run 'healthscore ingest' first (sources.accounts in healthscore.yaml)")
+        raise UserError("the engine has no accounts table: run 'healthscore ingest' first"
+                        " (sources.accounts in healthscore.yaml)")
     missing_tables = {p.source for p in plan.primitives if p.source not in present}
 
     dates = sorted(set(as_of_dates))
@@ -242,14 +252,15 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
         t = con.table((tables or {}).get(source, source))
         if only is not None:
             t = t.filter(t.account_id.isin(only))
-        starts = [p.start_days for _, p in prims]
-        widest = None if None in starts else ibis.interval(days=max(starts))
+        starts = [p.start_days for _, p in prims if p.start_days is not None]
+        widest = ibis.interval(days=max(starts)) if len(starts) == len(prims) else None  # None: a window is 'all'
         if single is not None:
             joined = t.filter(t[time_col] < single)
             if widest is not None:
                 joined = joined.filter(joined[time_col] >= single - widest)
             as_of = single
         else:
+            assert spine is not None
             sp = spine.select(g_as_of=spine.as_of)
             cond = t[time_col] < sp.g_as_of
             if widest is not None:
@@ -357,7 +368,7 @@ def run_query(con: BaseBackend, model: HealthModel, query: CompiledQuery, fetche
     for source, limit in model.freshness.items():
         if source not in missing_tables:
             frame[f"newest__{source}"] = (newest_before or _newest_before)(con, source, frame["as_of"],
-                                                                        window_days(limit))
+                                                                        duration_days(limit))
     if model.pipeline is not None:  # portfolio-level gates: a source collapsing for most accounts at once
         for source, gate in model.pipeline.sources.items():
             if source not in missing_tables and source in con.list_tables():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
-from healthscore.model.windows import window_days
+from healthscore.model.windows import duration_days
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +51,7 @@ def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
     out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     if frame.empty:
         return out
-    w, b = window_days(gate.window), window_days(gate.baseline)
+    w, b = duration_days(gate.window), duration_days(gate.baseline)
     dates = sorted(pd.to_datetime(frame["as_of"]).unique())
     t = con.table(source)
     tc = t[TABLES[source].time_column]

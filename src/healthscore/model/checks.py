@@ -4,9 +4,9 @@ have the right type, filter values fit their columns, rules compare numbers with
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeGuard
 
-from healthscore.contract import NUMERIC_TYPES, TABLES, TIMESTAMP, Column
+from healthscore.contract import NUMERIC_TYPES, TABLES, TIMESTAMP
 from healthscore.model.filters import AS_OF, ColumnRef, Filter
 from healthscore.model.measures import MEASURES, TARGET_MEASURES
 from healthscore.model.metrics import Aggregate, Metric
@@ -47,13 +47,17 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+BOOLEAN_WORDS = ("true", "false", "yes", "no", "1", "0")
+
+
 def _bad_filter_value(table: str, col, v: Any) -> str | None:
     """Why ``v`` cannot be compared with column ``col`` of ``table`` (None: it can). `score` compiles
     the value into the engine's SQL, where a wrong type is an error for every account."""
     if isinstance(v, ColumnRef):
         other = TABLES[table].column(v.column)
         if other is not None and _family(other.type) != _family(col.type):
-            return f"compares {col.name} ({col.type}) with column {v.column} ({other.type}); use a column of the same kind"
+            return (f"compares {col.name} ({col.type}) with column {v.column} ({other.type});"
+                    " use a column of the same kind")
         return None
     if v == AS_OF:
         return None if col.type == TIMESTAMP else f"{AS_OF} is a date; {col.name} is not a timestamp"
@@ -70,7 +74,7 @@ def _bad_filter_value(table: str, col, v: Any) -> str | None:
     if col.type in ("float", "int"):
         return None if _is_number(v) else f"{v!r} is not a number; {col.name} is numeric"
     if col.type == "bool":
-        if isinstance(v, bool) or (isinstance(v, str) and v.strip().lower() in ("true", "false", "yes", "no", "1", "0")):
+        if isinstance(v, bool) or (isinstance(v, str) and v.strip().lower() in BOOLEAN_WORDS):
             return None
         return f"{v!r} is not true or false; {col.name} is a boolean"
     if not isinstance(v, str):
@@ -128,7 +132,7 @@ def check_rule_condition(cond: RuleCondition, metrics: dict, loc: tuple, problem
                 problems.append((loc + (side, op), f"{bad!r} is not a number; {what} is compared as a number"))
 
 
-def _check_source(source: str | None, loc: tuple, problems: list) -> bool:
+def _check_source(source: str | None, loc: tuple, problems: list) -> TypeGuard[str]:
     if source not in TABLES or source == "accounts":
         allowed = [t for t in TABLES if t != "accounts"]
         problems.append((loc + ("source",), f"{source!r} is not an event table; allowed: {', '.join(allowed)}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Union
+from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -12,7 +12,7 @@ from healthscore.model.base import Strict
 FILTER_OPS = ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "is_null")
 
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 
 
 class ColumnRef(Strict):
@@ -24,7 +24,7 @@ class ColumnRef(Strict):
 AS_OF = "$as_of"  # an operand meaning the as-of date itself, e.g. departed_at: {gte: $as_of}
 
 
-Operand = Union[Scalar, ColumnRef]
+Operand = Scalar | ColumnRef
 
 
 class Condition(Strict):

@@ -118,7 +118,7 @@ class HealthModel(Strict):
         dupes([m.name for _, m in self.metrics], ("components",), "metric", problems)
         for ci, comp in enumerate(self.components):
             for mi, metric in enumerate(comp.metrics):
-                loc = ("components", ci, "metrics", mi)
+                loc: tuple[str | int, ...] = ("components", ci, "metrics", mi)
                 if metric.missing is None and self.defaults.missing is None:
                     problems.append((loc + ("missing",), f"metric {metric.name} has no missing-data rule; set missing:"
                                      " exclude|neutral|worst|best|<score>, or defaults.missing for the whole model"))
@@ -147,7 +147,8 @@ class HealthModel(Strict):
                 loc = ("components", ci, "metrics", mi, "exclude_holidays")
                 excludes = metric.exclude_holidays or any(a.exclude_holidays for a in metric.aggregates().values())
                 if excludes and not self.calendar.holidays:
-                    problems.append((loc, "no holidays to exclude: list them under calendar: {holidays: [{name, from, to}]}"))
+                    problems.append((loc, "no holidays to exclude: list them under calendar:"
+                                     " {holidays: [{name, from, to}]}"))
                 elif metric.exclude_holidays and metric.measure in ACCOUNT_MEASURES:
                     problems.append((loc, f"measure {metric.measure} reads accounts, which have no rows to exclude"))
         metric_names = {m.name for _, m in self.metrics}
@@ -177,10 +178,12 @@ class HealthModel(Strict):
                     problems.append((loc + ("driver",), f"no metric {d!r}; metrics: {', '.join(sorted(metric_names))}"))
             for a in book.when.alert:
                 if a not in alert_names:
-                    problems.append((loc + ("alert",), f"no alert rule {a!r}; alerts: {', '.join(sorted(alert_names))}"))
+                    problems.append((loc + ("alert",),
+                                     f"no alert rule {a!r}; alerts: {', '.join(sorted(alert_names))}"))
             for sg in book.when.segment:
                 if sg not in seg_names:
-                    problems.append((loc + ("segment",), f"no segment {sg!r}; segments: {', '.join(sorted(seg_names))}"))
+                    problems.append((loc + ("segment",),
+                                     f"no segment {sg!r}; segments: {', '.join(sorted(seg_names))}"))
         prios = [s.priority for s in self.segments]
         for p in sorted({p for p in prios if prios.count(p) > 1}):
             names = [s.name for s in self.segments if s.priority == p]

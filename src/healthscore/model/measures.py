@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from healthscore.contract import TABLES
-from healthscore.model.windows import window_days
+from healthscore.model.windows import duration_days
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,11 +39,7 @@ LAST_YEAR_DAYS = 364  # 52 weeks: the same weekdays a year earlier
 
 def prior_shift(metric: Any) -> int:
     """How far back a change metric's baseline window ends: one window, or 52 weeks."""
-    if metric.compare_to == "last_year":
-        return LAST_YEAR_DAYS
-    days = window_days(metric.window)
-    assert days is not None, metric.window  # validated: a change has a finite window
-    return days
+    return LAST_YEAR_DAYS if metric.compare_to == "last_year" else duration_days(metric.window)
 
 
 class MetricInputs:
@@ -55,7 +51,7 @@ class MetricInputs:
 
     def _part(self, role: str, part: str) -> pd.Series | None:
         name = f"{self.roles[role]}__{part}"
-        return self.frame[name] if name in self.frame else None
+        return self.frame.get(name)
 
     def value(self, role: str) -> np.ndarray:
         """An aggregate's value as float (NaN where missing, and everywhere when the engine has no column)."""
@@ -183,8 +179,7 @@ def _change(metric: Any, x: MetricInputs) -> np.ndarray:
     if metric.exclude_holidays and x.holidays and metric.of in ("count", "sum"):
         # Totals over the non-holiday days only: compare per-day rates, scaled to the full window,
         # so a window that lost a week to the holidays does not look like a usage collapse.
-        w, shift = window_days(metric.window), prior_shift(metric)
-        assert w is not None
+        w, shift = duration_days(metric.window), prior_shift(metric)
         as_of = x.as_of.to_numpy("datetime64[ns]")
         with np.errstate(all="ignore"):
             cur = np.where((d := _non_holiday_days(as_of, w, 0, x.holidays)) > 0, cur * w / d, np.nan)

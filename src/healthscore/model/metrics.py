@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from healthscore.contract import TABLES
 from healthscore.model.base import Strict
 from healthscore.model.filters import Filter
-from healthscore.model.measures import ACCOUNT_MEASURES, EVENT_MEASURES, MEASURES, ChangeOf, EventMeasure
+from healthscore.model.measures import ACCOUNT_MEASURES, MEASURES, ChangeOf, EventMeasure
 from healthscore.model.transforms import Missing, Transform
 from healthscore.model.windows import Window, check_window, window_days
 
@@ -127,34 +127,30 @@ class Metric(Strict):
             out = {role: agg.model_copy(update={"exclude_holidays": True}) for role, agg in out.items()}
         if self.target is not None and self.target.goal is not None:
             out["target"] = Aggregate(source="goals", measure="latest", column="target",
-                                      filter={"metric": self.target.goal}, window=None)
+                                      filter=Filter.model_validate({"metric": self.target.goal}), window=None)
         return out
 
     def _value_aggregates(self) -> dict[str, Aggregate]:
         m = self.measure
-        if m in EVENT_MEASURES:
-            return {"value": Aggregate(source=self.source, measure=m, column=self.column, filter=self.filter,
-                                       window=self.window, time_column=self.time_column)}
-        if m == "change":
-            base = dict(source=self.source, measure=self.of, column=self.column, filter=self.filter,
-                        time_column=self.time_column)
-            return {"current": Aggregate(window=self.window, **base),
-                    "prior": Aggregate(window=self.window, **base)}  # shifted by one window in the engine
-        if m == "ratio":
-            return {"numerator": self.numerator, "denominator": self.denominator}
-        if m == "share":
-            return {"numerator": self.numerator}
-        return {}
+        if MEASURES[m].reads == "events":
+            rows = {"source": self.source, "measure": self.row_measure, "column": self.column, "filter": self.filter,
+                    "window": self.window, "time_column": self.time_column}
+            if m == "change":  # the prior window is shifted back in the engine
+                return {"current": Aggregate.model_validate(rows), "prior": Aggregate.model_validate(rows)}
+            return {"value": Aggregate.model_validate(rows)}
+        if m not in ("ratio", "share"):
+            return {}
+        parts = {"numerator": self.numerator, "denominator": self.denominator if m == "ratio" else None}
+        return {role: agg for role, agg in parts.items() if agg is not None}
 
     @property
     def source_label(self) -> str:
         """Where the evidence came from, e.g. 'usage_events' or 'tickets/accounts.seats'."""
         if self.measure in ACCOUNT_MEASURES:
             return "accounts"
-        if self.measure == "ratio":
-            srcs = [self.numerator.source, self.denominator.source]
-            return "/".join(dict.fromkeys(srcs))
-        if self.measure == "share":
+        if self.measure == "ratio" and self.numerator is not None and self.denominator is not None:
+            return "/".join(dict.fromkeys([self.numerator.source, self.denominator.source]))
+        if self.measure == "share" and self.numerator is not None:
             return f"{self.numerator.source}/accounts.{self.per}"
         return self.source or ""
 
@@ -163,7 +159,7 @@ class Metric(Strict):
         if self.measure in ACCOUNT_MEASURES:
             return "current"
         w = self.window
-        if self.measure in ("ratio", "share"):
+        if self.measure in ("ratio", "share") and self.numerator is not None:
             w = self.numerator.window
         return w or "all"
 

@@ -12,7 +12,7 @@ from healthscore.contract import TABLES
 from healthscore.model.base import Strict
 from healthscore.model.filters import Condition, Filter
 from healthscore.model.transforms import Missing
-from healthscore.model.windows import MAX_DAYS, Duration, check_window, window_days
+from healthscore.model.windows import MAX_DAYS, Duration, check_window, duration_days
 
 
 class Tiers(Strict):
@@ -55,7 +55,8 @@ class OnboardingModel(Strict):
     `weights` keys are component or component.metric names, like a segment's.
     """
 
-    until_days: int = Field(90, gt=0, le=MAX_DAYS, description="account age at which the base model (or segment) takes over")
+    until_days: int = Field(90, gt=0, le=MAX_DAYS,
+                            description="account age at which the base model (or segment) takes over")
     weights: dict[str, float] = Field(default_factory=dict)
     tiers: Tiers | None = None
 
@@ -64,7 +65,8 @@ class Scoring(Strict):
     min_coverage: float = Field(0.5, ge=0, le=1, description="below it the status is insufficient_data")
     onboarding_days: int = Field(14, ge=0, le=MAX_DAYS, description="accounts younger than this are onboarding")
     onboarding_score: float = Field(50.0, ge=0, le=100, description="the neutral score shown while onboarding")
-    confidence_full_after_days: int = Field(90, ge=1, le=MAX_DAYS, description="account age at which confidence stops growing")
+    confidence_full_after_days: int = Field(90, ge=1, le=MAX_DAYS,
+                                            description="account age at which confidence stops growing")
     pause_min_weight: float = Field(0.1, ge=0, le=1, description=(
         "a stale input or a conflict rule pauses the snapshot only when the metrics behind it carry at least this "
         "share of the score's weight; below it the snapshot is scored and the reason kept as a risk note"))
@@ -76,7 +78,8 @@ class MaterialChange(Strict):
 
 
 class History(Strict):
-    smoothing_days: int = Field(30, ge=0, le=MAX_DAYS, description="rolling average of the score over this many days; 0: off")
+    smoothing_days: int = Field(30, ge=0, le=MAX_DAYS,
+                                description="rolling average of the score over this many days; 0: off")
     hysteresis: float = Field(0.0, ge=0, le=20, description="points past a tier boundary before the tier changes")
     material_change: MaterialChange = Field(default_factory=MaterialChange)
 
@@ -109,6 +112,10 @@ class Rule(Strict):
 OUTCOME_KINDS = ("renewed", "churned", "contracted", "expanded")
 
 
+def _bad_outcomes() -> list[Literal["renewed", "churned", "contracted", "expanded"]]:
+    return ["churned", "contracted"]
+
+
 class Outcome(Strict):
     """What the score should predict: an outcome of these kinds within `horizon` after the as-of date.
 
@@ -117,7 +124,7 @@ class Outcome(Strict):
     """
 
     label: list[Literal["renewed", "churned", "contracted", "expanded"]] = Field(
-        default_factory=lambda: ["churned", "contracted"], min_length=1,
+        default_factory=_bad_outcomes, min_length=1,
         description="outcomes.kind values that count as the bad outcome")
     horizon: str = Field("90d", description="how long after the as-of date an outcome counts, e.g. 90d or 13w")
 
@@ -130,9 +137,7 @@ class Outcome(Strict):
 
     @property
     def horizon_days(self) -> int:
-        days = window_days(self.horizon)
-        assert days is not None  # validated: never 'all'
-        return days
+        return duration_days(self.horizon)
 
 
 class Calibration(Strict):

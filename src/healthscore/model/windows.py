@@ -36,6 +36,13 @@ def window_days(window: str | None) -> int | None:
     return days
 
 
+def duration_days(duration: str) -> int:
+    """The days of a duration (a validated window that is not 'all')."""
+    days = parse_days(duration)
+    assert days is not None, duration  # validated on load
+    return days
+
+
 def check_window(v: str | None) -> str | None:
     if v is None or v == "all":
         return v

@@ -54,7 +54,8 @@ ALERT_KINDS = ("score_drop", "tier_to", "when", "renewal_within", "stale_after")
 
 
 class AlertHygiene(Strict):
-    cooldown_days: int = Field(7, ge=0, le=MAX_DAYS, description="at most one alert per account and rule in this many days")
+    cooldown_days: int = Field(7, ge=0, le=MAX_DAYS,
+                               description="at most one alert per account and rule in this many days")
     hysteresis_points: float = Field(3.0, ge=0, le=30,
                                      description="a score or tier alert re-arms only this far past its threshold")
     owner_daily_budget: int = Field(5, ge=1, description="alerts sent one by one per owner and day; the rest: digest")
@@ -66,6 +67,14 @@ class Routing(Strict):
     renewal_within: Duration = Field("90d", description="accounts renewing this soon always go to human review")
     high_value_arr: float | None = Field(250_000.0, ge=0, description="accounts with ARR at or above: always reviewed")
     fallback_queue: str = Field("cs-unassigned", description="who gets the tasks of accounts without an owner")
+
+
+def _churn_probability() -> dict[Literal["red", "yellow", "green"], float]:
+    return {"red": 0.30, "yellow": 0.10, "green": 0.02}
+
+
+def _task_due_days() -> dict[Literal["red", "yellow", "green", "default"], int]:
+    return {"red": 3, "yellow": 7, "default": 10}
 
 
 class Triage(Strict):
@@ -86,7 +95,7 @@ class Triage(Strict):
         "rank weight of an account renewing within routing.renewal_within (churn is decided at the renewal)"))
     high_value_boost: float = Field(1.25, ge=1, description="rank weight of an account at or above high_value_arr")
     churn_probability: dict[Literal["red", "yellow", "green"], float] = Field(
-        default_factory=lambda: {"red": 0.30, "yellow": 0.10, "green": 0.02},
+        default_factory=_churn_probability,
         description="prior probability of churn or contraction within the outcome horizon, by the score's tier")
 
     def capacity_of(self, owner: str) -> int:
@@ -121,11 +130,12 @@ class Workflow(Strict):
     hygiene: AlertHygiene = Field(default_factory=AlertHygiene)
     routing: Routing = Field(default_factory=Routing)
     task_due_days: dict[Literal["red", "yellow", "green", "default"], int] = Field(
-        default_factory=lambda: {"red": 3, "yellow": 7, "default": 10})
+        default_factory=_task_due_days)
     override_reasons: list[str] = Field(
         default_factory=lambda: ["data_error", "known_issue_resolved", "relationship_context", "commercial_context",
                                  "other"], min_length=1)
-    max_override_days: int = Field(90, ge=1, le=MAX_DAYS, description="an override expires at most this long after it is made")
+    max_override_days: int = Field(90, ge=1, le=MAX_DAYS,
+                                   description="an override expires at most this long after it is made")
     playbooks: list[Playbook] = Field(default_factory=list)
     triage: Triage = Field(default_factory=Triage, description="weekly capacity per owner and task ranking")
     default_action: str = "Review the evidence with the account team and decide the next step."
