@@ -213,10 +213,10 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
 
     present = set(con.list_tables())
     if "accounts" not in present:
-        from healthscore.errors import UserError
+        from healthscore.errors import NotFound
 
-        raise UserError("the engine has no accounts table: run 'healthscore ingest' first"
-                        " (sources.accounts in healthscore.yaml)")
+        raise NotFound("the engine has no accounts table: run 'healthscore ingest' first"
+                       " (sources.accounts in healthscore.yaml)", object_id="accounts")
     missing_tables = {p.source for p in plan.primitives if p.source not in present}
 
     dates = sorted(set(as_of_dates))
