@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
 from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
+from healthscore.model.windows import HAPPENED_TABLES, end_of_data
 from healthscore.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
     from healthscore.store.store import Store
 
 
-# Tables whose time column records what happened: their newest row marks the end of the data.
-HAPPENED_TABLES = ("outcomes", "usage_events", "tickets", "surveys", "invoices", "interactions", "assessments",
-                   "signals")
 BACKFILL_CHUNK_SNAPSHOTS = 100_000  # snapshots per engine pass: about 15 KB each at peak, so ~1.5 GB
 
 
@@ -567,16 +565,13 @@ class Project:
                             " (account_id, ts, kind: renewed|churned|contracted|expanded) and run"
                             " 'healthscore ingest'")
         oc = self.con.table("outcomes").select("account_id", "ts", "kind").execute()
-        newest = []
-        for name in HAPPENED_TABLES:  # not milestones: their due_at is planned, often in the future
-            spec = TABLES[name]
+        newest: dict[str, pd.Timestamp] = {}
+        for name in HAPPENED_TABLES:
             if name in tables:
-                v = self.con.table(name)[spec.time_column].max().execute()
+                v = self.con.table(name)[TABLES[name].time_column].max().execute()
                 if v is not None and not pd.isna(v):
-                    newest.append(pd.Timestamp(v))
-        now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        end = min(max(newest), now) if newest else now
-        return oc, end
+                    newest[name] = pd.Timestamp(v)
+        return oc, end_of_data(newest, pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
 
     def _outcome_spec(self, loaded: LoadedModel, horizon: str | None):
         from pydantic import ValidationError

@@ -6,7 +6,6 @@ a `UserError` that names its flag, printed by `cli.app.main` like every other us
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, overload
@@ -47,11 +46,13 @@ def parse_date(value: str | None, flag: str) -> dt.date | None:
 
 
 def parse_days(value: str, flag: str = "--every") -> int:
-    """A duration in days or weeks: 1d, 7d, 2w."""
-    m = re.fullmatch(r"(\d+)([dw])", value.strip())
-    if not m or int(m.group(1)) == 0:
+    """A duration in days or weeks: 1d, 7d, 2w (the model's window grammar)."""
+    from healthscore.model.windows import parse_days as window_parse_days
+
+    days = window_parse_days(value.strip())
+    if not days:
         raise InvalidInput(f"{flag} {value!r} is not a duration; use days or weeks, e.g. 1d, 7d or 2w")
-    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+    return days
 
 
 def open_project(workspace: Path) -> Project:

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, TABLES, TIMESTAMP
 from healthscore.engine.attributes import IBIS_TYPES, point_in_time
-from healthscore.model.ir import AS_OF, Aggregate, ColumnRef, Filter, HealthModel, window_days
+from healthscore.engine.pipeline import pipeline_column
+from healthscore.model.filters import AS_OF, ColumnRef, Filter
+from healthscore.model.ir import HealthModel
+from healthscore.model.measures import MEASURES, prior_shift
+from healthscore.model.metrics import Aggregate
+from healthscore.model.windows import duration_days, window_days
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,20 +65,13 @@ class MetricPlan:
         """Register an aggregate over [as_of - shift - window, as_of - shift)."""
         days = window_days(agg.window)
         start, end = days, 0
-        if shift_days:
+        if shift_days and days is not None:  # a change's baseline: always a finite window
             start, end = days + shift_days, shift_days
         prim = Primitive(agg.source, agg.time_col, agg.measure, agg.column,
-                         json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True),
+                         json.dumps(agg.filter.model_dump(mode="json", by_alias=True, exclude_none=True),
+                                    sort_keys=True),
                          start, end, self.holidays if agg.exclude_holidays else ())
         return self.primitives.setdefault(prim, f"p{len(self.primitives)}")
-
-
-LAST_YEAR_DAYS = 364  # 52 weeks: the same weekdays a year earlier
-
-
-def prior_shift(metric) -> int:
-    """How far back a change metric's baseline window ends: one window, or 52 weeks."""
-    return LAST_YEAR_DAYS if metric.compare_to == "last_year" else window_days(metric.window)
 
 
 def plan_model(model: HealthModel) -> MetricPlan:
@@ -109,15 +107,20 @@ def _literal(value: Any, ctype: str):
     return value
 
 
+def _column_type(table: str, column: str) -> str:
+    col = TABLES[table].column(column)
+    assert col is not None, (table, column)  # validated against the data contract on load
+    return col.type
+
+
 def compile_filter(f: Filter, table, table_name: str, as_of=None):
     """A Filter as an Ibis boolean expression over `table` (as_of: the spine column, for $as_of)."""
     import ibis
 
-    cols = TABLES[table_name]
     expr = ibis.literal(True)
     for col_name, cond in f.conditions.items():
         col = table[col_name]
-        ctype = cols.column(col_name).type
+        ctype = _column_type(table_name, col_name)
         for op, raw in cond.ops():
             if isinstance(raw, ColumnRef):
                 value = table[raw.column]
@@ -149,13 +152,8 @@ def compile_filter(f: Filter, table, table_name: str, as_of=None):
 # ---- execution -------------------------------------------------------------------------------
 
 
-# Measures whose aggregate over old rows and over new rows combine exactly into the aggregate over both
-# (counts and sums add, min/max and the latest time take the extreme, distinct counts unite their sets);
-# the real-time rollup updates them from a batch's new rows alone (realtime/live.py).
-MERGEABLE_MEASURES = frozenset({"count", "sum", "min", "max", "distinct_count", "days_since_last"})
-
-
-def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, with_sets: bool = False) -> dict[str, Any]:
+def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict,
+                     with_sets: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """value, rows and latest_at aggregates of one primitive over the joined (rows x as-of) table.
 
     Primitives with the same condition (window, filter, non-null column) share their rows and
@@ -176,10 +174,12 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, wit
     flt = prim.filter
     if not flt.is_empty():
         cond = cond & compile_filter(flt, joined, prim.source, as_of)
-    col = joined[prim.column] if prim.column else None
-    if col is not None:
+    measure = MEASURES[prim.measure]
+    col = None
+    if prim.column:
+        col = joined[prim.column]
         cond = cond & col.notnull()
-        if TABLES[prim.source].column(prim.column).type == BOOL and prim.measure in ("sum", "mean", "min", "max"):
+        if _column_type(prim.source, prim.column) == BOOL and measure.numeric_column:
             col = ibis.ifelse(col, 1.0, 0.0)
     key = (prim.start_days, prim.end_days, prim.filter_json, prim.column, prim.holidays)
     exprs: dict[str, Any] = {}
@@ -189,17 +189,13 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict, wit
         exprs[f"{pid}__latest"] = ts.max(where=cond)
     aliases = {f"{pid}__rows": shared[key][0], f"{pid}__latest": shared[key][1]}
     # FILTER (WHERE ...) aggregates: in DuckDB about 3x faster than CASE WHEN for distinct counts.
-    m = prim.measure
-    if m == "count":
-        aliases[f"{pid}__value"] = shared[key][0]  # the count is the rows
-    elif m in ("sum", "mean", "min", "max", "distinct_count"):
-        exprs[f"{pid}__value"] = getattr(col, "nunique" if m == "distinct_count" else m)(where=cond)
-        if m == "distinct_count" and with_sets:  # the values themselves, for the rollup to unite
+    if measure.aggregate == "rows":
+        aliases[f"{pid}__value"] = shared[key][0]
+    elif callable(measure.aggregate):
+        assert col is not None  # validated: a measure with an aggregate of its own reads a column
+        exprs[f"{pid}__value"] = measure.aggregate(col, ts, cond)
+        if measure.merge == "unite" and with_sets:  # the values themselves, for the rollup to unite
             exprs[f"{pid}__set"] = col.collect(where=cond, distinct=True)
-    elif m == "latest":
-        exprs[f"{pid}__value"] = col.argmax(ts, where=cond)
-    elif m != "days_since_last":  # pragma: no cover - validated by the IR (days since: from latest_at)
-        raise ValueError(m)
     return exprs, aliases
 
 
@@ -217,9 +213,10 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
 
     present = set(con.list_tables())
     if "accounts" not in present:
-        from healthscore.errors import UserError
+        from healthscore.errors import NotFound
 
-        raise UserError("the engine has no accounts table: run 'healthscore ingest' first (sources.accounts in healthscore.yaml)")
+        raise NotFound("the engine has no accounts table: run 'healthscore ingest' first"
+                       " (sources.accounts in healthscore.yaml)", object_id="accounts")
     missing_tables = {p.source for p in plan.primitives if p.source not in present}
 
     dates = sorted(set(as_of_dates))
@@ -255,14 +252,15 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
         t = con.table((tables or {}).get(source, source))
         if only is not None:
             t = t.filter(t.account_id.isin(only))
-        starts = [p.start_days for _, p in prims]
-        widest = None if None in starts else ibis.interval(days=max(starts))
+        starts = [p.start_days for _, p in prims if p.start_days is not None]
+        widest = ibis.interval(days=max(starts)) if len(starts) == len(prims) else None  # None: a window is 'all'
         if single is not None:
             joined = t.filter(t[time_col] < single)
             if widest is not None:
                 joined = joined.filter(joined[time_col] >= single - widest)
             as_of = single
         else:
+            assert spine is not None
             sp = spine.select(g_as_of=spine.as_of)
             cond = t[time_col] < sp.g_as_of
             if widest is not None:
@@ -364,16 +362,14 @@ def run_query(con: BaseBackend, model: HealthModel, query: CompiledQuery, fetche
     for prim, pid in plan.primitives.items():
         if prim.source not in missing_tables:
             frame[f"{pid}__rows"] = frame[f"{pid}__rows"].fillna(0).astype("int64")
-            if prim.measure in ("count", "sum", "distinct_count"):
+            if MEASURES[prim.measure].empty_is_zero:
                 frame[f"{pid}__value"] = pd.to_numeric(frame[f"{pid}__value"]).fillna(0.0)
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     for source, limit in model.freshness.items():
         if source not in missing_tables:
             frame[f"newest__{source}"] = (newest_before or _newest_before)(con, source, frame["as_of"],
-                                                                        window_days(limit))
+                                                                        duration_days(limit))
     if model.pipeline is not None:  # portfolio-level gates: a source collapsing for most accounts at once
-        from healthscore.program.drift import pipeline_column
-
         for source, gate in model.pipeline.sources.items():
             if source not in missing_tables and source in con.list_tables():
                 frame[f"pipeline__{source}"] = pipeline_column(con, source, gate, frame,

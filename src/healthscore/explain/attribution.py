@@ -69,7 +69,7 @@ def attribute_change(before: dict, after: dict, rescored_before: dict | None = N
         score_part = w0 * (s1 - s0)
         rows.append({
             "metric": metric,
-            "component": (e1 or e0)["component"],
+            "component": (e1 or e0 or {})["component"],
             "value_before": (e0 or {}).get("value"), "value_after": (e1 or {}).get("value"),
             "score_before": (e0 or {}).get("score"), "score_after": (e1 or {}).get("score"),
             "weight_before": w0, "weight_after": w1,
@@ -187,11 +187,12 @@ def _movers(snaps, evidence, top: int) -> list:
     import pandas as pd
 
     n = len(snaps)
-    out = [None] * n
+    out: list[list[tuple] | None] = [None] * n
     if evidence is None or n == 0 or len(evidence) % n:
         return out
     n_m = len(evidence) // n
-    same = (np.asarray(evidence["account_id"].to_numpy(dtype=object)[::n_m]) == snaps["account_id"].to_numpy(dtype=object))
+    first_ids = np.asarray(evidence["account_id"].to_numpy(dtype=object)[::n_m])
+    same = first_ids == snaps["account_id"].to_numpy(dtype=object)
     if not same.all():  # not in score_frame's layout: fall back to the primary driver
         return out
     points = pd.to_numeric(evidence["points"], errors="coerce").to_numpy("float64").reshape(n, n_m)
@@ -211,7 +212,7 @@ def _movers(snaps, evidence, top: int) -> list:
     signed = np.where(np.sign(change) == np.sign(delta)[:, None], np.abs(change), 0.0)
     signed = np.where(np.isnan(signed) | (signed < 0.05), 0.0, signed)
     order = np.argsort(-signed, axis=1, kind="stable")[:, :top]
-    for k, i in enumerate(rows):
+    for k, i in enumerate(rows.tolist()):
         picked = [j for j in order[k] if signed[k, j] > 0]
         if picked:
             out[i] = [(metrics[j], change[k, j], values[prev[i], j], values[i, j]) for j in picked]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 from healthscore.model.ir import HealthModel
 from healthscore.yamlio import _line_of, format_validation_error, key_path, read_yaml
 
@@ -57,12 +57,14 @@ def load_health_model(path: Path, text: str | None = None) -> LoadedModel:
         ir = HealthModel.model_validate(data)
     except ValidationError as exc:
         details = format_validation_error(path, exc, node)
-        raise UserError(f"{path}: {len(details)} error(s) in the health model", details=details) from None
+        raise InvalidInput(f"{path}: {len(details)} error(s) in the health model", details=details,
+                           location=str(path)) from None
     problems = ir.problems()
     if problems:
         details = []
         for loc, msg in problems:
             line = _line_of(node, loc)
             details.append(f"{path}{':' + str(line) if line else ''}: {key_path(loc)}: {msg}")
-        raise UserError(f"{path}: {len(details)} error(s) in the health model", details=details)
+        raise InvalidInput(f"{path}: {len(details)} error(s) in the health model", details=details,
+                           location=str(path))
     return LoadedModel(ir=ir, version=model_version(ir), path=path, yaml_text=text)

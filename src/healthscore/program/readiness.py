@@ -46,7 +46,7 @@ def readiness(project: Project) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.contract import TABLES
-    from healthscore.model.ir import window_days
+    from healthscore.model.windows import end_of_data, window_days
 
     ir = project.model.ir
     present = set(project.con.list_tables()) if _engine_exists(project) else set()
@@ -59,10 +59,7 @@ def readiness(project: Project) -> dict[str, Any]:
             v = project.con.table(t)[tc].max().execute()
             if v is not None and not pd.isna(v):
                 newest[t] = pd.Timestamp(v)
-    from healthscore.project import HAPPENED_TABLES
-
-    happened = [v for k, v in newest.items() if k in HAPPENED_TABLES]  # not milestones: due dates are planned
-    data_end = min(max(happened), now) if happened else now
+    data_end = end_of_data(newest, now)
     items = []
 
     # 1. component signals defined and fed with fresh data

@@ -281,23 +281,20 @@ class LiveScorer:
     def _merge_rules(self, source: str) -> dict[str, tuple[str, str | None]] | None:
         """How each fetched column of a source's aggregates combines old and new rows: add, max, min or
         unite (a distinct count, with its set column); None when one of them does not combine exactly."""
-        from healthscore.engine.compile import MERGEABLE_MEASURES
+        from healthscore.model.measures import MEASURES
 
         rules: dict[str, tuple[str, str | None]] = {}
         aliases = self._query.aliases
         for prim, pid in self._query.plan.primitives.items():
             if prim.source != source:
                 continue
-            if prim.measure not in MERGEABLE_MEASURES:
+            merge = MEASURES[prim.measure].merge
+            if merge is None:
                 return None
             rules[aliases.get(f"{pid}__rows", f"{pid}__rows")] = ("add", None)
             rules[aliases.get(f"{pid}__latest", f"{pid}__latest")] = ("max", None)
-            if prim.measure == "sum":
-                rules[f"{pid}__value"] = ("add", None)
-            elif prim.measure in ("min", "max"):
-                rules[f"{pid}__value"] = (prim.measure, None)
-            elif prim.measure == "distinct_count":
-                rules[f"{pid}__value"] = ("unite", f"{pid}__set")
+            if merge != "shared":
+                rules[f"{pid}__value"] = (merge, f"{pid}__set" if merge == "unite" else None)
         return rules
 
     def _increment(self, as_of: dt.date, source: str, rows: pa.Table) -> pa.Table:

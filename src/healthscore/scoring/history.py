@@ -56,7 +56,9 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
     prev_tier: list = [None] * n
     prev_as_of: list = [None] * n
     recent: list[tuple] = []  # (as_of, score) of the current account's scored snapshots in the window
-    last = prev = None  # (as_of, score, tier) of the last scored / previous snapshot of the account
+    # (as_of, score, tier) of the last scored / previous snapshot of the account
+    last: tuple | None = None
+    prev: tuple | None = None
     for i in range(n):
         if i == 0 or acc_a[i] != acc_a[i - 1]:
             recent, last, prev = [], None, None

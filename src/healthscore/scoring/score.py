@@ -26,6 +26,9 @@ from healthscore.model.ir import (
     Shape,
     Tiers,
 )
+from healthscore.model.measures import MEASURES, MetricInputs
+from healthscore.model.settings import OnboardingModel, Segment
+from healthscore.model.windows import duration_days
 
 DAY = np.timedelta64(1, "D")
 
@@ -45,102 +48,10 @@ class ScoredFrames:
 # ---- raw values ------------------------------------------------------------------------------
 
 
-def _days_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
-    delta = pd.to_datetime(later).to_numpy("datetime64[ns]") - pd.to_datetime(earlier).to_numpy("datetime64[ns]")
-    return delta / DAY
-
-
-def _non_holiday_days(as_of: np.ndarray, start_days: int, end_days: int, holidays) -> np.ndarray:
-    """Days of [as_of - start, as_of - end) outside the holiday windows, per as-of date."""
-    day = as_of.astype("datetime64[D]")
-    lo, hi = day - np.timedelta64(start_days, "D"), day - np.timedelta64(end_days, "D")
-    days = np.full(len(day), float(start_days - end_days))
-    for first, after in holidays:  # merged windows: overlaps are disjoint
-        a, b = np.datetime64(first, "D"), np.datetime64(after, "D")
-        overlap = (np.minimum(hi, b) - np.maximum(lo, a)).astype("int64")
-        days -= np.maximum(overlap, 0)
-    return days
-
-
 def metric_values(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame, holidays=()):
-    """(value, rows, latest_at) arrays of one metric. value is float, or object for categorical metrics."""
-    n = len(frame)
-    col = lambda pid, part: frame[f"{pid}__{part}"] if f"{pid}__{part}" in frame else None  # noqa: E731
-    nan = np.full(n, np.nan)
-    nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    m = metric.measure
-    rows = np.zeros(n, dtype="int64")
-    latest = nat
-
-    def num(series):
-        return nan if series is None else pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-
-    def rows_of(*pids):
-        total = np.zeros(n, dtype="int64")
-        for pid in pids:
-            r = col(pid, "rows")
-            if r is not None:
-                total += r.to_numpy(dtype="int64")
-        return total
-
-    def latest_of(*pids):
-        parts = [pd.to_datetime(col(pid, "latest")) for pid in pids if col(pid, "latest") is not None]
-        if not parts:
-            return nat
-        return pd.concat(parts, axis=1).max(axis=1)
-
-    if m in ("attribute", "days_until"):
-        raw = frame[metric.per]
-        if m == "days_until":
-            value = _days_between(raw, frame["as_of"])
-        elif isinstance(metric.transform, Mapping):
-            value = raw.astype("object").where(raw.notna(), None).to_numpy()
-        else:
-            value = num(raw)
-        rows = raw.notna().to_numpy().astype("int64")
-        return value, rows, latest
-
-    # The goal behind a target is not data about the metric: it counts for neither rows nor freshness.
-    pids = [pid for role, pid in inputs.items() if role != "target"]
-    rows, latest = rows_of(*pids), latest_of(*pids)
-    if m == "days_since_last":
-        value = _days_between(frame["as_of"], latest)
-    elif m == "latest" and isinstance(metric.transform, Mapping):
-        series = col(inputs["value"], "value")
-        value = np.full(n, None, dtype=object) if series is None else series.astype("object").where(series.notna(), None).to_numpy()
-    elif m in ("count", "sum", "mean", "min", "max", "distinct_count", "latest"):
-        value = num(col(inputs["value"], "value"))
-    elif m == "change":
-        cur, prior = num(col(inputs["current"], "value")), num(col(inputs["prior"], "value"))
-        if metric.exclude_holidays and holidays and metric.of in ("count", "sum"):
-            # Totals over the non-holiday days only: compare per-day rates, scaled to the full window,
-            # so a window that lost a week to the holidays does not look like a usage collapse.
-            from healthscore.engine.compile import prior_shift
-            from healthscore.model.ir import window_days
-
-            w, shift = window_days(metric.window), prior_shift(metric)
-            as_of = frame["as_of"].to_numpy("datetime64[ns]")
-            with np.errstate(all="ignore"):
-                cur = np.where((d := _non_holiday_days(as_of, w, 0, holidays)) > 0, cur * w / d, np.nan)
-                prior = np.where((d := _non_holiday_days(as_of, w + shift, shift, holidays)) > 0, prior * w / d, np.nan)
-        with np.errstate(all="ignore"):
-            if metric.change == "absolute":
-                value = cur - prior
-            else:  # growth from zero counts as +100%; zero to zero is no change
-                value = np.where(prior > 0, (cur - prior) / prior, np.where(cur > 0, 1.0, 0.0))
-                value = np.where(np.isnan(cur) | np.isnan(prior), np.nan, value)
-    elif m == "ratio":
-        num_, den = num(col(inputs["numerator"], "value")), num(col(inputs["denominator"], "value"))
-        with np.errstate(all="ignore"):
-            value = np.where(den > 0, num_ / den, np.nan)
-        rows = rows_of(inputs["denominator"])
-    elif m == "share":
-        num_, den = num(col(inputs["numerator"], "value")), num(frame[metric.per])
-        with np.errstate(all="ignore"):
-            value = np.where(den > 0, num_ / den, np.nan)
-    else:  # pragma: no cover - validated by the IR
-        raise ValueError(m)
-    return value, rows, latest
+    """(value, rows, latest_at) arrays of one metric: its measure's derived step (model/measures.py) over the
+    aggregates it read (`inputs`: role -> primitive id). value is float, or object for categorical metrics."""
+    return MEASURES[metric.measure].values(metric, MetricInputs(frame, inputs, holidays))
 
 
 def metric_target(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -149,6 +60,7 @@ def metric_target(metric: Metric, inputs: dict[str, str], frame: pd.DataFrame) -
     A target <= 0 or missing falls through to the next source; NaN where there is none at all.
     """
     t = metric.target
+    assert t is not None  # called for metrics with a target
     n = len(frame)
     target = np.full(n, np.nan)
     source = np.full(n, None, dtype=object)
@@ -211,6 +123,7 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
 def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.ndarray, Tiers]:
     """(metric weights, component weights, tiers) for accounts of a segment (None: the base model;
     ONBOARDING_SEGMENT: the onboarding model)."""
+    seg: OnboardingModel | Segment | None
     if segment == ONBOARDING_SEGMENT and model.onboarding is not None:
         seg = model.onboarding
     else:
@@ -320,7 +233,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     insufficient = ~onboarding & ~paused & ((coverage < sc.min_coverage) | (total <= 0))
     scored = ~onboarding & ~paused & ~insufficient
     final = np.where(scored, np.round(overall, 2), np.where(onboarding, sc.onboarding_score, np.nan))
-    tier = np.where(~scored, None, np.where(final >= green, "green", np.where(final >= yellow, "yellow", "red")))
+    colour = np.where(final >= green, "green", np.where(final >= yellow, "yellow", "red")).astype(object)
+    tier = np.where(~scored, np.array(None, dtype=object), colour)
     status = np.where(onboarding, "onboarding", np.where(paused, "paused",
                                                          np.where(insufficient, "insufficient_data", "scored")))
 
@@ -328,15 +242,16 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     # Primary driver: the metric costing the most points (weight x (100 - score)), among metrics with
     # data: an imputed value (CSAT 50 for an account without tickets) is no finding to act on.
     loss = np.where(has_data, eff_weight * (100.0 - safe_scores), 0.0)
-    primary = np.where(loss.max(axis=1, initial=0.0) > 0, np.array(metric_names, dtype=object)[loss.argmax(axis=1)]
-                       if n_m else None, None)
+    primary = np.where(loss.max(axis=1, initial=0.0) > 0, np.array(metric_names, dtype=object)[loss.argmax(axis=1)],
+                       None) if n_m else np.full(n, None, dtype=object)
     metric_labels = {m.name: m for _, m in metrics}
     reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
                        missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
-    for i in np.flatnonzero(in_onboarding_model):
-        reasons[i].append(f"onboarding model applies: account is {int(age_days[i])} days old"
-                          f" (until {onb.until_days} days)")
+    if onb is not None:
+        for i in np.flatnonzero(in_onboarding_model).tolist():
+            reasons[i].append(f"onboarding model applies: account is {int(age_days[i])} days old"
+                              f" (until {onb.until_days} days)")
     for j, (target, source) in targets.items():
         name = metric_names[j]
         for i in range(n):
@@ -344,12 +259,12 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
                               else f"{name}: no target (no goal, column or default)")
     components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
     motions = [c.motion for c in model.components]
-    sub_scores = None
+    sub_scores: list[dict[str, float | None]] | None = None
     if any(motions):  # sub-scores by motion (product, relationship ...): the overall score stays the composite
         for row in components:
             for entry, motion in zip(row, motions):
                 entry["motion"] = motion or "other"
-        sub_scores = [dict() for _ in range(n)]
+        sub_scores = [{} for _ in range(n)]
         safe_comp = np.nan_to_num(comp_score)
         for motion in dict.fromkeys(m or "other" for m in motions):
             cols = np.array([(m or "other") == motion for m in motions])
@@ -393,7 +308,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
             col = num.astype(object)
             col[np.isnan(num)] = None
             value_obj[:, j] = col
-    latest_arr = np.stack([np.asarray(pd.to_datetime(lt).to_numpy("datetime64[ns]")) for lt in latest], axis=1) if n_m else None
+    latest_arr = np.stack([np.asarray(pd.to_datetime(lt).to_numpy("datetime64[ns]")) for lt in latest], axis=1) \
+        if n_m else None
     pts = np.where(scored[:, None], np.round(points, 4), np.nan)
     # Long evidence (account x metric): categoricals, so 100k accounts x 20 metrics stay cheap.
     codes, uniques = pd.factorize(frame["account_id"])
@@ -487,8 +403,6 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
     becomes a risk note and the snapshot is scored: a CSM assessment worth 2% of the score that is
     four months old does not hide the account. Rule flags and review routing apply either way.
     """
-    from healthscore.model.ir import window_days
-
     n = len(frame)
     reasons: list[list[str]] = [[] for _ in range(n)]
     flags: list[list[str]] = [[] for _ in range(n)]
@@ -520,7 +434,7 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
             continue
         age = (as_of - frame[col].to_numpy("datetime64[ns]")) / DAY
         cols = of_source(source)
-        for i in np.flatnonzero(np.isnan(age) | (age > window_days(limit))):
+        for i in np.flatnonzero(np.isnan(age) | (age > duration_days(limit))).tolist():
             reason = (f"{source} stale: no rows in the {limit} before the as-of date" if np.isnan(age[i]) else
                       f"{source} stale: newest row {age[i]:.0f} days old (limit {limit})")
             if pause_or_note(i, cols, reason) and "pipeline_break" not in flags[i]:
@@ -531,14 +445,14 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
             continue
         cols = of_source(source)
         for i, reason in enumerate(frame[col].tolist()):
-            if isinstance(reason, str) and reason:
-                if pause_or_note(i, cols, reason) and "pipeline_break" not in flags[i]:
-                    flags[i].append("pipeline_break")
+            if isinstance(reason, str) and reason and pause_or_note(i, cols, reason) \
+                    and "pipeline_break" not in flags[i]:
+                flags[i].append("pipeline_break")
     for j, (_, metric) in enumerate(model.metrics):
         if metric.freshness is None:
             continue
         age = (as_of - pd.to_datetime(latest[j]).to_numpy("datetime64[ns]")) / DAY
-        for i in np.flatnonzero(~np.isnan(age) & (age > window_days(metric.freshness))):
+        for i in np.flatnonzero(~np.isnan(age) & (age > duration_days(metric.freshness))).tolist():
             pause_or_note(i, [j], f"{metric.name} stale: newest row {age[i]:.0f} days old (limit {metric.freshness})")
     for rule in model.rules:
         hit = np.ones(n, dtype=bool)
@@ -548,11 +462,13 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
             if arr.dtype != object:
                 arr = arr.astype("float64")
             hit &= _condition_holds(cond.value or cond.score, arr)
-        for i in np.flatnonzero(hit):
-            evidence = "; ".join(
-                f"{c.metric} {'value' if c.value is not None else 'score'} "
-                f"{_fmt_value(values[names.index(c.metric)][i] if c.value is not None else scores[i, names.index(c.metric)])}"
-                for c in rule.when)
+        for i in np.flatnonzero(hit).tolist():
+            parts = []
+            for c in rule.when:
+                k = names.index(c.metric)
+                shown = values[k][i] if c.value is not None else scores[i, k]
+                parts.append(f"{c.metric} {'value' if c.value is not None else 'score'} {_fmt_value(shown)}")
+            evidence = "; ".join(parts)
             flags[i].extend(f for f in rule.flags if f not in flags[i])
             review[i] |= rule.review
             if rule.pause:
@@ -569,7 +485,8 @@ def _reasons(model, metric_names, has_data, available, coverage, age_days, onboa
     data, so it is built once per pattern (few patterns, many accounts)."""
     sc = model.scoring
     table_note = [f"no {t} table in the engine" for t in sorted(missing_tables)]
-    patterns = np.packbits(np.concatenate([has_data, available], axis=1), axis=1) if len(coverage) else []
+    patterns = np.packbits(np.concatenate([has_data, available], axis=1), axis=1) if len(coverage) else \
+        np.zeros((0, 0), dtype=np.uint8)
     cache: dict[bytes, list[str]] = {}
 
     def missing_part(i: int) -> list[str]:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from healthscore.errors import TooLarge, UserError
+from healthscore.model.windows import WINDOW_PATTERN
 from healthscore.views import AccessDenied, NotFound, engine_session
 from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
@@ -293,7 +294,7 @@ class BacktestIn(BaseModel):
     date_from: dt.date = Field(..., alias="from")
     date_to: dt.date = Field(..., alias="to")
     every_days: int = Field(30, ge=7, le=365)
-    horizon: str | None = Field(None, max_length=10, pattern=r"^\d{1,4}[dw]$")
+    horizon: str | None = Field(None, max_length=10, pattern=WINDOW_PATTERN)
 
 
 @router.post("/backtests", summary="Run a small backtest of the active model (at most 12 as-of dates; nothing stored)")
