@@ -125,3 +125,34 @@ def cli_identities(workspace, users: dict[str, str]) -> None:
 
 def _lines(path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
+
+
+def demo_workspace(tmp_path_factory, dest, *, workflow_end=None, **params):
+    """A demo workspace at `dest`, copied from one built once per test session for these parameters.
+
+    Several test packages build the same demo; the xdist workers share one build through a file lock in the
+    session's base temporary directory, so each parameter set costs one build per session, not one per module."""
+    import fcntl
+    import hashlib
+    import json
+    import shutil
+    from pathlib import Path
+
+    from healthscore.scaffold import build_demo, demo_workflow
+
+    key = hashlib.sha256(json.dumps([params, str(workflow_end)], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    root = tmp_path_factory.getbasetemp()
+    root = root.parent if root.name.startswith("popen-gw") else root  # shared by all xdist workers of the run
+    cache = root / "demo-cache" / key
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.parent / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (cache / ".complete").exists():
+            shutil.rmtree(cache, ignore_errors=True)
+            build_demo(cache, **params)
+            if workflow_end is not None:
+                demo_workflow(cache, workflow_end)
+            (cache / ".complete").write_text("")
+    dest = Path(dest)
+    shutil.copytree(cache, dest, ignore=shutil.ignore_patterns(".complete"))
+    return dest
