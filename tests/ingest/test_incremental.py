@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from healthscore.errors import UserError
+from healthscore.engine.adapters import adapter_for
 from healthscore.ingest.append import PAUSE_ENV, watermarks
 from healthscore.project import Project
 
@@ -75,7 +76,7 @@ def test_append_mode_reads_only_new_files(events_ws):
         assert r.files == ["data/events/2024-05-01.csv"]
         assert (r.read, r.accepted, r.already_ingested) == (4, 4, 3)
         assert ids_in(p) == [f"E{i}" for i in range(1, 9)]
-        marks = [m for m in watermarks(p.con) if m["table_name"] == "usage_events"]
+        marks = [m for m in watermarks(adapter_for(p.con)) if m["table_name"] == "usage_events"]
         assert len(marks) == 4 and {m["kind"] for m in marks} == {"file"}
 
 
@@ -203,7 +204,7 @@ def test_engine_table_source_in_append_mode_reads_rows_after_the_watermark(tmp_p
         # rows at or after the newest loaded time: T2 again (skipped by id) and T3; T0 is older: not read
         assert (second.read, second.accepted, second.already_ingested) == (2, 2, 1)
         assert ids_in(p, "tickets", "ticket_id") == ["T1", "T2", "T3"]
-        [mark] = [m for m in watermarks(p.con) if m["kind"] == "time" and m["table_name"] == "tickets"][-1:]
+        [mark] = [m for m in watermarks(adapter_for(p.con)) if m["kind"] == "time" and m["table_name"] == "tickets"][-1:]
         assert str(mark["high_water"]) == "2024-05-03 10:00:00"
 
 

@@ -683,10 +683,10 @@ def _events_parquet(path: Path, n: int, start: int = 0) -> None:
 
 def _with_path(monkeypatch, stream: bool) -> list:
     """Force the streaming (or the in-memory) path; returns the list of streamed tables."""
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
     streamed: list[str] = []
-    original = load._ingest_streaming
+    original = streaming.ingest_streaming
 
     def spy(ws, con, vcon, name, *args):
         result = original(ws, con, vcon, name, *args)
@@ -694,9 +694,9 @@ def _with_path(monkeypatch, stream: bool) -> list:
             streamed.append(name)
         return result
 
-    monkeypatch.setattr(load, "_ingest_streaming", spy)
+    monkeypatch.setattr(streaming, "ingest_streaming", spy)
     if not stream:
-        monkeypatch.setattr(load, "_can_stream", lambda *_a: False)
+        monkeypatch.setattr(streaming, "can_stream", lambda *_a: False)
     return streamed
 
 
@@ -776,9 +776,9 @@ def test_parquet_streams_through_the_engine_with_the_same_reasons_and_rows(tmp_p
 
 @pytest.mark.parametrize("inline", [64, 0])  # rows left out by their values (file order kept), or by an anti-join
 def test_streaming_and_in_memory_paths_agree_on_a_glob(tmp_path, monkeypatch, inline):
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
-    monkeypatch.setattr(load, "_STREAM_INLINE_VALUES", inline)
+    monkeypatch.setattr(streaming, "STREAM_INLINE_VALUES", inline)
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     (tmp_path / "data" / "events").mkdir()
     _events_parquet(tmp_path / "data" / "events" / "a.parquet", 10)
@@ -845,7 +845,7 @@ def test_streaming_keeps_the_previous_table_when_a_file_cannot_be_read(tmp_path,
 
 @pytest.mark.parametrize("block", [None, 64])  # one batch, or many small ones (lines across batches)
 def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatch, block):
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     write(
@@ -873,7 +873,7 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
         real = pv.ReadOptions
         monkeypatch.setattr(pv, "ReadOptions", lambda **kw: real(**{**kw, "block_size": block}))
 
-    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "STREAM_CSV_MIN_BYTES", 0)
     streamed = _with_path(monkeypatch, stream=True)
     con, reports = run(ws)
     assert streamed == ["accounts", "usage_events"]
@@ -881,7 +881,7 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
     con.disconnect()
     assert not [p for p in (tmp_path / ".healthscore").iterdir() if p.name.startswith("ingest-")]  # spool removed
 
-    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 1 << 40)
+    monkeypatch.setattr(streaming, "STREAM_CSV_MIN_BYTES", 1 << 40)
     (tmp_path / "engine.duckdb").unlink()
     con, reports = run(ws)
     expected = _snapshot(con, reports)

@@ -125,7 +125,7 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
             await nc.close()
             try:
                 batches = []
-                totals = await consume(p, NATS_URL, prefix, batch=100, wait_ms=200, idle_seconds=2,
+                totals = await consume(p._live_service(rollup=True), NATS_URL, prefix, batch=100, wait_ms=200, idle_seconds=2,
                                        on_batch=batches.append, stream_name=st_name, durable=f"d-{st_name}")
             finally:
                 nc2 = await nats.connect(NATS_URL)
@@ -196,7 +196,7 @@ def test_a_stream_of_that_name_with_other_subjects_is_a_clear_error(ws):
         await nc.close()
         try:
             with Project(ws) as p, pytest.raises(UserError, match=f"{stream} exists with subjects other-{stream}"):
-                await consume(p, NATS_URL, f"hs-{stream}", idle_seconds=1, stream_name=stream)
+                await consume(p._live_service(rollup=True), NATS_URL, f"hs-{stream}", idle_seconds=1, stream_name=stream)
         finally:
             await _drop(stream)
 
@@ -218,8 +218,8 @@ def test_pipelined_batches_finish_in_order_and_are_all_acknowledged(ws):
             try:
                 batches = []
                 kw = dict(batch=2, wait_ms=200, idle_seconds=2, stream_name=stream, durable="pipe")
-                first = await consume(p, NATS_URL, prefix, on_batch=batches.append, **kw)
-                again = await consume(p, NATS_URL, prefix, **kw)
+                first = await consume(p._live_service(rollup=True), NATS_URL, prefix, on_batch=batches.append, **kw)
+                again = await consume(p._live_service(rollup=True), NATS_URL, prefix, **kw)
             finally:
                 await _drop(stream)
             return first, again, batches
@@ -248,7 +248,7 @@ def test_a_batch_that_fails_stops_the_consumer_after_the_batches_before_it_are_s
                                             ("not_a_table", [{"account_id": accounts[0]}])])
             try:
                 with pytest.raises(UserError, match="not_a_table"):
-                    await consume(p, NATS_URL, prefix, batch=1, wait_ms=200, idle_seconds=2, stream_name=stream,
+                    await consume(p._live_service(rollup=True), NATS_URL, prefix, batch=1, wait_ms=200, idle_seconds=2, stream_name=stream,
                                   durable="fail")
             finally:
                 await _drop(stream)
@@ -306,12 +306,11 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
     times and distinct counts are brought up to date from a batch's new rows alone, tables with other
     aggregates (means: tickets) are read again for the batch's accounts; either way each live snapshot
     equals scoring the account from scratch, after batches of every kind over the same accounts."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b, c = scored_accounts(p, 3)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
         live.warm()
         assert {a, b, c} <= live.rollup.ids
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -326,7 +325,7 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
             ("usage_events", [late, _event(c, now - dt.timedelta(hours=1), event="report", user="u9")]),  # late: again
         ]
         for table, rows in batches:
-            result = process_batch(p, live, {table: rows}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+            result = process_batch(live, {table: rows}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
             assert result["accepted"] == len(rows)
         assert live.reads["merged:usage_events"] > 0 and live.reads["read:tickets"] > 0
         assert "read:usage_events" not in live.reads and live.reads["full"] == 0
@@ -343,19 +342,18 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
 
 def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):
     """Accounts the rollup has not seen (no warm-up) are read from every source, then held."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b = scored_accounts(p, 2)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
         live._portfolio_size = 0  # noqa: SLF001 - stands in for a portfolio too large to warm up
         live.rollup.clear()
         live._compiled(today() + dt.timedelta(days=1))  # noqa: SLF001
         live._portfolio_size = 10**9  # noqa: SLF001
-        process_batch(p, live, {"tickets": [_ticket(a)]}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        process_batch(live, {"tickets": [_ticket(a)]}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
         assert live.rollup.ids == {a}
-        process_batch(p, live, {"usage_events": usage(a, 2) + usage(b, 2)},
+        process_batch(live, {"usage_events": usage(a, 2) + usage(b, 2)},
                       dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
         assert live.rollup.ids == {a, b}
         _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))
@@ -382,12 +380,11 @@ def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(property_ws) as p:
         accounts = scored_accounts(p, 3)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
 
         @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(st.lists(st.lists(_EVENT, min_size=1, max_size=6), min_size=1, max_size=3))
@@ -396,7 +393,7 @@ def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
             for batch in batches:
                 rows = [_event(accounts[i], now + dt.timedelta(days=d), event=e, user=f"p{u}", quantity=q)
                         for i, d, e, u, q in batch]
-                process_batch(p, live, {"usage_events": rows}, now)
+                process_batch(live, {"usage_events": rows}, now)
             touched = sorted({accounts[i] for batch in batches for i, *_ in batch})
             _same_as_scoring_from_scratch(p, p.live_snapshots(touched))
 
@@ -407,14 +404,13 @@ def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
 def test_a_batch_that_fills_the_rollup_counts_its_own_rows_once(ws):
     """The rollup is read when it is empty (a new day, another model version): after the batch's rows were
     added, so they are in it already and must not be merged in again."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b = scored_accounts(p, 2)
-        live = LiveScorer(p, rollup=True)  # not warmed: the first batch fills it
+        live = p._live_service(rollup=True)  # not warmed: the first batch fills it
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         rows = [_event(a, now - dt.timedelta(days=3), event="export", user="first"), _event(b, now, user="first")]
-        process_batch(p, live, {"usage_events": rows}, now)
+        process_batch(live, {"usage_events": rows}, now)
         assert {a, b} <= live.rollup.ids
         _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))

@@ -60,10 +60,10 @@ def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
     on neither side. The accounts active in the baseline are read only for dates where the gate fires
     (rare), and only their snapshots pause.
     """
-    import ibis
     import pandas as pd
 
     from healthscore.contract import TABLES
+    from healthscore.engine.adapters.base import rows_between
     from healthscore.model.ir import window_days
 
     out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
@@ -75,7 +75,7 @@ def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
     tc = t[TABLES[source].time_column]
     lo = pd.Timestamp(dates[0]) - pd.Timedelta(days=w + b)
     hi = pd.Timestamp(dates[-1])
-    recent = t.filter(tc >= ibis.timestamp(lo.isoformat()), tc < ibis.timestamp(hi.isoformat()))
+    recent = rows_between(t, TABLES[source].time_column, lo, hi)
     daily = recent.group_by(day=tc.truncate("D")).aggregate(rows=recent.count()).execute()
     counts = pd.Series(daily["rows"].to_numpy(float), index=pd.to_datetime(daily["day"])) if len(daily) else \
         pd.Series(dtype=float)
@@ -90,7 +90,7 @@ def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
         drop = 1.0 - current / expected
         if drop < gate.max_portfolio_drop:
             continue
-        bt = t.filter(tc >= ibis.timestamp(base_lo.isoformat()), tc < ibis.timestamp(cur_lo.isoformat()))
+        bt = rows_between(t, TABLES[source].time_column, base_lo, cur_lo)
         active = set(bt.select("account_id").distinct().execute()["account_id"])
         if len(active) < gate.min_accounts:
             continue
