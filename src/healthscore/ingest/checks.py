@@ -7,12 +7,14 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TIMESTAMP, Column, Table
+from healthscore.engine.adapters.sql import alias, column, exp, lit, template
 from healthscore.ingest.report import BAD, POS, TEXT
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-
+# Every statement here runs on DuckDB (the local validator, or a DuckDB engine streaming files).
+DIALECT = "duckdb"
 
 SQL_TYPES = {STRING: "VARCHAR", FLOAT: "DOUBLE", INT: "BIGINT", BOOL: "BOOLEAN", TIMESTAMP: "TIMESTAMP"}
 _TS_HINT = "use ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:30:00Z"
@@ -51,16 +53,30 @@ _TS_SPLIT = r"^([0-9]{4,6}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0
 _TS_OFFSET = r"[+-][0-9]{2}(:?[0-9]{2})?"
 
 
+def sql(text: str, **values: Any) -> exp.Expression:
+    """A DuckDB SQL template with ``$name`` placeholders filled with expressions or constants."""
+    return template(text, DIALECT, **values)
+
+
+def cast(expr: exp.Expression, type_: str) -> exp.Expression:
+    return exp.cast(expr, exp.DataType.build(type_, dialect=DIALECT))
+
+
+def typed_list(values: list, type_: str) -> exp.Expression:
+    """A list of constants, typed: ``[...]::VARCHAR[]``."""
+    return cast(exp.Array(expressions=[lit(v) for v in values]), f"{type_}[]")
+
+
 @functools.cache
-def _zone_names() -> str:
+def _zone_names() -> exp.Expression:
     """DuckDB's time zone names as a list constant (a subquery would make the plan a join, which
     does not keep the rows' order when the streaming path writes them)."""
     from healthscore.engine.adapters.duckdb import zone_names
 
-    return "[" + ", ".join(sql_lit(n) for n in zone_names()) + "]::VARCHAR[]"
+    return typed_list(list(zone_names()), "VARCHAR")
 
 
-def timestamp_sql(t: str) -> str:
+def timestamp_sql(t: exp.Expression) -> exp.Expression:
     """Text -> naive UTC timestamp (NULL when it is not one), row by row.
 
     Plain ISO text goes through DuckDB's TIMESTAMPTZ cast with the session zone UTC (naive values
@@ -70,27 +86,29 @@ def timestamp_sql(t: str) -> str:
     So the rest is split into date-time and suffix and converted here: an offset (at most 14:00,
     minutes < 60), 'Z', or a zone name DuckDB knows (pg_timezone_names), each row with its own.
     The first character must be a digit: no 'epoch', 'infinity' or BC dates."""
-    base = f"regexp_extract({t}, {sql_lit(_TS_SPLIT)}, 1)"
-    zone = f"regexp_extract({t}, {sql_lit(_TS_SPLIT)}, 2)"
-    local = f"TRY_CAST({base} AS TIMESTAMP)"
-    digits = f"replace(substr({zone}, 2), ':', '')"
-    minutes = (f"(CAST(left({digits}, 2) AS INTEGER) * 60"
-               f" + CASE WHEN length({digits}) = 4 THEN CAST(right({digits}, 2) AS INTEGER) ELSE 0 END)")
-    sign = f"CASE WHEN left({zone}, 1) = '-' THEN -1 ELSE 1 END"
-    known = f"list_contains({_zone_names()}, {zone})"
-    return (
-        f"CASE WHEN ascii({t}) NOT BETWEEN 48 AND 57 THEN NULL"
-        f" WHEN regexp_full_match({t}, {sql_lit(_TS_PLAIN)}) THEN make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ)))"
-        f" WHEN {zone} IN ('', 'Z', 'z') THEN {local}"
-        f" WHEN regexp_full_match({zone}, {sql_lit(_TS_OFFSET)}) THEN"
-        f" CASE WHEN right({digits}, 2) < '60' AND {minutes} <= 840 THEN {local} - to_minutes({sign} * {minutes}) END"
+    base = sql("regexp_extract($t, $re, 1)", t=t, re=_TS_SPLIT)
+    zone = sql("regexp_extract($t, $re, 2)", t=t, re=_TS_SPLIT)
+    local = sql("TRY_CAST($b AS TIMESTAMP)", b=base)
+    digits = sql("replace(substr($z, 2), ':', '')", z=zone)
+    minutes = sql("(CAST(left($d, 2) AS INTEGER) * 60"
+                  " + CASE WHEN length($d) = 4 THEN CAST(right($d, 2) AS INTEGER) ELSE 0 END)", d=digits)
+    sign = sql("CASE WHEN left($z, 1) = '-' THEN -1 ELSE 1 END", z=zone)
+    known = sql("list_contains($names, $z)", names=_zone_names(), z=zone)
+    return sql(
+        "CASE WHEN ascii($t) NOT BETWEEN 48 AND 57 THEN NULL"
+        " WHEN regexp_full_match($t, $plain) THEN make_timestamp(epoch_us(TRY_CAST($t AS TIMESTAMPTZ)))"
+        " WHEN $zone IN ('', 'Z', 'z') THEN $local"
+        " WHEN regexp_full_match($zone, $offset) THEN"
+        " CASE WHEN right($digits, 2) < '60' AND $minutes <= 840 THEN $local - to_minutes($sign * $minutes) END"
         # the zone is only used where known: timezone() raises on an unknown name
-        f" WHEN {known} THEN make_timestamp(epoch_us(timezone(CASE WHEN {known} THEN {zone} ELSE 'UTC' END, {local})))"
-        " END"
+        " WHEN $known THEN make_timestamp(epoch_us(timezone(CASE WHEN $known THEN $zone ELSE 'UTC' END, $local)))"
+        " END",
+        t=t, plain=_TS_PLAIN, zone=zone, local=local, offset=_TS_OFFSET, digits=digits, minutes=minutes,
+        sign=sign, known=known,
     )
 
 
-def range_sql(col: Column, p: str, kind: str | None) -> str | None:
+def range_sql(col: Column, p: exp.Expression, kind: exp.Expression | None) -> exp.Expression | None:
     """The condition under which the typed value ``p`` is outside its column's domain (None: no
     domain); ``kind``: the typed value of the column ``range_when`` depends on, if present."""
     from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
@@ -98,43 +116,57 @@ def range_sql(col: Column, p: str, kind: str | None) -> str | None:
     if col.derived_from is not None:  # replaced at ingestion anyway
         return None
     if col.type == TIMESTAMP:
-        return f"({p} < TIMESTAMP {sql_lit(TIMESTAMP_MIN)} OR {p} >= TIMESTAMP {sql_lit(TIMESTAMP_MAX)} + INTERVAL 1 DAY)"
+        return sql("($p < CAST($lo AS TIMESTAMP) OR $p >= CAST($hi AS TIMESTAMP) + INTERVAL 1 DAY)",
+                   p=p, lo=TIMESTAMP_MIN, hi=TIMESTAMP_MAX)
     if col.type not in (FLOAT, INT):
         return None
-    out = [f"abs({p}) > {NUMBER_LIMIT!r}"]
+    out = [sql("abs($p) > $limit", p=p, limit=NUMBER_LIMIT)]
     if col.min_value is not None:
-        out.append(f"{p} < {col.min_value!r}")
+        out.append(sql("$p < $v", p=p, v=col.min_value))
     if col.max_value is not None:
-        out.append(f"{p} > {col.max_value!r}")
+        out.append(sql("$p > $v", p=p, v=col.max_value))
     if kind is not None:
         for _other, value, lo, hi in col.range_when:
-            out.append(f"({kind} = {sql_lit(value)} AND NOT ({p} BETWEEN {lo!r} AND {hi!r}))")
-    return "(" + " OR ".join(out) + ")"
+            out.append(sql("($kind = $value AND NOT ($p BETWEEN $lo AND $hi))", kind=kind, value=value, p=p, lo=lo, hi=hi))
+    return exp.paren(exp.or_(*out))
 
 
-def range_reason_sql(col: Column, kind: str | None) -> str:
-    """SQL text for what a column's domain is (the end of a range reason), ``kind`` as above."""
+def range_reason_sql(col: Column, kind: exp.Expression | None) -> exp.Expression:
+    """What a column's domain is (the end of a range reason), ``kind`` as above."""
     from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
 
     def num(x: float) -> str:
         return f"{x:g}"
 
     if col.type == TIMESTAMP:
-        return sql_lit(f" is outside the plausible date range {TIMESTAMP_MIN} to {TIMESTAMP_MAX}")
+        return lit(f" is outside the plausible date range {TIMESTAMP_MIN} to {TIMESTAMP_MAX}")
     general = f" is out of range; numbers must be finite and at most {num(NUMBER_LIMIT)} in size"
     lo = col.min_value if col.min_value is not None else None
     hi = col.max_value if col.max_value is not None else None
     base = general
     if lo is not None or hi is not None:
-        base = f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)} and {num(hi if hi is not None else NUMBER_LIMIT)}"
+        base = (f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)}"
+                f" and {num(hi if hi is not None else NUMBER_LIMIT)}")
     if kind is None or not col.range_when:
-        return sql_lit(base)
-    whens = " ".join(
-        f"WHEN {sql_lit(value)} THEN {sql_lit(f' is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}')}"
-        for other, value, lo_, hi_ in col.range_when
-    )
+        return lit(base)
+    case = exp.Case(this=kind)
+    for other, value, lo_, hi_ in col.range_when:
+        case = case.when(lit(value), lit(f" is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}"))
     # a value within the kind's scale can still be over the general limit (pulse, or no kind)
-    return f"CASE {kind} {whens} ELSE {sql_lit(base)} END"
+    return case.else_(lit(base))
+
+
+def _name(name: str) -> exp.Column:
+    """An internal column, by its generated name (__hs_t0 ...)."""
+    return column(name)
+
+
+def concat(*parts: exp.Expression) -> exp.Expression:
+    """``a || b || ...`` (NULL when any part is)."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part, safe=False)
+    return out
 
 
 class Plan:
@@ -150,81 +182,80 @@ class Plan:
     def index(self, col: str) -> int:
         return self.table.column_names.index(col)
 
-    def p(self, col: str) -> str:
-        """The typed value of a column."""
+    def p_name(self, col: str) -> str:
         return f"__hs_p{self.index(col)}"
+
+    def p(self, col: str) -> exp.Column:
+        """The typed value of a column."""
+        return _name(self.p_name(col))
 
     def _cols(self) -> list[Column]:
         return [c for c in self.table.columns if c.name in self.present]
 
-    def _kind(self, col: Column, typed: bool = True) -> str | None:
+    def _kind(self, col: Column, typed: bool = True) -> exp.Expression | None:
         """The value of the column ``col.range_when`` depends on (typed, or as written in the
         quarantined rows ``s``), when the source has it."""
         other = col.range_when[0][0] if col.range_when else None
         if other is None or other not in self.present:
             return None
-        return self.p(other) if typed else f"TRIM(CAST(s.{sql_ident(other)} AS VARCHAR))"
+        return self.p(other) if typed else sql("TRIM(CAST($v AS VARCHAR))", v=column(other, "s"))
 
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
-    def check_sql(self, src: str, carry: list[str] | None = None) -> str:
-        """``carry``: further columns of ``src`` passed through as they are (the streaming path
-        carries the source's values for the quarantined rows)."""
+    def check_sql(self, src: exp.Expression, carry: list[str] | None = None) -> exp.Select:
+        """``src``: a table or subquery; ``carry``: further columns of ``src`` passed through as they are
+        (the streaming path carries the source's values for the quarantined rows)."""
         # Stage a: the value (as text unless the source type is used directly); stage b: spaces
         # trimmed, '' -> NULL; stage c: null flag and typed value; stage d: the error code.
-        a, b, c = [], [], []
+        a: list[exp.Expression] = []
+        b: list[exp.Expression] = []
+        c: list[exp.Expression] = []
         for col in self._cols():
             i = self.index(col.name)
-            q = sql_ident(col.name)
+            q = column(col.name)
             kind = arrow_kind(self.schema.field(col.name).type)
             direct = self._direct(col, kind)
+            t = _name(f"__hs_t{i}")
             if direct:
-                a.append(f"{q} AS __hs_t{i}")
-                b.append(f"__hs_t{i}")
+                a.append(alias(q, f"__hs_t{i}"))
+                b.append(t)
             else:
-                a.append(f"{q if kind == 'string' else f'CAST({q} AS VARCHAR)'} AS __hs_t{i}")
-                t = f"__hs_t{i}"
-                b.append(
-                    f"CASE WHEN {t} = '' THEN NULL WHEN prefix({t}, ' ') OR suffix({t}, ' ')"
-                    f" THEN NULLIF(TRIM({t}), '') ELSE {t} END AS __hs_t{i}"
-                )
-            null, typed = self._parse(col, kind, direct, f"__hs_t{i}")
-            c.append(f"{null} AS __hs_n{i}")
-            c.append(f"{typed} AS __hs_p{i}")
+                a.append(alias(q if kind == "string" else cast(q, "VARCHAR"), f"__hs_t{i}"))
+                b.append(alias(sql("CASE WHEN $t = '' THEN NULL WHEN prefix($t, ' ') OR suffix($t, ' ')"
+                                   " THEN NULLIF(TRIM($t), '') ELSE $t END", t=t), f"__hs_t{i}"))
+            null, typed = self._parse(col, kind, direct, t)
+            c.append(alias(null, f"__hs_n{i}"))
+            c.append(alias(typed, f"__hs_p{i}"))
 
-        conds = [(f"{BAD} IS NOT NULL", E_LINE * 1000)]
+        case = exp.Case().when(sql("$b IS NOT NULL", b=column(BAD)), lit(E_LINE * 1000))
         cols = self._cols()
         for col in cols:
             if col.required:
-                conds.append((f"__hs_n{self.index(col.name)}", E_REQUIRED * 1000 + self.index(col.name)))
+                case = case.when(_name(f"__hs_n{self.index(col.name)}"), lit(E_REQUIRED * 1000 + self.index(col.name)))
         for col in cols:
             if col.type != STRING:
                 p = self.p(col.name)
-                bad = f"({p} IS NULL OR NOT isfinite({p}))" if col.type == FLOAT else f"{p} IS NULL"
-                conds.append((f"(NOT __hs_n{self.index(col.name)} AND {bad})", E_PARSE * 1000 + self.index(col.name)))
+                bad = sql("($p IS NULL OR NOT isfinite($p))" if col.type == FLOAT else "$p IS NULL", p=p)
+                case = case.when(sql("(NOT $n AND $bad)", n=_name(f"__hs_n{self.index(col.name)}"), bad=bad),
+                                 lit(E_PARSE * 1000 + self.index(col.name)))
         for col in cols:
             if col.non_negative and col.type in (FLOAT, INT):
-                conds.append((f"{self.p(col.name)} < 0", E_NEGATIVE * 1000 + self.index(col.name)))
+                case = case.when(sql("$p < 0", p=self.p(col.name)), lit(E_NEGATIVE * 1000 + self.index(col.name)))
         for col in cols:
             if col.allowed:
-                allowed = ", ".join(sql_lit(x) for x in col.allowed)
-                conds.append((f"{self.p(col.name)} NOT IN ({allowed})", E_ALLOWED * 1000 + self.index(col.name)))
+                case = case.when(self.p(col.name).isin(*(lit(x) for x in col.allowed)).not_(),
+                                 lit(E_ALLOWED * 1000 + self.index(col.name)))
         for col in cols:
             rng = range_sql(col, self.p(col.name), self._kind(col))
             if rng is not None:
-                conds.append((rng, E_RANGE * 1000 + self.index(col.name)))
-        case = "CASE " + " ".join(f"WHEN {cond} THEN {code}" for cond, code in conds) + " END"
-        ps = "".join(f", {self.p(name)}" for name in self.present)
-
-        def sel(items):
-            return "".join(f", {x}" for x in items)
-
-        k = sel(sql_ident(n) for n in carry or [] if n != BAD)  # BAD is there until the last stage
-        return f"""
-            SELECT {POS}, CAST({case} AS INTEGER) AS __hs_err {ps} {sel(sql_ident(n) for n in carry or [])}
-            FROM (SELECT {POS}, {BAD} {sel(c)} {k}
-                  FROM (SELECT {POS}, {BAD} {sel(b)} {k}
-                        FROM (SELECT {POS}, {BAD} {sel(a)} {k} FROM {src})))
-        """
+                case = case.when(rng, lit(E_RANGE * 1000 + self.index(col.name)))
+        carried = [column(n) for n in carry or []]
+        kept = [column(n) for n in carry or [] if n != BAD]  # BAD is there until the last stage
+        front = [column(POS), column(BAD)]
+        stage_a = exp.select(*front, *a, *kept).from_(src)
+        stage_b = exp.select(*front, *b, *kept).from_(stage_a.subquery())
+        stage_c = exp.select(*front, *c, *kept).from_(stage_b.subquery())
+        return exp.select(column(POS), alias(cast(case, "INTEGER"), "__hs_err"),
+                          *(self.p(name) for name in self.present), *carried).from_(stage_c.subquery())
 
     @staticmethod
     def _direct(col: Column, kind: str) -> bool:
@@ -237,30 +268,30 @@ class Plan:
         )
 
     @staticmethod
-    def _parse(col: Column, kind: str, direct: bool, t: str) -> tuple[str, str]:
+    def _parse(col: Column, kind: str, direct: bool, t: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
         """(is-null expression, typed value expression) over the (trimmed) value ``t``."""
+        null = sql("($t IS NULL)", t=t)
         if direct:
             if col.type == FLOAT:  # NaN in a typed column means missing (the pandas convention)
-                v = f"CAST({t} AS DOUBLE)"
-                return f"({t} IS NULL OR isnan({v}))", f"CASE WHEN NOT isnan({v}) THEN {v} END"
+                v = cast(t, "DOUBLE")
+                return sql("($t IS NULL OR isnan($v))", t=t, v=v), sql("CASE WHEN NOT isnan($v) THEN $v END", v=v)
             if col.type == INT:
-                return f"({t} IS NULL)", f"TRY_CAST({t} AS BIGINT)"
+                return null, sql("TRY_CAST($t AS BIGINT)", t=t)
             if col.type == TIMESTAMP and kind == "timestamptz":
-                return f"({t} IS NULL)", f"make_timestamp(epoch_us(CAST({t} AS TIMESTAMPTZ)))"  # naive UTC
+                return null, sql("make_timestamp(epoch_us(CAST($t AS TIMESTAMPTZ)))", t=t)  # naive UTC
             if col.type == TIMESTAMP:
-                return f"({t} IS NULL)", f"CAST({t} AS TIMESTAMP)"
-            return f"({t} IS NULL)", t
-        null = f"({t} IS NULL)"
+                return null, cast(t, "TIMESTAMP")
+            return null, t
         if col.type == STRING:
             return null, t
         if col.type == FLOAT:
-            return null, f"CASE WHEN NOT contains({t}, '_') THEN TRY_CAST({t} AS DOUBLE) END"
+            return null, sql("CASE WHEN NOT contains($t, '_') THEN TRY_CAST($t AS DOUBLE) END", t=t)
         if col.type == INT:
-            d = f"TRY_CAST({t} AS DOUBLE)"
-            return null, f"CASE WHEN NOT contains({t}, '_') AND {d} = trunc({d}) THEN TRY_CAST({t} AS BIGINT) END"
+            return null, sql("CASE WHEN NOT contains($t, '_') AND TRY_CAST($t AS DOUBLE) = trunc(TRY_CAST($t AS DOUBLE))"
+                             " THEN TRY_CAST($t AS BIGINT) END", t=t)
         if col.type == BOOL:
-            low = f"lower({t})"
-            return null, f"CASE WHEN {low} IN ('true', '1', 'yes') THEN TRUE WHEN {low} IN ('false', '0', 'no') THEN FALSE END"
+            return null, sql("CASE WHEN lower($t) IN ('true', '1', 'yes') THEN TRUE"
+                             " WHEN lower($t) IN ('false', '0', 'no') THEN FALSE END", t=t)
         if col.type == TIMESTAMP:
             return null, timestamp_sql(t)
         raise AssertionError(col.type)
@@ -275,48 +306,48 @@ class Plan:
         arrays = []
         for col in self.table.columns:
             typ = types[col.type]
-            arr = checked.column(self.p(col.name)).cast(typ) if col.name in self.present else pa.nulls(n, typ)
+            arr = checked.column(self.p_name(col.name)).cast(typ) if col.name in self.present else pa.nulls(n, typ)
             if col.default is not None:
                 arr = pc.fill_null(arr, pa.scalar(col.default, typ))
             arrays.append(arr)
         return pa.table(arrays, names=self.table.column_names)
 
-    def output_sql(self) -> str:
+    def output_sql(self) -> list[exp.Expression]:
         """Step 2 in SQL (the streaming path): select expressions over the checked rows."""
         out = []
         for col in self.table.columns:
             typ = SQL_TYPES[col.type]
-            expr = f"CAST({self.p(col.name)} AS {typ})" if col.name in self.present else f"CAST(NULL AS {typ})"
+            expr = cast(self.p(col.name) if col.name in self.present else exp.null(), typ)
             if col.default is not None:
-                expr = f"coalesce({expr}, CAST({sql_lit(col.default)} AS {typ}))"
-            out.append(f"{expr} AS {sql_ident(col.name)}")
-        return ", ".join(out)
+                expr = exp.func("coalesce", expr, cast(lit(col.default), typ))
+            out.append(alias(expr, col.name))
+        return out
 
     # Step 3: why each quarantined row was quarantined.
-    def reason_sql(self, raw_names: list[str]) -> tuple[str, str, str]:
-        """SQL (column, value, reason) expressions over quarantined rows ``s``."""
-        col_cases = ["WHEN 0 THEN ''"]
-        val_cases = [f"WHEN 0 THEN s.{TEXT}"]
-        reason_cases = [f"WHEN 0 THEN s.{BAD}"]
-        all_empty = " AND ".join(f"coalesce(TRIM(CAST(s.{sql_ident(n)} AS VARCHAR)), '') = ''" for n in raw_names) or "TRUE"
+    def reason_sql(self, raw_names: list[str]) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+        """(column, value, reason) expressions over quarantined rows ``s``."""
+        err = column("__hs_err", "s")
+        col_case = exp.Case(this=err).when(lit(0), lit(""))
+        val_case = exp.Case(this=err).when(lit(0), column(TEXT, "s"))
+        reason_case = exp.Case(this=err).when(lit(0), column(BAD, "s"))
+        all_empty = exp.and_(*(sql("(coalesce(TRIM(CAST($v AS VARCHAR)), '') = '')", v=column(n, "s"))
+                               for n in raw_names)) if raw_names else exp.true()
         for col in self._cols():
             i = self.index(col.name)
-            raw = f"CAST(s.{sql_ident(col.name)} AS VARCHAR)"
-            trimmed = f"TRIM({raw})"
-            label = sql_lit(self.label[col.name])
-            quoted = f"'''' || {raw} || ''''"
+            raw = cast(column(col.name, "s"), "VARCHAR")
+            trimmed = sql("TRIM($v)", v=raw)
+            label = lit(self.label[col.name])
+            quoted = concat(lit("'"), raw, lit("'"))
             checks = [E_REQUIRED, E_PARSE, E_NEGATIVE, E_ALLOWED, E_RANGE]
             checks += [E_DUPLICATE] if col.name == self.table.id_column else []
             checks += [E_ACCOUNT] if col.name == "account_id" and self.table.references_accounts else []
             for check in checks:
-                col_cases.append(f"WHEN {check * 1000 + i} THEN {sql_lit(col.name)}")
-                val_cases.append(f"WHEN {check * 1000 + i} THEN {raw}")
+                col_case = col_case.when(lit(check * 1000 + i), lit(col.name))
+                val_case = val_case.when(lit(check * 1000 + i), raw)
             if col.required:
-                empty_row = sql_lit(f"empty row: no values ({col.name} is required)")
-                reason_cases.append(
-                    f"WHEN {E_REQUIRED * 1000 + i} THEN CASE WHEN {all_empty} THEN {empty_row}"
-                    f" ELSE {label} || ': missing; it is required' END"
-                )
+                missing = exp.Case().when(all_empty, lit(f"empty row: no values ({col.name} is required)")) \
+                    .else_(concat(label, lit(": missing; it is required")))
+                reason_case = reason_case.when(lit(E_REQUIRED * 1000 + i), missing)
             what = {
                 STRING: "",
                 FLOAT: " is not a number",
@@ -324,45 +355,28 @@ class Plan:
                 BOOL: " is not true/false (use true, false, yes, no, 1 or 0)",
                 TIMESTAMP: f" is not a date/time ({_TS_HINT})",
             }[col.type]
-            reason_cases.append(f"WHEN {E_PARSE * 1000 + i} THEN {label} || ': ' || {quoted} || {sql_lit(what)}")
-            reason_cases.append(f"WHEN {E_NEGATIVE * 1000 + i} THEN {label} || ': ' || {trimmed} || ' is negative; must be >= 0'")
+            reason_case = reason_case.when(lit(E_PARSE * 1000 + i), concat(label, lit(": "), quoted, lit(what)))
+            reason_case = reason_case.when(lit(E_NEGATIVE * 1000 + i),
+                                           concat(label, lit(": "), trimmed, lit(" is negative; must be >= 0")))
             if col.type in (FLOAT, INT, TIMESTAMP):
-                reason_cases.append(
-                    f"WHEN {E_RANGE * 1000 + i} THEN {label} || ': ' || {quoted} || {range_reason_sql(col, self._kind(col, typed=False))}"
-                )
+                reason = range_reason_sql(col, self._kind(col, typed=False))
+                reason_case = reason_case.when(lit(E_RANGE * 1000 + i), concat(label, lit(": "), quoted, reason))
             if col.allowed:
-                allowed = sql_lit(" is not one of " + ", ".join(col.allowed))
-                reason_cases.append(f"WHEN {E_ALLOWED * 1000 + i} THEN {label} || ': ' || {quoted} || {allowed}")
+                allowed = lit(" is not one of " + ", ".join(col.allowed))
+                reason_case = reason_case.when(lit(E_ALLOWED * 1000 + i), concat(label, lit(": "), quoted, allowed))
             if E_DUPLICATE in checks:
-                reason_cases.append(
-                    f"WHEN {E_DUPLICATE * 1000 + i} THEN 'duplicate ' || {sql_lit(col.name)} || ' ' || {trimmed}"
-                    " || ' (first seen at ' || coalesce(s.__hs_first_file || ' ', '') || s.__hs_word"
-                    " || ' ' || CAST(s.__hs_first_line AS VARCHAR) || ')'"
-                )
+                first_file = sql("coalesce($f || ' ', '')", f=column("__hs_first_file", "s"))
+                reason_case = reason_case.when(lit(E_DUPLICATE * 1000 + i), concat(
+                    lit("duplicate "), lit(col.name), lit(" "), trimmed, lit(" (first seen at "), first_file,
+                    column("__hs_word", "s"), lit(" "), cast(column("__hs_first_line", "s"), "VARCHAR"), lit(")")))
             if E_ACCOUNT in checks:
-                reason_cases.append(f"WHEN {E_ACCOUNT * 1000 + i} THEN {label} || ': ' || {quoted} || ' is not in accounts'")
-
-        def case(items):
-            return "CASE s.__hs_err " + " ".join(items) + " END"
-
-        return case(col_cases), case(val_cases), case(reason_cases)
+                reason_case = reason_case.when(lit(E_ACCOUNT * 1000 + i),
+                                               concat(label, lit(": "), quoted, lit(" is not in accounts")))
+        return col_case, val_case, reason_case
 
 
-def list_lit(values: pa.Array) -> str:
+def list_lit(values: pa.Array) -> exp.Expression:
     """A SQL list of constants (strings or integers), typed."""
     import pyarrow as pa
 
-    typ = "BIGINT" if pa.types.is_integer(values.type) else "VARCHAR"
-    return "[" + ", ".join(sql_lit(v) for v in values.to_pylist()) + f"]::{typ}[]"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_lit(value: Any) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return typed_list(values.to_pylist(), "BIGINT" if pa.types.is_integer(values.type) else "VARCHAR")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
-from healthscore.ingest.checks import Plan, sql_ident
-from healthscore.ingest.report import INTERNAL, QUARANTINE_COLUMNS, RAW_LINE_KEY, TEXT, Part, TableReport
+from healthscore.engine.adapters.sql import alias, column
+from healthscore.ingest.checks import Plan, cast, sql
+from healthscore.ingest.report import INTERNAL, QUARANTINE_COLUMNS, RAW_LINE_KEY, Part, TableReport
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,18 +53,13 @@ def quarantine_from_rows(vcon, plan: Plan, rows: pa.Table, raw_cols: list[str], 
     import pandas as pd
     import pyarrow as pa
 
-    column, value, reason = plan.reason_sql(raw_cols)
-    raw_select = "".join(f", CAST(s.{sql_ident(n)} AS VARCHAR) AS __hs_r{i}" for i, n in enumerate(raw_cols))
-    view = f"__hs_quarantine_{uuid.uuid4().hex}"
-    vcon.register(view, rows)
-    try:
-        result = vcon.fetch_arrow(
-            f"""SELECT s.__hs_file AS file, s.__hs_line AS line, {column} AS "column", {value} AS value,
-                       {reason} AS reason, s.{TEXT} AS __hs_text {raw_select}
-                FROM {view} s ORDER BY s.__hs_fid, s.__hs_line"""
-        )
-    finally:
-        vcon.unregister(view)
+    column_, value, reason = plan.reason_sql(raw_cols)
+    raws = [alias(cast(column(n, "s"), "VARCHAR"), f"__hs_r{i}") for i, n in enumerate(raw_cols)]
+    with vcon.registered(rows, "__hs_quarantine") as view:
+        query = sql("SELECT s.__hs_file AS file, s.__hs_line AS line, $column AS \"column\", $value AS value,"
+                    " $reason AS reason, s.__hs_text AS __hs_text FROM $view AS s ORDER BY s.__hs_fid, s.__hs_line",
+                    column=column_, value=value, reason=reason, view=view)
+        result = vcon.fetch_arrow(query.select(*raws))
     if raw_cols:
         struct = pa.StructArray.from_arrays([result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys)
         raws = struct.to_pylist()

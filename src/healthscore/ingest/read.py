@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import glob as _glob
 import re
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
-from healthscore.ingest.checks import sql_ident, sql_lit
+from healthscore.engine.adapters.sql import alias, column, exp, lit
+from healthscore.ingest.checks import sql, typed_list
 from healthscore.ingest.report import BAD, INTERNAL, TEXT
 
 if TYPE_CHECKING:
@@ -288,7 +288,12 @@ def read_ndjson_bytes(display: str, data: bytes, vcon):
     return read_ndjson_lines(display, data, vcon)
 
 
-def read_ndjson_lines(display: str, data: bytes, vcon):
+def _json_object() -> exp.Expression:
+    # CASE, not AND: json_type fails on invalid JSON and AND does not short-circuit
+    return sql("(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END)")
+
+
+def read_ndjson_lines(display: str, data: bytes, vcon: LocalDuckDB):
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -300,40 +305,27 @@ def read_ndjson_lines(display: str, data: bytes, vcon):
     lines = pc.split_pattern(text, "\n").flatten()
     if len(lines) and lines[len(lines) - 1].as_py() == "":
         lines = lines.slice(0, len(lines) - 1)  # the newline that ends the last line
-    name = f"__hs_lines_{uuid.uuid4().hex}"
-    vcon.register(name, pa.table({"n": np.arange(1, len(lines) + 1, dtype=np.int64), "line": lines}))
-    try:
-        numbered = name
-        # CASE, not AND: json_type fails on invalid JSON and AND does not short-circuit
-        ok = "(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END)"
-        keys = [
-            r[0]
-            for r in vcon.fetchall(
-                f"""SELECT k FROM (
-                        SELECT unnest(json_keys(line)) AS k, generate_subscripts(json_keys(line), 1) AS pos, n
-                        FROM {numbered} WHERE {ok}
-                    ) GROUP BY k ORDER BY min(n), min(pos)"""
-            )
-        ]
+    numbered = pa.table({"n": np.arange(1, len(lines) + 1, dtype=np.int64), "line": lines})
+    with vcon.registered(numbered, "__hs_lines") as view:
+        keys = [r[0] for r in vcon.fetchall(sql(
+            "SELECT k FROM (SELECT unnest(json_keys(line)) AS k, generate_subscripts(json_keys(line), 1) AS pos, n"
+            " FROM $lines WHERE $ok) GROUP BY k ORDER BY min(n), min(pos)", lines=view, ok=_json_object()))]
         check_reserved(display, keys)
         for k in keys:
             if '"' in k or "\\" in k:
                 raise UserError(f"{display}: key {k!r} contains a quote or backslash; rename it")
-        paths = "[" + ", ".join(sql_lit('$."' + k + '"') for k in keys) + "]::VARCHAR[]"
-        cols = "".join(f"v[{i + 1}] AS {sql_ident(k)}, " for i, k in enumerate(keys))
-        table = vcon.fetch_arrow(
-            f"""SELECT {cols}
-                    CASE WHEN NOT json_valid(line) THEN 'not valid JSON; each line must be one JSON object'
-                         WHEN NOT {ok} THEN 'not a JSON object; each line must be one JSON object'
-                    END AS {sql_ident(BAD)},
-                    CASE WHEN NOT ({ok}) THEN line END AS {sql_ident(TEXT)},
-                    n
-                FROM (SELECT n, line, CASE WHEN {ok} THEN json_extract_string(line, {paths}) END AS v
-                      FROM {numbered} WHERE trim(line, ' \t\r') <> '')
-                ORDER BY n"""
-        )
-    finally:
-        vcon.unregister(name)
+        paths = typed_list(['$."' + k + '"' for k in keys], "VARCHAR")
+        # sqlglot numbers list elements from 0 and renders DuckDB's 1-based index: v[1] is the first key
+        values = [alias(exp.Bracket(this=column("v"), expressions=[lit(i)]), k) for i, k in enumerate(keys)]
+        query = sql(
+            "SELECT CASE WHEN NOT json_valid(line) THEN 'not valid JSON; each line must be one JSON object'"
+            " WHEN NOT $ok THEN 'not a JSON object; each line must be one JSON object' END AS __hs_bad,"
+            " CASE WHEN NOT ($ok) THEN line END AS __hs_text, n"
+            " FROM (SELECT n, line, CASE WHEN $ok THEN json_extract_string(line, $paths) END AS v"
+            " FROM $lines WHERE trim(line, $blank) <> '') ORDER BY n",
+            ok=_json_object(), paths=paths, lines=view, blank=" \t\r")
+        query.set("expressions", values + query.expressions)  # the keys' values first
+        table = vcon.fetch_arrow(query)
     numbers = table.column("n").to_numpy().astype(np.int64)
     table = table.drop_columns(["n"])
     return table.cast(pa.schema([pa.field(f, pa.string()) for f in table.column_names])), numbers

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.engine.adapters.duckdb import engine_error
 from healthscore.errors import UserError
-from healthscore.ingest.checks import sql_lit
+from healthscore.engine.adapters.sql import column, exp
+from healthscore.ingest.checks import cast, sql
 from healthscore.ingest.read import check_reserved, csv_header, no_duplicate_names, shown_path
 from healthscore.ingest.report import BAD, INTERNAL, POS, TEXT
 
@@ -29,10 +30,10 @@ class Streamed:
     word: str  # "line" (CSV) or "row" (Parquet)
     names: list[str]  # the source's columns
     rows: int
-    source: str  # a read_parquet(...) call
-    pos: str  # the row's line (CSV) or 0-based row number (Parquet) expression, in file order
-    bad: str = "CAST(NULL AS VARCHAR)"
-    text: str = "CAST(NULL AS VARCHAR)"
+    source: exp.Expression  # a read_parquet(...) call
+    pos: exp.Expression  # the row's line (CSV) or 0-based row number (Parquet), in file order
+    bad: exp.Expression = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
+    text: exp.Expression = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
 
 
 def engine_safe_names(names: list[str], *, extra: tuple[str, ...] = ()) -> bool:
@@ -67,12 +68,13 @@ def parquet_layout(ws: Workspace, engine: DuckDBAdapter, files: list[Path]) -> l
         if not engine_safe_names(names, extra=("file_row_number",)):
             return None
         try:
-            duck = [r[0] for r in engine.fetchall(f"DESCRIBE SELECT * FROM read_parquet({sql_lit(where)})")]
+            duck = [r[0] for r in engine.fetchall(sql("DESCRIBE SELECT * FROM read_parquet($p)", p=where))]
         except engine_error():
             return None
         if duck != names:
             return None
-        out.append(Streamed(display, "row", names, meta.num_rows, f"read_parquet({sql_lit(where)}, file_row_number = true)", "file_row_number"))
+        out.append(Streamed(display, "row", names, meta.num_rows,
+                            sql("read_parquet($p, file_row_number = true)", p=where), column("file_row_number")))
     return out
 
 
@@ -94,7 +96,8 @@ def csv_layout(ws: Workspace, files: list[Path], spool: Path, say, key: str) -> 
             return None
         where = engine_path(target)
         assert where is not None
-        out.append(Streamed(display, "line", names, rows, f"read_parquet({sql_lit(where)})", f"{POS} - 1", BAD, TEXT))
+        out.append(Streamed(display, "line", names, rows, sql("read_parquet($p)", p=where), sql("$p - 1", p=column(POS)),
+                            column(BAD), column(TEXT)))
     return out
 
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from healthscore.contract import TABLES
 from healthscore.engine.adapters.duckdb import engine_error, is_engine_fault
 from healthscore.errors import UserError
-from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan, list_lit, sql_ident
+from healthscore.engine.adapters.sql import alias, column, exp
+from healthscore.engine.adapters.sql import table as table_
+from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan, cast, list_lit, sql
 from healthscore.ingest.columns import column_plan
 from healthscore.ingest.quarantine import quarantine_from_rows, refuse_empty
 from healthscore.ingest.report import BAD, INTERNAL, POS, TEXT, TableReport
@@ -116,17 +118,17 @@ def _stream_layout(ws, engine: DuckDBAdapter, vcon: LocalDuckDB, name: str, src:
         for n in part.names:
             target = rename[n] if n in rename else extra_ids.setdefault(n, f"__hs_x{len(extra_ids)}")
             keys.setdefault(target, n)
-            cols.append(f"{sql_ident(n)} AS {sql_ident(target)}")
-        selects.append(
-            f"SELECT CAST({fid} AS BIGINT) * {1 << FILE_SHIFT} + {part.pos} AS {POS},"
-            f" {part.bad} AS {BAD}, {part.text} AS {TEXT}, {', '.join(cols)} FROM {part.source}"
-        )
+            cols.append(alias(column(n), target))
+        position = sql("CAST($fid AS BIGINT) * $shift + $pos", fid=fid, shift=1 << FILE_SHIFT, pos=part.pos)
+        selects.append(exp.select(alias(position, POS), alias(part.bad, BAD), alias(part.text, TEXT), *cols)
+                       .from_(part.source))
     for extras, shown in ignored.items():
         where_ = shown[0] if len(shown) == 1 else f"{shown[0]} and {len(shown) - 1} more file(s)"
         warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
-    src_sql = "(" + " UNION ALL BY NAME ".join(f"({q})" for q in selects) + ") __hs_s"
+    files = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False, by_name=True)
+    source = files.subquery("__hs_s")
     try:
-        schema = engine.fetch_arrow(f"SELECT * FROM {src_sql} LIMIT 0").schema
+        schema = engine.fetch_arrow(exp.select("*").from_(source).limit(0)).schema
     except engine_error():  # e.g. the files disagree on a column's type in a way DuckDB cannot unify
         return None
     raw_cols = [n for n in schema.names if n not in INTERNAL]
@@ -135,67 +137,67 @@ def _stream_layout(ws, engine: DuckDBAdapter, vcon: LocalDuckDB, name: str, src:
     what = "CSV" if layout[0].word == "line" else "Parquet"
     plan = Plan(table, schema, src.columns)
 
-    checked = f"({plan.check_sql(src_sql)}) __hs_c"
+    checked = plan.check_sql(source)
     token = uuid.uuid4().hex
-    dups, hashes, bad_view = f"__hs_dups_{token}", f"__hs_hashes_{token}", f"__hs_bad_{token}"
+    dups, hashes = table_(f"__hs_dups_{token}"), table_(f"__hs_hashes_{token}")
     id_col = table.id_column if table.id_column and table.id_column in plan.present else None
     accounts_col = "account_id" if check_accounts and table.references_accounts and "account_id" in plan.present else None
-    tuning = ExitStack()
-    tuning.enter_context(engine.bulk_tuning(ws.state_dir / "tmp"))
-    registered = False
+    cleanup = ExitStack()
+    cleanup.enter_context(engine.bulk_tuning(ws.state_dir / "tmp"))
     try:
         say(f"{name}: validating {n_rows:,} row(s)")
-        known_accounts = "(SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id FROM accounts WHERE account_id IS NOT NULL)"
+        known_accounts = sql("SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id FROM accounts"
+                             " WHERE account_id IS NOT NULL")
         # A. ids repeated among the rows that passed checks 0-4, with the first position of a row
         # that also passes check 6 (the row that claims the id). First the hashes of the ids that
         # occur more than once at all (a cheap aggregate over 8-byte keys; usually none), then the
         # exact aggregate over the rows with those hashes only.
         if id_col:
-            p = plan.p(id_col)
-            engine.execute(
-                f"CREATE TEMP TABLE {hashes} AS SELECT hash({p}) AS h FROM {checked}"
-                f" WHERE {p} IS NOT NULL GROUP BY h HAVING count(*) > 1"
-            )
-            if not engine.fetchall(f"SELECT count(*) FROM {hashes}")[0][0]:
+            engine.execute(sql("CREATE TEMP TABLE $t AS SELECT hash($p) AS h FROM $c"
+                               " WHERE $p IS NOT NULL GROUP BY h HAVING count(*) > 1",
+                               t=hashes, p=plan.p(id_col), c=checked.subquery("__hs_c")))
+            if not engine.fetchall(exp.select("count(*)").from_(hashes))[0][0]:
                 id_col = None  # no id occurs twice
         if id_col:
-            join, known = "", "TRUE"
+            p = column(plan.p_name(id_col), "c")
             if accounts_col:
-                join = f"LEFT JOIN {known_accounts} a ON a.account_id = c.{plan.p(accounts_col)}"
-                known = "a.account_id IS NOT NULL"
-            engine.execute(
-                f"""CREATE TEMP TABLE {dups} AS
-                    SELECT c.{p} AS id, min(c.{POS}) FILTER (WHERE {known}) AS first_pos
-                    FROM ({plan.check_sql(src_sql)}) c {join}
-                    WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL AND hash(c.{p}) IN (SELECT h FROM {hashes})
-                    GROUP BY c.{p} HAVING count(*) > 1"""
-            )
+                firsts = sql("SELECT $p AS id, min(c.__hs_pos) FILTER (WHERE a.account_id IS NOT NULL) AS first_pos"
+                             " FROM $c LEFT JOIN $known AS a ON a.account_id = $pa"
+                             " WHERE c.__hs_err IS NULL AND $p IS NOT NULL AND hash($p) IN (SELECT h FROM $hashes)"
+                             " GROUP BY $p HAVING count(*) > 1",
+                             p=p, c=checked.subquery("c"), known=known_accounts.subquery(),
+                             pa=column(plan.p_name(accounts_col), "c"), hashes=hashes)
+            else:
+                firsts = sql("SELECT $p AS id, min(c.__hs_pos) FILTER (WHERE TRUE) AS first_pos FROM $c"
+                             " WHERE c.__hs_err IS NULL AND $p IS NOT NULL AND hash($p) IN (SELECT h FROM $hashes)"
+                             " GROUP BY $p HAVING count(*) > 1", p=p, c=checked.subquery("c"), hashes=hashes)
+            engine.execute(sql("CREATE TEMP TABLE $t AS SELECT * FROM $firsts", t=dups, firsts=firsts.subquery()))
         # B. the quarantined rows, with the source's values as text
-        joins, dup_cond, acc_cond = "", "FALSE", "FALSE"
+        quarantined = exp.select(column(POS, "c")).from_(plan.check_sql(source, raw_cols + [BAD, TEXT]).subquery("c"))
+        dup_cond: exp.Expression = exp.false()
+        acc_cond: exp.Expression = exp.false()
+        first_expr = cast(exp.null(), "BIGINT")
         if id_col:
-            joins += f" LEFT JOIN {dups} d ON c.{plan.p(id_col)} = d.id"
-            dup_cond = f"(d.first_pos IS NOT NULL AND c.{POS} > d.first_pos)"
+            quarantined = quarantined.join(table_(dups.name, "d"), on=sql("$p = d.id", p=column(plan.p_name(id_col), "c")),
+                                           join_type="left")
+            dup_cond = sql("(d.first_pos IS NOT NULL AND c.__hs_pos > d.first_pos)")
+            first_expr = sql("CASE WHEN c.__hs_err IS NULL AND $dup THEN d.first_pos END", dup=dup_cond)
         if accounts_col:
-            p = plan.p(accounts_col)
-            joins += f" LEFT JOIN {known_accounts} a ON a.account_id = c.{p}"
-            acc_cond = f"(c.{p} IS NOT NULL AND a.account_id IS NULL)"
-        first_expr = f"CASE WHEN c.__hs_err IS NULL AND {dup_cond} THEN d.first_pos END" if id_col else "CAST(NULL AS BIGINT)"
+            p = column(plan.p_name(accounts_col), "c")
+            quarantined = quarantined.join(known_accounts.subquery("a"), on=sql("a.account_id = $p", p=p),
+                                           join_type="left")
+            acc_cond = sql("($p IS NOT NULL AND a.account_id IS NULL)", p=p)
         dup_code = E_DUPLICATE * 1000 + plan.index(id_col) if id_col else 0
         acc_code = E_ACCOUNT * 1000 + plan.index(accounts_col) if accounts_col else 0
-        values = "".join(f", CAST(c.{sql_ident(n)} AS VARCHAR) AS {sql_ident(n)}" for n in raw_cols)
-        typed = (f", c.{plan.p(id_col)} AS __hs_id" if id_col else "") + (
-            f", c.{plan.p(accounts_col)} AS __hs_account" if accounts_col else ""
-        )
-        bad = engine.fetch_arrow(
-            f"""SELECT * FROM (
-                    SELECT c.{POS},
-                           CASE WHEN c.__hs_err IS NOT NULL THEN c.__hs_err
-                                WHEN {dup_cond} THEN {dup_code} WHEN {acc_cond} THEN {acc_code} END AS __hs_err,
-                           {first_expr} AS __hs_first,
-                           c.{BAD}, c.{TEXT} {values} {typed}
-                    FROM ({plan.check_sql(src_sql, raw_cols + [BAD, TEXT])}) c {joins}
-                ) WHERE __hs_err IS NOT NULL ORDER BY {POS}"""
-        )
+        error = sql("CASE WHEN c.__hs_err IS NOT NULL THEN c.__hs_err WHEN $dup THEN $dup_code"
+                    " WHEN $acc THEN $acc_code END", dup=dup_cond, dup_code=dup_code, acc=acc_cond, acc_code=acc_code)
+        quarantined = quarantined.select(
+            alias(error, "__hs_err"), alias(first_expr, "__hs_first"), column(BAD, "c"), column(TEXT, "c"),
+            *(alias(cast(column(n, "c"), "VARCHAR"), n) for n in raw_cols),
+            *([alias(column(plan.p_name(id_col), "c"), "__hs_id")] if id_col else []),
+            *([alias(column(plan.p_name(accounts_col), "c"), "__hs_account")] if accounts_col else []))
+        bad = engine.fetch_arrow(sql("SELECT * FROM $q WHERE __hs_err IS NOT NULL ORDER BY __hs_pos",
+                                     q=quarantined.subquery()))
         quarantined_n = bad.num_rows
         accepted_n = n_rows - quarantined_n
 
@@ -209,41 +211,39 @@ def _stream_layout(ws, engine: DuckDBAdapter, vcon: LocalDuckDB, name: str, src:
         empty = not accepted_n and not allow_empty
         if not empty:
             say(f"{name}: writing {accepted_n:,} accepted row(s) ({quarantined_n:,} quarantined)")
-        engine.execute("SET preserve_insertion_order = true")
+        engine.set("preserve_insertion_order", True)
         checks = bad.column("__hs_err").to_numpy() // 1000
         by_join = (checks == E_DUPLICATE) | (checks == E_ACCOUNT)
         unknown = pc.unique(bad.column("__hs_account").filter(pa.array(checks == E_ACCOUNT))) if accounts_col else pa.array([])
         repeated = bad.filter(pa.array(checks == E_DUPLICATE)) if id_col else None
         repeated_ids = pc.unique(repeated.column("__hs_id")) if repeated is not None else pa.array([])
-        where_ok, anti = ["__hs_err IS NULL"], ""
+        accepted = exp.select(*plan.output_sql()).from_(checked.subquery("__hs_c"))
+        where_ok: list[exp.Expression] = [sql("__hs_err IS NULL")]
         if not by_join.any():
             pass
         elif len(unknown) <= STREAM_INLINE_VALUES and len(repeated_ids) <= STREAM_INLINE_VALUES:
             # list_contains over constants, not IN: DuckDB turns long IN lists into a join
             if len(unknown):
-                where_ok.append(f"NOT coalesce(list_contains({list_lit(unknown)}, {plan.p(accounts_col)}), FALSE)")
+                where_ok.append(sql("NOT coalesce(list_contains($ids, $p), FALSE)", ids=list_lit(unknown),
+                                    p=plan.p(accounts_col)))
             if len(repeated_ids):
-                firsts = pc.unique(repeated.column("__hs_first"))
-                where_ok.append(
-                    f"(NOT coalesce(list_contains({list_lit(repeated_ids)}, {plan.p(id_col)}), FALSE)"
-                    f" OR list_contains({list_lit(firsts)}, {POS}))"
-                )
+                firsts_ = pc.unique(repeated.column("__hs_first"))
+                where_ok.append(sql("(NOT coalesce(list_contains($ids, $p), FALSE) OR list_contains($firsts, __hs_pos))",
+                                    ids=list_lit(repeated_ids), p=plan.p(id_col), firsts=list_lit(firsts_)))
         else:
-            engine.register(bad_view, pa.table({"pos": bad.column(POS).filter(pa.array(by_join))}))
-            registered = True
+            positions = pa.table({"pos": bad.column(POS).filter(pa.array(by_join))})
+            bad_view = cleanup.enter_context(engine.registered(positions, "__hs_bad"))
             # ANTI JOIN, not NOT EXISTS: that is planned as a correlated join over all positions
-            anti = f" ANTI JOIN {bad_view} b ON b.pos = __hs_c.{POS}"
+            accepted = accepted.join(table_(bad_view.name, "b"), on=sql("b.pos = __hs_c.__hs_pos"), join_type="anti")
         if not empty:
-            engine.execute(
-                f"CREATE OR REPLACE TABLE {sql_ident(name)} AS SELECT {plan.output_sql()} FROM {checked}{anti}"
-                f" WHERE {' AND '.join(where_ok)}"
-            )
-        written = accepted_n if empty else engine.fetchall(f"SELECT count(*) FROM {sql_ident(name)}")[0][0]
+            engine.execute(exp.Create(this=table_(name), kind="TABLE", replace=True,
+                                      expression=accepted.where(exp.and_(*where_ok))))
+        written = accepted_n if empty else engine.fetchall(exp.select("count(*)").from_(table_(name)))[0][0]
         if written != accepted_n:
             raise AssertionError(f"{name}: wrote {written} rows, expected {accepted_n} ({n_rows} read, {quarantined_n} quarantined)")
         accepted_ids = None
         if name == "accounts":
-            ids = engine.fetch_arrow(f"SELECT DISTINCT account_id FROM {sql_ident(name)}")
+            ids = engine.fetch_arrow(exp.select(column("account_id")).distinct().from_(table_(name)))
             accepted_ids = pa.table({"account_id": ids.column(0).cast(pa.string())})
     except engine_error() as exc:
         if is_engine_fault(exc):
@@ -251,11 +251,9 @@ def _stream_layout(ws, engine: DuckDBAdapter, vcon: LocalDuckDB, name: str, src:
         # a damaged file is only found while reading it (the footers were read before)
         raise UserError(f"{', '.join(displays)}: cannot read as {what}: {exc}") from None
     finally:
-        if registered:
-            engine.unregister(bad_view)
-        engine.execute(f"DROP TABLE IF EXISTS {dups}")
-        engine.execute(f"DROP TABLE IF EXISTS {hashes}")
-        tuning.close()
+        engine.execute(exp.Drop(this=dups, kind="TABLE", exists=True))
+        engine.execute(exp.Drop(this=hashes, kind="TABLE", exists=True))
+        cleanup.close()  # the positions view, then the engine's settings
 
     # The quarantine: the same columns as the in-memory path gives quarantine_from_rows.
     pos = bad.column(POS).to_numpy().astype(np.int64)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+from contextlib import ExitStack
+
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
 from healthscore.errors import UserError
-from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan
+from healthscore.engine.adapters.sql import column, exp
+from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan, sql
 from healthscore.ingest.quarantine import quarantine_frame
 from healthscore.ingest.report import POS, Part
 
@@ -28,10 +30,9 @@ def validate_parts(vcon, name: str, mapping: dict[str, str], parts: list[Part], 
     n_rows = combined.num_rows
     say(f"{name}: validating {n_rows:,} row(s)")
     plan = Plan(table, combined.schema, mapping)
-    src_view, checked_view = f"__hs_src_{uuid.uuid4().hex}", f"__hs_checked_{uuid.uuid4().hex}"
-    vcon.register(src_view, combined)
-    try:
-        checked = vcon.fetch_arrow(plan.check_sql(src_view))
+    with ExitStack() as views:
+        source = views.enter_context(vcon.registered(combined, "__hs_src"))
+        checked = vcon.fetch_arrow(plan.check_sql(source))
         pos = checked.column(POS).to_numpy()
         if len(pos) != n_rows:
             raise AssertionError(f"validation returned {len(pos)} rows for {n_rows}")
@@ -40,53 +41,27 @@ def validate_parts(vcon, name: str, mapping: dict[str, str], parts: list[Part], 
         err = pc.fill_null(checked.column("__hs_err"), -1).to_numpy().astype(np.int32)  # -1: accepted
         first = np.full(n_rows, -1, dtype=np.int64)  # position of the first occurrence, for duplicates
 
-        vcon.register(checked_view, checked)
-        try:
-            check_accounts = accounts is not None and table.references_accounts and "account_id" in plan.present
-            ids_view = f"__hs_ids_{uuid.uuid4().hex}"
-            if check_accounts:
-                vcon.register(ids_view, accounts)
-            try:
-                if table.id_column and table.id_column in plan.present:
-                    # An id is claimed by its first row that passes all the other checks (0-4 and 6):
-                    # a row quarantined for its account does not take the id from a later good row.
-                    p = plan.p(table.id_column)
-                    join, known = "", "TRUE"
-                    if check_accounts:
-                        pa_ = plan.p("account_id")
-                        join = f"LEFT JOIN (SELECT DISTINCT account_id FROM {ids_view}) a ON a.account_id = c.{pa_}"
-                        known = "a.account_id IS NOT NULL"
-                    dup = vcon.fetch_arrow(
-                        f"""WITH firsts AS (
-                                SELECT c.{p} AS id, min(c.{POS}) FILTER (WHERE {known}) AS first_pos
-                                FROM {checked_view} c {join}
-                                WHERE c.__hs_err IS NULL AND c.{p} IS NOT NULL GROUP BY c.{p} HAVING count(*) > 1)
-                            SELECT c.{POS} AS pos, f.first_pos FROM {checked_view} c JOIN firsts f ON c.{p} = f.id
-                            WHERE c.__hs_err IS NULL AND c.{POS} > f.first_pos"""
-                    )
-                    at = dup.column("pos").to_numpy()
-                    err[at] = E_DUPLICATE * 1000 + plan.index(table.id_column)
-                    first[at] = dup.column("first_pos").to_numpy()
-                if check_accounts:
-                    p = plan.p("account_id")
-                    unknown = vcon.fetch_arrow(
-                        f"""SELECT {POS} AS pos FROM {checked_view} c
-                            WHERE __hs_err IS NULL AND {p} IS NOT NULL
-                              AND NOT EXISTS (SELECT 1 FROM {ids_view} a WHERE a.account_id = c.{p})"""
-                    )
-                    at = unknown.column("pos").to_numpy()
-                    at = at[err[at] == -1]  # a duplicate is reported as such
-                    err[at] = E_ACCOUNT * 1000 + plan.index("account_id")
-            finally:
-                if check_accounts:
-                    vcon.unregister(ids_view)
-        finally:
-            vcon.unregister(checked_view)
+        checked_view = views.enter_context(vcon.registered(checked, "__hs_checked"))
+        check_accounts = accounts is not None and table.references_accounts and "account_id" in plan.present
+        ids_view = views.enter_context(vcon.registered(accounts, "__hs_ids")) if check_accounts else None
+        if table.id_column and table.id_column in plan.present:
+            # An id is claimed by its first row that passes all the other checks (0-4 and 6):
+            # a row quarantined for its account does not take the id from a later good row.
+            dup = vcon.fetch_arrow(_repeated_ids(plan, plan.p_name(table.id_column), checked_view, ids_view))
+            at = dup.column("pos").to_numpy()
+            err[at] = E_DUPLICATE * 1000 + plan.index(table.id_column)
+            first[at] = dup.column("first_pos").to_numpy()
+        if ids_view is not None:
+            unknown = vcon.fetch_arrow(sql(
+                "SELECT c.__hs_pos AS pos FROM $checked AS c WHERE c.__hs_err IS NULL AND $p IS NOT NULL"
+                " AND NOT EXISTS (SELECT 1 FROM $ids AS a WHERE a.account_id = $p)",
+                checked=checked_view, ids=ids_view, p=column(plan.p_name("account_id"), "c")))
+            at = unknown.column("pos").to_numpy()
+            at = at[err[at] == -1]  # a duplicate is reported as such
+            err[at] = E_ACCOUNT * 1000 + plan.index("account_id")
 
         keep = err == -1
         quarantine = quarantine_frame(vcon, plan, parts, combined, fids, lines, err, first)
-    finally:
-        vcon.unregister(src_view)
     del combined
     accepted = plan.output(checked.filter(pa.array(keep)))
     del checked
@@ -120,3 +95,19 @@ def combine(parts: list[Part]):
     return combined, fids, lines
 
 
+def _repeated_ids(plan: Plan, id_name: str, checked: exp.Table, ids: exp.Table | None) -> exp.Expression:
+    """(pos, first_pos) of the rows whose id an earlier row (passing checks 0-4 and 6) claimed."""
+    cp = column(id_name, "c")
+    if ids is None:
+        firsts = sql("SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE TRUE) AS first_pos FROM $checked AS c"
+                     " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
+                     cp=cp, checked=checked)
+    else:
+        firsts = sql("SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE a.account_id IS NOT NULL) AS first_pos"
+                     " FROM $checked AS c LEFT JOIN (SELECT DISTINCT account_id FROM $ids) AS a"
+                     " ON a.account_id = $ca"
+                     " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
+                     cp=cp, checked=checked, ids=ids, ca=column(plan.p_name("account_id"), "c"))
+    return sql("SELECT c.__hs_pos AS pos, f.first_pos FROM $checked AS c JOIN firsts AS f ON $cp = f.id"
+               " WHERE c.__hs_err IS NULL AND c.__hs_pos > f.first_pos", checked=checked, cp=cp) \
+        .with_("firsts", as_=firsts)

@@ -7,12 +7,13 @@ hand; ``render`` turns an expression into the engine's dialect.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["column", "exp", "ident", "lit", "parse", "render", "table", "template"]
+__all__ = ["alias", "column", "exp", "ident", "lit", "parse", "render", "table", "template"]
 
 
 def ident(name: str) -> exp.Identifier:
@@ -41,16 +42,33 @@ def lit(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def parse(sql: str, dialect: str) -> exp.Expression:
-    """A constant statement (no values spliced in) as an expression."""
+@functools.cache
+def _parsed(sql: str, dialect: str) -> exp.Expression:
     return sqlglot.parse_one(sql, read=dialect)
 
 
-def template(sql: str, dialect: str, **values: exp.Expression | str) -> exp.Expression:
+def parse(sql: str, dialect: str) -> exp.Expression:
+    """A constant statement or expression (no values spliced in) as an expression."""
+    return _parsed(sql, dialect).copy()
+
+
+def template(sql: str, dialect: str, **values: Any) -> exp.Expression:
     """A constant SQL template with ``:name`` placeholders replaced by expressions (identifiers and
-    literals built above), so that no value or name is ever spliced in as text."""
-    return exp.replace_placeholders(parse(sql, dialect), **values)
+    literals built above; plain Python values become literals), so that no value or name is ever
+    spliced in as text. Templates are parsed once."""
+
+    def substitute(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name in values:
+            value = values[node.name]
+            return value.copy() if isinstance(value, exp.Expression) else lit(value)
+        return node
+
+    return _parsed(sql, dialect).transform(substitute)
 
 
 def render(expr: exp.Expression | str, dialect: str) -> str:
     return expr if isinstance(expr, str) else expr.sql(dialect=dialect)
+
+
+def alias(expr: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=expr, alias=ident(name))
