@@ -73,7 +73,9 @@ def _zone_names() -> exp.Expression:
     does not keep the rows' order when the streaming path writes them)."""
     from healthscore.engine.adapters.duckdb import zone_names
 
-    return typed_list(list(zone_names()), "VARCHAR")
+    # Rendered once by sqlglot and kept as one node: six hundred literals copied into every timestamp
+    # check made building a plan take a tenth of a second.
+    return exp.Var(this=typed_list(list(zone_names()), "VARCHAR").sql(dialect=DIALECT))
 
 
 def timestamp_sql(t: exp.Expression) -> exp.Expression:
@@ -151,9 +153,14 @@ def range_reason_sql(col: Column, kind: exp.Expression | None) -> exp.Expression
         return lit(base)
     case = exp.Case(this=kind)
     for other, value, lo_, hi_ in col.range_when:
-        case = case.when(lit(value), lit(f" is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}"))
+        case = _when(case, lit(value), lit(f" is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}"))
     # a value within the kind's scale can still be over the general limit (pulse, or no kind)
     return case.else_(lit(base))
+
+
+def _when(case: exp.Case, condition: exp.Expression, then: exp.Expression) -> exp.Case:
+    """One more WHEN of a CASE, built in place (the builder's default copies the whole CASE each time)."""
+    return case.when(condition, then, copy=False)
 
 
 def _name(name: str) -> exp.Column:
@@ -200,6 +207,19 @@ class Plan:
             return None
         return self.p(other) if typed else sql("TRIM(CAST($v AS VARCHAR))", v=column(other, "s"))
 
+    def _signature(self) -> tuple:
+        return (self.table.name, tuple((c, arrow_kind(self.schema.field(c).type)) for c in self.present),
+                tuple(self.label.items()))
+
+    def check_text(self, view: str) -> str:
+        """``check_sql`` over the view ``view``, rendered once per table and source types (a live consumer
+        validates a small batch every few hundred milliseconds)."""
+        return _rendered(self, "check", view)
+
+    def reason_text(self, view: str, raw_names: list[str]) -> str:
+        """The quarantine query over the view ``view`` (see ``quarantine.quarantine_from_rows``), cached too."""
+        return _rendered(self, "reasons", view, tuple(raw_names))
+
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
     def check_sql(self, src: exp.Expression, carry: list[str] | None = None) -> exp.Select:
         """``src``: a table or subquery; ``carry``: further columns of ``src`` passed through as they are
@@ -230,24 +250,24 @@ class Plan:
         cols = self._cols()
         for col in cols:
             if col.required:
-                case = case.when(_name(f"__hs_n{self.index(col.name)}"), lit(E_REQUIRED * 1000 + self.index(col.name)))
+                case = _when(case, _name(f"__hs_n{self.index(col.name)}"), lit(E_REQUIRED * 1000 + self.index(col.name)))
         for col in cols:
             if col.type != STRING:
                 p = self.p(col.name)
                 bad = sql("($p IS NULL OR NOT isfinite($p))" if col.type == FLOAT else "$p IS NULL", p=p)
-                case = case.when(sql("(NOT $n AND $bad)", n=_name(f"__hs_n{self.index(col.name)}"), bad=bad),
+                case = _when(case, sql("(NOT $n AND $bad)", n=_name(f"__hs_n{self.index(col.name)}"), bad=bad),
                                  lit(E_PARSE * 1000 + self.index(col.name)))
         for col in cols:
             if col.non_negative and col.type in (FLOAT, INT):
-                case = case.when(sql("$p < 0", p=self.p(col.name)), lit(E_NEGATIVE * 1000 + self.index(col.name)))
+                case = _when(case, sql("$p < 0", p=self.p(col.name)), lit(E_NEGATIVE * 1000 + self.index(col.name)))
         for col in cols:
             if col.allowed:
-                case = case.when(self.p(col.name).isin(*(lit(x) for x in col.allowed)).not_(),
+                case = _when(case, self.p(col.name).isin(*(lit(x) for x in col.allowed)).not_(),
                                  lit(E_ALLOWED * 1000 + self.index(col.name)))
         for col in cols:
             rng = range_sql(col, self.p(col.name), self._kind(col))
             if rng is not None:
-                case = case.when(rng, lit(E_RANGE * 1000 + self.index(col.name)))
+                case = _when(case, rng, lit(E_RANGE * 1000 + self.index(col.name)))
         carried = [column(n) for n in carry or []]
         kept = [column(n) for n in carry or [] if n != BAD]  # BAD is there until the last stage
         front = [column(POS), column(BAD)]
@@ -342,12 +362,12 @@ class Plan:
             checks += [E_DUPLICATE] if col.name == self.table.id_column else []
             checks += [E_ACCOUNT] if col.name == "account_id" and self.table.references_accounts else []
             for check in checks:
-                col_case = col_case.when(lit(check * 1000 + i), lit(col.name))
-                val_case = val_case.when(lit(check * 1000 + i), raw)
+                col_case = _when(col_case, lit(check * 1000 + i), lit(col.name))
+                val_case = _when(val_case, lit(check * 1000 + i), raw)
             if col.required:
                 missing = exp.Case().when(all_empty, lit(f"empty row: no values ({col.name} is required)")) \
                     .else_(concat(label, lit(": missing; it is required")))
-                reason_case = reason_case.when(lit(E_REQUIRED * 1000 + i), missing)
+                reason_case = _when(reason_case, lit(E_REQUIRED * 1000 + i), missing)
             what = {
                 STRING: "",
                 FLOAT: " is not a number",
@@ -355,24 +375,53 @@ class Plan:
                 BOOL: " is not true/false (use true, false, yes, no, 1 or 0)",
                 TIMESTAMP: f" is not a date/time ({_TS_HINT})",
             }[col.type]
-            reason_case = reason_case.when(lit(E_PARSE * 1000 + i), concat(label, lit(": "), quoted, lit(what)))
-            reason_case = reason_case.when(lit(E_NEGATIVE * 1000 + i),
+            reason_case = _when(reason_case, lit(E_PARSE * 1000 + i), concat(label, lit(": "), quoted, lit(what)))
+            reason_case = _when(reason_case, lit(E_NEGATIVE * 1000 + i),
                                            concat(label, lit(": "), trimmed, lit(" is negative; must be >= 0")))
             if col.type in (FLOAT, INT, TIMESTAMP):
                 reason = range_reason_sql(col, self._kind(col, typed=False))
-                reason_case = reason_case.when(lit(E_RANGE * 1000 + i), concat(label, lit(": "), quoted, reason))
+                reason_case = _when(reason_case, lit(E_RANGE * 1000 + i), concat(label, lit(": "), quoted, reason))
             if col.allowed:
                 allowed = lit(" is not one of " + ", ".join(col.allowed))
-                reason_case = reason_case.when(lit(E_ALLOWED * 1000 + i), concat(label, lit(": "), quoted, allowed))
+                reason_case = _when(reason_case, lit(E_ALLOWED * 1000 + i), concat(label, lit(": "), quoted, allowed))
             if E_DUPLICATE in checks:
                 first_file = sql("coalesce($f || ' ', '')", f=column("__hs_first_file", "s"))
-                reason_case = reason_case.when(lit(E_DUPLICATE * 1000 + i), concat(
+                reason_case = _when(reason_case, lit(E_DUPLICATE * 1000 + i), concat(
                     lit("duplicate "), lit(col.name), lit(" "), trimmed, lit(" (first seen at "), first_file,
                     column("__hs_word", "s"), lit(" "), cast(column("__hs_first_line", "s"), "VARCHAR"), lit(")")))
             if E_ACCOUNT in checks:
-                reason_case = reason_case.when(lit(E_ACCOUNT * 1000 + i),
+                reason_case = _when(reason_case, lit(E_ACCOUNT * 1000 + i),
                                                concat(label, lit(": "), quoted, lit(" is not in accounts")))
         return col_case, val_case, reason_case
+
+
+_RENDERED: dict[tuple, str] = {}
+
+
+def _rendered(plan: Plan, what: str, view: str, raw_names: tuple[str, ...] = ()) -> str:
+    key = (plan._signature(), what, view, raw_names)
+    text = _RENDERED.get(key)
+    if text is None:
+        from healthscore.engine.adapters.sql import table
+
+        if what == "check":
+            query = plan.check_sql(table(view))
+        else:
+            query = quarantine_query(plan, table(view), list(raw_names))
+        text = _RENDERED[key] = query.sql(dialect=DIALECT)
+        if len(_RENDERED) > 256:  # a long-running consumer sees a handful of shapes; never grow without bound
+            _RENDERED.pop(next(iter(_RENDERED)))
+    return text
+
+
+def quarantine_query(plan: Plan, view: exp.Table, raw_names: list[str]) -> exp.Select:
+    """file, line, column, value, reason and the raw values as text of the quarantined rows ``s``."""
+    column_, value, reason = plan.reason_sql(raw_names)
+    raws = [alias(cast(column(n, "s"), "VARCHAR"), f"__hs_r{i}") for i, n in enumerate(raw_names)]
+    query = sql("SELECT s.__hs_file AS file, s.__hs_line AS line, $column AS \"column\", $value AS value,"
+                " $reason AS reason, s.__hs_text AS __hs_text FROM $view AS s ORDER BY s.__hs_fid, s.__hs_line",
+                column=column_, value=value, reason=reason, view=view)
+    return query.select(*raws, copy=False)
 
 
 def list_lit(values: pa.Array) -> exp.Expression:

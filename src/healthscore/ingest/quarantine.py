@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from healthscore.errors import UserError
-from healthscore.engine.adapters.sql import alias, column
-from healthscore.ingest.checks import Plan, cast, sql
+from healthscore.ingest.checks import Plan
 from healthscore.ingest.report import INTERNAL, QUARANTINE_COLUMNS, RAW_LINE_KEY, Part, TableReport
 
 if TYPE_CHECKING:
@@ -53,13 +52,8 @@ def quarantine_from_rows(vcon, plan: Plan, rows: pa.Table, raw_cols: list[str], 
     import pandas as pd
     import pyarrow as pa
 
-    column_, value, reason = plan.reason_sql(raw_cols)
-    raws = [alias(cast(column(n, "s"), "VARCHAR"), f"__hs_r{i}") for i, n in enumerate(raw_cols)]
-    with vcon.registered(rows, "__hs_quarantine") as view:
-        query = sql("SELECT s.__hs_file AS file, s.__hs_line AS line, $column AS \"column\", $value AS value,"
-                    " $reason AS reason, s.__hs_text AS __hs_text FROM $view AS s ORDER BY s.__hs_fid, s.__hs_line",
-                    column=column_, value=value, reason=reason, view=view)
-        result = vcon.fetch_arrow(query.select(*raws))
+    with vcon.registered(rows, "__hs_quarantine", unique=False):
+        result = vcon.fetch_arrow(plan.reason_text("__hs_quarantine", raw_cols))
     if raw_cols:
         struct = pa.StructArray.from_arrays([result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys)
         raws = struct.to_pylist()

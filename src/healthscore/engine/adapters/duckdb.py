@@ -306,10 +306,12 @@ class LocalDuckDB:
         self.raw.execute(stmt.sql(dialect="duckdb"))
 
     @contextmanager
-    def registered(self, data: pa.Table, prefix: str = "__hs_view") -> Iterator[exp.Table]:
+    def registered(self, data: pa.Table, prefix: str = "__hs_view", *, unique: bool = True) -> Iterator[exp.Table]:
+        """``unique=False``: the view is named ``prefix`` itself, so that SQL naming it can be cached (one
+        such view per name at a time on this connection)."""
         from healthscore.engine.adapters.sql import table
 
-        name = f"{prefix}_{uuid.uuid4().hex}"
+        name = f"{prefix}_{uuid.uuid4().hex}" if unique else prefix
         self.raw.register(name, data)
         try:
             yield table(name)
