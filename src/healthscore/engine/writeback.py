@@ -106,6 +106,8 @@ def write_back(con, snapshots: list[dict]) -> dict:
         for target, stage in ((SNAPSHOTS, stage_s), (EVIDENCE, stage_e)):
             tx.execute(engine.create_like(target, stage))
             written = exp.select(*keys).distinct().from_(stage_s).subquery("s")
-            tx.execute(exp.delete(table(target, "t"), where=exp.Exists(this=exp.select("1").from_(written).where(match))))
+            tx.execute(
+                exp.delete(table(target, "t"), where=exp.Exists(this=exp.select("1").from_(written).where(match)))
+            )
             tx.execute(template("INSERT INTO :t SELECT * FROM :s", engine.dialect, t=table(target), s=stage))
     return {"snapshots": snaps.num_rows, "evidence": evidence.num_rows}

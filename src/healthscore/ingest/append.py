@@ -51,7 +51,7 @@ PAUSE_ENV = "HEALTHSCORE_INGEST_PAUSE"  # "<point>:<seconds>": a test hook to cr
 _APPEND_LOCK = threading.Lock()  # one append at a time per process (the API may call from threads)
 
 
-def _watermark_ddl(dialect: str) -> exp.Expression:
+def _watermark_ddl(dialect: str) -> exp.Expr:
     from healthscore.engine.adapters.sql import table, template
 
     return template("CREATE TABLE IF NOT EXISTS :t (table_name TEXT NOT NULL, source TEXT NOT NULL,"
@@ -109,7 +109,7 @@ def require_transactions(engine: EngineAdapter, name: str) -> None:
                         " mode: replace, or append in the warehouse and read it with a table: source")
 
 
-def _watermark_query(*columns: str, where: exp.Expression) -> exp.Select:
+def _watermark_query(*columns: str, where: exp.Expr) -> exp.Select:
     from healthscore.engine.adapters.sql import exp, table
 
     return exp.select(*columns).from_(table(WATERMARKS)).where(where)
@@ -150,7 +150,7 @@ def watermarks(engine: EngineAdapter) -> list[dict]:
     return [dict(zip(cols, r)) for r in engine.fetchall(query)]
 
 
-def _insert_marks(dialect: str, table: str, source: str, marks: list[Mark]) -> exp.Expression | None:
+def _insert_marks(dialect: str, table: str, source: str, marks: list[Mark]) -> exp.Expr | None:
     import datetime as dt
 
     from healthscore.engine.adapters.sql import exp, lit
@@ -183,13 +183,24 @@ def reset_watermarks(engine: EngineAdapter, table: str, source: str, marks: list
             tx.execute(insert)
 
 
-def _id_index(engine: EngineAdapter, name: str) -> exp.Expression:
+def _id_index(engine: EngineAdapter, name: str) -> exp.Expr:
     """An index on the table's id column, so that checking a batch's ids does not scan the table (built
     once, on the first append after a full load; about 6 s for 10M usage events on DuckDB)."""
     from healthscore.engine.adapters.sql import column, ident, table, template
 
     return template("CREATE INDEX IF NOT EXISTS :i ON :t (:c)", engine.dialect, i=ident(f"_hs_ids_{name}"),
-                    t=table(name), c=column(TABLES[name].id_column))
+                    t=table(name), c=column(_id_column(name)))
+
+
+def _id_column(name: str) -> str:
+    idc = TABLES[name].id_column
+    assert idc is not None, name  # only called for tables with an id
+    return idc
+
+
+def _required(name: str, column_name: str) -> bool:
+    col = TABLES[name].column(column_name)
+    return col is not None and col.required
 
 
 def _ids_present(tx, name: str, ids: list, chunk: int = 1000) -> list:
@@ -197,7 +208,7 @@ def _ids_present(tx, name: str, ids: list, chunk: int = 1000) -> list:
     index (a subquery or a join would scan the table)."""
     from healthscore.engine.adapters.sql import column, exp, lit, table
 
-    idc = column(TABLES[name].id_column)
+    idc = column(_id_column(name))
     found = []
     unique = sorted({str(i) for i in ids})
     for i in range(0, len(unique), chunk):
@@ -206,7 +217,7 @@ def _ids_present(tx, name: str, ids: list, chunk: int = 1000) -> list:
     return found
 
 
-def _exists(name: str, columns: list[str], stage: exp.Table | None = None, all_ids: bool = False) -> exp.Expression:
+def _exists(name: str, columns: list[str], stage: exp.Table | None = None, all_ids: bool = False) -> exp.Expr:
     """Condition over staged rows ``s``: the row is already in the table (by id, else whole row).
 
     When every staged row has its id (`all_ids`), the target is probed only for the staged ids, which
@@ -231,7 +242,7 @@ def _exists(name: str, columns: list[str], stage: exp.Table | None = None, all_i
         return whole_row
     idc = table.id_column
     by_id = exp.Exists(this=exp.select("1").from_(target.copy()).where(column(idc, "t").eq(column(idc, "s"))))
-    if TABLES[name].column(idc).required:
+    if _required(name, idc):
         return by_id
     return exp.case().when(column(idc, "s").is_(exp.null()).not_(), by_id).else_(whole_row)
 
@@ -251,7 +262,7 @@ def append_rows(engine: EngineAdapter, name: str, accepted: pa.Table, source: st
     id_column = TABLES[name].id_column
     all_ids = id_column in columns and accepted.column(id_column).null_count == 0
     insert_marks = _insert_marks(engine.dialect, name, source, marks or [])
-    cols = [column(c) for c in columns]
+    cols, names = [column(c) for c in columns], [ident(c) for c in columns]
     with _APPEND_LOCK:
         if engine.has_table(name):
             have = set(engine.columns(name))
@@ -270,7 +281,7 @@ def append_rows(engine: EngineAdapter, name: str, accepted: pa.Table, source: st
             if all_ids and not engine.index_probes_subqueries:
                 # ids already there, found through the id index: no scan of a large table
                 have_ids = _ids_present(tx, name, accepted.column(id_column).to_pylist())
-                exists: exp.Expression = (column(id_column, "s").isin(*(lit(v) for v in have_ids)) if have_ids
+                exists: exp.Expr = (column(_id_column(name), "s").isin(*(lit(v) for v in have_ids)) if have_ids
                                           else exp.false())
             else:
                 exists = _exists(name, columns, stage, all_ids)
@@ -279,10 +290,10 @@ def append_rows(engine: EngineAdapter, name: str, accepted: pa.Table, source: st
             if keep is not None and engine.keeps_appended_rows:
                 rows = tx.fetch_arrow(new)
                 with engine.staged(rows, "hs_append_new") as added:
-                    inserted = tx.execute(exp.insert(exp.select(*cols).from_(added), table(name), columns=[ident(c) for c in columns]))
+                    inserted = tx.execute(exp.insert(exp.select(*cols).from_(added), table(name), columns=names))
                 keep.append(rows)
             else:
-                inserted = tx.execute(exp.insert(new, table(name), columns=[ident(c) for c in columns]))
+                inserted = tx.execute(exp.insert(new, table(name), columns=names))
             already = accepted.num_rows - inserted
             pause("appended")
             if insert_marks is not None:

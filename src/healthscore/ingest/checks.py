@@ -4,6 +4,7 @@ accepted rows in canonical types and the reasons of quarantined rows."""
 from __future__ import annotations
 
 import functools
+import typing
 from typing import TYPE_CHECKING, Any
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TIMESTAMP, Column, Table
@@ -53,22 +54,27 @@ _TS_SPLIT = r"^([0-9]{4,6}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0
 _TS_OFFSET = r"[+-][0-9]{2}(:?[0-9]{2})?"
 
 
-def sql(text: str, **values: Any) -> exp.Expression:
+def sql(text: str, **values: Any) -> exp.Expr:
     """A DuckDB SQL template with ``$name`` placeholders filled with expressions or constants."""
     return template(text, DIALECT, **values)
 
 
-def cast(expr: exp.Expression, type_: str) -> exp.Expression:
+def select(text: str, **values: Any) -> exp.Select:
+    """``sql`` for a template that is a SELECT (to build on with sqlglot's query methods)."""
+    return typing.cast(exp.Select, sql(text, **values))
+
+
+def cast(expr: exp.Expr, type_: str) -> exp.Expr:
     return exp.cast(expr, exp.DataType.build(type_, dialect=DIALECT))
 
 
-def typed_list(values: list, type_: str) -> exp.Expression:
+def typed_list(values: list, type_: str) -> exp.Expr:
     """A list of constants, typed: ``[...]::VARCHAR[]``."""
     return cast(exp.Array(expressions=[lit(v) for v in values]), f"{type_}[]")
 
 
 @functools.cache
-def _zone_names() -> exp.Expression:
+def _zone_names() -> exp.Expr:
     """DuckDB's time zone names as a list constant (a subquery would make the plan a join, which
     does not keep the rows' order when the streaming path writes them)."""
     from healthscore.engine.adapters.duckdb import zone_names
@@ -78,7 +84,7 @@ def _zone_names() -> exp.Expression:
     return exp.Var(this=typed_list(list(zone_names()), "VARCHAR").sql(dialect=DIALECT))
 
 
-def timestamp_sql(t: exp.Expression) -> exp.Expression:
+def timestamp_sql(t: exp.Expr) -> exp.Expr:
     """Text -> naive UTC timestamp (NULL when it is not one), row by row.
 
     Plain ISO text goes through DuckDB's TIMESTAMPTZ cast with the session zone UTC (naive values
@@ -110,7 +116,7 @@ def timestamp_sql(t: exp.Expression) -> exp.Expression:
     )
 
 
-def range_sql(col: Column, p: exp.Expression, kind: exp.Expression | None) -> exp.Expression | None:
+def range_sql(col: Column, p: exp.Expr, kind: exp.Expr | None) -> exp.Expr | None:
     """The condition under which the typed value ``p`` is outside its column's domain (None: no
     domain); ``kind``: the typed value of the column ``range_when`` depends on, if present."""
     from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
@@ -129,11 +135,12 @@ def range_sql(col: Column, p: exp.Expression, kind: exp.Expression | None) -> ex
         out.append(sql("$p > $v", p=p, v=col.max_value))
     if kind is not None:
         for _other, value, lo, hi in col.range_when:
-            out.append(sql("($kind = $value AND NOT ($p BETWEEN $lo AND $hi))", kind=kind, value=value, p=p, lo=lo, hi=hi))
+            out.append(sql("($kind = $value AND NOT ($p BETWEEN $lo AND $hi))",
+                           kind=kind, value=value, p=p, lo=lo, hi=hi))
     return exp.paren(exp.or_(*out))
 
 
-def range_reason_sql(col: Column, kind: exp.Expression | None) -> exp.Expression:
+def range_reason_sql(col: Column, kind: exp.Expr | None) -> exp.Expr:
     """What a column's domain is (the end of a range reason), ``kind`` as above."""
     from healthscore.contract import NUMBER_LIMIT, TIMESTAMP_MAX, TIMESTAMP_MIN
 
@@ -147,18 +154,22 @@ def range_reason_sql(col: Column, kind: exp.Expression | None) -> exp.Expression
     hi = col.max_value if col.max_value is not None else None
     base = general
     if lo is not None or hi is not None:
-        base = (f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)}"
-                f" and {num(hi if hi is not None else NUMBER_LIMIT)}")
+        base = (
+            f" is out of range; must be between {num(lo if lo is not None else -NUMBER_LIMIT)}"
+            f" and {num(hi if hi is not None else NUMBER_LIMIT)}"
+        )
     if kind is None or not col.range_when:
         return lit(base)
     case = exp.Case(this=kind)
     for other, value, lo_, hi_ in col.range_when:
-        case = _when(case, lit(value), lit(f" is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}"))
+        case = _when(
+            case, lit(value), lit(f" is out of range for {other} {value}; must be between {num(lo_)} and {num(hi_)}")
+        )
     # a value within the kind's scale can still be over the general limit (pulse, or no kind)
     return case.else_(lit(base))
 
 
-def _when(case: exp.Case, condition: exp.Expression, then: exp.Expression) -> exp.Case:
+def _when(case: exp.Case, condition: exp.Expr, then: exp.Expr) -> exp.Case:
     """One more WHEN of a CASE, built in place (the builder's default copies the whole CASE each time)."""
     return case.when(condition, then, copy=False)
 
@@ -168,7 +179,7 @@ def _name(name: str) -> exp.Column:
     return column(name)
 
 
-def concat(*parts: exp.Expression) -> exp.Expression:
+def concat(*parts: exp.Expr) -> exp.Expr:
     """``a || b || ...`` (NULL when any part is)."""
     out = parts[0]
     for part in parts[1:]:
@@ -199,7 +210,7 @@ class Plan:
     def _cols(self) -> list[Column]:
         return [c for c in self.table.columns if c.name in self.present]
 
-    def _kind(self, col: Column, typed: bool = True) -> exp.Expression | None:
+    def _kind(self, col: Column, typed: bool = True) -> exp.Expr | None:
         """The value of the column ``col.range_when`` depends on (typed, or as written in the
         quarantined rows ``s``), when the source has it."""
         other = col.range_when[0][0] if col.range_when else None
@@ -208,8 +219,11 @@ class Plan:
         return self.p(other) if typed else sql("TRIM(CAST($v AS VARCHAR))", v=column(other, "s"))
 
     def _signature(self) -> tuple:
-        return (self.table.name, tuple((c, arrow_kind(self.schema.field(c).type)) for c in self.present),
-                tuple(self.label.items()))
+        return (
+            self.table.name,
+            tuple((c, arrow_kind(self.schema.field(c).type)) for c in self.present),
+            tuple(self.label.items()),
+        )
 
     def check_text(self, view: str) -> str:
         """``check_sql`` over the view ``view``, rendered once per table and source types (a live consumer
@@ -221,14 +235,14 @@ class Plan:
         return _rendered(self, "reasons", view, tuple(raw_names))
 
     # Step 1: typed values and the first problem of checks 0-4, one row per source row.
-    def check_sql(self, src: exp.Expression, carry: list[str] | None = None) -> exp.Select:
+    def check_sql(self, src: exp.Expr, carry: list[str] | None = None) -> exp.Select:
         """``src``: a table or subquery; ``carry``: further columns of ``src`` passed through as they are
         (the streaming path carries the source's values for the quarantined rows)."""
         # Stage a: the value (as text unless the source type is used directly); stage b: spaces
         # trimmed, '' -> NULL; stage c: null flag and typed value; stage d: the error code.
-        a: list[exp.Expression] = []
-        b: list[exp.Expression] = []
-        c: list[exp.Expression] = []
+        a: list[exp.Expr] = []
+        b: list[exp.Expr] = []
+        c: list[exp.Expr] = []
         for col in self._cols():
             i = self.index(col.name)
             q = column(col.name)
@@ -240,8 +254,16 @@ class Plan:
                 b.append(t)
             else:
                 a.append(alias(q if kind == "string" else cast(q, "VARCHAR"), f"__hs_t{i}"))
-                b.append(alias(sql("CASE WHEN $t = '' THEN NULL WHEN prefix($t, ' ') OR suffix($t, ' ')"
-                                   " THEN NULLIF(TRIM($t), '') ELSE $t END", t=t), f"__hs_t{i}"))
+                b.append(
+                    alias(
+                        sql(
+                            "CASE WHEN $t = '' THEN NULL WHEN prefix($t, ' ') OR suffix($t, ' ')"
+                            " THEN NULLIF(TRIM($t), '') ELSE $t END",
+                            t=t,
+                        ),
+                        f"__hs_t{i}",
+                    )
+                )
             null, typed = self._parse(col, kind, direct, t)
             c.append(alias(null, f"__hs_n{i}"))
             c.append(alias(typed, f"__hs_p{i}"))
@@ -250,20 +272,28 @@ class Plan:
         cols = self._cols()
         for col in cols:
             if col.required:
-                case = _when(case, _name(f"__hs_n{self.index(col.name)}"), lit(E_REQUIRED * 1000 + self.index(col.name)))
+                case = _when(
+                    case, _name(f"__hs_n{self.index(col.name)}"), lit(E_REQUIRED * 1000 + self.index(col.name))
+                )
         for col in cols:
             if col.type != STRING:
                 p = self.p(col.name)
                 bad = sql("($p IS NULL OR NOT isfinite($p))" if col.type == FLOAT else "$p IS NULL", p=p)
-                case = _when(case, sql("(NOT $n AND $bad)", n=_name(f"__hs_n{self.index(col.name)}"), bad=bad),
-                                 lit(E_PARSE * 1000 + self.index(col.name)))
+                case = _when(
+                    case,
+                    sql("(NOT $n AND $bad)", n=_name(f"__hs_n{self.index(col.name)}"), bad=bad),
+                    lit(E_PARSE * 1000 + self.index(col.name)),
+                )
         for col in cols:
             if col.non_negative and col.type in (FLOAT, INT):
                 case = _when(case, sql("$p < 0", p=self.p(col.name)), lit(E_NEGATIVE * 1000 + self.index(col.name)))
         for col in cols:
             if col.allowed:
-                case = _when(case, self.p(col.name).isin(*(lit(x) for x in col.allowed)).not_(),
-                                 lit(E_ALLOWED * 1000 + self.index(col.name)))
+                case = _when(
+                    case,
+                    self.p(col.name).isin(*(lit(x) for x in col.allowed)).not_(),
+                    lit(E_ALLOWED * 1000 + self.index(col.name)),
+                )
         for col in cols:
             rng = range_sql(col, self.p(col.name), self._kind(col))
             if rng is not None:
@@ -274,8 +304,9 @@ class Plan:
         stage_a = exp.select(*front, *a, *kept).from_(src)
         stage_b = exp.select(*front, *b, *kept).from_(stage_a.subquery())
         stage_c = exp.select(*front, *c, *kept).from_(stage_b.subquery())
-        return exp.select(column(POS), alias(cast(case, "INTEGER"), "__hs_err"),
-                          *(self.p(name) for name in self.present), *carried).from_(stage_c.subquery())
+        return exp.select(
+            column(POS), alias(cast(case, "INTEGER"), "__hs_err"), *(self.p(name) for name in self.present), *carried
+        ).from_(stage_c.subquery())
 
     @staticmethod
     def _direct(col: Column, kind: str) -> bool:
@@ -288,7 +319,7 @@ class Plan:
         )
 
     @staticmethod
-    def _parse(col: Column, kind: str, direct: bool, t: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    def _parse(col: Column, kind: str, direct: bool, t: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
         """(is-null expression, typed value expression) over the (trimmed) value ``t``."""
         null = sql("($t IS NULL)", t=t)
         if direct:
@@ -307,11 +338,17 @@ class Plan:
         if col.type == FLOAT:
             return null, sql("CASE WHEN NOT contains($t, '_') THEN TRY_CAST($t AS DOUBLE) END", t=t)
         if col.type == INT:
-            return null, sql("CASE WHEN NOT contains($t, '_') AND TRY_CAST($t AS DOUBLE) = trunc(TRY_CAST($t AS DOUBLE))"
-                             " THEN TRY_CAST($t AS BIGINT) END", t=t)
+            return null, sql(
+                "CASE WHEN NOT contains($t, '_') AND TRY_CAST($t AS DOUBLE) = trunc(TRY_CAST($t AS DOUBLE))"
+                " THEN TRY_CAST($t AS BIGINT) END",
+                t=t,
+            )
         if col.type == BOOL:
-            return null, sql("CASE WHEN lower($t) IN ('true', '1', 'yes') THEN TRUE"
-                             " WHEN lower($t) IN ('false', '0', 'no') THEN FALSE END", t=t)
+            return null, sql(
+                "CASE WHEN lower($t) IN ('true', '1', 'yes') THEN TRUE"
+                " WHEN lower($t) IN ('false', '0', 'no') THEN FALSE END",
+                t=t,
+            )
         if col.type == TIMESTAMP:
             return null, timestamp_sql(t)
         raise AssertionError(col.type)
@@ -321,7 +358,13 @@ class Plan:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        types = {STRING: pa.string(), FLOAT: pa.float64(), INT: pa.int64(), BOOL: pa.bool_(), TIMESTAMP: pa.timestamp("us")}
+        types = {
+            STRING: pa.string(),
+            FLOAT: pa.float64(),
+            INT: pa.int64(),
+            BOOL: pa.bool_(),
+            TIMESTAMP: pa.timestamp("us"),
+        }
         n = checked.num_rows
         arrays = []
         for col in self.table.columns:
@@ -332,9 +375,9 @@ class Plan:
             arrays.append(arr)
         return pa.table(arrays, names=self.table.column_names)
 
-    def output_sql(self) -> list[exp.Expression]:
+    def output_sql(self) -> list[exp.Expr]:
         """Step 2 in SQL (the streaming path): select expressions over the checked rows."""
-        out = []
+        out: list[exp.Expr] = []
         for col in self.table.columns:
             typ = SQL_TYPES[col.type]
             expr = cast(self.p(col.name) if col.name in self.present else exp.null(), typ)
@@ -344,14 +387,17 @@ class Plan:
         return out
 
     # Step 3: why each quarantined row was quarantined.
-    def reason_sql(self, raw_names: list[str]) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    def reason_sql(self, raw_names: list[str]) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
         """(column, value, reason) expressions over quarantined rows ``s``."""
         err = column("__hs_err", "s")
         col_case = exp.Case(this=err).when(lit(0), lit(""))
         val_case = exp.Case(this=err).when(lit(0), column(TEXT, "s"))
         reason_case = exp.Case(this=err).when(lit(0), column(BAD, "s"))
-        all_empty = exp.and_(*(sql("(coalesce(TRIM(CAST($v AS VARCHAR)), '') = '')", v=column(n, "s"))
-                               for n in raw_names)) if raw_names else exp.true()
+        all_empty = (
+            exp.and_(*(sql("(coalesce(TRIM(CAST($v AS VARCHAR)), '') = '')", v=column(n, "s")) for n in raw_names))
+            if raw_names
+            else exp.true()
+        )
         for col in self._cols():
             i = self.index(col.name)
             raw = cast(column(col.name, "s"), "VARCHAR")
@@ -365,8 +411,11 @@ class Plan:
                 col_case = _when(col_case, lit(check * 1000 + i), lit(col.name))
                 val_case = _when(val_case, lit(check * 1000 + i), raw)
             if col.required:
-                missing = exp.Case().when(all_empty, lit(f"empty row: no values ({col.name} is required)")) \
+                missing = (
+                    exp.Case()
+                    .when(all_empty, lit(f"empty row: no values ({col.name} is required)"))
                     .else_(concat(label, lit(": missing; it is required")))
+                )
                 reason_case = _when(reason_case, lit(E_REQUIRED * 1000 + i), missing)
             what = {
                 STRING: "",
@@ -376,8 +425,11 @@ class Plan:
                 TIMESTAMP: f" is not a date/time ({_TS_HINT})",
             }[col.type]
             reason_case = _when(reason_case, lit(E_PARSE * 1000 + i), concat(label, lit(": "), quoted, lit(what)))
-            reason_case = _when(reason_case, lit(E_NEGATIVE * 1000 + i),
-                                           concat(label, lit(": "), trimmed, lit(" is negative; must be >= 0")))
+            reason_case = _when(
+                reason_case,
+                lit(E_NEGATIVE * 1000 + i),
+                concat(label, lit(": "), trimmed, lit(" is negative; must be >= 0")),
+            )
             if col.type in (FLOAT, INT, TIMESTAMP):
                 reason = range_reason_sql(col, self._kind(col, typed=False))
                 reason_case = _when(reason_case, lit(E_RANGE * 1000 + i), concat(label, lit(": "), quoted, reason))
@@ -386,12 +438,26 @@ class Plan:
                 reason_case = _when(reason_case, lit(E_ALLOWED * 1000 + i), concat(label, lit(": "), quoted, allowed))
             if E_DUPLICATE in checks:
                 first_file = sql("coalesce($f || ' ', '')", f=column("__hs_first_file", "s"))
-                reason_case = _when(reason_case, lit(E_DUPLICATE * 1000 + i), concat(
-                    lit("duplicate "), lit(col.name), lit(" "), trimmed, lit(" (first seen at "), first_file,
-                    column("__hs_word", "s"), lit(" "), cast(column("__hs_first_line", "s"), "VARCHAR"), lit(")")))
+                reason_case = _when(
+                    reason_case,
+                    lit(E_DUPLICATE * 1000 + i),
+                    concat(
+                        lit("duplicate "),
+                        lit(col.name),
+                        lit(" "),
+                        trimmed,
+                        lit(" (first seen at "),
+                        first_file,
+                        column("__hs_word", "s"),
+                        lit(" "),
+                        cast(column("__hs_first_line", "s"), "VARCHAR"),
+                        lit(")"),
+                    ),
+                )
             if E_ACCOUNT in checks:
-                reason_case = _when(reason_case, lit(E_ACCOUNT * 1000 + i),
-                                               concat(label, lit(": "), quoted, lit(" is not in accounts")))
+                reason_case = _when(
+                    reason_case, lit(E_ACCOUNT * 1000 + i), concat(label, lit(": "), quoted, lit(" is not in accounts"))
+                )
         return col_case, val_case, reason_case
 
 
@@ -404,10 +470,7 @@ def _rendered(plan: Plan, what: str, view: str, raw_names: tuple[str, ...] = ())
     if text is None:
         from healthscore.engine.adapters.sql import table
 
-        if what == "check":
-            query = plan.check_sql(table(view))
-        else:
-            query = quarantine_query(plan, table(view), list(raw_names))
+        query = plan.check_sql(table(view)) if what == "check" else quarantine_query(plan, table(view), list(raw_names))
         text = _RENDERED[key] = query.sql(dialect=DIALECT)
         if len(_RENDERED) > 256:  # a long-running consumer sees a handful of shapes; never grow without bound
             _RENDERED.pop(next(iter(_RENDERED)))
@@ -418,13 +481,18 @@ def quarantine_query(plan: Plan, view: exp.Table, raw_names: list[str]) -> exp.S
     """file, line, column, value, reason and the raw values as text of the quarantined rows ``s``."""
     column_, value, reason = plan.reason_sql(raw_names)
     raws = [alias(cast(column(n, "s"), "VARCHAR"), f"__hs_r{i}") for i, n in enumerate(raw_names)]
-    query = sql("SELECT s.__hs_file AS file, s.__hs_line AS line, $column AS \"column\", $value AS value,"
-                " $reason AS reason, s.__hs_text AS __hs_text FROM $view AS s ORDER BY s.__hs_fid, s.__hs_line",
-                column=column_, value=value, reason=reason, view=view)
+    query = select(
+        'SELECT s.__hs_file AS file, s.__hs_line AS line, $column AS "column", $value AS value,'
+        " $reason AS reason, s.__hs_text AS __hs_text FROM $view AS s ORDER BY s.__hs_fid, s.__hs_line",
+        column=column_,
+        value=value,
+        reason=reason,
+        view=view,
+    )
     return query.select(*raws, copy=False)
 
 
-def list_lit(values: pa.Array) -> exp.Expression:
+def list_lit(values: pa.Array) -> exp.Expr:
     """A SQL list of constants (strings or integers), typed."""
     import pyarrow as pa
 

@@ -11,19 +11,22 @@ from healthscore.ingest.read import csv_header, read_ndjson_bytes, read_part, sh
 from healthscore.ingest.report import BAD, INTERNAL, TEXT, Part
 
 if TYPE_CHECKING:
-    from healthscore.engine.adapters.base import EngineAdapter
-    from healthscore.engine.adapters.duckdb import LocalDuckDB
     import numpy as np
     import pyarrow as pa
 
-    from healthscore.workspace import SourceConfig, Workspace
+    from healthscore.engine.adapters.base import EngineAdapter
+    from healthscore.engine.adapters.duckdb import LocalDuckDB
+    from healthscore.ingest.report import Source
+    from healthscore.workspace import Workspace
 
 
 # ---------------------------------------------------------------------------------------------
 # Column map
 
 
-def column_plan(display: str, names: list[str], table: Table, src: SourceConfig, key: str) -> tuple[dict[str, str], list[str]]:
+def column_plan(
+    display: str, names: list[str], table: Table, src: Source, key: str
+) -> tuple[dict[str, str], list[str]]:
     """(rename source -> canonical, ignored extra columns) for one file; UserError if not usable."""
     mapping = src.columns
     canonical = table.column_names
@@ -69,7 +72,9 @@ def column_plan(display: str, names: list[str], table: Table, src: SourceConfig,
     return rename, extras
 
 
-def read_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: SourceConfig, where, say, warnings: list[str]) -> list[Part]:
+def read_parts(
+    ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: Source, where, say, warnings: list[str]
+) -> list[Part]:
     """Read every file (or the engine table) of a source into parts with canonical column names."""
     items = where if isinstance(where, list) else [where]
     parts: list[Part] = []
@@ -82,8 +87,15 @@ def read_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: Sou
     return parts
 
 
-def make_part(display: str, word: str, data: pa.Table, lines: np.ndarray, name: str, src: SourceConfig,
-               ignored: dict[tuple[str, ...], list[str]]) -> Part:
+def make_part(
+    display: str,
+    word: str,
+    data: pa.Table,
+    lines: np.ndarray,
+    name: str,
+    src: Source,
+    ignored: dict[tuple[str, ...], list[str]],
+) -> Part:
     """Apply the column map to data read from one file (UserError for unknown or missing columns)."""
     import pyarrow as pa
 
@@ -107,8 +119,7 @@ def warn_ignored(name: str, ignored: dict[tuple[str, ...], list[str]], warnings:
         warnings.append(f"{where_}: ignored column(s) not in the {name} contract: {', '.join(map(repr, extras))}")
 
 
-def rows_part(vcon, display: str, word: str, rows: list, lines, reasons: list, table: str, src,
-               ignored: dict) -> Part:
+def rows_part(vcon, display: str, word: str, rows: list, lines, reasons: list, table: str, src, ignored: dict) -> Part:
     """Rows (dicts; None for a record already known to be bad, with its reason) as a part to validate:
     through the NDJSON reader, so values are read exactly as from an NDJSON file."""
     import json
@@ -131,7 +142,8 @@ def rows_part(vcon, display: str, word: str, rows: list, lines, reasons: list, t
         table_ = table_.set_column(table_.schema.get_field_index(TEXT), TEXT, pa.array(text, pa.string()))
     return make_part(display, word, table_, lines, table, src, ignored)
 
-def preflight(ws: Workspace, name: str, src: SourceConfig, where: list[Path] | str) -> None:
+
+def preflight(ws: Workspace, name: str, src: Source, where: list[Path] | str) -> None:
     """Cheap header checks (CSV header, Parquet schema) so that config mistakes fail before writes."""
     if isinstance(where, str):
         return

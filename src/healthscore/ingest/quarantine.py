@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from healthscore.workspace import SourceConfig
+    from healthscore.ingest.report import Source
 
 
 def quarantine_frame(vcon, plan: Plan, parts: list[Part], combined, fids, lines, err, first) -> pd.DataFrame:
@@ -55,7 +55,9 @@ def quarantine_from_rows(vcon, plan: Plan, rows: pa.Table, raw_cols: list[str], 
     with vcon.registered(rows, "__hs_quarantine", unique=False):
         result = vcon.fetch_arrow(plan.reason_text("__hs_quarantine", raw_cols))
     if raw_cols:
-        struct = pa.StructArray.from_arrays([result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys)
+        struct = pa.StructArray.from_arrays(
+            [result.column(f"__hs_r{i}").combine_chunks() for i in range(len(raw_cols))], names=keys
+        )
         raws = struct.to_pylist()
     else:
         raws = [{} for _ in range(result.num_rows)]
@@ -71,12 +73,20 @@ def quarantine_from_rows(vcon, plan: Plan, rows: pa.Table, raw_cols: list[str], 
 def empty_report(name: str, key: str, warnings: list[str]) -> TableReport:
     import pandas as pd
 
-    return TableReport(table=name, source=key, read=0, accepted=0, quarantined=0, warnings=warnings,
-                       quarantine=pd.DataFrame({c: pd.Series([], dtype="int64" if c == "line" else object)
-                                                for c in QUARANTINE_COLUMNS}))
+    return TableReport(
+        table=name,
+        source=key,
+        read=0,
+        accepted=0,
+        quarantined=0,
+        warnings=warnings,
+        quarantine=pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "line" else object) for c in QUARANTINE_COLUMNS}
+        ),
+    )
 
 
-def refuse_empty(name: str, src: SourceConfig, n_rows: int, quarantine: pd.DataFrame) -> None:
+def refuse_empty(name: str, src: Source, n_rows: int, quarantine: pd.DataFrame) -> None:
     """UserError: the source would empty the canonical table (nothing written)."""
     where = src.path if src.path is not None else str(src.table)
     if not n_rows:
@@ -93,5 +103,3 @@ def vendor_raw(report: TableReport, originals: dict) -> None:
     q = report.quarantine
     if len(q):
         q["raw"] = [originals.get((f, int(n)), r) for f, n, r in zip(q["file"], q["line"], q["raw"])]
-
-

@@ -8,24 +8,25 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from healthscore.errors import UserError
 from healthscore.engine.adapters.sql import alias, column, exp, lit
+from healthscore.errors import UserError
 from healthscore.ingest.checks import sql, typed_list
 from healthscore.ingest.report import BAD, INTERNAL, TEXT
 
 if TYPE_CHECKING:
-    from healthscore.engine.adapters.duckdb import LocalDuckDB
     import pyarrow as pa
 
     from healthscore.engine.adapters.base import EngineAdapter
-    from healthscore.workspace import SourceConfig, Workspace
+    from healthscore.engine.adapters.duckdb import LocalDuckDB
+    from healthscore.ingest.report import Source
+    from healthscore.workspace import Workspace
 
 
 # ---------------------------------------------------------------------------------------------
 # Locating and reading sources
 
 
-def locate(ws: Workspace, name: str, src: SourceConfig) -> list[Path] | str:
+def locate(ws: Workspace, name: str, src: Source) -> list[Path] | str:
     """The files of a path source (sorted), or the engine table name of a table source."""
     if src.table is not None:
         return src.table
@@ -186,12 +187,18 @@ def _parse_csv(display: str, data: bytes, names: list[str]):
     for num, text, found in records:
         line = -1 - num if num < 0 else int(start[num]) if 0 < num < len(start) else num
         if "\n" not in text.rstrip("\r\n"):
-            bad.append((line, f"line has {found} value(s) but the header has {len(names)}; check delimiters and quoting", text))
+            reason = f"line has {found} value(s) but the header has {len(names)}; check delimiters and quoting"
+            bad.append((line, reason, text))
             continue
         first, rest = text.split("\n", 1)
-        bad.append((line, f"a quoted value opens on this line and does not close properly (it ran over "
-                          f"{text.count(chr(10)) + 1} lines); the lines after it were read on their own",
-                    first.rstrip("\r")))
+        bad.append(
+            (
+                line,
+                f"a quoted value opens on this line and does not close properly (it ran over "
+                f"{text.count(chr(10)) + 1} lines); the lines after it were read on their own",
+                first.rstrip("\r"),
+            )
+        )
         again.append((line, rest))
     parts, part_lines = [table], [lines]
     for line, rest in again:  # the lines the broken record swallowed, read as a file of their own
@@ -222,7 +229,7 @@ def _broken_multiline_rows(data: bytes, lines, inside, width: int) -> list[tuple
     out = []
     for i in multi:
         first = int(lines[i]) - 1
-        text = b"\n".join(physical[first:first + int(inside[i]) + 1]).decode("utf-8", "replace")
+        text = b"\n".join(physical[first : first + int(inside[i]) + 1]).decode("utf-8", "replace")
         if len(text) >= csv.field_size_limit():  # the csv module refuses long values by default
             csv.field_size_limit(len(text) + 1)
         try:
@@ -263,7 +270,9 @@ def read_ndjson_bytes(display: str, data: bytes, vcon):
             table = pj.read_json(pa.BufferReader(data))
             forced = {f.name for f in table.schema if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)}
             if forced:  # strings that pyarrow took for timestamps: keep them as written
-                schema = pa.schema([pa.field(f.name, pa.string() if f.name in forced else f.type) for f in table.schema])
+                schema = pa.schema(
+                    [pa.field(f.name, pa.string() if f.name in forced else f.type) for f in table.schema]
+                )
                 table = pj.read_json(pa.BufferReader(data), parse_options=pj.ParseOptions(explicit_schema=schema))
             cols = {}
             for f, col in zip(table.schema, table.columns):
@@ -288,7 +297,7 @@ def read_ndjson_bytes(display: str, data: bytes, vcon):
     return read_ndjson_lines(display, data, vcon)
 
 
-def _json_object() -> exp.Expression:
+def _json_object() -> exp.Expr:
     # CASE, not AND: json_type fails on invalid JSON and AND does not short-circuit
     return sql("(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE FALSE END)")
 
@@ -307,9 +316,18 @@ def read_ndjson_lines(display: str, data: bytes, vcon: LocalDuckDB):
         lines = lines.slice(0, len(lines) - 1)  # the newline that ends the last line
     numbered = pa.table({"n": np.arange(1, len(lines) + 1, dtype=np.int64), "line": lines})
     with vcon.registered(numbered, "__hs_lines") as view:
-        keys = [r[0] for r in vcon.fetchall(sql(
-            "SELECT k FROM (SELECT unnest(json_keys(line)) AS k, generate_subscripts(json_keys(line), 1) AS pos, n"
-            " FROM $lines WHERE $ok) GROUP BY k ORDER BY min(n), min(pos)", lines=view, ok=_json_object()))]
+        keys = [
+            r[0]
+            for r in vcon.fetchall(
+                sql(
+                    "SELECT k FROM (SELECT unnest(json_keys(line)) AS k,"
+                    " generate_subscripts(json_keys(line), 1) AS pos, n"
+                    " FROM $lines WHERE $ok) GROUP BY k ORDER BY min(n), min(pos)",
+                    lines=view,
+                    ok=_json_object(),
+                )
+            )
+        ]
         check_reserved(display, keys)
         for k in keys:
             if '"' in k or "\\" in k:
@@ -323,7 +341,11 @@ def read_ndjson_lines(display: str, data: bytes, vcon: LocalDuckDB):
             " CASE WHEN NOT ($ok) THEN line END AS __hs_text, n"
             " FROM (SELECT n, line, CASE WHEN $ok THEN json_extract_string(line, $paths) END AS v"
             " FROM $lines WHERE trim(line, $blank) <> '') ORDER BY n",
-            ok=_json_object(), paths=paths, lines=view, blank=" \t\r")
+            ok=_json_object(),
+            paths=paths,
+            lines=view,
+            blank=" \t\r",
+        )
         query.set("expressions", values + query.expressions)  # the keys' values first
         table = vcon.fetch_arrow(query)
     numbers = table.column("n").to_numpy().astype(np.int64)
@@ -377,14 +399,19 @@ def decode_dictionaries(table: pa.Table) -> pa.Table:
 
 def no_duplicate_names(display: str, names: list[str]) -> None:
     seen: set[str] = set()
-    dupes = [n for n in names if n in seen or seen.add(n)]
+    dupes = []
+    for n in names:
+        if n in seen:
+            dupes.append(n)
+        seen.add(n)
     if dupes:
-        raise UserError(f"{display}: repeated column name(s) {', '.join(map(repr, dict.fromkeys(dupes)))}; each column needs a unique name")
+        raise UserError(
+            f"{display}: repeated column name(s) {', '.join(map(repr, dict.fromkeys(dupes)))};"
+            " each column needs a unique name"
+        )
 
 
 def check_reserved(display: str, names: list[str]) -> None:
     for n in names:
         if n in INTERNAL:
             raise UserError(f"{display}: column name {n!r} is reserved; rename it")
-
-

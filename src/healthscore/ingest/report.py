@@ -1,4 +1,5 @@
-"""What ingestion reports: per-table counts, warnings and the quarantine; the internal columns of data being validated."""
+"""What ingestion reports: per-table counts, warnings and the quarantine; the internal columns of data
+being validated."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-
 QUARANTINE_COLUMNS = ["file", "line", "column", "value", "reason", "raw"]
 RAW_LINE_KEY = "_raw_line"  # the only key of `raw` for a line that could not be split into columns
 
@@ -20,6 +20,7 @@ POS = "__hs_pos"  # position of the row in the combined data (all files of a sou
 BAD = "__hs_bad"  # set when the line itself could not be parsed: the reason
 TEXT = "__hs_text"  # ... and the line's text
 INTERNAL = (POS, BAD, TEXT)
+
 
 @dataclass
 class TableReport:
@@ -70,6 +71,7 @@ class Part:
     lines: np.ndarray  # line (or row) number of each row of `data`
     raw_names: dict[str, str]  # column in `data` -> the source's own name
 
+
 @dataclass
 class InlineSource:
     """What the validation needs of a source, for rows that come from a call, not a file."""
@@ -102,3 +104,7 @@ def redact_url(url: str) -> str:
     return url
 
 
+if TYPE_CHECKING:
+    from healthscore.workspace import SourceConfig
+
+    Source = SourceConfig | InlineSource  # what validation needs of a source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,8 +26,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from healthscore.engine.adapters.base import EngineAdapter
+    from healthscore.engine.adapters.duckdb import DuckDBAdapter
+    from healthscore.ingest.report import Source
     from healthscore.store.store import Store
-    from healthscore.workspace import SourceConfig, Workspace
+    from healthscore.workspace import Workspace
 
 
 def ingest_workspace(
@@ -78,7 +81,8 @@ def ingest_workspace(
                 raise UserError(f"{name!r} is not a canonical table; allowed: {', '.join(TABLES)}")
             if name not in configured:
                 raise UserError(
-                    f"{ws.config_path}: no source for {name!r}; add sources.{name} (path: or table:) to healthscore.yaml",
+                    f"{ws.config_path}: no source for {name!r}; add sources.{name} (path: or table:)"
+                    " to healthscore.yaml",
                     details=[f"configured sources: {', '.join(configured) or '(none)'}"],
                 )
     wanted = set(configured) if tables is None else set(tables)
@@ -130,13 +134,16 @@ def ingest_workspace(
                     accounts, accounts_looked_up = engine_accounts(engine), True
                 warnings: list[str] = []
                 if name in already_loaded and already_loaded[name]:
-                    warnings.append(f"{already_loaded[name]} file(s) already loaded before (same content): not read again")
+                    warnings.append(
+                        f"{already_loaded[name]} file(s) already loaded before (same content): not read again"
+                    )
                 if appending[name] and isinstance(where, list) and not where:
                     say(f"{name}: no new file")
                     reports.append(empty_report(name, key, warnings + ["no new file since the last ingest"]))
                     continue
                 parts, originals, marks = None, None, []
                 if src.adapter is not None:
+                    assert isinstance(where, list)  # an adapter reads files
                     parts, originals = adapter_parts(ws, engine, vcon, name, src, where, say, warnings)
                 elif isinstance(where, str) and (src.database is not None or appending[name]):
                     parts, marks = table_parts(ws, engine, name, src, appending[name], say, warnings)
@@ -144,11 +151,24 @@ def ingest_workspace(
                     parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
                 if isinstance(where, list):
                     rows = [p.data.num_rows for p in parts] if parts is not None else [0] * len(where)
-                    marks = [Mark("file", shown_path(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)]
+                    marks = [
+                        Mark("file", shown_path(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)
+                    ]
                 append = AppendTo(key, marks) if appending[name] else None
-                report, accepted_ids = _ingest_one(ws, engine, vcon, name, src, where, say, accounts,
-                                                   parts=parts, warnings=warnings, append=append,
-                                                   allow_empty=allow_empty)
+                report, accepted_ids = _ingest_one(
+                    ws,
+                    engine,
+                    vcon,
+                    name,
+                    src,
+                    where,
+                    say,
+                    accounts,
+                    parts=parts,
+                    warnings=warnings,
+                    append=append,
+                    allow_empty=allow_empty,
+                )
                 report.source = key
                 if originals is not None:
                     vendor_raw(report, originals)
@@ -171,9 +191,16 @@ def ingest_workspace(
     return reports
 
 
-def ingest_rows(ws: Workspace, engine: EngineAdapter, table: str, rows: list, source: str = "api",
-                progress: Callable[[str], None] | None = None, known_accounts: pa.Table | None = None,
-                keep_appended: bool = False) -> TableReport:
+def ingest_rows(
+    ws: Workspace,
+    engine: EngineAdapter,
+    table: str,
+    rows: list,
+    source: str = "api",
+    progress: Callable[[str], None] | None = None,
+    known_accounts: pa.Table | None = None,
+    keep_appended: bool = False,
+) -> TableReport:
     """Validate rows (dicts keyed by canonical column names) like a file and APPEND the accepted ones to
     the engine's canonical table (created if absent), skipping rows already there (same id; see
     ``ingest/append.py``). The quarantine's ``file`` is ``source`` and its ``line`` the 1-based
@@ -191,24 +218,40 @@ def ingest_rows(ws: Workspace, engine: EngineAdapter, table: str, rows: list, so
         raise UserError(f"rows for {table} must be a list of objects (one per row), got {type(rows).__name__}")
     src = InlineSource(table=source)
     vcon = row_validator()
-    part = rows_part(vcon, source, "row", rows, np.arange(1, len(rows) + 1, dtype=np.int64),
-                      [None] * len(rows), table, src, {})
-    accounts = (known_accounts if known_accounts is not None and table != "accounts" else engine_accounts(engine)) \
-        if TABLES[table].references_accounts else None
+    part = rows_part(
+        vcon, source, "row", rows, np.arange(1, len(rows) + 1, dtype=np.int64), [None] * len(rows), table, src, {}
+    )
+    accounts = (
+        (known_accounts if known_accounts is not None and table != "accounts" else engine_accounts(engine))
+        if TABLES[table].references_accounts
+        else None
+    )
     warnings = []
     if TABLES[table].references_accounts and accounts is None:
         warnings.append("account_id not checked against accounts: there is no accounts table in the engine")
     append = AppendTo(source, keep_inserted=keep_appended)
-    report, _ = _ingest_one(ws, engine, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings,
-                            append=append)
+    report, _ = _ingest_one(
+        ws, engine, vcon, table, src, source, say, accounts, parts=[part], warnings=warnings, append=append
+    )
     report.source = source
     report.appended = append.inserted
     return report
 
 
-def _ingest_one(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: SourceConfig, where, say, accounts: pa.Table | None,
-                parts: list[Part] | None = None, warnings: list[str] | None = None, append=None,
-                allow_empty: bool = True):
+def _ingest_one(
+    ws,
+    engine: EngineAdapter,
+    vcon: LocalDuckDB,
+    name: str,
+    src: Source | InlineSource,
+    where,
+    say,
+    accounts: pa.Table | None,
+    parts: list[Part] | None = None,
+    warnings: list[str] | None = None,
+    append=None,
+    allow_empty: bool = True,
+):
     """Read, validate and write one source. Returns (report, accepted account ids for accounts).
 
     ``parts``: the source already read (adapters, database and incremental sources); ``append``: an
@@ -217,7 +260,9 @@ def _ingest_one(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: So
     import pyarrow.compute as pc
 
     if parts is None and append is None and streaming.can_stream(engine, src, where):
-        streamed = streaming.ingest_streaming(ws, engine, vcon, name, src, where, say, accounts is not None, allow_empty)
+        streamed = streaming.ingest_streaming(
+            ws, typing.cast("DuckDBAdapter", engine), vcon, name, src, where, say, accounts is not None, allow_empty
+        )
         if streamed is not None:
             return streamed
     warnings = list(warnings or [])
@@ -236,7 +281,9 @@ def _ingest_one(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: So
         say(f"{name}: appending {accepted_n:,} accepted row(s) ({n_rows - accepted_n:,} quarantined)")
         already = append.write(engine, name, accepted)
         if already:
-            warnings.append(f"{already:,} accepted row(s) were already in the engine's {name} table and were not added again")
+            warnings.append(
+                f"{already:,} accepted row(s) were already in the engine's {name} table and were not added again"
+            )
     accepted_ids = None
     if name == "accounts":
         accepted_ids = pa.table({"account_id": pc.unique(accepted.column("account_id"))})
@@ -270,18 +317,37 @@ class IngestionService:
     def __init__(self, engine: EngineAdapter, workspace: Workspace, store: Store):
         self.engine, self.workspace, self.store = engine, workspace, store
 
-    def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
-               incremental: bool = False, allow_empty: bool = False) -> list[TableReport]:
-        reports = ingest_workspace(self.workspace, self.engine, tables=tables, progress=progress,
-                                   incremental=incremental, allow_empty=allow_empty)
+    def ingest(
+        self,
+        tables: list[str] | None = None,
+        progress: Callable[[str], None] | None = None,
+        incremental: bool = False,
+        allow_empty: bool = False,
+    ) -> list[TableReport]:
+        reports = ingest_workspace(
+            self.workspace,
+            self.engine,
+            tables=tables,
+            progress=progress,
+            incremental=incremental,
+            allow_empty=allow_empty,
+        )
         for r in reports:
             self.record(r)
         return reports
 
-    def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None,
-                    keep_appended: bool = False) -> TableReport:
-        report = ingest_rows(self.workspace, self.engine, table, rows, source=source, known_accounts=known_accounts,
-                             keep_appended=keep_appended)
+    def ingest_rows(
+        self, table: str, rows: list[dict], source: str = "api", known_accounts=None, keep_appended: bool = False
+    ) -> TableReport:
+        report = ingest_rows(
+            self.workspace,
+            self.engine,
+            table,
+            rows,
+            source=source,
+            known_accounts=known_accounts,
+            keep_appended=keep_appended,
+        )
         self.record(report)
         return report
 

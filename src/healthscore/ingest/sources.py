@@ -9,14 +9,16 @@ from healthscore.contract import TABLES
 from healthscore.errors import UserError
 from healthscore.ingest.columns import make_part, rows_part, warn_ignored
 from healthscore.ingest.read import check_reserved, decode_dictionaries, shown_path, table_expr, with_internal
-from healthscore.ingest.report import RAW_LINE_KEY, source_key
+from healthscore.ingest.report import RAW_LINE_KEY, Part, source_key
 
 if TYPE_CHECKING:
     from healthscore.engine.adapters.base import EngineAdapter
     from healthscore.engine.adapters.duckdb import LocalDuckDB
 
 
-def adapter_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, files: list[Path], say, warnings: list[str]):
+def adapter_parts(
+    ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, files: list[Path], say, warnings: list[str]
+):
     """Vendor files -> parts through the source's adapter; also {(file, line): vendor record}."""
     import json
 
@@ -26,9 +28,13 @@ def adapter_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, 
 
     adapter = ADAPTERS[src.adapter]
     if adapter.table != name:
-        raise UserError(f"{ws.config_path}: sources.{name}.adapter: {adapter.name} gives {adapter.table} rows,"
-                        f" not {name}; use it under sources.{adapter.table}")
-    parts, originals, ignored = [], {}, {}
+        raise UserError(
+            f"{ws.config_path}: sources.{name}.adapter: {adapter.name} gives {adapter.table} rows,"
+            f" not {name}; use it under sources.{adapter.table}"
+        )
+    parts: list[Part] = []
+    originals: dict = {}
+    ignored: dict[tuple[str, ...], list[str]] = {}
     for path in files:
         display = shown_path(ws, path)
         say(f"{name}: reading {display} ({adapter.name})")
@@ -37,6 +43,7 @@ def adapter_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, 
         looked_up = {}
         keys = lookup_keys(adapter, records)
         if keys:
+            assert adapter.lookup is not None  # lookup_keys finds keys only for adapters with a lookup
             ltable, kcol, vcol, _ = adapter.lookup
             if ltable in engine.list_tables():
                 t = engine.table(ltable)
@@ -44,7 +51,11 @@ def adapter_parts(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, 
                 looked_up = {r[kcol]: r[vcol] for r in found}
         rows, reasons = adapt(adapter, records, looked_up)
         for rec in records:
-            originals[(display, rec.number)] = rec.value if isinstance(rec.value, dict) else {RAW_LINE_KEY: json.dumps(rec.value) if not isinstance(rec.value, str) else rec.value}
+            originals[(display, rec.number)] = (
+                rec.value
+                if isinstance(rec.value, dict)
+                else {RAW_LINE_KEY: json.dumps(rec.value) if not isinstance(rec.value, str) else rec.value}
+            )
         lines = np.array([r.number for r in records], dtype=np.int64)
         parts.append(rows_part(vcon, display, word, rows, lines, reasons, name, src, ignored))
     warn_ignored(name, ignored, warnings)
@@ -72,8 +83,10 @@ def table_parts(ws, engine: EngineAdapter, name: str, src, appending: bool, say,
         col = src.watermark or (reverse.get(table.time_column, table.time_column) if table.time_column else None)
         track = False
         if src.watermark is not None and src.watermark not in expr.columns:
-            raise UserError(f"{ws.config_path}: sources.{name}.watermark: {src.watermark!r} is not a column of"
-                            f" {src.table}; columns: {', '.join(expr.columns)}")
+            raise UserError(
+                f"{ws.config_path}: sources.{name}.watermark: {src.watermark!r} is not a column of"
+                f" {src.table}; columns: {', '.join(expr.columns)}"
+            )
         if appending and col is not None and col in expr.columns:
             dtype = expr[col].type()
             if dtype.is_timestamp() or dtype.is_date():
@@ -86,9 +99,11 @@ def table_parts(ws, engine: EngineAdapter, name: str, src, appending: bool, say,
                     expr = engine.since(expr, col, stamp)
                     say(f"{name}: reading rows of {src.table} with {col} >= {stamp}")
             else:
-                warnings.append(f"{src.table}.{col} is {dtype}, not a timestamp: every row is read and rows"
-                                " already loaded are skipped by id (set sources." + name + ".watermark to a"
-                                " timestamp column to read only new rows)")
+                warnings.append(
+                    f"{src.table}.{col} is {dtype}, not a timestamp: every row is read and rows"
+                    " already loaded are skipped by id (set sources." + name + ".watermark to a"
+                    " timestamp column to read only new rows)"
+                )
         say(f"{name}: reading {key}")
         try:
             data = expr.to_pyarrow()
@@ -103,7 +118,7 @@ def table_parts(ws, engine: EngineAdapter, name: str, src, appending: bool, say,
         if pa.types.is_timestamp(newest.type) and newest.type.tz:
             newest = newest.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
         newest = pc.max(newest).as_py()
-        if newest is not None:
+        if newest is not None and col is not None:
             marks.append(Mark("time", col, high_water=newest, rows=data.num_rows))
     if src.watermark is not None and src.watermark not in src.columns and src.watermark not in table.column_names:
         data = data.drop_columns([src.watermark])  # read for the watermark only
@@ -113,5 +128,3 @@ def table_parts(ws, engine: EngineAdapter, name: str, src, appending: bool, say,
     part = make_part(key, "row", data, np.arange(1, data.num_rows + 1, dtype=np.int64), name, src, ignored)
     warn_ignored(name, ignored, warnings)
     return [part], marks
-
-

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.engine.adapters.duckdb import engine_error
-from healthscore.errors import UserError
 from healthscore.engine.adapters.sql import column, exp
+from healthscore.errors import UserError
 from healthscore.ingest.checks import cast, sql
 from healthscore.ingest.read import check_reserved, csv_header, no_duplicate_names, shown_path
 from healthscore.ingest.report import BAD, INTERNAL, POS, TEXT
@@ -30,10 +30,10 @@ class Streamed:
     word: str  # "line" (CSV) or "row" (Parquet)
     names: list[str]  # the source's columns
     rows: int
-    source: exp.Expression  # a read_parquet(...) call
-    pos: exp.Expression  # the row's line (CSV) or 0-based row number (Parquet), in file order
-    bad: exp.Expression = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
-    text: exp.Expression = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
+    source: exp.Expr  # a read_parquet(...) call
+    pos: exp.Expr  # the row's line (CSV) or 0-based row number (Parquet), in file order
+    bad: exp.Expr = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
+    text: exp.Expr = field(default_factory=lambda: cast(exp.null(), "VARCHAR"))
 
 
 def engine_safe_names(names: list[str], *, extra: tuple[str, ...] = ()) -> bool:
@@ -96,8 +96,18 @@ def csv_layout(ws: Workspace, files: list[Path], spool: Path, say, key: str) -> 
             return None
         where = engine_path(target)
         assert where is not None
-        out.append(Streamed(display, "line", names, rows, sql("read_parquet($p)", p=where), sql("$p - 1", p=column(POS)),
-                            column(BAD), column(TEXT)))
+        out.append(
+            Streamed(
+                display,
+                "line",
+                names,
+                rows,
+                sql("read_parquet($p)", p=where),
+                sql("$p - 1", p=column(POS)),
+                column(BAD),
+                column(TEXT),
+            )
+        )
     return out
 
 
@@ -116,9 +126,10 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         bad.append((row.number, row.text, row.actual_columns))
         return "skip"
 
-    schema = pa.schema([pa.field(n, pa.string()) for n in names] + [
-        pa.field(POS, pa.int64()), pa.field(BAD, pa.string()), pa.field(TEXT, pa.string())
-    ])
+    schema = pa.schema(
+        [pa.field(n, pa.string()) for n in names]
+        + [pa.field(POS, pa.int64()), pa.field(BAD, pa.string()), pa.field(TEXT, pa.string())]
+    )
     # Lines as in _parse_csv: record numbers (header = 1) skip those of the unparseable records,
     # and every record moves down by the newlines inside the values of the parsed records before it.
     next_record, newlines, placed = 2, 0, 0
@@ -140,7 +151,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         with pq.ParquetWriter(target, schema, compression="snappy") as writer:
             for batch in reader:
                 if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
-                    return _csv_in_memory(display, path, None)  # see _csv_in_memory
+                    _csv_in_memory(display, path, None)  # see _csv_in_memory
+                    return None
                 n = batch.num_rows
                 if not n:
                     continue
@@ -162,19 +174,32 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
                 n_parsed += n
                 writer.write_batch(
                     pa.record_batch(
-                        [*batch.columns, pa.array(lines, pa.int64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.string())],
+                        [
+                            *batch.columns,
+                            pa.array(lines, pa.int64()),
+                            pa.nulls(n, pa.string()),
+                            pa.nulls(n, pa.string()),
+                        ],
                         schema=schema,
                     )
                 )
             if any(b[0] is None or "\n" in b[1].rstrip("\r\n") for b in bad):
-                return _csv_in_memory(display, path, None)
-            bad_lines += [b[0] + newlines for b in bad[placed:]]
+                _csv_in_memory(display, path, None)
+                return None
+            bad_lines += [(b[0] or 0) + newlines for b in bad[placed:]]  # None was ruled out above
             if bad:
-                reasons = [f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting" for b in bad]
+                reasons = [
+                    f"line has {b[2]} value(s) but the header has {len(names)}; check delimiters and quoting"
+                    for b in bad
+                ]
                 writer.write_batch(
                     pa.record_batch(
-                        [*(pa.nulls(len(bad), pa.string()) for _ in names), pa.array(bad_lines, pa.int64()),
-                         pa.array(reasons, pa.string()), pa.array([b[1] for b in bad], pa.string())],
+                        [
+                            *(pa.nulls(len(bad), pa.string()) for _ in names),
+                            pa.array(bad_lines, pa.int64()),
+                            pa.array(reasons, pa.string()),
+                            pa.array([b[1] for b in bad], pa.string()),
+                        ],
                         schema=schema,
                     )
                 )
@@ -182,7 +207,8 @@ def _spool_csv(display: str, path: Path, names: list[str], target: Path) -> int 
         msg = str(exc)
         if "utf8" in msg.lower():
             raise UserError(f"{display}: not valid UTF-8 text ({msg}); save the file as UTF-8 CSV") from None
-        return _csv_in_memory(display, path, msg)
+        _csv_in_memory(display, path, msg)
+        return None
     return n_parsed + len(bad)
 
 
@@ -199,9 +225,11 @@ def _csv_in_memory(display: str, path: Path, msg: str | None) -> None:
     raise UserError(
         f"{display}: cannot read as CSV: a quoted value does not close, or a value is longer than 16 MiB"
         + (f" ({msg})" if msg else ""),
-        details=["check the file's quoting (a value with a \" must be quoted and its quotes doubled)",
-                 f"files up to {_CSV_IN_MEMORY_MAX >> 20} MiB are read whole and only the bad line is quarantined;"
-                 " split the file to get there"],
+        details=[
+            "check the file's quoting (a value with a \" must be quoted and its quotes doubled)",
+            f"files up to {_CSV_IN_MEMORY_MAX >> 20} MiB are read whole and only the bad line is quarantined;"
+            " split the file to get there",
+        ],
     )
 
 
@@ -218,7 +246,7 @@ def clean_stale_spools(ws: Workspace) -> None:
         except OSError:
             continue
         for path in found:
-            pid = path.name[len(prefix):].split("-", 1)[0]
+            pid = path.name[len(prefix) :].split("-", 1)[0]
             if pid.isdigit() and _alive(int(pid)):
                 continue  # a running ingest's (or an unknown owner's)
             if not pid.isdigit() and folder != ws.state_dir:
@@ -241,5 +269,3 @@ def _alive(pid: int) -> bool:
 def state_dir(ws: Workspace) -> Path:
     ws.state_dir.mkdir(parents=True, exist_ok=True)
     return ws.state_dir
-
-

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
-from healthscore.errors import UserError
 from healthscore.engine.adapters.sql import column, exp
-from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan, sql
+from healthscore.errors import UserError
+from healthscore.ingest.checks import E_ACCOUNT, E_DUPLICATE, Plan, select, sql
 from healthscore.ingest.quarantine import quarantine_frame
 from healthscore.ingest.report import POS, Part
 
@@ -89,25 +88,38 @@ def combine(parts: list[Part]):
                 try:
                     as_text.append(t.cast(pa.schema([pa.field(f.name, pa.string()) for f in t.schema])))
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                    raise UserError(f"{p.name}: a column's type differs from the other files and cannot be read as text: {exc}") from None
+                    raise UserError(
+                        f"{p.name}: a column's type differs from the other files and cannot be read as text: {exc}"
+                    ) from None
             combined = pa.concat_tables(as_text, promote_options="default")
     combined = combined.append_column(POS, pa.array(np.arange(combined.num_rows, dtype=np.int64)))
     return combined, fids, lines
 
 
-def _repeated_ids(plan: Plan, id_name: str, checked: exp.Table, ids: exp.Table | None) -> exp.Expression:
+def _repeated_ids(plan: Plan, id_name: str, checked: exp.Table, ids: exp.Table | None) -> exp.Expr:
     """(pos, first_pos) of the rows whose id an earlier row (passing checks 0-4 and 6) claimed."""
     cp = column(id_name, "c")
     if ids is None:
-        firsts = sql("SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE TRUE) AS first_pos FROM $checked AS c"
-                     " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
-                     cp=cp, checked=checked)
+        firsts = sql(
+            "SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE TRUE) AS first_pos FROM $checked AS c"
+            " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
+            cp=cp,
+            checked=checked,
+        )
     else:
-        firsts = sql("SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE a.account_id IS NOT NULL) AS first_pos"
-                     " FROM $checked AS c LEFT JOIN (SELECT DISTINCT account_id FROM $ids) AS a"
-                     " ON a.account_id = $ca"
-                     " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
-                     cp=cp, checked=checked, ids=ids, ca=column(plan.p_name("account_id"), "c"))
-    return sql("SELECT c.__hs_pos AS pos, f.first_pos FROM $checked AS c JOIN firsts AS f ON $cp = f.id"
-               " WHERE c.__hs_err IS NULL AND c.__hs_pos > f.first_pos", checked=checked, cp=cp) \
-        .with_("firsts", as_=firsts)
+        firsts = sql(
+            "SELECT $cp AS id, min(c.__hs_pos) FILTER (WHERE a.account_id IS NOT NULL) AS first_pos"
+            " FROM $checked AS c LEFT JOIN (SELECT DISTINCT account_id FROM $ids) AS a"
+            " ON a.account_id = $ca"
+            " WHERE c.__hs_err IS NULL AND $cp IS NOT NULL GROUP BY $cp HAVING count(*) > 1",
+            cp=cp,
+            checked=checked,
+            ids=ids,
+            ca=column(plan.p_name("account_id"), "c"),
+        )
+    return select(
+        "SELECT c.__hs_pos AS pos, f.first_pos FROM $checked AS c JOIN firsts AS f ON $cp = f.id"
+        " WHERE c.__hs_err IS NULL AND c.__hs_pos > f.first_pos",
+        checked=checked,
+        cp=cp,
+    ).with_("firsts", as_=firsts)

@@ -54,7 +54,7 @@ class Rollup:
         self.clear()
 
     def clear(self) -> None:
-        self.table = None  # pa.Table: every row ever added; the newest per account is the live one
+        self.table: Any = None  # pa.Table: every row ever added; the newest per account is the live one
         self.pos: dict[str, int] = {}
         self.sets: dict[str, dict[str, set]] = {}  # "<pid>__set" -> account -> the values a distinct count counts
 
@@ -123,10 +123,10 @@ class LiveService:
         self.deps = deps
         self.notify = notify
         self._key: tuple | None = None
-        self._query = None
+        self._query: Any = None  # CompiledQuery
         self._portfolio_size: int | None = None
         self._past: dict | None = None
-        self._prior = None  # (day and model version, the stored snapshots smoothing looks back on, account spans)
+        self._prior: Any = None  # (day and model version, the stored snapshots smoothing looks back on, account spans)
         self._accounts: dict | None = None
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
@@ -135,7 +135,7 @@ class LiveService:
         # accounts brought up to date so far: "full" (every source read), "read:<table>" (a touched table
         # read again), "merged:<table>" (from the batch's new rows of the table alone)
         self.reads: Counter = Counter()
-        self.rollup = None
+        self.rollup: Rollup | None = None
         if rollup and deps.engine().single_writer_file:
             # A DuckDB file is the consumer's alone while it runs: no other process changes the tables
             # behind the rollup's back. Elsewhere every batch reads its accounts from the engine.
@@ -330,7 +330,9 @@ class LiveService:
         ids = table.column("account_id").to_pylist()
         at = {a: i for i, a in enumerate(new.column("account_id").to_pylist())}
         new = new.take(pa.array([at.get(a) for a in ids], pa.int64()))  # aligned; null rows: no new rows
-        for column, (how, set_column) in self._merge_rules(source).items():
+        rules = self._merge_rules(source)
+        assert rules is not None and self.rollup is not None  # merged only where every aggregate combines
+        for column, (how, set_column) in rules.items():
             old, add = table.column(column), new.column(column)
             if how == "add":
                 zero = pa.scalar(0, old.type)
@@ -339,6 +341,7 @@ class LiveService:
                 fn = pc.max_element_wise if how == "max" else pc.min_element_wise
                 merged = fn(old, add.cast(old.type), skip_nulls=True)
             else:  # unite: the values seen so far, and the new ones
+                assert set_column is not None  # a distinct count keeps its set column
                 sets = self.rollup.sets.setdefault(set_column, {})
                 counts = []
                 for a, values in zip(ids, new.column(set_column).to_pylist()):

@@ -33,14 +33,18 @@ class Transaction:
     def __init__(self, adapter: EngineAdapter, cursor: Any):
         self.adapter, self.cursor = adapter, cursor
 
-    def execute(self, statement: exp.Expression) -> int:
+    def execute(self, statement: exp.Expr) -> int:
         """Run a statement; the number of rows it changed (-1 when the engine does not say)."""
         self.cursor.execute(self.adapter.sql(statement))
         return int(getattr(self.cursor, "rowcount", -1))
 
-    def fetchall(self, query: exp.Expression) -> list[tuple]:
+    def fetchall(self, query: exp.Expr) -> list[tuple]:
         self.cursor.execute(self.adapter.sql(query))
         return list(self.cursor.fetchall())
+
+    def fetch_arrow(self, query: exp.Expr) -> pa.Table:
+        """Only engines that keep appended rows (``keeps_appended_rows``) read Arrow inside a transaction."""
+        raise NotImplementedError(f"{self.adapter.name}: no Arrow results inside a transaction")
 
 
 class EngineAdapter:
@@ -70,7 +74,7 @@ class EngineAdapter:
 
     # ---- SQL ----------------------------------------------------------------------------------
 
-    def sql(self, statement: exp.Expression) -> str:
+    def sql(self, statement: exp.Expr) -> str:
         from healthscore.engine.adapters.sql import render
 
         return render(statement, self.dialect)
@@ -80,19 +84,19 @@ class EngineAdapter:
         """A transaction: committed when the block ends, rolled back on any error."""
         if not self.transactions:
             raise NotImplementedError(f"{self.name} has no transactions")
-        with self.con.begin() as cur:  # type: ignore[attr-defined]
+        with self.con.begin() as cur:
             yield Transaction(self, cur)
 
-    def fetchall(self, query: exp.Expression) -> list[tuple]:
-        with self.con._safe_raw_sql(self.sql(query)) as cur:  # type: ignore[attr-defined]
+    def fetchall(self, query: exp.Expr) -> list[tuple]:
+        with self.con._safe_raw_sql(self.sql(query)) as cur:
             return list(cur.fetchall())
 
     def fetch_arrow(self, sql: str) -> pa.Table:
         """The rows of a query (SQL text of this engine's dialect, e.g. the compiler's) as Arrow."""
         return self.con.sql(sql).to_pyarrow()
 
-    def execute(self, statement: exp.Expression) -> None:
-        with self.con.begin() as cur:  # type: ignore[attr-defined]
+    def execute(self, statement: exp.Expr) -> None:
+        with self.con.begin() as cur:
             cur.execute(self.sql(statement))
 
     # ---- tables -------------------------------------------------------------------------------
@@ -166,13 +170,13 @@ class EngineAdapter:
         finally:
             self.con.drop_table(name, force=True)
 
-    def create_like(self, target: str, stage: exp.Table) -> exp.Expression:
+    def create_like(self, target: str, stage: exp.Table) -> exp.Expr:
         """CREATE TABLE IF NOT EXISTS ``target`` with the columns of ``stage``."""
         from healthscore.engine.adapters.sql import table, template
 
         return template("CREATE TABLE IF NOT EXISTS :t (LIKE :s)", self.dialect, t=table(target), s=stage)
 
-    def lock_table(self, name: str) -> exp.Expression:
+    def lock_table(self, name: str) -> exp.Expr:
         raise NotImplementedError
 
     # ---- bulk work ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ files through."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -32,12 +33,12 @@ BULK_MEMORY_MIN = 1 << 30
 
 
 class _DuckTransaction(Transaction):
-    def execute(self, statement: exp.Expression) -> int:
+    def execute(self, statement: exp.Expr) -> int:
         result = self.cursor.execute(self.adapter.sql(statement))
         row = result.fetchone() if result.description and result.description[0][0] == "Count" else None
         return int(row[0]) if row else -1  # INSERT / UPDATE / DELETE say how many rows
 
-    def fetch_arrow(self, query: exp.Expression) -> pa.Table:
+    def fetch_arrow(self, query: exp.Expr) -> pa.Table:
         return _arrow(self.cursor.execute(self.adapter.sql(query)))
 
 
@@ -58,7 +59,7 @@ class DuckDBAdapter(EngineAdapter):
 
     def __init__(self, con: BaseBackend):
         super().__init__(con)
-        self.raw = con.con  # type: ignore[attr-defined]
+        self.raw = con.con
 
     @classmethod
     def open(cls, ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> DuckDBAdapter:
@@ -90,13 +91,13 @@ class DuckDBAdapter(EngineAdapter):
             raw.execute("ROLLBACK")
             raise
 
-    def fetchall(self, query: exp.Expression | str) -> list[tuple]:
+    def fetchall(self, query: exp.Expr | str) -> list[tuple]:
         return self.raw.execute(query if isinstance(query, str) else self.sql(query)).fetchall()
 
-    def fetch_arrow(self, sql: exp.Expression | str) -> pa.Table:
+    def fetch_arrow(self, sql: exp.Expr | str) -> pa.Table:
         return _arrow(self.raw.execute(sql if isinstance(sql, str) else self.sql(sql)))
 
-    def execute(self, statement: exp.Expression | str) -> None:
+    def execute(self, statement: exp.Expr | str) -> None:
         self.raw.execute(statement if isinstance(statement, str) else self.sql(statement))
 
     # ---- tables -------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ class DuckDBAdapter(EngineAdapter):
     def unregister(self, name: str) -> None:
         self.raw.unregister(name)
 
-    def create_like(self, target: str, stage: exp.Table) -> exp.Expression:
+    def create_like(self, target: str, stage: exp.Table) -> exp.Expr:
         from healthscore.engine.adapters.sql import table, template
 
         return template("CREATE TABLE IF NOT EXISTS :t AS SELECT * FROM :s LIMIT 0", self.dialect,
@@ -212,10 +213,8 @@ class DuckDBAdapter(EngineAdapter):
             yield
         finally:
             for name, value in reversed(previous):
-                try:
+                with contextlib.suppress(duckdb.Error):  # e.g. temp_directory cannot change once used
                     self.reset(name) if value is None else self.set(name, value)
-                except duckdb.Error:  # e.g. temp_directory cannot change once used
-                    pass
 
     def set_threads(self, threads: int) -> Any:
         before = self.setting("threads")
@@ -227,7 +226,7 @@ class DuckDBAdapter(EngineAdapter):
             self.set("threads", int(previous))
 
 
-def _setting_query(name: str) -> exp.Expression:
+def _setting_query(name: str) -> exp.Expr:
     from healthscore.engine.adapters.sql import lit, template
 
     return template("SELECT current_setting(:n)", "duckdb", n=lit(name))
@@ -238,7 +237,8 @@ def _default_setting(name: str) -> Any:
     import duckdb
 
     with duckdb.connect() as c:
-        return c.execute(_setting_query(name).sql(dialect="duckdb")).fetchone()[0]
+        row = c.execute(_setting_query(name).sql(dialect="duckdb")).fetchone()
+        return row[0] if row else None
 
 
 def memory_bytes(text: str) -> float | None:
@@ -324,10 +324,10 @@ class LocalDuckDB:
     def unregister(self, name: str) -> None:
         self.raw.unregister(name)
 
-    def fetch_arrow(self, sql: exp.Expression | str) -> pa.Table:
+    def fetch_arrow(self, sql: exp.Expr | str) -> pa.Table:
         return _arrow(self.raw.execute(sql if isinstance(sql, str) else sql.sql(dialect="duckdb")))
 
-    def fetchall(self, sql: exp.Expression | str) -> list[tuple]:
+    def fetchall(self, sql: exp.Expr | str) -> list[tuple]:
         return self.raw.execute(sql if isinstance(sql, str) else sql.sql(dialect="duckdb")).fetchall()
 
     def close(self) -> None:

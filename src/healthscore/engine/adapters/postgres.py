@@ -29,7 +29,7 @@ class PostgresAdapter(EngineAdapter):
                             " (postgresql://user@host/db)", field="engine.url")
         return cls(connect_url(ws.config.engine.url))
 
-    def lock_table(self, name: str) -> exp.Expression:
+    def lock_table(self, name: str) -> exp.Expr:
         """Appenders of one table take turns, so that two batches cannot both add an id."""
         from healthscore.engine.adapters.sql import exp, table
 

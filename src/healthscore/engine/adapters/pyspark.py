@@ -34,7 +34,7 @@ class PySparkAdapter(EngineAdapter):
     def replace_table(self, name: str, data: pa.Table) -> None:
         """Straight from Arrow (Ibis 12 goes through pandas and stores a null string as 'NaN'). The table
         is overwritten by one job (atomic for Delta tables)."""
-        session = self.con._session  # type: ignore[attr-defined]
+        session = self.con._session
         try:
             frame = session.createDataFrame(data)  # PySpark >= 4.0 takes an Arrow table
         except TypeError:  # PySpark 3.5: through pandas, with None (not NaN) for missing values

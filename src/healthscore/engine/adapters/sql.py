@@ -29,7 +29,7 @@ def column(name: str, of: str | None = None) -> exp.Column:
     return exp.Column(this=ident(name), table=exp.to_identifier(of) if of else None)
 
 
-def lit(value: Any) -> exp.Expression:
+def lit(value: Any) -> exp.Expr:
     """A constant: NULL, TRUE/FALSE, a number, a timestamp (``CAST('...' AS TIMESTAMP)``) or a string."""
     if value is None:
         return exp.Null()
@@ -43,32 +43,32 @@ def lit(value: Any) -> exp.Expression:
 
 
 @functools.cache
-def _parsed(sql: str, dialect: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=dialect)
+def _parsed(sql: str, dialect: str) -> exp.Expr:
+    return sqlglot.parse_one(sql, read=dialect)  # an Expr: sqlglot 30 types statements loosely
 
 
-def parse(sql: str, dialect: str) -> exp.Expression:
+def parse(sql: str, dialect: str) -> exp.Expr:
     """A constant statement or expression (no values spliced in) as an expression."""
     return _parsed(sql, dialect).copy()
 
 
-def template(sql: str, dialect: str, **values: Any) -> exp.Expression:
+def template(sql: str, dialect: str, **values: Any) -> exp.Expr:
     """A constant SQL template with ``:name`` placeholders replaced by expressions (identifiers and
     literals built above; plain Python values become literals), so that no value or name is ever
     spliced in as text. Templates are parsed once."""
 
-    def substitute(node: exp.Expression) -> exp.Expression:
+    def substitute(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name in values:
             value = values[node.name]
-            return value.copy() if isinstance(value, exp.Expression) else lit(value)
+            return value.copy() if isinstance(value, exp.Expr) else lit(value)
         return node
 
     return _parsed(sql, dialect).transform(substitute)
 
 
-def render(expr: exp.Expression | str, dialect: str) -> str:
+def render(expr: exp.Expr | str, dialect: str) -> str:
     return expr if isinstance(expr, str) else expr.sql(dialect=dialect)
 
 
-def alias(expr: exp.Expression, name: str) -> exp.Alias:
+def alias(expr: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=expr, alias=ident(name))

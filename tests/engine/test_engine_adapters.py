@@ -72,8 +72,10 @@ def test_watermark_rows_are_literals():
     insert = _insert_marks("postgres", "tickets", "db#t", [Mark("time", "updated_at", high_water="2024-05-01 00:00:00",
                                                                 rows=2)])
     sql = insert.sql(dialect="postgres")
-    assert sql.startswith('INSERT INTO "_healthscore_watermarks" VALUES (\'tickets\', \'db#t\', \'time\', \'updated_at\','
-                          " NULL, CAST('2024-05-01 00:00:00' AS TIMESTAMP), 2, CAST('")
+    assert sql.startswith(
+        "INSERT INTO \"_healthscore_watermarks\" VALUES ('tickets', 'db#t', 'time', 'updated_at',"
+        " NULL, CAST('2024-05-01 00:00:00' AS TIMESTAMP), 2, CAST('"
+    )
 
 
 def test_capabilities():
@@ -96,8 +98,9 @@ def test_round_trip(engine):
     assert adapter.has_table("t1") and not adapter.has_table("nope")
     assert adapter.columns("t1") == ["id", "n"]
     adapter.replace_table("t1", rows.slice(0, 1))  # replaced, not appended
-    assert adapter.fetch_arrow(adapter.sql(template("SELECT id FROM :t", adapter.dialect, t=table("t1")))) \
-        .column("id").to_pylist() == ["a"]
+    assert adapter.fetch_arrow(adapter.sql(template("SELECT id FROM :t", adapter.dialect, t=table("t1")))).column(
+        "id"
+    ).to_pylist() == ["a"]
 
     with pytest.raises(RuntimeError), adapter.staged(rows, "hs_test") as stage, adapter.transaction() as tx:
         tx.execute(adapter.create_like("t2", stage))
@@ -137,13 +140,19 @@ def test_open_raises_engine_busy_while_another_process_holds_the_file(tmp_path):
     ws = _workspace(tmp_path)
     open_engine(ws).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time, duckdb
-            con = duckdb.connect({str(tmp_path / 'engine.duckdb')!r})
+            con = duckdb.connect({str(tmp_path / "engine.duckdb")!r})
             print("holding", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(EngineBusy, match="in use by process"):
