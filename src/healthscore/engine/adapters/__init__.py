@@ -25,10 +25,11 @@ def _classes() -> dict[str, type[EngineAdapter]]:
     return {"duckdb": DuckDBAdapter, "postgres": PostgresAdapter, "pyspark": PySparkAdapter}
 
 
-def open_engine(ws: Workspace, lock_timeout: float | None = None) -> EngineAdapter:
+def open_engine(ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> EngineAdapter:
     """The engine named in healthscore.yaml. ``lock_timeout``: seconds to wait for a DuckDB file another
-    process holds (default: engine.lock_timeout; 0: fail at once with ``EngineBusy``)."""
-    return _classes()[ws.config.engine.backend].open(ws, lock_timeout)
+    process holds (default: engine.lock_timeout or HEALTHSCORE_LOCK_TIMEOUT; 0: fail at once); ``EngineBusy``
+    when it stays locked. ``quiet``: wait without saying so on stderr (the web app, which retries per request)."""
+    return _classes()[ws.config.engine.backend].open(ws, lock_timeout, quiet=quiet)
 
 
 def adapter_for(con: BaseBackend) -> EngineAdapter:

@@ -66,7 +66,8 @@ class EngineAdapter:
     # ---- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, ws: Workspace, lock_timeout: float | None = None) -> EngineAdapter:
+    def open(cls, ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> EngineAdapter:
+        """The workspace's engine. ``lock_timeout``/``quiet``: see ``open_engine``."""
         raise NotImplementedError
 
     def close(self) -> None:

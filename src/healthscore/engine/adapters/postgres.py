@@ -23,7 +23,7 @@ class PostgresAdapter(EngineAdapter):
     locks_tables = True
 
     @classmethod
-    def open(cls, ws: Workspace, lock_timeout: float | None = None) -> PostgresAdapter:
+    def open(cls, ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> PostgresAdapter:
         if not ws.config.engine.url:
             raise UserError(f"{ws.config_path}: engine.url is required for backend: postgres"
                             " (postgresql://user@host/db)", field="engine.url")

@@ -28,7 +28,7 @@ class PySparkAdapter(EngineAdapter):
     dialect = "spark"
 
     @classmethod
-    def open(cls, ws: Workspace, lock_timeout: float | None = None) -> PySparkAdapter:
+    def open(cls, ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> PySparkAdapter:
         return cls(connect_spark(ws.config.engine.spark, ws.state_dir / "spark-warehouse"))
 
     def replace_table(self, name: str, data: pa.Table) -> None:
