@@ -89,7 +89,8 @@ class EngineAdapter:
             yield Transaction(self, cur)
 
     def fetchall(self, query: exp.Expr) -> list[tuple]:
-        with self.con._safe_raw_sql(self.sql(query)) as cur:
+        with self.con.begin() as cur:
+            cur.execute(self.sql(query))
             return list(cur.fetchall())
 
     def fetch_arrow(self, sql: str) -> pa.Table:

@@ -153,12 +153,6 @@ class DuckDBAdapter(EngineAdapter):
 
     staged = registered
 
-    def register(self, name: str, data: pa.Table) -> None:
-        self.raw.register(name, data)
-
-    def unregister(self, name: str) -> None:
-        self.raw.unregister(name)
-
     def create_like(self, target: str, stage: exp.Table) -> exp.Expr:
         from healthscore.engine.adapters.sql import table, template
 
@@ -317,12 +311,6 @@ class LocalDuckDB:
             yield table(name)
         finally:
             self.raw.unregister(name)
-
-    def register(self, name: str, data: pa.Table) -> None:
-        self.raw.register(name, data)
-
-    def unregister(self, name: str) -> None:
-        self.raw.unregister(name)
 
     def fetch_arrow(self, sql: exp.Expr | str) -> pa.Table:
         return _arrow(self.raw.execute(sql if isinstance(sql, str) else sql.sql(dialect="duckdb")))
