@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES, Table
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 from healthscore.ingest.read import csv_header, read_ndjson_bytes, read_part, shown_path
 from healthscore.ingest.report import BAD, INTERNAL, TEXT, Part
 
@@ -42,14 +42,14 @@ def column_plan(
             extras.append(n)
             continue
         if target in taken:
-            raise UserError(
+            raise InvalidInput(
                 f"{display}: columns {taken[target]!r} and {n!r} both give the {key} column {target!r}",
                 details=[f"keep one of them, or change sources.{key}.columns in healthscore.yaml"],
             )
         taken[target] = n
         rename[n] = target
     if extras and src.extra_columns == "error":
-        raise UserError(
+        raise InvalidInput(
             f"{display}: unknown column(s) for {key}: {', '.join(map(repr, extras))}",
             details=[
                 f"allowed (canonical) columns: {', '.join(canonical)}",
@@ -62,7 +62,7 @@ def column_plan(
     if missing:
         reverse = {v: k for k, v in mapping.items()}
         hints = [f"{m} (mapped from {reverse[m]!r}, which is not in the file)" if m in reverse else m for m in missing]
-        raise UserError(
+        raise InvalidInput(
             f"{display}: missing required column(s) for {key}: {', '.join(hints)}",
             details=[
                 f"columns in the file: {', '.join(map(repr, names)) or '(none)'}",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
 from healthscore.engine.adapters.duckdb import LocalDuckDB, row_validator
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 from healthscore.ingest import streaming
 from healthscore.ingest.columns import preflight, read_parts, rows_part
 from healthscore.ingest.quarantine import empty_report, refuse_empty, vendor_raw
@@ -78,12 +78,13 @@ def ingest_workspace(
     if tables is not None:
         for name in tables:
             if name not in TABLES:
-                raise UserError(f"{name!r} is not a canonical table; allowed: {', '.join(TABLES)}")
+                raise InvalidInput(f"{name!r} is not a canonical table; allowed: {', '.join(TABLES)}", field="table")
             if name not in configured:
-                raise UserError(
+                raise InvalidInput(
                     f"{ws.config_path}: no source for {name!r}; add sources.{name} (path: or table:)"
                     " to healthscore.yaml",
                     details=[f"configured sources: {', '.join(configured) or '(none)'}"],
+                    field="table",
                 )
     wanted = set(configured) if tables is None else set(tables)
     order = [name for name in TABLES if name in wanted]  # contract order
@@ -213,9 +214,10 @@ def ingest_rows(
 
     say = progress or (lambda _msg: None)
     if table not in TABLES:
-        raise UserError(f"{table!r} is not a canonical table; allowed: {', '.join(TABLES)}")
+        raise InvalidInput(f"{table!r} is not a canonical table; allowed: {', '.join(TABLES)}", field="table")
     if not isinstance(rows, list):
-        raise UserError(f"rows for {table} must be a list of objects (one per row), got {type(rows).__name__}")
+        raise InvalidInput(f"rows for {table} must be a list of objects (one per row), got {type(rows).__name__}",
+                           field="rows")
     src = InlineSource(table=source)
     vcon = row_validator()
     part = rows_part(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 
 if TYPE_CHECKING:
     from healthscore.realtime.live import LiveService
@@ -227,7 +227,8 @@ def stage_batch(live: LiveService, by_table: dict[str, list[dict]], received: dt
     # accounts first: rows of the other tables are checked against them
     for table, table_rows in sorted(by_table.items(), key=lambda item: item[0] != "accounts"):
         if table not in TABLES:
-            raise UserError(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}")
+            raise InvalidInput(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}",
+                               field="subject")
         table_rows, rejected = split_unusable(table, table_rows)
         if rejected:  # one bad message must not hold up the others: quarantine it with the reason
             quarantine_rows(live, table, rejected, source)
