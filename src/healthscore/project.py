@@ -159,13 +159,7 @@ class Project:
                incremental: bool = False, allow_empty: bool = False):
         """Load the workspace's sources; ``incremental``: append every source (only new files / rows);
         ``allow_empty``: let a source with no accepted row empty its table (refused otherwise)."""
-        from healthscore.ingest.load import ingest_workspace
-
-        reports = ingest_workspace(self.ws, self.con, tables=tables, progress=progress, incremental=incremental,
-                                   allow_empty=allow_empty)
-        for r in reports:
-            self._record_batch(r)
-        return reports
+        return self._ingestion_service().ingest(tables, progress, incremental=incremental, allow_empty=allow_empty)
 
     def ingest_rows(self, table: str, rows: list[dict], source: str = "api", known_accounts=None,
                     keep_appended: bool = False) -> TableReport:
@@ -177,17 +171,8 @@ class Project:
         ``read = accepted + quarantined`` and rows added = ``accepted - already_ingested``;
         ``keep_appended`` keeps those rows on the report (``report.appended``, DuckDB engines).
         """
-        from healthscore.ingest.load import ingest_rows
-
-        report = ingest_rows(self.ws, self.con, table, rows, source=source, known_accounts=known_accounts,
-                             keep_appended=keep_appended)
-        self._record_batch(report)
-        return report
-
-    def _record_batch(self, r) -> None:
-        batch = self.store.record_ingest_batch(r.table, r.source, r.read, r.accepted, r.quarantined)
-        if r.quarantined:
-            self.store.write_quarantine(batch, r.table, r.quarantine)
+        return self._ingestion_service().ingest_rows(table, rows, source=source, known_accounts=known_accounts,
+                                                     keep_appended=keep_appended)
 
     def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
               as_of_dates: list[dt.date] | None = None, store: bool = True,
@@ -798,9 +783,7 @@ class Project:
     @cached_property
     def live(self):
         """The real-time scorer: its compiled query is reused across batches."""
-        from healthscore.realtime.live import LiveScorer
-
-        return LiveScorer(self)
+        return self._live_service()
 
     def ingest_events(self, table: str, rows: list[dict], source: str = "api") -> dict:
         """Canonical rows in (validated, quarantined, idempotent on ids), then the accounts they touch rescored
@@ -809,7 +792,7 @@ class Project:
         from healthscore.realtime.stream import process_batch
 
         with self.live.lock:  # the API calls from several threads; a batch is ingested and rescored at a time
-            return process_batch(self, self.live, {table: rows}, utcnow(), source=source)
+            return process_batch(self.live, {table: rows}, utcnow(), source=source)
 
     def live_snapshots(self, account_ids: list[str] | None = None) -> list[dict]:
         return self.store.live_snapshots(account_ids, model_version=self.model.version)
@@ -817,7 +800,35 @@ class Project:
     def stream(self, url: str, prefix: str, **kw) -> dict:
         from healthscore.realtime.stream import run
 
-        return run(self, url, prefix, **kw)
+        return run(self._live_service(rollup=True), url, prefix, **kw)
+
+    # ---- composition root: ingestion and real-time services ---------------------------------
+    # (the engine is read through a callable: the web app opens and closes it per request)
+
+    def _engine(self):
+        from healthscore.engine.adapters import adapter_for
+
+        return adapter_for(self.con)
+
+    def _ingestion_service(self):
+        from healthscore.ingest.service import IngestionService
+
+        return IngestionService(self._engine(), self.ws, self.store)
+
+    def _live_service(self, *, rollup: bool = False, notify: bool = True):
+        from healthscore.realtime.live import LiveDeps, LiveService
+        from healthscore.workflow.run import _past_scores, load_accounts, review_snapshots
+
+        deps = LiveDeps(
+            engine=self._engine, model=lambda: self.model, store=self.store,
+            ingest_rows=self.ingest_rows, with_history=self._with_history, history_frame=self.history_frame,
+            load_accounts=lambda: load_accounts(self),
+            past_scores=lambda today, drops: _past_scores(self, today, drops),
+            review_snapshots=lambda *a, **kw: review_snapshots(self, *a, **kw),
+        )
+        return LiveService(deps, notify=notify, rollup=rollup)
+
+    # ---- end of the ingestion and real-time composition ---------------------------------------
 
     # ---- users, API tokens and model governance ---------------------------------------------
 

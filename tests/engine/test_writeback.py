@@ -53,31 +53,41 @@ def test_write_back_tables_match_the_snapshots_and_are_idempotent(tmp_path, engi
         run = p.score(as_of_dates=[MAY, JUNE])
         snaps = {(s["account_id"], s["as_of"]): s for s in run.snapshots}
         assert run.written_back == len(snaps) >= 5
-        rows = q(p, "SELECT account_id, CAST(as_of AS VARCHAR), model_version, score, tier, status FROM health_snapshots")
+        rows = q(
+            p, "SELECT account_id, CAST(as_of AS VARCHAR), model_version, score, tier, status FROM health_snapshots"
+        )
         assert len(rows) == len(snaps)
         for acc, as_of, version, score, tier, status in rows:
             s = snaps[(acc, as_of)]
             assert (version, tier, status) == (s["model_version"], s["tier"], s["status"])
             assert score == pytest.approx(s["score"]) if s["score"] is not None else score is None
         # evidence adds up to the score in SQL, as in the snapshot
-        sums = q(p, """SELECT s.account_id, s.score, sum(e.points) FROM health_snapshots s
+        sums = q(
+            p,
+            """SELECT s.account_id, s.score, sum(e.points) FROM health_snapshots s
                        JOIN health_evidence e USING (account_id, as_of, model_version)
-                       WHERE s.status = 'scored' GROUP BY s.account_id, s.as_of, s.score""")
+                       WHERE s.status = 'scored' GROUP BY s.account_id, s.as_of, s.score""",
+        )
         assert len(sums) >= 3
         for _, score, points in sums:
             assert points == pytest.approx(score, abs=0.01)
         n_evidence = q(p, "SELECT count(*) FROM health_evidence")[0][0]
         assert n_evidence == sum(len(s["evidence"]) for s in snaps.values())
         # BI joins with the customer's own tables
-        joined = q(p, "SELECT a.name, h.tier FROM health_snapshots h JOIN accounts a USING (account_id)"
-                      " WHERE h.as_of = DATE '2025-06-01' AND h.account_id = 'A1'")
+        joined = q(
+            p,
+            "SELECT a.name, h.tier FROM health_snapshots h JOIN accounts a USING (account_id)"
+            " WHERE h.as_of = DATE '2025-06-01' AND h.account_id = 'A1'",
+        )
         assert joined == [("Acme", snaps[("A1", "2025-06-01")]["tier"])]
         # scoring the same dates again replaces, never duplicates
         again = p.score(as_of_dates=[JUNE])
         assert again.written_back == sum(1 for k in snaps if k[1] == "2025-06-01")
         assert q(p, "SELECT count(*) FROM health_snapshots")[0][0] == len(snaps)
         assert q(p, "SELECT count(*) FROM health_evidence")[0][0] == n_evidence
-        assert q(p, "SELECT count(*) FROM (SELECT DISTINCT account_id, as_of, model_version FROM health_snapshots) x")[0][0] == len(snaps)
+        assert q(p, "SELECT count(*) FROM (SELECT DISTINCT account_id, as_of, model_version FROM health_snapshots) x")[
+            0
+        ][0] == len(snaps)
 
 
 def test_write_back_is_off_by_default_and_backfill_writes_dates_stored_before(tmp_path):
@@ -98,8 +108,13 @@ def test_cli_score_write_back_flag(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
     def score(*flags):
-        proc = subprocess.run([sys.executable, "-m", "healthscore", "score", "-w", str(root), "--as-of", "2025-06-01",
-                               "--json", *flags], capture_output=True, text=True, env=env, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "healthscore", "score", "-w", str(root), "--as-of", "2025-06-01", "--json", *flags],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
 

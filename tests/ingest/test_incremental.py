@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from healthscore.engine.adapters import adapter_for
 from healthscore.errors import UserError
 from healthscore.ingest.append import PAUSE_ENV, watermarks
 from healthscore.project import Project
@@ -23,8 +24,11 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def write_ws(root: Path, sources: dict, engine: dict | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    cfg = {"model": "models/health.yaml", "engine": engine or {"backend": "duckdb", "path": ".healthscore/engine.duckdb"},
-           "sources": sources}
+    cfg = {
+        "model": "models/health.yaml",
+        "engine": engine or {"backend": "duckdb", "path": ".healthscore/engine.duckdb"},
+        "sources": sources,
+    }
     (root / "healthscore.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return root
 
@@ -43,8 +47,10 @@ def ids_in(p: Project, table: str = "usage_events", col: str = "event_id") -> li
 def events_ws(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "accounts.csv").write_text("account_id\nA1\nA2\n")
-    return write_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"},
-                               "usage_events": {"path": "data/events/*.csv", "mode": "append"}})
+    return write_ws(
+        tmp_path,
+        {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.csv", "mode": "append"}},
+    )
 
 
 def test_append_mode_reads_only_new_files(events_ws):
@@ -75,7 +81,7 @@ def test_append_mode_reads_only_new_files(events_ws):
         assert r.files == ["data/events/2024-05-01.csv"]
         assert (r.read, r.accepted, r.already_ingested) == (4, 4, 3)
         assert ids_in(p) == [f"E{i}" for i in range(1, 9)]
-        marks = [m for m in watermarks(p.con) if m["table_name"] == "usage_events"]
+        marks = [m for m in watermarks(adapter_for(p.con)) if m["table_name"] == "usage_events"]
         assert len(marks) == 4 and {m["kind"] for m in marks} == {"file"}
 
 
@@ -87,8 +93,13 @@ def test_replace_then_incremental_flag_reads_nothing_new(tmp_path):
     with Project(root) as p:
         p.ingest()
     events_csv(root / "ev/b.csv", [3])
-    out = subprocess.run([sys.executable, "-m", "healthscore", "ingest", "-w", str(root), "--incremental", "--json"],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "healthscore", "ingest", "-w", str(root), "--incremental", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     import json
 
@@ -115,16 +126,24 @@ def _engine_cfg(kind: str, request) -> dict:
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("point, expect_batch", [("appended", False), ("committed", True)])
 def test_killed_ingest_leaves_all_or_none_and_a_rerun_completes(tmp_path, request, engine, point, expect_batch):
-    root = write_ws(tmp_path, {"accounts": {"path": "accounts.csv"},
-                               "usage_events": {"path": "ev/*.csv", "mode": "append"}}, _engine_cfg(engine, request))
+    root = write_ws(
+        tmp_path,
+        {"accounts": {"path": "accounts.csv"}, "usage_events": {"path": "ev/*.csv", "mode": "append"}},
+        _engine_cfg(engine, request),
+    )
     (root / "accounts.csv").write_text("account_id\nA1\n")
     events_csv(root / "ev/a.csv", list(range(100)))
     with Project(root) as p:
         p.ingest()
     events_csv(root / "ev/b.csv", list(range(100, 1100)))  # the batch that the crash interrupts
     env = {**os.environ, "PYTHONPATH": str(SRC), PAUSE_ENV: f"{point}:120"}
-    proc = subprocess.Popen([sys.executable, "-m", "healthscore", "ingest", "-w", str(root), "--table", "usage_events",
-                             "--json"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "healthscore", "ingest", "-w", str(root), "--table", "usage_events", "--json"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         for line in proc.stderr:  # wait until ingestion stands at the hook (a deterministic point)
             if f"ingest paused at {point}" in line:
@@ -155,15 +174,19 @@ def test_killed_ingest_leaves_all_or_none_and_a_rerun_completes(tmp_path, reques
 def test_property_incremental_file_by_file_equals_one_full_load(files):
     with tempfile.TemporaryDirectory() as d:
         full = write_ws(Path(d) / "full", {"accounts": {"path": "accounts.csv"}, "usage_events": {"path": "ev/*.csv"}})
-        inc = write_ws(Path(d) / "inc", {"accounts": {"path": "accounts.csv"},
-                                         "usage_events": {"path": "ev/*.csv", "mode": "append"}})
+        inc = write_ws(
+            Path(d) / "inc",
+            {"accounts": {"path": "accounts.csv"}, "usage_events": {"path": "ev/*.csv", "mode": "append"}},
+        )
         for root in (full, inc):
             (root / "accounts.csv").write_text("account_id\nA1\n")
         for i, ids in enumerate(files):
             events_csv(full / f"ev/{i:02d}.csv", ids)
         with Project(full) as p:
             # empty files are part of the property: allow them to empty the table (refused by default)
-            expected = p.con.table("usage_events").to_pyarrow().sort_by("event_id") if p.ingest(allow_empty=True) else None
+            expected = (
+                p.con.table("usage_events").to_pyarrow().sort_by("event_id") if p.ingest(allow_empty=True) else None
+            )
         read = accepted = quarantined = added = 0
         with Project(inc) as p:
             for i, ids in enumerate(files):
@@ -187,23 +210,39 @@ def test_property_incremental_file_by_file_equals_one_full_load(files):
 
 
 def test_engine_table_source_in_append_mode_reads_rows_after_the_watermark(tmp_path):
-    root = write_ws(tmp_path, {"accounts": {"path": "accounts.csv"},
-                               "tickets": {"table": "raw.zd_tickets", "mode": "append",
-                                           "columns": {"id": "ticket_id", "org": "account_id", "created": "opened_at"}}})
+    root = write_ws(
+        tmp_path,
+        {
+            "accounts": {"path": "accounts.csv"},
+            "tickets": {
+                "table": "raw.zd_tickets",
+                "mode": "append",
+                "columns": {"id": "ticket_id", "org": "account_id", "created": "opened_at"},
+            },
+        },
+    )
     (root / "accounts.csv").write_text("account_id\nA1\n")
     with Project(root) as p:
         raw = p.con.con
         raw.execute("CREATE SCHEMA raw")
         raw.execute("CREATE TABLE raw.zd_tickets (id VARCHAR, org VARCHAR, created TIMESTAMPTZ)")
-        raw.execute("INSERT INTO raw.zd_tickets VALUES ('T1', 'A1', '2024-05-01 10:00:00+00'), ('T2', 'A1', '2024-05-02 10:00:00+00')")
+        raw.execute(
+            "INSERT INTO raw.zd_tickets VALUES ('T1', 'A1', '2024-05-01 10:00:00+00'),"
+            " ('T2', 'A1', '2024-05-02 10:00:00+00')"
+        )
         first = {x.table: x for x in p.ingest()}["tickets"]
         assert (first.read, first.accepted) == (2, 2)
-        raw.execute("INSERT INTO raw.zd_tickets VALUES ('T3', 'A1', '2024-05-03 12:00:00+02'), ('T0', 'A1', '2024-04-01 00:00:00+00')")
+        raw.execute(
+            "INSERT INTO raw.zd_tickets VALUES ('T3', 'A1', '2024-05-03 12:00:00+02'),"
+            " ('T0', 'A1', '2024-04-01 00:00:00+00')"
+        )
         second = {x.table: x for x in p.ingest(["tickets"])}["tickets"]
         # rows at or after the newest loaded time: T2 again (skipped by id) and T3; T0 is older: not read
         assert (second.read, second.accepted, second.already_ingested) == (2, 2, 1)
         assert ids_in(p, "tickets", "ticket_id") == ["T1", "T2", "T3"]
-        [mark] = [m for m in watermarks(p.con) if m["kind"] == "time" and m["table_name"] == "tickets"][-1:]
+        [mark] = [m for m in watermarks(adapter_for(p.con)) if m["kind"] == "time" and m["table_name"] == "tickets"][
+            -1:
+        ]
         assert str(mark["high_water"]) == "2024-05-03 10:00:00"
 
 
@@ -214,17 +253,34 @@ def test_postgres_database_table_as_a_source(tmp_path, pg_database):
 
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA support")
-        conn.execute("CREATE TABLE support.tickets (id integer, org_ref text, created_at timestamptz, priority text,"
-                     " satisfaction numeric(3,1), internal_note text)")
-        conn.execute("INSERT INTO support.tickets VALUES (1, 'A1', '2024-05-01 10:00+00', 'high', 4.5, 'x'),"
-                     " (2, 'A9', '2024-05-02 10:00+00', 'low', null, null), (3, 'A1', '2024-05-03 10:00+00', 'low', -1, null)")
+        conn.execute(
+            "CREATE TABLE support.tickets (id integer, org_ref text, created_at timestamptz, priority text,"
+            " satisfaction numeric(3,1), internal_note text)"
+        )
+        conn.execute(
+            "INSERT INTO support.tickets VALUES (1, 'A1', '2024-05-01 10:00+00', 'high', 4.5, 'x'),"
+            " (2, 'A9', '2024-05-02 10:00+00', 'low', null, null), (3, 'A1', '2024-05-03 10:00+00', 'low', -1, null)"
+        )
     os.environ["HS_TEST_SUPPORT_DB"] = pg_database
     try:
-        root = write_ws(tmp_path, {
-            "accounts": {"path": "accounts.csv"},
-            "tickets": {"database": "${HS_TEST_SUPPORT_DB}", "table": "support.tickets", "mode": "append",
-                        "columns": {"id": "ticket_id", "org_ref": "account_id", "created_at": "opened_at",
-                                    "satisfaction": "csat"}, "extra_columns": "ignore"}})
+        root = write_ws(
+            tmp_path,
+            {
+                "accounts": {"path": "accounts.csv"},
+                "tickets": {
+                    "database": "${HS_TEST_SUPPORT_DB}",
+                    "table": "support.tickets",
+                    "mode": "append",
+                    "columns": {
+                        "id": "ticket_id",
+                        "org_ref": "account_id",
+                        "created_at": "opened_at",
+                        "satisfaction": "csat",
+                    },
+                    "extra_columns": "ignore",
+                },
+            },
+        )
         (root / "accounts.csv").write_text("account_id\nA1\n")
         with Project(root) as p:
             r = {x.table: x for x in p.ingest()}["tickets"]
@@ -238,7 +294,8 @@ def test_postgres_database_table_as_a_source(tmp_path, pg_database):
             assert "internal_note" in r.warnings[0]
             rows = p.con.table("tickets").to_pyarrow().to_pylist()
             assert [(x["ticket_id"], str(x["opened_at"]), x["csat"], x["priority"]) for x in rows] == [
-                ("1", "2024-05-01 10:00:00", 4.5, "high")]
+                ("1", "2024-05-01 10:00:00", 4.5, "high")
+            ]
             with psycopg.connect(pg_database, autocommit=True) as conn:
                 conn.execute("INSERT INTO support.tickets VALUES (4, 'A1', '2024-05-04 09:00+00', 'high', 5, null)")
             r2 = {x.table: x for x in p.ingest(["tickets"])}["tickets"]
@@ -252,7 +309,9 @@ def test_postgres_database_table_as_a_source(tmp_path, pg_database):
 
 
 def test_database_source_errors_name_the_key(tmp_path):
-    root = write_ws(tmp_path, {"tickets": {"database": "postgresql://nobody@127.0.0.1:1/none", "table": "support.tickets"}})
+    root = write_ws(
+        tmp_path, {"tickets": {"database": "postgresql://nobody@127.0.0.1:1/none", "table": "support.tickets"}}
+    )
     with Project(root) as p, pytest.raises(UserError, match="cannot connect"):
         p.ingest()
     root2 = write_ws(tmp_path / "b", {"tickets": {"database": "postgresql://x@y/z"}})

@@ -208,14 +208,27 @@ def test_column_map(tmp_path):
             "accounts": {"path": "data/accounts.csv"},
             "surveys": {
                 "path": "data/nps.csv",
-                "columns": {"Customer": "account_id", "Answered At": "ts", "Type": "kind", "Score": "score", "Comment": "comment"},
+                "columns": {
+                    "Customer": "account_id",
+                    "Answered At": "ts",
+                    "Type": "kind",
+                    "Score": "score",
+                    "Comment": "comment",
+                },
             },
         },
     )
     con, reports = run(ws)
     assert rows(con, "surveys") == [
-        {"account_id": "A1", "ts": dt.datetime(2024, 5, 1), "kind": "nps", "score": 9.0, "comment": "great", "respondent": None,
-         "comment_sentiment": pytest.approx(0.6249, abs=1e-3)}
+        {
+            "account_id": "A1",
+            "ts": dt.datetime(2024, 5, 1),
+            "kind": "nps",
+            "score": 9.0,
+            "comment": "great",
+            "respondent": None,
+            "comment_sentiment": pytest.approx(0.6249, abs=1e-3),
+        }
     ]
     bad = only(reports["surveys"])
     assert bad["column"] == "score" and bad["line"] == 3 and bad["value"] == "abc"
@@ -252,7 +265,9 @@ def test_negative_quantity(ws_events):
 
 
 def test_bad_number(ws_events):
-    ws = ws_events("account_id,ts,event,quantity\nA1,2024-05-01,login,1.5\nA1,2024-05-01,login,abc\nA1,2024-05-01,login,1_000\n")
+    ws = ws_events(
+        "account_id,ts,event,quantity\nA1,2024-05-01,login,1.5\nA1,2024-05-01,login,abc\nA1,2024-05-01,login,1_000\n"
+    )
     _, reports = run(ws)
     report = reports["usage_events"]
     assert (report.read, report.accepted, report.quarantined) == (3, 1, 2)
@@ -323,7 +338,11 @@ def test_without_accounts_the_account_check_is_skipped_with_a_warning(tmp_path):
 
 def test_bad_enum_value(tmp_path):
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
-    write(tmp_path, "data/surveys.csv", "account_id,ts,kind,score\nA1,2024-05-01,nps,9\nA1,2024-05-01,promoter,9\nA1,2024-05-01,NPS,9\n")
+    write(
+        tmp_path,
+        "data/surveys.csv",
+        "account_id,ts,kind,score\nA1,2024-05-01,nps,9\nA1,2024-05-01,promoter,9\nA1,2024-05-01,NPS,9\n",
+    )
     ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "surveys": {"path": "data/surveys.csv"}})
     _, reports = run(ws)
     report = reports["surveys"]
@@ -372,8 +391,16 @@ def test_malformed_and_empty_lines_are_quarantined_with_exact_lines(ws_events):
 
 def test_glob_of_two_files(tmp_path):
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
-    write(tmp_path, "data/events/2024-05.csv", "account_id,ts,event,event_id\nA1,2024-05-01,login,E1\nA1,2024-05-02,bad-row,\n")
-    write(tmp_path, "data/events/2024-06.csv", "account_id,ts,event,event_id\nA2,2024-06-01,login,E2\nA2,2024-06-02,login,E1\nX9,2024-06-03,login,E3\n")
+    write(
+        tmp_path,
+        "data/events/2024-05.csv",
+        "account_id,ts,event,event_id\nA1,2024-05-01,login,E1\nA1,2024-05-02,bad-row,\n",
+    )
+    write(
+        tmp_path,
+        "data/events/2024-06.csv",
+        "account_id,ts,event,event_id\nA2,2024-06-01,login,E2\nA2,2024-06-02,login,E1\nX9,2024-06-03,login,E3\n",
+    )
     ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.csv"}})
     con, reports = run(ws)
     report = reports["usage_events"]
@@ -425,7 +452,10 @@ def test_ndjson_with_mixed_types_blank_and_broken_lines(tmp_path):
     assert "not valid JSON" in q.iloc[1]["reason"] and q.iloc[1]["raw"] == {"_raw_line": "{not json"}
     assert "not a JSON object" in q.iloc[2]["reason"]
     got = rows(con, "usage_events")
-    assert [(r["ts"], r["quantity"]) for r in got] == [(dt.datetime(2024, 5, 1), 2.0), (dt.datetime(2024, 5, 2, 8), 1.5)]
+    assert [(r["ts"], r["quantity"]) for r in got] == [
+        (dt.datetime(2024, 5, 1), 2.0),
+        (dt.datetime(2024, 5, 2, 8), 1.5),
+    ]
 
 
 def test_parquet_keeps_types_and_validates_the_same_way(tmp_path):
@@ -435,7 +465,7 @@ def test_parquet_keeps_types_and_validates_the_same_way(tmp_path):
             "ticket_id": ["T1", "T2", "T3", "T1"],
             "account_id": ["A1", "A2", "X9", "A1"],
             "opened_at": pa.array(
-                [dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone.utc)] * 4, pa.timestamp("ms", tz="Europe/Paris")
+                [dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)] * 4, pa.timestamp("ms", tz="Europe/Paris")
             ),
             "csat": pa.array([4.0, -1.0, 3.0, None], pa.float64()),
             "escalated": [True, False, None, True],
@@ -461,7 +491,13 @@ def test_engine_table_source_is_copied(tmp_path):
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     ws = make_ws(
         tmp_path,
-        {"accounts": {"path": "data/accounts.csv"}, "tickets": {"table": "raw.tickets", "columns": {"id": "ticket_id", "acct": "account_id", "opened": "opened_at"}}},
+        {
+            "accounts": {"path": "data/accounts.csv"},
+            "tickets": {
+                "table": "raw.tickets",
+                "columns": {"id": "ticket_id", "acct": "account_id", "opened": "opened_at"},
+            },
+        },
     )
     con = connect(ws)
     con.con.execute("CREATE SCHEMA raw")
@@ -614,7 +650,9 @@ PG_URL = os.environ.get("HEALTHSCORE_TEST_PG_URL")
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="set HEALTHSCORE_TEST_PG_URL=postgresql://user@host:port/db to run against PostgreSQL")
+@pytest.mark.skipif(
+    not PG_URL, reason="set HEALTHSCORE_TEST_PG_URL=postgresql://user@host:port/db to run against PostgreSQL"
+)
 def test_postgres_engine(tmp_path):
     import psycopg
 
@@ -634,7 +672,11 @@ def test_postgres_engine(tmp_path):
                 "A1,2024-05-01,login,1,E1\n",
             )
             engine = EngineConfig(backend="postgres", url=f"{PG_URL.rstrip('/')}/{schema}")
-            ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events.csv"}}, engine)
+            ws = make_ws(
+                tmp_path,
+                {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events.csv"}},
+                engine,
+            )
             con = connect(ws)
             assert con.name == "postgres"
             con, reports = run(ws, con)
@@ -650,9 +692,12 @@ def test_postgres_engine(tmp_path):
                 ("E2", dt.datetime(2024, 5, 1, 7, 30), 2.0),
             ]
             # the tables live in the test schema
-            tables = {r[0] for r in admin.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
-            )}
+            tables = {
+                r[0]
+                for r in admin.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+                )
+            }
             assert {"accounts", "usage_events"} <= tables
 
             # re-ingest replaces (no duplication); accounts come from the engine
@@ -672,7 +717,9 @@ def _events_parquet(path: Path, n: int, start: int = 0) -> None:
     table = pa.table(
         {
             "account_id": ["A1", "A2"] * (n // 2),
-            "ts": pa.array([dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")),
+            "ts": pa.array(
+                [dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")
+            ),
             "event": ["login"] * n,
             "quantity": pa.array([1.0 + i for i in range(n)], pa.float64()),
             "event_id": [f"E{start + i}" for i in range(n)],
@@ -683,10 +730,10 @@ def _events_parquet(path: Path, n: int, start: int = 0) -> None:
 
 def _with_path(monkeypatch, stream: bool) -> list:
     """Force the streaming (or the in-memory) path; returns the list of streamed tables."""
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
     streamed: list[str] = []
-    original = load._ingest_streaming
+    original = streaming.ingest_streaming
 
     def spy(ws, con, vcon, name, *args):
         result = original(ws, con, vcon, name, *args)
@@ -694,16 +741,18 @@ def _with_path(monkeypatch, stream: bool) -> list:
             streamed.append(name)
         return result
 
-    monkeypatch.setattr(load, "_ingest_streaming", spy)
+    monkeypatch.setattr(streaming, "ingest_streaming", spy)
     if not stream:
-        monkeypatch.setattr(load, "_can_stream", lambda *_a: False)
+        monkeypatch.setattr(streaming, "can_stream", lambda *_a: False)
     return streamed
 
 
 def _snapshot(con, reports: dict) -> tuple:
     out = []
     for r in reports.values():
-        out.append((r.table, r.source, r.read, r.accepted, r.quarantined, r.warnings, r.files, r.quarantine.to_dict("records")))
+        out.append(
+            (r.table, r.source, r.read, r.accepted, r.quarantined, r.warnings, r.files, r.quarantine.to_dict("records"))
+        )
     tables = {t: con.table(t).to_pyarrow() for t in reports}
     return out, tables
 
@@ -714,7 +763,9 @@ def _bad_events(root: Path) -> None:
     table = pa.table(
         {
             "account_id": ["A1", "A2", "A1", "X9", "A2", "A1", "A3", "A1"],
-            "ts": pa.array([dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")),
+            "ts": pa.array(
+                [dt.datetime(2024, 5, 1, 9, 30) + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us")
+            ),
             "event": ["login", "export", "login", "login", None, "login", "login", "login"],
             "quantity": pa.array([1.0, -2.0, None, 1.0, 1.0, 3.0, float("nan"), 4.0], pa.float64()),
             "event_id": ["E1", "E2", "E3", "E9", "E5", "E1", "E7", "E9"],
@@ -753,7 +804,12 @@ def test_parquet_streams_through_the_engine_with_the_same_reasons_and_rows(tmp_p
         ("data/events.parquet", 6, "event_id", "E1", "duplicate event_id E1 (first seen at row 1)"),
     ]
     assert q[0]["raw"] == {
-        "account_id": "A2", "ts": "2024-05-01 10:30:00", "event": "export", "quantity": "-2.0", "event_id": "E2", "browser": "ff",
+        "account_id": "A2",
+        "ts": "2024-05-01 10:30:00",
+        "event": "export",
+        "quantity": "-2.0",
+        "event_id": "E2",
+        "browser": "ff",
     }
     got = rows(con, "usage_events")
     assert [(r["event_id"], r["quantity"]) for r in got] == [("E1", 1.0), ("E3", 1.0), ("E7", 1.0), ("E9", 4.0)]
@@ -776,9 +832,9 @@ def test_parquet_streams_through_the_engine_with_the_same_reasons_and_rows(tmp_p
 
 @pytest.mark.parametrize("inline", [64, 0])  # rows left out by their values (file order kept), or by an anti-join
 def test_streaming_and_in_memory_paths_agree_on_a_glob(tmp_path, monkeypatch, inline):
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
-    monkeypatch.setattr(load, "_STREAM_INLINE_VALUES", inline)
+    monkeypatch.setattr(streaming, "STREAM_INLINE_VALUES", inline)
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     (tmp_path / "data" / "events").mkdir()
     _events_parquet(tmp_path / "data" / "events" / "a.parquet", 10)
@@ -786,13 +842,23 @@ def test_streaming_and_in_memory_paths_agree_on_a_glob(tmp_path, monkeypatch, in
         {
             "event_id": ["E20", "E3", "E21", "E22", "E23", "E20", "E24"],
             "account_id": ["A2", "A1", "X9", "A1", "A1", "A2", " A3 "],
-            "ts": ["2024-06-01", "2024-06-02", "2024-06-03", "not a date", "2024-06-05T10:00:00+02:00", "2024-06-06", "2024-06-07"],
+            "ts": [
+                "2024-06-01",
+                "2024-06-02",
+                "2024-06-03",
+                "not a date",
+                "2024-06-05T10:00:00+02:00",
+                "2024-06-06",
+                "2024-06-07",
+            ],
             "event": ["login"] * 7,
             "quantity": ["1", "2", "3", "4", "-5", "6", "ten"],
         }
     )
     pq.write_table(b, tmp_path / "data" / "events" / "b.parquet")  # other column order and types: text
-    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}})
+    ws = make_ws(
+        tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}}
+    )
 
     streamed = _with_path(monkeypatch, stream=True)
     con, reports = run(ws)
@@ -829,7 +895,9 @@ def test_streaming_keeps_the_previous_table_when_a_file_cannot_be_read(tmp_path,
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     (tmp_path / "data" / "events").mkdir()
     _events_parquet(tmp_path / "data" / "events" / "a.parquet", 4)
-    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}})
+    ws = make_ws(
+        tmp_path, {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.parquet"}}
+    )
     con, reports = run(ws)
     assert reports["usage_events"].accepted == 4
     # a second file whose footer is intact but whose pages are not: found only while streaming
@@ -845,7 +913,7 @@ def test_streaming_keeps_the_previous_table_when_a_file_cannot_be_read(tmp_path,
 
 @pytest.mark.parametrize("block", [None, 64])  # one batch, or many small ones (lines across batches)
 def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatch, block):
-    from healthscore.ingest import load
+    from healthscore.ingest import streaming
 
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
     write(
@@ -862,10 +930,17 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
         "A1,2024-05-06,login,E4,too,many\n"
         "A1,2024-05-07,login,E5,\n",
     )
-    write(tmp_path, "data/events/2.csv", "event_id,account_id,ts,event\nE5,A2,2024-06-01,login\nE6, A3 ,2024-06-02,\nE7,A3,bad,login\n")
+    write(
+        tmp_path,
+        "data/events/2.csv",
+        "event_id,account_id,ts,event\nE5,A2,2024-06-01,login\nE6, A3 ,2024-06-02,\nE7,A3,bad,login\n",
+    )
     ws = make_ws(
         tmp_path,
-        {"accounts": {"path": "data/accounts.csv"}, "usage_events": {"path": "data/events/*.csv", "extra_columns": "ignore"}},
+        {
+            "accounts": {"path": "data/accounts.csv"},
+            "usage_events": {"path": "data/events/*.csv", "extra_columns": "ignore"},
+        },
     )
     if block:  # pyarrow's batches end every few lines
         import pyarrow.csv as pv
@@ -873,7 +948,7 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
         real = pv.ReadOptions
         monkeypatch.setattr(pv, "ReadOptions", lambda **kw: real(**{**kw, "block_size": block}))
 
-    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "STREAM_CSV_MIN_BYTES", 0)
     streamed = _with_path(monkeypatch, stream=True)
     con, reports = run(ws)
     assert streamed == ["accounts", "usage_events"]
@@ -881,7 +956,7 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
     con.disconnect()
     assert not [p for p in (tmp_path / ".healthscore").iterdir() if p.name.startswith("ingest-")]  # spool removed
 
-    monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 1 << 40)
+    monkeypatch.setattr(streaming, "STREAM_CSV_MIN_BYTES", 1 << 40)
     (tmp_path / "engine.duckdb").unlink()
     con, reports = run(ws)
     expected = _snapshot(con, reports)
@@ -909,29 +984,48 @@ def test_large_csv_streams_with_the_same_lines_as_in_memory(tmp_path, monkeypatc
 
 def test_goals_table_loads_and_quarantines_bad_targets(tmp_path):
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
-    write(tmp_path, "data/goals.csv", "account_id,metric,target,ts\n"
-                                      "A1,weekly_active_users,40,2024-01-10\n"
-                                      "A2,weekly_active_users,-3,2024-01-10\n"
-                                      "A9,weekly_active_users,10,2024-01-10\n")
+    write(
+        tmp_path,
+        "data/goals.csv",
+        "account_id,metric,target,ts\n"
+        "A1,weekly_active_users,40,2024-01-10\n"
+        "A2,weekly_active_users,-3,2024-01-10\n"
+        "A9,weekly_active_users,10,2024-01-10\n",
+    )
     ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "goals": {"path": "data/goals.csv"}})
     con, reports = run(ws)
     assert (reports["goals"].accepted, reports["goals"].quarantined) == (1, 2)
-    assert rows(con, "goals") == [{"account_id": "A1", "metric": "weekly_active_users", "target": 40.0,
-                                   "ts": dt.datetime(2024, 1, 10)}]
+    assert rows(con, "goals") == [
+        {"account_id": "A1", "metric": "weekly_active_users", "target": 40.0, "ts": dt.datetime(2024, 1, 10)}
+    ]
 
 
 def test_text_sentiment_is_derived_at_ingestion(tmp_path):
     write(tmp_path, "data/accounts.csv", ACCOUNTS_CSV)
-    write(tmp_path, "data/surveys.csv", "account_id,ts,kind,score,comment,comment_sentiment\n"
-                                        "A1,2024-01-10,nps,2,\"terrible support, we are cancelling\",0.9\n"
-                                        "A1,2024-01-11,nps,10,\"love it, great team\",\n"
-                                        "A2,2024-01-12,csat,4,\"love it, great team\",\n"
-                                        "A2,2024-01-13,csat,3,,\n")
-    write(tmp_path, "data/tickets.csv", "ticket_id,account_id,opened_at,subject\n"
-                                        "T1,A1,2024-01-10,Export keeps crashing - awful experience\n"
-                                        "T2,A1,2024-01-11,\n")
-    ws = make_ws(tmp_path, {"accounts": {"path": "data/accounts.csv"}, "surveys": {"path": "data/surveys.csv"},
-                            "tickets": {"path": "data/tickets.csv"}})
+    write(
+        tmp_path,
+        "data/surveys.csv",
+        "account_id,ts,kind,score,comment,comment_sentiment\n"
+        'A1,2024-01-10,nps,2,"terrible support, we are cancelling",0.9\n'
+        'A1,2024-01-11,nps,10,"love it, great team",\n'
+        'A2,2024-01-12,csat,4,"love it, great team",\n'
+        "A2,2024-01-13,csat,3,,\n",
+    )
+    write(
+        tmp_path,
+        "data/tickets.csv",
+        "ticket_id,account_id,opened_at,subject\n"
+        "T1,A1,2024-01-10,Export keeps crashing - awful experience\n"
+        "T2,A1,2024-01-11,\n",
+    )
+    ws = make_ws(
+        tmp_path,
+        {
+            "accounts": {"path": "data/accounts.csv"},
+            "surveys": {"path": "data/surveys.csv"},
+            "tickets": {"path": "data/tickets.csv"},
+        },
+    )
     con, reports = run(ws)
     s = [r["comment_sentiment"] for r in sorted(rows(con, "surveys"), key=lambda r: r["ts"])]
     assert s[0] < -0.2 and s[1] > 0.5 and s[2] == s[1] and s[3] is None  # a source value is replaced

@@ -39,28 +39,48 @@ def test_rows_are_validated_appended_and_recorded(project):
     p = project
     r = p.ingest_rows("accounts", ACCOUNTS)
     assert (r.read, r.accepted, r.quarantined, r.already_ingested) == (2, 2, 0, 0)
-    r = p.ingest_rows("tickets", [
-        {"ticket_id": "T1", "account_id": "A1", "opened_at": "2024-05-01T10:00:00+02:00", "csat": 4, "escalated": "yes"},
-        {"ticket_id": "T2", "account_id": "X9", "opened_at": "2024-05-01"},
-        {"ticket_id": "T3", "account_id": "A1", "opened_at": "2024-13-45"},
-        {"ticket_id": "T1", "account_id": "A2", "opened_at": "2024-05-02"},
-        {"ticket_id": "T4", "account_id": "A2", "opened_at": "2024-05-03", "csat": -1},
-        "not an object",
-    ], source="webhook:zendesk")
+    r = p.ingest_rows(
+        "tickets",
+        [
+            {
+                "ticket_id": "T1",
+                "account_id": "A1",
+                "opened_at": "2024-05-01T10:00:00+02:00",
+                "csat": 4,
+                "escalated": "yes",
+            },
+            {"ticket_id": "T2", "account_id": "X9", "opened_at": "2024-05-01"},
+            {"ticket_id": "T3", "account_id": "A1", "opened_at": "2024-13-45"},
+            {"ticket_id": "T1", "account_id": "A2", "opened_at": "2024-05-02"},
+            {"ticket_id": "T4", "account_id": "A2", "opened_at": "2024-05-03", "csat": -1},
+            "not an object",
+        ],
+        source="webhook:zendesk",
+    )
     assert (r.read, r.accepted, r.quarantined) == (6, 1, 5)
     q = r.quarantine.to_dict("records")
     assert [(x["file"], x["line"], x["column"]) for x in q] == [
-        ("webhook:zendesk", 2, "account_id"), ("webhook:zendesk", 3, "opened_at"), ("webhook:zendesk", 4, "ticket_id"),
-        ("webhook:zendesk", 5, "csat"), ("webhook:zendesk", 6, "")]
+        ("webhook:zendesk", 2, "account_id"),
+        ("webhook:zendesk", 3, "opened_at"),
+        ("webhook:zendesk", 4, "ticket_id"),
+        ("webhook:zendesk", 5, "csat"),
+        ("webhook:zendesk", 6, ""),
+    ]
     assert q[0]["reason"] == "account_id: 'X9' is not in accounts"
     assert q[2]["reason"] == "duplicate ticket_id T1 (first seen at row 1)"
     assert q[3]["reason"] == "csat: -1 is negative; must be >= 0"
     # raw: the row as given (keys of the batch that this row lacks are None, as in an NDJSON file)
-    assert q[1]["raw"] == {"ticket_id": "T3", "account_id": "A1", "opened_at": "2024-13-45", "csat": None,
-                           "escalated": None}
+    assert q[1]["raw"] == {
+        "ticket_id": "T3",
+        "account_id": "A1",
+        "opened_at": "2024-13-45",
+        "csat": None,
+        "escalated": None,
+    }
     rows = table_rows(p, "tickets", "ticket_id")
     assert [(x["ticket_id"], str(x["opened_at"]), x["csat"], x["escalated"]) for x in rows] == [
-        ("T1", "2024-05-01 08:00:00", 4.0, True)]
+        ("T1", "2024-05-01 08:00:00", 4.0, True)
+    ]
     # the store has the batch and its quarantine, like a file ingest
     stored = p.store.quarantine(table_name="tickets")
     assert len(stored) == 5 and stored[0]["file"] == "webhook:zendesk"
@@ -69,16 +89,19 @@ def test_rows_are_validated_appended_and_recorded(project):
 def test_same_rows_twice_add_nothing_and_new_ids_are_appended(project):
     p = project
     p.ingest_rows("accounts", ACCOUNTS)
-    batch = [{"invoice_id": "I1", "account_id": "A1", "issued_at": "2024-05-01", "amount": 10, "status": "paid"},
-             {"invoice_id": "I2", "account_id": "A2", "issued_at": "2024-05-02", "amount": 20, "status": "open"}]
+    batch = [
+        {"invoice_id": "I1", "account_id": "A1", "issued_at": "2024-05-01", "amount": 10, "status": "paid"},
+        {"invoice_id": "I2", "account_id": "A2", "issued_at": "2024-05-02", "amount": 20, "status": "open"},
+    ]
     first = p.ingest_rows("invoices", batch)
     before = table_rows(p, "invoices", "invoice_id")
     again = p.ingest_rows("invoices", batch)
     assert (again.read, again.accepted, again.quarantined, again.already_ingested) == (2, 2, 0, 2)
     assert table_rows(p, "invoices", "invoice_id") == before
     # a redelivered id with changed values is not an update: the first version stays
-    more = p.ingest_rows("invoices", [dict(batch[1], status="paid"),
-                                      {"invoice_id": "I3", "account_id": "A1", "issued_at": "2024-06-01"}])
+    more = p.ingest_rows(
+        "invoices", [dict(batch[1], status="paid"), {"invoice_id": "I3", "account_id": "A1", "issued_at": "2024-06-01"}]
+    )
     assert (more.accepted, more.already_ingested) == (2, 1)
     after = table_rows(p, "invoices", "invoice_id")
     assert [(r["invoice_id"], r["status"]) for r in after] == [("I1", "paid"), ("I2", "open"), ("I3", None)]
@@ -112,16 +135,22 @@ def test_unknown_key_is_a_user_error_and_writes_nothing(project):
 
 def test_rows_give_the_same_reasons_as_the_same_rows_in_a_file(tmp_path):
     """One validator: the quarantine of ingest_rows equals that of an NDJSON file with the same rows."""
-    rows = [{"account_id": "A1", "ts": "2024-05-01", "event": "login", "event_id": "E1", "quantity": "2"},
-            {"account_id": "A1", "ts": "yesterday", "event": "login", "event_id": "E2"},
-            {"account_id": "A1", "ts": "2024-05-01", "event": "", "event_id": "E3"},
-            {"account_id": "A1", "ts": "2024-05-01", "event": "x", "event_id": "E1"},
-            {"account_id": "A1", "ts": "2024-05-01", "event": "x", "quantity": "1,000"}]
+    rows = [
+        {"account_id": "A1", "ts": "2024-05-01", "event": "login", "event_id": "E1", "quantity": "2"},
+        {"account_id": "A1", "ts": "yesterday", "event": "login", "event_id": "E2"},
+        {"account_id": "A1", "ts": "2024-05-01", "event": "", "event_id": "E3"},
+        {"account_id": "A1", "ts": "2024-05-01", "event": "x", "event_id": "E1"},
+        {"account_id": "A1", "ts": "2024-05-01", "event": "x", "quantity": "1,000"},
+    ]
     api_root, file_root = tmp_path / "api", tmp_path / "file"
     api_root.mkdir(), file_root.mkdir()
     (file_root / "events.ndjson").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (file_root / "accounts.csv").write_text("account_id\nA1\n")
-    workspace(file_root, "duckdb", sources="sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.ndjson}\n")
+    workspace(
+        file_root,
+        "duckdb",
+        sources="sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.ndjson}\n",
+    )
     with Project(workspace(api_root, "duckdb")) as a, Project(file_root) as f:
         a.ingest_rows("accounts", [{"account_id": "A1"}])
         via_api = a.ingest_rows("usage_events", rows, source="events.ndjson")
@@ -142,12 +171,14 @@ def test_rows_give_the_same_reasons_as_the_same_rows_in_a_file(tmp_path):
 @st.composite
 def ticket_batches(draw):
     ids = st.sampled_from(["T1", "T2", "T3", "T4", "T5"])
-    row = st.fixed_dictionaries({
-        "ticket_id": ids,
-        "account_id": st.sampled_from(["A1", "A2", "X9"]),
-        "opened_at": st.sampled_from(["2024-05-01", "2024-05-02T10:00:00Z", "not a date", ""]),
-        "csat": st.sampled_from([None, 1, 4.5, -2, "abc"]),
-    })
+    row = st.fixed_dictionaries(
+        {
+            "ticket_id": ids,
+            "account_id": st.sampled_from(["A1", "A2", "X9"]),
+            "opened_at": st.sampled_from(["2024-05-01", "2024-05-02T10:00:00Z", "not a date", ""]),
+            "csat": st.sampled_from([None, 1, 4.5, -2, "abc"]),
+        }
+    )
     return draw(st.lists(row, max_size=8)), draw(st.lists(row, max_size=8))
 
 
@@ -163,8 +194,13 @@ def test_property_idempotent_append(batches):
             assert r.read == r.accepted + r.quarantined == len(batch)
             assert len(r.quarantine) == r.quarantined
             assert 0 <= r.already_ingested <= r.accepted
-            ok = [row for row in batch if row["account_id"] != "X9" and row["opened_at"] not in ("", "not a date")
-                  and row["csat"] not in (-2, "abc")]
+            ok = [
+                row
+                for row in batch
+                if row["account_id"] != "X9"
+                and row["opened_at"] not in ("", "not a date")
+                and row["csat"] not in (-2, "abc")
+            ]
             for row in ok:  # the first valid row of an id that is not in the table yet is added
                 seen.setdefault(row["ticket_id"], row)
             rows = table_rows(p, "tickets", "ticket_id")

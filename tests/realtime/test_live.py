@@ -4,6 +4,7 @@ loopback; only the affected accounts are rescored, and alerts go through the sam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -50,7 +51,7 @@ def scored_accounts(p: Project, n: int) -> list[str]:
 
 
 def usage(account: str, n: int = 3, event: str = "login") -> list[dict]:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     return [{"account_id": account, "ts": (now - dt.timedelta(minutes=i)).isoformat(), "event": event,
              "user_id": f"{account}-u{i}", "quantity": 1, "event_id": uuid.uuid4().hex} for i in range(n)]
 
@@ -65,7 +66,9 @@ def test_live_scores_match_a_batch_score_of_the_same_accounts(ws):
         for s in live["snapshots"]:
             b = batch[s["account_id"]]
             assert (s["score"], s["status"]) == (b["score"], b["status"])
-            assert {e["metric"]: e["points"] for e in s["evidence"]} == {e["metric"]: e["points"] for e in b["evidence"]}
+            assert {e["metric"]: e["points"] for e in s["evidence"]} == {
+                e["metric"]: e["points"] for e in b["evidence"]
+            }
         stored = {s["account_id"]: s for s in p.live_snapshots(ids)}
         assert set(stored) == {s["account_id"] for s in live["snapshots"]}
         assert all(s["live"] and s["scored_at"] for s in stored.values())
@@ -89,12 +92,18 @@ def test_events_rescore_only_the_accounts_they_touch_and_are_idempotent(ws):
 def test_a_failed_payment_event_raises_one_alert_through_the_hygiene(ws):
     with Project(ws) as p:
         account = scored_accounts(p, 2)[1]
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-        invoice = {"invoice_id": uuid.uuid4().hex, "account_id": account, "issued_at": (now - dt.timedelta(hours=2))
-                   .isoformat(), "due_at": now.isoformat(), "amount": 1200.0, "status": "failed"}
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        invoice = {
+            "invoice_id": uuid.uuid4().hex,
+            "account_id": account,
+            "issued_at": (now - dt.timedelta(hours=2)).isoformat(),
+            "due_at": now.isoformat(),
+            "amount": 1200.0,
+            "status": "failed",
+        }
         p.ingest_events("invoices", [invoice])
         alerts = [a for a in p.store.alerts(account_id=account) if a["rule"] == "payment_failure"]
-        assert len(alerts) == 1 and alerts[0]["as_of"] == dt.datetime.now(dt.timezone.utc).date().isoformat()
+        assert len(alerts) == 1 and alerts[0]["as_of"] == dt.datetime.now(dt.UTC).date().isoformat()
         second = dict(invoice, invoice_id=uuid.uuid4().hex)
         p.ingest_events("invoices", [second])  # still failing: the rule is active, no second alert
         assert len([a for a in p.store.alerts(account_id=account) if a["rule"] == "payment_failure"]) == 1
@@ -119,14 +128,26 @@ def test_events_published_to_nats_are_ingested_and_rescored(ws):
             await js.add_stream(StreamConfig(name=st_name, subjects=[f"{prefix}.>"]))
             for a in accounts:
                 rows = usage(a, 4)
-                await js.publish(f"{prefix}.usage_events", "\n".join(json.dumps(r) for r in rows).encode(),
-                                 headers={SENT_AT_HEADER: str(dt.datetime.now(dt.timezone.utc).timestamp())})
+                await js.publish(
+                    f"{prefix}.usage_events",
+                    "\n".join(json.dumps(r) for r in rows).encode(),
+                    headers={SENT_AT_HEADER: str(dt.datetime.now(dt.UTC).timestamp())},
+                )
             await js.publish(f"{prefix}.usage_events", b"{not json")
             await nc.close()
             try:
                 batches = []
-                totals = await consume(p, NATS_URL, prefix, batch=100, wait_ms=200, idle_seconds=2,
-                                       on_batch=batches.append, stream_name=st_name, durable=f"d-{st_name}")
+                totals = await consume(
+                    p._live_service(rollup=True),
+                    NATS_URL,
+                    prefix,
+                    batch=100,
+                    wait_ms=200,
+                    idle_seconds=2,
+                    on_batch=batches.append,
+                    stream_name=st_name,
+                    durable=f"d-{st_name}",
+                )
             finally:
                 nc2 = await nats.connect(NATS_URL)
                 await nc2.jetstream().delete_stream(st_name)
@@ -149,13 +170,14 @@ async def _publish(prefix: str, stream: str, payloads: list[tuple[str, list[dict
 
     nc = await nats.connect(NATS_URL)
     js = nc.jetstream()
-    try:
+    with contextlib.suppress(Exception):  # already there
         await js.add_stream(StreamConfig(name=stream, subjects=[f"{prefix}.>"]))
-    except Exception:  # noqa: BLE001 - already there
-        pass
     for table, rows in payloads:
-        await js.publish(f"{prefix}.{table}", json.dumps(rows).encode(),
-                         headers={SENT_AT_HEADER: str(dt.datetime.now(dt.timezone.utc).timestamp())})
+        await js.publish(
+            f"{prefix}.{table}",
+            json.dumps(rows).encode(),
+            headers={SENT_AT_HEADER: str(dt.datetime.now(dt.UTC).timestamp())},
+        )
     await nc.close()
 
 
@@ -167,12 +189,21 @@ async def _drop(stream: str) -> None:
     await nc.close()
 
 
-@pytest.mark.parametrize("pattern, subject, held", [
-    ("healthscore.events.>", "healthscore.events.>", True), (">", "healthscore.events.>", True),
-    ("healthscore.>", "healthscore.events.>", True), ("healthscore.*.>", "healthscore.events.>", True),
-    ("bench.events.>", "healthscore.events.>", False), ("healthscore.events.*", "healthscore.events.>", False),
-    ("healthscore.events", "healthscore.events.>", False), ("healthscore.events.>", "healthscore.>", False),
-    ("a.*", "a.b", True), ("a.*", "a.b.c", False)])
+@pytest.mark.parametrize(
+    "pattern, subject, held",
+    [
+        ("healthscore.events.>", "healthscore.events.>", True),
+        (">", "healthscore.events.>", True),
+        ("healthscore.>", "healthscore.events.>", True),
+        ("healthscore.*.>", "healthscore.events.>", True),
+        ("bench.events.>", "healthscore.events.>", False),
+        ("healthscore.events.*", "healthscore.events.>", False),
+        ("healthscore.events", "healthscore.events.>", False),
+        ("healthscore.events.>", "healthscore.>", False),
+        ("a.*", "a.b", True),
+        ("a.*", "a.b.c", False),
+    ],
+)
 def test_a_stream_holds_the_consumers_subjects_only_if_its_filter_covers_them(pattern, subject, held):
     from healthscore.realtime.stream import covers
 
@@ -196,7 +227,9 @@ def test_a_stream_of_that_name_with_other_subjects_is_a_clear_error(ws):
         await nc.close()
         try:
             with Project(ws) as p, pytest.raises(UserError, match=f"{stream} exists with subjects other-{stream}"):
-                await consume(p, NATS_URL, f"hs-{stream}", idle_seconds=1, stream_name=stream)
+                await consume(
+                    p._live_service(rollup=True), NATS_URL, f"hs-{stream}", idle_seconds=1, stream_name=stream
+                )
         finally:
             await _drop(stream)
 
@@ -218,8 +251,8 @@ def test_pipelined_batches_finish_in_order_and_are_all_acknowledged(ws):
             try:
                 batches = []
                 kw = dict(batch=2, wait_ms=200, idle_seconds=2, stream_name=stream, durable="pipe")
-                first = await consume(p, NATS_URL, prefix, on_batch=batches.append, **kw)
-                again = await consume(p, NATS_URL, prefix, **kw)
+                first = await consume(p._live_service(rollup=True), NATS_URL, prefix, on_batch=batches.append, **kw)
+                again = await consume(p._live_service(rollup=True), NATS_URL, prefix, **kw)
             finally:
                 await _drop(stream)
             return first, again, batches
@@ -244,12 +277,27 @@ def test_a_batch_that_fails_stops_the_consumer_after_the_batches_before_it_are_s
         accounts = scored_accounts(p, 2)
 
         async def scenario():
-            await _publish(prefix, stream, [("usage_events", usage(accounts[0])), ("usage_events", usage(accounts[1])),
-                                            ("not_a_table", [{"account_id": accounts[0]}])])
+            await _publish(
+                prefix,
+                stream,
+                [
+                    ("usage_events", usage(accounts[0])),
+                    ("usage_events", usage(accounts[1])),
+                    ("not_a_table", [{"account_id": accounts[0]}]),
+                ],
+            )
             try:
                 with pytest.raises(UserError, match="not_a_table"):
-                    await consume(p, NATS_URL, prefix, batch=1, wait_ms=200, idle_seconds=2, stream_name=stream,
-                                  durable="fail")
+                    await consume(
+                        p._live_service(rollup=True),
+                        NATS_URL,
+                        prefix,
+                        batch=1,
+                        wait_ms=200,
+                        idle_seconds=2,
+                        stream_name=stream,
+                        durable="fail",
+                    )
             finally:
                 await _drop(stream)
 
@@ -272,33 +320,55 @@ def test_live_snapshots_are_plain_json_and_keep_the_evidence_sum(ws):
 
 
 def _ticket(account: str) -> dict:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    return {"ticket_id": uuid.uuid4().hex, "account_id": account, "opened_at": (now - dt.timedelta(hours=3)).isoformat(),
-            "closed_at": (now - dt.timedelta(hours=1)).isoformat(), "priority": "high", "escalated": True,
-            "reopened": False, "csat": 1.0}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return {
+        "ticket_id": uuid.uuid4().hex,
+        "account_id": account,
+        "opened_at": (now - dt.timedelta(hours=3)).isoformat(),
+        "closed_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "priority": "high",
+        "escalated": True,
+        "reopened": False,
+        "csat": 1.0,
+    }
 
 
 def _invoice(account: str) -> dict:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    return {"invoice_id": uuid.uuid4().hex, "account_id": account, "issued_at": (now - dt.timedelta(hours=2)).isoformat(),
-            "due_at": (now - dt.timedelta(hours=1)).isoformat(), "amount": 900.0, "status": "failed"}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return {
+        "invoice_id": uuid.uuid4().hex,
+        "account_id": account,
+        "issued_at": (now - dt.timedelta(hours=2)).isoformat(),
+        "due_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "amount": 900.0,
+        "status": "failed",
+    }
 
 
 def _same_as_scoring_from_scratch(p: Project, snaps: list[dict]) -> None:
     ids = [s["account_id"] for s in snaps]
-    fresh = {s["account_id"]: s for s in p.score(as_of=today() + dt.timedelta(days=1), account_ids=ids,
-                                                 store=False).snapshots}
+    fresh = {
+        s["account_id"]: s
+        for s in p.score(as_of=today() + dt.timedelta(days=1), account_ids=ids, store=False).snapshots
+    }
     assert len(fresh) == len(snaps) > 0
     for s in snaps:
         f = fresh[s["account_id"]]
         assert (s["score"], s["status"]) == (f["score"], f["status"])
-        assert {e["metric"]: (e["value"], e["points"]) for e in s["evidence"]} == \
-            {e["metric"]: (e["value"], e["points"]) for e in f["evidence"]}
+        assert {e["metric"]: (e["value"], e["points"]) for e in s["evidence"]} == {
+            e["metric"]: (e["value"], e["points"]) for e in f["evidence"]
+        }
 
 
 def _event(account: str, ts: dt.datetime, event: str = "login", user: str = "u1", quantity: float = 1.0) -> dict:
-    return {"account_id": account, "ts": ts.isoformat(), "event": event, "user_id": f"{account}-{user}",
-            "quantity": quantity, "event_id": uuid.uuid4().hex}
+    return {
+        "account_id": account,
+        "ts": ts.isoformat(),
+        "event": event,
+        "user_id": f"{account}-{user}",
+        "quantity": quantity,
+        "event_id": uuid.uuid4().hex,
+    }
 
 
 def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
@@ -306,27 +376,33 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
     times and distinct counts are brought up to date from a batch's new rows alone, tables with other
     aggregates (means: tickets) are read again for the batch's accounts; either way each live snapshot
     equals scoring the account from scratch, after batches of every kind over the same accounts."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b, c = scored_accounts(p, 3)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
         live.warm()
         assert {a, b, c} <= live.rollup.ids
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         late = _event(b, now - dt.timedelta(days=45), event="report", user="late")  # the usage trend's prior window
         batches = [
             ("usage_events", usage(a, 4) + usage(b, 2)),  # users a-u0.. a-u3: some seen before, some new
             ("tickets", [_ticket(a), _ticket(c)]),  # a mean (csat): read again
-            ("usage_events", [_event(a, now, user="new-1"), _event(a, now, user="new-1", event="export"),
-                              _event(c, now, event="dashboard", user="u0", quantity=7.5), late,
-                              _event(c, now + dt.timedelta(days=3), user="future")]),  # after the live date
+            (
+                "usage_events",
+                [
+                    _event(a, now, user="new-1"),
+                    _event(a, now, user="new-1", event="export"),
+                    _event(c, now, event="dashboard", user="u0", quantity=7.5),
+                    late,
+                    _event(c, now + dt.timedelta(days=3), user="future"),
+                ],
+            ),  # after the live date
             ("invoices", [_invoice(b), _invoice(a)]),
             ("usage_events", [late, _event(c, now - dt.timedelta(hours=1), event="report", user="u9")]),  # late: again
         ]
         for table, rows in batches:
-            result = process_batch(p, live, {table: rows}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+            result = process_batch(live, {table: rows}, dt.datetime.now(dt.UTC).replace(tzinfo=None))
             assert result["accepted"] == len(rows)
         assert live.reads["merged:usage_events"] > 0 and live.reads["read:tickets"] > 0
         assert "read:usage_events" not in live.reads and live.reads["full"] == 0
@@ -336,27 +412,26 @@ def test_the_rollup_updates_from_new_rows_yet_scores_like_a_fresh_query(ws):
         # every metric of every account, and on what the stored history decides (smoothing, published tier)
         plain = p.live.rescore([a, b, c])["snapshots"]
         keys = ("evidence", "smoothed_score", "tier", "last_trusted", "trend_note")
-        assert {s["account_id"]: [s[k] for k in keys] for s in plain} == \
-            {a_: [v[k] for k in keys] for a_, v in live_now.items()}
+        assert {s["account_id"]: [s[k] for k in keys] for s in plain} == {
+            a_: [v[k] for k in keys] for a_, v in live_now.items()
+        }
         assert any(v["smoothed_score"] != v["score"] for v in live_now.values())  # the history counted
 
 
 def test_a_rollup_reads_accounts_it_does_not_hold_in_full(ws):
     """Accounts the rollup has not seen (no warm-up) are read from every source, then held."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b = scored_accounts(p, 2)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
         live._portfolio_size = 0  # noqa: SLF001 - stands in for a portfolio too large to warm up
         live.rollup.clear()
         live._compiled(today() + dt.timedelta(days=1))  # noqa: SLF001
         live._portfolio_size = 10**9  # noqa: SLF001
-        process_batch(p, live, {"tickets": [_ticket(a)]}, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        process_batch(live, {"tickets": [_ticket(a)]}, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         assert live.rollup.ids == {a}
-        process_batch(p, live, {"usage_events": usage(a, 2) + usage(b, 2)},
-                      dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        process_batch(live, {"usage_events": usage(a, 2) + usage(b, 2)}, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         assert live.rollup.ids == {a, b}
         _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))
 
@@ -366,7 +441,8 @@ _EVENT = __import__("hypothesis").strategies.tuples(
     __import__("hypothesis").strategies.integers(-100, 3),  # days from now: old, in a prior window, today, future
     __import__("hypothesis").strategies.sampled_from(["login", "report", "export", "dashboard"]),
     __import__("hypothesis").strategies.integers(0, 30),  # which user: some seen before, some new
-    __import__("hypothesis").strategies.sampled_from([1.0, 2.5, 10.0]))
+    __import__("hypothesis").strategies.sampled_from([1.0, 2.5, 10.0]),
+)
 
 
 @pytest.fixture(scope="module")
@@ -382,21 +458,22 @@ def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(property_ws) as p:
         accounts = scored_accounts(p, 3)
-        live = LiveScorer(p, rollup=True)
+        live = p._live_service(rollup=True)
 
         @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(st.lists(st.lists(_EVENT, min_size=1, max_size=6), min_size=1, max_size=3))
         def check(batches):
-            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             for batch in batches:
-                rows = [_event(accounts[i], now + dt.timedelta(days=d), event=e, user=f"p{u}", quantity=q)
-                        for i, d, e, u, q in batch]
-                process_batch(p, live, {"usage_events": rows}, now)
+                rows = [
+                    _event(accounts[i], now + dt.timedelta(days=d), event=e, user=f"p{u}", quantity=q)
+                    for i, d, e, u, q in batch
+                ]
+                process_batch(live, {"usage_events": rows}, now)
             touched = sorted({accounts[i] for batch in batches for i, *_ in batch})
             _same_as_scoring_from_scratch(p, p.live_snapshots(touched))
 
@@ -407,14 +484,13 @@ def test_any_sequence_of_event_batches_scores_like_a_fresh_query(property_ws):
 def test_a_batch_that_fills_the_rollup_counts_its_own_rows_once(ws):
     """The rollup is read when it is empty (a new day, another model version): after the batch's rows were
     added, so they are in it already and must not be merged in again."""
-    from healthscore.realtime.live import LiveScorer
     from healthscore.realtime.stream import process_batch
 
     with Project(ws) as p:
         a, b = scored_accounts(p, 2)
-        live = LiveScorer(p, rollup=True)  # not warmed: the first batch fills it
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        live = p._live_service(rollup=True)  # not warmed: the first batch fills it
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         rows = [_event(a, now - dt.timedelta(days=3), event="export", user="first"), _event(b, now, user="first")]
-        process_batch(p, live, {"usage_events": rows}, now)
+        process_batch(live, {"usage_events": rows}, now)
         assert {a, b} <= live.rollup.ids
         _same_as_scoring_from_scratch(p, p.live_snapshots([a, b]))

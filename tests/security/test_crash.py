@@ -211,7 +211,7 @@ def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_p
 # -- ingest ------------------------------------------------------------------------------------------
 
 # The CLI with CSV files of any size streamed through the engine (the path of files of 64 MiB and more)
-STREAMING_CLI = ("import sys; from healthscore.ingest import load; load._STREAM_CSV_MIN_BYTES = 0;"
+STREAMING_CLI = ("import sys; from healthscore.ingest import streaming; streaming.STREAM_CSV_MIN_BYTES = 0;"
                  " from healthscore.cli.app import main; sys.argv = ['healthscore', *sys.argv[1:]]; main()")
 
 

@@ -182,9 +182,9 @@ def ingest_events(tmp_path: Path, text: str, monkeypatch=None, stream: bool = Fa
     (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
     (tmp_path / "events.csv").write_text(text, encoding="utf-8")
     if stream:  # the batch reader of large files (64 MiB and more) on a smaller file
-        from healthscore.ingest import load
+        from healthscore.ingest import streaming
 
-        monkeypatch.setattr(load, "_STREAM_CSV_MIN_BYTES", 0)
+        monkeypatch.setattr(streaming, "STREAM_CSV_MIN_BYTES", 0)
     with make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  usage_events: {path: events.csv}\n") as p:
         report = {r.table: r for r in p.ingest(**kw)}["usage_events"]
         ids = [r["event_id"] for r in p.con.table("usage_events").to_pyarrow().to_pylist()]
@@ -430,9 +430,9 @@ def test_typed_parquet_values_get_the_same_domain_checks(tmp_path, monkeypatch, 
     }), tmp_path / "surveys.parquet")
     (tmp_path / "accounts.csv").write_text("account_id\nA1\n", encoding="utf-8")
     if not stream:
-        from healthscore.ingest import load
+        from healthscore.ingest import streaming
 
-        monkeypatch.setattr(load, "_can_stream", lambda *a: False)
+        monkeypatch.setattr(streaming, "can_stream", lambda *a: False)
     with make_project(tmp_path, "sources:\n  accounts: {path: accounts.csv}\n  surveys: {path: surveys.parquet}\n") as p:
         r = {x.table: x for x in p.ingest()}["surveys"]
         assert stored_ts(p) == [datetime(2025, 6, 1)]

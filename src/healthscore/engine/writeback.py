@@ -22,10 +22,8 @@ shows up and nothing is counted twice.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import TYPE_CHECKING
 
-from healthscore.engine.backend import duckdb_transaction
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
@@ -88,54 +86,28 @@ def _frames(snapshots: list[dict]) -> tuple[pa.Table, pa.Table]:
     return pa.Table.from_pylist(snap_rows, schema=s_schema), pa.Table.from_pylist(ev_rows, schema=e_schema)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def write_back(con, snapshots: list[dict]) -> dict:
     """Write snapshot dicts (the `healthscore score --json` shape) to health_snapshots / health_evidence
     in the engine ``con``, replacing rows with the same (account_id, as_of, model_version)."""
-    if getattr(con, "name", None) not in ("duckdb", "postgres"):
+    from healthscore.engine.adapters import adapter_for
+    from healthscore.engine.adapters.sql import column, exp, table, template
+
+    engine = adapter_for(con)
+    if not engine.transactions:
         raise UserError(f"write-back needs a DuckDB or PostgreSQL engine (one transaction per batch); this engine is"
                         f" {getattr(con, 'name', '?')}: export with 'healthscore score --json' instead")
     snaps, evidence = _frames(snapshots)
     if snaps.num_rows == 0:
         return {"snapshots": 0, "evidence": 0}
-    match = " AND ".join(f"t.{_ident(k)} = s.{_ident(k)}" for k in _KEY)
-    keys = ", ".join(_ident(k) for k in _KEY)
-
-    def statements(stage_s: str, stage_e: str, like) -> list[str]:
-        out = []
+    match = exp.and_(*(exp.EQ(this=column(k, "t"), expression=column(k, "s")) for k in _KEY))
+    keys = [column(k) for k in _KEY]
+    with engine.staged(snaps, "hs_wb_s") as stage_s, engine.staged(evidence, "hs_wb_e") as stage_e, \
+            engine.transaction() as tx:
         for target, stage in ((SNAPSHOTS, stage_s), (EVIDENCE, stage_e)):
-            out.append(like(target, stage))
-            out.append(f"DELETE FROM {_ident(target)} t WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT {keys} FROM"
-                       f" {stage_s}) s WHERE {match})")
-            out.append(f"INSERT INTO {_ident(target)} SELECT * FROM {stage}")
-        return out
-
-    if con.name == "duckdb":
-        raw = con.con
-        stage_s, stage_e = f"__hs_wb_s_{uuid.uuid4().hex}", f"__hs_wb_e_{uuid.uuid4().hex}"
-        raw.register(stage_s, snaps)
-        raw.register(stage_e, evidence)
-        try:
-            with duckdb_transaction(raw):
-                for sql in statements(stage_s, stage_e,
-                                      lambda t, s: f"CREATE TABLE IF NOT EXISTS {_ident(t)} AS SELECT * FROM {s} LIMIT 0"):
-                    raw.execute(sql)
-        finally:
-            raw.unregister(stage_s)
-            raw.unregister(stage_e)
-    else:
-        stage_s, stage_e = f"hs_wb_s_{uuid.uuid4().hex}", f"hs_wb_e_{uuid.uuid4().hex}"
-        con.create_table(stage_s, obj=snaps)
-        con.create_table(stage_e, obj=evidence)
-        try:
-            with con.begin() as cur:
-                for sql in statements(_ident(stage_s), _ident(stage_e),
-                                      lambda t, s: f"CREATE TABLE IF NOT EXISTS {_ident(t)} (LIKE {s})"):
-                    cur.execute(sql)
-        finally:
-            con.drop_table(stage_s, force=True)
-            con.drop_table(stage_e, force=True)
+            tx.execute(engine.create_like(target, stage))
+            written = exp.select(*keys).distinct().from_(stage_s).subquery("s")
+            tx.execute(
+                exp.delete(table(target, "t"), where=exp.Exists(this=exp.select("1").from_(written).where(match)))
+            )
+            tx.execute(template("INSERT INTO :t SELECT * FROM :s", engine.dialect, t=table(target), s=stage))
     return {"snapshots": snaps.num_rows, "evidence": evidence.num_rows}

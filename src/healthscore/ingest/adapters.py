@@ -68,6 +68,16 @@ ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "
                 "xaf", "xof", "xpf"}
 
 
+
+def _dict(record: dict, key: str) -> dict:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _list(record: dict, key: str) -> list:
+    value = record.get(key)
+    return value if isinstance(value, list) else []
+
 def unix_to_iso(value: Any) -> Any:
     """Unix seconds -> ISO 8601 UTC; anything else is passed on as it is (and validated later)."""
     if value is None or isinstance(value, bool):
@@ -146,8 +156,8 @@ def zendesk_tickets(r: dict, ctx: Context) -> dict:
     updated_at when status is solved or closed; priority, status, subject as they are;
     escalated <- the tag 'escalated'; csat <- satisfaction_rating.score (good 5, bad 1, otherwise
     empty)."""
-    rating = r.get("satisfaction_rating") if isinstance(r.get("satisfaction_rating"), dict) else {}
-    tags = r.get("tags") if isinstance(r.get("tags"), list) else []
+    rating = _dict(r, "satisfaction_rating")
+    tags = _list(r, "tags")
     status = r.get("status")
     return {
         "ticket_id": _text(r.get("id")),
@@ -193,7 +203,7 @@ STRIPE_INVOICE_STATUS = {"paid": "paid", "open": "open", "uncollectible": "faile
 
 
 def _stripe_account(r: dict) -> Any:
-    meta = r.get("metadata") if isinstance(r.get("metadata"), dict) else {}
+    meta = _dict(r, "metadata")
     customer = r.get("customer")
     if isinstance(customer, dict):  # expanded customer object
         customer = customer.get("id")
@@ -209,8 +219,8 @@ def stripe_invoices(r: dict, ctx: Context) -> dict:
     uncollectible -> failed (draft and void are passed on and quarantined: not bills)."""
     if r.get("object") not in (None, "invoice"):
         raise NotMapped(f"not a Stripe invoice (object {r.get('object')!r}); use the adapter for that object")
-    transitions = r.get("status_transitions") if isinstance(r.get("status_transitions"), dict) else {}
-    status = r.get("status")
+    transitions = _dict(r, "status_transitions")
+    status: Any = r.get("status")
     return {
         "invoice_id": _text(r.get("id")),
         "account_id": _stripe_account(r),
@@ -255,8 +265,8 @@ def segment_track(r: dict, ctx: Context) -> dict:
     another type (identify, page, group ...) are quarantined."""
     if r.get("type") != "track":
         raise NotMapped(f"not a Segment track call (type {r.get('type')!r})")
-    context = r.get("context") if isinstance(r.get("context"), dict) else {}
-    props = r.get("properties") if isinstance(r.get("properties"), dict) else {}
+    context = _dict(r, "context")
+    props = _dict(r, "properties")
     return {
         "account_id": _text(_first(context, "groupId") or _first(props, "account_id", "accountId", "groupId")),
         "ts": _first(r, "timestamp", "originalTimestamp", "receivedAt"),
@@ -411,7 +421,8 @@ def read_records(path: Path, display: str, fmt: str) -> tuple[list[Record], str,
             except json.JSONDecodeError:
                 out.append(Record(n, line, "not valid JSON; each line must be one JSON object"))
                 continue
-            out.append(Record(n, value, None if isinstance(value, dict) else "not a JSON object; each line must be one JSON object"))
+            reason = None if isinstance(value, dict) else "not a JSON object; each line must be one JSON object"
+            out.append(Record(n, value, reason))
         return out, "line", []
     if fmt == "csv":
         import io
@@ -421,9 +432,9 @@ def read_records(path: Path, display: str, fmt: str) -> tuple[list[Record], str,
         if not header:
             raise UserError(f"{display}: empty file; a CSV export needs a header line with the column names")
         out, footer = [], []
-        line = reader.line_num
+        line_no = reader.line_num
         for values in reader:
-            start, line = line + 1, reader.line_num
+            start, line_no = line_no + 1, reader.line_num
             record = dict(zip(header, values))
             if len(values) > len(header):
                 out.append(Record(start, ",".join(values), f"{len(values)} values for {len(header)} columns"))
@@ -431,7 +442,11 @@ def read_records(path: Path, display: str, fmt: str) -> tuple[list[Record], str,
                 footer.append(start)
             else:
                 out.append(Record(start, record))
-        warnings = [f"{display}: skipped {len(footer)} blank or report footer line(s) (lines {footer[0]}-{footer[-1]})"] if footer else []
+        warnings = (
+            [f"{display}: skipped {len(footer)} blank or report footer line(s) (lines {footer[0]}-{footer[-1]})"]
+            if footer
+            else []
+        )
         return out, "line", warnings
     raise AssertionError(fmt)
 
@@ -449,8 +464,10 @@ def _unwrap(doc: Any, display: str) -> list:
             if isinstance(doc.get(key), dict):
                 return [doc[key]]
         return [doc]
-    raise UserError(f"{display}: expected a JSON list of records or an object holding one (under one of"
-                    f" {', '.join(_LIST_KEYS)}), got {type(doc).__name__}")
+    raise UserError(
+        f"{display}: expected a JSON list of records or an object holding one (under one of"
+        f" {', '.join(_LIST_KEYS)}), got {type(doc).__name__}"
+    )
 
 
 def lookup_keys(adapter: Adapter, records: list[Record]) -> list:

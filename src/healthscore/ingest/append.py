@@ -33,25 +33,30 @@ import os
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from healthscore.contract import TABLES
-from healthscore.engine.backend import duckdb_transaction
+from healthscore.errors import UserError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
+
+    from healthscore.engine.adapters.base import EngineAdapter
 
 WATERMARKS = "_healthscore_watermarks"
 PAUSE_ENV = "HEALTHSCORE_INGEST_PAUSE"  # "<point>:<seconds>": a test hook to crash ingestion at a known point
 _APPEND_LOCK = threading.Lock()  # one append at a time per process (the API may call from threads)
 
-_WATERMARK_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {WATERMARKS} (table_name TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL,"
-    " item TEXT, fingerprint TEXT, high_water TIMESTAMP, rows BIGINT, loaded_at TIMESTAMP NOT NULL)"
-)
+
+def _watermark_ddl(dialect: str) -> exp.Expr:
+    from healthscore.engine.adapters.sql import table, template
+
+    return template("CREATE TABLE IF NOT EXISTS :t (table_name TEXT NOT NULL, source TEXT NOT NULL,"
+                    " kind TEXT NOT NULL, item TEXT, fingerprint TEXT, high_water TIMESTAMP, rows BIGINT,"
+                    " loaded_at TIMESTAMP NOT NULL)", dialect, t=table(WATERMARKS))
 
 
 def pause(point: str) -> None:
@@ -82,9 +87,9 @@ class AppendTo:
     keep_inserted: bool = False  # keep the rows the append added (DuckDB): `inserted`
     inserted: pa.Table | None = None
 
-    def write(self, con, name: str, accepted: pa.Table) -> int:
+    def write(self, engine: EngineAdapter, name: str, accepted: pa.Table) -> int:
         kept: list | None = [] if self.keep_inserted else None
-        already = append_rows(con, name, accepted, self.source, self.marks, keep=kept)
+        already = append_rows(engine, name, accepted, self.source, self.marks, keep=kept)
         self.inserted = kept[0] if kept else None
         return already
 
@@ -97,250 +102,202 @@ def file_fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _is_duckdb(con) -> bool:
-    return getattr(con, "name", None) == "duckdb"
-
-
-def _fetch(con, sql: str) -> list[tuple]:
-    if _is_duckdb(con):
-        return con.con.execute(sql).fetchall()
-    with con.begin() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
-
-
-def transactional(con) -> bool:
-    return getattr(con, "name", None) in ("duckdb", "postgres")
-
-
-def require_transactions(con, name: str) -> None:
-    from healthscore.errors import UserError
-
-    if not transactional(con):
+def require_transactions(engine: EngineAdapter, name: str) -> None:
+    if not engine.transactions:
         raise UserError(f"appending rows (ingest_rows, mode: append, --incremental) needs a DuckDB or PostgreSQL"
-                        f" engine (transactions); this engine is {getattr(con, 'name', '?')}: load {name} with"
+                        f" engine (transactions); this engine is {engine.name}: load {name} with"
                         " mode: replace, or append in the warehouse and read it with a table: source")
 
 
-def _has_table(con, name: str) -> bool:
-    if _is_duckdb(con):  # one catalog lookup (Ibis lists every table and view: ~10 ms per append)
-        return bool(con.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND "
-                                    "schema_name = current_schema()", [name]).fetchone()[0])
-    return name in con.list_tables()
+def _watermark_query(*columns: str, where: exp.Expr) -> exp.Select:
+    from healthscore.engine.adapters.sql import exp, table
+
+    return exp.select(*columns).from_(table(WATERMARKS)).where(where)
 
 
-def _columns(con, name: str) -> set[str]:
-    if _is_duckdb(con):
-        return {d[0] for d in con.con.execute(f"SELECT * FROM {_ident(name)} LIMIT 0").description}
-    return set(con.table(name).columns)
-
-
-def loaded_fingerprints(con, table: str) -> set[str]:
+def loaded_fingerprints(engine: EngineAdapter, table: str) -> set[str]:
     """sha256 of every file content already appended to (or last loaded into) ``table``."""
-    require_transactions(con, table)
-    if not _has_table(con, WATERMARKS):
+    from healthscore.engine.adapters.sql import column, lit
+
+    require_transactions(engine, table)
+    if not engine.has_table(WATERMARKS):
         return set()
-    rows = _fetch(con, f"SELECT fingerprint FROM {WATERMARKS} WHERE table_name = {_lit(table)} AND kind = 'file'")
-    return {r[0] for r in rows if r[0]}
+    where = column("table_name").eq(lit(table)).and_(column("kind").eq(lit("file")))
+    return {r[0] for r in engine.fetchall(_watermark_query("fingerprint", where=where)) if r[0]}
 
 
-def high_water(con, table: str, source: str):
+def high_water(engine: EngineAdapter, table: str, source: str):
     """The newest watermark-column value loaded from a table source, or None."""
-    require_transactions(con, table)
-    if not _has_table(con, WATERMARKS):
+    from healthscore.engine.adapters.sql import column, lit
+
+    require_transactions(engine, table)
+    if not engine.has_table(WATERMARKS):
         return None
-    rows = _fetch(con, f"SELECT max(high_water) FROM {WATERMARKS} WHERE table_name = {_lit(table)}"
-                       f" AND source = {_lit(source)} AND kind = 'time'")
+    where = column("table_name").eq(lit(table)).and_(column("source").eq(lit(source))).and_(
+        column("kind").eq(lit("time")))
+    rows = engine.fetchall(_watermark_query("max(high_water)", where=where))
     return rows[0][0] if rows else None
 
 
-def watermarks(con) -> list[dict]:
+def watermarks(engine: EngineAdapter) -> list[dict]:
     """Every watermark row (for tests and inspection)."""
-    if not transactional(con) or not _has_table(con, WATERMARKS):
+    from healthscore.engine.adapters.sql import exp, table
+
+    if not engine.transactions or not engine.has_table(WATERMARKS):
         return []
     cols = ["table_name", "source", "kind", "item", "fingerprint", "high_water", "rows", "loaded_at"]
-    rows = _fetch(con, f"SELECT {', '.join(cols)} FROM {WATERMARKS} ORDER BY loaded_at, table_name, item")
-    return [dict(zip(cols, r)) for r in rows]
+    query = exp.select(*cols).from_(table(WATERMARKS)).order_by("loaded_at", "table_name", "item")
+    return [dict(zip(cols, r)) for r in engine.fetchall(query)]
 
 
-def _mark_values(table: str, source: str, marks: list[Mark]) -> list[str]:
+def _insert_marks(dialect: str, table: str, source: str, marks: list[Mark]) -> exp.Expr | None:
     import datetime as dt
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-    out = []
+    from healthscore.engine.adapters.sql import exp, lit
+    from healthscore.engine.adapters.sql import table as table_
+
+    if not marks:
+        return None
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = []
     for m in marks:
-        hw = None if m.high_water is None else str(m.high_water)
-        hw_sql = "NULL" if hw is None else f"CAST({_lit(hw)} AS TIMESTAMP)"
-        out.append(f"({_lit(table)}, {_lit(source)}, {_lit(m.kind)}, {_lit(m.item)}, {_lit(m.fingerprint)}, {hw_sql},"
-                   f" {int(m.rows)}, CAST({_lit(now)} AS TIMESTAMP))")
-    return out
+        hw = None if m.high_water is None else exp.cast(lit(str(m.high_water)), exp.DataType.Type.TIMESTAMP)
+        rows.append((lit(table), lit(source), lit(m.kind), lit(m.item), lit(m.fingerprint),
+                     hw if hw is not None else exp.Null(), lit(int(m.rows)), lit(now)))
+    return exp.insert(exp.values(rows), table_(WATERMARKS))
 
 
-def reset_watermarks(con, table: str, source: str, marks: list[Mark]) -> None:
+def reset_watermarks(engine: EngineAdapter, table: str, source: str, marks: list[Mark]) -> None:
     """After a full (replace) load: the table's watermarks are exactly what this load read (engines
     without transactions, e.g. Spark, keep none: they cannot append)."""
-    if not transactional(con):
+    from healthscore.engine.adapters.sql import column, exp, lit
+    from healthscore.engine.adapters.sql import table as table_
+
+    if not engine.transactions:
         return
-    stmts = [_WATERMARK_DDL, f"DELETE FROM {WATERMARKS} WHERE table_name = {_lit(table)}"]
-    values = _mark_values(table, source, marks)
-    if values:
-        stmts.append(f"INSERT INTO {WATERMARKS} VALUES {', '.join(values)}")
-    _run_in_transaction(con, stmts)
+    insert = _insert_marks(engine.dialect, table, source, marks)
+    with engine.transaction() as tx:
+        tx.execute(_watermark_ddl(engine.dialect))
+        tx.execute(exp.delete(table_(WATERMARKS), where=column("table_name").eq(lit(table))))
+        if insert is not None:
+            tx.execute(insert)
 
 
-def _run_in_transaction(con, stmts: list[str]) -> None:
-    if _is_duckdb(con):
-        raw = con.con
-        with duckdb_transaction(raw):
-            for s in stmts:
-                raw.execute(s)
-        return
-    with con.begin() as cur:
-        for s in stmts:
-            cur.execute(s)
-
-
-def _id_index_sql(name: str) -> str:
+def _id_index(engine: EngineAdapter, name: str) -> exp.Expr:
     """An index on the table's id column, so that checking a batch's ids does not scan the table (built
     once, on the first append after a full load; about 6 s for 10M usage events on DuckDB)."""
+    from healthscore.engine.adapters.sql import column, ident, table, template
+
+    return template("CREATE INDEX IF NOT EXISTS :i ON :t (:c)", engine.dialect, i=ident(f"_hs_ids_{name}"),
+                    t=table(name), c=column(_id_column(name)))
+
+
+def _id_column(name: str) -> str:
     idc = TABLES[name].id_column
-    return f"CREATE INDEX IF NOT EXISTS {_ident(f'_hs_ids_{name}')} ON {_ident(name)} ({_ident(idc)})"
+    assert idc is not None, name  # only called for tables with an id
+    return idc
 
 
-def _lits(values) -> str:
-    return ", ".join(_lit(v) for v in values)
+def _required(name: str, column_name: str) -> bool:
+    col = TABLES[name].column(column_name)
+    return col is not None and col.required
 
 
-def _ids_present(fetch, name: str, ids: list, chunk: int = 1000) -> list:
+def _ids_present(tx, name: str, ids: list, chunk: int = 1000) -> list:
     """Which of these ids the table already holds: literal IN lists, which the engine answers from the id
     index (a subquery or a join would scan the table)."""
-    idc = _ident(TABLES[name].id_column)
+    from healthscore.engine.adapters.sql import column, exp, lit, table
+
+    idc = column(_id_column(name))
     found = []
     unique = sorted({str(i) for i in ids})
     for i in range(0, len(unique), chunk):
-        found += [r[0] for r in fetch(f"SELECT {idc} FROM {_ident(name)} WHERE {idc} IN ({_lits(unique[i:i + chunk])})")]
+        query = exp.select(idc).from_(table(name)).where(idc.isin(*(lit(v) for v in unique[i:i + chunk])))
+        found += [r[0] for r in tx.fetchall(query)]
     return found
 
 
-def _exists_sql(name: str, columns: list[str], target: str, stage: str | None = None,
-                all_ids: bool = False) -> str:
-    """SQL condition over staged rows ``s``: the row is already in ``target`` (by id, else whole row).
+def _exists(name: str, columns: list[str], stage: exp.Table | None = None, all_ids: bool = False) -> exp.Expr:
+    """Condition over staged rows ``s``: the row is already in the table (by id, else whole row).
 
     When every staged row has its id (`all_ids`), the target is probed only for the staged ids, which
-    PostgreSQL answers from the id index (`_id_index_sql`); DuckDB does not use an index for a
+    PostgreSQL answers from the id index (`_id_index`); DuckDB does not use an index for a
     subquery, so its appends look the ids up with `_ids_present` instead.
     """
+    from healthscore.engine.adapters.sql import column, exp
+    from healthscore.engine.adapters.sql import table as table_
+
     table = TABLES[name]
+    target = table_(name, "t")
     if all_ids and stage is not None and table.id_column in columns:
-        idc = _ident(table.id_column)
-        return (f"s.{idc} IN (SELECT t.{idc} FROM {target} t WHERE t.{idc} IN (SELECT {idc} FROM {stage}) "
-                f"AND t.{idc} IS NOT NULL)")
+        idc = table.id_column
+        staged_ids = exp.select(column(idc)).from_(stage.copy())
+        probe = (exp.select(column(idc, "t")).from_(target)
+                 .where(column(idc, "t").isin(query=staged_ids)).where(column(idc, "t").is_(exp.null()).not_()))
+        return column(idc, "s").isin(query=probe)
     compare = [c.name for c in table.columns if not c.derived_from and c.name in columns]
-    whole = " AND ".join(f"t.{_ident(c)} IS NOT DISTINCT FROM s.{_ident(c)}" for c in compare)
-    whole_row = f"EXISTS (SELECT 1 FROM {target} t WHERE {whole})"
+    whole = exp.and_(*(exp.NullSafeEQ(this=column(c, "t"), expression=column(c, "s")) for c in compare))
+    whole_row = exp.Exists(this=exp.select("1").from_(target.copy()).where(whole))
     if table.id_column is None:
         return whole_row
-    idc = _ident(table.id_column)
-    by_id = f"EXISTS (SELECT 1 FROM {target} t WHERE t.{idc} = s.{idc})"
-    if TABLES[name].column(table.id_column).required:
+    idc = table.id_column
+    by_id = exp.Exists(this=exp.select("1").from_(target.copy()).where(column(idc, "t").eq(column(idc, "s"))))
+    if _required(name, idc):
         return by_id
-    return f"(CASE WHEN s.{idc} IS NOT NULL THEN {by_id} ELSE {whole_row} END)"
+    return exp.case().when(column(idc, "s").is_(exp.null()).not_(), by_id).else_(whole_row)
 
 
-def append_rows(con, name: str, accepted: pa.Table, source: str, marks: list[Mark] | None = None,
+def append_rows(engine: EngineAdapter, name: str, accepted: pa.Table, source: str, marks: list[Mark] | None = None,
                 keep: list | None = None) -> int:
     """Append validated canonical rows to the engine table ``name`` (created if absent), skipping rows
     already there, and record ``marks``, all in one transaction. Returns how many were already there.
     ``keep``: a list that receives the rows added, as an Arrow table (DuckDB only; left empty elsewhere)."""
-    from healthscore.errors import UserError
+    from healthscore.engine.adapters.sql import column, exp, ident, lit, table
     from healthscore.ingest.sentiment import add_derived, derived_columns
 
     if derived_columns(name):
         accepted = add_derived(name, accepted)
-    require_transactions(con, name)
+    require_transactions(engine, name)
     columns = accepted.column_names
-    target = _ident(name)
     id_column = TABLES[name].id_column
     all_ids = id_column in columns and accepted.column(id_column).null_count == 0
-    values = _mark_values(name, source, marks or [])
+    insert_marks = _insert_marks(engine.dialect, name, source, marks or [])
+    cols, names = [column(c) for c in columns], [ident(c) for c in columns]
     with _APPEND_LOCK:
-        if _has_table(con, name):
-            have = _columns(con, name)
+        if engine.has_table(name):
+            have = set(engine.columns(name))
             lacking = [c for c in columns if c not in have]
             if lacking:
                 raise UserError(
                     f"the engine's {name} table has no column(s) {', '.join(lacking)} (it was loaded by an older"
                     f" version): reload it in full with 'healthscore ingest --table {name}' before appending"
                 )
-        cols = ", ".join(_ident(c) for c in columns)
-        if _is_duckdb(con):
-            raw = con.con
-            stage = f"__hs_append_{uuid.uuid4().hex}"
-            raw.register(stage, accepted)
-            try:
-                with duckdb_transaction(raw):
-                    raw.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {stage} LIMIT 0")
-                    if all_ids:
-                        # ids already there, found through the id index: no scan of a large table
-                        raw.execute(_id_index_sql(name))
-                        have_ids = _ids_present(lambda sql: raw.execute(sql).fetchall(), name,
-                                                accepted.column(id_column).to_pylist())
-                        exists = f"s.{_ident(id_column)} IN ({_lits(have_ids)})" if have_ids else "FALSE"
-                    else:
-                        exists = _exists_sql(name, columns, target, stage, all_ids)
-                    # what was not inserted was already there
-                    if keep is None:
-                        inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} s"
-                                               f" WHERE NOT {exists}").fetchone()[0]
-                    else:
-                        new = raw.execute(f"SELECT {cols} FROM {stage} s WHERE NOT {exists}").arrow()
-                        new = new.read_all() if hasattr(new, "read_all") else new
-                        raw.register(f"{stage}_new", new)
-                        try:
-                            inserted = raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM"
-                                                   f" {stage}_new").fetchone()[0]
-                        finally:
-                            raw.unregister(f"{stage}_new")
-                        keep.append(new)
-                    already = accepted.num_rows - int(inserted)
-                    pause("appended")
-                    if values:
-                        raw.execute(_WATERMARK_DDL)
-                        raw.execute(f"INSERT INTO {WATERMARKS} VALUES {', '.join(values)}")
-            finally:
-                raw.unregister(stage)
-        else:
-            stage = f"hs_append_{uuid.uuid4().hex}"
-            con.create_table(stage, obj=accepted)  # a plain table: Ibis's temp tables live in another schema
-            try:
-                with con.begin() as cur:
-                    cur.execute(f"CREATE TABLE IF NOT EXISTS {target} (LIKE {_ident(stage)})")
-                    # appenders of one table take turns, so that two batches cannot both add an id
-                    cur.execute(f"LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE")
-                    if all_ids:
-                        cur.execute(_id_index_sql(name))  # the id probe below then uses the index
-                    exists = _exists_sql(name, columns, target, _ident(stage), all_ids)
-                    cur.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {_ident(stage)} s WHERE NOT {exists}")
-                    already = accepted.num_rows - cur.rowcount
-                    pause("appended")
-                    if values:
-                        cur.execute(_WATERMARK_DDL)
-                        cur.execute(f"INSERT INTO {WATERMARKS} VALUES {', '.join(values)}")
-            finally:
-                con.drop_table(stage, force=True)
+        with engine.staged(accepted, "hs_append") as stage, engine.transaction() as tx:
+            tx.execute(engine.create_like(name, stage))
+            if engine.locks_tables:
+                tx.execute(engine.lock_table(name))
+            if all_ids:
+                tx.execute(_id_index(engine, name))
+            if all_ids and not engine.index_probes_subqueries:
+                # ids already there, found through the id index: no scan of a large table
+                have_ids = _ids_present(tx, name, accepted.column(id_column).to_pylist())
+                exists: exp.Expr = (column(_id_column(name), "s").isin(*(lit(v) for v in have_ids)) if have_ids
+                                          else exp.false())
+            else:
+                exists = _exists(name, columns, stage, all_ids)
+            new = exp.select(*cols).from_(stage.as_("s")).where(exists.not_())
+            # what was not inserted was already there
+            if keep is not None and engine.keeps_appended_rows:
+                rows = tx.fetch_arrow(new)
+                with engine.staged(rows, "hs_append_new") as added:
+                    inserted = tx.execute(exp.insert(exp.select(*cols).from_(added), table(name), columns=names))
+                keep.append(rows)
+            else:
+                inserted = tx.execute(exp.insert(new, table(name), columns=names))
+            already = accepted.num_rows - inserted
+            pause("appended")
+            if insert_marks is not None:
+                tx.execute(_watermark_ddl(engine.dialect))
+                tx.execute(insert_marks)
     pause("committed")
     return int(already)

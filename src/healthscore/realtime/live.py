@@ -20,6 +20,7 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from healthscore.project import Project
+    from healthscore.engine.adapters.base import EngineAdapter
+    from healthscore.ingest.report import TableReport
+    from healthscore.model.load import LoadedModel
+    from healthscore.scoring.score import ScoredFrames
+    from healthscore.store.store import Store
 
 BATCH_TABLE = "_healthscore_live_accounts"
 NEWEST_TTL_SECONDS = 60.0  # how long a source's newest row time is reused before it is read again
@@ -49,7 +54,7 @@ class Rollup:
         self.clear()
 
     def clear(self) -> None:
-        self.table = None  # pa.Table: every row ever added; the newest per account is the live one
+        self.table: Any = None  # pa.Table: every row ever added; the newest per account is the live one
         self.pos: dict[str, int] = {}
         self.sets: dict[str, dict[str, set]] = {}  # "<pid>__set" -> account -> the values a distinct count counts
 
@@ -95,17 +100,33 @@ class Rollup:
         return pa.Table.from_arrays(fetched.columns + rows.columns, names=fetched.column_names + columns)
 
 
-class LiveScorer:
-    def __init__(self, project: Project, *, notify: bool = True, rollup: bool = False):
-        """rollup: keep per-account daily aggregates across batches (the consumer on a DuckDB engine, which
-        sees every write of the engine's tables; the REST API reads the engine for each request instead)."""
-        self.project = project
+@dataclass
+class LiveDeps:
+    """What the live service works with, built by the composition root (project.py)."""
+
+    engine: Callable[[], EngineAdapter]  # the engine as it is open now (the web app reopens it per request)
+    model: Callable[[], LoadedModel]  # the active model
+    store: Store
+    ingest_rows: Callable[..., TableReport]  # IngestionService.ingest_rows
+    with_history: Callable[..., ScoredFrames]  # smoothing, published tiers, trend notes
+    history_frame: Callable[[dt.date], pd.DataFrame]  # the stored snapshots smoothing looks back on
+    load_accounts: Callable[[], dict]  # owner, ARR, renewal date ... of every account
+    past_scores: Callable[[dt.date, set[int]], dict]  # every account's score days before a date
+    review_snapshots: Callable[..., dict]  # alerts and tasks from stored snapshots
+
+
+class LiveService:
+    def __init__(self, deps: LiveDeps, *, notify: bool = True, rollup: bool = False):
+        """rollup: keep per-account daily aggregates across batches (the consumer on an engine file it holds
+        alone, so it sees every write of the engine's tables; the REST API reads the engine for each request
+        instead)."""
+        self.deps = deps
         self.notify = notify
         self._key: tuple | None = None
-        self._query = None
+        self._query: Any = None  # CompiledQuery
         self._portfolio_size: int | None = None
         self._past: dict | None = None
-        self._prior = None  # (day and model version, the stored snapshots smoothing looks back on, account spans)
+        self._prior: Any = None  # (day and model version, the stored snapshots smoothing looks back on, account spans)
         self._accounts: dict | None = None
         self._account_ids = None
         self._newest: dict[tuple[str, int], tuple[float, Any]] = {}
@@ -114,8 +135,8 @@ class LiveScorer:
         # accounts brought up to date so far: "full" (every source read), "read:<table>" (a touched table
         # read again), "merged:<table>" (from the batch's new rows of the table alone)
         self.reads: Counter = Counter()
-        self.rollup = None
-        if rollup and project.ws.config.engine.backend == "duckdb":
+        self.rollup: Rollup | None = None
+        if rollup and deps.engine().single_writer_file:
             # A DuckDB file is the consumer's alone while it runs: no other process changes the tables
             # behind the rollup's back. Elsewhere every batch reads its accounts from the engine.
             self.rollup = Rollup()
@@ -123,17 +144,14 @@ class LiveScorer:
 
     def _compiled(self, as_of: dt.date):
         """The day's compiled query (again when the day or the active model changes)."""
-        import ibis
-
         from healthscore.engine.compile import compile_query
 
-        p = self.project
-        key = (as_of, p.model.version)
+        model = self.deps.model()
+        key = (as_of, model.version)
         if key != self._key:
-            con = p.con
-            if BATCH_TABLE not in con.list_tables():
-                con.create_table(BATCH_TABLE, schema=ibis.schema({"account_id": "string"}))
-            self._query = compile_query(con, p.model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True,
+            engine = self.deps.engine()
+            engine.create_empty_table(BATCH_TABLE, {"account_id": "string"})
+            self._query = compile_query(engine.con, model.ir, [as_of], account_table=BATCH_TABLE, with_sql=True,
                                         with_sets=self.rollup is not None)
             self._partial = {}
             self._increments = {}
@@ -150,10 +168,8 @@ class LiveScorer:
         """Owner, ARR, renewal date ... of every account, read once a day, and again when a batch brings
         accounts rows or names an account not among them (stream.stage_batch). A changed attribute of a
         known account (owner, renewal date) loaded by 'healthscore ingest' is seen the next day."""
-        from healthscore.workflow.run import load_accounts
-
         if self._accounts is None:
-            self._accounts = load_accounts(self.project)
+            self._accounts = self.deps.load_accounts()
         return self._accounts
 
     def account_ids(self):
@@ -187,11 +203,10 @@ class LiveScorer:
     def _past_scores(self, today: dt.date) -> dict:
         """Every account's score `days` before today for score-drop rules: fixed for the day, so read once."""
         from healthscore.workflow.alerts import score_drop_days
-        from healthscore.workflow.run import _past_scores
 
         if self._past is None:
-            drops = score_drop_days(self.project.model.ir)
-            self._past = _past_scores(self.project, today, drops) if drops else {}
+            drops = score_drop_days(self.deps.model().ir)
+            self._past = self.deps.past_scores(today, drops) if drops else {}
         return self._past
 
     def rescore(self, account_ids: list[str], received_at: dt.datetime | None = None) -> dict[str, Any]:
@@ -209,7 +224,6 @@ class LiveScorer:
         (DuckDB), from which the rollup updates the aggregates that combine exactly, reading nothing."""
         from healthscore.engine.compile import run_query
 
-        p = self.project
         ids = sorted(set(account_ids))
         if not ids:
             return None
@@ -219,28 +233,22 @@ class LiveScorer:
             self._key = None  # a table the model reads appeared: compile again, with its aggregates
         query = self._compiled(as_of)
         fetched = self._fetch_rows(query, as_of, ids, touched, appended or {})
-        frame = run_query(p.con, p.model.ir, query, fetched, newest_before=self._newest_before)
+        frame = run_query(self.deps.engine().con, self.deps.model().ir, query, fetched,
+                          newest_before=self._newest_before)
         known = self.accounts()
         return Prepared(ids, today, as_of, query, frame, self._past_scores(today),
                         {a: known[a] for a in ids if a in known}, self._portfolio_size)
 
     def _fill_batch_table(self, ids: list[str]) -> None:
-        import pandas as pd
-
-        con = self.project.con
-        if con.name != "duckdb":
-            con.insert(BATCH_TABLE, pd.DataFrame({"account_id": ids}), overwrite=True)
-            return
         import pyarrow as pa
 
-        # straight from Arrow: Ibis's insert costs more than the rest of a small batch's query
-        _replace_rows(con.con, BATCH_TABLE, pa.table({"account_id": pa.array(ids, pa.string())}))
+        self.deps.engine().replace_rows(BATCH_TABLE, pa.table({"account_id": pa.array(ids, pa.string())}))
 
     def _run(self, sql: str, ids: list[str]) -> pa.Table:
         from healthscore.engine.compile import fetch_arrow
 
         self._fill_batch_table(ids)
-        return fetch_arrow(self.project.con, sql)
+        return fetch_arrow(self.deps.engine().con, sql)
 
     def _fetch_rows(self, query, as_of: dt.date, ids: list[str], touched: set[str] | None,
                     appended: dict[str, pa.Table | None]) -> pd.DataFrame:
@@ -254,7 +262,7 @@ class LiveScorer:
         rollup = self.rollup
         if rollup is None:
             self._fill_batch_table(ids)
-            return fetch_sql(self.project.con, query.sql)
+            return fetch_sql(self.deps.engine().con, query.sql)
         warmed = False
         if not rollup.ids and self._portfolio_size is not None and self._portfolio_size <= ROLLUP_WARM_MAX:
             self.warm(as_of)
@@ -301,15 +309,15 @@ class LiveScorer:
         """The source's aggregates over the batch's new rows only, for the accounts of the batch table."""
         from healthscore.engine.compile import compile_query, fetch_arrow
 
-        con = self.project.con
+        engine = self.deps.engine()
         stand_in = f"_healthscore_live_new_{source}"
         if source not in self._increments:  # a table of the source's columns that holds a batch's new rows
-            con.con.execute(f'CREATE OR REPLACE TABLE "{stand_in}" AS SELECT * FROM "{source}" LIMIT 0')
-            self._increments[source] = compile_query(con, self.project.model.ir, [as_of], account_table=BATCH_TABLE,
-                                                     with_sql=True, sources={source}, tables={source: stand_in},
-                                                     with_sets=True).sql
-        _replace_rows(con.con, stand_in, rows)
-        return fetch_arrow(con, self._increments[source])
+            engine.create_empty_like(stand_in, source)
+            self._increments[source] = compile_query(engine.con, self.deps.model().ir, [as_of],
+                                                     account_table=BATCH_TABLE, with_sql=True, sources={source},
+                                                     tables={source: stand_in}, with_sets=True).sql
+        engine.replace_rows(stand_in, rows)
+        return fetch_arrow(engine.con, self._increments[source])
 
     def _merge(self, table: pa.Table, source: str, new: pa.Table) -> pa.Table:
         """The rollup's rows (`table`) with a source's aggregates over new rows (`new`) combined in."""
@@ -319,7 +327,9 @@ class LiveScorer:
         ids = table.column("account_id").to_pylist()
         at = {a: i for i, a in enumerate(new.column("account_id").to_pylist())}
         new = new.take(pa.array([at.get(a) for a in ids], pa.int64()))  # aligned; null rows: no new rows
-        for column, (how, set_column) in self._merge_rules(source).items():
+        rules = self._merge_rules(source)
+        assert rules is not None and self.rollup is not None  # merged only where every aggregate combines
+        for column, (how, set_column) in rules.items():
             old, add = table.column(column), new.column(column)
             if how == "add":
                 zero = pa.scalar(0, old.type)
@@ -328,6 +338,7 @@ class LiveScorer:
                 fn = pc.max_element_wise if how == "max" else pc.min_element_wise
                 merged = fn(old, add.cast(old.type), skip_nulls=True)
             else:  # unite: the values seen so far, and the new ones
+                assert set_column is not None  # a distinct count keeps its set column
                 sets = self.rollup.sets.setdefault(set_column, {})
                 counts = []
                 for a, values in zip(ids, new.column(set_column).to_pylist()):
@@ -346,7 +357,7 @@ class LiveScorer:
         sources = frozenset(touched & {prim.source for prim in self._query.plan.primitives})
         if sources not in self._partial:
             # with the distinct values too: a table read again keeps its sets current for later merges
-            self._partial[sources] = compile_query(self.project.con, self.project.model.ir, [as_of],
+            self._partial[sources] = compile_query(self.deps.engine().con, self.deps.model().ir, [as_of],
                                                    account_table=BATCH_TABLE, with_sql=True, sources=set(sources),
                                                    with_sets=True).sql
         return self._partial[sources]
@@ -354,7 +365,7 @@ class LiveScorer:
     def warm(self, as_of: dt.date | None = None) -> None:
         """Read the whole portfolio's rollup now (the consumer does this before its first batch, and a
         batch when the day or the model changed), so batches do not fill it one account at a time."""
-        if self.rollup is None or "accounts" not in self.project.con.list_tables():
+        if self.rollup is None or "accounts" not in self.deps.engine().list_tables():
             return
         as_of = as_of or utcnow().date() + dt.timedelta(days=1)  # a batch passes its own: midnight may pass
         query = self._compiled(as_of)
@@ -369,9 +380,9 @@ class LiveScorer:
 
         if self.rollup is None:
             return None
-        key = (as_of, self.project.model.version)
+        key = (as_of, self.deps.model().version)
         if self._prior is None or self._prior[0] != key:
-            frame = self.project.history_frame(as_of)[["account_id", "as_of", "score", "tier", "status"]]
+            frame = self.deps.history_frame(as_of)[["account_id", "as_of", "score", "tier", "status"]]
             frame = frame.reset_index(drop=True)  # ordered by account_id, as_of
             accounts, starts, counts = np.unique(frame["account_id"].to_numpy(dtype=object), return_index=True,
                                                  return_counts=True)
@@ -388,20 +399,21 @@ class LiveScorer:
 
     def store_live(self, prepared: Prepared | None, received_at: dt.datetime | None = None) -> dict[str, Any]:
         """Score the fetched rows and store the live snapshots (what latency is measured to)."""
-        from healthscore.project import ScoreRun
+        from healthscore.explain.evidence import snapshot_dicts
         from healthscore.scoring.score import score_frame
+        from healthscore.workflow.overrides import apply_overrides
 
-        p = self.project
         received_at = received_at or utcnow()
         if prepared is None:
             return {"accounts": 0, "snapshots": [], "stored_at": None}
         ids, as_of, query = prepared.ids, prepared.as_of, prepared.query
-        model = p.model
-        frames = p._with_history(score_frame(model.ir, model.version, query.plan, prepared.frame, query.missing_tables),
-                                 as_of, ids, prior=self._history(as_of, ids))
-        run = ScoreRun("", [as_of], model.version, frames, 0, query.missing_tables, p.store.overrides(ids))
-        snaps = run.snapshots
-        stored_at = p.store.write_live(snaps, received_at)
+        model, store = self.deps.model(), self.deps.store
+        frames = self.deps.with_history(score_frame(model.ir, model.version, query.plan, prepared.frame,
+                                                    query.missing_tables), as_of, ids, prior=self._history(as_of, ids))
+        overrides = store.overrides(ids)  # owner corrections in force, newest first
+        snaps = snapshot_dicts(frames)
+        snaps = apply_overrides(snaps, overrides) if overrides else snaps
+        stored_at = store.write_live(snaps, received_at)
         from healthscore.workflow.run import split_material
 
         material, _rises = split_material(frames.snapshots)  # only declines open tasks
@@ -411,27 +423,12 @@ class LiveScorer:
 
     def review(self, prepared: Prepared | None, stored: dict[str, Any]) -> dict[str, Any]:
         """Alerts through the hygiene rules and review tasks from the stored live snapshots."""
-        from healthscore.workflow.run import review_snapshots
-
         if prepared is None:
             return stored
-        review = review_snapshots(self.project, prepared.today, stored["snapshots"], stored.pop("material"),
+        review = self.deps.review_snapshots(prepared.today, stored["snapshots"], stored.pop("material"),
                                   notify=self.notify, portfolio_size=prepared.portfolio_size, past=prepared.past,
                                   accounts=prepared.accounts)
         return {**stored, "review": review}
-
-
-def _replace_rows(raw, table: str, rows: pa.Table) -> None:
-    """A small DuckDB table's rows replaced by these (matched by column name), in one transaction."""
-    from healthscore.engine.backend import duckdb_transaction
-
-    raw.register("_healthscore_live_rows", rows)
-    try:
-        with duckdb_transaction(raw):
-            raw.execute(f'DELETE FROM "{table}"')
-            raw.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _healthscore_live_rows')
-    finally:
-        raw.unregister("_healthscore_live_rows")
 
 
 @dataclass

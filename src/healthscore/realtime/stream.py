@@ -19,10 +19,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.realtime.live import LiveService
 
 STREAM = "HEALTHSCORE_EVENTS"
 SENT_AT_HEADER = "Healthscore-Sent-At"  # optional: publish time (epoch seconds), for latency figures
@@ -50,12 +50,13 @@ def parse_payload(data: bytes) -> list[dict]:
         return out
 
 
-async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: str = "healthscore.events",
+async def consume(live: LiveService, url: str = "nats://127.0.0.1:4222", prefix: str = "healthscore.events",
                   *, batch: int = 500, wait_ms: int = 100, max_batches: int | None = None,
                   idle_seconds: float | None = None, on_batch: Callable[[dict], None] | None = None,
                   stream_name: str = STREAM, durable: str = DURABLE,
                   engine_threads: int | None = None) -> dict[str, Any]:
     """Run the consumer until max_batches batches or idle_seconds without messages (None: forever).
+    ``live``: the live service, with a rollup (``Project.stream`` builds it).
 
     engine_threads: DuckDB's threads for the consumer's queries. The consumer's stages keep about two
     cores busy, so by default DuckDB gets the rest (at least one): on two cores a batch's small query
@@ -63,7 +64,7 @@ async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: 
     import nats
     from nats.js.api import ConsumerConfig, StreamConfig
 
-    from healthscore.realtime.live import LiveScorer, utcnow
+    from healthscore.realtime.live import utcnow
 
     try:
         async def quiet(_exc):  # the client would log a traceback per attempt; the message below says it once
@@ -84,11 +85,8 @@ async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: 
                             f" (--stream NAME) or the prefix the stream holds (--prefix)") from None
     sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream_name,
                                   config=ConsumerConfig(ack_wait=60, max_ack_pending=100_000))
-    live = LiveScorer(project, rollup=True)
-    duck = project.con.con if project.con.name == "duckdb" else None
-    if duck is not None:
-        threads_before = duck.execute("SELECT current_setting('threads')").fetchone()[0]
-        duck.execute(f"SET threads = {int(engine_threads or max(1, (os.cpu_count() or 1) - 2))}")
+    engine = live.deps.engine()
+    threads_before = engine.set_threads(int(engine_threads or max(1, (os.cpu_count() or 1) - 2)))
     totals = {"batches": 0, "messages": 0, "rows": 0, "accepted": 0, "quarantined": 0, "rescored": 0}
     # Three stages, one thread each, so that batches overlap: the engine stage (ingest, the rollup
     # brought up to date: mostly engine work that releases the GIL), the live stage
@@ -147,7 +145,7 @@ async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: 
                 stamp = (m.headers or {}).get(SENT_AT_HEADER)
                 if stamp:
                     sent.append(dt.datetime.fromtimestamp(float(stamp), dt.UTC).replace(tzinfo=None))
-            staged = await loop.run_in_executor(stages["engine"], timed, "engine", stage_batch, project, live,
+            staged = await loop.run_in_executor(stages["engine"], timed, "engine", stage_batch, live,
                                                 by_table, min(sent) if sent else fetched)
             started += 1
             for done in [f for f in in_flight if f.done()]:
@@ -166,8 +164,7 @@ async def consume(project: Project, url: str = "nats://127.0.0.1:4222", prefix: 
             for executor in stages.values():
                 executor.shutdown()
             sys.setswitchinterval(switch_interval)
-            if duck is not None:
-                duck.execute(f"SET threads = {int(threads_before)}")
+            engine.reset_threads(threads_before)
             await sub.unsubscribe()
         finally:
             await nc.close()
@@ -208,16 +205,16 @@ async def _fetch(sub, batch: int, timeout: float) -> list:
     return msgs
 
 
-def process_batch(project: Project, live, by_table: dict[str, list[dict]], received: dt.datetime,
+def process_batch(live: LiveService, by_table: dict[str, list[dict]], received: dt.datetime,
                   source: str = "nats") -> dict:
     """Ingest each table's rows, then rescore every account they touched, once."""
-    return review_batch(live, store_batch(live, stage_batch(project, live, by_table, received, source)))
+    return review_batch(live, store_batch(live, stage_batch(live, by_table, received, source)))
 
 
-def stage_batch(project: Project, live, by_table: dict[str, list[dict]], received: dt.datetime,
+def stage_batch(live: LiveService, by_table: dict[str, list[dict]], received: dt.datetime,
                 source: str = "nats") -> dict:
     """The engine stage of a batch: ingest each table's rows and read what rescoring the accounts they
-    touched needs from the engine (LiveScorer.prepare). store_batch and review_batch complete it."""
+    touched needs from the engine (LiveService.prepare). store_batch and review_batch complete it."""
     from healthscore.contract import TABLES
 
     accounts: set[str] = set()
@@ -230,15 +227,16 @@ def stage_batch(project: Project, live, by_table: dict[str, list[dict]], receive
     # accounts first: rows of the other tables are checked against them
     for table, table_rows in sorted(by_table.items(), key=lambda item: item[0] != "accounts"):
         if table not in TABLES:
-            raise UserError(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}")
+            raise InvalidInput(f"subject table {table!r} is not a canonical table; use one of {', '.join(TABLES)}",
+                               field="subject")
         table_rows, rejected = split_unusable(table, table_rows)
         if rejected:  # one bad message must not hold up the others: quarantine it with the reason
-            quarantine_rows(project, table, rejected, source)
+            quarantine_rows(live, table, rejected, source)
             rows, quarantined = rows + len(rejected), quarantined + len(rejected)
         if not table_rows:
             continue
-        report = project.ingest_rows(table, table_rows, source=source, keep_appended=live.rollup is not None,
-                                     known_accounts=None if table == "accounts" else live.account_ids())
+        report = live.deps.ingest_rows(table, table_rows, source=source, keep_appended=live.rollup is not None,
+                                       known_accounts=None if table == "accounts" else live.account_ids())
         reports.append(report)
         if table == "accounts":
             live.forget_accounts()  # new or changed accounts arrived with this batch
@@ -252,13 +250,13 @@ def stage_batch(project: Project, live, by_table: dict[str, list[dict]], receive
 
 
 def store_batch(live, staged: dict) -> dict:
-    """Score the batch's accounts and store their live snapshots (LiveScorer.store_live)."""
+    """Score the batch's accounts and store their live snapshots (LiveService.store_live)."""
     return {**staged, "scored": live.store_live(staged["prepared"], staged["received_at"])
             if staged["prepared"] is not None else {"accounts": 0, "latency_ms": None}}
 
 
 def review_batch(live, stored: dict) -> dict:
-    """Alerts and tasks from the stored live snapshots (LiveScorer.review); the batch's result."""
+    """Alerts and tasks from the stored live snapshots (LiveService.review); the batch's result."""
     scored = live.review(stored["prepared"], stored["scored"]) if stored["prepared"] is not None else stored["scored"]
     return {"rows": stored["rows"], "accepted": stored["accepted"], "quarantined": stored["quarantined"],
             "rescored": scored["accounts"], "latency_ms": scored.get("latency_ms"),
@@ -286,14 +284,15 @@ def split_unusable(table: str, rows: list) -> tuple[list[dict], list[tuple[Any, 
     return good, bad
 
 
-def quarantine_rows(project: Project, table: str, rejected: list[tuple[Any, str]], source: str) -> None:
+def quarantine_rows(live: LiveService, table: str, rejected: list[tuple[Any, str]], source: str) -> None:
     import pandas as pd
 
-    batch = project.store.record_ingest_batch(table, source, len(rejected), 0, len(rejected))
-    project.store.write_quarantine(batch, table, pd.DataFrame(
+    store = live.deps.store
+    batch = store.record_ingest_batch(table, source, len(rejected), 0, len(rejected))
+    store.write_quarantine(batch, table, pd.DataFrame(
         {"file": source, "line": None, "column": None, "value": None, "reason": [reason for _, reason in rejected],
          "raw": [raw if isinstance(raw, dict) else {"message": str(raw)} for raw, _ in rejected]}))
 
 
-def run(project: Project, url: str, prefix: str, **kw) -> dict[str, Any]:
-    return asyncio.run(consume(project, url, prefix, **kw))
+def run(live: LiveService, url: str, prefix: str, **kw) -> dict[str, Any]:
+    return asyncio.run(consume(live, url, prefix, **kw))
