@@ -96,8 +96,7 @@ class TooManyAttempts(UserError):
 
 class EngineBusy(UserError):
     """The engine's file is held by another process (a CLI run, another server worker): try again (HTTP 503;
-    exit 75, EX_TEMPFAIL, so a scheduler knows a retry may succeed)."""
+    exit 2 like every user error, as scripts already expect of a second writer)."""
 
     kind = "busy"
-    exit_code = 75
     status_code = 503

@@ -136,7 +136,7 @@ def test_a_user_error_names_its_flag_and_a_busy_engine_says_so(workspace, monkey
     assert_user_error(invoke("tasks", "-w", str(workspace)),
                       "error: --status: 'later' is not a task status; use open, backlog, accepted or all")
     proc = invoke("validate", "-w", str(workspace))
-    assert proc.returncode == 75 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
     assert proc.stderr == "error: the engine file is in use by another process; try again when it is done\n"
 
 
