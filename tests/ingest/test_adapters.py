@@ -324,3 +324,20 @@ def test_validate_describes_adapter_database_and_append_sources(tmp_path):
     assert sources["accounts"] == "1 file(s), csv, adapter hubspot_companies"
     assert sources["usage_events"] == "1 file(s), ndjson, adapter segment_track, append"
     assert sources["tickets"] == "table postgresql://ro:***@db/support#support.tickets, append"  # no password shown
+
+
+def test_a_vendor_record_of_the_wrong_shape_is_quarantined_and_the_good_rows_load(tmp_path):
+    import json
+
+    good = {"id": "in_good", "object": "invoice", "customer": "509974", "created": 1714550400, "total": 1200,
+            "currency": "usd", "status": "paid", "status_transitions": {"paid_at": 1715000000}}
+    odd = {**good, "id": "in_odd", "status": ["paid", "open"]}  # a list where Stripe sends a text
+    root = ws(tmp_path, {"accounts": {"path": "accounts.csv"},
+                         "invoices": {"path": "stripe.json", "adapter": "stripe_invoices"}},
+              {"accounts.csv": "account_id\n509974\n", "stripe.json": json.dumps([good, odd])})
+    with Project(root) as p:
+        r = {x.table: x for x in p.ingest()}["invoices"]
+        assert (r.read, r.accepted, r.quarantined) == (2, 1, 1)
+        [(_, line, _, reason)] = reasons(r)
+        assert line == 2 and "stripe_invoices" in reason and "unexpected type" in reason
+        assert [x["invoice_id"] for x in rows(p, "invoices", "invoice_id")] == ["in_good"]

@@ -493,4 +493,9 @@ def adapt(adapter: Adapter, records: list[Record], looked_up: dict | None = None
         except NotMapped as exc:
             rows.append(None)
             reasons.append(f"{adapter.name}: {exc}")
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            # a field of an unexpected shape (a list where a text belongs, a huge number): this record is
+            # quarantined with the reason, the others still load
+            rows.append(None)
+            reasons.append(f"{adapter.name}: a field has an unexpected type or value ({type(exc).__name__}: {exc})")
     return rows, reasons
