@@ -341,3 +341,12 @@ def test_a_vendor_record_of_the_wrong_shape_is_quarantined_and_the_good_rows_loa
         [(_, line, _, reason)] = reasons(r)
         assert line == 2 and "stripe_invoices" in reason and "unexpected type" in reason
         assert [x["invoice_id"] for x in rows(p, "invoices", "invoice_id")] == ["in_good"]
+
+
+def test_export_numbers_are_read_or_refused_never_guessed():
+    from healthscore.ingest.adapters import number
+
+    assert [number(v) for v in ("$1,200.50", "1,200", "USD 1,234,567.8", "-3.5", "", None)] == \
+        ["1200.50", "1200", "1234567.8", "-3.5", None, None]
+    for odd in ("1.200,50", "1,2", "1 200", "12,00", "1.2.3"):  # left as written: the number check quarantines
+        assert number(odd) == odd

@@ -27,6 +27,8 @@ docs/workspace.md ("Adapters").
 
 from __future__ import annotations
 
+import re
+
 import csv
 import datetime as dt
 import json
@@ -118,17 +120,25 @@ def us_date(value: Any) -> Any:
     return text
 
 
+# what a US/UK CRM export writes: 1200, 1,200, 1,200.50, -3.5 (a currency sign or code is stripped first)
+_EXPORT_NUMBER = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
 def number(value: Any) -> Any:
-    """'$1,200.50' or '1,200' from a CRM export -> '1200.50'; empty -> None."""
+    """'$1,200.50' or '1,200' from a CRM export -> '1200.50'; empty -> None. A number written another way
+    ('1.200,50' with a decimal comma, '1 200') is not guessed at: it is passed on as written, and the
+    column's number check quarantines the row, naming the value."""
     if value is None:
         return None
     text = str(value).strip()
     if not text:
         return None
-    cleaned = text.replace(",", "").replace("$", "").replace("€", "").replace("£", "").strip()
+    cleaned = text.replace("$", "").replace("€", "").replace("£", "").strip()
     if cleaned.upper().startswith(("USD ", "EUR ", "GBP ")):
-        cleaned = cleaned[4:]
-    return cleaned
+        cleaned = cleaned[4:].strip()
+    if not _EXPORT_NUMBER.fullmatch(cleaned):
+        return text  # passed on as written: the column's check quarantines it ("arr: '1.200,50' is not a number")
+    return cleaned.replace(",", "")
 
 
 def _first(record: dict, *keys: str) -> Any:
