@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from healthscore.model.ir import HealthModel, PipelineGate
+    from healthscore.services.parts import Parts
 
 PIPELINE_FLAG = "pipeline_break"
 PORTFOLIO_ACCOUNT = "*portfolio*"  # the account_id of a portfolio-level (admin) alert
@@ -162,7 +163,7 @@ def level(value: float | None, threshold: float) -> str:
     return "stable"
 
 
-def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
+def drift_report(project: Parts, as_of: dt.date, reference_from: dt.date | None = None,
                  reference_to: dt.date | None = None, threshold: float | None = None,
                  every_days: int | None = None) -> dict[str, Any]:
     """PSI of every metric's value and of the score at `as_of` against the reference period."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 
 def rollup(children: list[dict[str, Any]], method: str) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def rollup(children: list[dict[str, Any]], method: str) -> dict[str, Any]:
     return {"score": round(score, 2), "evidence": ev}
 
 
-def hierarchy_report(project: Project, as_of: dt.date, account_id: str | None = None) -> list[dict[str, Any]]:
+def hierarchy_report(project: Parts, as_of: dt.date, account_id: str | None = None) -> list[dict[str, Any]]:
     import pandas as pd
 
     from healthscore.workflow.alerts import tiers_for

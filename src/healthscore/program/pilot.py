@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any
 from healthscore.errors import UserError
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 SAMPLE_COLUMNS = ["task_id", "account_id", "as_of", "score", "tier", "trigger", "explainable", "decision",
                   "decided_by", "signals", "oldest_input_days", "override_reason", "account_action",
                   "follow_up", "later_outcome"]
 
 
-def _segment_of(project: Project) -> dict[str, Any]:
+def _segment_of(project: Parts) -> dict[str, Any]:
     t = project.con.table("accounts")
     cols = [c for c in ("account_id", "segment") if c in t.columns]
     frame = t.select(*cols).execute()
     return dict(zip(frame["account_id"], frame["segment"] if "segment" in frame else [None] * len(frame)))
 
 
-def pilot_report(project: Project, sample: int | None = None, seed: int = 0) -> dict[str, Any]:
+def pilot_report(project: Parts, sample: int | None = None, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.workflow.measure import load_outcomes

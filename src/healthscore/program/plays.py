@@ -21,14 +21,14 @@ from healthscore.errors import UserError
 from healthscore.workflow.playbooks import DRAFT_NOTICE
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 RESPONSES = ("none", "positive", "negative")
 CHANNEL_SWITCH = {"email": "call", "call": "meeting", "meeting": "call", "internal": "call"}
 IMPROVED_POINTS = 5.0
 
 
-def interventions(project: Project, account_id: str | None = None) -> list[dict[str, Any]]:
+def interventions(project: Parts, account_id: str | None = None) -> list[dict[str, Any]]:
     out = []
     for e in project.store.measurement_events("intervention"):
         if account_id is None or e["account_id"] == account_id:
@@ -37,7 +37,7 @@ def interventions(project: Project, account_id: str | None = None) -> list[dict[
     return out
 
 
-def log_intervention(project: Project, task_id: int, actor: str, *, play: str | None, channel: str | None,
+def log_intervention(project: Parts, task_id: int, actor: str, *, play: str | None, channel: str | None,
                      response: str, note: str | None) -> dict[str, Any]:
     task = project.store.task(task_id)
     if response not in RESPONSES:
@@ -90,7 +90,7 @@ def _trend(delta: float | None) -> str:
     return "down" if delta <= -5 else "up" if delta >= 5 else "flat"
 
 
-def plays_report(project: Project, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+def plays_report(project: Parts, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.program.pilot import _segment_of

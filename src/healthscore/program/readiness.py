@@ -9,10 +9,11 @@ Maturity ladder of a health score:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 LEVELS = {
     0: "no score",
@@ -42,7 +43,7 @@ def _item(key: str, ok: bool, detail: str, todo: str, **extra) -> dict[str, Any]
     return {"item": key, "ok": bool(ok), "detail": detail, "next": None if ok else todo, **extra}
 
 
-def readiness(project: Project) -> dict[str, Any]:
+def readiness(project: Parts, measurement_report: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.contract import TABLES
@@ -59,7 +60,7 @@ def readiness(project: Project) -> dict[str, Any]:
             v = project.con.table(t)[tc].max().execute()
             if v is not None and not pd.isna(v):
                 newest[t] = pd.Timestamp(v)
-    from healthscore.project import HAPPENED_TABLES
+    from healthscore.services.calibration import HAPPENED_TABLES
 
     happened = [v for k, v in newest.items() if k in HAPPENED_TABLES]  # not milestones: due dates are planned
     data_end = min(max(happened), now) if happened else now
@@ -119,7 +120,7 @@ def readiness(project: Project) -> dict[str, Any]:
         items.append(_item("owners", False, "no accounts in the engine", "Map and ingest the accounts table."))
 
     # 4. owners reviewing score changes
-    m = project.measurement_report() if _store_exists(project) else None
+    m = measurement_report() if _store_exists(project) else None
     share_rev = (m or {}).get("material_changes", {}).get("share_reviewed")
     total_mc = (m or {}).get("material_changes", {}).get("total", 0)
     items.append(_item("reviews", share_rev is not None and share_rev >= 0.8,

@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hs_session"
@@ -49,15 +49,8 @@ from healthscore.authz import Unauthenticated  # noqa: E402,F401 - re-exported f
 
 
 def status_of(exc: UserError) -> int:
-    code = getattr(exc, "status_code", None)
-    if code:
-        return code
-    msg = str(exc).lower()
-    if msg.startswith(("no ", "unknown ")) or " has no snapshot" in msg or "is not in the accounts table" in msg:
-        return 404
-    if "already" in msg:
-        return 409
-    return 400
+    """The HTTP status of a user error: its type says it (healthscore.errors), never its wording."""
+    return exc.status_code
 
 
 MIN_SECRET_BYTES = 32
@@ -66,7 +59,7 @@ MIN_SECRET_BYTES = 32
 def check_secret(key: str, where: str) -> str:
     """A session signing key of at least 32 bytes: an empty or short key lets anyone sign a session."""
     if len(key.encode()) < MIN_SECRET_BYTES:
-        raise UserError(f"{where}: the session signing key is {len(key.encode())} bytes; use at least"
+        raise InvalidInput(f"{where}: the session signing key is {len(key.encode())} bytes; use at least"
                         f" {MIN_SECRET_BYTES} random bytes (e.g. python -c 'import secrets;"
                         " print(secrets.token_urlsafe(48))')")
     return key
@@ -132,7 +125,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 class SessionMiddleware:
     """Pure ASGI (no extra task per request): loads the signed session cookie into request.state, writes
-    it back when a handler changed it, adds security headers, and opens the request's memo (views.py)."""
+    it back when a handler changed it, adds security headers, and opens the request's memo (services/read_models.py)."""
 
     SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                         (b"referrer-policy", b"same-origin"), (b"content-security-policy", CSP.encode()),
@@ -145,8 +138,6 @@ class SessionMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         from starlette.datastructures import MutableHeaders
-
-        from healthscore.views import end_request_scope, request_scope
 
         request = Request(scope)
         sessions: Sessions = scope["app"].state.sessions
@@ -169,11 +160,12 @@ class SessionMiddleware:
                     headers.append("set-cookie", sessions.cookie(request, state["session"]))
             await send(message)
 
-        memo = request_scope()
+        memo = scope["app"].state.project.read_models.memo
+        token = memo.start()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            end_request_scope(memo)
+            memo.end(token)
 
 
 def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None) -> FastAPI:
@@ -210,7 +202,7 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
         code = status_of(exc)
         if wants_json(request):
             headers = {"retry-after": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
-            return JSONResponse({"error": str(exc)}, status_code=code, headers=headers)
+            return JSONResponse(exc.to_dict(), status_code=code, headers=headers)
         if code == 401:
             return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
         return render(request, "error.html", {"status": code, "message": str(exc)}, status_code=code)

@@ -8,7 +8,7 @@ import secrets
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from healthscore.views import AccessDenied
+from healthscore.errors import AccessDenied
 from healthscore.web.app import Principal, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer hs_...`")

@@ -9,8 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from healthscore.errors import UserError
-from healthscore.views import AccessDenied, engine_session
+from healthscore.errors import AccessDenied, InvalidInput, UserError
 from healthscore.web.app import Principal, render
 from healthscore.web.auth import check_csrf, page_principal, project
 
@@ -31,9 +30,9 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         d = dt.date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{name} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01") from None
+        raise InvalidInput(f"{name} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01", field=name) from None
     if not dt.date(1900, 1, 1) <= d <= dt.date(2200, 12, 31):
-        raise UserError(f"{name} {value} is out of range")
+        raise InvalidInput(f"{name} {value} is out of range", field=name)
     return d
 
 
@@ -202,10 +201,8 @@ def account_change(request: Request, account_id: str = Path(..., max_length=200)
                    as_of: str | None = None, principal: Principal = Depends(page_principal)):
     """The exact attribution of the change since `compare` (a fragment the account page loads)."""
     p = project(request)
-    from healthscore.views import account_owner
-
-    account_owner(p, account_id)
-    with engine_session(p):
+    p.read_models.account_owner(account_id)  # NotFound names the account
+    with p.engine_session():
         ex = p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
     return render(request, "_change.html", {"ex": ex})
 
@@ -238,7 +235,7 @@ def review(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), decis
     try:
         score_v = float(score) if score.strip() else None
     except ValueError:
-        raise UserError(f"score {score!r} is not a number; use 0..100") from None
+        raise InvalidInput(f"score {score!r} is not a number; use 0..100", field="score") from None
     with request.app.state.write_lock:
         p.review(task_id, decision, principal.username, score=score_v, tier=tier or None,
                  reason_code=reason_code or None, note=note.strip() or None, expires=_date(expires, "expires"))

@@ -15,7 +15,7 @@ from healthscore.workflow.alerts import Account, apply_hygiene, evaluate, score_
 from healthscore.workflow.playbooks import draft_next_action
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import HasParts
 
 
 def week_key(as_of: dt.date) -> str:
@@ -32,7 +32,7 @@ def explainable(snap: dict) -> bool:
     return bool(snap.get("components")) and abs(total - computed["score"]) <= 0.01
 
 
-def load_accounts(project: Project, account_ids: list[str] | None = None,
+def load_accounts(project: HasParts, account_ids: list[str] | None = None,
                   as_of: dt.date | None = None) -> dict[str, Account]:
     """Owner, ARR, segment and renewal date of the accounts as of a date (today when None): from the
     subscriptions and account changes where the workspace has them (engine/attributes.py)."""
@@ -53,7 +53,7 @@ def load_accounts(project: Project, account_ids: list[str] | None = None,
     return out
 
 
-def _past_scores(project: Project, as_of: dt.date, days_list: set[int],
+def _past_scores(project: HasParts, as_of: dt.date, days_list: set[int],
                  account_ids: list[str] | None = None) -> dict[str, dict[int, float]]:
     """Raw score of each account `days` before as_of: the stored snapshot of that date (or, for a
     baseline a week or more back, up to 3 days before it), else scored now without storing."""
@@ -100,7 +100,7 @@ def split_material(frame) -> tuple[set[str], dict[str, str]]:
     return declines, rises
 
 
-def run_weekly(project: Project, as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+def run_weekly(project: HasParts, as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
     """Score (snapshots commit, idempotent), then alerts, tasks and their links in one transaction
     (review_snapshots): a crash at any point leaves either nothing of the review or all of it, so
     the re-run reaches the state of an unbroken run (tests/security/test_crash.py)."""
@@ -115,7 +115,7 @@ def run_weekly(project: Project, as_of: dt.date, *, notify: bool = True) -> dict
             "accounts": len(run.snapshots), "snapshots_written": run.inserted, **result}
 
 
-def review_snapshots(project: Project, as_of: dt.date, snaps: list[dict], material: set[str], *,
+def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], material: set[str], *,
                      notify: bool = True, portfolio_size: int | None = None,
                      past: dict[str, dict[int, float]] | None = None,
                      accounts: dict[str, Account] | None = None,
@@ -295,7 +295,7 @@ def by_rule_severity(model, name: str) -> str | None:
     return next((r.severity for r in model.workflow.alerts if r.name == name), None)
 
 
-def notify_alerts(project: Project, alert_rows: list[dict], alert_ids: list, accounts: dict) -> list:
+def notify_alerts(project: HasParts, alert_rows: list[dict], alert_ids: list, accounts: dict) -> list:
     """Alerts within the budget one by one, the overflow in one digest per queue; every delivery's
     outcome is recorded (a failed one too). Internal recipients only."""
     config = getattr(project.ws.config, "notifications", None)
@@ -416,7 +416,7 @@ def _rank_key(task: dict) -> tuple:
             task.get("score") if task.get("score") is not None else 101.0, task["account_id"])
 
 
-def triage(project: Project, as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
+def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
            accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int, *,
            full_run: bool = False, tx=None) -> dict[str, Any]:
     """Give each owner at most their weekly capacity of open tasks, by expected ARR at risk.
@@ -548,7 +548,7 @@ def triage(project: Project, as_of: dt.date, candidates: list[dict], by_id: dict
             "by_owner": by_owner, **stats}
 
 
-def notify_digests(project: Project, digests: list[dict]) -> list:
+def notify_digests(project: HasParts, digests: list[dict]) -> list:
     """One ranked backlog digest per owner, with the week's good news (rises): internal only."""
     config = getattr(project.ws.config, "notifications", None)
     if config is None or not getattr(config, "sinks", None):
