@@ -31,7 +31,7 @@ class CalibrationService:
 
         path = Path(model_path)
         if not path.is_file():
-            raise InvalidInput(f"model file {path}: no such file; give a health model YAML file", field="model")
+            raise InvalidInput(f"--model {path}: no such file; give a health model YAML file", field="model")
         return load_health_model(path)
 
     def outcomes(self):
@@ -68,7 +68,7 @@ class CalibrationService:
         try:
             return Outcome(label=spec.label, horizon=horizon)
         except ValidationError:
-            raise InvalidInput(f"horizon {horizon!r} is not a window; use days or weeks, e.g. 90d or 13w",
+            raise InvalidInput(f"--horizon {horizon!r} is not a window; use days or weeks, e.g. 90d or 13w",
                                field="horizon") from None
 
     def backtest(self, date_from: dt.date, date_to: dt.date, every_days: int = 30, *, horizon: str | None = None,
@@ -81,7 +81,7 @@ class CalibrationService:
         from healthscore.calibrate.study import metric_study
 
         if date_to < date_from:
-            raise InvalidInput(f"the end date {date_to} is before the start date {date_from}", field="to")
+            raise InvalidInput(f"--to {date_to} is before --from {date_from}", field="to")
         loaded = self.load_model(model_path)
         spec = self._outcome_spec(loaded, horizon)
         outcomes, end = self.outcomes()
@@ -118,7 +118,7 @@ class CalibrationService:
         date_to = date_to or last_complete
         date_from = date_from or date_to - dt.timedelta(days=365)
         if date_to < date_from:
-            raise InvalidInput(f"the end date {date_to} is before the start date {date_from}", field="to")
+            raise InvalidInput(f"--to {date_to} is before --from {date_from}", field="to")
         return [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
 
     def _data_span(self):
@@ -163,7 +163,7 @@ class CalibrationService:
         loaded = self.parts.model
         ir, spec = loaded.ir, loaded.ir.outcome_spec
         if out is not None and Path(out).resolve() == Path(loaded.path).resolve():
-            raise InvalidInput(f"{out} is the active model; write the proposal to another file and review it",
+            raise InvalidInput(f"--out {out} is the active model; write the proposal to another file and review it",
                                field="out")
         outcomes, end = self.outcomes()
         one_day = self._one_date_day() if date_from is None and date_to is None else None
@@ -236,7 +236,7 @@ class CalibrationService:
             v1 = new_values(v0, kind, amount)
             arr = np.array([v1 if v1 is not None else np.nan], dtype=cur.dtype if cur.dtype == object else "float64")
             if isinstance(v1, str) and arr.dtype != object:
-                raise InvalidInput(f"{name}={v1}: {name} takes a number", field="set")
+                raise InvalidInput(f"--set {name}={v1}: {name} takes a number", field="set")
             overrides[name] = arr
             applied.append({"metric": name, "from": v0, "to": v1, "how": kind, "amount": amount})
         after = score_frame(ir, self.parts.model.version, plan, frame, missing, value_overrides=overrides)

@@ -29,7 +29,7 @@ class GovernanceService:
         first = not self.parts.store.users()
         if first:
             if role != "admin":
-                raise InvalidInput(f"the first user of a store must be an admin (role admin), not {role}: nobody"
+                raise InvalidInput(f"the first user of a store must be an admin (--role admin), not {role}: nobody"
                                    " could add users otherwise", field="role")
         else:
             self.authorizer.authorize(actor, "users")
@@ -62,7 +62,7 @@ class GovernanceService:
     def token_create(self, username: str, name: str, scopes: list[str], actor: str) -> tuple[dict, str]:
         bad = [s for s in scopes if s not in TOKEN_SCOPES]
         if bad or not scopes:
-            raise InvalidInput(f"scope {', '.join(bad) or '(none)'}: use one or more of {', '.join(TOKEN_SCOPES)}",
+            raise InvalidInput(f"--scope {', '.join(bad) or '(none)'}: use one or more of {', '.join(TOKEN_SCOPES)}",
                                field="scope")
         self.authorizer.authorize(actor, "read" if actor == username else "users")
         return self.parts.store.create_token(username, name, scopes, actor)

@@ -91,7 +91,7 @@ class ReadModels:
     def account_owner(self, account_id: str) -> str | None:
         d = self.directory()
         if account_id not in d.index:
-            raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
+            raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table", object_id=account_id)
         return d.at[account_id, "owner"]
 
     def latest(self) -> dict[str, Any]:
@@ -264,7 +264,7 @@ class ReadModels:
 
         d = self.directory()
         if account_id not in d.index:
-            raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table")
+            raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table", object_id=account_id)
         info = records(d.loc[[account_id]], list(DIRECTORY_COLUMNS))[0]
         version = self.parts.model.version
         overrides = self.parts.store.overrides([account_id])

@@ -27,7 +27,7 @@ class ReviewService:
 
     def tasks(self, owner: str | None = None, status: str = "open", account_id: str | None = None) -> list[dict]:
         if status not in TASK_STATUSES:
-            raise InvalidInput(f"status {status!r} is not allowed; use open, accepted, corrected, dismissed or all",
+            raise InvalidInput(f"--status {status!r} is not allowed; use open, accepted, corrected, dismissed or all",
                                field="status")
         return self.parts.store.tasks(queue=owner, status=status, account_id=account_id)
 
@@ -43,17 +43,17 @@ class ReviewService:
         override = None
         if decision == "correct":
             if score is None and tier is None:
-                raise InvalidInput("a correction needs a score (0..100) or a tier (green, yellow or red)", field="score")
+                raise InvalidInput("--correct needs --score N (0..100) or --tier green|yellow|red", field="score")
             if score is not None and not 0 <= score <= 100:
-                raise InvalidInput(f"score {score} is out of range; use 0..100", field="score")
+                raise InvalidInput(f"--score {score} is out of range; use 0..100", field="score")
             if tier is not None and tier not in ("green", "yellow", "red"):
-                raise InvalidInput(f"tier {tier!r} is not allowed; use green, yellow or red", field="tier")
+                raise InvalidInput(f"--tier {tier!r} is not allowed; use green, yellow or red", field="tier")
             if reason_code not in wf.override_reasons:
                 raise InvalidInput(f"--reason-code {reason_code!r} is not allowed; use one of "
                                    f"{', '.join(wf.override_reasons)} (workflow.override_reasons in the model)",
                                    field="reason_code")
             if not note:
-                raise InvalidInput("a correction needs a note: say why, for the next reviewer and the audit log",
+                raise InvalidInput("--correct needs --note: say why, for the next reviewer and the audit log",
                                    field="note")
             as_of = dt.date.fromisoformat(task["as_of"])
             latest = as_of + dt.timedelta(days=wf.max_override_days)
@@ -75,18 +75,18 @@ class ReviewService:
                                    field="reason")
             reason_code = reason_code or "false_positive"
         elif decision != "accept":
-            raise InvalidInput(f"unknown decision {decision!r}; use accept, correct or dismiss", field="decision")
+            raise InvalidInput(f"unknown decision {decision!r}; use --accept, --correct or --dismiss", field="decision")
         return self.parts.store.decide_task(task_id, decision, actor, reason_code=reason_code, note=note,
                                             override=override)
 
     def follow_up(self, task_id: int, actor: str, note: str) -> dict:
         if not note:
-            raise InvalidInput("a note is required: what was done (call held, sponsor identified, ...)", field="note")
+            raise InvalidInput("--note is required: what was done (call held, sponsor identified, ...)", field="note")
         return self.parts.store.follow_up(task_id, actor, note)
 
     def alerts(self, since: dt.date | None = None, owner: str | None = None, status: str | None = None) -> list[dict]:
         if status is not None and status not in ALERT_STATUSES:
-            raise InvalidInput(f"status {status!r} is not allowed; use sent, digest or capped", field="status")
+            raise InvalidInput(f"--status {status!r} is not allowed; use sent, digest or capped", field="status")
         return self.parts.store.alerts(since=since, owner=owner, status=status)
 
     def measurement_report(self, horizon_days: int = 90) -> dict:

@@ -132,7 +132,7 @@ class ScoringService:
         With write-back (``write_back`` or the workspace setting), the new snapshots go to the engine's
         health_snapshots / health_evidence too, and so do the stored snapshots of the skipped dates."""
         if date_to < date_from:
-            raise InvalidInput(f"the end date {date_to} is before the start date {date_from}", field="to")
+            raise InvalidInput(f"--to {date_to} is before --from {date_from}", field="to")
         dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
         done = self.parts.store.stored_as_of_dates(self.parts.model.version)
         partly = [d for d in dates if d in done]
@@ -248,7 +248,6 @@ class ScoringService:
         if as_of is None:
             as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) or self.parts.today()
         if compare is not None and compare >= as_of:
-            # the message names the CLI flag, and API clients assert on it: kept, with the field beside it
             raise InvalidInput(f"--compare {compare} must be before the as-of date {as_of}", field="compare")
         dates = [as_of] if compare is None else [compare, as_of]
         snaps: dict[str, dict] = {}

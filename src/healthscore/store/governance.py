@@ -45,11 +45,11 @@ def _check_os_user(conn: Connection, os_user: str | None, username: str) -> None
     if os_user is None:
         return
     if not os_user or any(c.isspace() for c in os_user) or len(os_user) > 64:
-        raise InvalidInput(f"OS user {os_user!r} is not an OS account name", field="os_user")
+        raise InvalidInput(f"--os-user {os_user!r} is not an OS account name", field="os_user")
     other = conn.execute(select(t.users.c.username).where(t.users.c.os_user == os_user,
                                                           t.users.c.username != username)).scalar()
     if other is not None:
-        raise Conflict(f"OS user {os_user}: that OS account already acts as {other!r}; one store user per account",
+        raise Conflict(f"--os-user {os_user}: that OS account already acts as {other!r}; one store user per account",
                        field="os_user")
 
 
@@ -64,7 +64,7 @@ class GovernanceRecords:
         """A new user; `first_only`: only if the store has no user yet (the bootstrap admin), checked in
         the insert's transaction so two first users cannot race in."""
         if role not in ROLES:
-            raise InvalidInput(f"role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
+            raise InvalidInput(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
         if not username or not username.replace(".", "").replace("-", "").replace("_", "").replace("@", "").isalnum():
             raise InvalidInput(f"user name {username!r} is not allowed; use letters, digits and . - _ @",
                                field="username")
@@ -88,7 +88,7 @@ class GovernanceRecords:
     def set_user(self, username: str, actor: str, *, role: str | None = None, password_hash: str | None = None,
                  disabled: bool | None = None, os_user: str | None = None) -> dict[str, Any]:
         if role is not None and role not in ROLES:
-            raise InvalidInput(f"role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
+            raise InvalidInput(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
 
         def work(conn: Connection) -> None:
             r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
@@ -105,7 +105,7 @@ class GovernanceRecords:
                 _check_os_user(conn, os_user or None, username)
                 values["os_user"] = os_user or None
             if not values:
-                raise InvalidInput("nothing to change: give a role, a password, disable/enable or an OS user")
+                raise InvalidInput("nothing to change: give --role, --password-stdin, --disable/--enable or --os-user")
             if {"role", "password_hash", "disabled_at"} & values.keys():
                 # the user's web sessions end: a new password or role starts from a fresh login
                 values["session_epoch"] = (r.session_epoch or 0) + 1
