@@ -155,9 +155,9 @@ def cli_credentials(p: Shell) -> list[Credential]:
                 token, user = found
                 out.append(Credential(user["username"], f"{path} ({token['name']})", tuple(token["scopes"])))
     login = os_login()
-    user = p.store.user_by_os(login)
-    if user is not None and not user["disabled_at"]:
-        out.append(Credential(user["username"], f"OS user {login}", None))
+    mapped = p.store.user_by_os(login)
+    if mapped is not None and not mapped["disabled_at"]:
+        out.append(Credential(mapped["username"], f"OS user {login}", None))
     return out
 
 

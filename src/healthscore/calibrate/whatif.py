@@ -13,7 +13,7 @@ _CHANGE = re.compile(r"^([a-z][a-z0-9_]*)=([+-]?\d+(?:\.\d+)?)(%?)$")
 
 def parse_assignments(sets: list[str], changes: list[str], metric_names: list[str]) -> list[tuple[str, str, object]]:
     """--set metric=value (a number or a text value) and --change metric=-20% / +5 -> (metric, kind, amount)."""
-    out = []
+    out: list[tuple[str, str, object]] = []
     for raw in sets:
         name, sep, value = raw.partition("=")
         name = name.strip()

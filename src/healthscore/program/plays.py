@@ -189,7 +189,8 @@ def _yellow_recovery(frame, days: int) -> dict[str, Any]:
     yellow = frame[frame["tier"] == "yellow"].groupby("account_id")["as_of"].min()
     recovered = 0
     for acc, t0 in yellow.items():
-        g = frame[(frame["account_id"] == acc) & (frame["as_of"] > t0) & (frame["as_of"] <= t0 + pd.Timedelta(days=days))]
+        after = (frame["as_of"] > t0) & (frame["as_of"] <= t0 + pd.Timedelta(days=days))
+        g = frame[(frame["account_id"] == acc) & after]
         recovered += bool((g["tier"] == "green").any())
     n = len(yellow)
     return {"window_days": days, "yellow_accounts": n, "recovered": recovered,

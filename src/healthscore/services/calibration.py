@@ -189,11 +189,10 @@ class CalibrationService:
         its backtest over the dates it was fitted on is in-sample and kept apart. A hand-set model's weights were
         fitted on nothing, so its backtest of the last year is out of sample as it stands."""
         from healthscore.calibrate.backtest import summary_of
-        from healthscore.model.ir import window_days
 
         try:
             _, end = self.outcomes()
-            horizon = window_days(loaded.ir.outcome_spec.horizon)
+            horizon = loaded.ir.outcome_spec.horizon_days
             date_to = (end - dt.timedelta(days=horizon)).date()
             date_from = date_to - dt.timedelta(days=365)
             r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50)
@@ -226,7 +225,8 @@ class CalibrationService:
                            " date, or it had churned before it", object_id=account_id)
         base = score_frame(ir, self.parts.model.version, plan, frame, missing)
         metrics = dict((m.name, m) for _, m in ir.metrics)
-        overrides, applied = {}, []
+        overrides: dict[str, np.ndarray] = {}
+        applied = []
         for name, kind, amount in todo:
             cur = overrides.get(name)
             if cur is None:
@@ -292,7 +292,9 @@ class CalibrationService:
             if s is None:
                 out[key] = None
                 continue
-            out[key] = stats.bootstrap(acc, lambda w, s=s: float(stats.platt_predict(
-                stats.fit_platt(score, y, w=w), [s])[0]), n=n_boot, seed=seed)
+            def probability(w: Any, s: float = s) -> float:
+                return float(stats.platt_predict(stats.fit_platt(score, y, w=w), [s])[0])
+
+            out[key] = stats.bootstrap(acc, probability, n=n_boot, seed=seed)
         return out
 

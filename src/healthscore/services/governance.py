@@ -68,8 +68,8 @@ class GovernanceService:
         return self.parts.store.create_token(username, name, scopes, actor)
 
     def model_list(self) -> list[dict]:
-        self.parts.store.record_model_version(self.parts.file_model.version, self.parts.file_model.ir.name, str(self.parts.file_model.path),
-                                        self.parts.file_model.yaml_text, self.parts.file_model.ir_json)
+        file = self.parts.file_model
+        self.parts.store.record_model_version(file.version, file.ir.name, str(file.path), file.yaml_text, file.ir_json)
         return self.parts.store.model_versions()
 
     def model_propose(self, path: Path | None, note: str, author: str, *, backtest: bool = True,

@@ -283,10 +283,11 @@ class ReadModels:
         tasks = self.parts.store.tasks(account_id=account_id, status="all")
         alerts = self.parts.store.alerts(account_id=account_id, limit=50)
         ids = [str(x["task_id"]) for x in tasks]
+        override_ids = [str(o["override_id"]) for o in overrides]
         audit = Q.audit_page(self.parts.store, object_type="task", object_ids=ids, limit=100) + \
-            Q.audit_page(self.parts.store, object_type="override", object_ids=[str(o["override_id"]) for o in overrides], limit=100)
+            Q.audit_page(self.parts.store, object_type="override", object_ids=override_ids, limit=100)
         audit.sort(key=lambda e: -e["seq"])
-        versions = {}
+        versions: dict[str, str] = {}
         for h in history:
             versions.setdefault(h["model_version"], h["as_of"])
         live = self.live_of(account_id)
@@ -360,7 +361,8 @@ class ReadModels:
         overrides = {o["override_id"]: o for o in self.parts.store.overrides()}
         for t in page:
             rows.append({**t, "override": overrides.get(t.get("override_id"))})
-        counts = {s: Q.tasks_page(self.parts.store, status=s, limit=1)[1] for s in ("accepted", "corrected", "dismissed")}
+        counts = {s: Q.tasks_page(self.parts.store, status=s, limit=1)[1]
+                  for s in ("accepted", "corrected", "dismissed")}
         return {"items": self.enrich_tasks(rows), "page": page_info(total, len(page), limit, offset), "counts": counts,
                 "active_overrides": len(self.parts.store.overrides(active_on=dt.date.today()))}
 

@@ -71,7 +71,8 @@ class ScoringService:
             self.parts.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
                                             model.ir_json)
             run_id = self.parts.store.start_run(model.version, dates, self.parts.ws.config.engine.backend)
-            inserted = self.parts.store.write_snapshots(run_id, stored_snapshot_columns(frames.snapshots), frames.evidence)
+            inserted = self.parts.store.write_snapshots(run_id, stored_snapshot_columns(frames.snapshots),
+                                                        frames.evidence)
             self.parts.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
         overrides = self.parts.store.overrides(account_ids) if store or history else []
@@ -118,7 +119,8 @@ class ScoringService:
     def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
         lookback = dt.timedelta(days=max(self.parts.model.ir.history.smoothing_days, 120))
-        return self.parts.store.snapshot_frame(date_from=first_date - lookback, date_to=first_date - dt.timedelta(days=1),
+        return self.parts.store.snapshot_frame(date_from=first_date - lookback,
+                                               date_to=first_date - dt.timedelta(days=1),
                                          model_version=self.parts.model.version, account_ids=account_ids)
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
@@ -163,7 +165,8 @@ class ScoringService:
             snaps = [s for s in self.parts.store.snapshots(date_from=stored[0], date_to=stored[-1],
                                                      model_version=self.parts.model.version) if s["as_of"] in wanted]
             overrides = self.parts.store.overrides(None)
-            written_back += write(self.parts.con, apply_overrides(snaps, overrides) if overrides else snaps)["snapshots"]
+            shown = apply_overrides(snaps, overrides) if overrides else snaps
+            written_back += write(self.parts.con, shown)["snapshots"]
         out = {"model_version": self.parts.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
                "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk,
                "completed_dates": len(incomplete)}
@@ -295,7 +298,7 @@ class ScoringService:
             row = {k: (None if not isinstance(v, str) and pd.isna(v) else v)
                    for k, v in (acc.to_dict("records") or [{}])[0].items()}
             snap["account"] = {"name": row.get("name"), "owner": row.get("owner"),
-                               "arr": float(row["arr"]) if row.get("arr") is not None else None}
+                               "arr": float(arr) if (arr := row.get("arr")) is not None else None}
             snaps[key] = apply_overrides([snap], overrides)[0] if overrides else snap
 
     def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from healthscore.errors import AccessDenied, InvalidInput, NotFound, TooLarge, UserError
+from healthscore.errors import AccessDenied, InvalidInput, NotFound, TooLarge
 from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
 
@@ -91,7 +91,8 @@ def me(principal: Principal = Depends(reader)):
             "scopes": list(principal.scopes) if principal.via == "token" else ["read", "write"]}
 
 
-@router.get("/portfolio", summary="Tiers with ARR and trend, score distribution over time, transitions, at-risk accounts")
+@router.get("/portfolio",
+            summary="Tiers with ARR and trend, score distribution over time, transitions, at-risk accounts")
 @fast
 def portfolio(request: Request, segment: str | None = Query(None, max_length=200),
               owner: str | None = Query(None, max_length=200), top: int = Query(15, ge=1, le=200),
@@ -204,7 +205,8 @@ class ReviewIn(BaseModel):
         return v
 
 
-@router.post("/tasks/{task_id}/review", summary="Decide on a task: accept, correct (an override that expires) or dismiss")
+@router.post("/tasks/{task_id}/review",
+             summary="Decide on a task: accept, correct (an override that expires) or dismiss")
 @fast
 def review(request: Request, body: ReviewIn, task_id: int = TaskId, principal: Principal = Depends(writer)):
     p = project(request)
@@ -300,6 +302,7 @@ def backtest(request: Request, body: BacktestIn, principal: Principal = Depends(
     p = project(request)
     p.authorize(principal.username, "backtest")
     a, b = _date(body.date_from, "from"), _date(body.date_to, "to")
+    assert a is not None and b is not None  # required fields of the body
     if b < a:
         raise InvalidInput(f"to={b} is before from={a}", field="to")
     if (b - a).days // body.every_days + 1 > 12:

@@ -173,8 +173,9 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
 
     workspace = Path(workspace_dir)
     project = Project(workspace)
-    project.ws  # a missing or broken workspace fails now, with its message, not on the first request
-    project.store
+    # a missing or broken workspace fails now, with its message, not on the first request
+    project.ws  # noqa: B018
+    project.store  # noqa: B018
     app = FastAPI(title="healthscore", version="1",
                   description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
                               "overrides, alerts, model governance, measurement and the audit log. Authenticate "

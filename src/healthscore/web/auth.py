@@ -52,6 +52,7 @@ def api_principal(request: Request,
 
     A session may write only with the X-CSRF-Token header of its page (a token needs none: a browser
     never sends it by itself)."""
+    principal: Principal | None
     if credentials is not None:
         found = project(request).api_token_user(credentials.credentials)
         if found is None:

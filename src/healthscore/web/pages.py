@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from healthscore.errors import AccessDenied, InvalidInput, UserError
+from healthscore.errors import AccessDenied, InvalidInput, TooManyAttempts
 from healthscore.web.app import Principal, render
 from healthscore.web.auth import check_csrf, page_principal, project
 
@@ -59,7 +59,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     name, client = username.strip()[:200], request.client.host if request.client else "-"
     try:
         throttle.check(name, client)  # before the password: a locked account stays locked, right password or not
-    except UserError as exc:
+    except TooManyAttempts as exc:
         return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)}, status_code=429,
                       headers={"retry-after": str(exc.retry_after)})
     user = project(request).login(name, password)
@@ -208,7 +208,8 @@ def account_change(request: Request, account_id: str = Path(..., max_length=200)
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), principal: Principal = Depends(page_principal)):
+def task(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1),
+         principal: Principal = Depends(page_principal)):
     p = project(request)
     t = p.task(task_id)
     audit = p.audit_page(100, object_type="task", object_id=str(task_id))["items"]
@@ -298,10 +299,11 @@ def api_docs(request: Request):
     from fastapi.openapi.docs import get_swagger_ui_html
 
     nonce = secrets.token_urlsafe(16)
-    html = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
+    page = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
                                swagger_js_url="/docs/assets/swagger-ui-bundle.js",
                                swagger_css_url="/docs/assets/swagger-ui.css",
-                               swagger_favicon_url="/docs/assets/favicon-32x32.png").body.decode()
+                               swagger_favicon_url="/docs/assets/favicon-32x32.png")
+    html = bytes(page.body).decode()
     html = html.replace("<script>", f'<script nonce="{nonce}">')
     csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:;"
            " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")

@@ -198,7 +198,7 @@ def tasking(project: Parts, tasks: list[dict], outcomes, horizon_days: int = 90,
         on_date[pd.Timestamp(d)] = set(g["account_id"])
     window_rate: dict = {}
     expected = []
-    for a, d in first.items():
+    for d in first.values():
         if d not in window_rate:
             pool = on_date.get(d) or scored
             if not pool:

@@ -45,10 +45,10 @@ def load_accounts(project: HasParts, account_ids: list[str] | None = None,
     out = {}
     for r in frame.to_dict("records"):
         clean = {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
-        rd = clean.get("renewal_date")
+        rd, arr = clean.get("renewal_date"), clean.get("arr")
         out[r["account_id"]] = Account(
             account_id=r["account_id"], name=clean.get("name"), owner=clean.get("owner"),
-            arr=float(clean["arr"]) if clean.get("arr") is not None else None, segment=clean.get("segment"),
+            arr=float(arr) if arr is not None else None, segment=clean.get("segment"),
             renewal_date=pd.Timestamp(rd).date() if rd is not None else None)
     return out
 
@@ -137,8 +137,8 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
     by_id = {s["account_id"]: s for s in snaps}
     if accounts is None:
         accounts = load_accounts(project, None if portfolio_size is None else list(by_id), as_of)
-    queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
-                for aid in by_id}
+    queue_of: dict[str, str] = {aid: (accounts[aid].owner or wf.routing.fallback_queue) if aid in accounts
+                                else wf.routing.fallback_queue for aid in by_id}
 
     drops = score_drop_days(model)
     if past is None:
@@ -243,6 +243,7 @@ def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, mater
             triggers.setdefault(s["account_id"], []).append({"kind": "review_rule", "name": flags,
                                                              "note": "; ".join(s.get("reasons", [])[:2])})
     renew_days = window_days(routing.renewal_within)
+    assert renew_days is not None  # routing.renewal_within is a window, never "all"
     # A high-value account's renewal is always reviewed by a person, once per renewal window, even
     # when nothing looks wrong (a quiet green account can still leave at its renewal).
     if routing.high_value_arr is not None and portfolio_size is None:
@@ -386,7 +387,9 @@ def triage_value(model, snap: dict, acc: Account, as_of: dt.date, triggers: list
     arr = acc.arr or 0.0
     expected = p_eff * arr
     boost, why = 1.0, []
-    for r in _routed(acc, as_of, window_days(wf.routing.renewal_within), wf.routing.high_value_arr):
+    renew_days = window_days(wf.routing.renewal_within)
+    assert renew_days is not None  # routing.renewal_within is a window, never "all"
+    for r in _routed(acc, as_of, renew_days, wf.routing.high_value_arr):
         if r.startswith("renewal"):
             boost *= tri.renewal_boost
         else:
