@@ -242,7 +242,7 @@ class Project:
         """Replay the model at every as-of date of the range and measure how its scores ranked the accounts
         that churned or contracted within the horizon."""
         return self.calibration.backtest(date_from, date_to, every_days, horizon=horizon, model_path=model_path,
-                                         n_boot=n_boot, seed=seed)
+                                         n_boot=n_boot, seed=seed).as_dict()
 
     def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
                   out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
@@ -250,7 +250,7 @@ class Project:
                   shapes: bool = False) -> dict:
         """Fit weights and tier thresholds from outcomes; write the proposal only when it is better held out."""
         return self.calibration.calibrate(date_from, date_to, every_days, out=out, folds=folds, n_boot=n_boot,
-                                          seed=seed, allow_leak=allow_leak, report=report, shapes=shapes)
+                                          seed=seed, allow_leak=allow_leak, report=report, shapes=shapes).as_dict()
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,

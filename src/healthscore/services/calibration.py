@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from healthscore.errors import InvalidInput, NotFound, UserError
+from healthscore.services.results import BacktestReport, CalibrationProposal
 
 if TYPE_CHECKING:
     from healthscore.model.load import LoadedModel
@@ -72,7 +73,7 @@ class CalibrationService:
                                field="horizon") from None
 
     def backtest(self, date_from: dt.date, date_to: dt.date, every_days: int = 30, *, horizon: str | None = None,
-                 model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> dict:
+                 model_path: Path | str | None = None, n_boot: int = 200, seed: int = 0) -> BacktestReport:
         """Replay the model at every as-of date of the range (only data before each date counts) and measure
         how its scores ranked the accounts that churned or contracted within the horizon."""
         from healthscore.calibrate.backtest import backtest_report, held_out_of
@@ -100,7 +101,7 @@ class CalibrationService:
         result["held_out"] = held_out_of(loaded.ir, dates)
         result["metric_study"] = metric_study(frames.evidence, labels, snaps,
                                               threshold=loaded.ir.calibration_spec.correlation)
-        return result
+        return BacktestReport.model_validate(result)
 
     def _frames_for_outcomes(self, loaded: LoadedModel, dates: list[dt.date], one_day) -> ScoredFrames:
         """Snapshots to hold against outcomes. One-date data: accounts whose churn is the export's label stay in."""
@@ -150,7 +151,7 @@ class CalibrationService:
     def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
                   out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
                   allow_leak: list[str] | None = None, report: Path | str | None = None,
-                  shapes: bool = False) -> dict:
+                  shapes: bool = False) -> CalibrationProposal:
         """Fit weights and tier thresholds from outcomes, guard against leaks, compare the current, the calibrated,
         a logistic-regression and a gradient-boosted model on held-out folds, and write the proposal only when
         it is better on held-out data (calibrate.service does the work)."""
@@ -180,9 +181,10 @@ class CalibrationService:
                              portfolio or max(dates), one_day)
         if report is None and out is not None:
             report = Path(out).with_suffix(".report.md")
-        return service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
-                           out=Path(out) if out is not None else None,
-                           report=Path(report) if report is not None else None, shapes=shapes)
+        result = service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
+                             out=Path(out) if out is not None else None,
+                             report=Path(report) if report is not None else None, shapes=shapes)
+        return CalibrationProposal.model_validate(result)
 
     def backtest_summary(self, loaded: LoadedModel, every_days: int) -> dict:
         """What the approver sees: held-out figures. A calibrated proposal carries them (provenance: its folds);
@@ -198,7 +200,7 @@ class CalibrationService:
             r = self.backtest(date_from, date_to, every_days, model_path=loaded.path, n_boot=50)
         except UserError as exc:
             return {"skipped": str(exc)}
-        return summary_of(r, date_from, date_to, every_days)
+        return summary_of(r.as_dict(), date_from, date_to, every_days)
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,
