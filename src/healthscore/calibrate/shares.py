@@ -10,7 +10,7 @@ import pandas as pd
 
 from healthscore.calibrate import fit as F
 from healthscore.calibrate import stats
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 from healthscore.model.ir import Calibration, HealthModel
 
 FLIPPABLE_TRANSFORMS = ("linear", "log", "boolean")  # bands and maps score explicitly: direction does not apply
@@ -50,7 +50,8 @@ def make_spec(model: HealthModel, leak_names: set[str], allow_leak: list[str], s
     names = [m.name for _, m in model.metrics]
     unknown = [a for a in allow_leak if a not in names]
     if unknown:
-        raise UserError(f"--allow-leak {', '.join(unknown)}: no such metric; metrics: {', '.join(names)}")
+        raise InvalidInput(f"--allow-leak {', '.join(unknown)}: no such metric; metrics: {', '.join(names)}",
+                           field="allow_leak")
     cal = model.calibration_spec
     cur = current_shares(model, segment)
     fixed = {j: float(min(cur[j], cal.max_timing_share)) for j, (_, m) in enumerate(model.metrics) if m.timing}

@@ -167,7 +167,7 @@ def drift_report(project: Parts, as_of: dt.date, reference_from: dt.date | None 
                  reference_to: dt.date | None = None, threshold: float | None = None,
                  every_days: int | None = None) -> dict[str, Any]:
     """PSI of every metric's value and of the score at `as_of` against the reference period."""
-    from healthscore.errors import UserError
+    from healthscore.errors import InvalidInput
 
     model = project.model
     cfg = model.ir.drift
@@ -187,9 +187,11 @@ def drift_report(project: Parts, as_of: dt.date, reference_from: dt.date | None 
             reference_from = reference_from or reference_to - dt.timedelta(days=365)
             source = "default: the year ending 90 days before the as-of date" if source == "given" else source
     if reference_to < reference_from:
-        raise UserError(f"--reference-to {reference_to} is before --reference-from {reference_from}")
+        raise InvalidInput(f"--reference-to {reference_to} is before --reference-from {reference_from}",
+                           field="reference_to")
     if reference_to >= as_of:
-        raise UserError(f"the reference period must end before the as-of date {as_of} (it ends {reference_to})")
+        raise InvalidInput(f"the reference period must end before the as-of date {as_of} (it ends {reference_to})",
+                           field="reference_to")
     ref_dates = [reference_from + dt.timedelta(days=i)
                  for i in range(0, (reference_to - reference_from).days + 1, every)]
     run = project.score(as_of_dates=ref_dates + [as_of], store=False)

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 
 if TYPE_CHECKING:
     from healthscore.services.parts import Parts
@@ -39,7 +39,7 @@ def pilot_report(project: Parts, sample: int | None = None, seed: int = 0) -> di
     ir = project.model.ir
     pilot = ir.pilot
     if pilot is None:
-        raise UserError(f"{project.ws.model_path}: no pilot section; add e.g. pilot: {{segment: smb, start:"
+        raise InvalidInput(f"{project.ws.model_path}: no pilot section; add e.g. pilot: {{segment: smb, start:"
                         " 2026-12-01, duration_days: 60, threshold: 0.8}")
     end = pilot.start + dt.timedelta(days=pilot.duration_days)
     seg = _segment_of(project)

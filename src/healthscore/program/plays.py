@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 from healthscore.workflow.playbooks import DRAFT_NOTICE
 
 if TYPE_CHECKING:
@@ -41,15 +41,16 @@ def log_intervention(project: Parts, task_id: int, actor: str, *, play: str | No
                      response: str, note: str | None) -> dict[str, Any]:
     task = project.store.task(task_id)
     if response not in RESPONSES:
-        raise UserError(f"--response {response!r} is not allowed; use none, positive or negative")
+        raise InvalidInput(f"--response {response!r} is not allowed; use none, positive or negative", field="response")
     wf = project.model.ir.workflow
     play = play or (task["next_action"] or {}).get("playbook")
     if play is None:
-        raise UserError(f"task {task_id} has no drafted playbook: name the play with --play"
+        raise InvalidInput(f"task {task_id} has no drafted playbook: name the play with --play"
                         f" (one of {', '.join(p.name for p in wf.playbooks) or 'the model has none'})")
     known = {p.name for p in wf.playbooks}
     if known and play not in known:
-        raise UserError(f"--play {play!r} is not a playbook of the model; use one of {', '.join(sorted(known))}")
+        raise InvalidInput(f"--play {play!r} is not a playbook of the model; use one of {', '.join(sorted(known))}",
+                           field="play")
     channel = channel or (task["next_action"] or {}).get("channel") or "call"
     before = [e for e in interventions(project, task["account_id"]) if e["play"] == play and e["channel"] == channel]
     attempt = len(before) + 1

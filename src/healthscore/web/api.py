@@ -1,4 +1,5 @@
-"""The REST API, /api/v1: thin endpoints over the Project facade. Errors are JSON: {"error": message}."""
+"""The REST API, /api/v1: thin endpoints over the Project facade. Errors are JSON: {"error": message, "kind": ...,
+"field": ...} (healthscore.errors), with the HTTP status of the error's type."""
 
 from __future__ import annotations
 

@@ -210,13 +210,15 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        problems = []
+        problems, fields = [], []
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
             problems.append(f"{where or 'request'}: {e.get('msg')}")
+            fields.append(where)
         message = "; ".join(problems) or "invalid request"
-        if wants_json(request):
-            return JSONResponse({"error": message}, status_code=400)
+        if wants_json(request):  # the same body as every other error; the field when one field is at fault
+            field = fields[0] if len(set(fields)) == 1 and fields[0] else None
+            return JSONResponse(InvalidInput(message, field=field).to_dict(), status_code=400)
         return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
