@@ -83,7 +83,9 @@ class HasParts(Protocol):
     @property
     def model(self) -> LoadedModel: ...
 
-    def score(self, as_of: dt.date | None = None, **kw: Any) -> ScoreRun: ...
+    def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
+              as_of_dates: list[dt.date] | None = None, store: bool = True, write_back: bool | None = None,
+              history: bool | None = None) -> ScoreRun: ...
 
 
 class Parts:
@@ -122,6 +124,9 @@ class Parts:
     def today(self) -> dt.date:
         return self.clock.today()
 
-    def score(self, as_of: dt.date | None = None, **kw: Any) -> ScoreRun:
+    def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
+              as_of_dates: list[dt.date] | None = None, store: bool = True, write_back: bool | None = None,
+              history: bool | None = None) -> ScoreRun:
         assert self.scorer is not None, "the composition root wires the scorer"
-        return self.scorer(as_of, **kw)
+        return self.scorer(as_of, account_ids=account_ids, as_of_dates=as_of_dates, store=store,
+                           write_back=write_back, history=history)
