@@ -96,7 +96,8 @@ def pipeline_column(con, source: str, gate: PipelineGate, frame: pd.DataFrame,
         if len(active) < gate.min_accounts:
             continue
         reason = (f"pipeline {source}: portfolio rows fell {drop:.0%} in the last {gate.window} ({current:,.0f} vs"
-                  f" {expected:,.0f} expected from the same weekdays of the {gate.baseline} before) across {len(active):,} active accounts;"
+                  f" {expected:,.0f} expected from the same weekdays of the {gate.baseline} before) across"
+                  f" {len(active):,} active accounts;"
                   " a pipeline break, not a churn wave")
         rows = (as_of_col == d).to_numpy() & frame["account_id"].isin(active).to_numpy()
         out[rows] = reason

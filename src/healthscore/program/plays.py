@@ -28,6 +28,14 @@ CHANNEL_SWITCH = {"email": "call", "call": "meeting", "meeting": "call", "intern
 IMPROVED_POINTS = 5.0
 
 
+def segment_of(project: Parts) -> dict[str, Any]:
+    """account_id -> segment, from the engine's accounts table."""
+    t = project.con.table("accounts")
+    cols = [c for c in ("account_id", "segment") if c in t.columns]
+    frame = t.select(*cols).execute()
+    return dict(zip(frame["account_id"], frame["segment"] if "segment" in frame else [None] * len(frame)))
+
+
 def interventions(project: Parts, account_id: str | None = None) -> list[dict[str, Any]]:
     out = []
     for e in project.store.measurement_events("intervention"):
@@ -94,14 +102,13 @@ def _trend(delta: float | None) -> str:
 def plays_report(project: Parts, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
-    from healthscore.program.pilot import _segment_of
     from healthscore.workflow.measure import load_outcomes
 
     frame = project.store.snapshot_frame(model_version=project.model.version)
     frame = frame[frame["status"] == "scored"][["account_id", "as_of", "score", "tier"]].copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame = frame.sort_values(["account_id", "as_of"]).reset_index(drop=True)
-    segment = _segment_of(project)
+    segment = segment_of(project)
     outcomes = load_outcomes(project)
     horizon = pd.Timedelta(days=horizon_days)
     cache: dict[pd.Timestamp, pd.DataFrame] = {}

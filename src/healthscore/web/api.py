@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from healthscore.errors import AccessDenied, InvalidInput, NotFound, TooLarge
-from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
+from healthscore.web.principal import Principal
 
 router = APIRouter(tags=["healthscore"])
 

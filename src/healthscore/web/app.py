@@ -13,39 +13,25 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from healthscore.errors import InvalidInput, UserError
+from healthscore.web.render import render
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hs_session"
 SESSION_MAX_AGE = 12 * 3600
 log = logging.getLogger("healthscore.web")
-
-
-@dataclass
-class Principal:
-    username: str
-    role: str
-    via: str  # "session" or "token"
-    scopes: tuple[str, ...] = ()
-
-    def has_scope(self, scope: str) -> bool:
-        return self.via == "session" or scope in self.scopes
-
-
-from healthscore.authz import Unauthenticated  # noqa: E402,F401 - re-exported for web/auth.py
 
 
 def status_of(exc: UserError) -> int:
@@ -245,13 +231,3 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
         project.close()
 
     return app
-
-
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    from healthscore.web.auth import csrf_token
-
-    principal = getattr(request.state, "principal", None)
-    ctx = {"request": request, "user": principal, "csrf_token": csrf_token(request), **context}
-    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code,
-                                                        headers=headers)

@@ -8,8 +8,8 @@ import secrets
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from healthscore.errors import AccessDenied
-from healthscore.web.app import Principal, Unauthenticated
+from healthscore.errors import AccessDenied, Unauthenticated
+from healthscore.web.principal import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer hs_...`")
 

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from healthscore.errors import AccessDenied, InvalidInput, TooManyAttempts
-from healthscore.web.app import Principal, render
 from healthscore.web.auth import check_csrf, page_principal, project
+from healthscore.web.principal import Principal
+from healthscore.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
