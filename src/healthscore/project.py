@@ -23,7 +23,7 @@ from healthscore.services.parts import Clock, Models, Parts
 from healthscore.services.program import ProgramService
 from healthscore.services.read_models import ReadModels
 from healthscore.services.review import ReviewService
-from healthscore.services.scoring import BACKFILL_CHUNK_SNAPSHOTS, ScoreRun, ScoringService  # noqa: F401
+from healthscore.services.scoring import ScoreRun, ScoringService  # noqa: F401 - ScoreRun re-exported
 from healthscore.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
