@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from healthscore.authz import Authorizer
 from healthscore.engine.session import EngineConnection
-from healthscore.services.calibration import HAPPENED_TABLES, CalibrationService  # noqa: F401 - re-exported
+from healthscore.services.calibration import CalibrationService
 from healthscore.services.governance import GovernanceService
 from healthscore.services.parts import Clock, Models, Parts
 from healthscore.services.program import ProgramService

@@ -81,10 +81,11 @@ def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.
     """Generate the demo portfolio into directory/data, write the workspace, ingest and score it."""
     from healthscore.demo.generate import generate_portfolio
     from healthscore.project import Project
+    from healthscore.services.parts import Clock
 
     if accounts < 1:
         raise InvalidInput(f"--accounts {accounts}: need at least 1 account", field="accounts")
-    end = end or Project(directory).clock.today()
+    end = end or Clock().today()
     data = directory / "data"
     if data.exists():
         shutil.rmtree(data)  # regenerate: a demo workspace is disposable

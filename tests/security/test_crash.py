@@ -174,8 +174,8 @@ def test_backfill_fills_accounts_added_after_a_date_was_stored(base, tmp_path):
 
 
 def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_path, monkeypatch):
-    from healthscore import faults
     import healthscore.services.scoring as scoring_module
+    from healthscore import faults
 
     span = (dt.date(2026, 10, 5), dt.date(2026, 10, 26), 7)  # 4 dates, one per engine pass below
     with Project(base) as p:

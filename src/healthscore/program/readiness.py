@@ -60,7 +60,7 @@ def readiness(project: Parts, measurement_report: Callable[[], dict[str, Any]]) 
             v = project.con.table(t)[tc].max().execute()
             if v is not None and not pd.isna(v):
                 newest[t] = pd.Timestamp(v)
-    from healthscore.services.calibration import HAPPENED_TABLES
+    from healthscore.workflow.measure import HAPPENED_TABLES
 
     happened = [v for k, v in newest.items() if k in HAPPENED_TABLES]  # not milestones: due dates are planned
     data_end = min(max(happened), now) if happened else now

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthscore.errors import InvalidInput, NotFound, UserError
 from healthscore.services.results import BacktestReport, CalibrationProposal
+from healthscore.workflow.measure import HAPPENED_TABLES
 
 if TYPE_CHECKING:
     from healthscore.model.load import LoadedModel
@@ -15,9 +16,6 @@ if TYPE_CHECKING:
     from healthscore.services.parts import Parts
     from healthscore.services.scoring import ScoringService
 
-# Tables whose time column records what happened: their newest row marks the end of the data.
-HAPPENED_TABLES = ("outcomes", "usage_events", "tickets", "surveys", "invoices", "interactions", "assessments",
-                   "signals")
 
 
 class CalibrationService:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from healthscore.services.parts import Parts
 
 PILOT_THRESHOLD = 0.80
+# Tables whose time column records what happened: their newest row marks the end of the data.
+HAPPENED_TABLES = ("outcomes", "usage_events", "tickets", "surveys", "invoices", "interactions", "assessments",
+                   "signals")
 
 
 def _share(part: int, whole: int) -> float | None:
