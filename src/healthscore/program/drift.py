@@ -136,7 +136,7 @@ def psi(reference, current, bins: int = 10) -> dict[str, Any] | None:
         edges = np.unique(np.quantile(r, np.linspace(0, 1, bins + 1)[1:-1]))
         rc = np.bincount(np.searchsorted(edges, r, side="right"), minlength=len(edges) + 1)
         cc = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1)
-        labels = None
+        labels: list[str] = []
     else:
         labels = sorted({str(v) for v in ref + cur})
         rc = np.array([sum(str(v) == k for v in ref) for k in labels])
@@ -180,7 +180,8 @@ def drift_report(project: Parts, as_of: dt.date, reference_from: dt.date | None 
     if reference_from is None or reference_to is None:
         active = project.store.active_model_version()
         bt = (active or {}).get("backtest") or {}
-        if reference_from is None and reference_to is None and bt.get("from") and bt.get("to"):
+        if active is not None and reference_from is None and reference_to is None and bt.get("from") \
+                and bt.get("to"):
             reference_from, reference_to = dt.date.fromisoformat(bt["from"]), dt.date.fromisoformat(bt["to"])
             source = f"backtest window of the approved version {active['version']}"
         else:
