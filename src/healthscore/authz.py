@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from healthscore.errors import AccessDenied, Unauthenticated, UserError  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.store.store import Store
 
 # action -> roles allowed; "review" for a csm only on accounts they own.
 PERMISSIONS = {
@@ -33,26 +34,43 @@ PERMISSIONS = {
 }
 
 
+class Shell(Protocol):
+    """What the command line's identity checks need (the facade has it)."""
+
+    workspace_dir: Path
+
+    @property
+    def store(self) -> Store: ...
+
+    def api_token_user(self, secret: str) -> tuple[dict, dict] | None: ...
+
+    def authorize(self, username: str, action: str, account_id: str | None = None) -> dict: ...
 
 
-def authorize(p: Project, username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
-    """The user if they may do `action` (on `account_id`, for a csm's review); else AccessDenied."""
-    if action not in PERMISSIONS:
-        raise ValueError(f"unknown action {action!r}")
-    user = p.store.user(username)
-    if user is None or user["disabled_at"]:
-        raise AccessDenied(f"user {username!r} is unknown or disabled")
-    roles = PERMISSIONS[action]
-    if user["role"] not in roles:
-        raise AccessDenied(f"user {username!r} has role {user['role']}; {action} needs {' or '.join(roles)}")
-    if action == "review" and user["role"] == "csm":
-        from healthscore.views import account_owner
+class Authorizer:
+    """Who may do what: the same roles and ownership rules for the CLI, the pages and the API."""
 
-        owner = account_owner(p, account_id) if account_id else None
-        if owner != username:
-            raise AccessDenied(f"user {username!r} (csm) acts only on own accounts; account {account_id!r} is owned"
-                               f" by {owner or 'nobody'}")
-    return user
+    def __init__(self, store: Callable[[], Store], owner_of: Callable[[str], str | None]):
+        self._store = store
+        self._owner_of = owner_of  # an account's owner (NotFound for an unknown account)
+
+    def authorize(self, username: str, action: str, account_id: str | None = None) -> dict[str, Any]:
+        """The user if they may do `action` (on `account_id`, for a csm's review); else AccessDenied."""
+        if action not in PERMISSIONS:
+            raise ValueError(f"unknown action {action!r}")
+        user = self._store().user(username)
+        if user is None or user["disabled_at"]:
+            raise AccessDenied(f"user {username!r} is unknown or disabled", object_id=username)
+        roles = PERMISSIONS[action]
+        if user["role"] not in roles:
+            raise AccessDenied(f"user {username!r} has role {user['role']}; {action} needs {' or '.join(roles)}",
+                               object_id=username)
+        if action == "review" and user["role"] == "csm":
+            owner = self._owner_of(account_id) if account_id else None
+            if owner != username:
+                raise AccessDenied(f"user {username!r} (csm) acts only on own accounts; account {account_id!r} is"
+                                   f" owned by {owner or 'nobody'}", object_id=account_id)
+        return user
 
 
 def require_scope(scopes: tuple[str, ...] | None, scope: str) -> None:
@@ -118,7 +136,7 @@ def write_credentials(path: Path, lines: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def cli_credentials(p: Project) -> list[Credential]:
+def cli_credentials(p: Shell) -> list[Credential]:
     """Every identity this shell can prove, in order of precedence. HEALTHSCORE_TOKEN, when set, is the
     only one (an unknown or revoked token is an error, not a fallback)."""
     env = os.environ.get("HEALTHSCORE_TOKEN")
@@ -137,13 +155,13 @@ def cli_credentials(p: Project) -> list[Credential]:
                 token, user = found
                 out.append(Credential(user["username"], f"{path} ({token['name']})", tuple(token["scopes"])))
     login = os_login()
-    user = p.store.user_by_os(login)
-    if user is not None and not user["disabled_at"]:
-        out.append(Credential(user["username"], f"OS user {login}", None))
+    mapped = p.store.user_by_os(login)
+    if mapped is not None and not mapped["disabled_at"]:
+        out.append(Credential(mapped["username"], f"OS user {login}", None))
     return out
 
 
-def cli_actor(p: Project, by: str | None, action: str, account_id: str | None = None) -> str:
+def cli_actor(p: Shell, by: str | None, action: str, account_id: str | None = None) -> str:
     """The verified store user a CLI command acts as, authorized for `action`; else a clear UserError.
 
     `by` (--by, else $HEALTHSCORE_USER) picks one of the shell's own identities; it never names anyone
@@ -167,5 +185,5 @@ def cli_actor(p: Project, by: str | None, action: str, account_id: str | None = 
     usable = [c for c in mine if c.scopes is None or "write" in c.scopes]
     if not usable:
         raise AccessDenied(f"the credential of {mine[0].username!r} ({mine[0].source}) lacks the 'write' scope")
-    authorize(p, usable[0].username, action, account_id)
+    p.authorize(usable[0].username, action, account_id)
     return usable[0].username

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from healthscore.errors import UserError
+from healthscore.errors import Conflict, InvalidInput
 from healthscore.workspace import CONFIG_FILE
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -57,10 +57,11 @@ def example_names() -> list[str]:
 def init_workspace(directory: Path, example: str = "seed-standard") -> list[Path]:
     src = EXAMPLES_DIR / f"{example}.yaml"
     if not src.exists():
-        raise UserError(f"--example {example!r} is not a shipped model; choose one of: {', '.join(example_names())}")
+        raise InvalidInput(f"--example {example!r} is not a shipped model; choose one of: {', '.join(example_names())}",
+                           field="example")
     config = directory / CONFIG_FILE
     if config.exists():
-        raise UserError(f"{config} already exists; choose an empty directory")
+        raise Conflict(f"{config} already exists; choose an empty directory", location=str(config))
     (directory / "models").mkdir(parents=True, exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     model = directory / "models" / "health.yaml"
@@ -79,11 +80,12 @@ def build_demo(directory: Path, *, accounts: int = 2000, seed: int = 7, end: dt.
                progress: Callable[[str, int, int], None] | None = None, history_weeks: int = 0):
     """Generate the demo portfolio into directory/data, write the workspace, ingest and score it."""
     from healthscore.demo.generate import generate_portfolio
-    from healthscore.project import Project, today
+    from healthscore.project import Project
+    from healthscore.services.parts import Clock
 
     if accounts < 1:
-        raise UserError(f"--accounts {accounts}: need at least 1 account")
-    end = end or today()
+        raise InvalidInput(f"--accounts {accounts}: need at least 1 account", field="accounts")
+    end = end or Clock().today()
     data = directory / "data"
     if data.exists():
         shutil.rmtree(data)  # regenerate: a demo workspace is disposable

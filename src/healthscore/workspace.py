@@ -31,7 +31,8 @@ class SourceConfig(_Strict):
         None, description="with table: read the table from this database URL instead of the engine"
         " (postgresql://..., duckdb:///file.duckdb, any URL ibis.connect takes; ${VAR} expanded)")
     format: Literal["csv", "parquet", "ndjson", "json"] | None = None
-    adapter: str | None = Field(None, description="vendor export/webhook shape, e.g. zendesk_tickets (ingest/adapters.py)")
+    adapter: str | None = Field(None,
+                                description="vendor export/webhook shape, e.g. zendesk_tickets (ingest/adapters.py)")
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical column")
     extra_columns: Literal["error", "ignore"] = "error"
     mode: Literal["replace", "append"] = Field(
@@ -55,14 +56,14 @@ class SourceConfig(_Strict):
             if self.path is None:
                 raise ValueError("'adapter' reads files: give 'path' (e.g. exports/zendesk/*.json)")
             if self.format is None:
-                self.format = ADAPTERS[self.adapter].format  # type: ignore[assignment]
+                self.format = ADAPTERS[self.adapter].format
         if self.path is not None and self.format is None:
             suffix = Path(self.path.replace("*", "x")).suffix.lower()
             if suffix not in FILE_FORMATS:
                 raise ValueError(
                     f"cannot tell the format of {self.path!r} from its suffix; set format: csv, parquet or ndjson"
                 )
-            self.format = FILE_FORMATS[suffix]  # type: ignore[assignment]
+            self.format = FILE_FORMATS[suffix]
         if self.format == "json" and self.adapter is None:
             raise ValueError("format: json (one JSON document per file) is read through an adapter; for plain rows"
                              " use NDJSON (one JSON object per line)")

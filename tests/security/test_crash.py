@@ -174,13 +174,13 @@ def test_backfill_fills_accounts_added_after_a_date_was_stored(base, tmp_path):
 
 
 def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_path, monkeypatch):
+    import healthscore.services.scoring as scoring_module
     from healthscore import faults
-    import healthscore.project as project_module
 
     span = (dt.date(2026, 10, 5), dt.date(2026, 10, 26), 7)  # 4 dates, one per engine pass below
     with Project(base) as p:
         accounts = p.con.table("accounts").count().execute()
-    monkeypatch.setattr(project_module, "BACKFILL_CHUNK_SNAPSHOTS", accounts)
+    monkeypatch.setattr(scoring_module, "BACKFILL_CHUNK_SNAPSHOTS", accounts)
     whole = copy(base, tmp_path / "whole")
     with Project(whole) as p:
         assert p.backfill(*span[:2], every_days=span[2])["dates_per_pass"] == 1

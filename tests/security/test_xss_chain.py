@@ -46,9 +46,7 @@ def test_planted_html_in_account_ids_does_not_run_in_an_admins_browser(live_serv
             for i, pid in enumerate(planted)]
     r = client.post("/api/v1/events?table=accounts", json=rows, headers=bearer(events))
     assert r.status_code == 200 and r.json()["accepted"] == len(planted), r.text
-    from healthscore.views import engine_session
-
-    with engine_session(project):  # stored history, so the planted pages load the change attribution too
+    with project.engine_session():  # stored history, so the planted pages load the change attribution too
         project.score(as_of_dates=[END - dt.timedelta(days=7), END], account_ids=planted)
 
     path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")

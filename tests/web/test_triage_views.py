@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from healthscore import views
 from healthscore.project import Project
 
 
@@ -22,8 +21,8 @@ def _pause(ws, account_id: str, last: dict, reason: str) -> None:
 
 def test_paused_at_risk_accounts_count_in_arr_at_risk(ws):
     with Project(ws) as p:
-        before = views.portfolio(p)
-        frame = views.latest(p)["frame"]
+        before = p.read_models.portfolio()
+        frame = p.read_models.latest()["frame"]
         red = frame[(frame["tier"] == "red") & (frame["arr"] > 0)].iloc[0]
         green = frame[(frame["tier"] == "green") & (frame["arr"] > 0)].iloc[0]
     _pause(ws, red["account_id"], {"as_of": "2026-10-01", "score": 31.0, "tier": "red"},
@@ -31,8 +30,8 @@ def test_paused_at_risk_accounts_count_in_arr_at_risk(ws):
     _pause(ws, green["account_id"], {"as_of": "2026-10-01", "score": 88.0, "tier": "green"},
            "tickets stale: newest row 40 days old (limit 30d)")
     with Project(ws) as p:  # a fresh project: nothing cached
-        after = views.portfolio(p)
-        rows = {r["account_id"]: r for r in views.accounts(p, status="paused", limit=500)["items"]}
+        after = p.read_models.portfolio()
+        rows = {r["account_id"]: r for r in p.read_models.accounts(status="paused", limit=500)["items"]}
     # the red account paused: still in ARR at risk, shown as paused (at risk) with its last trusted score
     assert after["arr_at_risk"] == before["arr_at_risk"]
     assert after["paused_at_risk"] == {"accounts": 1, "arr": round(float(red["arr"]), 2)}

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,175 +28,23 @@ import pandas as pd
 from healthscore.calibrate import fit as F
 from healthscore.calibrate import leaks as L
 from healthscore.calibrate import stats
+from healthscore.calibrate.shares import (
+    MIN_FOLD_CLASS,
+    FitSpec,
+    fit_weights,
+    flip_scores,
+    make_folds,
+    make_spec,
+    proposed_data,
+    usable_folds,
+    validate,
+    wrong_way_round,
+)
 from healthscore.errors import UserError
 from healthscore.model.ir import Calibration, HealthModel
 
-FLIPPABLE_TRANSFORMS = ("linear", "log", "boolean")  # bands and maps score explicitly: direction does not apply
-MIN_FOLD_CLASS = 5
-
-
-# ---- shares: what is fitted, what is kept, what is refused ------------------------------------
-
-
-def current_shares(model: HealthModel, segment: str | None = None) -> np.ndarray:
-    """Each metric's nominal share of the overall score (component share x share within the component)."""
-    seg = next((s for s in model.segments if s.name == segment), None)
-    ov = seg.weights if seg else {}
-    cw = np.array([ov.get(c.name, c.weight) for c, _ in model.metrics], float)
-    total_c = sum(ov.get(c.name, c.weight) for c in model.components)
-    mw = np.array([ov.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics], float)
-    comp_sum = np.array([sum(ov.get(f"{c.name}.{mm.name}", mm.weight) for mm in c.metrics) for c, _ in model.metrics])
-    return cw / total_c * mw / comp_sum
-
-
-@dataclass
-class FitSpec:
-    names: list[str]
-    current: np.ndarray  # hand shares
-    fixed: dict[int, float]  # timing metrics: index -> share kept
-    refused: set[int]  # leaks not allowed: share 0
-    flippable: np.ndarray  # bool per metric
-    cal: Calibration
-    allowed: set[int] = field(default_factory=set)
-
-    @property
-    def free(self) -> list[int]:
-        return [j for j in range(len(self.names)) if j not in self.fixed and j not in self.refused]
-
-
-def make_spec(model: HealthModel, leak_names: set[str], allow_leak: list[str], segment: str | None = None) -> FitSpec:
-    names = [m.name for _, m in model.metrics]
-    unknown = [a for a in allow_leak if a not in names]
-    if unknown:
-        raise UserError(f"--allow-leak {', '.join(unknown)}: no such metric; metrics: {', '.join(names)}")
-    cal = model.calibration_spec
-    cur = current_shares(model, segment)
-    fixed = {j: float(min(cur[j], cal.max_timing_share)) for j, (_, m) in enumerate(model.metrics) if m.timing}
-    refused = {j for j, n in enumerate(names) if n in leak_names and n not in allow_leak}
-    allowed = {j for j, n in enumerate(names) if n in leak_names and n in allow_leak}
-    fixed = {j: s for j, s in fixed.items() if j not in refused}
-    flippable = np.array([m.transform.kind in FLIPPABLE_TRANSFORMS for _, m in model.metrics])
-    return FitSpec(names, cur, fixed, refused, flippable, cal, allowed)
-
-
-def wrong_way_round(X: np.ndarray, has: np.ndarray, y: np.ndarray, spec: FitSpec) -> list[dict]:
-    """Free metrics whose score goes with MORE bad outcomes: single-metric AUC whose whole 95% interval is
-    below 0.5. Each says whether its direction can be flipped (linear, log and boolean transforms)."""
-    out = []
-    if not spec.cal.flip_directions:
-        return out
-    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
-    if n_pos < MIN_FOLD_CLASS or n_neg < MIN_FOLD_CLASS:
-        return out
-    for j in spec.free:
-        x = X[:, j]
-        if np.isnan(x).all() or not has[:, j].any():
-            continue
-        x = np.where(np.isnan(x), np.nanmean(x), x)
-        auc = stats.roc_auc(100 - x, y)
-        lo, hi = stats.auc_interval(auc, n_pos, n_neg)
-        if hi < 0.5:
-            out.append({"metric": spec.names[j], "index": j, "single_metric_auc": stats._r(auc),
-                        "interval": [stats._r(lo), stats._r(hi)], "flipped": bool(spec.flippable[j])})
-    return out
-
-
-def flip_scores(X: np.ndarray, has: np.ndarray, flips: list[dict]) -> np.ndarray:
-    """Scores as the flipped metrics would give them: 100 - score where there is data (a missing-data rule's
-    score, e.g. worst = 0, stays)."""
-    X = X.copy()
-    for f in flips:
-        if f["flipped"]:
-            j = f["index"]
-            X[:, j] = np.where(has[:, j], 100 - X[:, j], X[:, j])
-    return X
-
-
-def fit_weights(X: np.ndarray, has: np.ndarray, y: np.ndarray, spec: FitSpec) -> dict:
-    """Shares of the overall score: refused leaks 0, timing metrics their kept share, the rest fitted
-    (non-negative logistic regression, floored at calibration.min_weight) into what is left."""
-    free = spec.free
-    if not free:
-        raise UserError("no metric left to fit: every metric is a timing metric or a refused leak")
-    flips = wrong_way_round(X, has, y, spec)
-    Xf = flip_scores(X, has, flips)
-    raw_free = F.fit_shares(Xf[:, free], y, spec.cal.l2)
-    floored = F.floor_shares(raw_free, spec.cal.min_weight)
-    budget = 1.0 - sum(spec.fixed.values())
-    shares = np.zeros(len(spec.names))
-    raw = np.full(len(spec.names), np.nan)
-    shares[free] = floored * budget
-    raw[free] = raw_free
-    for j, s in spec.fixed.items():
-        shares[j] = s
-    return {"shares": shares, "raw": raw, "flips": [f for f in flips if f["flipped"]], "wrong_way": flips}
-
-
-# ---- the proposal YAML ------------------------------------------------------------------------
-
-
-def proposed_data(data: dict, model: HealthModel, shares: np.ndarray, tiers: dict | None,
-                  segment_fits: dict | None = None, flips: list[str] | None = None,
-                  provenance: dict | None = None) -> dict:
-    out = F.proposed_data(data, model, shares, tiers, segment_fits)
-    flips = set(flips or [])
-    for comp in out.get("components", []):
-        for m in comp.get("metrics", []):
-            if m["name"] in flips:
-                m["direction"] = "higher_is_better" if m.get("direction") == "lower_is_better" else "lower_is_better"
-    if provenance is not None:
-        out["provenance"] = provenance
-    return out
-
-
-def validate(d: dict) -> HealthModel:
-    from pydantic import ValidationError
-
-    try:
-        return HealthModel.model_validate(d)
-    except ValidationError as exc:  # pragma: no cover - proposals only change weights, directions and tiers
-        raise UserError(f"the proposed model does not validate: {exc}") from None
-
-
-# ---- folds --------------------------------------------------------------------------------------
-
-
-def make_folds(keys: pd.DataFrame, y: np.ndarray, dates: list, k: int, horizon_days: int, seed: int,
-               one_date: bool) -> tuple[str, list[tuple[np.ndarray, np.ndarray, dict]]]:
-    """(kind, [(train mask, test mask, info)]). Panel data: expanding time blocks, each fold trained only on
-    as-of dates whose horizon ended before the fold starts. One-date data (or a panel too short for time
-    folds): stratified k-fold grouped by account, so no account is on both sides."""
-    as_of = keys["as_of"].to_numpy("datetime64[ns]")
-    labelled_dates = sorted({pd.Timestamp(d) for d in as_of})
-    out = []
-    if not one_date and len(labelled_dates) >= 3:
-        horizon = np.timedelta64(horizon_days, "D")
-        blocks = F.time_blocks([d.date() for d in labelled_dates], k)
-        for i, block in enumerate(blocks[1:], start=1):
-            start = np.datetime64(pd.Timestamp(block[0]), "ns")
-            test = np.isin(as_of, np.array([np.datetime64(pd.Timestamp(d), "ns") for d in block]))
-            train = as_of + horizon <= start
-            out.append((train, test, {"fold": i, "test_from": str(block[0]), "test_to": str(block[-1])}))
-        usable = [f for f in out if _usable(y, f[0], f[1])]
-        if usable:
-            return "time", out
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    groups = keys["account_id"].astype(str).to_numpy()
-    n_splits = max(2, min(max(k, 5), int(y.sum()), int((1 - y).sum())))
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    out = []
-    for i, (tr, te) in enumerate(cv.split(np.zeros(len(y)), y, groups), start=1):
-        train, test = np.zeros(len(y), bool), np.zeros(len(y), bool)
-        train[tr], test[te] = True, True
-        out.append((train, test, {"fold": i}))
-    return "account_cv", out
-
-
-def _usable(y, train, test) -> bool:
-    return (y[train].sum() >= MIN_FOLD_CLASS and (y[train] == 0).sum() >= MIN_FOLD_CLASS and y[test].sum() > 0
-            and (y[test] == 0).sum() > 0)
-
+if TYPE_CHECKING:
+    from healthscore.engine.compile import MetricPlan
 
 # ---- the service ----------------------------------------------------------------------------------
 
@@ -209,7 +58,7 @@ class Inputs:
     model_path: Path
     data: dict  # the model YAML as read
     frame: pd.DataFrame
-    plan: object
+    plan: MetricPlan
     missing: set
     outcomes: pd.DataFrame
     data_end: pd.Timestamp
@@ -276,9 +125,10 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
     # noisy, and a shape that wiggles against the metric's meaning predicts worse held out.
     # (a metric the outcomes say is written the wrong way round follows the other way, as the weighted fit flips it)
     wrong_way = wrong_way or set()
-    monotone = {m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
-                                       else "decreasing")
-                for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
+    monotone: dict[str, str] = {
+        m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
+                               else "decreasing")
+        for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
     fits = fit_shapes(values[free], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone)
     out = apply_shapes(data, fits, fitted)
     total = sum(f.weight for f in fits)
@@ -326,7 +176,7 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
     for train, test, info in fold_list:
         info.update({"train_rows": int(train.sum()), "train_events": int(y[train].sum()),
                      "test_rows": int(test.sum()), "test_events": int(y[test].sum())})
-        if not _usable(y, train, test):
+        if not usable_folds(y, train, test):
             info["skipped"] = f"fewer than {MIN_FOLD_CLASS} bad outcomes or survivors to train on, or no test events"
             per_fold.append(info)
             continue
@@ -453,7 +303,8 @@ def decide(cmp_: dict) -> tuple[bool, str]:
     g = cmp_["auc_gain"]
     method = cmp_.get("proposal_method", "calibrated")
     cal_auc, cur_auc = cmp_["pooled"][method]["roc_auc"], cmp_["pooled"]["current"]["roc_auc"]
-    fig = (f"held-out AUC {cal_auc['value']:.3f} {method.replace('_', ' ')} vs {cur_auc['value']:.3f} current, difference"
+    fig = (f"held-out AUC {cal_auc['value']:.3f} {method.replace('_', ' ')} vs {cur_auc['value']:.3f} current,"
+           " difference"
            f" {g['value']:+.3f} [{g['low']:+.3f}, {g['high']:+.3f}]" if g.get("low") is not None else
            f"held-out AUC difference {g.get('value')}")
     if g.get("low") is None or g["low"] <= 0:
@@ -470,7 +321,8 @@ def fit_procedure(ir: HealthModel, data: dict, X, has, y, keys: pd.DataFrame, sp
     cal = spec.cal
     fw = fit_weights(X, has, y, spec)
     shares, flips = fw["shares"], [f["metric"] for f in fw["flips"]]
-    segments, seg_fits = [], {}
+    segments: list = []
+    seg_fits: dict[str, tuple[Any, dict | None]] = {}
     for seg in ir.segments:
         m = (keys["segment"] == seg.name).to_numpy()
         events, n = int(y[m].sum()), int(m.sum())
@@ -605,7 +457,8 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         header = (f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots ({int(y.sum())} bad"
                   f" outcomes), {dates[0]}..{dates[-1]}. {reason}.\n")
         if allow_leak:
-            header += f"# LEAK OVERRIDE: {', '.join(allow_leak)} kept weight although flagged as leaks (--allow-leak).\n"
+            header += (f"# LEAK OVERRIDE: {', '.join(allow_leak)} kept weight although flagged as leaks"
+                       " (--allow-leak).\n")
         Path(out).write_text(header + "# Review before use.\n" + text, encoding="utf-8")
         result["written_to"] = str(out)
     if report is not None:

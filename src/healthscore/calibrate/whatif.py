@@ -6,19 +6,19 @@ import re
 
 import numpy as np
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 
 _CHANGE = re.compile(r"^([a-z][a-z0-9_]*)=([+-]?\d+(?:\.\d+)?)(%?)$")
 
 
 def parse_assignments(sets: list[str], changes: list[str], metric_names: list[str]) -> list[tuple[str, str, object]]:
     """--set metric=value (a number or a text value) and --change metric=-20% / +5 -> (metric, kind, amount)."""
-    out = []
+    out: list[tuple[str, str, object]] = []
     for raw in sets:
         name, sep, value = raw.partition("=")
         name = name.strip()
         if not sep or not value.strip():
-            raise UserError(f"--set {raw!r}: use metric=value, e.g. --set csat_90d=4.5")
+            raise InvalidInput(f"--set {raw!r}: use metric=value, e.g. --set csat_90d=4.5", field="set")
         _known(name, metric_names, "--set")
         try:
             out.append((name, "set", float(value)))
@@ -27,18 +27,20 @@ def parse_assignments(sets: list[str], changes: list[str], metric_names: list[st
     for raw in changes:
         m = _CHANGE.match(raw.replace(" ", ""))
         if not m:
-            raise UserError(f"--change {raw!r}: use metric=-20% (relative) or metric=+5 (absolute)")
+            raise InvalidInput(f"--change {raw!r}: use metric=-20% (relative) or metric=+5 (absolute)",
+                               field="change")
         _known(m.group(1), metric_names, "--change")
         amount = float(m.group(2))
         out.append((m.group(1), "percent" if m.group(3) else "delta", amount))
     if not out:
-        raise UserError("give at least one --set metric=value or --change metric=-20%")
+        raise InvalidInput("give at least one --set metric=value or --change metric=-20%", field="set")
     return out
 
 
 def _known(name: str, names: list[str], flag: str) -> None:
     if name not in names:
-        raise UserError(f"{flag}: no metric {name!r} in the model; metrics: {', '.join(names)}")
+        raise InvalidInput(f"{flag}: no metric {name!r} in the model; metrics: {', '.join(names)}",
+                           field=flag.lstrip("-"))
 
 
 def new_values(current, kind: str, amount):
@@ -48,7 +50,7 @@ def new_values(current, kind: str, amount):
     if current is None or (isinstance(current, float) and np.isnan(current)):
         return None
     if isinstance(current, str):
-        raise UserError(f"cannot change the text value {current!r} by a number; use --set")
+        raise InvalidInput(f"cannot change the text value {current!r} by a number; use --set", field="change")
     return current * (1 + amount / 100.0) if kind == "percent" else current + amount
 
 

@@ -27,11 +27,10 @@ docs/workspace.md ("Adapters").
 
 from __future__ import annotations
 
-import re
-
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path

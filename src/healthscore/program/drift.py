@@ -22,6 +22,7 @@ from healthscore.engine.pipeline import pipeline_column as pipeline_column
 
 if TYPE_CHECKING:
     from healthscore.model.ir import HealthModel
+    from healthscore.services.parts import Parts
 
 PIPELINE_FLAG = "pipeline_break"
 PORTFOLIO_ACCOUNT = "*portfolio*"  # the account_id of a portfolio-level (admin) alert
@@ -62,7 +63,7 @@ def psi(reference, current, bins: int = 10) -> dict[str, Any] | None:
         edges = np.unique(np.quantile(r, np.linspace(0, 1, bins + 1)[1:-1]))
         rc = np.bincount(np.searchsorted(edges, r, side="right"), minlength=len(edges) + 1)
         cc = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1)
-        labels = None
+        labels: list[str] = []
     else:
         labels = sorted({str(v) for v in ref + cur})
         rc = np.array([sum(str(v) == k for v in ref) for k in labels])
@@ -90,11 +91,11 @@ def level(value: float | None, threshold: float) -> str:
     return "stable"
 
 
-def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
+def drift_report(project: Parts, as_of: dt.date, reference_from: dt.date | None = None,
                  reference_to: dt.date | None = None, threshold: float | None = None,
                  every_days: int | None = None) -> dict[str, Any]:
     """PSI of every metric's value and of the score at `as_of` against the reference period."""
-    from healthscore.errors import UserError
+    from healthscore.errors import InvalidInput
 
     model = project.model
     cfg = model.ir.drift
@@ -106,7 +107,8 @@ def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
     if reference_from is None or reference_to is None:
         active = project.store.active_model_version()
         bt = (active or {}).get("backtest") or {}
-        if reference_from is None and reference_to is None and bt.get("from") and bt.get("to"):
+        if active is not None and reference_from is None and reference_to is None and bt.get("from") \
+                and bt.get("to"):
             reference_from, reference_to = dt.date.fromisoformat(bt["from"]), dt.date.fromisoformat(bt["to"])
             source = f"backtest window of the approved version {active['version']}"
         else:
@@ -114,9 +116,11 @@ def drift_report(project, as_of: dt.date, reference_from: dt.date | None = None,
             reference_from = reference_from or reference_to - dt.timedelta(days=365)
             source = "default: the year ending 90 days before the as-of date" if source == "given" else source
     if reference_to < reference_from:
-        raise UserError(f"--reference-to {reference_to} is before --reference-from {reference_from}")
+        raise InvalidInput(f"--reference-to {reference_to} is before --reference-from {reference_from}",
+                           field="reference_to")
     if reference_to >= as_of:
-        raise UserError(f"the reference period must end before the as-of date {as_of} (it ends {reference_to})")
+        raise InvalidInput(f"the reference period must end before the as-of date {as_of} (it ends {reference_to})",
+                           field="reference_to")
     ref_dates = [reference_from + dt.timedelta(days=i)
                  for i in range(0, (reference_to - reference_from).days + 1, every)]
     run = project.score(as_of_dates=ref_dates + [as_of], store=False)

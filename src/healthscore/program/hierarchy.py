@@ -12,10 +12,10 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 
 def rollup(children: list[dict[str, Any]], method: str) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def rollup(children: list[dict[str, Any]], method: str) -> dict[str, Any]:
     return {"score": round(score, 2), "evidence": ev}
 
 
-def hierarchy_report(project: Project, as_of: dt.date, account_id: str | None = None) -> list[dict[str, Any]]:
+def hierarchy_report(project: Parts, as_of: dt.date, account_id: str | None = None) -> list[dict[str, Any]]:
     import pandas as pd
 
     from healthscore.workflow.alerts import tiers_for
@@ -49,13 +49,14 @@ def hierarchy_report(project: Project, as_of: dt.date, account_id: str | None = 
     method = ir.hierarchy.rollup if ir.hierarchy else "arr_weighted"
     t = project.con.table("accounts")
     if "parent_id" not in t.columns:
-        raise UserError("the accounts table has no parent_id column: map one under sources.accounts.columns")
+        raise InvalidInput("the accounts table has no parent_id column: map one under sources.accounts.columns")
     acc = t.select(*[c for c in ("account_id", "name", "parent_id", "arr") if c in t.columns]).execute()
     acc = acc[acc["parent_id"].notna()]
     if account_id is not None:
         acc = acc[acc["parent_id"] == account_id]
         if acc.empty:
-            raise UserError(f"account {account_id!r} has no children (no account names it as parent_id)")
+            raise InvalidInput(f"account {account_id!r} has no children (no account names it as parent_id)",
+                               object_id=account_id)
     if acc.empty:
         return []
     ids = sorted(set(acc["account_id"]) | set(acc["parent_id"]))

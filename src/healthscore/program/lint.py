@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 MAX_COMPONENTS = 7
 MAX_METRICS = 25
@@ -66,7 +66,7 @@ def _sources_of(metric) -> set[str]:
     return {a.source for a in metric.aggregates().values() if a.source != "goals"}
 
 
-def workspace_warnings(project: Project) -> list[dict[str, str]]:
+def workspace_warnings(project: Parts) -> list[dict[str, str]]:
     """Warnings that need the workspace: the engine's tables, the stored versions and snapshots."""
     ir = project.file_model.ir
     out = []
@@ -133,5 +133,5 @@ def workspace_warnings(project: Project) -> list[dict[str, str]]:
     return out
 
 
-def lint(project: Project) -> list[dict[str, Any]]:
+def lint(project: Parts) -> list[dict[str, Any]]:
     return model_warnings(project.file_model.ir) + workspace_warnings(project)

@@ -14,35 +14,29 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 SAMPLE_COLUMNS = ["task_id", "account_id", "as_of", "score", "tier", "trigger", "explainable", "decision",
                   "decided_by", "signals", "oldest_input_days", "override_reason", "account_action",
                   "follow_up", "later_outcome"]
 
 
-def _segment_of(project: Project) -> dict[str, Any]:
-    t = project.con.table("accounts")
-    cols = [c for c in ("account_id", "segment") if c in t.columns]
-    frame = t.select(*cols).execute()
-    return dict(zip(frame["account_id"], frame["segment"] if "segment" in frame else [None] * len(frame)))
-
-
-def pilot_report(project: Project, sample: int | None = None, seed: int = 0) -> dict[str, Any]:
+def pilot_report(project: Parts, sample: int | None = None, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
+    from healthscore.program.plays import interventions, segment_of
     from healthscore.workflow.measure import load_outcomes
 
     ir = project.model.ir
     pilot = ir.pilot
     if pilot is None:
-        raise UserError(f"{project.ws.model_path}: no pilot section; add e.g. pilot: {{segment: smb, start:"
-                        " 2026-12-01, duration_days: 60, threshold: 0.8}")
+        raise InvalidInput(f"{project.ws.model_path}: no pilot section; add e.g. pilot: {{segment: smb, start:"
+                           " 2026-12-01, duration_days: 60, threshold: 0.8}")
     end = pilot.start + dt.timedelta(days=pilot.duration_days)
-    seg = _segment_of(project)
+    seg = segment_of(project)
     in_pilot = lambda t: (pilot.start <= dt.date.fromisoformat(t["as_of"]) < end  # noqa: E731
                           and (pilot.segment is None or seg.get(t["account_id"]) == pilot.segment))
     # backlog rows, superseded and closed tasks are no owner decisions (the weekly triage's bookkeeping)
@@ -59,10 +53,8 @@ def pilot_report(project: Project, sample: int | None = None, seed: int = 0) -> 
     outcomes = load_outcomes(project)
     horizon = pd.Timedelta(days=ir.outcome_spec.horizon_days)
     data_end = outcomes["ts"].max() if len(outcomes) else None
-    from healthscore.program.plays import interventions as _interventions
-
     actions_of: dict[int, list[dict]] = {}
-    for e in _interventions(project):
+    for e in interventions(project):
         if e.get("task_id") is not None:
             actions_of.setdefault(e["task_id"], []).append(e)
     rows = []

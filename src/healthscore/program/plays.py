@@ -17,18 +17,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput
 from healthscore.workflow.playbooks import DRAFT_NOTICE
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 RESPONSES = ("none", "positive", "negative")
 CHANNEL_SWITCH = {"email": "call", "call": "meeting", "meeting": "call", "internal": "call"}
 IMPROVED_POINTS = 5.0
 
 
-def interventions(project: Project, account_id: str | None = None) -> list[dict[str, Any]]:
+def segment_of(project: Parts) -> dict[str, Any]:
+    """account_id -> segment, from the engine's accounts table."""
+    t = project.con.table("accounts")
+    cols = [c for c in ("account_id", "segment") if c in t.columns]
+    frame = t.select(*cols).execute()
+    return dict(zip(frame["account_id"], frame["segment"] if "segment" in frame else [None] * len(frame)))
+
+
+def interventions(project: Parts, account_id: str | None = None) -> list[dict[str, Any]]:
     out = []
     for e in project.store.measurement_events("intervention"):
         if account_id is None or e["account_id"] == account_id:
@@ -37,19 +45,20 @@ def interventions(project: Project, account_id: str | None = None) -> list[dict[
     return out
 
 
-def log_intervention(project: Project, task_id: int, actor: str, *, play: str | None, channel: str | None,
+def log_intervention(project: Parts, task_id: int, actor: str, *, play: str | None, channel: str | None,
                      response: str, note: str | None) -> dict[str, Any]:
     task = project.store.task(task_id)
     if response not in RESPONSES:
-        raise UserError(f"--response {response!r} is not allowed; use none, positive or negative")
+        raise InvalidInput(f"--response {response!r} is not allowed; use none, positive or negative", field="response")
     wf = project.model.ir.workflow
     play = play or (task["next_action"] or {}).get("playbook")
     if play is None:
-        raise UserError(f"task {task_id} has no drafted playbook: name the play with --play"
+        raise InvalidInput(f"task {task_id} has no drafted playbook: name the play with --play"
                         f" (one of {', '.join(p.name for p in wf.playbooks) or 'the model has none'})")
     known = {p.name for p in wf.playbooks}
     if known and play not in known:
-        raise UserError(f"--play {play!r} is not a playbook of the model; use one of {', '.join(sorted(known))}")
+        raise InvalidInput(f"--play {play!r} is not a playbook of the model; use one of {', '.join(sorted(known))}",
+                           field="play")
     channel = channel or (task["next_action"] or {}).get("channel") or "call"
     before = [e for e in interventions(project, task["account_id"]) if e["play"] == play and e["channel"] == channel]
     attempt = len(before) + 1
@@ -90,17 +99,16 @@ def _trend(delta: float | None) -> str:
     return "down" if delta <= -5 else "up" if delta >= 5 else "flat"
 
 
-def plays_report(project: Project, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+def plays_report(project: Parts, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
     import pandas as pd
 
-    from healthscore.program.pilot import _segment_of
     from healthscore.workflow.measure import load_outcomes
 
     frame = project.store.snapshot_frame(model_version=project.model.version)
     frame = frame[frame["status"] == "scored"][["account_id", "as_of", "score", "tier"]].copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame = frame.sort_values(["account_id", "as_of"]).reset_index(drop=True)
-    segment = _segment_of(project)
+    segment = segment_of(project)
     outcomes = load_outcomes(project)
     horizon = pd.Timedelta(days=horizon_days)
     cache: dict[pd.Timestamp, pd.DataFrame] = {}
@@ -189,7 +197,8 @@ def _yellow_recovery(frame, days: int) -> dict[str, Any]:
     yellow = frame[frame["tier"] == "yellow"].groupby("account_id")["as_of"].min()
     recovered = 0
     for acc, t0 in yellow.items():
-        g = frame[(frame["account_id"] == acc) & (frame["as_of"] > t0) & (frame["as_of"] <= t0 + pd.Timedelta(days=days))]
+        after = (frame["as_of"] > t0) & (frame["as_of"] <= t0 + pd.Timedelta(days=days))
+        g = frame[(frame["account_id"] == acc) & after]
         recovered += bool((g["tier"] == "green").any())
     n = len(yellow)
     return {"window_days": days, "yellow_accounts": n, "recovered": recovered,

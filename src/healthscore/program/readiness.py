@@ -9,10 +9,11 @@ Maturity ladder of a health score:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 LEVELS = {
     0: "no score",
@@ -42,7 +43,7 @@ def _item(key: str, ok: bool, detail: str, todo: str, **extra) -> dict[str, Any]
     return {"item": key, "ok": bool(ok), "detail": detail, "next": None if ok else todo, **extra}
 
 
-def readiness(project: Project) -> dict[str, Any]:
+def readiness(project: Parts, measurement_report: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     import pandas as pd
 
     from healthscore.contract import TABLES
@@ -63,7 +64,7 @@ def readiness(project: Project) -> dict[str, Any]:
     items = []
 
     # 1. component signals defined and fed with fresh data
-    comp_rows = []
+    comp_rows: list[dict[str, Any]] = []
     for c in ir.components:
         sources = sorted({a.source for m in c.metrics for a in m.aggregates().values() if a.source != "goals"}
                          | {"accounts" for m in c.metrics if m.per})
@@ -78,8 +79,7 @@ def readiness(project: Project) -> dict[str, Any]:
     bad = [r for r in comp_rows if not r["ok"]]
     items.append(_item("signals", not bad and bool(comp_rows),
                        f"{len(comp_rows) - len(bad)} of {len(comp_rows)} components fed with fresh data"
-                       + (": " + "; ".join(f"{r['component']} ({', '.join(r['stale']) or 'no rows in ' + ', '.join(r['sources'])})"
-                                          for r in bad) if bad else ""),
+                       + (": " + "; ".join(_unfed(r) for r in bad) if bad else ""),
                        "Map and ingest a source for every component (healthscore.yaml sources, 'healthscore ingest');"
                        " re-export stale sources.", components=comp_rows))
 
@@ -116,7 +116,7 @@ def readiness(project: Project) -> dict[str, Any]:
         items.append(_item("owners", False, "no accounts in the engine", "Map and ingest the accounts table."))
 
     # 4. owners reviewing score changes
-    m = project.measurement_report() if _store_exists(project) else None
+    m = measurement_report() if _store_exists(project) else None
     share_rev = (m or {}).get("material_changes", {}).get("share_reviewed")
     total_mc = (m or {}).get("material_changes", {}).get("total", 0)
     items.append(_item("reviews", share_rev is not None and share_rev >= 0.8,
@@ -126,11 +126,12 @@ def readiness(project: Project) -> dict[str, Any]:
                        " --accept|--correct|--dismiss'); aim for 80% reviewed.", share_reviewed=share_rev))
 
     # 5. the measurement plan
-    plan_ok = ir.pilot is not None
+    pilot = ir.pilot
+    plan_ok = pilot is not None
     items.append(_item("measurement_plan", plan_ok,
-                       (f"pilot from {ir.pilot.start} for {ir.pilot.duration_days} days"
-                        f"{' in segment ' + ir.pilot.segment if ir.pilot.segment else ''}, threshold"
-                        f" {ir.pilot.threshold:.0%}") if plan_ok else "no pilot section in the model",
+                       (f"pilot from {pilot.start} for {pilot.duration_days} days"
+                        f"{' in segment ' + pilot.segment if pilot.segment else ''}, threshold"
+                        f" {pilot.threshold:.0%}") if pilot is not None else "no pilot section in the model",
                        "Add a pilot to the model: pilot: {segment: smb, start: 2026-12-01, duration_days: 60,"
                        " threshold: 0.8}; then track it with 'healthscore report pilot'."))
 
@@ -139,6 +140,11 @@ def readiness(project: Project) -> dict[str, Any]:
             "maturity": {"level": level, "name": LEVELS[level], "why": why,
                          "next_level": min(level + 1, 5), "next_step": NEXT_STEP[level]},
             "ladder": [{"level": k, "name": v} for k, v in LEVELS.items()]}
+
+
+def _unfed(row: dict[str, Any]) -> str:
+    """A component without fresh data, and why: its stale sources, or the sources without rows."""
+    return f"{row['component']} ({', '.join(row['stale']) or 'no rows in ' + ', '.join(row['sources'])})"
 
 
 def _engine_exists(project) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from healthscore.errors import UserError
+from healthscore.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from healthscore.store import tables as t
 from healthscore.store.audit import AuditRecords
 from healthscore.store.common import iso, utcnow
@@ -46,11 +46,12 @@ def _check_os_user(conn: Connection, os_user: str | None, username: str) -> None
     if os_user is None:
         return
     if not os_user or any(c.isspace() for c in os_user) or len(os_user) > 64:
-        raise UserError(f"--os-user {os_user!r} is not an OS account name")
+        raise InvalidInput(f"--os-user {os_user!r} is not an OS account name", field="os_user")
     other = conn.execute(select(t.users.c.username).where(t.users.c.os_user == os_user,
                                                           t.users.c.username != username)).scalar()
     if other is not None:
-        raise UserError(f"--os-user {os_user}: that OS account already acts as {other!r}; one store user per account")
+        raise Conflict(f"--os-user {os_user}: that OS account already acts as {other!r}; one store user per account",
+                       field="os_user")
 
 
 class GovernanceRecords(AuditRecords):
@@ -63,15 +64,16 @@ class GovernanceRecords(AuditRecords):
         """A new user; `first_only`: only if the store has no user yet (the bootstrap admin), checked in
         the insert's transaction so two first users cannot race in."""
         if role not in ROLES:
-            raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
+            raise InvalidInput(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
         if not username or not username.replace(".", "").replace("-", "").replace("_", "").replace("@", "").isalnum():
-            raise UserError(f"user name {username!r} is not allowed; use letters, digits and . - _ @")
+            raise InvalidInput(f"user name {username!r} is not allowed; use letters, digits and . - _ @",
+                               field="username")
 
         def work(conn: Connection) -> dict[str, Any]:
             if conn.execute(select(t.users.c.username).where(t.users.c.username == username)).first():
-                raise UserError(f"user {username!r} already exists; see 'healthscore user list'")
+                raise Conflict(f"user {username!r} already exists; see 'healthscore user list'", object_id=username)
             if first_only and conn.execute(select(t.users.c.username).limit(1)).first():
-                raise UserError("the store has users already: only an admin adds more")
+                raise Conflict("the store has users already: only an admin adds more")
             _check_os_user(conn, os_user, username)
             row = {"username": username, "role": role, "display_name": display_name, "password_hash": password_hash,
                    "created_at": utcnow(), "os_user": os_user}
@@ -86,12 +88,12 @@ class GovernanceRecords(AuditRecords):
     def set_user(self, username: str, actor: str, *, role: str | None = None, password_hash: str | None = None,
                  disabled: bool | None = None, os_user: str | None = None) -> dict[str, Any]:
         if role is not None and role not in ROLES:
-            raise UserError(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}")
+            raise InvalidInput(f"--role {role!r} is not allowed; use one of {', '.join(ROLES)}", field="role")
 
         def work(conn: Connection) -> None:
             r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
             if r is None:
-                raise UserError(f"no user {username!r}; see 'healthscore user list'")
+                raise NotFound(f"no user {username!r}; see 'healthscore user list'", object_id=username)
             values: dict[str, Any] = {}
             if role is not None:
                 values["role"] = role
@@ -103,7 +105,7 @@ class GovernanceRecords(AuditRecords):
                 _check_os_user(conn, os_user or None, username)
                 values["os_user"] = os_user or None
             if not values:
-                raise UserError("nothing to change: give --role, --password-stdin, --disable/--enable or --os-user")
+                raise InvalidInput("nothing to change: give --role, --password-stdin, --disable/--enable or --os-user")
             if {"role", "password_hash", "disabled_at"} & values.keys():
                 # the user's web sessions end: a new password or role starts from a fresh login
                 values["session_epoch"] = (r.session_epoch or 0) + 1
@@ -150,12 +152,13 @@ class GovernanceRecords(AuditRecords):
         """The user, if it exists, is enabled and has one of the roles; else a clear UserError."""
         u = self.user(username)
         if u is None:
-            raise UserError(f"no user {username!r}; an admin adds one with"
-                            f" 'healthscore user add {username} --role ...'")
+            raise NotFound(f"no user {username!r}; an admin adds one with"
+                           f" 'healthscore user add {username} --role ...'", object_id=username)
         if u["disabled_at"]:
-            raise UserError(f"user {username!r} is disabled")
+            raise AccessDenied(f"user {username!r} is disabled", object_id=username)
         if u["role"] not in roles:
-            raise UserError(f"user {username!r} has role {u['role']}; this needs {' or '.join(roles)}")
+            raise AccessDenied(f"user {username!r} has role {u['role']}; this needs {' or '.join(roles)}",
+                               object_id=username)
         return u
 
     # -- API tokens -----------------------------------------------------------------------------
@@ -201,7 +204,7 @@ class GovernanceRecords(AuditRecords):
                                                            t.api_tokens.c.revoked_at.is_(None))
                                 .values(revoked_at=utcnow())).rowcount
             if not done:
-                raise UserError(f"no active API token {token_id!r}; see 'healthscore token list'")
+                raise NotFound(f"no active API token {token_id!r}; see 'healthscore token list'", object_id=token_id)
             self._audit(conn, actor, "token.revoke", "api_token", token_id)
 
         self._in_transaction(work)
@@ -217,9 +220,10 @@ class GovernanceRecords(AuditRecords):
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.model_versions).where(t.model_versions.c.version.startswith(version))).all()
         if not rows:
-            raise UserError(f"no model version {version!r}; see 'healthscore model list'")
+            raise NotFound(f"no model version {version!r}; see 'healthscore model list'", object_id=version)
         if len(rows) > 1:
-            raise UserError(f"model version {version!r} is ambiguous: {', '.join(r.version for r in rows)}")
+            raise InvalidInput(f"model version {version!r} is ambiguous: {', '.join(r.version for r in rows)}",
+                               object_id=version)
         return _version_dict(rows[0], with_yaml)
 
     def active_model_version(self) -> dict[str, Any] | None:
@@ -233,7 +237,7 @@ class GovernanceRecords(AuditRecords):
         def work(conn: Connection) -> None:
             r = conn.execute(select(t.model_versions).where(m.version == version)).one()  # recorded before
             if r.status == "active":
-                raise UserError(f"model version {version} is already active")
+                raise Conflict(f"model version {version} is already active", object_id=version)
             conn.execute(update(t.model_versions).where(m.version == version)
                          .values(status="proposed", author=author, note=note, backtest=backtest))
             self._audit(conn, author, "model.propose", "model_version", version, {"status": r.status},
@@ -247,10 +251,10 @@ class GovernanceRecords(AuditRecords):
         record = self.model_version_record(version, with_yaml=False)
         m = t.model_versions.c
         if record["status"] == "active":
-            raise UserError(f"model version {record['version']} is already active")
+            raise Conflict(f"model version {record['version']} is already active", object_id=record["version"])
         if record["status"] != "proposed":
-            raise UserError(f"model version {record['version']} is {record['status']}, not proposed: propose it first"
-                            " with 'healthscore model propose FILE --note ...'")
+            raise InvalidInput(f"model version {record['version']} is {record['status']}, not proposed: propose it"
+                               " first with 'healthscore model propose FILE --note ...'")
 
         def work(conn: Connection) -> None:
             now = utcnow()

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from healthscore.errors import UserError
+from healthscore.errors import Conflict, InvalidInput, NotFound
 from healthscore.store import tables as t
 from healthscore.store.audit import GENESIS_HASH as GENESIS_HASH  # the "as" re-exports: project.py, audit tests
 from healthscore.store.audit import AuditRecords
@@ -69,7 +69,7 @@ def _alert_dict(r) -> dict[str, Any]:
 def _locked_task(conn: Connection, task_id: int):
     r = conn.execute(select(t.review_tasks).where(t.review_tasks.c.task_id == task_id).with_for_update()).first()
     if r is None:
-        raise UserError(f"no review task {task_id}; see 'healthscore tasks --status all'")
+        raise NotFound(f"no review task {task_id}; see 'healthscore tasks --status all'", object_id=str(task_id))
     return r
 
 
@@ -297,7 +297,8 @@ class WorkflowRecords(AuditRecords):
         with self.engine.connect() as conn:
             r = conn.execute(select(t.review_tasks).where(t.review_tasks.c.task_id == task_id)).first()
         if r is None:
-            raise UserError(f"no review task {task_id}; see 'healthscore tasks' for the open ones")
+            raise NotFound(f"no review task {task_id}; see 'healthscore tasks' for the open ones",
+                               object_id=str(task_id))
         return _task_dict(r)
 
     def decide_task(self, task_id: int, decision: str, actor: str, *, reason_code: str | None = None,
@@ -310,7 +311,8 @@ class WorkflowRecords(AuditRecords):
             r = _locked_task(conn, task_id)
             before = _task_dict(r)
             if r.status not in ("open", "backlog"):  # an owner may take a task from the backlog
-                raise UserError(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}")
+                raise Conflict(f"task {task_id} was already {r.status} by {r.decided_by} at {r.decided_at:%Y-%m-%d}",
+                               object_id=str(task_id))
             now = utcnow()
             override_id = None
             if override is not None:
@@ -344,7 +346,8 @@ class WorkflowRecords(AuditRecords):
         def work(conn: Connection) -> None:
             r = _locked_task(conn, task_id)
             if r.status not in ("accepted", "corrected"):
-                raise UserError(f"task {task_id} is {r.status}: only an accepted or corrected task has a follow-up")
+                raise InvalidInput(f"task {task_id} is {r.status}: only an accepted or corrected task has a"
+                                   " follow-up", object_id=str(task_id))
             now = utcnow()
             conn.execute(update(t.review_tasks).where(c.task_id == task_id)
                          .values(follow_up_at=now, follow_up_note=note))

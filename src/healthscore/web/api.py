@@ -1,4 +1,5 @@
-"""The REST API, /api/v1: thin endpoints over the Project facade. Errors are JSON: {"error": message}."""
+"""The REST API, /api/v1: thin endpoints over the Project facade. Errors are JSON: {"error": message, "kind": ...,
+"field": ...} (healthscore.errors), with the HTTP status of the error's type."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from healthscore.errors import TooLarge, UserError
+from healthscore.errors import AccessDenied, InvalidInput, NotFound, TooLarge
 from healthscore.model.windows import WINDOW_PATTERN
-from healthscore.views import AccessDenied, NotFound, engine_session
-from healthscore.web.app import Principal
 from healthscore.web.auth import api_principal, project, require_scope
+from healthscore.web.principal import Principal
 
 router = APIRouter(tags=["healthscore"])
 
@@ -66,21 +66,20 @@ def writer(request: Request, principal: Principal = Depends(api_principal)) -> P
 
 def _date(value: dt.date | None, name: str) -> dt.date | None:
     if value is not None and not MIN_DATE <= value <= MAX_DATE:
-        raise UserError(f"{name}={value} is out of range; use a date between {MIN_DATE} and {MAX_DATE}")
+        raise InvalidInput(f"{name}={value} is out of range; use a date between {MIN_DATE} and {MAX_DATE}",
+                           field=name)
     return value
 
 
 def _text(value: str | None, name: str) -> str | None:
     if value is not None and ("\x00" in value or len(value) > 5000):
-        raise UserError(f"{name}: text with a NUL character or over 5000 characters is not allowed")
+        raise InvalidInput(f"{name}: text with a NUL character or over 5000 characters is not allowed", field=name)
     return value
 
 
 def _account(request: Request, account_id: str) -> str:
-    from healthscore.views import account_owner
-
     _text(account_id, "account_id")
-    account_owner(project(request), account_id)  # NotFound names the account
+    project(request).read_models.account_owner(account_id)  # NotFound names the account
     return account_id
 
 
@@ -94,7 +93,8 @@ def me(principal: Principal = Depends(reader)):
             "scopes": list(principal.scopes) if principal.via == "token" else ["read", "write"]}
 
 
-@router.get("/portfolio", summary="Tiers with ARR and trend, score distribution over time, transitions, at-risk accounts")
+@router.get("/portfolio",
+            summary="Tiers with ARR and trend, score distribution over time, transitions, at-risk accounts")
 @fast
 def portfolio(request: Request, segment: str | None = Query(None, max_length=200),
               owner: str | None = Query(None, max_length=200), top: int = Query(15, ge=1, le=200),
@@ -125,7 +125,7 @@ def snapshots(request: Request, account_id: str = AccountId, date_from: dt.date 
               date_to: dt.date | None = Query(None, alias="to"), _: Principal = Depends(reader)):
     p = project(request)
     _account(request, account_id)
-    with engine_session(p):
+    with p.engine_session():
         return p.history(account_id, _date(date_from, "from"), _date(date_to, "to"))
 
 
@@ -151,7 +151,7 @@ def explain(request: Request, account_id: str = AccountId, as_of: dt.date | None
             compare: dt.date | None = None, _: Principal = Depends(reader)):
     p = project(request)
     _account(request, account_id)
-    with engine_session(p):
+    with p.engine_session():
         return p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
 
 
@@ -207,7 +207,8 @@ class ReviewIn(BaseModel):
         return v
 
 
-@router.post("/tasks/{task_id}/review", summary="Decide on a task: accept, correct (an override that expires) or dismiss")
+@router.post("/tasks/{task_id}/review",
+             summary="Decide on a task: accept, correct (an override that expires) or dismiss")
 @fast
 def review(request: Request, body: ReviewIn, task_id: int = TaskId, principal: Principal = Depends(writer)):
     p = project(request)
@@ -303,12 +304,13 @@ def backtest(request: Request, body: BacktestIn, principal: Principal = Depends(
     p = project(request)
     p.authorize(principal.username, "backtest")
     a, b = _date(body.date_from, "from"), _date(body.date_to, "to")
+    assert a is not None and b is not None  # required fields of the body
     if b < a:
-        raise UserError(f"to={b} is before from={a}")
+        raise InvalidInput(f"to={b} is before from={a}", field="to")
     if (b - a).days // body.every_days + 1 > 12:
-        raise UserError(f"from..to every {body.every_days} days gives more than 12 as-of dates; the API runs small"
-                        " backtests only (use 'healthscore backtest' for large ones)")
-    with engine_session(p):
+        raise InvalidInput(f"from..to every {body.every_days} days gives more than 12 as-of dates; the API runs"
+                           " small backtests only (use 'healthscore backtest' for large ones)", field="every_days")
+    with p.engine_session():
         r = p.backtest(a, b, body.every_days, horizon=body.horizon, n_boot=50)
     r.pop("metric_study", None)
     return r
@@ -318,7 +320,7 @@ def backtest(request: Request, body: BacktestIn, principal: Principal = Depends(
 @fast
 def measurement(request: Request, horizon_days: int = Query(90, ge=1, le=3650), _: Principal = Depends(reader)):
     p = project(request)
-    with engine_session(p):  # the outcomes table is in the engine
+    with p.engine_session():  # the outcomes table is in the engine
         return p.measurement_report(horizon_days)
 
 
@@ -354,7 +356,7 @@ def parse_rows(raw: bytes) -> list[dict[str, Any]]:
     """A JSON array of objects, one JSON object, or NDJSON (one object per line)."""
     text = raw.decode("utf-8", errors="strict") if raw else ""
     if not text.strip():
-        raise UserError("the body is empty: send a JSON array of rows or NDJSON (one JSON object per line)")
+        raise InvalidInput("the body is empty: send a JSON array of rows or NDJSON (one JSON object per line)")
     try:
         data = json.loads(text)
         rows = data if isinstance(data, list) else [data]
@@ -366,10 +368,10 @@ def parse_rows(raw: bytes) -> list[dict[str, Any]]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise UserError(f"body line {n}: not JSON ({exc.msg}); send NDJSON, one object per line") from None
+                raise InvalidInput(f"body line {n}: not JSON ({exc.msg}); send NDJSON, one object per line") from None
     bad = [i for i, r in enumerate(rows, start=1) if not isinstance(r, dict)]
     if bad:
-        raise UserError(f"row {bad[0]} is not a JSON object; every row is an object of canonical columns")
+        raise InvalidInput(f"row {bad[0]} is not a JSON object; every row is an object of canonical columns")
     return rows
 
 
@@ -385,15 +387,16 @@ async def events(request: Request, table: str = Query(..., max_length=50, descri
     p = project(request)
     await run_in_threadpool(p.authorize, principal.username, "events")
     if table not in TABLES:
-        raise UserError(f"table={table!r} is not a canonical table; use one of {', '.join(sorted(TABLES))}")
+        raise InvalidInput(f"table={table!r} is not a canonical table; use one of {', '.join(sorted(TABLES))}",
+                           field="table")
     raw = await read_body(request, max_event_bytes())
     try:
         rows = await run_in_threadpool(parse_rows, raw)  # a large batch parses off the event loop
     except UnicodeDecodeError:
-        raise UserError("the body is not UTF-8 text") from None
+        raise InvalidInput("the body is not UTF-8 text") from None
 
     def ingest():
-        with engine_session(p), request.app.state.write_lock:
+        with p.engine_session(), request.app.state.write_lock:
             return p.ingest_events(table, rows, source=f"api:{principal.username}")
 
     result = await run_in_threadpool(ingest)

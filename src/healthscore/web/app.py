@@ -13,20 +13,20 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
+from healthscore.web.render import render
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hs_session"
@@ -34,30 +34,9 @@ SESSION_MAX_AGE = 12 * 3600
 log = logging.getLogger("healthscore.web")
 
 
-@dataclass
-class Principal:
-    username: str
-    role: str
-    via: str  # "session" or "token"
-    scopes: tuple[str, ...] = ()
-
-    def has_scope(self, scope: str) -> bool:
-        return self.via == "session" or scope in self.scopes
-
-
-from healthscore.authz import Unauthenticated  # noqa: E402,F401 - re-exported for web/auth.py
-
-
 def status_of(exc: UserError) -> int:
-    code = getattr(exc, "status_code", None)
-    if code:
-        return code
-    msg = str(exc).lower()
-    if msg.startswith(("no ", "unknown ")) or " has no snapshot" in msg or "is not in the accounts table" in msg:
-        return 404
-    if "already" in msg:
-        return 409
-    return 400
+    """The HTTP status of a user error: its type says it (healthscore.errors), never its wording."""
+    return exc.status_code
 
 
 MIN_SECRET_BYTES = 32
@@ -66,7 +45,7 @@ MIN_SECRET_BYTES = 32
 def check_secret(key: str, where: str) -> str:
     """A session signing key of at least 32 bytes: an empty or short key lets anyone sign a session."""
     if len(key.encode()) < MIN_SECRET_BYTES:
-        raise UserError(f"{where}: the session signing key is {len(key.encode())} bytes; use at least"
+        raise InvalidInput(f"{where}: the session signing key is {len(key.encode())} bytes; use at least"
                         f" {MIN_SECRET_BYTES} random bytes (e.g. python -c 'import secrets;"
                         " print(secrets.token_urlsafe(48))')")
     return key
@@ -132,7 +111,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 class SessionMiddleware:
     """Pure ASGI (no extra task per request): loads the signed session cookie into request.state, writes
-    it back when a handler changed it, adds security headers, and opens the request's memo (views.py)."""
+    it back when a handler changed it, adds security headers, and opens the request's memo (services/read_models.py)."""
 
     SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                         (b"referrer-policy", b"same-origin"), (b"content-security-policy", CSP.encode()),
@@ -145,8 +124,6 @@ class SessionMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         from starlette.datastructures import MutableHeaders
-
-        from healthscore.views import end_request_scope, request_scope
 
         request = Request(scope)
         sessions: Sessions = scope["app"].state.sessions
@@ -169,11 +146,12 @@ class SessionMiddleware:
                     headers.append("set-cookie", sessions.cookie(request, state["session"]))
             await send(message)
 
-        memo = request_scope()
+        memo = scope["app"].state.project.read_models.memo
+        token = memo.start()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            end_request_scope(memo)
+            memo.end(token)
 
 
 def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None) -> FastAPI:
@@ -181,8 +159,9 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
 
     workspace = Path(workspace_dir)
     project = Project(workspace)
-    project.ws  # a missing or broken workspace fails now, with its message, not on the first request
-    project.store
+    # a missing or broken workspace fails now, with its message, not on the first request
+    project.ws  # noqa: B018
+    project.store  # noqa: B018
     app = FastAPI(title="healthscore", version="1",
                   description="Explainable customer health scores: portfolio, accounts, evidence, review tasks, "
                               "overrides, alerts, model governance, measurement and the audit log. Authenticate "
@@ -210,20 +189,22 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
         code = status_of(exc)
         if wants_json(request):
             headers = {"retry-after": str(exc.retry_after)} if hasattr(exc, "retry_after") else None
-            return JSONResponse({"error": str(exc)}, status_code=code, headers=headers)
+            return JSONResponse(exc.to_dict(), status_code=code, headers=headers)
         if code == 401:
             return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
         return render(request, "error.html", {"status": code, "message": str(exc)}, status_code=code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        problems = []
+        problems, fields = [], []
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
             problems.append(f"{where or 'request'}: {e.get('msg')}")
+            fields.append(where)
         message = "; ".join(problems) or "invalid request"
-        if wants_json(request):
-            return JSONResponse({"error": message}, status_code=400)
+        if wants_json(request):  # the same body as every other error; the field when one field is at fault
+            field = fields[0] if len(set(fields)) == 1 and fields[0] else None
+            return JSONResponse(InvalidInput(message, field=field).to_dict(), status_code=400)
         return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -250,13 +231,3 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
         project.close()
 
     return app
-
-
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
-    from healthscore.web.auth import csrf_token
-
-    principal = getattr(request.state, "principal", None)
-    ctx = {"request": request, "user": principal, "csrf_token": csrf_token(request), **context}
-    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code,
-                                                        headers=headers)

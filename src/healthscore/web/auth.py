@@ -8,8 +8,8 @@ import secrets
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from healthscore.views import AccessDenied
-from healthscore.web.app import Principal, Unauthenticated
+from healthscore.errors import AccessDenied, Unauthenticated
+from healthscore.web.principal import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer hs_...`")
 
@@ -52,6 +52,7 @@ def api_principal(request: Request,
 
     A session may write only with the X-CSRF-Token header of its page (a token needs none: a browser
     never sends it by itself)."""
+    principal: Principal | None
     if credentials is not None:
         found = project(request).api_token_user(credentials.credentials)
         if found is None:

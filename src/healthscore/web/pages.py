@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from healthscore.errors import UserError
-from healthscore.views import AccessDenied, engine_session
-from healthscore.web.app import Principal, render
+from healthscore.errors import AccessDenied, InvalidInput, TooManyAttempts
 from healthscore.web.auth import check_csrf, page_principal, project
+from healthscore.web.principal import Principal
+from healthscore.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,9 +31,9 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         d = dt.date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{name} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01") from None
+        raise InvalidInput(f"{name} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-01", field=name) from None
     if not dt.date(1900, 1, 1) <= d <= dt.date(2200, 12, 31):
-        raise UserError(f"{name} {value} is out of range")
+        raise InvalidInput(f"{name} {value} is out of range", field=name)
     return d
 
 
@@ -60,7 +60,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     name, client = username.strip()[:200], request.client.host if request.client else "-"
     try:
         throttle.check(name, client)  # before the password: a locked account stays locked, right password or not
-    except UserError as exc:
+    except TooManyAttempts as exc:
         return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)}, status_code=429,
                       headers={"retry-after": str(exc.retry_after)})
     user = project(request).login(name, password)
@@ -202,16 +202,15 @@ def account_change(request: Request, account_id: str = Path(..., max_length=200)
                    as_of: str | None = None, principal: Principal = Depends(page_principal)):
     """The exact attribution of the change since `compare` (a fragment the account page loads)."""
     p = project(request)
-    from healthscore.views import account_owner
-
-    account_owner(p, account_id)
-    with engine_session(p):
+    p.read_models.account_owner(account_id)  # NotFound names the account
+    with p.engine_session():
         ex = p.explain(account_id, _date(as_of, "as_of"), _date(compare, "compare"))
     return render(request, "_change.html", {"ex": ex})
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), principal: Principal = Depends(page_principal)):
+def task(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1),
+         principal: Principal = Depends(page_principal)):
     p = project(request)
     t = p.task(task_id)
     audit = p.audit_page(100, object_type="task", object_id=str(task_id))["items"]
@@ -238,7 +237,7 @@ def review(request: Request, task_id: int = Path(..., ge=1, le=2**31 - 1), decis
     try:
         score_v = float(score) if score.strip() else None
     except ValueError:
-        raise UserError(f"score {score!r} is not a number; use 0..100") from None
+        raise InvalidInput(f"score {score!r} is not a number; use 0..100", field="score") from None
     with request.app.state.write_lock:
         p.review(task_id, decision, principal.username, score=score_v, tier=tier or None,
                  reason_code=reason_code or None, note=note.strip() or None, expires=_date(expires, "expires"))
@@ -301,10 +300,11 @@ def api_docs(request: Request):
     from fastapi.openapi.docs import get_swagger_ui_html
 
     nonce = secrets.token_urlsafe(16)
-    html = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
+    page = get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="healthscore API",
                                swagger_js_url="/docs/assets/swagger-ui-bundle.js",
                                swagger_css_url="/docs/assets/swagger-ui.css",
-                               swagger_favicon_url="/docs/assets/favicon-32x32.png").body.decode()
+                               swagger_favicon_url="/docs/assets/favicon-32x32.png")
+    html = bytes(page.body).decode()
     html = html.replace("<script>", f'<script nonce="{nonce}">')
     csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:;"
            " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")

@@ -125,7 +125,7 @@ def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: di
             new_states[key] = new
         # green -> red in one step: one alert (to red), not two.
         if tier_hits:
-            fired.append(min(tier_hits, key=lambda c: TIER_RANK[c.rule.tier_to]))
+            fired.append(min(tier_hits, key=lambda c: TIER_RANK[c.rule.tier_to or ""]))
     return fired, new_states
 
 
@@ -138,12 +138,14 @@ def _condition(rule: AlertRule, snap: dict, acc: Account, by_metric: dict, tiers
         if tier is None or score is None:
             return None, "", []
         target = rule.tier_to
+        assert target is not None  # a tier_to rule names its tier
         bound = tiers.green if target == "yellow" else tiers.yellow  # the boundary crossed on the way down
         if was_active:  # re-arm only clearly above the boundary
             return score < bound + hysteresis, "", []
         return TIER_RANK[tier] <= TIER_RANK[target], f"{rule.note}: score {score:.1f} ({tier})", []
     if kind == "score_drop":
         sd = rule.score_drop
+        assert sd is not None  # a score_drop rule has its settings
         before = past.get(sd.days)
         if score is None or before is None:
             return None, "", []
@@ -157,7 +159,7 @@ def _condition(rule: AlertRule, snap: dict, acc: Account, by_metric: dict, tiers
             return False, "", []
         if any(r is None for r in recent):
             return None, "", []
-        held = all(before - r >= limit for r in recent)
+        held = all(before - r >= limit for r in recent if r is not None)
         days_note = f", held {sd.persist} days" if sd.persist > 1 else ""
         return held, (f"{rule.note}: {before:.1f} -> {score:.1f} ({-drop:+.1f} points in {sd.days} days"
                       f"{days_note})"), []
@@ -180,13 +182,17 @@ def _condition(rule: AlertRule, snap: dict, acc: Account, by_metric: dict, tiers
         if acc.renewal_date is None:
             return None, "", []
         days = (acc.renewal_date - as_of).days
-        return 0 <= days <= window_days(rule.renewal_within), f"{rule.note}: renews {acc.renewal_date} ({days} days)", []
+        within = window_days(rule.renewal_within)
+        assert within is not None  # the rule's validator requires renewal_within
+        return 0 <= days <= within, f"{rule.note}: renews {acc.renewal_date} ({days} days)", []
     if kind == "stale_after":
         if snap["status"] in ("scored", "overridden", "onboarding"):
             return False, "", []
         lt = snap.get("last_trusted")
         age = None if not lt else (as_of - dt.date.fromisoformat(lt["as_of"])).days
-        stale = age is None or age > window_days(rule.stale_after)
+        stale_days = window_days(rule.stale_after)
+        assert stale_days is not None  # a stale_after rule names its window
+        stale = age is None or age > stale_days
         since = "never scored" if age is None else f"last trusted score {age} days ago"
         return stale, f"{rule.note}: {since}; {'; '.join(snap.get('reasons', [])[:2])}", []
     raise ValueError(kind)  # pragma: no cover - validated by the IR
@@ -210,7 +216,7 @@ def apply_hygiene(model: HealthModel, fired: list[Candidate], snaps: dict[str, d
     for c in fired:
         by_rule.setdefault(c.rule.name, []).append(c)
     kept: list[Candidate] = []
-    for rule_name, cands in by_rule.items():
+    for cands in by_rule.values():
         cands.sort(key=urgency)
         kept.extend(cands[:cap])
         out.extend((c, "capped") for c in cands[cap:])

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import Parts
 
 PILOT_THRESHOLD = 0.80
 
@@ -31,7 +31,7 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))], 2)
 
 
-def load_outcomes(project: Project):
+def load_outcomes(project: Parts):
     import pandas as pd
 
     if "outcomes" not in project.con.list_tables():
@@ -45,7 +45,7 @@ def load_outcomes(project: Project):
 MIN_VALIDATION_SAMPLE = 20
 
 
-def measurement_report(project: Project, horizon_days: int = 90, threshold: float = PILOT_THRESHOLD) -> dict[str, Any]:
+def measurement_report(project: Parts, horizon_days: int = 90, threshold: float = PILOT_THRESHOLD) -> dict[str, Any]:
     import pandas as pd
 
     pilot = project.model.ir.pilot
@@ -127,7 +127,7 @@ def assigned(task: dict) -> bool:
     return task["status"] != "backlog"
 
 
-def tasking(project: Project, tasks: list[dict], outcomes, horizon_days: int = 90, n_boot: int = 500,
+def tasking(project: Parts, tasks: list[dict], outcomes, horizon_days: int = 90, n_boot: int = 500,
             seed: int = 0) -> dict[str, Any]:
     """Did the triage task the right accounts?
 
@@ -198,7 +198,7 @@ def tasking(project: Project, tasks: list[dict], outcomes, horizon_days: int = 9
         on_date[pd.Timestamp(d)] = set(g["account_id"])
     window_rate: dict = {}
     expected = []
-    for a, d in first.items():
+    for d in first.values():
         if d not in window_rate:
             pool = on_date.get(d) or scored
             if not pool:
@@ -220,7 +220,7 @@ def tasking(project: Project, tasks: list[dict], outcomes, horizon_days: int = 9
             "recall": recall, "precision": precision}
 
 
-def tier_outcomes(project: Project, outcomes, horizon_days: int) -> dict[str, Any]:
+def tier_outcomes(project: Parts, outcomes, horizon_days: int) -> dict[str, Any]:
     """At the latest stored as-of date whose horizon is over: false positives (red or yellow that
     renewed within the horizon without churning) and missed risks (green that churned in it)."""
     import pandas as pd

@@ -85,7 +85,8 @@ def _cut(s: str, limit: int) -> str:
 def render_slack(n: Notification) -> dict[str, Any]:
     """A Slack-compatible incoming-webhook payload: fallback `text` plus mrkdwn `blocks`."""
     head = f"*{_slack_escape(n.title)}*\n{_slack_escape(n.text)}"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(head, SLACK_TEXT_LIMIT)}}]
+    blocks: list[dict[str, Any]] = [{"type": "section",
+                                     "text": {"type": "mrkdwn", "text": _cut(head, SLACK_TEXT_LIMIT)}}]
     facts = [
         {"type": "mrkdwn", "text": _cut(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", SLACK_FIELD_LIMIT)}
         for k, v in n.facts()
@@ -95,7 +96,8 @@ def render_slack(n: Notification) -> dict[str, Any]:
     if n.url:
         link = n.url.replace("|", "%7C").replace(">", "%3E")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{link}|Open in healthscore>"}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"healthscore {_slack_escape(n.kind)} · internal"}]})
+    footer = f"healthscore {_slack_escape(n.kind)} · internal"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return {"text": _cut(f"{n.title}: {n.text}", SLACK_TEXT_LIMIT), "blocks": blocks}
 
 
@@ -175,7 +177,8 @@ def _smtp_failure(exc: Exception) -> _Failed:
     """Classify an smtplib/socket error: 4xx replies and network errors are worth retrying."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "; ".join(f"{r}: {c} {m.decode(errors='replace') if isinstance(m, bytes) else m}" for r, (c, m) in exc.recipients.items())
+        detail = "; ".join(f"{r}: {c} {m.decode(errors='replace') if isinstance(m, bytes) else m}"
+                           for r, (c, m) in exc.recipients.items())
         return _Failed(f"all recipients refused: {detail}", transient=all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPResponseException):
         msg = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
@@ -262,7 +265,8 @@ def _deliver_one(sink, n: Notification, config: NotificationsConfig, out) -> Del
         error = str(exc) + (f" (after {attempts} attempts)" if attempts > 1 else "")
         return DeliveryResult(sink.name, sink.kind, False, attempts, exc.status, error, started, _now())
     except Exception as exc:  # a bug or an odd library error must still be recorded, not raised
-        return DeliveryResult(sink.name, sink.kind, False, attempts, None, f"{type(exc).__name__}: {exc}", started, _now())
+        return DeliveryResult(sink.name, sink.kind, False, attempts, None, f"{type(exc).__name__}: {exc}", started,
+                              _now())
     finally:
         if client is not None:
             client.close()
@@ -289,6 +293,7 @@ def deliver(
         unknown = [s for s in wanted if s not in config.sink_names()]
         if unknown:
             allowed = ", ".join(config.sink_names()) or "none configured"
-            raise UserError(f"notifications.sinks: no sink named {', '.join(map(repr, unknown))}; configured: {allowed}")
+            raise UserError(f"notifications.sinks: no sink named {', '.join(map(repr, unknown))};"
+                            f" configured: {allowed}")
         chosen = [s for s in config.sinks if s.name in wanted]
     return [_deliver_one(s, notification, config, out) for s in chosen]

@@ -6,7 +6,10 @@ snapshot after expiry is the computed one again. Stored snapshots are never rewr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def active_override(overrides: list[dict[str, Any]], as_of: str) -> dict[str, Any] | None:
@@ -20,9 +23,7 @@ def active_override(overrides: list[dict[str, Any]], as_of: str) -> dict[str, An
 def apply_overrides(snaps: list[dict[str, Any]], overrides: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Snapshots with the override in force shown as status `overridden`; `computed` keeps what the
     model said, and the evidence still adds up to the computed score."""
-    by_account: dict[str, list[dict]] = {}
-    for o in overrides:
-        by_account.setdefault(o["account_id"], []).append(o)
+    by_account = _by_account(overrides)
     out = []
     for s in snaps:
         o = active_override(by_account.get(s["account_id"], []), s["as_of"])
@@ -41,3 +42,26 @@ def apply_overrides(snaps: list[dict[str, Any]], overrides: list[dict[str, Any]]
                         *s.get("reasons", [])],
         })
     return out
+
+
+def apply_overrides_to_frame(frame: pd.DataFrame, overrides: list[dict[str, Any]], as_of: str) -> None:
+    """The same rule on a frame of one as-of date (the portfolio's latest snapshots), in place: score, tier and
+    status `overridden` from the override in force (the frame keeps `computed_tier` beside it)."""
+    for account_id, own in _by_account(overrides).items():
+        o = active_override(own, as_of)
+        if o is None:
+            continue
+        rows = frame["account_id"] == account_id
+        if o["score"] is not None:
+            frame.loc[rows, "score"] = o["score"]
+        if o["tier"]:
+            frame.loc[rows, "tier"] = o["tier"]
+        frame.loc[rows, "status"] = "overridden"
+
+
+def _by_account(overrides: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Overrides by account, each list newest first like the store gives them."""
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for o in overrides:
+        by_account.setdefault(o["account_id"], []).append(o)
+    return by_account

@@ -6,6 +6,7 @@ changes an account's plan, contract or forecast: the owner decides what happens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from healthscore.model.ir import HealthModel, Playbook
@@ -22,7 +23,7 @@ def match_playbook(model: HealthModel, tier: str | None, driver: str | None, seg
     best, best_rank = None, None
     for i, book in enumerate(model.workflow.playbooks):
         w = book.when
-        checks = [(w.tier, tier), (w.driver, driver), (w.segment, segment)]
+        checks: list[tuple[Sequence[str], str | None]] = [(w.tier, tier), (w.driver, driver), (w.segment, segment)]
         if any(values and value not in values for values, value in checks):
             continue
         if w.alert and not set(w.alert) & set(alerts):

@@ -15,7 +15,7 @@ from healthscore.workflow.alerts import Account, apply_hygiene, evaluate, score_
 from healthscore.workflow.playbooks import draft_next_action
 
 if TYPE_CHECKING:
-    from healthscore.project import Project
+    from healthscore.services.parts import HasParts
 
 
 def week_key(as_of: dt.date) -> str:
@@ -32,7 +32,7 @@ def explainable(snap: dict) -> bool:
     return bool(snap.get("components")) and abs(total - computed["score"]) <= 0.01
 
 
-def load_accounts(project: Project, account_ids: list[str] | None = None,
+def load_accounts(project: HasParts, account_ids: list[str] | None = None,
                   as_of: dt.date | None = None) -> dict[str, Account]:
     """Owner, ARR, segment and renewal date of the accounts as of a date (today when None): from the
     subscriptions and account changes where the workspace has them (engine/attributes.py)."""
@@ -45,15 +45,15 @@ def load_accounts(project: Project, account_ids: list[str] | None = None,
     out = {}
     for r in frame.to_dict("records"):
         clean = {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
-        rd = clean.get("renewal_date")
+        rd, arr = clean.get("renewal_date"), clean.get("arr")
         out[r["account_id"]] = Account(
             account_id=r["account_id"], name=clean.get("name"), owner=clean.get("owner"),
-            arr=float(clean["arr"]) if clean.get("arr") is not None else None, segment=clean.get("segment"),
+            arr=float(arr) if arr is not None else None, segment=clean.get("segment"),
             renewal_date=pd.Timestamp(rd).date() if rd is not None else None)
     return out
 
 
-def _past_scores(project: Project, as_of: dt.date, days_list: set[int],
+def _past_scores(project: HasParts, as_of: dt.date, days_list: set[int],
                  account_ids: list[str] | None = None) -> dict[str, dict[int, float]]:
     """Raw score of each account `days` before as_of: the stored snapshot of that date (or, for a
     baseline a week or more back, up to 3 days before it), else scored now without storing."""
@@ -100,7 +100,7 @@ def split_material(frame) -> tuple[set[str], dict[str, str]]:
     return declines, rises
 
 
-def run_weekly(project: Project, as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
+def run_weekly(project: HasParts, as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
     """Score (snapshots commit, idempotent), then alerts, tasks and their links in one transaction
     (review_snapshots): a crash at any point leaves either nothing of the review or all of it, so
     the re-run reaches the state of an unbroken run (tests/security/test_crash.py)."""
@@ -115,7 +115,7 @@ def run_weekly(project: Project, as_of: dt.date, *, notify: bool = True) -> dict
             "accounts": len(run.snapshots), "snapshots_written": run.inserted, **result}
 
 
-def review_snapshots(project: Project, as_of: dt.date, snaps: list[dict], material: set[str], *,
+def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], material: set[str], *,
                      notify: bool = True, portfolio_size: int | None = None,
                      past: dict[str, dict[int, float]] | None = None,
                      accounts: dict[str, Account] | None = None,
@@ -137,8 +137,8 @@ def review_snapshots(project: Project, as_of: dt.date, snaps: list[dict], materi
     by_id = {s["account_id"]: s for s in snaps}
     if accounts is None:
         accounts = load_accounts(project, None if portfolio_size is None else list(by_id), as_of)
-    queue_of = {aid: (accounts[aid].owner if aid in accounts and accounts[aid].owner else wf.routing.fallback_queue)
-                for aid in by_id}
+    queue_of: dict[str, str] = {aid: (accounts[aid].owner or wf.routing.fallback_queue) if aid in accounts
+                                else wf.routing.fallback_queue for aid in by_id}
 
     drops = score_drop_days(model)
     if past is None:
@@ -243,6 +243,7 @@ def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, mater
             triggers.setdefault(s["account_id"], []).append({"kind": "review_rule", "name": flags,
                                                              "note": "; ".join(s.get("reasons", [])[:2])})
     renew_days = window_days(routing.renewal_within)
+    assert renew_days is not None  # routing.renewal_within is a window, never "all"
     # A high-value account's renewal is always reviewed by a person, once per renewal window, even
     # when nothing looks wrong (a quiet green account can still leave at its renewal).
     if routing.high_value_arr is not None and portfolio_size is None:
@@ -295,7 +296,7 @@ def by_rule_severity(model, name: str) -> str | None:
     return next((r.severity for r in model.workflow.alerts if r.name == name), None)
 
 
-def notify_alerts(project: Project, alert_rows: list[dict], alert_ids: list, accounts: dict) -> list:
+def notify_alerts(project: HasParts, alert_rows: list[dict], alert_ids: list, accounts: dict) -> list:
     """Alerts within the budget one by one, the overflow in one digest per queue; every delivery's
     outcome is recorded (a failed one too). Internal recipients only."""
     config = getattr(project.ws.config, "notifications", None)
@@ -386,7 +387,9 @@ def triage_value(model, snap: dict, acc: Account, as_of: dt.date, triggers: list
     arr = acc.arr or 0.0
     expected = p_eff * arr
     boost, why = 1.0, []
-    for r in _routed(acc, as_of, window_days(wf.routing.renewal_within), wf.routing.high_value_arr):
+    renew_days = window_days(wf.routing.renewal_within)
+    assert renew_days is not None  # routing.renewal_within is a window, never "all"
+    for r in _routed(acc, as_of, renew_days, wf.routing.high_value_arr):
         if r.startswith("renewal"):
             boost *= tri.renewal_boost
         else:
@@ -416,7 +419,7 @@ def _rank_key(task: dict) -> tuple:
             task.get("score") if task.get("score") is not None else 101.0, task["account_id"])
 
 
-def triage(project: Project, as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
+def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dict[str, dict],
            accounts: dict[str, Account], good_news: dict[str, str], scored_accounts: int, *,
            full_run: bool = False, tx=None) -> dict[str, Any]:
     """Give each owner at most their weekly capacity of open tasks, by expected ARR at risk.
@@ -548,7 +551,7 @@ def triage(project: Project, as_of: dt.date, candidates: list[dict], by_id: dict
             "by_owner": by_owner, **stats}
 
 
-def notify_digests(project: Project, digests: list[dict]) -> list:
+def notify_digests(project: HasParts, digests: list[dict]) -> list:
     """One ranked backlog digest per owner, with the week's good news (rises): internal only."""
     config = getattr(project.ws.config, "notifications", None)
     if config is None or not getattr(config, "sinks", None):

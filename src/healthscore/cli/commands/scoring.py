@@ -76,11 +76,9 @@ def history(
     json_out: Json = False,
 ) -> None:
     """List an account's stored snapshots over time."""
-    from healthscore.views import live_of
-
     with open_project(workspace) as p:
         rows = p.history(account_id, parse_date(date_from, "--from"), parse_date(date_to, "--to"))
-        live = live_of(p, account_id)
+        live = p.read_models.live_of(account_id)
     if json_out:
         emit_json_lines(rows + ([live] if live else []))  # the live one last, marked "live": true
     else:

@@ -1,0 +1,316 @@
+"""Scoring: score and backfill the portfolio, read the stored history, material changes and explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from healthscore.errors import InvalidInput, NotFound
+from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from healthscore.model.load import LoadedModel
+    from healthscore.scoring.score import ScoredFrames
+    from healthscore.services.parts import Parts
+
+BACKFILL_CHUNK_SNAPSHOTS = 100_000  # snapshots per engine pass: about 15 KB each at peak, so ~1.5 GB
+
+
+@dataclass
+class ScoreRun:
+    run_id: str
+    as_of_dates: list[dt.date]
+    model_version: str
+    frames: ScoredFrames
+    inserted: int
+    missing_tables: set[str] = field(default_factory=set)
+    overrides: list[dict] = field(default_factory=list)  # owner corrections in force, newest first
+    written_back: int = 0  # snapshots written to health_snapshots in the engine (write-back)
+
+    @property
+    def snapshots(self) -> list[dict]:
+        from healthscore.workflow.overrides import apply_overrides
+
+        snaps = snapshot_dicts(self.frames)
+        return apply_overrides(snaps, self.overrides) if self.overrides else snaps
+
+
+
+class ScoringService:
+    def __init__(self, parts: Parts):
+        self.parts = parts
+
+    def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
+              as_of_dates: list[dt.date] | None = None, store: bool = True,
+              write_back: bool | None = None, history: bool | None = None,
+              model: LoadedModel | None = None) -> ScoreRun:
+        """Score every account (or the given ones) at one or many as-of dates, in one engine query.
+
+        ``history`` (default: ``store``) smooths against the stored snapshots before the first date; a
+        read (explain) uses them without storing anything.
+
+        ``write_back`` (default: the workspace's ``write_back`` setting) also writes the snapshots and
+        their evidence to health_snapshots / health_evidence in the engine (engine/writeback.py).
+
+        ``model``: score with another model than the active one (backtests, what-if); nothing else changes."""
+        from healthscore.engine.compile import compute_frame
+        from healthscore.scoring.score import score_frame
+
+        dates = sorted(set(as_of_dates or [as_of or self.parts.today()]))
+        model = model or self.parts.model
+        frame, plan, missing = compute_frame(self.parts.con, model.ir, dates, account_ids=account_ids)
+        frames = self.with_history(score_frame(model.ir, model.version, plan, frame, missing), dates[0],
+                                   account_ids, stored_history=store if history is None else history, model=model)
+        frames.excluded = self._excluded(frames.excluded, dates, account_ids)
+        run_id, inserted = "", 0
+        if store:
+            self.parts.store.record_model_version(model.version, model.ir.name, str(model.path), model.yaml_text,
+                                            model.ir_json)
+            run_id = self.parts.store.start_run(model.version, dates, self.parts.ws.config.engine.backend)
+            inserted = self.parts.store.write_snapshots(run_id, stored_snapshot_columns(frames.snapshots),
+                                                        frames.evidence)
+            self.parts.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
+                                  snapshots_written=inserted)
+        overrides = self.parts.store.overrides(account_ids) if store or history else []
+        run = ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
+        if self._writes_back(write_back):
+            from healthscore.engine.writeback import write_back as write
+
+            run.written_back = write(self.parts.con, run.snapshots)["snapshots"]
+        return run
+
+    def _excluded(self, churned: pd.DataFrame | None, dates: list[dt.date],
+                  account_ids: list[str] | None) -> pd.DataFrame:
+        """Every account a scoring run left out, with the reason: churned before the date, or created
+        on or after it (the engine query never returns those)."""
+        import pandas as pd
+
+        from healthscore.engine.attributes import not_yet_created
+        from healthscore.scoring.score import EXCLUDED_NOT_CREATED
+
+        late = not_yet_created(self.parts.con, dates, account_ids).assign(reason=EXCLUDED_NOT_CREATED)
+        parts = [f for f in (churned, late) if f is not None and len(f)]
+        if not parts:
+            return pd.DataFrame(columns=["account_id", "as_of", "reason"])
+        return pd.concat(parts, ignore_index=True).sort_values(["as_of", "account_id"], ignore_index=True)
+
+    def _writes_back(self, write_back: bool | None) -> bool:
+        return self.parts.ws.config.write_back if write_back is None else write_back
+
+    def with_history(self, frames: ScoredFrames, first_date: dt.date, account_ids: list[str] | None,
+                     stored_history: bool = True, prior: pd.DataFrame | None = None,
+                     model: LoadedModel | None = None) -> ScoredFrames:
+        """Smoothing, published tiers, last trusted scores and trend notes against the stored snapshots before
+        `first_date` (none with stored_history=False: a dry run sees only its own batch). `prior`: those
+        snapshots, when the caller has them already (history_frame; the real-time scorer keeps the day's)."""
+        from healthscore.explain.attribution import with_trend_notes
+        from healthscore.scoring.history import apply_history
+
+        model = model or self.parts.model
+        if stored_history and prior is None:
+            prior = self.history_frame(first_date, account_ids)
+        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
+        return frames
+
+    def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
+        lookback = dt.timedelta(days=max(self.parts.model.ir.history.smoothing_days, 120))
+        return self.parts.store.snapshot_frame(date_from=first_date - lookback,
+                                               date_to=first_date - dt.timedelta(days=1),
+                                         model_version=self.parts.model.version, account_ids=account_ids)
+
+    def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
+                 progress: Callable[[int, int], None] | None = None, write_back: bool | None = None) -> dict:
+        """Score every date of the range, a chunk of dates per engine pass; dates already stored are skipped,
+        so an interrupted backfill resumes where it stopped (each chunk is written in one transaction).
+        A date counts as stored only when every account that existed on it (created before it, or with
+        no created_at) has a snapshot: accounts added later get their history too (the stored
+        snapshots of such a date are kept; the scoring is idempotent).
+
+        With write-back (``write_back`` or the workspace setting), the new snapshots go to the engine's
+        health_snapshots / health_evidence too, and so do the stored snapshots of the skipped dates."""
+        if date_to < date_from:
+            raise InvalidInput(f"--to {date_to} is before --from {date_from}", field="to")
+        dates = [date_from + dt.timedelta(days=i) for i in range(0, (date_to - date_from).days + 1, every_days)]
+        done = self.parts.store.stored_as_of_dates(self.parts.model.version)
+        partly = [d for d in dates if d in done]
+        incomplete = set(self._incomplete_dates(partly)) if partly else set()
+        todo = [d for d in dates if d not in done or d in incomplete]
+        accounts = self.parts.con.table("accounts").count().execute() if todo else 0
+        per_chunk = max(1, min(len(todo) or 1, BACKFILL_CHUNK_SNAPSHOTS // max(accounts, 1)))
+        written = 0
+        if progress:
+            progress(len(dates) - len(todo), len(dates))
+        written_back = 0
+        from healthscore.faults import fault_point
+
+        for i in range(0, len(todo), per_chunk):
+            chunk = todo[i:i + per_chunk]
+            run = self.score(as_of_dates=chunk, write_back=write_back)
+            written += run.inserted
+            written_back += run.written_back
+            fault_point("backfill:chunk")
+            if progress:
+                progress(len(dates) - len(todo) + i + len(chunk), len(dates))
+        stored = sorted(set(dates) - set(todo))
+        if self._writes_back(write_back) and stored:  # dates scored before write-back was on
+            from healthscore.engine.writeback import write_back as write
+            from healthscore.workflow.overrides import apply_overrides
+
+            wanted = {d.isoformat() for d in stored}
+            snaps = [s for s in self.parts.store.snapshots(date_from=stored[0], date_to=stored[-1],
+                                                     model_version=self.parts.model.version) if s["as_of"] in wanted]
+            overrides = self.parts.store.overrides(None)
+            shown = apply_overrides(snaps, overrides) if overrides else snaps
+            written_back += write(self.parts.con, shown)["snapshots"]
+        out = {"model_version": self.parts.model.version, "dates": len(dates), "already_stored": len(dates) - len(todo),
+               "scored_dates": len(todo), "snapshots_written": written, "dates_per_pass": per_chunk,
+               "completed_dates": len(incomplete)}
+        if self._writes_back(write_back):
+            out["written_back"] = written_back
+        return out
+
+    def _incomplete_dates(self, dates: list[dt.date]) -> list[dt.date]:
+        """Stored dates with fewer snapshots than accounts scored on them: scoring leaves out the
+        accounts created on or after the as-of date and those whose latest outcome before it is a
+        churn (engine/compile.py, scoring/score.py)."""
+        import pandas as pd
+
+        stored = self.parts.store.snapshot_counts(self.parts.model.version, dates)
+        accounts = self.parts.con.table("accounts").select("account_id", "created_at").execute()
+        created = pd.to_datetime(accounts["created_at"])
+        outcomes = None
+        if "outcomes" in self.parts.con.list_tables():
+            outcomes = self.parts.con.table("outcomes").select("account_id", "ts", "kind").execute()
+            outcomes = outcomes[outcomes["account_id"].isin(accounts["account_id"])].sort_values("ts", kind="stable")
+        out = []
+        for d in dates:
+            when = pd.Timestamp(d)
+            expected = int((created.isna() | (created < when)).sum())
+            if outcomes is not None and len(outcomes):
+                latest = outcomes[outcomes["ts"] < when].groupby("account_id")["kind"].last()
+                churned = set(latest.index[latest == "churned"])
+                alive = accounts["account_id"].isin(churned) & (created.isna() | (created < when))
+                expected -= int(alive.sum())
+            if stored.get(d, 0) < expected:
+                out.append(d)
+        return out
+
+    def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:
+        """Material changes (a big enough score move or a tier change) between stored snapshots since a date."""
+        import pandas as pd
+
+        from healthscore.scoring.history import material_change
+
+        model = self.parts.model
+        lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
+        frame = self.parts.store.snapshot_frame(date_from=since - lookback, date_to=until, model_version=model.version)
+        if frame.empty:
+            return []
+        frame = frame.sort_values(["account_id", "as_of"], kind="stable")
+        for col in ("score", "tier", "primary_driver", "trend_note", "smoothed_score"):
+            if col in frame:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        grouped = frame.groupby("account_id", sort=False)
+        frame["previous_score"] = grouped["score"].shift(1)
+        frame["previous_tier"] = grouped["tier"].shift(1)
+        frame["previous_as_of"] = grouped["as_of"].shift(1)
+        frame = frame[frame["as_of"] >= pd.Timestamp(since)]
+        frame = frame[material_change(model.ir, frame)]
+        out = []
+        frame["previous_score"] = frame["previous_score"].astype(object).where(frame["previous_score"].notna(), None)
+        frame["previous_tier"] = frame["previous_tier"].astype(object).where(frame["previous_tier"].notna(), None)
+        for r in frame.to_dict("records"):
+            out.append({
+                "account_id": r["account_id"], "as_of": r["as_of"].date().isoformat(),
+                "previous_as_of": r["previous_as_of"].date().isoformat(),
+                "score": r["score"], "previous_score": r["previous_score"],
+                "delta": None if r["score"] is None or r["previous_score"] is None
+                else round(r["score"] - r["previous_score"], 2),
+                "tier": r["tier"], "previous_tier": r["previous_tier"], "status": r["status"],
+                "primary_driver": r["primary_driver"], "trend_note": r["trend_note"],
+                "smoothed_score": r.get("smoothed_score"),  # the published tier follows it
+            })
+        # newest first, the biggest moves of a date first
+        out.sort(key=lambda c: (c["as_of"], abs(c["delta"] or 0)), reverse=True)
+        return out
+
+    def explain(self, account_id: str, as_of: dt.date | None = None, compare: dt.date | None = None, *,
+                fresh: bool = False) -> dict:
+        """The account's snapshot; with `compare`, also the exact attribution of the change since then.
+
+        Reads are reads: the stored snapshot of the date (as_of None: the newest stored one) under the
+        current model. A date without one, or ``fresh``, is computed from the engine now, with the stored
+        history for smoothing, and nothing is written; such a snapshot says ``"stored": false``."""
+        self.require_account(account_id)
+        version = self.parts.model.version
+        if as_of is None:
+            as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) or self.parts.today()
+        if compare is not None and compare >= as_of:
+            raise InvalidInput(f"--compare {compare} must be before the as-of date {as_of}", field="compare")
+        dates = [as_of] if compare is None else [compare, as_of]
+        snaps: dict[str, dict] = {}
+        if not fresh:
+            for d in dates:
+                stored = self.parts.store.snapshots(account_id, as_of=d, model_version=version)
+                if stored:
+                    snaps[d.isoformat()] = {**stored[0], "stored": True}
+        todo = [d for d in dates if d.isoformat() not in snaps]
+        if todo:
+            run = self.score(as_of_dates=todo, account_ids=[account_id], store=False, history=True)
+            snaps.update({s["as_of"]: {**s, "stored": False} for s in run.snapshots})
+        if any(s["stored"] for s in snaps.values()):
+            self._complete_stored(account_id, snaps)
+        after = snaps.get(as_of.isoformat())
+        if after is None:
+            raise NotFound(f"account {account_id!r} has no snapshot at {as_of}: it was created"
+                           " on or after that date, or it had churned before it", object_id=account_id)
+        if compare is None:
+            return after
+        from healthscore.explain.attribution import attribute_change, trend_note
+
+        rescored = snaps.get(compare.isoformat())
+        if rescored is None:
+            raise NotFound(f"account {account_id!r} has no snapshot at {compare} to compare with",
+                           object_id=account_id)
+        # A snapshot stored earlier under another model version is what the owner saw then.
+        older = [s for s in self.parts.store.snapshots(account_id, as_of=compare) if s["model_version"] != version]
+        change = attribute_change(older[-1], after, rescored) if older else attribute_change(rescored, after)
+        return {**after, "change": change, "trend_note": trend_note(change)}
+
+    def _complete_stored(self, account_id: str, snaps: dict[str, dict]) -> None:
+        """Stored snapshots as a fresh one reads: the account's name, owner and ARR as of the date, and
+        the owner's correction in force."""
+        import pandas as pd
+
+        from healthscore.engine.attributes import accounts_as_of
+        from healthscore.workflow.overrides import apply_overrides
+
+        overrides = self.parts.store.overrides([account_id])
+        for key, snap in list(snaps.items()):
+            if not snap["stored"]:
+                continue
+            acc = accounts_as_of(self.parts.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], [account_id])
+            row = {k: (None if not isinstance(v, str) and pd.isna(v) else v)
+                   for k, v in (acc.to_dict("records") or [{}])[0].items()}
+            snap["account"] = {"name": row.get("name"), "owner": row.get("owner"),
+                               "arr": float(arr) if (arr := row.get("arr")) is not None else None}
+            snaps[key] = apply_overrides([snap], overrides)[0] if overrides else snap
+
+    def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
+        self.require_account(account_id)
+        return self.parts.store.snapshots(account_id, date_from=date_from, date_to=date_to,
+                                    model_version=None, with_evidence=False)
+
+    def require_account(self, account_id: str) -> None:
+        if "accounts" not in self.parts.con.list_tables():
+            raise InvalidInput("the engine has no accounts table: run 'healthscore ingest' first")
+        t = self.parts.con.table("accounts")
+        if t.filter(t.account_id == account_id).count().execute() == 0:
+            raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table"
+                           " (see 'healthscore score' for the accounts scored)", object_id=account_id)
+
