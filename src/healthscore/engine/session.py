@@ -4,12 +4,9 @@ per piece of work so that a DuckDB file stays free for other processes in betwee
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-
-from healthscore.errors import EngineBusy
 
 if TYPE_CHECKING:
     from healthscore.workspace import Workspace
@@ -29,10 +26,18 @@ class EngineConnection:
     @property
     def con(self) -> Any:
         if self._con is None:
-            from healthscore.engine.backend import connect
-
-            self._con = connect(self._workspace(), self.lock_timeout)
+            self._open(self.lock_timeout)
         return self._con
+
+    def _open(self, lock_timeout: float | None, quiet: bool = False) -> None:
+        from healthscore.engine.adapters import open_engine
+
+        self._con = open_engine(self._workspace(), lock_timeout, quiet=quiet).con
+
+    def _single_writer_file(self) -> bool:
+        from healthscore.engine.adapters import adapter_class
+
+        return adapter_class(self._workspace().config.engine.backend).single_writer_file
 
     @property
     def is_open(self) -> bool:
@@ -50,29 +55,14 @@ class EngineConnection:
         workspace free for 'healthscore score', 'run weekly' or another server worker in between."""
         with self._lock:
             depth = self._depth
-            duck = self._workspace().config.engine.backend == "duckdb"
+            per_session = depth == 0 and self._single_writer_file()
             self._depth = depth + 1
             try:
-                if depth == 0 and duck:
-                    self._open_retrying()
+                if per_session and self._con is None:
+                    # waits while a CLI run holds the file; EngineBusy (HTTP 503) past the deadline
+                    self._open(SESSION_DEADLINE_S, quiet=True)
                 yield
             finally:
                 self._depth = depth
-                if depth == 0 and duck:
+                if per_session:
                     self.close()
-
-    def _open_retrying(self) -> None:
-        self.lock_timeout = 0  # fail at once: this loop retries, within its own deadline
-        deadline = time.monotonic() + SESSION_DEADLINE_S
-        while True:
-            try:
-                self.con  # noqa: B018 - opens the connection
-                return
-            except Exception as exc:  # the engine's lock error: "Could not set lock on file", "... stays locked"
-                if "lock" not in str(exc).lower():
-                    raise
-                if time.monotonic() > deadline:
-                    path = self._workspace().config.engine.path
-                    raise EngineBusy(f"the engine file {path} is in use by another process; try again when it is"
-                                     " done") from None
-                time.sleep(0.1)

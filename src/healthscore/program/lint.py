@@ -72,8 +72,9 @@ def workspace_warnings(project: Parts) -> list[dict[str, str]]:
     out = []
     mapped = set(project.ws.config.sources)
     engine_tables: dict[str, int] | None = None
-    engine_path = project.ws.resolve(project.ws.config.engine.path)
-    if project.ws.config.engine.backend != "duckdb" or engine_path.exists():
+    from healthscore.program.readiness import engine_exists
+
+    if engine_exists(project):
         try:
             names = set(project.con.list_tables())
             engine_tables = {n: int(project.con.table(n).count().execute()) for n in names}

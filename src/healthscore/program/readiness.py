@@ -50,7 +50,7 @@ def readiness(project: Parts, measurement_report: Callable[[], dict[str, Any]]) 
     from healthscore.model.windows import end_of_data, window_days
 
     ir = project.model.ir
-    present = set(project.con.list_tables()) if _engine_exists(project) else set()
+    present = set(project.con.list_tables()) if engine_exists(project) else set()
     counts = {t: int(project.con.table(t).count().execute()) for t in present if t in TABLES}
     now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
     newest: dict[str, pd.Timestamp] = {}
@@ -147,9 +147,12 @@ def _unfed(row: dict[str, Any]) -> str:
     return f"{row['component']} ({', '.join(row['stale']) or 'no rows in ' + ', '.join(row['sources'])})"
 
 
-def _engine_exists(project) -> bool:
+def engine_exists(project) -> bool:
+    """A server engine is there to be asked; an engine file exists once something was ingested."""
+    from healthscore.engine.adapters import adapter_class
+
     ws = project.ws
-    return ws.config.engine.backend != "duckdb" or ws.resolve(ws.config.engine.path).exists()
+    return not adapter_class(ws.config.engine.backend).single_writer_file or ws.resolve(ws.config.engine.path).exists()
 
 
 def _store_exists(project) -> bool:

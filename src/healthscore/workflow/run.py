@@ -143,7 +143,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
     drops = score_drop_days(model)
     if past is None:
         past = _past_scores(project, as_of, drops, None if portfolio_size is None else list(by_id)) if drops else {}
-    from healthscore.program.drift import PORTFOLIO_ACCOUNT, pipeline_admin_alerts
+    from healthscore.workflow.pipeline import PORTFOLIO_ACCOUNT, pipeline_admin_alerts
 
     # a real-time batch reads only its own accounts' states (and the portfolio's, for pipeline alerts)
     stored_states = store.alert_states(None if portfolio_size is None else [*by_id, PORTFOLIO_ACCOUNT])
@@ -213,7 +213,7 @@ def _review_tasks(project, as_of, model, snaps, by_id, accounts, queue_of, mater
     transaction ``tx``: (candidates, the triage's outcome)."""
     from healthscore.faults import fault_point
     from healthscore.model.ir import window_days
-    from healthscore.program.drift import PORTFOLIO_ACCOUNT
+    from healthscore.workflow.pipeline import PORTFOLIO_ACCOUNT
 
     store = project.store
     wf = model.workflow

@@ -25,6 +25,11 @@ def _classes() -> dict[str, type[EngineAdapter]]:
     return {"duckdb": DuckDBAdapter, "postgres": PostgresAdapter, "pyspark": PySparkAdapter}
 
 
+def adapter_class(backend: str) -> type[EngineAdapter]:
+    """The adapter class of a backend named in healthscore.yaml: its capability flags, before anything opens."""
+    return _classes()[backend]
+
+
 def open_engine(ws: Workspace, lock_timeout: float | None = None, *, quiet: bool = False) -> EngineAdapter:
     """The engine named in healthscore.yaml. ``lock_timeout``: seconds to wait for a DuckDB file another
     process holds (default: engine.lock_timeout or HEALTHSCORE_LOCK_TIMEOUT; 0: fail at once); ``EngineBusy``
