@@ -36,6 +36,10 @@ serve: venv
 test: dev
 	$(BIN)/python -m pytest -n 2
 
+# the quick lane while working: no PostgreSQL, Spark, browser or slow cases
+test-fast: dev
+	$(BIN)/python -m pytest -n 2 -m "not slow and not postgres and not spark and not browser"
+
 # ruff and mypy on src/ with the committed config (pyproject.toml); import-layer contracts (.importlinter)
 lint: dev
 	$(BIN)/ruff check src

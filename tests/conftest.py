@@ -69,3 +69,18 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     return f"hypothesis seed {config.getoption('hypothesis_seed')} (replay: pytest --hypothesis-seed=<seed>)"
+
+
+BROWSER_MODULES = {"test_browser.py", "test_xss_chain.py"}  # drive Chromium through Playwright
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers a test earns by what it uses, so `make test-fast` can leave the heavy lanes out: `postgres` for a
+    test on a PostgreSQL database (the pg_database fixture, or a 'postgres' parameter), `browser` for the
+    Chromium tests."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "pg_database" in item.fixturenames or "postgres" in [str(v) for v in params.values()]:
+            item.add_marker(pytest.mark.postgres)
+        if item.path.name in BROWSER_MODULES:
+            item.add_marker(pytest.mark.browser)

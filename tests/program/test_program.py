@@ -21,7 +21,8 @@ from healthscore.cli.app import app
 from healthscore.program.drift import PORTFOLIO_ACCOUNT, psi
 from healthscore.program.hierarchy import rollup
 from healthscore.project import Project
-from healthscore.scaffold import EXAMPLES_DIR, build_demo
+from healthscore.scaffold import EXAMPLES_DIR
+from tests.fixtures import demo_workspace
 
 END = dt.date(2026, 11, 2)
 WEEKS = [END - dt.timedelta(days=7 * k) for k in (4, 3, 2, 1)]
@@ -49,8 +50,8 @@ def edit_model(ws: Path, **sections) -> None:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """A 300-account demo after four weekly runs (the week of END is left for the tests)."""
-    ws = tmp_path_factory.mktemp("program") / "demo"
-    build_demo(ws, accounts=300, seed=11, end=END + dt.timedelta(days=1))
+    ws = demo_workspace(tmp_path_factory, tmp_path_factory.mktemp("program") / "demo", accounts=300, seed=11,
+                        end=END + dt.timedelta(days=1))
     with Project(ws) as p:
         for week in WEEKS:
             p.run_weekly(week, notify=False)

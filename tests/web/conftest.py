@@ -21,11 +21,10 @@ PASSWORDS = {"admin": "admin-demo-pass", "manager": "manager-demo-pass", "dana.k
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory) -> Path:
     from healthscore.project import Project
-    from healthscore.scaffold import build_demo, demo_workflow
+    from tests.fixtures import demo_workspace
 
-    ws = tmp_path_factory.mktemp("web") / "demo"
-    build_demo(ws, accounts=150, seed=11, end=END, history_weeks=6)
-    demo_workflow(ws, END)
+    ws = demo_workspace(tmp_path_factory, tmp_path_factory.mktemp("web") / "demo", accounts=150, seed=11, end=END,
+                        history_weeks=6, workflow_end=END)
     with Project(ws) as p:
         p.user_add("marco.rossi", "csm", "admin", password=PASSWORDS["marco.rossi"])
     return ws

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from healthscore.cli.app import app
 from healthscore.project import Project
-from healthscore.scaffold import build_demo
+from tests.fixtures import demo_workspace
 
 END = dt.date(2026, 11, 2)
 WEEKS = [END - dt.timedelta(days=7 * k) for k in (4, 3, 2, 1, 0)]
@@ -26,9 +26,9 @@ WEEKS = [END - dt.timedelta(days=7 * k) for k in (4, 3, 2, 1, 0)]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, list[dict]]:
     """A 300-account demo workspace after five weekly runs (the last one run twice)."""
-    ws = tmp_path_factory.mktemp("wf") / "demo"
     # The demo scores its end date; a day after the last weekly run keeps that out of the runs' history.
-    build_demo(ws, accounts=300, seed=11, end=END + dt.timedelta(days=1))
+    ws = demo_workspace(tmp_path_factory, tmp_path_factory.mktemp("wf") / "demo", accounts=300, seed=11,
+                        end=END + dt.timedelta(days=1))
     results = []
     with Project(ws) as p:
         p.backfill(dt.date(2026, 6, 1), dt.date(2026, 8, 3), every_days=21)  # history with outcomes after it
