@@ -16,6 +16,8 @@ import yaml
 from healthscore.extras import EXTRA_OF_MODULE
 from tests.fixtures import small_portfolio, write_ungated_model
 
+pytestmark = pytest.mark.slow  # whole CLI runs in child processes
+
 BLOCKER = """
 import importlib.abc, sys
 BLOCKED = set({blocked!r})

@@ -22,6 +22,8 @@ from healthscore.project import Project
 from tests.fixtures import cli_identities
 from tests.calibrate import synthetic
 
+pytestmark = pytest.mark.slow  # calibrations over synthetic portfolios
+
 runner = CliRunner()
 
 

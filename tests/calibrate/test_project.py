@@ -14,6 +14,8 @@ from healthscore.cli.app import app
 from healthscore.errors import UserError
 from healthscore.project import Project
 
+pytestmark = pytest.mark.slow  # a 300-account demo, backtests and calibrations
+
 END = dt.date(2026, 11, 1)
 FROM, TO = dt.date(2025, 11, 1), dt.date(2026, 8, 1)
 

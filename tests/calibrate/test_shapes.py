@@ -95,6 +95,7 @@ def test_a_shape_gives_the_score_of_the_highest_bin_at_or_below_the_value(mins, 
             assert s == (below[-1] if below else scores[0])
 
 
+@pytest.mark.slow
 def test_calibrate_shapes_proposes_learned_shapes_on_the_same_held_out_folds(tmp_path):
     """`calibrate --shapes` on a panel where only `good` predicts churn: the shapes beat the noise-heavy hand
     weights held out, the proposal holds shape transforms (provenance included), and the proposed model's

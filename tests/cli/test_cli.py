@@ -93,6 +93,7 @@ def test_user_errors_are_clear_with_exit_code_2(workspace, tmp_path):
                       "'acounts' is not a canonical table")
 
 
+@pytest.mark.slow
 def test_demo_builds_scores_and_summarises(tmp_path):
     proc = ok("demo", "--accounts", "60", "--dir", str(tmp_path / "demo"), "--end", "2026-11-01", "--json")
     out = json.loads(proc.stdout)

@@ -127,6 +127,7 @@ def test_duckdb_and_postgres_give_the_same_snapshots(tmp_path, pg_database):
 future_offsets = st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(offsets=future_offsets, kind=st.sampled_from(["usage_events", "tickets", "surveys", "invoices",
                                                       "interactions", "outcomes", "contacts"]))

@@ -103,6 +103,7 @@ def test_write_back_is_off_by_default_and_backfill_writes_dates_stored_before(tm
         assert q(p, "SELECT count(DISTINCT as_of) FROM health_snapshots")[0][0] == 6
 
 
+@pytest.mark.slow
 def test_cli_score_write_back_flag(tmp_path):
     root = make_ws(tmp_path, {"backend": "duckdb", "path": ".healthscore/engine.duckdb"})
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}

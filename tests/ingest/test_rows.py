@@ -182,6 +182,7 @@ def ticket_batches(draw):
     return draw(st.lists(row, max_size=8)), draw(st.lists(row, max_size=8))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=ticket_batches())
 def test_property_idempotent_append(batches):

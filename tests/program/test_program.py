@@ -24,6 +24,8 @@ from healthscore.project import Project
 from healthscore.scaffold import EXAMPLES_DIR
 from tests.fixtures import demo_workspace
 
+pytestmark = pytest.mark.slow  # a 300-account demo after four weekly runs
+
 END = dt.date(2026, 11, 2)
 WEEKS = [END - dt.timedelta(days=7 * k) for k in (4, 3, 2, 1)]
 STARTERS = ["saas-seat-usage", "api-platform", "marketplace", "enterprise"]

@@ -18,6 +18,8 @@ import pytest
 from healthscore.project import Project, today
 from healthscore.scaffold import build_demo
 
+pytestmark = pytest.mark.slow  # a demo and property tests over event batches
+
 NATS_URL = os.environ.get("HEALTHSCORE_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 

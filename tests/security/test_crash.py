@@ -19,6 +19,8 @@ from healthscore.faults import ENV, EXIT_CODE
 from healthscore.project import Project
 from healthscore.scaffold import build_demo
 
+pytestmark = pytest.mark.slow  # a process killed after every commit point
+
 END = dt.date(2026, 11, 2)
 WEEK1, WEEK2 = END - dt.timedelta(days=7), END
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from healthscore.scaffold import init_workspace
 from tests.security.conftest import run_cli
 
 PASSWORD = "s3cret-Pa55word"
 
 
+@pytest.mark.slow
 def test_validate_does_not_print_the_stores_password(ws):
     cfg = ws / "healthscore.yaml"
     cfg.write_text(cfg.read_text() + f"store: postgresql://postgres:{PASSWORD}@127.0.0.1:1/nowhere\n")

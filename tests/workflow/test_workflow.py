@@ -19,6 +19,8 @@ from healthscore.cli.app import app
 from healthscore.project import Project
 from tests.fixtures import demo_workspace
 
+pytestmark = pytest.mark.slow  # a 300-account demo replayed over five weekly runs
+
 END = dt.date(2026, 11, 2)
 WEEKS = [END - dt.timedelta(days=7 * k) for k in (4, 3, 2, 1, 0)]
 
