@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from healthscore.engine.backend import connect
 from healthscore.errors import UserError
-from healthscore.ingest.sql_source import lock_down
 from healthscore.ingest.load import QUARANTINE_COLUMNS, TableReport, ingest_workspace
+from healthscore.ingest.sql_source import lock_down
 from healthscore.workspace import EngineConfig, SourceConfig, Workspace, WorkspaceConfig
 
 ACCOUNTS = "account_id,account_name\nA1,Acme\nA2,Beta\nA3,Gamma\n"
@@ -153,7 +153,8 @@ def test_sql_takes_no_path_adapter_or_format():
 
 
 def test_a_query_that_fails_at_run_time_is_a_clear_error(tmp_path):
-    ws = workspace(tmp_path, {"accounts": {"sql": "SELECT account_id, no_such_column FROM read_csv('data/accounts.csv')"}})
+    query = "SELECT account_id, no_such_column FROM read_csv('data/accounts.csv')"
+    ws = workspace(tmp_path, {"accounts": {"sql": query}})
     with pytest.raises(UserError) as info:
         run(ws)
     assert "sources.accounts.sql: the query failed" in str(info.value) and "no_such_column" in str(info.value)

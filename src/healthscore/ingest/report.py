@@ -109,6 +109,8 @@ def redact_url(url: str) -> str:
 
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from healthscore.workspace import SourceConfig
 
-    Source = SourceConfig | InlineSource  # what validation needs of a source
+    Source: TypeAlias = SourceConfig | InlineSource  # what validation needs of a source
