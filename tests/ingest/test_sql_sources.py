@@ -179,6 +179,9 @@ def test_the_query_reads_only_the_directories_it_names(tmp_path, monkeypatch):
     ws = workspace(tmp_path, {"accounts": {"sql": "SELECT * FROM read_csv('${HS_TEST_OUTSIDE}/secret.csv')"}})
     _, reports = run(ws)
     assert reports["accounts"].accepted == 1
+    monkeypatch.delenv("HS_TEST_OUTSIDE")
+    with pytest.raises(UserError, match=r"the environment variable \$\{HS_TEST_OUTSIDE\} in .* is not set"):
+        run(ws)
     # a path computed at run time is refused when the workspace is read ...
     with pytest.raises(ValidationError, match="takes the file's path as a string"):
         SourceConfig(sql="SELECT * FROM read_csv(concat('/etc', '/hostname'))")
@@ -195,3 +198,41 @@ def test_the_query_reads_only_the_directories_it_names(tmp_path, monkeypatch):
             con.fetchall("SET enable_external_access = true")
     finally:
         con.close()
+
+
+RAVENSTACK = Path("/work/shared/datasets/ravenstack")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ravenstack"
+
+
+@pytest.mark.skipif(not RAVENSTACK.is_dir(), reason="the RavenStack data set is not at /work/shared/datasets")
+def test_the_ravenstack_example_validates_ingests_and_scores_every_account(tmp_path):
+    """examples/ravenstack maps the third-party data set with healthscore.yaml alone: every one of its
+    500 accounts is scored or listed as excluded with a reason, and under 1% of any table is quarantined."""
+    import json
+
+    import yaml
+
+    from tests.cli.runner import invoke
+
+    config = yaml.safe_load((EXAMPLE / "healthscore.yaml").read_text())
+    config["model"] = str((EXAMPLE / config["model"]).resolve())  # the shipped model, read where it is
+    (tmp_path / "healthscore.yaml").write_text(yaml.safe_dump(config))
+    env = {"RAVENSTACK_DATA": str(RAVENSTACK)}
+
+    def ok(*args: str) -> str:
+        proc = invoke(*args, "-w", str(tmp_path), env=env)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        return proc.stdout
+
+    ok("validate")
+    tables = {t["table"]: t for t in json.loads(ok("ingest", "--json"))["tables"]}
+    assert set(tables) == {"accounts", "subscriptions", "usage_events", "tickets", "outcomes"}
+    assert tables["accounts"]["accepted"] == 500
+    for t in tables.values():
+        assert t["quarantined"] <= 0.01 * t["read"], t
+    snapshots = [json.loads(line) for line in ok("score", "--as-of", "2025-01-01", "--json").splitlines()]
+    excluded = [json.loads(line) for line in
+                ok("score", "--as-of", "2025-01-01", "--excluded", "--json", "--no-store").splitlines()]
+    scored = {s["account_id"] for s in snapshots}
+    assert all(e["reason"] for e in excluded)
+    assert len(scored) + len(excluded) == 500 and not scored & {e["account_id"] for e in excluded}

@@ -12,6 +12,7 @@ validated and quarantined exactly like a file (row = the result's 1-based row nu
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,7 +117,7 @@ def sql_parts(ws: Workspace, engine: EngineAdapter, name: str, src, say, warning
         query = parse_query(src.sql)
     except ValueError as exc:
         raise InvalidInput(f"{ws.config_path}: {where}: {exc}", field=where) from None
-    query, directories = _resolve_paths(ws, query)
+    query, directories = _resolve_paths(ws, query, where)
     tables = referenced_tables(query)
     missing = sorted(t for t in tables if t not in engine.list_tables())
     if missing:
@@ -165,7 +166,7 @@ def lock_down(con, directories: list[str]) -> None:
         con.fetchall(exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.var(setting), expression=value))]))
 
 
-def _resolve_paths(ws: Workspace, query: exp.Query) -> tuple[exp.Query, list[str]]:
+def _resolve_paths(ws: Workspace, query: exp.Query, where: str) -> tuple[exp.Query, list[str]]:
     """The query with every file reader's path made absolute (``${VAR}`` expanded, relative to the
     workspace); and the directories those paths are in."""
     query = query.copy()
@@ -174,7 +175,14 @@ def _resolve_paths(ws: Workspace, query: exp.Query) -> tuple[exp.Query, list[str
         if _table_function(t) not in FILE_READERS:
             continue
         for node in _path_literals(t.this):
-            path = Path(os.path.expandvars(node.this))
+            expanded = os.path.expandvars(node.this)
+            unset = re.search(r"\$\{?\w+\}?", expanded)
+            if unset:
+                raise InvalidInput(
+                    f"{ws.config_path}: {where}: the environment variable {unset.group(0)} in {node.this!r} is not set",
+                    field=where,
+                )
+            path = Path(expanded)
             path = path if path.is_absolute() else ws.root / path
             node.replace(exp.Literal.string(str(path)))
             directories.add(str(_static_prefix(path)))
