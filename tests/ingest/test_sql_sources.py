@@ -3,6 +3,8 @@ files and canonical tables, validated and quarantined like a file; anything but 
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -198,6 +200,36 @@ def test_the_query_reads_only_the_directories_it_names(tmp_path, monkeypatch):
             con.fetchall("SET enable_external_access = true")
     finally:
         con.close()
+
+
+
+PG_URL = os.environ.get("HEALTHSCORE_TEST_PG_URL")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="HEALTHSCORE_TEST_PG_URL not set: PostgreSQL tests skipped")
+def test_on_a_postgres_engine_the_query_runs_locally_and_reads_canonical_tables_from_the_engine(tmp_path):
+    import psycopg
+    from psycopg import sql
+
+    assert PG_URL is not None
+    schema = f"hs_sql_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        try:
+            ws = workspace(tmp_path, {"accounts": ACCOUNTS_SQL, "subscriptions": SUBSCRIPTIONS_SQL, "usage_events": {
+                "sql": "SELECT u.usage_id AS event_id, s.account_id, u.usage_date AS ts, u.feature_name AS event"
+                       " FROM read_csv('data/usage.csv') AS u JOIN subscriptions AS s USING (subscription_id)"}})
+            ws.config.engine = EngineConfig(backend="postgres", url=f"{PG_URL.rstrip('/')}/{schema}")
+            con, reports = run(ws)
+            try:
+                assert reports["usage_events"].accepted == 3
+                assert sorted(r["account_id"] for r in con.table("usage_events").to_pyarrow().to_pylist()) == [
+                    "A1", "A1", "A2"]
+            finally:
+                con.disconnect()
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 RAVENSTACK = Path("/work/shared/datasets/ravenstack")
