@@ -129,6 +129,7 @@ def test_union_and_aggregate(tmp_path):
 @pytest.mark.parametrize("query, says", [
     ("CREATE TABLE t AS SELECT 1", "only a SELECT"),
     ("DROP TABLE accounts", "only a SELECT"),
+    ("SELECT 'A1' AS account_id INTO copied", "only a SELECT"),
     ("INSERT INTO accounts VALUES ('x')", "only a SELECT"),
     ("ATTACH 'other.duckdb'", "only a SELECT"),
     ("COPY (SELECT 1) TO 'out.csv'", "only a SELECT"),

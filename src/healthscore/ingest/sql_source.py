@@ -54,7 +54,7 @@ def parse_query(text: str) -> exp.Query:
     if len(statements) != 1:
         raise ValueError(f"give one SELECT query, not {len(statements)} statements")
     query = statements[0]
-    if not isinstance(query, exp.Query) or any(isinstance(n, exp.Command) for n in query.walk()):
+    if not isinstance(query, exp.Query) or any(isinstance(n, (exp.Command, exp.Into)) for n in query.walk()):
         raise ValueError(
             f"only a SELECT (or WITH ... SELECT) query is allowed, not {query.key.upper()}:"
             " a source reads data, it never creates, changes, attaches, copies, installs or loads anything"
@@ -92,7 +92,7 @@ def after_dependencies(order: list[str], sources: dict) -> list[str]:
     deps = {}
     for name in order:
         text = sources[name].sql
-        deps[name] = referenced_tables(parse_query(text)) & set(order) - {name} if text is not None else set()
+        deps[name] = (referenced_tables(parse_query(text)) & set(order)) - {name} if text is not None else set()
     done: list[str] = []
     pending = list(order)
     while pending:
