@@ -27,6 +27,9 @@ class SourceConfig(_Strict):
 
     path: str | None = Field(None, description="file or glob, relative to the workspace")
     table: str | None = Field(None, description="a table (or view) in the engine, e.g. raw.tickets")
+    sql: str | None = Field(
+        None, description="a SELECT query in DuckDB's dialect over files (read_csv('data/x.csv'), relative to"
+        " the workspace, ${VAR} expanded) and canonical tables ingested before (ingest/sql_source.py)")
     database: str | None = Field(
         None, description="with table: read the table from this database URL instead of the engine"
         " (postgresql://..., duckdb:///file.duckdb, any URL ibis.connect takes; ${VAR} expanded)")
@@ -44,8 +47,18 @@ class SourceConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_location(self):
-        if (self.path is None) == (self.table is None):
-            raise ValueError("give exactly one of 'path' (a file) or 'table' (a table in the engine or in 'database')")
+        if sum(x is not None for x in (self.path, self.table, self.sql)) != 1:
+            raise ValueError("give exactly one of 'path' (a file), 'table' (a table in the engine or in 'database')"
+                             " or 'sql' (a query over files and canonical tables)")
+        if self.sql is not None:
+            from healthscore.ingest.sql_source import parse_query
+
+            if self.adapter is not None or self.format is not None or self.watermark is not None:
+                raise ValueError("'sql' takes no 'adapter', 'format' or 'watermark': the query reads its files itself")
+            try:
+                parse_query(self.sql)
+            except ValueError as exc:
+                raise ValueError(f"sql: {exc}") from None
         if self.database is not None and self.table is None:
             raise ValueError("'database' needs 'table' (the table to read from that database, e.g. support.tickets)")
         if self.adapter is not None:

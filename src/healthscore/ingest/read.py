@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 
 def locate(ws: Workspace, name: str, src: Source) -> list[Path] | str:
-    """The files of a path source (sorted), or the engine table name of a table source."""
+    """The files of a path source (sorted), the engine table name of a table source, or how a sql
+    source is named."""
     if src.table is not None:
         return src.table
+    if src.sql is not None:
+        return f"sources.{name}.sql"
     pattern = src.path
     assert pattern is not None
     resolved = ws.resolve(pattern)

@@ -83,12 +83,16 @@ class InlineSource:
     columns: dict = field(default_factory=dict)
     extra_columns: str = "error"
     adapter: str | None = None
+    sql: str | None = None
 
 
 def source_key(src) -> str:
     """How a source is named in reports and watermarks (a database URL without its password)."""
     if src.path is not None:
         return src.path
+    if src.sql is not None:
+        query = " ".join(src.sql.split())
+        return "sql: " + (query if len(query) <= 80 else query[:79] + "…")
     if src.database is not None:
         return f"{redact_url(src.database)}#{src.table}"
     return str(src.table)
@@ -105,6 +109,8 @@ def redact_url(url: str) -> str:
 
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from healthscore.workspace import SourceConfig
 
-    Source = SourceConfig | InlineSource  # what validation needs of a source
+    Source: TypeAlias = SourceConfig | InlineSource  # what validation needs of a source

@@ -20,6 +20,7 @@ from healthscore.ingest.report import InlineSource, Part, TableReport, source_ke
 from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.ingest.sources import adapter_parts, table_parts
 from healthscore.ingest.spool import clean_stale_spools
+from healthscore.ingest.sql_source import after_dependencies, sql_parts
 from healthscore.ingest.validate import validate_parts
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def ingest_workspace(
     wanted = set(configured) if tables is None else set(tables)
     order = [name for name in TABLES if name in wanted]  # contract order
     order.sort(key=lambda n: n != "accounts")  # accounts first, so that account ids are known
+    order = after_dependencies(order, configured)
     if not order:
         return []
 
@@ -143,7 +145,9 @@ def ingest_workspace(
                     reports.append(empty_report(name, key, warnings + ["no new file since the last ingest"]))
                     continue
                 parts, originals, marks = None, None, []
-                if src.adapter is not None:
+                if src.sql is not None:
+                    parts = sql_parts(ws, engine, name, src, say, warnings)
+                elif src.adapter is not None:
                     assert isinstance(where, list)  # an adapter reads files
                     parts, originals = adapter_parts(ws, engine, vcon, name, src, where, say, warnings)
                 elif isinstance(where, str) and (src.database is not None or appending[name]):

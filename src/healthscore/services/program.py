@@ -33,6 +33,8 @@ class ProgramService:
                     raise InvalidInput(f"{ws.config_path}: sources.{table}.path: no file matches {src.path!r}",
                                        location=str(ws.config_path))
                 sources[table] = f"{len(matches)} file(s), {src.format}"
+            elif src.sql is not None:
+                sources[table] = "sql query"
             elif src.database is not None:
                 from healthscore.ingest.load import source_key
 
