@@ -233,11 +233,14 @@ def test_on_a_postgres_engine_the_query_runs_locally_and_reads_canonical_tables_
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-RAVENSTACK = Path("/work/shared/datasets/ravenstack")
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ravenstack"
+REPO = Path(__file__).resolve().parents[2]
+# the third-party data sets sit beside the repository (../shared/datasets), never inside it
+DATASETS = Path(os.environ.get("HEALTHSCORE_DATASETS", REPO.parent / "shared" / "datasets"))
+RAVENSTACK = DATASETS / "ravenstack"
+EXAMPLE = REPO / "examples" / "ravenstack"
 
 
-@pytest.mark.skipif(not RAVENSTACK.is_dir(), reason="the RavenStack data set is not at /work/shared/datasets")
+@pytest.mark.skipif(not RAVENSTACK.is_dir(), reason=f"the RavenStack data set is not at {DATASETS} (HEALTHSCORE_DATASETS)")
 def test_the_ravenstack_example_validates_ingests_and_scores_every_account(tmp_path):
     """examples/ravenstack maps the third-party data set with healthscore.yaml alone: every one of its
     500 accounts is scored or listed as excluded with a reason, and under 1% of any table is quarantined."""
