@@ -48,6 +48,7 @@ lint: dev
 
 bench: dev
 	$(BIN)/python benchmarks/score_portfolio.py
+	$(BIN)/python benchmarks/read_commands.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from healthscore.contract import BOOL, FLOAT, INT, STRING, TABLES, TIMESTAMP
 
-GENERATOR_VERSION = 3  # 3: contract columns goals/subject/sentiment (null here)
+GENERATOR_VERSION = 4  # 4: its own segment mix, plans and owners (nothing taken from the demo generator)
 END = dt.datetime(2025, 7, 1)  # the data window ends here; the benchmark scores as of this date
 DATA_DAYS = 400  # about 13 months of history
 SEED = 20250701
@@ -38,11 +38,10 @@ END_US = int(np.datetime64(END, "us").astype("int64"))
 START_US = END_US - DATA_DAYS * DAY_US
 
 SEGMENTS = np.array(["SMB", "mid-market", "enterprise"])
-SEG_P = (0.6, 0.3, 0.1)
+SEG_P = (0.55, 0.33, 0.12)
 SEATS = ((2, 20), (10, 80), (50, 400))  # inclusive range per segment
-PLANS = np.array(["Starter", "Growth", "Business", "Enterprise"])
-OWNERS = np.array(["dana.kim", "marco.rossi", "priya.shah", "tom.becker", "lena.novak", "sam.okafor",
-                   "julia.berg", "alex.moreno", "mei.tanaka", "chris.walsh", "nora.haddad", "ben.carter"])
+PLANS = np.array(["basic", "team", "pro", "scale"])
+OWNERS = np.array([f"csm{k:02d}" for k in range(1, 15)])
 EVENTS = np.array(["login", "report_view", "dashboard_view", "export", "dashboard_edit", "api_call", "share",
                    "integration_sync"])
 LOGIN_P = 0.35
@@ -244,7 +243,8 @@ def generate(out: Path, n_accounts: int, n_events: int, seed: int = SEED, log=pr
     # ---- tickets -------------------------------------------------------------------------
     rng = _rng(seed, 2)
     active = active_hi > lo
-    rate = TICKETS_PER_ACCOUNT * (seats / seats.mean()) ** 0.5 * (1.6 - health) * ((active_hi - lo) / (DATA_DAYS * DAY_US))
+    active_share = (active_hi - lo) / (DATA_DAYS * DAY_US)
+    rate = TICKETS_PER_ACCOUNT * (seats / seats.mean()) ** 0.5 * (1.6 - health) * active_share
     ta = _poisson_rows(rng, rate, active)
     m = len(ta)
     h = health[ta]

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 
 from healthscore.errors import UserError
 from healthscore.store import encode, tables
-from healthscore.store.store import Store, alembic_config, normalise_url
+from healthscore.store.store import Store, alembic_config, head_revision, normalise_url
 
 STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "evidence", "ingest_batches", "quarantine"}
 D1, D2, D3 = date(2024, 6, 28), date(2024, 6, 29), date(2024, 6, 30)
@@ -92,6 +92,11 @@ def test_migrations_create_every_table_and_upgrading_again_changes_nothing(url):
         with store.engine.connect() as conn:
             assert MigrationContext.configure(conn).get_current_revision() == head
         assert row_counts(store)["model_versions"] == 1
+
+
+def test_the_head_read_from_the_migration_files_is_alembics(url):
+    # a store at this revision opens without loading Alembic (store.head_revision)
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
 def test_migrations_build_exactly_the_schema_of_tables_py(store):

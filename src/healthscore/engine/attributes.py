@@ -17,6 +17,7 @@ Where neither holds a value for an account and column, today's value is used, an
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from healthscore.contract import CHANGEABLE_ACCOUNT_COLUMNS, SUBSCRIPTION_ACCOUNT_COLUMNS, TABLES
@@ -121,19 +122,52 @@ def point_in_time(con, base, present: set[str], columns: list[str], *, single=No
 
 def accounts_as_of(con, as_of, columns: list[str], account_ids: list[str] | None = None):
     """One date's accounts (account_id and `columns`) with their attributes as of that date, as pandas."""
-    import ibis
     import pandas as pd
 
-    present = set(con.list_tables())
+    return _accounts_as_of(con, pd.Timestamp(as_of).isoformat(), columns, account_ids).execute()
+
+
+def account_as_of(con, as_of: dt.date, columns: list[str], account_id: str) -> dict | None:
+    """One account's attributes as of a date as plain values (None: no such account). The compiled SQL
+    runs through the adapter, so a read command (explain) loads no pandas."""
+    from healthscore.engine.adapters import adapter_for
+
+    stamp = dt.datetime.combine(as_of, dt.time()).isoformat()
+    expr = _accounts_as_of(con, stamp, columns, [account_id])
+    rows = adapter_for(con).fetch_arrow(str(con.compile(expr))).to_pylist()
+    return rows[0] if rows else None
+
+
+def has_account(con, account_id: str) -> bool | None:
+    """Whether the accounts table holds this account (None: the engine has no accounts table), in one
+    plain query through the adapter (no Ibis expression to execute, so no pandas)."""
+    from sqlglot import exp
+
+    from healthscore.engine.adapters import adapter_for
+
+    engine = adapter_for(con)
+    if not engine.has_table("accounts"):
+        return None
+    query = exp.select("account_id").from_("accounts").where(
+        exp.column("account_id").eq(exp.Literal.string(account_id))).limit(1)
+    return bool(engine.fetchall(query))
+
+
+def _accounts_as_of(con, stamp: str, columns: list[str], account_ids: list[str] | None):
+    import ibis
+
+    from healthscore.engine.adapters import adapter_for
+
+    engine = adapter_for(con)  # two catalog lookups: listing every table costs a read command ~0.1 s
+    present = {name for name in ("account_changes", "subscriptions") if engine.has_table(name)}
     t = con.table("accounts")
     if account_ids is not None:
         t = t.filter(t.account_id.isin(list(account_ids)))
     cols = ["account_id", *[c for c in columns if c in t.columns and c != "account_id"]]
-    single = ibis.timestamp(pd.Timestamp(as_of).isoformat())
+    single = ibis.timestamp(stamp)
     base = t.select(*cols).mutate(as_of=single)
-    base = point_in_time(con, base, present, cols, single=single,
+    return point_in_time(con, base, present, cols, single=single,
                          only=list(account_ids) if account_ids is not None else None)
-    return base.execute()
 
 
 def not_yet_created(con, as_of_dates, account_ids: list[str] | None = None):

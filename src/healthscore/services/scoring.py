@@ -285,32 +285,33 @@ class ScoringService:
     def _complete_stored(self, account_id: str, snaps: dict[str, dict]) -> None:
         """Stored snapshots as a fresh one reads: the account's name, owner and ARR as of the date, and
         the owner's correction in force."""
-        import pandas as pd
-
-        from healthscore.engine.attributes import accounts_as_of
+        from healthscore.engine.attributes import account_as_of
         from healthscore.workflow.overrides import apply_overrides
 
         overrides = self.parts.store.overrides([account_id])
         for key, snap in list(snaps.items()):
             if not snap["stored"]:
                 continue
-            acc = accounts_as_of(self.parts.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], [account_id])
-            row = {k: (None if not isinstance(v, str) and pd.isna(v) else v)
-                   for k, v in (acc.to_dict("records") or [{}])[0].items()}
+            row = account_as_of(self.parts.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], account_id) or {}
+            arr = row.get("arr")
             snap["account"] = {"name": row.get("name"), "owner": row.get("owner"),
-                               "arr": float(arr) if (arr := row.get("arr")) is not None else None}
+                               "arr": float(arr) if arr is not None and arr == arr else None}  # NaN: none
             snaps[key] = apply_overrides([snap], overrides)[0] if overrides else snap
 
     def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
-        self.require_account(account_id)
-        return self.parts.store.snapshots(account_id, date_from=date_from, date_to=date_to,
-                                    model_version=None, with_evidence=False)
+        rows = self.parts.store.snapshots(account_id, date_from=date_from, date_to=date_to,
+                                          model_version=None, with_evidence=False)
+        if not rows:  # stored snapshots name a scored account: only an empty answer asks the engine
+            self.require_account(account_id)
+        return rows
 
     def require_account(self, account_id: str) -> None:
-        if "accounts" not in self.parts.con.list_tables():
+        from healthscore.engine.attributes import has_account
+
+        known = has_account(self.parts.con, account_id)
+        if known is None:
             raise InvalidInput("the engine has no accounts table: run 'healthscore ingest' first")
-        t = self.parts.con.table("accounts")
-        if t.filter(t.account_id == account_id).count().execute() == 0:
+        if not known:
             raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table"
                            " (see 'healthscore score' for the accounts scored)", object_id=account_id)
 

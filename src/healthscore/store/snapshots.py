@@ -7,14 +7,15 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, Row, String, Table, Text, cast, func, select, type_coerce
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, midnight, to_date, utcnow
-from healthscore.store.encode import EVIDENCE_ENCODERS, SNAPSHOT_ENCODERS, bulk_insert, naive_utc, select_columns
+
+if TYPE_CHECKING:  # pandas (and the encoders, which need it) load when a frame is read or written
+    import pandas as pd
 
 _SNAPSHOT_KEY = ["account_id", "as_of", "model_version"]
 _SNAPSHOT_COLUMNS = [
@@ -55,6 +56,14 @@ class SnapshotRecords:
         as [], review_required as false and the others as NULL. flags holds lists, last_trusted
         JSON objects (dicts).
         """
+        from healthscore.store.encode import (
+            EVIDENCE_ENCODERS,
+            SNAPSHOT_ENCODERS,
+            bulk_insert,
+            naive_utc,
+            select_columns,
+        )
+
         optional = [c for c in _SNAPSHOT_OPTIONAL_COLUMNS if c in snapshots.columns]
         snaps = select_columns(snapshots, _SNAPSHOT_COLUMNS + optional, "snapshots")
         for name in _SNAPSHOT_OPTIONAL_COLUMNS:
@@ -270,6 +279,8 @@ def _evidence_dict(r: Row) -> dict[str, Any]:
 
 def _snapshot_frame(rows: Sequence[Row]) -> pd.DataFrame:
     """The frame of `snapshot_frame` from its rows (as_of as datetimes or text, flags as JSON text)."""
+    import pandas as pd
+
     columns = dict(zip(_FRAME_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
 
     def column(name: str, dtype: Any = None) -> pd.Series:
@@ -294,6 +305,8 @@ def _key_text(row: pd.Series) -> str:
 
 def _new_keys(conn: Connection, snaps: pd.DataFrame) -> pd.Series:
     """True for snapshots not stored yet: one query per (model_version, as_of), the primary key's prefix."""
+    import pandas as pd
+
     s = t.snapshots.c
     is_new = pd.Series(True, index=snaps.index)
     for (model_version, as_of), index in snaps.groupby(["model_version", "as_of"]).groups.items():

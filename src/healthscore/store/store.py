@@ -1,7 +1,8 @@
 """The store: the system of record for what healthscore itself writes.
 
 A SQLite file by default, PostgreSQL in production, through SQLAlchemy Core. The schema is created
-only by the Alembic migrations next to this file; opening a `Store` upgrades the database to head.
+only by the Alembic migrations next to this file; opening a `Store` upgrades the database to head (a
+store already at head is only checked: read commands do not load Alembic).
 Snapshots and their evidence are append-only: a (account_id, as_of, model_version) key is written
 once and never updated.
 """
@@ -10,15 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, create_engine, event, insert, select, text, update
+from sqlalchemy import Connection, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -26,10 +26,13 @@ from healthscore.errors import UserError
 from healthscore.store import tables as t
 from healthscore.store.audit import AuditSeal
 from healthscore.store.common import insert_or_ignore, to_date, utcnow
-from healthscore.store.encode import QUARANTINE_ENCODERS, bulk_insert, select_columns
 from healthscore.store.governance import GovernanceRecords
 from healthscore.store.snapshots import SnapshotRecords
 from healthscore.store.workflow import WorkflowRecords
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every process opening the same database.
@@ -50,6 +53,8 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
 
     With `connection`, migrations run on it (inside its transaction); otherwise on `url`.
     """
+    from alembic.config import Config
+
     cfg = Config()
     # ConfigParser interpolates '%', which may appear in paths and URL-encoded passwords.
     cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -57,6 +62,19 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration: the one no other migration revises (read from the files; importing Alembic
+    costs a read command about 0.4 s)."""
+    revisions, revised = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text()
+        revisions.update(re.findall(r'^revision: str = "(\w+)"', source, re.M))
+        revised.update(re.findall(r'^down_revision: str \| None = "(\w+)"', source, re.M))
+    (head,) = revisions - revised
+    return head
 
 
 STORE_BUSY_TIMEOUT_MS = 30_000
@@ -130,11 +148,21 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
             raise
 
     def _upgrade(self) -> None:
+        if self._at_head():
+            return
+        from alembic import command
+
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Processes starting together (API workers) would otherwise race to create tables.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
             command.upgrade(alembic_config(self.url, conn), "head")
+
+    def _at_head(self) -> bool:
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return False
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -226,6 +254,8 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
 
     def write_quarantine(self, batch_id: str, table_name: str, rows: pd.DataFrame) -> int:
         """Store rejected rows (columns file, line, column, value, reason, raw); return how many."""
+        from healthscore.store.encode import QUARANTINE_ENCODERS, bulk_insert, select_columns
+
         frame = select_columns(rows, _QUARANTINE_COLUMNS, "quarantine").rename(columns={"column": "column_name"})
         frame = frame.assign(batch_id=batch_id, table_name=table_name, created_at=utcnow())
         with self.engine.begin() as conn:
