@@ -158,6 +158,8 @@ class Calibration(Strict):
                                   " the wrong way round")
     shape_bins: int = Field(8, ge=2, le=50, description="bins per metric of a learned shape (calibrate --shapes)")
     shape_l2: float = Field(10.0, gt=0, description="L2 penalty of the learned shapes' bin contributions")
+    shape_interactions: int = Field(3, ge=0, le=10, description="at most this many pairwise interaction tables"
+                                    " in learned shapes (0: none); a pair is kept only if it fits better")
     shape_monotone: Literal["direction", "none"] = Field(
         "direction", description="learned shapes follow each metric's direction unless the metric says"
                                  " non_monotone: true (direction), or are free (none)")
