@@ -14,6 +14,7 @@ import pandas as pd
 
 from healthscore.engine.attributes import source_column
 from healthscore.engine.compile import MetricPlan
+from healthscore.model.interactions import Interaction
 from healthscore.model.ir import (
     ONBOARDING_SEGMENT,
     Bands,
@@ -26,7 +27,6 @@ from healthscore.model.ir import (
     Shape,
     Tiers,
 )
-from healthscore.model.interactions import Interaction
 from healthscore.model.measures import MEASURES, MetricInputs
 from healthscore.model.settings import OnboardingModel, Segment
 from healthscore.model.windows import duration_days
