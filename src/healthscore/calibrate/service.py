@@ -230,6 +230,7 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             ss = sk["score_shapes"].to_numpy(float)
             ok = train & ~np.isnan(ss)
             t["score_shapes"] = ss[test]
+            info["learned_shapes_auc"] = stats._r(stats.roc_auc(100 - np.nan_to_num(ss[test], nan=50.0), y[test]))
             t["p_shapes"] = stats.platt_predict(stats.fit_platt(ss[ok], y[ok]), np.nan_to_num(ss[test], nan=50.0))
         for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
             info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))

@@ -160,7 +160,7 @@ def fit_shape_model(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2:
         kind, edges, idx = _bins(values[name], n_bins)
         k = len(edges) + 1  # the last column: no data
         col = np.where(idx < 0, k - 1, idx)
-        blocks.append(_onehot(col, k))
+        blocks.append(_steps(col, k) if kind == "shape" else _onehot(col, k))
         layout.append((name, kind, edges, k, np.bincount(col, minlength=k)))
     C = 1.0 / max(l2, 1e-9)
     model = LogisticRegression(C=C, max_iter=2000, solver="lbfgs").fit(sparse.hstack(blocks).tocsr(), y)
@@ -173,8 +173,12 @@ def fit_shape_model(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2:
     coef = model.coef_[0]
     out, start = [], 0
     for name, kind, edges, k, rows in layout:
-        health = -coef[start:start + k]  # a bin that raises the risk lowers health
-        start += k
+        width = k - 1 if kind == "shape" else k
+        c = coef[start:start + width]
+        start += width
+        if kind == "shape":  # steps between neighbouring bins -> each bin's contribution (the first bin: 0)
+            c = np.concatenate([[0.0], np.cumsum(c[:-1]), c[-1:]])
+        health = -c  # a bin that raises the risk lowers health
         mono = monotone.get(name) if kind == "shape" else None
         if mono:  # the constraint holds on the value bins; the no-data bin stands apart
             health[:-1] = _isotonic(health[:-1], rows[:-1], increasing=(mono == "increasing"))
@@ -192,6 +196,25 @@ def fit_shape_model(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2:
         tables.append(PairShape(metrics=(a, b), edges=(ea, eb), scores=grid.tolist(), missing_score=float(scores[-1]),
                                 weight=max(span, MIN_RANGE), gain=gain))
     return out, tables
+
+
+def _steps(col: np.ndarray, k: int):
+    """Numeric bins as steps: column j (j = 1 .. k-2) is 1 where the bin is at least j, the last column the
+    no-data bin. The L2 penalty then shrinks the step between neighbouring bins, not each bin towards 0: a
+    shape with many bins stays smooth where the data do not say otherwise (a first-difference penalty)."""
+    from scipy import sparse
+
+    present = col < k - 1
+    rows, cols = [], []
+    for j in range(1, k - 1):
+        hit = np.flatnonzero(present & (col >= j))
+        rows.append(hit)
+        cols.append(np.full(hit.size, j - 1))
+    missing = np.flatnonzero(~present)
+    rows.append(missing)
+    cols.append(np.full(missing.size, k - 2))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(len(col), k - 1))
 
 
 def _onehot(col: np.ndarray, k: int):
@@ -222,8 +245,9 @@ def pair_cells(a: np.ndarray, b: np.ndarray, ea: list[float], eb: list[float]) -
 
 
 def _select_pairs(values: pd.DataFrame, y: np.ndarray, margin: np.ndarray, l2: float, k: int, pair_bins: int):
-    """The k pairs whose table most lowers the training log-loss given the shapes' margin. With the margin
-    held fixed, each cell's contribution is its own one-parameter problem (a few Newton steps)."""
+    """The k pairs whose table most lowers the training log-loss given the shapes' margin, among those whose
+    drop exceeds their number of cells. With the margin held fixed, each cell's contribution is its own
+    one-parameter problem (a few Newton steps)."""
     numeric = {}
     for name in values.columns:
         kind, edges, _ = _bins(values[name], pair_bins)
@@ -246,7 +270,9 @@ def _select_pairs(values: pd.DataFrame, y: np.ndarray, margin: np.ndarray, l2: f
             ranked.append((base - _logloss(y, margin + delta[cells]) - l2 * float(delta @ delta) / 2,
                            (a, b), (ea, eb), cells, k_cells))
     ranked.sort(key=lambda r: -r[0])
-    return [(names_, edges, float(gain), cells, kc) for gain, names_, edges, cells, kc in ranked[:k] if gain > 0]
+    # a table must pay for its cells (AIC: the log-loss drop above one per parameter), so a small training
+    # fold with few bad outcomes gets no interaction rather than a table of noise
+    return [(names_, edges, float(gain), cells, kc) for gain, names_, edges, cells, kc in ranked[:k] if gain > kc]
 
 
 def _logloss(y: np.ndarray, margin: np.ndarray) -> float:
