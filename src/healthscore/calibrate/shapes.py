@@ -1,18 +1,23 @@
 """Learned shapes: a generalized additive model whose terms are tables a person can read.
 
 Each metric's raw value is cut into bins at quantiles of the training data (categorical metrics keep
-their categories), with one more bin for "no data". An L2 logistic regression on the bins' one-hot
-columns (scikit-learn) gives every bin a log-odds contribution to the bad outcome; a metric the
-analyst marks monotone has its contributions made monotone (isotonic regression, weighted by the
-bins' rows). The contributions then become an ordinary health model, so the evidence still adds up:
+their categories), with one more bin for "no data". An L2 logistic regression (scikit-learn) gives every
+bin a log-odds contribution to the bad outcome; numeric bins enter as steps, so the penalty shrinks the
+step between neighbouring bins (a smooth shape where the data are thin) rather than each bin towards 0.
+A metric the analyst marks monotone has its contributions made monotone (isotonic regression, weighted
+by the bins' rows). Optionally a few pairwise interactions: a table over two numeric metrics' coarse bins,
+chosen by how much it lowers the training log-loss on top of the shapes (FAST) and kept only if that
+drop exceeds its number of cells, then fitted jointly with the shapes. The contributions then become an
+ordinary health model, so the evidence still adds up:
 
     health_m(bin) = -contribution,  range_m = max - min over the metric's bins (no-data included)
     score_m(bin)  = 100 * (health_m(bin) - min_m) / range_m          (a `shape` or `map` transform)
     weight_m      = range_m                                           (components: the sum of theirs)
 
-so the score is sum_m weight_m * score_m / sum_m weight_m = 100 * (sum_m health_m - const) / R: a
-strictly decreasing function of the fitted log-odds. The score ranks accounts exactly as the fitted
-model does, and each metric's points are its learned contribution, shifted and scaled.
+and the same for an interaction's cells (a model-level `interactions:` entry, its own evidence row), so
+the score is sum_t weight_t * score_t / sum_t weight_t = 100 * (sum_t health_t - const) / R: a strictly
+decreasing function of the fitted log-odds. The score ranks accounts exactly as the fitted model does,
+and each term's points are its learned contribution, shifted and scaled.
 """
 
 from __future__ import annotations

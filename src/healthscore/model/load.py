@@ -34,7 +34,7 @@ def model_version(ir: HealthModel) -> str:
     if not data.get("interactions"):
         data.pop("interactions", None)
     for key, default in (("min_survivors", 30), ("leak_auc", 0.95), ("max_timing_share", 0.25),
-                         ("flip_directions", True), ("shape_bins", 8), ("shape_l2", 10.0),
+                         ("flip_directions", True), ("shape_bins", 32), ("shape_l2", 10.0),
                          ("shape_monotone", "direction"),
                          ("shape_interactions", 3)):  # added later: defaults keep older hashes
         if (data.get("calibration") or {}).get(key) == default:
