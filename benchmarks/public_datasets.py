@@ -199,6 +199,7 @@ def run_set(name: str, loader) -> dict:
                          "--bootstrap", "100", ok=(0, 3)).stdout)
     pooled = {**pooled, "learned_shapes": (shp["comparison"].get("pooled") or {}).get("learned_shapes")}
     out["shapes_accepted"], out["shapes_decision"] = shp["accepted"], shp["decision"]
+    out["shapes_interactions"] = {x["name"]: x["proposed_share"] for x in shp.get("interactions", [])}
     for short, key in METHODS.items():
         m = pooled.get(key)
         out[short] = None if m is None else {"auc": m["roc_auc"]["value"], "auc_ci": [m["roc_auc"]["low"], m["roc_auc"]["high"]],
@@ -225,6 +226,8 @@ def main() -> None:
             if m:
                 print(f"  {short:<11} AUC {m['auc']:.3f} [{m['auc_ci'][0]:.3f}, {m['auc_ci'][1]:.3f}]"
                       f"  lift10 {m['lift10']:.2f}  Brier {m['brier']:.4f}")
+        if r["shapes_interactions"]:
+            print("  learned interactions: " + ", ".join(f"{k} {v:.2f}" for k, v in r["shapes_interactions"].items()))
         print("  proposed weights: " + ", ".join(f"{k} {v:.2f}" for k, v in list(r["weights"].items())[:6]))
     if as_json:
         print(json.dumps({d: {k: ({"auc": v["auc"], "lift10": v["lift10"], "brier": v["brier"]} if v else None)

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from healthscore.calibrate import stats
-from healthscore.calibrate.shapes import apply_shapes, fit_shapes
+from healthscore.calibrate.shapes import apply_shapes, fit_shape_model, fit_shapes
 from healthscore.model.ir import HealthModel
-from healthscore.scoring.score import transform
+from healthscore.scoring.score import interaction_scores, transform
 
 
 def synthetic(n=4000, seed=0):
@@ -66,6 +66,43 @@ def test_shapes_recover_a_u_shape_and_rank_like_the_additive_model():
     learned_auc = stats.roc_auc(100 - score, y)
     linear_auc = stats.roc_auc(-X["logins"].to_numpy(), y)
     assert learned_auc > 0.75 > linear_auc + 0.2  # a straight line cannot see a U
+
+
+def test_an_interaction_no_pair_of_shapes_can_express_is_found_and_scored():
+    """Risk is high where logins are low AND nps is low (either alone is harmless): the pair's table is
+    chosen among the candidates, stored in the YAML, and the score with it ranks better than without."""
+    rng = np.random.default_rng(1)
+    n = 6000
+    X = pd.DataFrame({"logins": rng.uniform(0, 100, n), "nps": rng.integers(0, 11, n).astype(float),
+                      "noise": rng.normal(0, 1, n)})
+    logit = -2.5 + 3.0 * ((X["logins"] < 40) & (X["nps"] < 5)).to_numpy(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    model = {**MODEL, "components": [
+        {"name": "engagement", "weight": 1, "metrics": [{**MODEL["components"][0]["metrics"][0]},
+         {"name": "noise", "source": "usage_events", "measure": "count", "window": "30d",
+          "transform": {"kind": "linear", "low": -2, "high": 2}, "weight": 1}]},
+        {"name": "voice", "weight": 1, "metrics": [MODEL["components"][1]["metrics"][0]]}]}
+    fits, pairs = fit_shape_model(X, y, n_bins=10, interactions=1)
+    assert [set(p.metrics) for p in pairs] == [{"logins", "nps"}] and pairs[0].gain > 0
+    ir = HealthModel.model_validate(apply_shapes(model, fits, "synthetic", pairs))
+    (x,) = ir.interactions
+    pair_part = interaction_scores(x, X[x.metrics[0]].to_numpy(), X[x.metrics[1]].to_numpy())
+    mains = score_of(ir, X)
+    w_mains = sum(c.weight for c in ir.components)
+    with_pair = (mains * w_mains + pair_part * x.weight) / (w_mains + x.weight)
+    assert stats.roc_auc(100 - with_pair, y) > stats.roc_auc(100 - mains, y) + 0.01
+    # only the metrics allowed pair up, and a table of noise does not pay for its cells
+    assert fit_shape_model(X, y, n_bins=10, interactions=1, pairable={"logins", "noise"})[1] == []
+
+
+def test_an_interaction_table_must_match_its_bins():
+    with pytest.raises(ValidationError, match="2 x 3 table"):
+        HealthModel.model_validate({**MODEL, "interactions": [
+            {"name": "x", "metrics": ["logins", "nps"], "edges": [[0, 5], [0, 1, 2]], "scores": [[1, 2, 3]],
+             "weight": 1}]})
+    ir = HealthModel.model_validate({**MODEL, "interactions": [
+        {"name": "x", "metrics": ["logins", "seats"], "edges": [[0], [0]], "scores": [[1]], "weight": 1}]})
+    assert any("no metric 'seats'" in msg for _, msg in ir.problems())
 
 
 def test_a_shape_that_breaks_its_monotone_constraint_is_refused():

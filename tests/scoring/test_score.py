@@ -56,6 +56,12 @@ def _shaped(model: HealthModel) -> HealthModel:
         for m in comp["metrics"]:
             if m["transform"]["kind"] != "map":
                 m["transform"] = shape
+    # learned interactions (calibrate --shapes): their own evidence rows, in the sum like any metric
+    data["interactions"] = [
+        {"name": "logins x breadth", "metrics": ["login_frequency", "feature_breadth"], "edges": [[0, 5], [-1, 2, 10]],
+         "scores": [[0, 40, 100], [70, 20, 55]], "missing_score": 35, "weight": 2.5},
+        {"name": "csat x escalations", "metrics": ["csat_90d", "escalations_90d"], "edges": [[3], [0, 1]],
+         "scores": [[90, 10]], "missing_score": 50, "weight": 0.7}]
     return HealthModel.model_validate(data)
 
 
@@ -66,7 +72,8 @@ SHAPED = _shaped(SEED.ir)
 @given(draws=st.lists(values, min_size=1, max_size=40), n=st.integers(1, 6),
        seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900), learned=st.booleans())
 def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age, learned):
-    """Also with learned shapes (calibrate --shapes): a shape is a transform like any other."""
+    """Also with learned shapes and interactions (calibrate --shapes): a shape is a transform like any other,
+    an interaction one more evidence row."""
     model = SHAPED if learned else SEED.ir
     frame, plan = random_frame(model, [np.nan if v is None else float(v) for v in draws], n, [seg] * n, [age] * n)
     frames = score_frame(model, SEED.version, plan, frame, set())
@@ -81,6 +88,9 @@ def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age, learned)
             assert sum(e["points"] for e in snap["evidence"]) == pytest.approx(snap["score"], abs=0.01)
             assert sum(e["weight"] for e in snap["evidence"]) == pytest.approx(1.0, abs=1e-4)
             assert snap["tier"] in ("green", "yellow", "red")
+            if learned:
+                assert {e["metric"] for e in snap["evidence"] if e["source"] == "interaction"} == {
+                    "logins x breadth", "csat x escalations"}
         elif snap["status"] == "onboarding":
             assert snap["score"] == SEED.ir.scoring.onboarding_score and snap["tier"] is None
         else:

@@ -114,12 +114,14 @@ def labelled_values(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataF
 
 def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
                    fitted: str, wrong_way: set[str] | None = None) -> dict:
-    """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh: a leak
-    refused keeps weight 0, a timing metric keeps its transform and its current share."""
-    from healthscore.calibrate.shapes import apply_shapes, fit_shapes
+    """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh and up to
+    calibration.shape_interactions pairwise tables: a leak refused keeps weight 0; a timing metric gets a
+    shape too but weighs at most the share it keeps (its hand share, capped), and is in no interaction."""
+    from healthscore.calibrate.shapes import MIN_RANGE, apply_shapes, fit_shape_model
 
     names = spec.names
-    free = [names[j] for j in range(len(names)) if j not in spec.refused and j not in spec.fixed]
+    fit_names = [names[j] for j in range(len(names)) if j not in spec.refused]
+    timing = {names[j]: s for j, s in spec.fixed.items()}
     cal = ir.calibration_spec
     # A metric's own `monotone`, else (shape_monotone: direction) the direction its author wrote: bins are
     # noisy, and a shape that wiggles against the metric's meaning predicts worse held out.
@@ -129,17 +131,20 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
         m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
                                else "decreasing")
         for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
-    fits = fit_shapes(values[free], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone)
-    out = apply_shapes(data, fits, fitted)
-    total = sum(f.weight for f in fits)
-    fixed_share = sum(spec.fixed.values())
+    fits, pairs = fit_shape_model(values[fit_names], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone,
+                                  interactions=cal.shape_interactions, pairable=set(fit_names) - set(timing))
+    # share s of the whole at most: weight <= s / (1 - S) x the rest's learned total
+    learned = sum(f.weight for f in fits if f.metric not in timing) + sum(p.weight for p in pairs)
+    cap = 1 / max(1 - sum(timing.values()), 1e-9) * learned
+    for f in fits:
+        if f.metric in timing:
+            f.weight = max(min(f.weight, timing[f.metric] * cap), MIN_RANGE)
+    out = apply_shapes(data, fits, fitted, pairs)
+    refused = {names[j] for j in spec.refused}
     for comp in out.get("components", []):
         for m in comp.get("metrics", []):
-            j = names.index(m["name"])
-            if j in spec.refused:
+            if m["name"] in refused:
                 m["weight"] = 0
-            elif j in spec.fixed:  # share s of the whole: weight = s / (1 - S) x the learned total
-                m["weight"] = float(f"{spec.fixed[j] / max(1 - fixed_share, 1e-9) * total:.6g}")
         comp["weight"] = float(f"{sum(m['weight'] for m in comp['metrics']):.6g}") or comp["weight"]
     return out
 
@@ -225,6 +230,7 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             ss = sk["score_shapes"].to_numpy(float)
             ok = train & ~np.isnan(ss)
             t["score_shapes"] = ss[test]
+            info["learned_shapes_auc"] = stats._r(stats.roc_auc(100 - np.nan_to_num(ss[test], nan=50.0), y[test]))
             t["p_shapes"] = stats.platt_predict(stats.fit_platt(ss[ok], y[ok]), np.nan_to_num(ss[test], nan=50.0))
         for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
             info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))
@@ -406,6 +412,7 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "refused_leaks": [spec.names[j] for j in sorted(spec.refused)],
         "flipped": flips, "timing": {spec.names[j]: round(s, 4) for j, s in spec.fixed.items()},
     }
+    interactions: list[dict] = []
     if shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
         provenance["model"] = "learned shapes (calibrate --shapes)"
         proposal = shape_proposal(ir, inp.data, values, y, spec,
@@ -420,7 +427,9 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
                      "message": "learned shapes hold for every account: segment weights and tiers removed"}
                     for sg in ir.segments]
         learned = {m["name"]: m["weight"] for c in proposal["components"] for m in c["metrics"]}
-        total_w = sum(learned.values()) or 1.0
+        pair_w = {x["name"]: x["weight"] for x in proposal.get("interactions", [])}
+        total_w = sum(learned.values()) + sum(pair_w.values()) or 1.0
+        interactions = [{"name": k, "proposed_share": round(v / total_w, 4)} for k, v in pair_w.items()]
         for w in weights:
             w["proposed_share"] = round(learned[w["metric"]] / total_w, 4)
             w["fitted_share"] = None if w["status"] in ("timing", "refused_leak") else w["proposed_share"]
@@ -437,8 +446,9 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
         "survivors": int((y == 0).sum()),
         "method": (f"learned shapes: L2 logistic regression on {cal.shape_bins} quantile bins per metric (and a"
-                   " no-data bin), turned into shape transforms and weights (calibrate/shapes.py); timing metrics"
-                   " keep their share; leaks get 0 unless allowed") if shapes else
+                   f" no-data bin) and up to {cal.shape_interactions} pairwise tables chosen by training log-loss"
+                   " gain, turned into shape transforms, interactions and weights (calibrate/shapes.py); timing"
+                   " metrics get a shape and at most their share; leaks get 0 unless allowed") if shapes else
                   ("non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
                    f" l2={cal.l2}, floor share {cal.min_weight}; timing metrics keep their share (at most"
                    f" {cal.max_timing_share}); leaks get 0 unless allowed"),
@@ -453,6 +463,8 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "diff": F.yaml_diff(inp.data, proposal, a=str(inp.model_path), b=str(out or "proposed")),
         "proposed_yaml": text if accepted else None, "written_to": None, "report": None,
     }
+    if shapes:
+        result["interactions"] = interactions
     if out is not None and accepted:
         header = (f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots ({int(y.sum())} bad"
                   f" outcomes), {dates[0]}..{dates[-1]}. {reason}.\n")

@@ -1,18 +1,23 @@
 """Learned shapes: a generalized additive model whose terms are tables a person can read.
 
 Each metric's raw value is cut into bins at quantiles of the training data (categorical metrics keep
-their categories), with one more bin for "no data". An L2 logistic regression on the bins' one-hot
-columns (scikit-learn) gives every bin a log-odds contribution to the bad outcome; a metric the
-analyst marks monotone has its contributions made monotone (isotonic regression, weighted by the
-bins' rows). The contributions then become an ordinary health model, so the evidence still adds up:
+their categories), with one more bin for "no data". An L2 logistic regression (scikit-learn) gives every
+bin a log-odds contribution to the bad outcome; numeric bins enter as steps, so the penalty shrinks the
+step between neighbouring bins (a smooth shape where the data are thin) rather than each bin towards 0.
+A metric the analyst marks monotone has its contributions made monotone (isotonic regression, weighted
+by the bins' rows). Optionally a few pairwise interactions: a table over two numeric metrics' coarse bins,
+chosen by how much it lowers the training log-loss on top of the shapes (FAST) and kept only if that
+drop exceeds its number of cells, then fitted jointly with the shapes. The contributions then become an
+ordinary health model, so the evidence still adds up:
 
     health_m(bin) = -contribution,  range_m = max - min over the metric's bins (no-data included)
     score_m(bin)  = 100 * (health_m(bin) - min_m) / range_m          (a `shape` or `map` transform)
     weight_m      = range_m                                           (components: the sum of theirs)
 
-so the score is sum_m weight_m * score_m / sum_m weight_m = 100 * (sum_m health_m - const) / R: a
-strictly decreasing function of the fitted log-odds. The score ranks accounts exactly as the fitted
-model does, and each metric's points are its learned contribution, shifted and scaled.
+and the same for an interaction's cells (a model-level `interactions:` entry, its own evidence row), so
+the score is sum_t weight_t * score_t / sum_t weight_t = 100 * (sum_t health_t - const) / R: a strictly
+decreasing function of the fitted log-odds. The score ranks accounts exactly as the fitted model does,
+and each term's points are its learned contribution, shifted and scaled.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 MIN_RANGE = 1e-6  # a metric whose bins do not differ keeps a tiny weight (weights must be > 0)
+PAIR_BINS = 6  # bins per metric of an interaction table: a 6 x 6 table is still read at a glance
 
 
 @dataclass
@@ -49,6 +55,26 @@ class MetricShape:
             out["monotone"] = self.monotone
         out["fitted"] = fitted
         return out
+
+
+@dataclass
+class PairShape:
+    """A learned interaction: a table over two metrics' bins, scored and weighted like a shape."""
+
+    metrics: tuple[str, str]
+    edges: tuple[list[float], list[float]]  # bin starts of each metric
+    scores: list[list[float]]  # rows: the first metric's bins; columns: the second's
+    missing_score: float  # either value missing
+    weight: float
+    gain: float  # how much the table lowered the training log-loss when it was chosen
+
+    def interaction(self, fitted: str) -> dict[str, Any]:
+        """The interaction in the model YAML."""
+        return {"name": f"{self.metrics[0]} x {self.metrics[1]}", "metrics": list(self.metrics),
+                "edges": [[_round_edge(e) for e in self.edges[0]], [_round_edge(e) for e in self.edges[1]]],
+                "scores": [[round(s, 2) for s in row] for row in self.scores],
+                "missing_score": round(self.missing_score, 2), "weight": float(f"{self.weight:.6g}"),
+                "fitted": fitted}
 
 
 def _round_edge(x: float) -> float:
@@ -117,6 +143,16 @@ def fit_shapes(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2: floa
     """Fit one shape per column of `values` (raw metric values, one row per labelled snapshot) against
     the bad-outcome label y (1 bad). monotone: metric -> "increasing" | "decreasing" (health rises or
     falls with the value)."""
+    return fit_shape_model(values, y, n_bins=n_bins, l2=l2, monotone=monotone)[0]
+
+
+def fit_shape_model(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2: float = 1.0,
+                    monotone: dict[str, str] | None = None, interactions: int = 0, pair_bins: int = PAIR_BINS,
+                    pairable: set[str] | None = None) -> tuple[list[MetricShape], list[PairShape]]:
+    """The shapes, and up to `interactions` pairwise tables: pairs of numeric metrics ranked by how much a
+    table over their coarse bins lowers the training log-loss on top of the shapes (FAST), then fitted
+    jointly with the shapes in one L2 logistic regression. Only the rows given (a training fold) are read;
+    pairable: the metrics an interaction may use (default: all)."""
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
@@ -129,40 +165,135 @@ def fit_shapes(values: pd.DataFrame, y: np.ndarray, *, n_bins: int = 8, l2: floa
         kind, edges, idx = _bins(values[name], n_bins)
         k = len(edges) + 1  # the last column: no data
         col = np.where(idx < 0, k - 1, idx)
-        blocks.append(sparse.csr_matrix((np.ones(len(col)), (np.arange(len(col)), col)), shape=(len(col), k)))
+        blocks.append(_steps(col, k) if kind == "shape" else _onehot(col, k))
         layout.append((name, kind, edges, k, np.bincount(col, minlength=k)))
-    X = sparse.hstack(blocks).tocsr()
-    model = LogisticRegression(C=1.0 / max(l2, 1e-9), max_iter=2000, solver="lbfgs")
-    model.fit(X, y)
+    C = 1.0 / max(l2, 1e-9)
+    model = LogisticRegression(C=C, max_iter=2000, solver="lbfgs").fit(sparse.hstack(blocks).tocsr(), y)
+    candidates = values[[c for c in values.columns if pairable is None or c in pairable]]
+    pairs = _select_pairs(candidates, y, model.decision_function(sparse.hstack(blocks).tocsr()), l2, interactions,
+                          pair_bins) if interactions > 0 else []
+    if pairs:  # the shapes and the chosen tables together: a table learns only what the shapes cannot
+        model = LogisticRegression(C=C, max_iter=2000, solver="lbfgs").fit(
+            sparse.hstack(blocks + [_onehot(p[3], p[4]) for p in pairs]).tocsr(), y)
     coef = model.coef_[0]
     out, start = [], 0
     for name, kind, edges, k, rows in layout:
-        c = coef[start:start + k].copy()
-        start += k
+        width = k - 1 if kind == "shape" else k
+        c = coef[start:start + width]
+        start += width
+        if kind == "shape":  # steps between neighbouring bins -> each bin's contribution (the first bin: 0)
+            c = np.concatenate([[0.0], np.cumsum(c[:-1]), c[-1:]])
         health = -c  # a bin that raises the risk lowers health
         mono = monotone.get(name) if kind == "shape" else None
         if mono:  # the constraint holds on the value bins; the no-data bin stands apart
             health[:-1] = _isotonic(health[:-1], rows[:-1], increasing=(mono == "increasing"))
-        seen = rows > 0
-        lo, hi = float(health[seen].min()), float(health[seen].max())
-        span = hi - lo
-        scores = np.full(k, 50.0) if span < MIN_RANGE else np.clip(100.0 * (health - lo) / span, 0.0, 100.0)
-        if not seen[-1]:  # never without data in training: no data scores the middle of the shape
-            scores[-1] = float(np.average(scores[:-1], weights=np.maximum(rows[:-1], 1)))
+        scores, span = _scaled(health, rows)
         out.append(MetricShape(metric=name, kind=kind, edges=list(edges) if kind == "shape" else [],
                                categories=list(edges) if kind == "map" else [], scores=scores[:-1].tolist(),
                                missing_score=float(scores[-1]), weight=max(span, MIN_RANGE), rows=rows.tolist(),
                                monotone=mono))
-    return out
+    tables = []
+    for (a, b), (ea, eb), gain, cells, k in pairs:
+        health = -coef[start:start + k]
+        start += k
+        scores, span = _scaled(health, np.bincount(cells, minlength=k))
+        grid = scores[:-1].reshape(len(ea), len(eb))
+        tables.append(PairShape(metrics=(a, b), edges=(ea, eb), scores=grid.tolist(), missing_score=float(scores[-1]),
+                                weight=max(span, MIN_RANGE), gain=gain))
+    return out, tables
 
 
-def apply_shapes(data: dict, fits: list[MetricShape], fitted: str) -> dict:
-    """The model YAML (as parsed) with every fitted metric's transform, missing rule and weight replaced
-    and each component weighted by its metrics' learned ranges."""
+def _steps(col: np.ndarray, k: int):
+    """Numeric bins as steps: column j (j = 1 .. k-2) is 1 where the bin is at least j, the last column the
+    no-data bin. The L2 penalty then shrinks the step between neighbouring bins, not each bin towards 0: a
+    shape with many bins stays smooth where the data do not say otherwise (a first-difference penalty)."""
+    from scipy import sparse
+
+    present = col < k - 1
+    rows, cols = [], []
+    for j in range(1, k - 1):
+        hit = np.flatnonzero(present & (col >= j))
+        rows.append(hit)
+        cols.append(np.full(hit.size, j - 1))
+    missing = np.flatnonzero(~present)
+    rows.append(missing)
+    cols.append(np.full(missing.size, k - 2))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(len(col), k - 1))
+
+
+def _onehot(col: np.ndarray, k: int):
+    from scipy import sparse
+
+    return sparse.csr_matrix((np.ones(len(col)), (np.arange(len(col)), col)), shape=(len(col), k))
+
+
+def _scaled(health: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    """(0..100 scores, the log-odds span): the least healthy bin seen in training scores 0, the healthiest 100;
+    a bin never seen (no data, a table cell) scores the rows' average."""
+    seen = rows > 0
+    lo, hi = float(health[seen].min()), float(health[seen].max())
+    span = hi - lo
+    scores = np.full(len(health), 50.0) if span < MIN_RANGE else np.clip(100.0 * (health - lo) / span, 0.0, 100.0)
+    if (~seen).any() and seen.any():
+        scores[~seen] = float(np.average(scores[seen], weights=rows[seen]))
+    return scores, span
+
+
+def pair_cells(a: np.ndarray, b: np.ndarray, ea: list[float], eb: list[float]) -> np.ndarray:
+    """The cell of each row in a pair's table: row-major over (bin of a, bin of b); the last cell (index
+    len(ea) * len(eb)) holds the rows where either value is missing. Below the first edge is the first bin."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ia = np.clip(np.searchsorted(ea, np.nan_to_num(a), side="right") - 1, 0, len(ea) - 1)
+    ib = np.clip(np.searchsorted(eb, np.nan_to_num(b), side="right") - 1, 0, len(eb) - 1)
+    return np.where(np.isnan(a) | np.isnan(b), len(ea) * len(eb), ia * len(eb) + ib)
+
+
+def _select_pairs(values: pd.DataFrame, y: np.ndarray, margin: np.ndarray, l2: float, k: int, pair_bins: int):
+    """The k pairs whose table most lowers the training log-loss given the shapes' margin, among those whose
+    drop exceeds their number of cells. With the margin held fixed, each cell's contribution is its own
+    one-parameter problem (a few Newton steps)."""
+    numeric = {}
+    for name in values.columns:
+        kind, edges, _ = _bins(values[name], pair_bins)
+        if kind == "shape" and len(edges) > 1:
+            numeric[name] = (pd.to_numeric(values[name], errors="coerce").to_numpy(float), [float(e) for e in edges])
+    base = _logloss(y, margin)
+    ranked = []
+    names = list(numeric)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (va, ea), (vb, eb) = numeric[a], numeric[b]
+            k_cells = len(ea) * len(eb) + 1
+            cells = pair_cells(va, vb, ea, eb)
+            delta = np.zeros(k_cells)
+            for _ in range(4):
+                p = 1 / (1 + np.exp(-(margin + delta[cells])))
+                grad = np.bincount(cells, p - y, minlength=k_cells) + l2 * delta
+                hess = np.bincount(cells, p * (1 - p), minlength=k_cells) + l2
+                delta -= grad / hess
+            ranked.append((base - _logloss(y, margin + delta[cells]) - l2 * float(delta @ delta) / 2,
+                           (a, b), (ea, eb), cells, k_cells))
+    ranked.sort(key=lambda r: -r[0])
+    # a table must pay for its cells (AIC: the log-loss drop above one per parameter), so a small training
+    # fold with few bad outcomes gets no interaction rather than a table of noise
+    return [(names_, edges, float(gain), cells, kc) for gain, names_, edges, cells, kc in ranked[:k] if gain > kc]
+
+
+def _logloss(y: np.ndarray, margin: np.ndarray) -> float:
+    return float(np.sum(np.logaddexp(0.0, margin) - y * margin))
+
+
+def apply_shapes(data: dict, fits: list[MetricShape], fitted: str, pairs: list[PairShape] | None = None) -> dict:
+    """The model YAML (as parsed) with every fitted metric's transform, missing rule and weight replaced,
+    each component weighted by its metrics' learned ranges, and the interactions (replacing any earlier)."""
     import copy
 
     by_metric = {f.metric: f for f in fits}
     out = copy.deepcopy(data)
+    out.pop("interactions", None)
+    if pairs:
+        out["interactions"] = [p.interaction(fitted) for p in pairs]
     for comp in out.get("components", []):
         total = 0.0
         for m in comp.get("metrics", []):

@@ -16,6 +16,7 @@ from healthscore.contract import TABLES
 from healthscore.model.base import Strict
 from healthscore.model.checks import check_filter, check_metric, check_rule_condition, dupes
 from healthscore.model.filters import AS_OF, ColumnRef, Condition, Filter
+from healthscore.model.interactions import Interaction
 from healthscore.model.measures import ACCOUNT_MEASURES
 from healthscore.model.metrics import Aggregate, Metric
 from healthscore.model.settings import (
@@ -91,6 +92,8 @@ class HealthModel(Strict):
     pilot: Pilot | None = Field(None, description="the pilot: segment, start, duration, validation threshold")
     drift: Drift | None = Field(None, description="score and input drift report settings")
     interventions: Interventions | None = Field(None, description="intervention logging and escalation drafts")
+    # Learned pairwise tables (calibrate --shapes); empty keeps the content hash.
+    interactions: list[Interaction] = Field(default_factory=list, description="learned two-metric tables")
 
     @field_validator("freshness")
     @classmethod
@@ -184,6 +187,13 @@ class HealthModel(Strict):
                 if sg not in seg_names:
                     problems.append((loc + ("segment",),
                                      f"no segment {sg!r}; segments: {', '.join(sorted(seg_names))}"))
+        dupes([x.name for x in self.interactions] + [c.name for c in self.components], ("interactions",),
+              "interaction or component", problems)
+        for xi, x in enumerate(self.interactions):
+            for name in x.metrics:
+                if name not in metric_names:
+                    problems.append((("interactions", xi, "metrics"),
+                                     f"no metric {name!r}; metrics: {', '.join(sorted(metric_names))}"))
         prios = [s.priority for s in self.segments]
         for p in sorted({p for p in prios if prios.count(p) > 1}):
             names = [s.name for s in self.segments if s.priority == p]

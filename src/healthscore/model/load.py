@@ -31,9 +31,12 @@ def model_version(ir: HealthModel) -> str:
     for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
         if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
+    if not data.get("interactions"):
+        data.pop("interactions", None)
     for key, default in (("min_survivors", 30), ("leak_auc", 0.95), ("max_timing_share", 0.25),
-                         ("flip_directions", True), ("shape_bins", 8), ("shape_l2", 10.0),
-                         ("shape_monotone", "direction")):  # added later: defaults keep older hashes
+                         ("flip_directions", True), ("shape_bins", 32), ("shape_l2", 10.0),
+                         ("shape_monotone", "direction"),
+                         ("shape_interactions", 3)):  # added later: defaults keep older hashes
         if (data.get("calibration") or {}).get(key) == default:
             data["calibration"].pop(key)
     for comp in data.get("components", []):

@@ -156,8 +156,11 @@ class Calibration(Strict):
     max_timing_share: float = Field(0.25, gt=0, le=1, description="cap on the share of a metric flagged timing: true")
     flip_directions: bool = Field(True, description="flip a metric's direction when the outcomes say it is written"
                                   " the wrong way round")
-    shape_bins: int = Field(8, ge=2, le=50, description="bins per metric of a learned shape (calibrate --shapes)")
+    shape_bins: int = Field(32, ge=2, le=50, description="bins per metric of a learned shape (calibrate --shapes);"
+                            " the fit penalises steps between neighbours, so fine bins stay smooth")
     shape_l2: float = Field(10.0, gt=0, description="L2 penalty of the learned shapes' bin contributions")
+    shape_interactions: int = Field(3, ge=0, le=10, description="at most this many pairwise interaction tables"
+                                    " in learned shapes (0: none); a pair is kept only if it fits better")
     shape_monotone: Literal["direction", "none"] = Field(
         "direction", description="learned shapes follow each metric's direction unless the metric says"
                                  " non_monotone: true (direction), or are free (none)")

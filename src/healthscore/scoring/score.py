@@ -14,6 +14,7 @@ import pandas as pd
 
 from healthscore.engine.attributes import source_column
 from healthscore.engine.compile import MetricPlan
+from healthscore.model.interactions import Interaction
 from healthscore.model.ir import (
     ONBOARDING_SEGMENT,
     Bands,
@@ -117,6 +118,16 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(v), np.nan, s)
 
 
+def interaction_scores(x: Interaction, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The interaction's 0..100 score per row from its two metrics' raw values (its missing_score where either
+    is missing); below a first edge is the first bin."""
+    a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+    ea, eb = np.asarray(x.edges[0]), np.asarray(x.edges[1])
+    ia = np.clip(np.searchsorted(ea, np.nan_to_num(a), side="right") - 1, 0, len(ea) - 1)
+    ib = np.clip(np.searchsorted(eb, np.nan_to_num(b), side="right") - 1, 0, len(eb) - 1)
+    return np.where(np.isnan(a) | np.isnan(b), x.missing_score, np.asarray(x.scores, dtype="float64")[ia, ib])
+
+
 # ---- composition -----------------------------------------------------------------------------
 
 
@@ -129,8 +140,8 @@ def _weights(model: HealthModel, segment: str | None) -> tuple[np.ndarray, np.nd
     else:
         seg = next((s for s in model.segments if s.name == segment), None)
     overrides = seg.weights if seg else {}
-    mw = [overrides.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics]
-    cw = [overrides.get(c.name, c.weight) for c in model.components]
+    mw = [overrides.get(f"{c.name}.{m.name}", m.weight) for c, m in model.metrics] + [1.0] * len(model.interactions)
+    cw = [overrides.get(c.name, c.weight) for c in model.components] + [x.weight for x in model.interactions]
     tiers = seg.tiers if seg and seg.tiers else model.tiers
     return np.array(mw, dtype="float64"), np.array(cw, dtype="float64"), tiers
 
@@ -141,8 +152,9 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     accounts are dropped) replaces computed metric values: what-if analysis."""
     metrics = model.metrics
     comp_names = [c.name for c in model.components]
-    comp_of = np.array([comp_names.index(c.name) for c, _ in metrics])
+    comp_of = np.array([comp_names.index(c.name) for c, _ in metrics], dtype=int)
     n, n_m, n_c = len(frame), len(metrics), len(comp_names)
+    metric_names = [m.name for _, m in metrics]
 
     # Accounts that churned before the as-of date are no longer scored.
     last_outcome = frame.get(f"{plan.last_outcome}__value")
@@ -176,6 +188,20 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     has_data = ~np.isnan(scores)
     imputed = np.array([np.nan if (s := model.missing_rule(m).imputed_score) is None else s for _, m in metrics])
     scores = np.where(has_data, scores, imputed[None, :])
+    n_metrics = n_m  # the metrics' columns; learned interactions follow, each a component of its own
+    for x in model.interactions:
+        a, b = (pd.to_numeric(pd.Series(values[metric_names.index(name)]), errors="coerce").to_numpy("float64")
+                for name in x.metrics)
+        scores = np.column_stack([scores, interaction_scores(x, a, b)])
+        has_data = np.column_stack([has_data, ~np.isnan(a) & ~np.isnan(b)])
+        values.append(np.array([None if np.isnan(u) or np.isnan(v) else f"{u:g} x {v:g}" for u, v in zip(a, b)],
+                               dtype=object))
+        rows = np.column_stack([rows, np.zeros(n, dtype="int64")])
+        latest.append(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+        comp_of = np.append(comp_of, len(comp_names))
+        comp_names.append(x.name)
+        metric_names.append(x.name)
+    n_m, n_c = len(metric_names), len(comp_names)
     available = ~np.isnan(scores)
 
     as_of = frame["as_of"].to_numpy("datetime64[ns]")
@@ -227,8 +253,9 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     maturity = np.where(np.isnan(age_days), 1.0, np.clip(age_days / sc.confidence_full_after_days, 0.0, 1.0))
     confidence = np.round(coverage * maturity, 3)
     onboarding = age_days < sc.onboarding_days
-    gate_reasons, risk_notes, flags, review = stop_gates(model, frame, values, scores, has_data, latest, as_of,
-                                                         nominal)
+    gate_reasons, risk_notes, flags, review = stop_gates(model, frame, values[:n_metrics], scores[:, :n_metrics],
+                                                         has_data[:, :n_metrics], latest[:n_metrics], as_of,
+                                                         nominal[:, :n_metrics])
     paused = ~onboarding & np.array([bool(r) for r in gate_reasons], dtype=bool)
     insufficient = ~onboarding & ~paused & ((coverage < sc.min_coverage) | (total <= 0))
     scored = ~onboarding & ~paused & ~insufficient
@@ -238,15 +265,16 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     status = np.where(onboarding, "onboarding", np.where(paused, "paused",
                                                          np.where(insufficient, "insufficient_data", "scored")))
 
-    metric_names = [m.name for _, m in metrics]
     # Primary driver: the metric costing the most points (weight x (100 - score)), among metrics with
-    # data: an imputed value (CSAT 50 for an account without tickets) is no finding to act on.
-    loss = np.where(has_data, eff_weight * (100.0 - safe_scores), 0.0)
-    primary = np.where(loss.max(axis=1, initial=0.0) > 0, np.array(metric_names, dtype=object)[loss.argmax(axis=1)],
-                       None) if n_m else np.full(n, None, dtype=object)
+    # data: an imputed value (CSAT 50 for an account without tickets) is no finding to act on. Metrics
+    # only: playbooks and alerts name metrics, an interaction's points are evidence.
+    loss = np.where(has_data, eff_weight * (100.0 - safe_scores), 0.0)[:, :n_metrics]
+    primary = np.where(loss.max(axis=1, initial=0.0) > 0,
+                       np.array(metric_names[:n_metrics], dtype=object)[loss.argmax(axis=1)],
+                       None) if n_metrics else np.full(n, None, dtype=object)
     metric_labels = {m.name: m for _, m in metrics}
-    reasons = _reasons(model, metric_names, has_data, available, coverage, age_days, onboarding, insufficient,
-                       missing_tables, metric_labels)
+    reasons = _reasons(model, metric_names[:n_metrics], has_data[:, :n_metrics], available[:, :n_metrics], coverage,
+                       age_days, onboarding, insufficient, missing_tables, metric_labels)
     reasons = [g + k + r for g, k, r in zip(gate_reasons, risk_notes, reasons)]
     if onb is not None:
         for i in np.flatnonzero(in_onboarding_model).tolist():
@@ -258,7 +286,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
             reasons[i].append(f"{name} target {_fmt_value(target[i])} ({source[i]})" if source[i] is not None
                               else f"{name}: no target (no goal, column or default)")
     components = _component_lists(comp_names, comp_score, comp_share, comp_coverage)
-    motions = [c.motion for c in model.components]
+    motions = [c.motion for c in model.components] + [None] * len(model.interactions)
     sub_scores: list[dict[str, float | None]] | None = None
     if any(motions):  # sub-scores by motion (product, relationship ...): the overall score stays the composite
         for row in components:
@@ -322,10 +350,10 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": version,
         "metric": per_metric(metric_names),
-        "component": per_metric([c.name for c, _ in metrics]),
+        "component": per_metric([comp_names[c] for c in comp_of]),
         "value": value_obj.ravel(),
-        "window": per_metric([m.window_label for _, m in metrics]),
-        "source": per_metric([m.source_label for _, m in metrics]),
+        "window": per_metric([m.window_label for _, m in metrics] + [""] * (n_m - n_metrics)),
+        "source": per_metric([m.source_label for _, m in metrics] + ["interaction"] * (n_m - n_metrics)),
         "rows": rows.ravel(),
         "latest_at": latest_arr.ravel() if latest_arr is not None else [],
         "score": np.round(np.where(available, scores, np.nan), 2).ravel(),
