@@ -144,3 +144,13 @@ def test_version_is_the_package_version():
     proc = run_process("--version")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"healthscore {__version__}"
+
+
+def test_validate_reads_the_headers_ingest_will_read(tmp_path):
+    ws = tmp_path / "new"
+    ok("init", str(ws))
+    (ws / "data" / "accounts.csv").write_text("name,segment\nAcme,SMB\n")  # account_id is required
+    assert_user_error(run("validate", "-w", str(ws)), "accounts.csv", "missing required column", "account_id")
+    (ws / "data" / "accounts.csv").write_text("account_id,name\nA1,Acme\n")
+    out = json.loads(ok("validate", "-w", str(ws), "--json").stdout)
+    assert out["sources"]["accounts"] == "1 file(s), csv, columns checked"

@@ -33,6 +33,15 @@ class ProgramService:
                     raise InvalidInput(f"{ws.config_path}: sources.{table}.path: no file matches {src.path!r}",
                                        location=str(ws.config_path))
                 sources[table] = f"{len(matches)} file(s), {src.format}"
+                if src.adapter is None:
+                    # the headers ingest will read: a column map that misses a required column fails here, not
+                    # half-way through an ingest
+                    from healthscore.ingest.columns import preflight
+                    from healthscore.ingest.read import locate
+
+                    preflight(ws, table, src, locate(ws, table, src))
+                    if src.format in ("csv", "parquet"):
+                        sources[table] += ", columns checked"
             elif src.sql is not None:
                 sources[table] = "sql query"
             elif src.database is not None:
