@@ -8,7 +8,7 @@ import typer
 
 from healthscore.cli.options import AsOf, Bootstrap, Json, Workspace, open_project, parse_date, parse_days
 from healthscore.cli.render import calibrate as show
-from healthscore.cli.render import emit_json
+from healthscore.cli.render import output
 
 
 def backtest(
@@ -33,10 +33,7 @@ def backtest(
 
         html_out.write_text(backtest_html(result), encoding="utf-8")
     result.pop("_roc", None)  # the ROC curve is for the HTML figure, not for the console or JSON
-    if json_out:
-        emit_json(result)
-    else:
-        show.backtest(result, html_out)
+    output(result, json_out, show.backtest, html_out)
 
 
 def calibrate(
@@ -62,10 +59,7 @@ def calibrate(
     with open_project(workspace) as p:
         r = p.calibrate(parse_date(date_from, "--from"), parse_date(date_to, "--to"), parse_days(every), out=out,
                         folds=folds, n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report, shapes=shapes)
-    if json_out:
-        emit_json(r)
-    else:
-        show.calibration(r)
+    output(r, json_out, show.calibration)
     if not r["accepted"]:
         raise typer.Exit(3)
 
@@ -88,7 +82,4 @@ def whatif(
         r = p.whatif(account_id, set_, change, parse_date(as_of, "--as-of"),
                      fit_from=parse_date(fit_from, "--fit-from"), fit_to=parse_date(fit_to, "--fit-to"),
                      fit_every=parse_days(fit_every, "--fit-every"))
-    if json_out:
-        emit_json(r)
-    else:
-        show.whatif(r)
+    output(r, json_out, show.whatif)

@@ -8,7 +8,7 @@ import typer
 
 from healthscore.cli.options import By, Json, Workspace, acting_user, open_project
 from healthscore.cli.render import admin as show
-from healthscore.cli.render import emit_json, emit_json_lines
+from healthscore.cli.render import emit_json_lines, output
 
 
 def model_list(workspace: Workspace = Path("."), json_out: Json = False) -> None:
@@ -33,20 +33,14 @@ def model_propose(
     """Record a model file as a proposed version with its backtest; an admin approves it."""
     with open_project(workspace) as p:
         r = p.model_propose(path, note, acting_user(p, by, "model.propose"), backtest=backtest)
-    if json_out:
-        emit_json(r)
-    else:
-        show.model_proposed(r)
+    output(r, json_out, show.model_proposed)
 
 
 def model_show(version: str = typer.Argument(...), workspace: Workspace = Path("."), json_out: Json = False) -> None:
     """One version: status, author, note, backtest, and the diff against the active model."""
     with open_project(workspace) as p:
         r = p.model_show(version)
-    if json_out:
-        emit_json(r)
-    else:
-        show.model(r)
+    output(r, json_out, show.model)
 
 
 def model_approve(version: str = typer.Argument(...), workspace: Workspace = Path("."), by: By = None,
@@ -54,7 +48,4 @@ def model_approve(version: str = typer.Argument(...), workspace: Workspace = Pat
     """Make a proposed version the active model (admin only; recorded in the audit log)."""
     with open_project(workspace) as p:
         r = p.model_approve(version, acting_user(p, by, "model.approve"))
-    if json_out:
-        emit_json(r)
-    else:
-        show.model_approved(r)
+    output(r, json_out, show.model_approved)

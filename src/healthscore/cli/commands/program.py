@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from healthscore.cli.options import AsOf, Json, Workspace, open_project, parse_date, parse_days
-from healthscore.cli.render import emit_json, emit_json_lines
+from healthscore.cli.render import emit_json_lines, output
 from healthscore.cli.render import program as show
 
 
@@ -20,10 +20,7 @@ def report_measurement(
     """Is the score reviewed, trusted and right? Validation rate, false positives, missed risks, follow-through."""
     with open_project(workspace) as p:
         r = p.measurement_report(parse_days(horizon, "--horizon"))
-    if json_out:
-        emit_json(r)
-    else:
-        show.measurement(r)
+    output(r, json_out, show.measurement)
 
 
 def report_drift(
@@ -38,20 +35,14 @@ def report_drift(
     with open_project(workspace) as p:
         r = p.drift_report(parse_date(as_of, "--as-of"), parse_date(reference_from, "--reference-from"),
                            parse_date(reference_to, "--reference-to"), threshold)
-    if json_out:
-        emit_json(r)
-    else:
-        show.drift(r)
+    output(r, json_out, show.drift)
 
 
 def readiness(workspace: Workspace = Path("."), json_out: Json = False) -> None:
     """Pilot prerequisites item by item, the maturity level (0-5) and the next step."""
     with open_project(workspace) as p:
         r = p.readiness()
-    if json_out:
-        emit_json(r)
-    else:
-        show.readiness(r)
+    output(r, json_out, show.readiness)
 
 
 def report_pilot(
@@ -71,10 +62,7 @@ def report_pilot(
         sample_csv(r, csv_out)
     if html_out:
         html_out.write_text(sample_html(r), encoding="utf-8")
-    if json_out:
-        emit_json(r)
-    else:
-        show.pilot(r, csv_out, html_out)
+    output(r, json_out, show.pilot, csv_out, html_out)
 
 
 def hierarchy(
@@ -100,7 +88,4 @@ def report_plays(
     """Per playbook: health and renewal after the play against matched accounts without it."""
     with open_project(workspace) as p:
         r = p.plays_report(parse_days(horizon, "--horizon"))
-    if json_out:
-        emit_json(r)
-    else:
-        show.plays(r)
+    output(r, json_out, show.plays)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from healthscore.cli.options import AsOf, Json, Limit, Offset, Workspace, open_project, parse_date, parse_days
-from healthscore.cli.render import emit_json, emit_json_lines, note
+from healthscore.cli.render import emit_json, emit_json_lines, note, output
 from healthscore.cli.render import scoring as show
 
 
@@ -99,10 +99,7 @@ def backfill(
     start, end, step = parse_date(date_from, "--from"), parse_date(date_to, "--to"), parse_days(every)
     with open_project(workspace) as p, show.backfill_progress(disable=json_out) as progress:
         result = p.backfill(start, end, step, progress=progress, write_back=write_back)
-    if json_out:
-        emit_json(result)
-    else:
-        show.backfill(result)
+    output(result, json_out, show.backfill)
 
 
 def changes(

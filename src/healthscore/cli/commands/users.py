@@ -8,7 +8,7 @@ import typer
 
 from healthscore.cli.options import By, Json, OsUser, Workspace, acting_user, open_project, read_password
 from healthscore.cli.render import admin as show
-from healthscore.cli.render import emit_json, emit_json_lines
+from healthscore.cli.render import emit_json, emit_json_lines, output
 from healthscore.errors import InvalidInput
 
 
@@ -36,10 +36,7 @@ def user_add(
             actor = acting_user(p, by, "users")
         u = p.user_add(username, role, actor, password=read_password(password_stdin), display_name=name,
                        os_user=os_user)
-    if json_out:
-        emit_json(u)
-    else:
-        show.user_added(u)
+    output(u, json_out, show.user_added)
 
 
 def user_set(
@@ -62,10 +59,7 @@ def user_set(
         actor = acting_user(p, by, "read")
         u = p.user_set(username, actor, role=role, password=read_password(password_stdin), disabled=disable,
                        old_password=old, os_user=os_user)
-    if json_out:
-        emit_json(u)
-    else:
-        show.user_changed(u)
+    output(u, json_out, show.user_changed)
 
 
 def user_list(workspace: Workspace = Path("."), json_out: Json = False) -> None:
@@ -116,10 +110,7 @@ def audit_verify(workspace: Workspace = Path("."), json_out: Json = False) -> No
     """Recompute the audit log's hash chain; exits 1 naming the first entry that was changed."""
     with open_project(workspace) as p:
         r = p.audit_verify()
-    if json_out:
-        emit_json(r)
-    else:
-        show.audit_verified(r)
+    output(r, json_out, show.audit_verified)
     if not r["ok"]:
         raise typer.Exit(1)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from healthscore.cli.options import AsOf, By, Json, Limit, Offset, Workspace, acting_user, open_project, parse_date
-from healthscore.cli.render import emit_json, emit_json_lines
+from healthscore.cli.render import emit_json, emit_json_lines, output
 from healthscore.cli.render import workflow as show
 from healthscore.errors import InvalidInput
 
@@ -21,10 +21,7 @@ def run_weekly(
     """The weekly account review: score, raise alerts (deduped, budgeted), create owner review tasks."""
     with open_project(workspace) as p:
         result = p.run_weekly(parse_date(as_of, "--as-of"), notify=not no_notify)
-    if json_out:
-        emit_json(result)
-    else:
-        show.weekly(result)
+    output(result, json_out, show.weekly)
 
 
 def tasks(
@@ -126,10 +123,7 @@ def intervention_log(
     with open_project(workspace) as p:
         actor = acting_user(p, by, "review", p.task(task_id)["account_id"])
         r = p.intervention_log(task_id, actor, play=play, channel=channel, response=response, note=note)
-    if json_out:
-        emit_json(r)
-    else:
-        show.intervention_logged(r)
+    output(r, json_out, show.intervention_logged)
 
 
 def intervention_list(

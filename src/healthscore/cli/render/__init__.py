@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,14 @@ def console() -> Console:
 
 def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, default=str) + "\n")
+
+
+def output(result: Any, json_out: bool, table: Callable[..., None], *extra: Any) -> None:
+    """A command's result: one JSON object with --json, else the console rendering `table(result, *extra)`."""
+    if json_out:
+        emit_json(result)
+    else:
+        table(result, *extra)
 
 
 def emit_json_lines(rows: Iterable[Any]) -> None:
