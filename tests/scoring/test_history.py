@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthscore.model.load import load_health_model
 from healthscore.scoring.history import apply_history
@@ -57,3 +60,83 @@ def test_paused_snapshot_keeps_the_last_trusted_score_visible():
 def test_material_changes():
     out = apply_history(model_with(0, 0), batch([75.0, 73.0, 62.0, 61.0]))
     assert list(out["material_change"]) == [False, False, True, False]  # 73 -> 62 is 11 points and a tier
+
+
+# ---- the vectorised pass against a plain per-row reference -------------------------------------
+
+def _reference(model, snaps: pd.DataFrame, prior: pd.DataFrame | None) -> dict[str, list]:
+    """The rules one row at a time, as written in docs/model-reference.md: what apply_history must equal."""
+    import numpy as np
+
+    hist = model.history
+    rows = pd.concat([snaps.assign(_batch=True)] + ([prior.assign(_batch=False)] if prior is not None else []),
+                     ignore_index=True).sort_values(["account_id", "as_of"], kind="stable")
+    out, recent, last, prev, acc = {}, [], None, None, None
+    for i, r in rows.iterrows():
+        if r["account_id"] != acc:
+            acc, recent, last, prev = r["account_id"], [], None, None
+        tier, smoothed, trusted = (r["tier"] if not r["_batch"] else None), np.nan, None
+        if r["status"] == "scored":
+            recent = [(t, v) for t, v in recent + [(r["as_of"], r["score"])]
+                      if t > r["as_of"] - pd.Timedelta(days=hist.smoothing_days)] if hist.smoothing_days else []
+            # the exact mean of the window's scores, rounded to hundredths half to even
+            smoothed = float(round(sum(Fraction(str(v)) for _, v in recent) / len(recent), 2)) if recent \
+                else r["score"]
+            if r["_batch"]:
+                g, y = r["tier_green"], r["tier_yellow"]
+                tier = "green" if smoothed >= g else "yellow" if smoothed >= y else "red"
+                held = last[2] if last is not None else None
+                rank = {"red": 0, "yellow": 1, "green": 2}
+                if held in rank and tier != held and hist.hysteresis > 0:
+                    rising = rank[tier] > rank[held]
+                    floor = g if (tier if rising else held) == "green" else y
+                    if (rising and smoothed < floor + hist.hysteresis) or \
+                            (not rising and smoothed > floor - hist.hysteresis):
+                        tier = held
+            last = (r["as_of"], r["score"], tier)
+        elif r["status"] == "paused" and last is not None:
+            trusted = {"as_of": str(last[0])[:10], "score": float(last[1]), "tier": last[2]}
+        published = tier if r["status"] == "scored" else None
+        if r["_batch"]:
+            out[i] = (smoothed, published, trusted, prev)
+        prev = (r["as_of"], None if pd.isna(r["score"]) else float(r["score"]), published)
+    ordered = [out[i] for i in sorted(out)]
+    return {name: [row[k] for row in ordered] for k, name in enumerate(["smoothed", "tier", "trusted", "prev"])}
+
+
+@st.composite
+def _histories(draw):
+    accounts = draw(st.integers(1, 4))
+    frames, priors = [], []
+    for a in range(accounts):
+        n_prior, n = draw(st.integers(0, 4)), draw(st.integers(1, 8))
+        days = sorted(draw(st.lists(st.integers(0, 200), min_size=n_prior + n, max_size=n_prior + n, unique=True)))
+        for k, d in enumerate(days):
+            status = draw(st.sampled_from(["scored", "scored", "scored", "paused", "onboarding"]))
+            score = round(draw(st.floats(0, 100)), 2) if status == "scored" else None
+            row = {"account_id": f"A{a}", "as_of": pd.Timestamp("2026-01-01") + pd.Timedelta(days=d),
+                   "score": score, "status": status}
+            if k < n_prior:
+                priors.append({**row, "tier": draw(st.sampled_from(["red", "yellow", "green"]))
+                               if status == "scored" else None})
+            else:
+                frames.append({**row, "tier": None, "tier_green": 70.0, "tier_yellow": 40.0})
+    return pd.DataFrame(frames), (pd.DataFrame(priors) if priors else None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_histories(), smoothing=st.sampled_from([0, 7, 30, 90]), hysteresis=st.sampled_from([0.0, 3.0]))
+def test_apply_history_equals_the_per_row_rules(data, smoothing, hysteresis):
+    snaps, prior = data
+    model = model_with(smoothing, hysteresis)
+    got = apply_history(model, snaps, prior)
+    want = _reference(model, snaps, prior)
+    assert list(got["tier"]) == want["tier"]
+    assert list(got["last_trusted"]) == want["trusted"]
+    for g, w in zip(got["smoothed_score"], want["smoothed"]):
+        assert (pd.isna(g) and pd.isna(w)) or g == w
+    for (_, g), w in zip(got.iterrows(), want["prev"]):
+        if w is None:
+            assert pd.isna(g["previous_as_of"]) and g["previous_score"] is None and g["previous_tier"] is None
+        else:
+            assert (g["previous_as_of"], g["previous_score"], g["previous_tier"]) == w

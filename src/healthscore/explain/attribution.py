@@ -135,20 +135,14 @@ def trend_note(attribution: dict, top: int = 2) -> str:
     return note + "."
 
 
-def snapshot_note(r: dict) -> str:
-    """The stored trend note of one snapshot, from its previous snapshot (any status)."""
-    import math
-
-    import pandas as pd
-
-    def num(v):
-        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-    status, score, prev = r["status"], num(r["score"]), num(r["previous_score"])
-    driver = r.get("primary_driver")
+def snapshot_note(status: str, score: float, prev: float, days: int | None, tier, prev_tier, driver,
+                  smoothed: float, last_trusted: dict | None, movers: list | None) -> str:
+    """The stored trend note of one snapshot, from its previous snapshot (any status): `prev` is its score
+    (NaN when none or unscored), `days` how long ago it was (None when there is none). Plain values, so a
+    backfill's hundreds of thousands of notes cost no pandas per row."""
     driver = driver.replace("_", " ") if isinstance(driver, str) else ""  # NaN when nothing costs points
     if status == "paused":
-        lt = r.get("last_trusted")
+        lt = last_trusted
         return ("Paused: inputs are stale or conflicting; last trusted score "
                 f"{lt['score']:.1f} ({lt['tier']}) on {lt['as_of']}." if lt else
                 "Paused: inputs are stale or conflicting; no earlier trusted score.")
@@ -156,19 +150,15 @@ def snapshot_note(r: dict) -> str:
         return "Onboarding: a neutral score until the account has enough history."
     if status != "scored":
         return "Not enough data to score: see the reasons."
-    if prev is None or r.get("previous_as_of") is None or pd.isna(r["previous_as_of"]):
-        return f"First score: {score:.1f} ({r['tier']}), main driver {driver or 'none'}."
-    days = round((r["as_of"] - r["previous_as_of"]) / pd.Timedelta(days=1))
+    if prev != prev or days is None:  # NaN: no previous score
+        return f"First score: {score:.1f} ({tier}), main driver {driver or 'none'}."
     delta = score - prev
     if abs(delta) < 0.05:
-        return f"Health held steady over {days} days at {score:.1f} ({r['tier']}); main driver {driver or 'none'}."
+        return f"Health held steady over {days} days at {score:.1f} ({tier}); main driver {driver or 'none'}."
     verb = "rose" if delta > 0 else "fell"
-    tiers = f"{r['previous_tier']} -> {r['tier']}" if r["previous_tier"] and r["previous_tier"] != r["tier"] \
-        else r["tier"]
-    smooth = num(r.get("smoothed_score"))
-    avg = f", {smooth:.1f} on average" if smooth is not None and abs(smooth - score) >= 0.05 else ""
+    tiers = f"{prev_tier} -> {tier}" if prev_tier and prev_tier != tier else tier
+    avg = f", {smoothed:.1f} on average" if smoothed == smoothed and abs(smoothed - score) >= 0.05 else ""
     head = f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers})"
-    movers = r.get("movers")
     if movers:  # the previous snapshot's evidence was at hand: name the top contributions with numbers
         parts = [f"{_label(m)} ({pts:+.1f}{' points' if i == 0 else ''}: {_fmt(v0)} -> {_fmt(v1)})"
                  for i, (m, pts, v0, v1) in enumerate(movers)]
@@ -225,9 +215,18 @@ def with_trend_notes(snaps, evidence=None, top: int = 2):
     With the batch's evidence, a change since a snapshot of the same batch names its top `top`
     metric contributions with numbers; otherwise the primary driver.
     """
-    cols = ["as_of", "score", "tier", "status", "previous_as_of", "previous_score", "previous_tier",
-            "primary_driver", "last_trusted", "smoothed_score"]
-    arrays = [snaps[c].to_numpy(dtype=object) for c in cols] + [_movers(snaps, evidence, top)]
-    cols = cols + ["movers"]
-    snaps["trend_note"] = [snapshot_note(dict(zip(cols, row))) for row in zip(*arrays)]
+    import numpy as np
+    import pandas as pd
+
+    def floats(name: str) -> list[float]:
+        return pd.to_numeric(snaps[name], errors="coerce").to_numpy("float64").tolist()
+
+    gap = (pd.to_datetime(snaps["as_of"]) - pd.to_datetime(snaps["previous_as_of"])) / pd.Timedelta(days=1)
+    days = [None if d != d else int(d) for d in np.round(gap.to_numpy("float64")).tolist()]
+    objects = [snaps[c].to_numpy(dtype=object).tolist()
+               for c in ("status", "tier", "previous_tier", "primary_driver", "last_trusted")]
+    status, tier, prev_tier, driver, trusted = objects
+    snaps["trend_note"] = list(map(snapshot_note, status, floats("score"), floats("previous_score"), days, tier,
+                                   prev_tier, driver, floats("smoothed_score"), trusted,
+                                   _movers(snaps, evidence, top)))
     return snaps

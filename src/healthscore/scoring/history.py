@@ -15,10 +15,6 @@ from healthscore.model.ir import HealthModel
 TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
 
 
-def _tier_of(score: float, green: float, yellow: float) -> str:
-    return "green" if score >= green else "yellow" if score >= yellow else "red"
-
-
 def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add smoothed_score, the published tier (smoothed, with hysteresis), last_trusted and the score change.
 
@@ -36,64 +32,90 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
     allrows = pd.concat(frames, ignore_index=True).sort_values(["account_id", "as_of"], kind="stable")
     allrows["as_of"] = pd.to_datetime(allrows["as_of"])
 
-    # One pass over plain arrays in (account, as_of) order: a rolling mean over the account's scored
+    # Vectorised over accounts, in (account, as_of) order: a rolling mean over the account's scored
     # snapshots in the last smoothing_days, hysteresis against its last published tier, and the last
-    # trusted (scored) snapshot for paused ones.
+    # trusted (scored) snapshot for paused ones. Only hysteresis is sequential (a tier holds the one
+    # before it), so it loops over "the k-th scored snapshot of each account", not over rows: a
+    # year of weekly dates is 52 steps over arrays, not 520,000 Python iterations.
     n = len(allrows)
-    acc_a = allrows["account_id"].to_numpy(dtype=object)
-    as_of_a = allrows["as_of"].to_numpy("datetime64[ns]")
+    acc_code = pd.factorize(allrows["account_id"].to_numpy(dtype=object))[0]
+    day = allrows["as_of"].to_numpy("datetime64[D]").astype("int64")
     status_a = allrows["status"].to_numpy(dtype=object)
     score_a = pd.to_numeric(allrows["score"], errors="coerce").to_numpy(dtype="float64")
-    tier_in = allrows["tier"].to_numpy(dtype=object)
     batch_a = allrows["_batch"].to_numpy(dtype=bool)
     green = pd.to_numeric(allrows.get("tier_green", pd.Series(np.nan, index=allrows.index))).to_numpy("float64")
     yellow = pd.to_numeric(allrows.get("tier_yellow", pd.Series(np.nan, index=allrows.index))).to_numpy("float64")
-    window = np.timedelta64(hist.smoothing_days, "D")
+    same_as_before = np.zeros(n, dtype=bool)  # row i-1 is the same account's previous snapshot
+    same_as_before[1:] = acc_code[1:] == acc_code[:-1]
+
+    scored = status_a == "scored"
+    rows = np.flatnonzero(scored)  # the scored rows, in (account, as_of) order
     smoothed = np.full(n, np.nan)
-    tiers: list = [None] * n
-    last_trusted: list = [None] * n
-    prev_score: list = [None] * n
-    prev_tier: list = [None] * n
-    prev_as_of: list = [None] * n
-    recent: list[tuple] = []  # (as_of, score) of the current account's scored snapshots in the window
-    # (as_of, score, tier) of the last scored / previous snapshot of the account
-    last: tuple | None = None
-    prev: tuple | None = None
-    for i in range(n):
-        if i == 0 or acc_a[i] != acc_a[i - 1]:
-            recent, last, prev = [], None, None
-        if prev is not None:
-            prev_as_of[i], prev_score[i], prev_tier[i] = prev
-        status, in_batch = status_a[i], batch_a[i]
-        tier = tier_in[i] if not in_batch else None
-        if status == "scored":
-            recent.append((as_of_a[i], score_a[i]))
-            if hist.smoothing_days > 0:
-                recent = [(t, v) for t, v in recent if t > as_of_a[i] - window]
-                smoothed[i] = round(sum(v for _, v in recent) / len(recent), 2)
-            else:
-                smoothed[i] = score_a[i]
-            if in_batch:
-                tier = _tier_of(smoothed[i], green[i], yellow[i])
-                held = last[2] if last is not None else None
-                if held in TIER_RANK and tier != held and hist.hysteresis > 0:
-                    rising = TIER_RANK[tier] > TIER_RANK[held]
-                    floor_tier = tier if rising else held
-                    floor = green[i] if floor_tier == "green" else yellow[i]
-                    if (rising and smoothed[i] < floor + hist.hysteresis) or \
-                            (not rising and smoothed[i] > floor - hist.hysteresis):
-                        tier = held
-            last = (as_of_a[i], score_a[i], tier)
-        elif status == "paused" and last is not None:
-            last_trusted[i] = {"as_of": str(last[0])[:10], "score": float(last[1]), "tier": last[2]}
-        tiers[i] = tier if status == "scored" else None
-        prev = (as_of_a[i], None if np.isnan(score_a[i]) else float(score_a[i]), tiers[i])
+    if hist.smoothing_days > 0 and len(rows):
+        # Scores carry two decimals: summed as whole hundredths, the window's mean is exact, and it is
+        # rounded to hundredths half to even in integers (no float sum decides a tier at 69.995).
+        cents = np.cumsum(np.concatenate([[0], np.rint(score_a[rows] * 100).astype("int64")]))
+        key = acc_code[rows].astype("int64") * (1 << 32) + (day[rows] - day.min())
+        first = np.searchsorted(key, key - hist.smoothing_days, side="right")  # as_of > as_of - window
+        k = np.arange(len(rows))
+        total, count = cents[k + 1] - cents[first], k + 1 - first
+        q, r = np.divmod(total, count)
+        q += (2 * r > count) | ((2 * r == count) & (q % 2 == 1))
+        smoothed[rows] = q / 100.0
+    else:
+        smoothed[rows] = score_a[rows]
+
+    tiers = np.full(n, None, dtype=object)
+    stored_tier = allrows["tier"].to_numpy(dtype=object)
+    tiers[rows] = stored_tier[rows]  # stored snapshots keep their published tier; the batch's is decided here
+    after_scored = np.zeros(len(rows), dtype=bool)  # a scored row whose account has a scored row before it
+    after_scored[1:] = acc_code[rows[1:]] == acc_code[rows[:-1]]
+    group_start = np.maximum.accumulate(np.where(~after_scored, np.arange(len(rows)), 0))
+    rank = np.arange(len(rows)) - group_start  # k: the account's k-th scored snapshot
+    for k in range(int(rank.max(initial=-1)) + 1):
+        at = np.flatnonzero((rank == k) & batch_a[rows])
+        if not len(at):
+            continue
+        i = rows[at]
+        s, g, y = smoothed[i], green[i], yellow[i]
+        tier = np.where(s >= g, "green", np.where(s >= y, "yellow", "red")).astype(object)
+        if k > 0 and hist.hysteresis > 0:
+            held = tiers[rows[at - 1]]
+            rank_now = np.array([TIER_RANK[t] for t in tier])
+            rank_held = np.array([TIER_RANK.get(h, -1) for h in held])
+            moved = (rank_held >= 0) & (rank_now != rank_held)
+            rising = rank_now > rank_held
+            floor = np.where(np.where(rising, tier, held) == "green", g, y)
+            hold = moved & np.where(rising, s < floor + hist.hysteresis, s > floor - hist.hysteresis)
+            tier = np.where(hold, held, tier)
+        tiers[i] = tier
+
+    # The last scored snapshot at or before each row (same account), for paused rows' last trusted score.
+    last_scored = np.maximum.accumulate(np.where(scored, np.arange(n), -1))
+    account_start = np.maximum.accumulate(np.where(~same_as_before, np.arange(n), 0))
+    last_trusted = np.full(n, None, dtype=object)
+    for i in np.flatnonzero((status_a == "paused") & batch_a).tolist():
+        j = last_scored[i]
+        if j >= account_start[i]:
+            last_trusted[i] = {"as_of": str(allrows["as_of"].iat[j])[:10], "score": float(score_a[j]), "tier": tiers[j]}
+
+    # The previous snapshot (any status) of the same account: its date, score and published tier.
+    prev_score = np.full(n, None, dtype=object)
+    prev_tier = np.full(n, None, dtype=object)
+    prev_as_of = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    has_prev = np.flatnonzero(same_as_before)
+    before = has_prev - 1
+    prev_as_of[has_prev] = allrows["as_of"].to_numpy("datetime64[ns]")[before]
+    earlier = score_a[before].astype(object)
+    earlier[np.isnan(score_a[before])] = None
+    prev_score[has_prev] = earlier
+    prev_tier[has_prev] = tiers[before]
     allrows["smoothed_score"] = smoothed
     # object dtype: a missing tier is None, not NaN (pandas would infer a string column)
     for name, col in (("tier", tiers), ("last_trusted", last_trusted), ("previous_score", prev_score),
                       ("previous_tier", prev_tier)):
         allrows[name] = pd.Series(col, index=allrows.index, dtype=object)
-    allrows["previous_as_of"] = pd.to_datetime(pd.Series(prev_as_of, index=allrows.index, dtype=object))
+    allrows["previous_as_of"] = pd.Series(prev_as_of, index=allrows.index)
     out = allrows[allrows["_batch"]].drop(columns="_batch")
     out["material_change"] = material_change(model, out)
     return out.sort_index()

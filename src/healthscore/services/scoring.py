@@ -246,7 +246,6 @@ class ScoringService:
         Reads are reads: the stored snapshot of the date (as_of None: the newest stored one) under the
         current model. A date without one, or ``fresh``, is computed from the engine now, with the stored
         history for smoothing, and nothing is written; such a snapshot says ``"stored": false``."""
-        self.require_account(account_id)
         version = self.parts.model.version
         if as_of is None:
             as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) or self.parts.today()
@@ -260,7 +259,8 @@ class ScoringService:
                 if stored:
                     snaps[d.isoformat()] = {**stored[0], "stored": True}
         todo = [d for d in dates if d.isoformat() not in snaps]
-        if todo:
+        if todo:  # a stored snapshot names a scored account; what is computed asks the engine first
+            self.require_account(account_id)
             run = self.score(as_of_dates=todo, account_ids=[account_id], store=False, history=True)
             snaps.update({s["as_of"]: {**s, "stored": False} for s in run.snapshots})
         if any(s["stored"] for s in snaps.values()):
