@@ -57,8 +57,8 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
         cents = np.cumsum(np.concatenate([[0], np.rint(score_a[rows] * 100).astype("int64")]))
         key = acc_code[rows].astype("int64") * (1 << 32) + (day[rows] - day.min())
         first = np.searchsorted(key, key - hist.smoothing_days, side="right")  # as_of > as_of - window
-        k = np.arange(len(rows))
-        total, count = cents[k + 1] - cents[first], k + 1 - first
+        pos = np.arange(len(rows))
+        total, count = cents[pos + 1] - cents[first], pos + 1 - first
         q, r = np.divmod(total, count)
         q += (2 * r > count) | ((2 * r == count) & (q % 2 == 1))
         smoothed[rows] = q / 100.0
@@ -76,8 +76,8 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
         at = np.flatnonzero((rank == k) & batch_a[rows])
         if not len(at):
             continue
-        i = rows[at]
-        s, g, y = smoothed[i], green[i], yellow[i]
+        here = rows[at]
+        s, g, y = smoothed[here], green[here], yellow[here]
         tier = np.where(s >= g, "green", np.where(s >= y, "yellow", "red")).astype(object)
         if k > 0 and hist.hysteresis > 0:
             held = tiers[rows[at - 1]]
@@ -88,7 +88,7 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
             floor = np.where(np.where(rising, tier, held) == "green", g, y)
             hold = moved & np.where(rising, s < floor + hist.hysteresis, s > floor - hist.hysteresis)
             tier = np.where(hold, held, tier)
-        tiers[i] = tier
+        tiers[here] = tier
 
     # The last scored snapshot at or before each row (same account), for paused rows' last trusted score.
     last_scored = np.maximum.accumulate(np.where(scored, np.arange(n), -1))
