@@ -46,9 +46,13 @@ lint: dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# issue 18's figures, each printed with its target: one date at 100k accounts, 10k x 365 daily backfill,
+# read commands on the 2,000-account demo, web latency at 100k accounts x 52 weeks (single, 10 clients, writing)
 bench: dev
 	$(BIN)/python benchmarks/score_portfolio.py
+	$(BIN)/python benchmarks/backfill.py --only b
 	$(BIN)/python benchmarks/read_commands.py
+	$(BIN)/python benchmarks/web_latency.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache
