@@ -199,6 +199,112 @@ def _aggregate_exprs(pid: str, prim: Primitive, joined, as_of, shared: dict,
     return exprs, aliases
 
 
+# Measures whose aggregate over a window is an aggregate of per-day partial aggregates (the rows of a day
+# are all inside or all outside a window, because windows start and end at midnight): sums add, counts
+# add, min/max/latest combine. A distinct count does not (the same value on two days), nor does a filter
+# comparing a column to the as-of date; those join the event rows to the dates as before.
+_ROLLUP_MEASURES = {"count", "sum", "mean", "min", "max", "latest", "days_since_last"}
+
+
+def _widest(prims: list[tuple[str, Primitive]]):
+    """The widest window of these primitives as an Ibis interval (None: one of them reads all rows)."""
+    import ibis
+
+    starts = [p.start_days for _, p in prims if p.start_days is not None]
+    return ibis.interval(days=max(starts)) if len(starts) == len(prims) else None
+
+
+def _rolls_up(prim: Primitive) -> bool:
+    return prim.measure in _ROLLUP_MEASURES and json.dumps(AS_OF) not in prim.filter_json
+
+
+def _daily_rollup(t, source: str, time_col: str, prims: list[tuple[str, Primitive]], spine, dates: list[dt.date],
+                  widest) -> tuple[Any, dict[str, str]]:
+    """Many as-of dates from one pass over the events: per (account, day) partial aggregates of every
+    primitive's filtered rows, joined to the dates over days instead of rows, so a year of daily dates
+    costs about the days an account was active, not events x dates (the backfill's rollup, issue 18).
+
+    Returns the (g_account_id, g_as_of, <pid>__rows/__latest/__value ...) table and the shared-column
+    aliases, as the row-level path does."""
+    import ibis
+
+    ts = t[time_col]
+    first = ibis.timestamp(dt.datetime.combine(dates[0], dt.time()).isoformat())
+    last = ibis.timestamp(dt.datetime.combine(dates[-1], dt.time()).isoformat())
+    rows = t.filter(ts < last)
+    if widest is not None:
+        rows = rows.filter(ts >= first - widest)
+    partials: dict[str, Any] = {}
+    names: dict[tuple, str] = {}  # (filter, column, part) -> partial column: equal filters share their partials
+
+    def partial(prim: Primitive, part: str, make) -> str:
+        key = (prim.filter_json, prim.column, part)
+        if key not in names:
+            names[key] = f"r{len(names)}"
+            partials[names[key]] = make()
+        return names[key]
+
+    spec: list[tuple[str, Primitive, dict[str, str]]] = []
+    for pid, prim in prims:
+        cond = ibis.literal(True) if prim.filter.is_empty() else compile_filter(prim.filter, rows, source)
+        col = None
+        if prim.column:
+            col = rows[prim.column]
+            cond = cond & col.notnull()
+            if _column_type(source, prim.column) == BOOL and MEASURES[prim.measure].numeric_column:
+                col = ibis.ifelse(col, 1.0, 0.0)
+        tcol = rows[time_col]
+        parts = {"rows": partial(prim, "rows", lambda c=cond, x=tcol: x.count(where=c)),
+                 "latest": partial(prim, "latest", lambda c=cond, x=tcol: x.max(where=c))}
+        if prim.measure in ("sum", "mean"):
+            parts["sum"] = partial(prim, "sum", lambda c=cond, v=col: v.sum(where=c))
+        elif prim.measure in ("min", "max"):
+            parts[prim.measure] = partial(prim, prim.measure, lambda c=cond, v=col, m=prim.measure: getattr(v, m)(where=c))
+        elif prim.measure == "latest":
+            parts["value"] = partial(prim, "value", lambda c=cond, v=col, x=tcol: v.argmax(x, where=c))
+        spec.append((pid, prim, parts))
+    daily = rows.group_by(d_account_id=rows.account_id, d_day=rows[time_col].truncate("D")).aggregate(**partials)
+    sp = spine.select(g_as_of=spine.as_of)
+    cond = daily.d_day < sp.g_as_of
+    if widest is not None:
+        cond = cond & (daily.d_day >= sp.g_as_of - widest)
+    joined = daily.join(sp, cond)
+    day, as_of = joined.d_day, joined.g_as_of
+    aggs: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    shared: dict[tuple, tuple[str, str]] = {}
+    for pid, prim, parts in spec:
+        win = ibis.literal(True)
+        if prim.start_days is not None:
+            win = win & (day >= as_of - ibis.interval(days=prim.start_days))
+        if prim.end_days:
+            win = win & (day < as_of - ibis.interval(days=prim.end_days))
+        for lo, hi in prim.holidays:
+            win = win & ~((day >= ibis.timestamp(lo.isoformat())) & (day < ibis.timestamp(hi.isoformat())))
+        key = (prim.start_days, prim.end_days, prim.filter_json, prim.column, prim.holidays)
+        if key not in shared:
+            shared[key] = (f"{pid}__rows", f"{pid}__latest")
+            aggs[f"{pid}__rows"] = joined[parts["rows"]].sum(where=win).cast("int64")
+            aggs[f"{pid}__latest"] = joined[parts["latest"]].max(where=win)
+        aliases.update({k: v for k, v in ((f"{pid}__rows", shared[key][0]), (f"{pid}__latest", shared[key][1]))
+                        if k != v})
+        m = prim.measure
+        if m == "count":
+            aliases[f"{pid}__value"] = shared[key][0]
+        elif m == "sum":
+            aggs[f"{pid}__value"] = joined[parts["sum"]].sum(where=win)
+        elif m == "mean":
+            n = joined[parts["rows"]].sum(where=win)
+            aggs[f"{pid}__value"] = joined[parts["sum"]].sum(where=win) / n.nullif(0).cast("float64")
+        elif m in ("min", "max"):
+            aggs[f"{pid}__value"] = getattr(joined[parts[m]], m)(where=win)
+        elif m == "latest":
+            has = win & joined[parts["latest"]].notnull()
+            aggs[f"{pid}__value"] = joined[parts["value"]].argmax(joined[parts["latest"]], where=has)
+    g = joined.group_by(g_account_id=joined.d_account_id, g_as_of=joined.g_as_of).aggregate(**aggs)
+    return g, aliases
+
+
 def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dates: list[dt.date],
                account_ids: list[str] | None = None, account_table: str | None = None,
                sources: set[str] | None = None, tables: dict[str, str] | None = None,
@@ -252,8 +358,7 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
         t = con.table((tables or {}).get(source, source))
         if only is not None:
             t = t.filter(t.account_id.isin(only))
-        starts = [p.start_days for _, p in prims if p.start_days is not None]
-        widest = ibis.interval(days=max(starts)) if len(starts) == len(prims) else None  # None: a window is 'all'
+        widest = _widest(prims)
         if single is not None:
             joined = t.filter(t[time_col] < single)
             if widest is not None:
@@ -261,6 +366,16 @@ def build_expr(con: BaseBackend, model: HealthModel, plan: MetricPlan, as_of_dat
             as_of = single
         else:
             assert spine is not None
+            rolled = [(pid, p) for pid, p in prims if not with_sets and _rolls_up(p)]
+            if rolled:  # many dates: per-account daily partials, then windows over days (see _daily_rollup)
+                g, alias = _daily_rollup(t, source, time_col, rolled, spine, dates, widest)
+                aliases.update(alias)
+                base = base.left_join(g, (base.account_id == g.g_account_id) & (base.as_of == g.g_as_of)).drop(
+                    "g_account_id", "g_as_of")
+                prims = [(pid, p) for pid, p in prims if (pid, p) not in rolled]
+                if not prims:
+                    continue
+                widest = _widest(prims)
             sp = spine.select(g_as_of=spine.as_of)
             cond = t[time_col] < sp.g_as_of
             if widest is not None:
