@@ -259,7 +259,8 @@ def _daily_rollup(t, source: str, time_col: str, prims: list[tuple[str, Primitiv
         if prim.measure in ("sum", "mean"):
             parts["sum"] = partial(prim, "sum", lambda c=cond, v=col: v.sum(where=c))
         elif prim.measure in ("min", "max"):
-            parts[prim.measure] = partial(prim, prim.measure, lambda c=cond, v=col, m=prim.measure: getattr(v, m)(where=c))
+            parts[prim.measure] = partial(prim, prim.measure,
+                                          lambda c=cond, v=col, m=prim.measure: getattr(v, m)(where=c))
         elif prim.measure == "latest":
             parts["value"] = partial(prim, "value", lambda c=cond, v=col, x=tcol: v.argmax(x, where=c))
         spec.append((pid, prim, parts))
