@@ -90,6 +90,9 @@ def ingest_workspace(
     wanted = set(configured) if tables is None else set(tables)
     order = [name for name in TABLES if name in wanted]  # contract order
     order.sort(key=lambda n: n != "accounts")  # accounts first, so that account ids are known
+    if "account_ids" in order and "accounts" in order and configured["accounts"].resolve_ids is not None:
+        order.remove("account_ids")  # the accounts source itself is read through the crosswalk
+        order.insert(0, "account_ids")
     order = after_dependencies(order, configured)
     if not order:
         return []
@@ -154,6 +157,8 @@ def ingest_workspace(
                     parts, marks = table_parts(ws, engine, name, src, appending[name], say, warnings)
                 elif appending[name]:
                     parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+                if src.resolve_ids is not None:
+                    parts = _resolved(ws, engine, vcon, name, src, where, parts, say, warnings)
                 if isinstance(where, list):
                     rows = [p.data.num_rows for p in parts] if parts is not None else [0] * len(where)
                     marks = [
@@ -194,6 +199,23 @@ def ingest_workspace(
         finally:
             vcon.close()
     return reports
+
+
+def _resolved(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, where, parts, say,
+              warnings: list[str]) -> list[Part]:
+    """The source's parts with its external ids read through account_ids (ingest/crosswalk.py)."""
+    from healthscore.ingest.crosswalk import crosswalk, resolve_parts, unresolved
+
+    assert src.resolve_ids is not None and src.resolve_ids.system is not None
+    if parts is None:
+        parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+    system, column = src.resolve_ids.system, src.resolve_ids.column
+    say(f"{name}: resolving {column} as {system} ids through account_ids")
+    resolved = resolve_parts(parts, column, system, crosswalk(engine, name))
+    missed = unresolved(parts, resolved)
+    if missed:
+        warnings.append(f"{missed:,} row(s) with a {system} id that account_ids does not resolve: quarantined")
+    return resolved
 
 
 def ingest_rows(
