@@ -131,6 +131,8 @@ class WorkspaceConfig(_Strict):
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
     write_back: bool = False
+    # owner values (CRM full names, emails) -> store usernames, applied at ingestion (ingest/owners.py)
+    owners: dict[str, str] = Field(default_factory=dict)
     # `healthscore ingest` exits with code 1 when a table's quarantined share of the rows read is above this
     quarantine_max_share: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
 

@@ -135,3 +135,30 @@ def test_resolve_ids_is_checked_when_the_workspace_loads(tmp_path, resolve, mess
     root = workspace(tmp_path, {"accounts": {"path": "a.csv"}, "tickets": {"path": "t.csv", "resolve_ids": resolve}})
     with pytest.raises(UserError, match=message):
         load_workspace(root)
+
+
+def test_salesforce_owner_names_map_to_users_and_the_rest_is_reported(tmp_path):
+    """'Dana Kim' (a user's display name) and 'lee@example.com' (the owners: map) become usernames, so a csm's
+    rights and review tasks reach them; an owner that maps to no user is kept and reported."""
+    report = (FIXTURES / "salesforce" / "accounts_report.csv").read_text().replace('"Lee Park"', '"LEE@example.com"')
+    root = workspace(tmp_path, {**SOURCES, "accounts": {"path": "sf.csv", "adapter": "salesforce_accounts"}},
+                     extra={"owners": {"lee@example.com": "lee.park"}})
+    (root / "sf.csv").write_text(report, encoding="utf-8")
+    with Project(root) as p:
+        p.user_add("admin", "admin", actor="admin")
+        p.user_add("dana.kim", "csm", actor="admin", display_name="Dana Kim")
+        p.user_add("lee.park", "csm", actor="admin")
+        reports = {r.table: r for r in p.ingest()}
+        owners = {r["account_id"]: r["owner"] for r in p.con.table("accounts").to_pyarrow().to_pylist()}
+        assert owners == {ACME: "dana.kim", GLOBEX: "lee.park"}
+        tickets = p.con.table("tickets").to_pyarrow().to_pylist()
+        assert {owners[t["account_id"]] for t in tickets} == {"dana.kim", "lee.park"}  # joined through the crosswalk
+    assert not any("owner" in w for w in reports["accounts"].warnings)
+
+    (root / "sf.csv").write_text(report.replace('"Dana Kim"', '"Dana Kimball"'), encoding="utf-8")
+    with Project(root) as p:
+        accounts = {r.table: r for r in p.ingest(["accounts"])}["accounts"]
+        owners = {r["account_id"]: r["owner"] for r in p.con.table("accounts").to_pyarrow().to_pylist()}
+    assert owners[ACME] == "Dana Kimball"  # kept as written ...
+    assert any("1 owner(s) match no user and are kept as written: 'Dana Kimball' (1 row(s))" in w
+               for w in accounts.warnings)  # ... and reported

@@ -17,6 +17,7 @@ from healthscore.ingest.columns import preflight, read_parts, rows_part
 from healthscore.ingest.quarantine import empty_report, refuse_empty, vendor_raw
 from healthscore.ingest.read import locate, shown_path
 from healthscore.ingest.report import InlineSource, Part, TableReport, source_key
+from healthscore.ingest.owners import Owners, map_owner_parts
 from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.ingest.sources import adapter_parts, table_parts
 from healthscore.ingest.spool import clean_stale_spools
@@ -41,8 +42,12 @@ def ingest_workspace(
     progress: Callable[[str], None] | None = None,
     incremental: bool = False,
     allow_empty: bool = True,
+    owners: Owners | None = None,
 ) -> list[TableReport]:
     """Validate the workspace's sources and load the accepted rows into the ``engine``.
+
+    ``owners``: the store's users and the workspace's ``owners:`` map; owner values of accounts and
+    account_changes are mapped to usernames and the unmapped ones reported (``ingest/owners.py``).
 
     Sources with ``mode: append`` -- every source when ``incremental`` -- are appended instead of
     replaced: only files whose content was not loaded before (file sources) or rows at or after the
@@ -159,6 +164,12 @@ def ingest_workspace(
                     parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
                 if src.resolve_ids is not None:
                     parts = _resolved(ws, engine, vcon, name, src, where, parts, say, warnings)
+                if owners is not None and name in ("accounts", "account_changes"):
+                    if parts is None:
+                        parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+                    owners.unmapped.clear()
+                    parts = map_owner_parts(parts, name, owners)
+                    warnings.extend(owners.warnings(name))
                 if isinstance(where, list):
                     rows = [p.data.num_rows for p in parts] if parts is not None else [0] * len(where)
                     marks = [
@@ -359,6 +370,7 @@ class IngestionService:
             progress=progress,
             incremental=incremental,
             allow_empty=allow_empty,
+            owners=Owners.build(self.store.users(), self.workspace.config.owners),
         )
         for r in reports:
             self.record(r)
