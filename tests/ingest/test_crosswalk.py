@@ -14,6 +14,7 @@ import yaml
 
 from healthscore.errors import UserError
 from healthscore.project import Project
+from healthscore.scaffold import EXAMPLES_DIR
 from healthscore.workspace import load_workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,6 +33,8 @@ def workspace(root: Path, sources: dict, crosswalk: str = CROSSWALK, extra: dict
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FIXTURES, root / "exports", dirs_exist_ok=True)
     (root / "account_ids.csv").write_text(crosswalk, encoding="utf-8")
+    (root / "models").mkdir(exist_ok=True)
+    shutil.copyfile(EXAMPLES_DIR / "seed-standard.yaml", root / "models" / "health.yaml")
     cfg = {"model": "models/health.yaml", "sources": sources, **(extra or {})}
     (root / "healthscore.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return root
@@ -162,3 +165,36 @@ def test_salesforce_owner_names_map_to_users_and_the_rest_is_reported(tmp_path):
     assert owners[ACME] == "Dana Kimball"  # kept as written ...
     assert any("1 owner(s) match no user and are kept as written: 'Dana Kimball' (1 row(s))" in w
                for w in accounts.warnings)  # ... and reported
+
+
+def test_column_maps_reach_into_json_objects(tmp_path):
+    """custom_fields.crm_id: a nested key of an NDJSON object, and of JSON text in a CSV column."""
+    root = workspace(tmp_path, {
+        "accounts": {"path": "accounts.csv"},
+        "account_ids": {"path": "account_ids.csv"},
+        "tickets": {"path": "tickets.ndjson", "columns": {"id": "ticket_id", "custom_fields.crm_id": "account_id",
+                                                          "created_at": "opened_at", "metrics.csat.score": "csat"},
+                    "extra_columns": "ignore"},
+        "invoices": {"path": "invoices.csv", "columns": {"id": "invoice_id", "created": "issued_at",
+                                                         "meta.customer": "account_id"},
+                     "resolve_ids": {"system": "stripe", "column": "meta.customer"}},
+    }, crosswalk="system,external_id,account_id\nstripe,cus_1,A1\n")
+    (root / "accounts.csv").write_text("account_id\nA1\nA2\n")
+    (root / "tickets.ndjson").write_text(
+        '{"id": 1, "created_at": "2024-05-01", "custom_fields": {"crm_id": "A1"}, "metrics": {"csat": {"score": 4}}}\n'
+        '{"id": 2, "created_at": "2024-05-02", "custom_fields": {"crm_id": "A2"}, "metrics": {}}\n'
+        '{"id": 3, "created_at": "2024-05-03", "custom_fields": {}}\n')
+    (root / "invoices.csv").write_text('id,created,meta\ni1,2024-05-01,"{""customer"": ""cus_1""}"\n'
+                                       'i2,2024-05-02,"{""customer"": ""cus_2""}"\n')
+    with Project(root) as p:
+        info = p.validate()
+        reports = {r.table: r for r in p.ingest()}
+        tickets = sorted((r["ticket_id"], r["account_id"], r["csat"])
+                         for r in p.con.table("tickets").to_pyarrow().to_pylist())
+        invoices = [(r["invoice_id"], r["account_id"]) for r in p.con.table("invoices").to_pyarrow().to_pylist()]
+    assert "columns checked" in info["sources"]["invoices"]
+    assert tickets == [("1", "A1", 4.0), ("2", "A2", None)]
+    assert reasons(reports["tickets"]) == [
+        ("tickets.ndjson", 3, "account_id (source column 'custom_fields.crm_id'): missing; it is required")]
+    assert invoices == [("i1", "A1")]
+    assert "stripe id 'cus_2' has no entry in account_ids" in reasons(reports["invoices"])[0][2]

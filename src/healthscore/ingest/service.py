@@ -14,10 +14,10 @@ from healthscore.engine.adapters.duckdb import LocalDuckDB, row_validator
 from healthscore.errors import InvalidInput
 from healthscore.ingest import streaming
 from healthscore.ingest.columns import preflight, read_parts, rows_part
+from healthscore.ingest.owners import Owners, map_owner_parts
 from healthscore.ingest.quarantine import empty_report, refuse_empty, vendor_raw
 from healthscore.ingest.read import locate, shown_path
 from healthscore.ingest.report import InlineSource, Part, TableReport, source_key
-from healthscore.ingest.owners import Owners, map_owner_parts
 from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.ingest.sources import adapter_parts, table_parts
 from healthscore.ingest.spool import clean_stale_spools
