@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -131,6 +132,9 @@ class WorkspaceConfig(_Strict):
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
     write_back: bool = False
+    # the date commands score as of when no --as-of is given (an export's end); absent: today, or the day
+    # after the newest data when that is more than STALE_DATA_DAYS old (services/parts.py, Parts.as_of_default)
+    data_as_of: dt.date | None = None
     # owner values (CRM full names, emails) -> store usernames, applied at ingestion (ingest/owners.py)
     owners: dict[str, str] = Field(default_factory=dict)
     # `healthscore ingest` exits with code 1 when a table's quarantined share of the rows read is above this

@@ -30,7 +30,6 @@ def crosswalk(engine: EngineAdapter, key: str) -> pa.Table:
             f"sources.{key}.resolve_ids: there is no account_ids table in the engine to resolve ids through",
             details=["add sources.account_ids (columns system, external_id, account_id) to healthscore.yaml and"
                      " ingest it; see docs/data-contract.md (account_ids)"],
-            field=f"sources.{key}.resolve_ids",
         )
     return engine.table("account_ids").select("system", "external_id", "account_id").to_pyarrow()
 

@@ -37,6 +37,8 @@ def coverage_line(run: Any) -> str:
     """Scored and excluded accounts, by reason: a portfolio never shrinks without a word."""
     ex = run.frames.excluded
     line = f"scored {len(run.frames.snapshots):,} snapshots; not scored: {len(ex):,}"
+    if run.as_of_source != "given":
+        line = f"as of {run.as_of_dates[-1]} ({run.as_of_source}); " + line
     if len(ex):
         by = ex.groupby("reason").size().sort_values(ascending=False)
         line += " (" + "; ".join(f"{n:,} {reason}" for reason, n in by.items()) + \
@@ -59,6 +61,8 @@ def portfolio_summary(run: Any, lowest: int = 10) -> None:
     as_of = run.as_of_dates[-1]
     con.print(f"\nScored [bold]{len(snaps):,}[/] accounts as of [bold]{as_of}[/] with model {run.model_version}"
               + (f" ({run.inserted:,} new snapshots stored)" if run.run_id else " (nothing stored)"))
+    if run.as_of_source not in ("given", "today"):
+        con.print(f"As of {as_of}: {run.as_of_source}", highlight=False)
     if run.frames.excluded is not None and len(run.frames.excluded):
         con.print("Not scored:" + coverage_line(run).split("not scored:", 1)[1], highlight=False)
     if run.missing_tables:
