@@ -58,7 +58,7 @@ class ProgramService:
                 sources[table] += f", adapter {src.adapter}"
             if src.mode == "append":
                 sources[table] += ", append"
-        sample = self._sample(sources)
+        sample = self._sample()
         return {
             "workspace": str(ws.root),
             "model": {"name": model.ir.name, "version": model.version, "path": str(model.path),
@@ -71,7 +71,7 @@ class ProgramService:
             "sample": sample,
         }
 
-    def _sample(self, sources: dict[str, str]) -> dict[str, dict]:
+    def _sample(self) -> dict[str, dict]:
         """The first VALIDATE_SAMPLE rows of every source through ingestion's own steps and checks, written
         nowhere: what would make ``ingest`` fail (a column, a file, the crosswalk, a table emptied, a
         quarantined share above quarantine_max_share) fails here. {table: counts, reasons, warnings}."""
@@ -86,7 +86,6 @@ class ProgramService:
             reasons = [f"{q['file']}:{q['line']}  {q['reason']}" for q in r.quarantine.head(3).to_dict("records")]
             out[r.table] = {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined,
                             "reasons": reasons, "warnings": r.warnings}
-            sources[r.table] += f", {r.read:,} row(s) checked: {r.quarantined:,} quarantined"
             if r.read and r.quarantined / r.read > limit:
                 over.append(f"{r.table}: {r.quarantined:,} of {r.read:,} row(s) checked would be quarantined"
                             f" ({r.quarantined / r.read:.1%}), more than quarantine_max_share {limit:.1%}")
