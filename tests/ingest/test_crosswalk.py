@@ -145,7 +145,7 @@ def test_salesforce_owner_names_map_to_users_and_the_rest_is_reported(tmp_path):
     rights and review tasks reach them; an owner that maps to no user is kept and reported."""
     report = (FIXTURES / "salesforce" / "accounts_report.csv").read_text().replace('"Lee Park"', '"LEE@example.com"')
     root = workspace(tmp_path, {**SOURCES, "accounts": {"path": "sf.csv", "adapter": "salesforce_accounts"}},
-                     extra={"owners": {"lee@example.com": "lee.park"}})
+                     extra={"owners": {"lee@example.com": "lee.park"}, "quarantine_max_share": 0.9})
     (root / "sf.csv").write_text(report, encoding="utf-8")
     with Project(root) as p:
         p.user_add("admin", "admin", actor="admin")
@@ -160,6 +160,8 @@ def test_salesforce_owner_names_map_to_users_and_the_rest_is_reported(tmp_path):
 
     (root / "sf.csv").write_text(report.replace('"Dana Kim"', '"Dana Kimball"'), encoding="utf-8")
     with Project(root) as p:
+        checked = p.validate()["sample"]["accounts"]["warnings"]
+        assert any("'Dana Kimball' (1 row(s))" in w for w in checked)  # validate reports it before any ingest
         accounts = {r.table: r for r in p.ingest(["accounts"])}["accounts"]
         owners = {r["account_id"]: r["owner"] for r in p.con.table("accounts").to_pyarrow().to_pylist()}
     assert owners[ACME] == "Dana Kimball"  # kept as written ...
@@ -178,7 +180,7 @@ def test_column_maps_reach_into_json_objects(tmp_path):
         "invoices": {"path": "invoices.csv", "columns": {"id": "invoice_id", "created": "issued_at",
                                                          "meta.customer": "account_id"},
                      "resolve_ids": {"system": "stripe", "column": "meta.customer"}},
-    }, crosswalk="system,external_id,account_id\nstripe,cus_1,A1\n")
+    }, crosswalk="system,external_id,account_id\nstripe,cus_1,A1\n", extra={"quarantine_max_share": 0.5})
     (root / "accounts.csv").write_text("account_id\nA1\nA2\n")
     (root / "tickets.ndjson").write_text(
         '{"id": 1, "created_at": "2024-05-01", "custom_fields": {"crm_id": "A1"}, "metrics": {"csat": {"score": 4}}}\n'
@@ -198,3 +200,19 @@ def test_column_maps_reach_into_json_objects(tmp_path):
         ("tickets.ndjson", 3, "account_id (source column 'custom_fields.crm_id'): missing; it is required")]
     assert invoices == [("i1", "A1")]
     assert "stripe id 'cus_2' has no entry in account_ids" in reasons(reports["invoices"])[0][2]
+
+
+def test_hubspot_companies_become_accounts_through_the_crosswalk(tmp_path):
+    """The accounts source itself may resolve: account_ids then loads first."""
+    root = workspace(tmp_path, {
+        "accounts": {"path": "exports/hubspot/companies.csv", "adapter": "hubspot_companies", "resolve_ids": {}},
+        "account_ids": {"path": "account_ids.csv"},
+    }, crosswalk="system,external_id,account_id\nhubspot,9182736450,ACC-UMBRELLA\nhubspot,9182736451,ACC-HOOLI\n",
+        extra={"owners": {"Dana Kim": "dana.kim"}})
+    with Project(root) as p:
+        p.user_add("admin", "admin", actor="admin")
+        reports = p.ingest()
+        got = sorted((r["account_id"], r["name"], r["owner"]) for r in p.con.table("accounts").to_pyarrow().to_pylist())
+    assert [r.table for r in reports] == ["account_ids", "accounts"]
+    assert got == [("ACC-HOOLI", "Hooli", None), ("ACC-UMBRELLA", "Umbrella Corp", "dana.kim")]
+    assert any("'dana.kim', which is no user of the store" in w for w in reports[1].warnings)

@@ -19,12 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from healthscore.ingest.report import Part
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass
@@ -33,6 +28,8 @@ class Owners:
 
     names: dict[str, str] = field(default_factory=dict)
     unmapped: Counter = field(default_factory=Counter)
+    # owners: entries whose username is no user of the store (only known when the store has users)
+    unknown_targets: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, users: list[dict], configured: dict[str, str]) -> Owners | None:
@@ -46,14 +43,20 @@ class Owners:
             names[_key(u["username"])] = u["username"]
         for given, username in configured.items():  # the workspace's map wins
             names[_key(given)] = username
-        return cls(names)
+        users_ = {u["username"] for u in users}
+        unknown = sorted({u for u in configured.values() if users and u not in users_})
+        return cls(names, unknown_targets=unknown)
 
     def warnings(self, table: str) -> list[str]:
+        out = []
+        if self.unknown_targets and table == "accounts":
+            out.append(f"owners: in healthscore.yaml maps to {', '.join(map(repr, self.unknown_targets))}, which is"
+                       " no user of the store; add the user (healthscore user add) or correct the map")
         if not self.unmapped:
-            return []
+            return out
         shown = ", ".join(f"{name!r} ({n} row(s))" for name, n in sorted(self.unmapped.items())[:10])
         more = f" and {len(self.unmapped) - 10} more" if len(self.unmapped) > 10 else ""
-        return [f"{table}: {len(self.unmapped)} owner(s) match no user and are kept as written: {shown}{more};"
+        return [*out, f"{table}: {len(self.unmapped)} owner(s) match no user and are kept as written: {shown}{more};"
                 " map them under owners: in healthscore.yaml (name or email: username) or give the user that"
                 " display name (docs/data-contract.md, Owners)"]
 
