@@ -95,3 +95,11 @@ def test_validate_checks_only_the_first_rows_of_an_event_source(tmp_path, monkey
                                                                                      + rows})
     info = json.loads(ok("validate", "-w", str(root), "--json").stdout)
     assert (info["sample"]["accounts"]["read"], info["sample"]["tickets"]["read"]) == (3, 2)  # accounts: whole
+
+
+def test_no_sample_checks_the_configuration_and_headers_only(tmp_path):
+    sources, files = next((s, f) for c, s, f in CASES if c == "a quarantined share above quarantine_max_share")
+    root = workspace(tmp_path, sources, files)
+    assert invoke("validate", "-w", str(root)).returncode == 2
+    info = json.loads(ok("validate", "-w", str(root), "--no-sample", "--json").stdout)
+    assert info["sample"] == {} and info["sources"]["tickets"] == "1 file(s), csv, columns checked"
