@@ -24,6 +24,11 @@ engine:
 # The store: snapshots, evidence, model versions, quarantine (SQLite file, or postgresql://...).
 store: sqlite:///.healthscore/store.db
 
+# An export that ends before today: the date commands score as of without --as-of.
+# data_as_of: 2024-12-31
+# CRM owner names or emails -> store usernames (docs/data-contract.md, "Owners"):
+# owners: {"Dana Kim": dana.kim, "lee@example.com": lee.park}
+
 # Map your exports onto the canonical tables (docs/data-contract.md). Any subset works;
 # accounts is required. 'columns' renames source columns to canonical ones.
 sources:
@@ -45,6 +50,10 @@ sources:
 # outcomes:     {path: data/outcomes.csv}
 # signals:      {path: data/signals.csv}
 # goals:        {path: data/goals.csv}     # per-account targets (metric target: {goal: ...})
+# Ids of other systems (Zendesk organizations, Stripe customers ...) -> your account ids, used by a
+# source's resolve_ids (docs/data-contract.md, "The id crosswalk"):
+# account_ids:  {path: data/account_ids.csv}      # system, external_id, account_id
+# tickets:      {path: exports/zendesk/tickets.json, adapter: zendesk_tickets, resolve_ids: {system: zendesk}}
 # A table already in the engine instead of a file:
 # tickets: {table: raw.zendesk_tickets, columns: {id: ticket_id, created_at: opened_at}}
 """
