@@ -92,6 +92,18 @@ TABLES: dict[str, Table] = {
             references_accounts=False,
         ),
         Table(
+            # The id crosswalk: which account an id of another system (a Zendesk organization, a Stripe
+            # customer, a HubSpot company, a Segment group) stands for. A source with resolve_ids reads its
+            # ids through it at ingestion (ingest/crosswalk.py); one (system, external_id) names one account.
+            "account_ids",
+            (
+                _c("system", required=True),  # e.g. zendesk, stripe, hubspot, segment (lower case by convention)
+                _c("external_id", required=True),  # the id as that system writes it (text)
+                _c("account_id", required=True),
+            ),
+            time_column=None,
+        ),
+        Table(
             # Contracts: ARR, seats, plan and the next renewal as of any date come from the subscriptions
             # valid on it (starts_at <= date < ends_at), not from today's accounts row.
             "subscriptions",

@@ -120,9 +120,10 @@ class Project:
 
     # ---- operations -------------------------------------------------------------------------
 
-    def validate(self) -> dict:
-        """Check the workspace and its model; every problem raises a UserError naming file and key."""
-        return self.program.validate()
+    def validate(self, sample: bool = True) -> dict:
+        """Check the workspace and its model, and (``sample``) run the first rows of every source through
+        ingestion's checks; every problem raises a UserError naming file and key."""
+        return self.program.validate(sample)
 
     def ingest(self, tables: list[str] | None = None, progress: Callable[[str], None] | None = None,
                incremental: bool = False, allow_empty: bool = False):

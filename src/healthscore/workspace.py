@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ResolveIds(_Strict):
+    """``resolve_ids`` of a source: read the ids of ``column`` as ids of ``system`` and replace them with
+    the account_id the canonical ``account_ids`` table (the crosswalk) gives; a row whose id has no
+    entry is quarantined with a reason naming the system and the id (ingest/crosswalk.py)."""
+
+    system: str | None = Field(
+        None, description="the system whose ids the source carries (account_ids.system), e.g. zendesk; default with"
+        " an adapter: the adapter's system (zendesk, stripe, segment, hubspot, salesforce)")
+    column: str = Field(
+        "account_id", description="the canonical column holding the external ids (or the source column that maps"
+        " to it under columns)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        return {"system": v} if isinstance(v, str) else v
+
+
 class SourceConfig(_Strict):
     """Where one canonical table comes from: a file (or glob), a table already in the engine, or a
     table of another database; optionally through a vendor adapter, replaced or appended."""
@@ -38,6 +57,9 @@ class SourceConfig(_Strict):
                                 description="vendor export/webhook shape, e.g. zendesk_tickets (ingest/adapters.py)")
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> canonical column")
     extra_columns: Literal["error", "ignore"] = "error"
+    resolve_ids: ResolveIds | None = Field(
+        None, description="map the source's external ids to account_id through the account_ids table, e.g."
+        " {system: zendesk} or {system: stripe, column: customer}; unknown ids are quarantined")
     mode: Literal["replace", "append"] = Field(
         "replace", description="replace: each ingest reloads the table; append: only new files / newer rows are"
         " added, rows already loaded (same id) are skipped")
@@ -70,6 +92,13 @@ class SourceConfig(_Strict):
                 raise ValueError("'adapter' reads files: give 'path' (e.g. exports/zendesk/*.json)")
             if self.format is None:
                 self.format = ADAPTERS[self.adapter].format
+        if self.resolve_ids is not None and self.resolve_ids.system is None:
+            from healthscore.ingest.adapters import ADAPTERS
+
+            if self.adapter is None or ADAPTERS[self.adapter].id_system is None:
+                raise ValueError("resolve_ids: give the system whose ids the source carries, e.g."
+                                 " resolve_ids: {system: zendesk} (a value of account_ids.system)")
+            self.resolve_ids.system = ADAPTERS[self.adapter].id_system
         if self.path is not None and self.format is None:
             suffix = Path(self.path.replace("*", "x")).suffix.lower()
             if suffix not in FILE_FORMATS:
@@ -103,6 +132,11 @@ class WorkspaceConfig(_Strict):
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
     write_back: bool = False
+    # the date commands score as of when no --as-of is given (an export's end); absent: today, or the day
+    # after the newest data when that is more than STALE_DATA_DAYS old (services/parts.py, Parts.as_of_default)
+    data_as_of: dt.date | None = None
+    # owner values (CRM full names, emails) -> store usernames, applied at ingestion (ingest/owners.py)
+    owners: dict[str, str] = Field(default_factory=dict)
     # `healthscore ingest` exits with code 1 when a table's quarantined share of the rows read is above this
     quarantine_max_share: float = Field(0.05, ge=0.0, le=1.0, allow_inf_nan=False)
 
@@ -119,6 +153,18 @@ class WorkspaceConfig(_Strict):
                         f"{name}.columns: {source_col!r} maps to {canonical!r}, which is not a column of {name};"
                         f" allowed: {', '.join(table.column_names)}"
                     )
+            if src.resolve_ids is not None:
+                if name == "account_ids":
+                    raise ValueError("account_ids.resolve_ids: the crosswalk itself cannot be resolved through the"
+                                     " crosswalk")
+                col = src.columns.get(src.resolve_ids.column, src.resolve_ids.column)
+                spec = table.column(col)
+                if spec is None or spec.type != "string" or spec.derived_from is not None:
+                    raise ValueError(
+                        f"{name}.resolve_ids.column: {src.resolve_ids.column!r} is not a text column of {name} (or a"
+                        f" source column mapped to one); e.g. account_id"
+                    )
+                src.resolve_ids.column = col
         return v
 
 

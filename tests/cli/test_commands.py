@@ -39,7 +39,14 @@ def test_a_new_workspace_is_created_checked_and_loaded_with_its_quarantine(tmp_p
     created = json.loads(ok("init", str(ws), "--json").stdout)
     assert created["workspace"] == str(ws.resolve()) and str(ws / "healthscore.yaml") in created["created"]
     (ws / "data" / "accounts.csv").write_text("account_id,name\n,No id\n,No id either\nA1,Acme\n")
+    (ws / "data" / "good.csv").write_text("account_id,name\nA1,Acme\n")
+    config = (ws / "healthscore.yaml").read_text()
+    (ws / "healthscore.yaml").write_text(config.replace("data/accounts.csv", "data/good.csv", 1))
     assert "OK model seed-standard" in ok("validate", "-w", str(ws)).stdout
+    (ws / "healthscore.yaml").write_text(config)
+    # validate runs the rows through ingestion's checks: what ingest would reject (exit 1 below), it refuses
+    checked = invoke("validate", "-w", str(ws))
+    assert checked.returncode == 2 and "ingest would fail: accounts: 2 of 3 row(s) checked" in checked.stderr
     proc = invoke("ingest", "-w", str(ws))
     assert proc.returncode == 1 and "Ingested" in proc.stdout and "2 row(s) quarantined" in proc.stdout
     assert "error: accounts: 2 of 3 row(s) quarantined (66.7%), more than quarantine_max_share" in proc.stderr

@@ -82,7 +82,7 @@ def test_deterministic_across_usage_chunks(tmp_path, monkeypatch):
 def test_every_table_with_canonical_columns_and_types(portfolio):
     d, counts = portfolio
     assert (d / "accounts.csv").exists()
-    required = [t for t in TABLES if t != "signals"]  # signals is optional
+    required = [t for t in TABLES if t not in ("signals", "account_ids")]  # optional; account_ids: crosswalk=True
     assert set(required) <= set(counts) <= set(TABLES)
     assert list(counts) == [t for t in TABLES if t in counts]  # canonical order
     written = sorted(p.name for p in d.iterdir())
@@ -425,3 +425,22 @@ def test_small_and_odd_arguments(tmp_path):
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(ValueError):
         generate_portfolio(tmp_path, **kwargs)
+
+
+def test_crosswalk_bills_stripe_customer_ids_that_account_ids_maps_back(tmp_path):
+    plain = generate_portfolio(tmp_path / "plain", accounts=40, seed=5, months=6)
+    counts = generate_portfolio(tmp_path / "xw", accounts=40, seed=5, months=6, crosswalk=True)
+    assert counts == {**plain, "account_ids": 40} and list(counts) == [t for t in TABLES if t in counts]
+    xwalk = pacsv.read_csv(tmp_path / "xw" / "account_ids.csv").to_pylist()
+    assert {r["system"] for r in xwalk} == {"stripe"} and len({r["external_id"] for r in xwalk}) == 40
+    assert all(r["external_id"].startswith("cus_") and len(r["external_id"]) == 18 for r in xwalk)
+    to_account = {r["external_id"]: r["account_id"] for r in xwalk}
+    billed = pq.read_table(tmp_path / "xw" / "invoices.parquet")
+    plain_billed = pq.read_table(tmp_path / "plain" / "invoices.parquet")
+    assert billed.column_names == ["invoice_id", "customer", *plain_billed.column_names[2:]]
+    assert [to_account[c] for c in billed.column("customer").to_pylist()] == \
+        plain_billed.column("account_id").to_pylist()  # the same invoices, through the crosswalk
+    for name in plain:  # every other file is byte for byte the same
+        if name != "invoices":
+            path = "accounts.csv" if name == "accounts" else f"{name}.parquet"
+            assert (tmp_path / "xw" / path).read_bytes() == (tmp_path / "plain" / path).read_bytes(), name

@@ -320,7 +320,7 @@ def test_validate_describes_adapter_database_and_append_sources(tmp_path):
         Path(__file__).resolve().parents[2] / "examples" / "seed-standard.yaml", root / "models" / "health.yaml"
     )
     with Project(root) as p:
-        sources = p.validate()["sources"]
+        sources = p.validate(sample=False)["sources"]  # the database is not there: headers only, no rows
     assert sources["accounts"] == "1 file(s), csv, adapter hubspot_companies"
     assert sources["usage_events"] == "1 file(s), ndjson, adapter segment_track, append"
     assert sources["tickets"] == "table postgresql://ro:***@db/support#support.tickets, append"  # no password shown

@@ -266,7 +266,8 @@ def test_the_ravenstack_example_validates_ingests_and_scores_every_account(tmp_p
     assert tables["accounts"]["accepted"] == 500
     for t in tables.values():
         assert t["quarantined"] <= 0.01 * t["read"], t
-    snapshots = [json.loads(line) for line in ok("score", "--as-of", "2025-01-01", "--json").splitlines()]
+    snapshots = [json.loads(line) for line in ok("score", "--json").splitlines()]  # data_as_of: 2025-01-01
+    assert {s["as_of"] for s in snapshots} == {"2025-01-01"}
     excluded = [json.loads(line) for line in
                 ok("score", "--as-of", "2025-01-01", "--excluded", "--json", "--no-store").splitlines()]
     scored = {s["account_id"] for s in snapshots}

@@ -71,6 +71,7 @@ def generate_portfolio(
     end: dt.date = dt.date(2026, 11, 1),
     fmt: str = "parquet",
     progress: Callable[[str, int, int], None] | None = None,
+    crosswalk: bool = False,
 ) -> dict[str, int]:
     """Write a demo portfolio into `out_dir`; return {table: rows} in canonical table order.
 
@@ -78,6 +79,11 @@ def generate_portfolio(
     `<table>.csv` (fmt="csv"). The data covers `months` calendar months ending at `end`
     (exclusive). `progress(step, done, total)` is called after each unit of work (each table,
     and each chunk of usage events). Same arguments give byte-identical files.
+
+    With ``crosswalk``, billing carries Stripe customer ids as a Stripe export would: `invoices` has a
+    `customer` column (cus_...) instead of `account_id`, and `account_ids.csv` (system stripe,
+    external_id, account_id) maps them back (the demo workspace reads invoices through it with
+    ``resolve_ids``). The ids are derived from the account ids, so no other value changes.
     """
     if isinstance(end, dt.datetime):
         end = end.date()
@@ -96,7 +102,7 @@ def generate_portfolio(
     out.mkdir(parents=True, exist_ok=True)
     ext = ".parquet" if fmt == "parquet" else ".csv"
     chunks = [(lo, min(lo + _CHUNK_ACCOUNTS, accounts)) for lo in range(0, accounts, _CHUNK_ACCOUNTS)]
-    total = 13 + len(chunks)
+    total = 13 + len(chunks) + int(crosswalk)
     done = 0
     counts: dict[str, int] = {}
 
@@ -147,10 +153,34 @@ def generate_portfolio(
     write("signals", usage.signals_table())
     write("tickets", _tickets_table(world))
     write("surveys", _surveys_table(world, usage))
-    write("invoices", _invoices_table(world))
+    invoices = _invoices_table(world)
+    if crosswalk:
+        ids = world.account_ids.to_pylist()
+        customers = [_stripe_customer(seed, a) for a in ids]
+        write("account_ids", pa.table({"system": pa.array(["stripe"] * len(ids), pa.string()),
+                                       "external_id": pa.array(customers, pa.string()),
+                                       "account_id": pa.array(ids, pa.string())}), ".csv")
+        by_account = dict(zip(ids, customers))
+        invoices = invoices.set_column(
+            invoices.schema.get_field_index("account_id"), "customer",
+            pa.array([by_account[a] for a in invoices.column("account_id").to_pylist()], pa.string()))
+    write("invoices", invoices)
     write("contacts", _contacts_table(world))
     write("interactions", _interactions_table(world))
     write("milestones", _milestones_table(world))
     write("assessments", _assessments_table(world))
     write("goals", _goals_table(world))
     return {name: counts[name] for name in TABLES if name in counts}
+
+
+def _stripe_customer(seed: int, account_id: str) -> str:
+    """A Stripe-shaped customer id (cus_ + 14 letters and digits), fixed by the seed and the account."""
+    import hashlib
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    n = int.from_bytes(hashlib.sha256(f"{seed}:{account_id}".encode()).digest()[:12], "big")
+    chars = []
+    for _ in range(14):
+        n, r = divmod(n, len(alphabet))
+        chars.append(alphabet[r])
+    return "cus_" + "".join(chars)

@@ -52,6 +52,9 @@ class Adapter:
     # Zendesk satisfaction ratings name a ticket, not an organization: the account comes from the
     # engine's tickets table. (engine table, key column, value column, key of a record)
     lookup: tuple[str, str, str, Callable[[dict], Any]] | None = None
+    # The system whose ids it gives as account_id (account_ids.system): the default of the source's
+    # resolve_ids (ingest/crosswalk.py), e.g. a Zendesk organization id or a Stripe customer id.
+    id_system: str | None = None
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Context:
     """What an adapter may look up: values from the engine (``lookup``), keyed by the record's key."""
 
     looked_up: dict[str, Any]
+    # the source resolves its ids through account_ids: give the vendor's own id (e.g. Stripe's customer,
+    # not metadata.account_id), which the crosswalk maps
+    resolving: bool = False
 
 
 # ---- value helpers -----------------------------------------------------------------------------
@@ -160,8 +166,8 @@ ZENDESK_CSAT = {"good": 5.0, "bad": 1.0}  # 'offered' / 'unoffered': no rating y
 def zendesk_tickets(r: dict, ctx: Context) -> dict:
     """Zendesk Support ticket (GET /api/v2/tickets, incremental export, or a ticket webhook) -> tickets.
 
-    ticket_id <- id; account_id <- organization_id (your accounts' account_id must be the Zendesk
-    organization id, or map them in the accounts source); opened_at <- created_at; closed_at <-
+    ticket_id <- id; account_id <- organization_id (map Zendesk organization ids to your account ids
+    with resolve_ids: {system: zendesk} and the account_ids table); opened_at <- created_at; closed_at <-
     updated_at when status is solved or closed; priority, status, subject as they are;
     escalated <- the tag 'escalated'; csat <- satisfaction_rating.score (good 5, bad 1, otherwise
     empty)."""
@@ -192,7 +198,8 @@ def zendesk_satisfaction_ratings(r: dict, ctx: Context) -> dict:
     if score not in ZENDESK_CSAT:
         raise NotMapped(f"satisfaction rating {r.get('id')} has score {r.get('score')!r}: not answered (only good"
                         " and bad ratings are survey answers)")
-    account = _first(r, "organization_id") or ctx.looked_up.get(_text(r.get("ticket_id")))
+    # the ticket's account as ingested (resolved through account_ids when the tickets source was) first
+    account = ctx.looked_up.get(_text(r.get("ticket_id"))) or _first(r, "organization_id")
     if account is None:
         raise NotMapped(f"ticket_id {r.get('ticket_id')!r} is not in the engine's tickets table: ingest tickets"
                         " (adapter zendesk_tickets) before satisfaction ratings")
@@ -211,18 +218,21 @@ def zendesk_satisfaction_ratings(r: dict, ctx: Context) -> dict:
 STRIPE_INVOICE_STATUS = {"paid": "paid", "open": "open", "uncollectible": "failed"}  # draft, void: not bills
 
 
-def _stripe_account(r: dict) -> Any:
+def _stripe_account(r: dict, ctx: Context) -> Any:
     meta = _dict(r, "metadata")
     customer = r.get("customer")
     if isinstance(customer, dict):  # expanded customer object
         customer = customer.get("id")
+    if ctx.resolving:  # the crosswalk maps the customer id (cus_...)
+        return _text(customer)
     return _text(_first(meta, "account_id", "healthscore_account_id") or customer)
 
 
 def stripe_invoices(r: dict, ctx: Context) -> dict:
     """Stripe Invoice (GET /v1/invoices list, or an invoice.* webhook event) -> invoices.
 
-    invoice_id <- id; account_id <- metadata.account_id, else customer; issued_at <- created
+    invoice_id <- id; account_id <- metadata.account_id, else customer (with resolve_ids: the customer
+    id, cus_..., through account_ids); issued_at <- created
     (unix seconds); due_at <- due_date; paid_at <- status_transitions.paid_at; amount <- total in
     currency units (cents / 100; zero-decimal currencies as they are); status <- paid, open,
     uncollectible -> failed (draft and void are passed on and quarantined: not bills)."""
@@ -232,7 +242,7 @@ def stripe_invoices(r: dict, ctx: Context) -> dict:
     status: Any = r.get("status")
     return {
         "invoice_id": _text(r.get("id")),
-        "account_id": _stripe_account(r),
+        "account_id": _stripe_account(r, ctx),
         "issued_at": unix_to_iso(r.get("created")),
         "due_at": unix_to_iso(r.get("due_date")),
         "paid_at": unix_to_iso(transitions.get("paid_at")),
@@ -255,7 +265,7 @@ def stripe_failed_charges(r: dict, ctx: Context) -> dict:
                         " from the stripe_invoices adapter")
     return {
         "invoice_id": _text(r.get("id")),
-        "account_id": _stripe_account(r),
+        "account_id": _stripe_account(r, ctx),
         "issued_at": unix_to_iso(r.get("created")),
         "amount": stripe_amount(r.get("amount"), r.get("currency")),
         "status": "failed",
@@ -378,15 +388,15 @@ def hubspot_companies(r: dict, ctx: Context) -> dict:
 ADAPTERS: dict[str, Adapter] = {
     a.name: a
     for a in [
-        Adapter("zendesk_tickets", "tickets", "json", zendesk_tickets),
+        Adapter("zendesk_tickets", "tickets", "json", zendesk_tickets, id_system="zendesk"),
         Adapter("zendesk_satisfaction_ratings", "surveys", "json", zendesk_satisfaction_ratings,
                 lookup=("tickets", "ticket_id", "account_id", lambda r: _text(r.get("ticket_id")))),
-        Adapter("stripe_invoices", "invoices", "json", stripe_invoices),
-        Adapter("stripe_failed_charges", "invoices", "json", stripe_failed_charges),
-        Adapter("segment_track", "usage_events", "ndjson", segment_track),
-        Adapter("salesforce_accounts", "accounts", "csv", salesforce_accounts),
-        Adapter("salesforce_opportunities", "outcomes", "csv", salesforce_opportunities),
-        Adapter("hubspot_companies", "accounts", "csv", hubspot_companies),
+        Adapter("stripe_invoices", "invoices", "json", stripe_invoices, id_system="stripe"),
+        Adapter("stripe_failed_charges", "invoices", "json", stripe_failed_charges, id_system="stripe"),
+        Adapter("segment_track", "usage_events", "ndjson", segment_track, id_system="segment"),
+        Adapter("salesforce_accounts", "accounts", "csv", salesforce_accounts, id_system="salesforce"),
+        Adapter("salesforce_opportunities", "outcomes", "csv", salesforce_opportunities, id_system="salesforce"),
+        Adapter("hubspot_companies", "accounts", "csv", hubspot_companies, id_system="hubspot"),
     ]
 }
 
@@ -486,9 +496,11 @@ def lookup_keys(adapter: Adapter, records: list[Record]) -> list:
     return sorted({k for r in records if r.bad is None for k in [key(r.value)] if k is not None})
 
 
-def adapt(adapter: Adapter, records: list[Record], looked_up: dict | None = None) -> tuple[list[Any], list[str | None]]:
-    """(canonical row per record -- None for a record that could not be mapped, the reason per record)."""
-    ctx = Context(looked_up or {})
+def adapt(adapter: Adapter, records: list[Record], looked_up: dict | None = None,
+          resolving: bool = False) -> tuple[list[Any], list[str | None]]:
+    """(canonical row per record -- None for a record that could not be mapped, the reason per record);
+    ``resolving``: the source resolves its ids through account_ids (see ``Context.resolving``)."""
+    ctx = Context(looked_up or {}, resolving)
     rows: list[Any] = []
     reasons: list[str | None] = []
     for rec in records:

@@ -33,11 +33,15 @@ def column_plan(
     rename: dict[str, str] = {}
     extras: list[str] = []
     taken: dict[str, str] = {}
-    for n in names:
+    nested = nested_columns(mapping, names)
+    consumed = {base for base, _ in nested.values()}  # JSON columns read through a nested key
+    for n in [*names, *(k for k in nested if k not in names)]:
         if n in mapping:
             target = mapping[n]
         elif n in canonical:
             target = n
+        elif n in consumed:
+            continue
         else:
             extras.append(n)
             continue
@@ -72,6 +76,62 @@ def column_plan(
     return rename, extras
 
 
+def nested_columns(mapping: dict[str, str], names: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """{mapped key: (column, path)} for keys of the column map that reach into a column's JSON value,
+    e.g. ``custom_fields.crm_id`` -> (``custom_fields``, [``crm_id``]); the longest column name wins.
+    A key that is itself a column's name is read from that column."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    present = set(names)
+    for key in mapping:
+        if "." not in key:
+            continue
+        steps = key.split(".")
+        for i in range(len(steps) - 1, 0, -1):
+            base = ".".join(steps[:i])
+            if base in present:
+                out[key] = (base, steps[i:])
+                break
+    return out
+
+
+def nested_values(values: list, path: list[str]) -> list[str | None]:
+    """The value at ``path`` of each JSON object (a dict, or JSON text); None where there is none. Text is
+    kept as it is, other values as JSON text (numbers, true/false, objects), so the canonical column's
+    type check reads them like any other value."""
+    import json
+
+    out: list[str | None] = []
+    for v in values:
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                out.append(None)
+                continue
+        for step in path:
+            if isinstance(v, dict):
+                v = v.get(step)
+            elif isinstance(v, list) and step.isdigit() and int(step) < len(v):
+                v = v[int(step)]
+            else:
+                v = None
+            if v is None:
+                break
+        out.append(None if v is None else v if isinstance(v, str) else json.dumps(v))
+    return out
+
+
+def with_nested(data: pa.Table, mapping: dict[str, str]) -> pa.Table:
+    """``data`` with a column per nested key of the column map (``custom_fields.crm_id``)."""
+    import pyarrow as pa
+
+    for key, (base, path) in nested_columns(mapping, data.column_names).items():
+        if key in data.column_names:  # read before, or a column whose name has a dot
+            continue
+        data = data.append_column(key, pa.array(nested_values(data.column(base).to_pylist(), path), pa.string()))
+    return data
+
+
 def read_parts(
     ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src: Source, where, say, warnings: list[str]
 ) -> list[Part]:
@@ -100,6 +160,7 @@ def make_part(
     import pyarrow as pa
 
     table = TABLES[name]
+    data = with_nested(data, src.columns)
     names = [n for n in data.column_names if n not in INTERNAL]
     if not names:  # NDJSON without a single key (empty, or only broken lines): nothing to map
         required = [c.name for c in table.columns if c.required]

@@ -356,13 +356,20 @@ def read_ndjson_lines(display: str, data: bytes, vcon: LocalDuckDB):
     return table.cast(pa.schema([pa.field(f, pa.string()) for f in table.column_names])), numbers
 
 
-def read_parquet(display: str, path: Path):
-    """Column types kept (validated the same way as text). Row = row index + 1."""
+def read_parquet(display: str, path: Path, limit: int | None = None):
+    """Column types kept (validated the same way as text). Row = row index + 1. ``limit``: only the
+    first rows (validate's sample)."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        if limit is None:
+            table = pq.read_table(path)
+        else:
+            file = pq.ParquetFile(path)
+            batch = next(file.iter_batches(batch_size=max(limit, 1)), None)
+            table = file.schema_arrow.empty_table() if batch is None else pa.Table.from_batches([batch])
     except Exception as exc:
         raise UserError(f"{display}: cannot read as Parquet: {exc}") from None
     no_duplicate_names(display, table.column_names)

@@ -14,13 +14,14 @@ from healthscore.engine.adapters.duckdb import LocalDuckDB, row_validator
 from healthscore.errors import InvalidInput
 from healthscore.ingest import streaming
 from healthscore.ingest.columns import preflight, read_parts, rows_part
+from healthscore.ingest.owners import Owners, map_owner_parts
 from healthscore.ingest.quarantine import empty_report, refuse_empty, vendor_raw
 from healthscore.ingest.read import locate, shown_path
 from healthscore.ingest.report import InlineSource, Part, TableReport, source_key
 from healthscore.ingest.sentiment import add_derived, derived_columns
 from healthscore.ingest.sources import adapter_parts, table_parts
 from healthscore.ingest.spool import clean_stale_spools
-from healthscore.ingest.sql_source import after_dependencies, sql_parts
+from healthscore.ingest.sql_source import after_dependencies, parse_query, referenced_tables, sql_parts
 from healthscore.ingest.validate import validate_parts
 
 if TYPE_CHECKING:
@@ -41,8 +42,18 @@ def ingest_workspace(
     progress: Callable[[str], None] | None = None,
     incremental: bool = False,
     allow_empty: bool = True,
+    owners: Owners | None = None,
+    sample: int | None = None,
 ) -> list[TableReport]:
     """Validate the workspace's sources and load the accepted rows into the ``engine``.
+
+    ``owners``: the store's users and the workspace's ``owners:`` map; owner values of accounts and
+    account_changes are mapped to usernames and the unmapped ones reported (``ingest/owners.py``).
+
+    ``sample`` (``healthscore validate``): every source runs through exactly these steps, but only its
+    first ``sample`` rows -- except accounts, account_ids and the tables a SQL source reads, which are
+    read whole so that the account check, the crosswalk and the joins see every id -- every source is
+    replaced (no append state is read or written) and ``engine`` should be an ``engine.scratch.ScratchEngine``.
 
     Sources with ``mode: append`` -- every source when ``incremental`` -- are appended instead of
     replaced: only files whose content was not loaded before (file sources) or rows at or after the
@@ -90,6 +101,9 @@ def ingest_workspace(
     wanted = set(configured) if tables is None else set(tables)
     order = [name for name in TABLES if name in wanted]  # contract order
     order.sort(key=lambda n: n != "accounts")  # accounts first, so that account ids are known
+    if "account_ids" in order and "accounts" in order and configured["accounts"].resolve_ids is not None:
+        order.remove("account_ids")  # the accounts source itself is read through the crosswalk
+        order.insert(0, "account_ids")
     order = after_dependencies(order, configured)
     if not order:
         return []
@@ -98,12 +112,14 @@ def ingest_workspace(
     from healthscore.ingest.append import AppendTo, Mark, file_fingerprint, loaded_fingerprints, reset_watermarks
 
     located = {name: locate(ws, name, configured[name]) for name in order}
-    appending = {name: incremental or configured[name].mode == "append" for name in order}
+    appending = {name: sample is None and (incremental or configured[name].mode == "append") for name in order}
+    whole = {"accounts", "account_ids"} | {
+        t for s in configured.values() if s.sql is not None for t in referenced_tables(parse_query(s.sql))}
     fingerprints: dict[str, dict[Path, str]] = {}
     already_loaded: dict[str, int] = {}
     for name in order:
         where = located[name]
-        if not isinstance(where, list):
+        if not isinstance(where, list) or sample is not None:
             continue
         fingerprints[name] = {p: file_fingerprint(p) for p in where}
         if appending[name]:  # only files whose content was not loaded before
@@ -121,7 +137,8 @@ def ingest_workspace(
 
     from healthscore.faults import fault_point
 
-    clean_stale_spools(ws)
+    if sample is None:
+        clean_stale_spools(ws)
     reports: list[TableReport] = []
     with tempfile.TemporaryDirectory(prefix=f"healthscore-ingest-{os.getpid()}-") as tmp:
         vcon = LocalDuckDB(temp_directory=tmp)
@@ -154,7 +171,17 @@ def ingest_workspace(
                     parts, marks = table_parts(ws, engine, name, src, appending[name], say, warnings)
                 elif appending[name]:
                     parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
-                if isinstance(where, list):
+                if sample is not None and name not in whole:
+                    parts = _sampled(ws, engine, vcon, name, src, where, parts, sample, say, warnings)
+                if src.resolve_ids is not None:
+                    parts = _resolved(ws, engine, vcon, name, src, where, parts, say, warnings)
+                if owners is not None and name in ("accounts", "account_changes"):
+                    if parts is None:
+                        parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+                    owners.unmapped.clear()
+                    parts = map_owner_parts(parts, name, owners)
+                    warnings.extend(owners.warnings(name))
+                if isinstance(where, list) and sample is None:
                     rows = [p.data.num_rows for p in parts] if parts is not None else [0] * len(where)
                     marks = [
                         Mark("file", shown_path(ws, f), fingerprints[name][f], rows=n) for f, n in zip(where, rows)
@@ -177,7 +204,7 @@ def ingest_workspace(
                 report.source = key
                 if originals is not None:
                     vendor_raw(report, originals)
-                if append is None:
+                if append is None and sample is None:
                     reset_watermarks(engine, name, key, marks)
                     if derived_columns(name):  # e.g. surveys.comment_sentiment from comment
                         say(f"{name}: scoring text sentiment")
@@ -194,6 +221,52 @@ def ingest_workspace(
         finally:
             vcon.close()
     return reports
+
+
+def _sampled(ws, engine, vcon: LocalDuckDB, name: str, src, where, parts, limit: int, say,
+             warnings: list[str]) -> list[Part]:
+    """The first ``limit`` rows of the source (the parts read, or its files read up to the limit)."""
+    from healthscore.ingest.columns import make_part
+    from healthscore.ingest.read import read_parquet
+
+    if parts is None:
+        parts = []
+        if isinstance(where, list) and src.format == "parquet":
+            ignored: dict = {}
+            left = limit
+            for path in where:
+                if left <= 0:
+                    break
+                data, lines = read_parquet(shown_path(ws, path), path, left)
+                parts.append(make_part(shown_path(ws, path), "row", data, lines, name, src, ignored))
+                left -= data.num_rows
+        else:
+            parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+    out, left = [], limit
+    for p in parts:
+        if left <= 0:
+            break
+        k = min(left, p.data.num_rows)
+        out.append(Part(p.name, p.word, p.data.slice(0, k), p.lines[:k], p.raw_names))
+        left -= k
+    return out
+
+
+def _resolved(ws, engine: EngineAdapter, vcon: LocalDuckDB, name: str, src, where, parts, say,
+              warnings: list[str]) -> list[Part]:
+    """The source's parts with its external ids read through account_ids (ingest/crosswalk.py)."""
+    from healthscore.ingest.crosswalk import crosswalk, resolve_parts, unresolved
+
+    assert src.resolve_ids is not None and src.resolve_ids.system is not None
+    if parts is None:
+        parts = read_parts(ws, engine, vcon, name, src, where, say, warnings)
+    system, column = src.resolve_ids.system, src.resolve_ids.column
+    say(f"{name}: resolving {column} as {system} ids through account_ids")
+    resolved = resolve_parts(parts, column, system, crosswalk(engine, name))
+    missed = unresolved(parts, resolved)
+    if missed:
+        warnings.append(f"{missed:,} row(s) with a {system} id that account_ids does not resolve: quarantined")
+    return resolved
 
 
 def ingest_rows(
@@ -337,10 +410,24 @@ class IngestionService:
             progress=progress,
             incremental=incremental,
             allow_empty=allow_empty,
+            owners=Owners.build(self.store.users(), self.workspace.config.owners),
         )
         for r in reports:
             self.record(r)
         return reports
+
+    def sample(self, limit: int = 1000) -> list[TableReport]:
+        """What ``ingest`` would do with the first ``limit`` rows of each source (accounts, account_ids and
+        the tables SQL sources read: all rows), written nowhere and recorded nowhere (``validate``)."""
+        from healthscore.engine.scratch import ScratchEngine
+
+        return ingest_workspace(
+            self.workspace,
+            typing.cast("EngineAdapter", ScratchEngine(self.engine)),
+            allow_empty=False,
+            owners=Owners.build(self.store.users(), self.workspace.config.owners),
+            sample=limit,
+        )
 
     def ingest_rows(
         self, table: str, rows: list[dict], source: str = "api", known_accounts=None, keep_appended: bool = False

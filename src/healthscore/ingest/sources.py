@@ -49,7 +49,7 @@ def adapter_parts(
                 t = engine.table(ltable)
                 found = t.filter(t[kcol].isin(keys)).select(kcol, vcol).to_pyarrow().to_pylist()
                 looked_up = {r[kcol]: r[vcol] for r in found}
-        rows, reasons = adapt(adapter, records, looked_up)
+        rows, reasons = adapt(adapter, records, looked_up, resolving=src.resolve_ids is not None)
         for rec in records:
             originals[(display, rec.number)] = (
                 rec.value

@@ -65,6 +65,8 @@ STREAM_CSV_MIN_BYTES = 64 << 20  # smaller CSV sources are read in memory
 def can_stream(engine: EngineAdapter, src: Source, where) -> bool:
     if not engine.reads_files or not isinstance(where, list):
         return False
+    if any("." in key for key in src.columns):  # nested keys (custom_fields.crm_id) are read in memory
+        return False
     if src.format == "parquet":
         return True
     if src.format == "csv":  # small files are read faster in memory

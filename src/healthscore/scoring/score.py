@@ -323,6 +323,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "name": frame.get("name"),
         "owner": frame.get("owner"),
         "arr": frame.get("arr"),
+        # the account's own segment value as of the date (accounts.segment); `segment` is the model's rule
+        "account_segment": frame.get("segment"),
     })
     if sub_scores is not None:
         snapshots["sub_scores"] = sub_scores

@@ -209,7 +209,7 @@ class CalibrationService:
         from healthscore.scoring.score import metric_values, score_frame
 
         self.scoring.require_account(account_id)
-        as_of = as_of or self.parts.today()
+        as_of = as_of or self.parts.as_of_default()[0]
         ir = self.parts.model.ir
         names = [m.name for _, m in ir.metrics]
         todo = parse_assignments(sets or [], changes or [], names)

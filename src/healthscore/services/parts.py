@@ -16,6 +16,29 @@ if TYPE_CHECKING:
     from healthscore.workspace import Workspace
 
 
+# Data whose newest row is older than this many days is an export: commands default to its end, not today.
+STALE_DATA_DAYS = 7
+
+
+def newest_data_date(con: Any, today: dt.date) -> dt.date | None:
+    """The date of the newest row of any table that records what happened (model/windows.py), at most today."""
+    import pandas as pd
+
+    from healthscore.contract import TABLES
+    from healthscore.model.windows import HAPPENED_TABLES, end_of_data
+
+    present = set(con.list_tables())
+    newest = {}
+    for name in HAPPENED_TABLES:
+        if name in present:
+            v = con.table(name)[TABLES[name].time_column].max().execute()
+            if v is not None and not pd.isna(v):
+                newest[name] = pd.Timestamp(v)
+    if not newest:
+        return None
+    return end_of_data(newest, pd.Timestamp(today)).date()
+
+
 class Clock:
     """Today's date for every "as of today" default; tests and replays give a fixed one."""
 
@@ -123,6 +146,22 @@ class Parts:
 
     def today(self) -> dt.date:
         return self.clock.today()
+
+    def as_of_default(self) -> tuple[dt.date, str]:
+        """(the as-of date of a command given none, why): the workspace's ``data_as_of``; else, when the
+        newest row of the engine's event tables (model/windows.py, ``end_of_data``) is more than
+        ``STALE_DATA_DAYS`` before today -- an export, not a live pipeline -- the day after it (so that
+        day's rows are seen); else today."""
+        configured = self.ws.config.data_as_of
+        if configured is not None:
+            return configured, "data_as_of in healthscore.yaml"
+        today = self.today()
+        newest = newest_data_date(self.con, today)
+        if newest is not None and (today - newest).days > STALE_DATA_DAYS:
+            day = newest + dt.timedelta(days=1)
+            return day, (f"the day after the newest data ({newest.isoformat()}), not today ({today.isoformat()}):"
+                         " set data_as_of in healthscore.yaml or pass --as-of to choose")
+        return today, "today"
 
     def score(self, as_of: dt.date | None = None, *, account_ids: list[str] | None = None,
               as_of_dates: list[dt.date] | None = None, store: bool = True, write_back: bool | None = None,

@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 
 from healthscore.errors import InvalidInput
 
+# validate runs the first rows of each source through ingestion's checks (accounts, account_ids and the
+# tables SQL sources read: every row)
+VALIDATE_SAMPLE = 1000
+
 if TYPE_CHECKING:
     from healthscore.services.parts import Parts
     from healthscore.services.review import ReviewService
@@ -18,7 +22,7 @@ class ProgramService:
         self.parts = parts
         self.review = review
 
-    def validate(self) -> dict:
+    def validate(self, sample: bool = True) -> dict:
         """Check the workspace and its model; every problem raises a UserError naming file and key."""
         import glob
 
@@ -54,6 +58,7 @@ class ProgramService:
                 sources[table] += f", adapter {src.adapter}"
             if src.mode == "append":
                 sources[table] += ", append"
+        checked = self._sample() if sample else {}
         return {
             "workspace": str(ws.root),
             "model": {"name": model.ir.name, "version": model.version, "path": str(model.path),
@@ -63,7 +68,32 @@ class ProgramService:
             "engine": ws.config.engine.backend,
             "store": mask_url(ws.store_url),  # never the password
             "warnings": self.lint(),  # anti-patterns (docs/program.md): warnings, never errors
+            "sample": checked,
         }
+
+    def _sample(self) -> dict[str, dict]:
+        """The first VALIDATE_SAMPLE rows of every source through ingestion's own steps and checks, written
+        nowhere: what would make ``ingest`` fail (a column, a file, the crosswalk, a table emptied, a
+        quarantined share above quarantine_max_share) fails here. {table: counts, reasons, warnings}."""
+        from healthscore.engine.adapters import adapter_for
+        from healthscore.ingest.service import IngestionService
+
+        ws = self.parts.ws
+        reports = IngestionService(adapter_for(self.parts.con), ws, self.parts.store).sample(VALIDATE_SAMPLE)
+        limit = ws.config.quarantine_max_share
+        out, over = {}, []
+        for r in reports:
+            reasons = [f"{q['file']}:{q['line']}  {q['reason']}" for q in r.quarantine.head(3).to_dict("records")]
+            out[r.table] = {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined,
+                            "reasons": reasons, "warnings": r.warnings}
+            if r.read and r.quarantined / r.read > limit:
+                over.append(f"{r.table}: {r.quarantined:,} of {r.read:,} row(s) checked would be quarantined"
+                            f" ({r.quarantined / r.read:.1%}), more than quarantine_max_share {limit:.1%}")
+                over.extend(f"  {x}" for x in reasons)
+        if over:
+            raise InvalidInput(f"{ws.config_path}: ingest would fail: {over[0]}", details=over[1:],
+                               location=str(ws.config_path))
+        return out
     def lint(self) -> list[dict]:
         """Model anti-patterns as warnings {code, message, key}; a valid model stays valid."""
         from healthscore.program.lint import lint
@@ -75,7 +105,7 @@ class ProgramService:
         """PSI of every metric and of the score against a reference period; suggests recalibration."""
         from healthscore.program.drift import drift_report
 
-        return drift_report(self.parts, as_of or self.parts.today(), reference_from, reference_to, threshold)
+        return drift_report(self.parts, as_of or self.parts.as_of_default()[0], reference_from, reference_to, threshold)
 
     def readiness(self) -> dict:
         """Pilot prerequisites item by item, the maturity level and the step to the next one."""
@@ -93,7 +123,7 @@ class ProgramService:
         """Parent accounts' health rolled up from their children (model hierarchy.rollup)."""
         from healthscore.program.hierarchy import hierarchy_report
 
-        return hierarchy_report(self.parts, as_of or self.parts.today(), account_id)
+        return hierarchy_report(self.parts, as_of or self.parts.as_of_default()[0], account_id)
 
     def plays_report(self, horizon_days: int = 60, n_boot: int = 200, seed: int = 0) -> dict:
         """Per playbook: health and renewal after the play against matched accounts without it."""

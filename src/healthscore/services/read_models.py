@@ -122,6 +122,8 @@ class ReadModels:
             d = self.directory()
             frame = frame.merge(d[["name", "owner", "arr", "renewal_date"]], left_on="account_id", right_index=True,
                                 how="left")
+            # the account's own segment (accounts.segment), beside the model segment rule it was scored with
+            frame["account_segment"] = frame["account_id"].map(d["segment"]).astype(object)
             frame["arr"] = frame["arr"].fillna(0.0)
             month_ago = as_of - dt.timedelta(days=28)
             prev_as_of = max((d for d in dates if d <= month_ago), default=None) if dates else \
@@ -142,10 +144,13 @@ class ReadModels:
         check_choice("tier", tier, TIERS)
         check_choice("status", status, STATUSES)
         if segment is not None:
-            segments = sorted({s for s in frame["segment"].dropna().unique()} |
-                              {s.name for s in self.parts.model.ir.segments})
-            check_choice("segment", segment, segments)
-            frame = frame[frame["segment"] == segment]
+            # a model segment name filters on the rule an account was scored with; any other value on the
+            # account's own segment (accounts.segment), so accounts the model has no rule for stay reachable
+            rules = {s for s in frame["segment"].dropna().unique()} | {s.name for s in self.parts.model.ir.segments}
+            own = set(frame["account_segment"].dropna().unique()) if "account_segment" in frame else set()
+            check_choice("segment", segment, sorted(rules | own))
+            column = "segment" if segment in rules else "account_segment"
+            frame = frame[frame[column] == segment]
         if owner is not None:
             owners = set(self.directory()["owner"].dropna().unique())
             if owner not in owners:
@@ -199,7 +204,10 @@ class ReadModels:
                        segments=[], owners=[])
             return out
         prev = lat["previous"]
-        subset = frame["account_id"].tolist() if owner is not None else None
+        rules = set(lat["frame"]["segment"].dropna().unique()) | {s.name for s in self.parts.model.ir.segments}
+        own_segment = segment is not None and segment not in rules  # filtered on accounts.segment: by account ids
+        subset = frame["account_id"].tolist() if owner is not None or own_segment else None
+        q_segment = None if own_segment else segment  # the store's snapshots carry the rule, not accounts.segment
         if subset is not None or segment is not None:
             prev = prev[prev["account_id"].isin(frame["account_id"])]
         prev = prev.merge(self.directory()[["arr"]], left_on="account_id", right_index=True, how="left")
@@ -235,11 +243,11 @@ class ReadModels:
                 sample = [*sample[-11:], as_of]
             q_start = min((d for d in lat["dates"] if d >= Q.quarter_start(as_of)), default=as_of)
             return {
-                "distribution": Q.score_distribution(self.parts.store, lat["model_version"], sample, segment=segment,
+                "distribution": Q.score_distribution(self.parts.store, lat["model_version"], sample, segment=q_segment,
                                                      account_ids=subset),
                 "transitions": {"from": q_start.isoformat(), "to": as_of.isoformat(),
                                 "moves": Q.tier_transitions(self.parts.store, lat["model_version"], q_start, as_of,
-                                                            segment=segment, account_ids=subset)},
+                                                            segment=q_segment, account_ids=subset)},
             }
 
         # SQL over the history: rebuilt after a scoring run (or an ingest, for the owner filter), not after decisions
@@ -253,7 +261,8 @@ class ReadModels:
         for r in rows:
             r["last_action"] = actions.get(r["account_id"])
         out["at_risk"] = rows
-        out["segments"] = sorted(lat["frame"]["segment"].dropna().unique().tolist())
+        out["segments"] = sorted(set(lat["frame"]["segment"].dropna().unique().tolist())
+                                 | set(lat["frame"]["account_segment"].dropna().unique().tolist()))
         out["owners"] = sorted(lat["frame"]["owner"].dropna().unique().tolist())
         return out
 

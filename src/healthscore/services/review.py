@@ -23,7 +23,7 @@ class ReviewService:
         """The weekly review run: score, alerts through the hygiene rules, owner review tasks, notifications."""
         from healthscore.workflow.run import run_weekly
 
-        return run_weekly(self.parts, as_of or self.parts.today(), notify=notify)
+        return run_weekly(self.parts, as_of or self.parts.as_of_default()[0], notify=notify)
 
     def tasks(self, owner: str | None = None, status: str = "open", account_id: str | None = None) -> list[dict]:
         if status not in TASK_STATUSES:

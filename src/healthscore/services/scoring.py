@@ -30,6 +30,8 @@ class ScoreRun:
     missing_tables: set[str] = field(default_factory=set)
     overrides: list[dict] = field(default_factory=list)  # owner corrections in force, newest first
     written_back: int = 0  # snapshots written to health_snapshots in the engine (write-back)
+    # why this as-of date, when none was given: "today", "data_as_of in healthscore.yaml" or the newest data
+    as_of_source: str = "given"
 
     @property
     def snapshots(self) -> list[dict]:
@@ -60,7 +62,13 @@ class ScoringService:
         from healthscore.engine.compile import compute_frame
         from healthscore.scoring.score import score_frame
 
-        dates = sorted(set(as_of_dates or [as_of or self.parts.today()]))
+        source = "given"
+        if as_of_dates:
+            dates = sorted(set(as_of_dates))
+        else:
+            if as_of is None:
+                as_of, source = self.parts.as_of_default()
+            dates = [as_of]
         model = model or self.parts.model
         frame, plan, missing = compute_frame(self.parts.con, model.ir, dates, account_ids=account_ids)
         frames = self.with_history(score_frame(model.ir, model.version, plan, frame, missing), dates[0],
@@ -76,7 +84,7 @@ class ScoringService:
             self.parts.store.finish_run(run_id, accounts=frames.snapshots["account_id"].nunique(),
                                   snapshots_written=inserted)
         overrides = self.parts.store.overrides(account_ids) if store or history else []
-        run = ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides)
+        run = ScoreRun(run_id, dates, model.version, frames, inserted, missing, overrides, as_of_source=source)
         if self._writes_back(write_back):
             from healthscore.engine.writeback import write_back as write
 
@@ -248,7 +256,8 @@ class ScoringService:
         history for smoothing, and nothing is written; such a snapshot says ``"stored": false``."""
         version = self.parts.model.version
         if as_of is None:
-            as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) or self.parts.today()
+            as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) \
+                or self.parts.as_of_default()[0]
         if compare is not None and compare >= as_of:
             raise InvalidInput(f"--compare {compare} must be before the as-of date {as_of}", field="compare")
         dates = [as_of] if compare is None else [compare, as_of]

@@ -28,10 +28,14 @@ def init(
         show.init(directory, created)
 
 
-def validate(workspace: Workspace = Path("."), json_out: Json = False) -> None:
-    """Check healthscore.yaml and the health model; every error names the file, key and what is allowed."""
+def validate(workspace: Workspace = Path("."), json_out: Json = False,
+             no_sample: bool = typer.Option(False, "--no-sample",
+                                            help="check the configuration, files and headers only: do not run the"
+                                                 " first rows of each source through ingestion's checks")) -> None:
+    """Check healthscore.yaml and the health model, and run the first 1,000 rows of every source through
+    ingestion's checks (writing nothing); every error names the file, key and what is allowed."""
     with open_project(workspace) as p:
-        info = p.validate()
+        info = p.validate(sample=not no_sample)
     if json_out:
         emit_json({"ok": True, **info})
     else:

@@ -37,6 +37,8 @@ def coverage_line(run: Any) -> str:
     """Scored and excluded accounts, by reason: a portfolio never shrinks without a word."""
     ex = run.frames.excluded
     line = f"scored {len(run.frames.snapshots):,} snapshots; not scored: {len(ex):,}"
+    if run.as_of_source != "given":
+        line = f"as of {run.as_of_dates[-1]} ({run.as_of_source}); " + line
     if len(ex):
         by = ex.groupby("reason").size().sort_values(ascending=False)
         line += " (" + "; ".join(f"{n:,} {reason}" for reason, n in by.items()) + \
@@ -44,9 +46,27 @@ def coverage_line(run: Any) -> str:
     return line
 
 
+def base_model_line(run: Any) -> str | None:
+    """How many scored accounts no segment rule matched (scored with the base model's weights), per value of
+    their own segment: a segment value the model does not name is never hidden."""
+    snaps = run.frames.snapshots
+    if "account_segment" not in snaps or not len(snaps):
+        return None
+    base = snaps[snaps["segment"].isna()]
+    if not len(base):
+        return None
+    by = base["account_segment"].astype(object).where(base["account_segment"].notna(), "(no segment)")
+    counts = by.value_counts()
+    return (f"base model (no segment rule matched): {len(base):,} accounts; by their segment: "
+            + ", ".join(f"{value} {n:,}" for value, n in counts.items()))
+
+
 def coverage(run: Any) -> None:
     """The coverage line on standard error, under the JSON snapshots."""
     sys.stderr.write(f"{coverage_line(run)}\n")
+    base = base_model_line(run)
+    if base:
+        sys.stderr.write(f"{base}\n")
 
 
 def portfolio_summary(run: Any, lowest: int = 10) -> None:
@@ -59,6 +79,11 @@ def portfolio_summary(run: Any, lowest: int = 10) -> None:
     as_of = run.as_of_dates[-1]
     con.print(f"\nScored [bold]{len(snaps):,}[/] accounts as of [bold]{as_of}[/] with model {run.model_version}"
               + (f" ({run.inserted:,} new snapshots stored)" if run.run_id else " (nothing stored)"))
+    if run.as_of_source not in ("given", "today"):
+        con.print(f"As of {as_of}: {run.as_of_source}", highlight=False)
+    base = base_model_line(run)
+    if base:
+        con.print(base[0].upper() + base[1:], highlight=False)
     if run.frames.excluded is not None and len(run.frames.excluded):
         con.print("Not scored:" + coverage_line(run).split("not scored:", 1)[1], highlight=False)
     if run.missing_tables:

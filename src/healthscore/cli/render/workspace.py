@@ -37,6 +37,13 @@ def validate(info: dict[str, Any]) -> None:
     con.print(f"  engine: {info['engine']}   store: {info['store']}")
     for w in info.get("warnings", []):
         con.print(f"[yellow]warning[/] {w['code']} ({w['key']}): {w['message']}", highlight=False)
+    for table, s in info.get("sample", {}).items():
+        con.print(f"  checked {table}: {s['read']:,} row(s), {s['quarantined']:,} would be quarantined",
+                  highlight=False)
+        for w in s["warnings"]:
+            con.print(f"[yellow]warning[/] {table}: {w}", highlight=False)
+        for r in s["reasons"] if s["quarantined"] else []:
+            con.print(f"  {table} would quarantine: {r}", highlight=False)
 
 
 @contextmanager
