@@ -202,10 +202,16 @@ def _movers(snaps, evidence, top: int) -> list:
     signed = np.where(np.sign(change) == np.sign(delta)[:, None], np.abs(change), 0.0)
     signed = np.where(np.isnan(signed) | (signed < 0.05), 0.0, signed)
     order = np.argsort(-signed, axis=1, kind="stable")[:, :top]
+    # The top movers as plain lists, a row at a time (numpy scalar indexing would cost a backfill seconds).
+    picked = (np.take_along_axis(signed, order, axis=1) > 0).tolist()
+    names = metrics[order].tolist()
+    moved = np.take_along_axis(change, order, axis=1).tolist()
+    before = np.take_along_axis(values[prev[rows]], order, axis=1).tolist()
+    after = np.take_along_axis(values[rows], order, axis=1).tolist()
     for k, i in enumerate(rows.tolist()):
-        picked = [j for j in order[k] if signed[k, j] > 0]
-        if picked:
-            out[i] = [(metrics[j], change[k, j], values[prev[i], j], values[i, j]) for j in picked]
+        top_k = [(names[k][j], moved[k][j], before[k][j], after[k][j]) for j in range(len(picked[k])) if picked[k][j]]
+        if top_k:
+            out[i] = top_k
     return out
 
 
