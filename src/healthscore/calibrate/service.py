@@ -112,12 +112,12 @@ def labelled_values(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataF
     return wide.reindex(idx).reset_index(drop=True)
 
 
-def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
-                   fitted: str, wrong_way: set[str] | None = None) -> dict:
-    """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh and up to
-    calibration.shape_interactions pairwise tables: a leak refused keeps weight 0; a timing metric gets a
-    shape too but weighs at most the share it keeps (its hand share, capped), and is in no interaction."""
-    from healthscore.calibrate.shapes import MIN_RANGE, apply_shapes, fit_shape_model
+def shape_fitter(ir: HealthModel, spec: FitSpec, wrong_way: set[str] | None = None) -> Callable:
+    """fit(values, y, n_bins, l2, interactions=0) -> (shapes, pairs): learned shapes (calibrate/shapes.py) on
+    every metric the fit may weigh and up to `interactions` pairwise tables: a leak refused gets no shape; a
+    timing metric gets a shape too but weighs at most the share it keeps (its hand share, capped), and is in no
+    interaction."""
+    from healthscore.calibrate.shapes import MIN_RANGE, fit_shape_model
 
     names = spec.names
     fit_names = [names[j] for j in range(len(names)) if j not in spec.refused]
@@ -131,15 +131,46 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
         m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
                                else "decreasing")
         for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
-    fits, pairs = fit_shape_model(values[fit_names], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone,
-                                  interactions=cal.shape_interactions, pairable=set(fit_names) - set(timing))
-    # share s of the whole at most: weight <= s / (1 - S) x the rest's learned total
-    learned = sum(f.weight for f in fits if f.metric not in timing) + sum(p.weight for p in pairs)
-    cap = 1 / max(1 - sum(timing.values()), 1e-9) * learned
-    for f in fits:
-        if f.metric in timing:
-            f.weight = max(min(f.weight, timing[f.metric] * cap), MIN_RANGE)
+
+    def fit(values: pd.DataFrame, y: np.ndarray, n_bins: int, l2: float, interactions: int = 0):
+        fits, pairs = fit_shape_model(values[fit_names], y, n_bins=n_bins, l2=l2, monotone=monotone,
+                                      interactions=interactions, pairable=set(fit_names) - set(timing))
+        # share s of the whole at most: weight <= s / (1 - S) x the rest's learned total
+        learned = sum(f.weight for f in fits if f.metric not in timing) + sum(p.weight for p in pairs)
+        cap = 1 / max(1 - sum(timing.values()), 1e-9) * learned
+        for f in fits:
+            if f.metric in timing:
+                f.weight = max(min(f.weight, timing[f.metric] * cap), MIN_RANGE)
+        return fits, pairs
+    return fit
+
+
+def shape_settings(ir: HealthModel, spec: FitSpec, values: pd.DataFrame, y: np.ndarray, groups,
+                   wrong_way: set[str] | None = None, seed: int = 0):
+    """The bins and penalty of the shapes fitted on these rows: calibration.shape_bins / shape_l2
+    (shape_select: fixed), or the best of shape_bins_grid x shape_l2_grid by cross-validation inside these rows
+    (shape_select: cv; interactions are chosen afterwards, with the chosen settings)."""
+    from healthscore.calibrate.shapes import Settings, choose_settings
+
+    cal = ir.calibration_spec
+    if cal.shape_select == "fixed":
+        return Settings(cal.shape_bins, cal.shape_l2, "fixed")
+    return choose_settings(values, y, np.asarray(groups), shape_fitter(ir, spec, wrong_way), cal.shape_bins_grid,
+                           cal.shape_l2_grid, folds=cal.shape_cv_folds, seed=seed)
+
+
+def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
+                   fitted: str, wrong_way: set[str] | None = None, settings=None) -> dict:
+    """The model YAML with learned shapes on every metric the fit may weigh (shape_fitter) and up to
+    calibration.shape_interactions pairwise tables; a leak refused keeps weight 0. settings: the bins and
+    penalty (shape_settings; default calibration.shape_bins / shape_l2)."""
+    from healthscore.calibrate.shapes import apply_shapes
+
+    cal = ir.calibration_spec
+    n_bins, l2 = (settings.n_bins, settings.l2) if settings is not None else (cal.shape_bins, cal.shape_l2)
+    fits, pairs = shape_fitter(ir, spec, wrong_way)(values, y, n_bins, l2, cal.shape_interactions)
     out = apply_shapes(data, fits, fitted, pairs)
+    names = spec.names
     refused = {names[j] for j in spec.refused}
     for comp in out.get("components", []):
         for m in comp.get("metrics", []):
@@ -222,7 +253,10 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
         t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
         if values is not None:  # learned shapes, fitted on the training rows' raw values
             ww = {f["metric"] for f in wrong_way_round(X[train], has[train], y[train], spec)}
-            sh_data = shape_proposal(ir, inp.data, values[train].reset_index(drop=True), y[train], spec, "fold", ww)
+            tv = values[train].reset_index(drop=True)
+            st = shape_settings(ir, spec, tv, y[train], kt["account_id"].astype(str).to_numpy(), ww, seed)
+            info["shape_settings"] = {"bins": st.n_bins, "l2": st.l2, "chosen_by": st.chosen_by}
+            sh_data = shape_proposal(ir, inp.data, tv, y[train], spec, "fold", ww, st)
             sh_ir = validate(sh_data)
             both = rescore(sh_ir, _frame_rows(lab_frame, pd.concat([kt, keys[test]])))
             sk = keys[["account_id", "as_of", "label"]].merge(both[["account_id", "as_of", "score"]].rename(
@@ -415,9 +449,12 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
     interactions: list[dict] = []
     if shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
         provenance["model"] = "learned shapes (calibrate --shapes)"
+        ww = {f["metric"] for f in fw["wrong_way"]}
+        settings = shape_settings(ir, spec, values, y, keys["account_id"].astype(str).to_numpy(), ww, seed)
+        provenance["shape_settings"] = settings.as_dict()
         proposal = shape_proposal(ir, inp.data, values, y, spec,
-                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)",
-                                  {f["metric"] for f in fw["wrong_way"]})
+                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad),"
+                                  f" {settings.n_bins} bins, l2 {settings.l2:g}", ww, settings)
         sc = rescore(validate(proposal), fit_frame)
         sc = sc[sc["status"] == "scored"]["score"].to_numpy(float)
         tiers = F.tier_thresholds(sc, cal.red_share, cal.yellow_share)
@@ -445,8 +482,10 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "one_date": None if inp.one_date_from is None else str(pd.Timestamp(inp.one_date_from).date()),
         "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
         "survivors": int((y == 0).sum()),
-        "method": (f"learned shapes: L2 logistic regression on {cal.shape_bins} quantile bins per metric (and a"
-                   f" no-data bin) and up to {cal.shape_interactions} pairwise tables chosen by training log-loss"
+        "method": ("learned shapes: L2 logistic regression on quantile bins per metric (and a no-data bin; bins and"
+                   " penalty " + ("chosen by cross-validation inside the training rows of each fit" if
+                                 cal.shape_select == "cv" else f"fixed: {cal.shape_bins} bins, l2 {cal.shape_l2:g}") +
+                   f") and up to {cal.shape_interactions} pairwise tables chosen by training log-loss"
                    " gain, turned into shape transforms, interactions and weights (calibrate/shapes.py); timing"
                    " metrics get a shape and at most their share; leaks get 0 unless allowed") if shapes else
                   ("non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
@@ -465,6 +504,7 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
     }
     if shapes:
         result["interactions"] = interactions
+        result["shape_settings"] = provenance["shape_settings"]
     if out is not None and accepted:
         header = (f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots ({int(y.sum())} bad"
                   f" outcomes), {dates[0]}..{dates[-1]}. {reason}.\n")
