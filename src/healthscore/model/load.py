@@ -28,7 +28,8 @@ class LoadedModel:
 
 def model_version(ir: HealthModel) -> str:
     data = ir.model_dump(mode="json", by_alias=True)
-    for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
+    for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions",
+                "hybrid"):
         if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
     if not data.get("interactions"):
