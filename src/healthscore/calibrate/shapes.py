@@ -321,8 +321,8 @@ def shape_points(fits: list[MetricShape], pairs: list[PairShape], values: pd.Dat
     for f in fits:
         col = values[f.metric]
         if f.kind == "map":
-            table = dict(zip(f.categories, f.scores))
-            s = np.array([table.get(str(v), f.missing_score) if v is not None and v == v else f.missing_score
+            by_category = dict(zip(f.categories, f.scores))
+            s = np.array([by_category.get(str(v), f.missing_score) if v is not None and v == v else f.missing_score
                           for v in col], dtype=float)
         else:
             x = pd.to_numeric(col, errors="coerce").to_numpy(float)
@@ -374,7 +374,7 @@ def choose_settings(values: pd.DataFrame, y: np.ndarray, groups: np.ndarray, fit
     grid = sorted({(int(b), float(lam)) for b in bins_grid for lam in l2_grid}, key=lambda s: (s[0], -s[1]))
     if not splits or len(grid) == 1:
         return Settings(grid[0][0], grid[0][1], "cv", [], 0)
-    tried = []
+    tried: list[dict[str, Any]] = []
     for n_bins, l2 in grid:
         aucs = []
         for tr, te in splits:
@@ -382,4 +382,4 @@ def choose_settings(values: pd.DataFrame, y: np.ndarray, groups: np.ndarray, fit
             aucs.append(roc_auc(-shape_points(fits, pairs, values.iloc[te]), y[te]))
         tried.append({"bins": n_bins, "l2": l2, "auc": round(float(np.mean(aucs)), 4)})
     best = max(tried, key=lambda t: t["auc"])  # max keeps the first of equals: fewer bins, larger penalty
-    return Settings(best["bins"], best["l2"], "cv", tried, len(splits))
+    return Settings(int(best["bins"]), float(best["l2"]), "cv", tried, len(splits))

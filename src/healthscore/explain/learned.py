@@ -62,9 +62,9 @@ def explain_learned(snapshot: dict, model: HealthModel) -> dict | None:
                            for i, b in enumerate(t.bins)]
             out["below"] = t.bins[0].score if t.below is None else t.below
             out["monotone"] = t.monotone
-            x = _num(value)
-            out["bin"] = None if x is None else _bin_of(mins, x)
-            out["missing"] = x is None
+            num = _num(value)
+            out["bin"] = None if num is None else _bin_of(mins, num)
+            out["missing"] = num is None
         else:
             cats = list(t.values)
             out["bins"] = [{"category": c, "score": s} for c, s in t.values.items()]
@@ -76,9 +76,9 @@ def explain_learned(snapshot: dict, model: HealthModel) -> dict | None:
         value = e.get("value")
         cell = None
         if isinstance(value, str) and " x " in value:
-            a, b = (_num(p) for p in value.split(" x ", 1))
-            if a is not None and b is not None:
-                cell = [max(_bin_of(x.edges[0], a), 0), max(_bin_of(x.edges[1], b), 0)]
+            va, vb = (_num(p) for p in value.split(" x ", 1))
+            if va is not None and vb is not None:
+                cell = [max(_bin_of(x.edges[0], va), 0), max(_bin_of(x.edges[1], vb), 0)]
         terms.append({"metric": " x ".join(x.metrics), "evidence_metric": f"{lc.name}.{x.name}",
                       "kind": "interaction", "value": value, "score": e.get("score"), "weight": e.get("weight"),
                       "points": e.get("points"), "missing_score": x.missing_score, "missing": cell is None,

@@ -399,7 +399,7 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
                 else f"{lname} has no tiers (learned score {ls_i:.2f})"
             how = {"rubric": f"tier from the rubric: {rubric_txt}; {learned_txt}, shown only",
                    "learned": f"tier from {learned_txt}; {rubric_txt}, shown only",
-                   "both": f"tier {tier[i]}: the worse of {rubric_txt} and {learned_txt}"}[hy.tier_rule]
+                   "both": f"tier: the worse of {rubric_txt} and {learned_txt}"}[hy.tier_rule]
             reasons[i].append(f"{how} (hybrid.tier_rule: {hy.tier_rule})")
         for i in np.flatnonzero(~scored).tolist():
             components[i].append({"name": lname, "score": None, "weight": 0.0, "coverage": float(l_cov[i]),
@@ -430,6 +430,8 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     })
     if sub_scores is not None:
         snapshots["sub_scores"] = sub_scores
+    if learned is not None:  # the history pass applies the tier rule again to the published (smoothed) tier
+        snapshots["learned_tier"] = np.where(scored, learned_tier, np.array(None, dtype=object))
 
     ev_metric_names = list(metric_names)
     ev_components = [comp_names[c] for c in comp_of]
