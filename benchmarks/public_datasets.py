@@ -139,11 +139,12 @@ def hand_model(signals: pd.DataFrame, groups: dict) -> dict:
                 m["timing"] = True
             metrics.append(m)
         comps.append({"name": comp, "weight": 1, "metrics": metrics})
-    # Learned shapes may bend here (these sets have thresholds and U-shapes a direction cannot express) and
-    # get finer bins: 10,000 rows carry them. The hand model's own weights and transforms are unchanged.
+    # Learned shapes may bend here (these sets have thresholds and U-shapes a direction cannot express). Their
+    # bins and penalty are chosen by cross-validation inside each training fold (shape_select: cv, the
+    # default), not set by hand. The hand model's own weights and transforms are unchanged.
     return {"name": "public-benchmark", "scoring": {"onboarding_days": 0}, "components": comps,
             "outcome": {"label": ["churned"], "horizon": "90d"},
-            "calibration": {"shape_monotone": "none", "shape_bins": 20, "shape_l2": 3.0}}
+            "calibration": {"shape_monotone": "none"}}
 
 
 def workspace(name: str, signals: pd.DataFrame, outcomes: pd.DataFrame, groups: dict) -> Path:

@@ -233,10 +233,12 @@ class Project:
     def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
                   out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
                   allow_leak: list[str] | None = None, report: Path | str | None = None,
-                  shapes: bool = False) -> dict:
-        """Fit weights and tier thresholds from outcomes; write the proposal only when it is better held out."""
+                  shapes: bool = False, hybrid: str | None = None) -> dict:
+        """Fit weights and tier thresholds from outcomes; write the proposal only when it is better held out.
+        hybrid: a tier rule (rubric|learned|both): propose the rubric plus a learned risk component."""
         return self.calibration.calibrate(date_from, date_to, every_days, out=out, folds=folds, n_boot=n_boot,
-                                          seed=seed, allow_leak=allow_leak, report=report, shapes=shapes).as_dict()
+                                          seed=seed, allow_leak=allow_leak, report=report, shapes=shapes,
+                                          hybrid=hybrid).as_dict()
 
     def whatif(self, account_id: str, sets: list[str] | None = None, changes: list[str] | None = None,
                as_of: dt.date | None = None, *, probability: bool = True, n_boot: int = 100, seed: int = 0,

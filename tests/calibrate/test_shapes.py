@@ -171,3 +171,77 @@ def test_calibrate_shapes_proposes_learned_shapes_on_the_same_held_out_folds(tmp
     assert scored and len(run.snapshots) == len(snaps)
     for s in scored:
         assert sum(e["points"] for e in s["evidence"]) == pytest.approx(s["score"], abs=0.01)
+
+
+def test_inner_cross_validation_chooses_settings_from_the_rows_it_is_given():
+    """shape_select: cv picks the bins and penalty on the training rows alone: a U needs more than two bins,
+    so the grid's 2-bin settings lose; every setting tried is reported with its mean inner AUC."""
+    from healthscore.calibrate.shapes import choose_settings, shape_points
+
+    X, y = synthetic(n=3000, seed=3)
+    groups = np.arange(len(y)) // 2  # two rows per "account": no account on both sides of an inner fold
+
+    def fit(v, yy, n_bins, l2):
+        return fit_shape_model(v, yy, n_bins=n_bins, l2=l2)
+
+    st_ = choose_settings(X, y, groups, fit, bins_grid=[2, 12], l2_grid=[1.0, 30.0], folds=3)
+    assert st_.chosen_by == "cv" and st_.folds == 3 and st_.n_bins == 12
+    assert {(g["bins"], g["l2"]) for g in st_.grid} == {(2, 1.0), (2, 30.0), (12, 1.0), (12, 30.0)}
+    assert max(g["auc"] for g in st_.grid) == next(g["auc"] for g in st_.grid
+                                                    if (g["bins"], g["l2"]) == (st_.n_bins, st_.l2))
+    # shape_points ranks rows as the proposal's score does (the same bins, weights and missing scores)
+    fits, pairs = fit(X, y, 12, 1.0)
+    ir = HealthModel.model_validate(apply_shapes(MODEL, fits, fitted="synthetic"))
+    assert np.corrcoef(shape_points(fits, pairs, X), score_of(ir, X))[0, 1] > 0.999
+
+
+@pytest.mark.slow
+def test_calibrate_hybrid_keeps_the_rubric_and_adds_a_learned_component(tmp_path):
+    """`calibrate --hybrid`: the rubric's components stay as written, a `hybrid:` block holds the learned shapes
+    with tiers cut by rank and the tier rule asked for; the held-out comparison has the hybrid and the learned
+    part; scoring with the proposal, both parts' evidence add up to their scores."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from healthscore.cli.app import app
+    from healthscore.engine.compile import compute_frame
+    from healthscore.explain.evidence import is_learned_row, snapshot_dicts
+    from healthscore.model.load import load_health_model
+    from healthscore.project import Project
+    from healthscore.scoring.score import score_frame
+    from tests.calibrate import synthetic
+    from tests.cli.runner import invoke
+
+    ws, dates = synthetic.panel(tmp_path / "ws")
+    args = ["calibrate", "-w", str(ws), "--from", str(dates[0]), "--to", str(dates[-1]), "--every", "30d",
+            "--bootstrap", "40", "--hybrid", "--json"]
+    bad = invoke(*args, "--tier-rule", "worst")
+    assert bad.returncode == 2 and "--tier-rule 'worst': use one of rubric, learned, both" in bad.stderr
+    out = tmp_path / "hybrid.yaml"
+    res = CliRunner().invoke(app, args + ["--tier-rule", "learned", "--out", str(out)])
+    r = json.loads(res.output)
+    assert res.exit_code == 0 and r["accepted"], r["decision"]
+    pooled = r["comparison"]["pooled"]
+    assert r["comparison"]["proposal_method"] == "hybrid" and {"hybrid", "learned_shapes"} <= set(pooled)
+    assert r["held_out"]["learned_roc_auc"]["value"] == pooled["learned_shapes"]["roc_auc"]["value"]
+    assert r["shape_settings"]["chosen_by"] == "cv" and r["hybrid"]["tier_rule"] == "learned"
+    proposed = load_health_model(out)
+    with Project(ws) as p:
+        current = p.model
+    assert yaml.safe_load(out.read_text())["components"] == yaml.safe_load(current.yaml_text)["components"]
+    hy = proposed.ir.hybrid
+    assert hy is not None and hy.tier_rule == "learned" and hy.learned.tiers is not None
+    assert proposed.ir.provenance["shape_settings"]["bins"] in (8, 16, 32)
+    with Project(ws) as p:
+        frame, plan, missing = compute_frame(p.con, proposed.ir, [dates[-1]])
+    scored = [s for s in snapshot_dicts(score_frame(proposed.ir, proposed.version, plan, frame, missing))
+              if s["status"] == "scored"]
+    assert scored
+    for s in scored:
+        rubric = [e for e in s["evidence"] if not is_learned_row(e)]
+        learned = [e for e in s["evidence"] if is_learned_row(e)]
+        assert sum(e["points"] for e in rubric) == pytest.approx(s["score"], abs=0.01)
+        assert sum(e["points"] for e in learned) == pytest.approx(s["learned"]["score"], abs=0.01)
+        assert s["tier"] == s["learned"]["tier"] == hy.learned.tiers.tier(s["learned"]["score"])

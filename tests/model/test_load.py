@@ -121,3 +121,51 @@ def test_text_column_needs_a_map_transform(tmp_path):
 
 def test_tiers_must_be_ordered(tmp_path):
     assert "must not be above green" in errors_of(write(tmp_path, minimal(tiers={"green": 40, "yellow": 70})))
+
+
+def hybrid_block(**over) -> dict:
+    block = {"tier_rule": "both", "learned": {
+        "tiers": {"green": 60, "yellow": 40},
+        "metrics": [{"metric": "logins", "weight": 1.2, "missing": 10,
+                     "transform": {"kind": "shape", "bins": [{"min": 0, "score": 0}, {"min": 5, "score": 100}]}}]}}
+    block.update(over)
+    return block
+
+
+def test_a_hybrid_model_loads_and_keeps_older_hashes(tmp_path):
+    plain = load_health_model(write(tmp_path, minimal()))
+    assert plain.ir.hybrid is None
+    hybrid = load_health_model(write(tmp_path, minimal(hybrid=hybrid_block())))
+    assert hybrid.ir.hybrid is not None and hybrid.ir.hybrid.learned.name == "learned_risk"
+    assert hybrid.version != plain.version
+
+
+def test_hybrid_errors_name_file_key_and_what_is_right(tmp_path):
+    m = minimal(hybrid=hybrid_block(tier_rule="worst"))
+    msg = errors_of(write(tmp_path, m))
+    assert f"{tmp_path / 'model.yaml'}:" in msg and "hybrid.tier_rule" in msg and "'rubric', 'learned' or 'both'" in msg
+    block = hybrid_block()
+    del block["tier_rule"]
+    assert "hybrid.tier_rule: required key is missing" in errors_of(write(tmp_path, minimal(hybrid=block)))
+    block = hybrid_block(tier_rule="learned")
+    del block["learned"]["tiers"]
+    block["learned"]["metrics"].append({"metric": "logins_7d", "weight": 1, "transform": {
+        "kind": "map", "values": {"a": 1}}})
+    block["learned"]["interactions"] = [{"name": "x", "metrics": ["logins", "seats"], "edges": [[0], [0]],
+                                         "scores": [[1]], "weight": 1}]
+    block["learned"]["name"] = "usage"
+    msg = errors_of(write(tmp_path, minimal(hybrid=block)))
+    assert "hybrid.learned.tiers: tier_rule learned takes the learned component's tier" in msg
+    assert "hybrid.learned.metrics[1].metric: no metric 'logins_7d' in the rubric; metrics: logins" in msg
+    assert "hybrid.learned.interactions[0].metrics: no metric 'seats'" in msg
+    assert "hybrid.learned.name: 'usage' is already a component" in msg
+    block = hybrid_block()
+    block["learned"]["metrics"][0]["transform"] = {"kind": "map", "values": {"a": 1}}
+    assert "metric logins: a learned map does not fit; use kind: shape" in errors_of(
+        write(tmp_path, minimal(hybrid=block)))
+    block = hybrid_block()
+    block["learned"]["metrics"][0]["transform"] = {"kind": "linear", "low": 0, "high": 1}
+    assert "hybrid.learned.metrics[0].transform" in errors_of(write(tmp_path, minimal(hybrid=block)))
+    block = hybrid_block()
+    block["learned"]["metrics"][0]["wieght"] = 2
+    assert "hybrid.learned.metrics[0].wieght: unknown key" in errors_of(write(tmp_path, minimal(hybrid=block)))

@@ -68,13 +68,42 @@ def _shaped(model: HealthModel) -> HealthModel:
 SHAPED = _shaped(SEED.ir)
 
 
+def _hybrid(model: HealthModel, rule: str) -> HealthModel:
+    """The seed model (its rubric untouched) with a learned risk component beside it: a shape on every numeric
+    metric, a map on the categorical ones, and a learned interaction (calibrate --shapes --hybrid)."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    shape = {"kind": "shape", "bins": [{"min": -1, "score": 10}, {"min": 1, "score": 80}, {"min": 5, "score": 60},
+                                       {"min": 20, "score": 30}, {"min": 100, "score": 90}], "below": 5}
+    terms = []
+    for k, (_, m) in enumerate(model.metrics):
+        if m.transform.kind == "map":
+            t = {"kind": "map", "values": {v: (37 * (i + 1)) % 101 for i, v in enumerate(m.transform.values)},
+                 "default": 20}
+        else:
+            t = shape
+        terms.append({"metric": m.name, "transform": t, "weight": 0.1 + (k % 5) * 0.37, "missing": (13 * k) % 101})
+    data["hybrid"] = {"tier_rule": rule, "learned": {
+        "tiers": {"green": 60, "yellow": 45}, "metrics": terms,
+        "interactions": [{"name": "logins x breadth", "metrics": ["login_frequency", "feature_breadth"],
+                          "edges": [[0, 5], [-1, 2, 10]], "scores": [[0, 40, 100], [70, 20, 55]],
+                          "missing_score": 35, "weight": 2.5}]}}
+    return HealthModel.model_validate(data)
+
+
+HYBRID = {rule: _hybrid(SEED.ir, rule) for rule in ("rubric", "learned", "both")}
+
+
 @settings(max_examples=80, deadline=None)
 @given(draws=st.lists(values, min_size=1, max_size=40), n=st.integers(1, 6),
-       seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900), learned=st.booleans())
+       seg=st.sampled_from([None, "smb", "enterprise"]), age=st.integers(0, 900),
+       learned=st.sampled_from([False, True, "rubric", "learned", "both"]))
 def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age, learned):
     """Also with learned shapes and interactions (calibrate --shapes): a shape is a transform like any other,
-    an interaction one more evidence row."""
-    model = SHAPED if learned else SEED.ir
+    an interaction one more evidence row. And hybrid models (learned = its tier rule): the rubric's evidence adds
+    up to the score, the learned component's own rows (source learned*) to the learned score, and the tier follows
+    the rule."""
+    hybrid = isinstance(learned, str)
+    model = HYBRID[learned] if hybrid else SHAPED if learned else SEED.ir
     frame, plan = random_frame(model, [np.nan if v is None else float(v) for v in draws], n, [seg] * n, [age] * n)
     frames = score_frame(model, SEED.version, plan, frame, set())
     for snap in snapshot_dicts(frames):
@@ -83,12 +112,29 @@ def test_scores_in_range_and_evidence_sums_to_score(draws, n, seg, age, learned)
             assert c["score"] is None or 0 <= c["score"] <= 100
         for e in snap["evidence"]:
             assert e["score"] is None or 0 <= e["score"] <= 100
+        rubric = [e for e in snap["evidence"] if not e["source"].startswith("learned")]
+        learned_rows = [e for e in snap["evidence"] if e["source"].startswith("learned")]
+        assert bool(learned_rows) == hybrid
+        if snap["status"] == "scored" and hybrid:
+            part = snap["learned"]
+            assert part["tier_rule"] == learned and 0 <= part["score"] <= 100
+            assert sum(e["points"] for e in learned_rows) == pytest.approx(part["score"], abs=0.01)
+            assert sum(e["weight"] for e in learned_rows) == pytest.approx(1.0, abs=1e-4)
+            assert {e["component"] for e in learned_rows} == {"learned_risk"}
+            assert len(learned_rows) == len(model.hybrid.learned.metrics) + 1
+            tiers = model.segments[[s.name for s in model.segments].index(seg)].tiers if seg else None
+            rubric_tier = (tiers or model.tiers).tier(snap["score"])
+            learned_tier = model.hybrid.learned.tiers.tier(part["score"])
+            assert part["tier"] == learned_tier
+            order = ["red", "yellow", "green"]
+            assert snap["tier"] == {"rubric": rubric_tier, "learned": learned_tier,
+                                    "both": min(rubric_tier, learned_tier, key=order.index)}[learned]
         if snap["status"] == "scored":
             assert 0 <= snap["score"] <= 100
-            assert sum(e["points"] for e in snap["evidence"]) == pytest.approx(snap["score"], abs=0.01)
-            assert sum(e["weight"] for e in snap["evidence"]) == pytest.approx(1.0, abs=1e-4)
+            assert sum(e["points"] for e in rubric) == pytest.approx(snap["score"], abs=0.01)
+            assert sum(e["weight"] for e in rubric) == pytest.approx(1.0, abs=1e-4)
             assert snap["tier"] in ("green", "yellow", "red")
-            if learned:
+            if learned is True:
                 assert {e["metric"] for e in snap["evidence"] if e["source"] == "interaction"} == {
                     "logins x breadth", "csat x escalations"}
         elif snap["status"] == "onboarding":

@@ -112,12 +112,12 @@ def labelled_values(model: HealthModel, evidence: pd.DataFrame, labels: pd.DataF
     return wide.reindex(idx).reset_index(drop=True)
 
 
-def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
-                   fitted: str, wrong_way: set[str] | None = None) -> dict:
-    """The model YAML with learned shapes (calibrate/shapes.py) on every metric the fit may weigh and up to
-    calibration.shape_interactions pairwise tables: a leak refused keeps weight 0; a timing metric gets a
-    shape too but weighs at most the share it keeps (its hand share, capped), and is in no interaction."""
-    from healthscore.calibrate.shapes import MIN_RANGE, apply_shapes, fit_shape_model
+def shape_fitter(ir: HealthModel, spec: FitSpec, wrong_way: set[str] | None = None) -> Callable:
+    """fit(values, y, n_bins, l2, interactions=0) -> (shapes, pairs): learned shapes (calibrate/shapes.py) on
+    every metric the fit may weigh and up to `interactions` pairwise tables: a leak refused gets no shape; a
+    timing metric gets a shape too but weighs at most the share it keeps (its hand share, capped), and is in no
+    interaction."""
+    from healthscore.calibrate.shapes import MIN_RANGE, fit_shape_model
 
     names = spec.names
     fit_names = [names[j] for j in range(len(names)) if j not in spec.refused]
@@ -131,15 +131,46 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
         m.name: m.monotone or ("increasing" if (m.direction == "higher_is_better") != (m.name in wrong_way)
                                else "decreasing")
         for _, m in ir.metrics if m.monotone or (cal.shape_monotone == "direction" and not m.non_monotone)}
-    fits, pairs = fit_shape_model(values[fit_names], y, n_bins=cal.shape_bins, l2=cal.shape_l2, monotone=monotone,
-                                  interactions=cal.shape_interactions, pairable=set(fit_names) - set(timing))
-    # share s of the whole at most: weight <= s / (1 - S) x the rest's learned total
-    learned = sum(f.weight for f in fits if f.metric not in timing) + sum(p.weight for p in pairs)
-    cap = 1 / max(1 - sum(timing.values()), 1e-9) * learned
-    for f in fits:
-        if f.metric in timing:
-            f.weight = max(min(f.weight, timing[f.metric] * cap), MIN_RANGE)
+
+    def fit(values: pd.DataFrame, y: np.ndarray, n_bins: int, l2: float, interactions: int = 0):
+        fits, pairs = fit_shape_model(values[fit_names], y, n_bins=n_bins, l2=l2, monotone=monotone,
+                                      interactions=interactions, pairable=set(fit_names) - set(timing))
+        # share s of the whole at most: weight <= s / (1 - S) x the rest's learned total
+        learned = sum(f.weight for f in fits if f.metric not in timing) + sum(p.weight for p in pairs)
+        cap = 1 / max(1 - sum(timing.values()), 1e-9) * learned
+        for f in fits:
+            if f.metric in timing:
+                f.weight = max(min(f.weight, timing[f.metric] * cap), MIN_RANGE)
+        return fits, pairs
+    return fit
+
+
+def shape_settings(ir: HealthModel, spec: FitSpec, values: pd.DataFrame, y: np.ndarray, groups,
+                   wrong_way: set[str] | None = None, seed: int = 0):
+    """The bins and penalty of the shapes fitted on these rows: calibration.shape_bins / shape_l2
+    (shape_select: fixed), or the best of shape_bins_grid x shape_l2_grid by cross-validation inside these rows
+    (shape_select: cv; interactions are chosen afterwards, with the chosen settings)."""
+    from healthscore.calibrate.shapes import Settings, choose_settings
+
+    cal = ir.calibration_spec
+    if cal.shape_select == "fixed":
+        return Settings(cal.shape_bins, cal.shape_l2, "fixed")
+    return choose_settings(values, y, np.asarray(groups), shape_fitter(ir, spec, wrong_way), cal.shape_bins_grid,
+                           cal.shape_l2_grid, folds=cal.shape_cv_folds, seed=seed)
+
+
+def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec,
+                   fitted: str, wrong_way: set[str] | None = None, settings=None) -> dict:
+    """The model YAML with learned shapes on every metric the fit may weigh (shape_fitter) and up to
+    calibration.shape_interactions pairwise tables; a leak refused keeps weight 0. settings: the bins and
+    penalty (shape_settings; default calibration.shape_bins / shape_l2)."""
+    from healthscore.calibrate.shapes import apply_shapes
+
+    cal = ir.calibration_spec
+    n_bins, l2 = (settings.n_bins, settings.l2) if settings is not None else (cal.shape_bins, cal.shape_l2)
+    fits, pairs = shape_fitter(ir, spec, wrong_way)(values, y, n_bins, l2, cal.shape_interactions)
     out = apply_shapes(data, fits, fitted, pairs)
+    names = spec.names
     refused = {names[j] for j in spec.refused}
     for comp in out.get("components", []):
         for m in comp.get("metrics", []):
@@ -147,6 +178,40 @@ def shape_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndar
                 m["weight"] = 0
         comp["weight"] = float(f"{sum(m['weight'] for m in comp['metrics']):.6g}") or comp["weight"]
     return out
+
+
+def hybrid_proposal(ir: HealthModel, data: dict, values: pd.DataFrame, y: np.ndarray, spec: FitSpec, fitted: str,
+                    wrong_way: set[str], settings, tier_rule: str) -> tuple[dict, np.ndarray]:
+    """(the model YAML with the rubric as it stands and a `hybrid:` block, the learned score of the labelled
+    rows): learned shapes (as --shapes fits them: leaks refused, timing capped) become the learned component's
+    terms; its tiers are cut by rank on the learned scores of the labelled snapshots."""
+    import copy
+
+    from healthscore.calibrate.shapes import shape_points
+
+    cal = ir.calibration_spec
+    fits, pairs = shape_fitter(ir, spec, wrong_way)(values, y, settings.n_bins, settings.l2, cal.shape_interactions)
+    total = sum(f.weight for f in fits) + sum(p.weight for p in pairs)
+    score = np.round(100.0 * shape_points(fits, pairs, values) / total, 2)  # as scoring rounds it
+    terms = []
+    for f in fits:
+        t = f.transform(fitted)
+        if t["kind"] == "map":
+            t.pop("default", None)  # no value or an unseen category: the term's missing score
+        terms.append({"metric": f.metric, "transform": t, "weight": float(f"{f.weight:.6g}"),
+                      "missing": round(f.missing_score, 2)})
+    out = copy.deepcopy(data)
+    out.pop("provenance", None)
+    learned: dict[str, Any] = {"name": "learned_risk",
+                               "description": "learned shapes fitted from outcomes (calibrate --hybrid); 0 the"
+                                              " riskiest, 100 the healthiest",
+                               "tiers": F.tier_thresholds(score, cal.red_share, cal.yellow_share),
+                               "metrics": terms}
+    if pairs:
+        learned["interactions"] = [p.interaction(fitted) for p in pairs]
+    learned["fitted"] = fitted
+    out["hybrid"] = {"tier_rule": tier_rule, "learned": learned}
+    return out, score
 
 
 def require_counts(y: np.ndarray, cal: Calibration, what: str) -> None:
@@ -167,7 +232,7 @@ def _frame_rows(frame: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
 
 def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: int, seed: int, rescore,
              leak_names: set[str], allow_leak: list[str], values: pd.DataFrame | None = None,
-             shapes: bool = False) -> dict:
+             shapes: bool = False, hybrid: str | None = None) -> dict:
     """The hand model, the calibrated model (the whole procedure re-run on each training fold: leak refusal,
     timing shares, flips, weights, tier cut), a logistic regression and gradient boosting on the same folds."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -222,7 +287,10 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
         t["p_gbm"] = gbm.predict_proba(X[test])[:, 1]
         if values is not None:  # learned shapes, fitted on the training rows' raw values
             ww = {f["metric"] for f in wrong_way_round(X[train], has[train], y[train], spec)}
-            sh_data = shape_proposal(ir, inp.data, values[train].reset_index(drop=True), y[train], spec, "fold", ww)
+            tv = values[train].reset_index(drop=True)
+            st = shape_settings(ir, spec, tv, y[train], kt["account_id"].astype(str).to_numpy(), ww, seed)
+            info["shape_settings"] = {"bins": st.n_bins, "l2": st.l2, "chosen_by": st.chosen_by}
+            sh_data = shape_proposal(ir, inp.data, tv, y[train], spec, "fold", ww, st)
             sh_ir = validate(sh_data)
             both = rescore(sh_ir, _frame_rows(lab_frame, pd.concat([kt, keys[test]])))
             sk = keys[["account_id", "as_of", "label"]].merge(both[["account_id", "as_of", "score"]].rename(
@@ -232,6 +300,14 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             t["score_shapes"] = ss[test]
             info["learned_shapes_auc"] = stats._r(stats.roc_auc(100 - np.nan_to_num(ss[test], nan=50.0), y[test]))
             t["p_shapes"] = stats.platt_predict(stats.fit_platt(ss[ok], y[ok]), np.nan_to_num(ss[test], nan=50.0))
+            if hybrid is not None:  # the hand rubric's tier and the learned tier (cut on the training rows)
+                lt = F.tier_thresholds(ss[ok], ir.calibration_spec.red_share, ir.calibration_spec.yellow_share)
+                tier_h = hybrid_tiers(keys["tier"].to_numpy(object), tier_of(np.nan_to_num(ss, nan=50.0), lt), hybrid)
+                rates = {tn: stats.rate(tier_h[ok] == tn, y[ok]) for tn in ("red", "yellow", "green")}
+                t["tier_hybrid"] = tier_h[test]
+                t["risk_hybrid"] = hybrid_risk(tier_h[test], 100 - np.nan_to_num(ss[test], nan=50.0))
+                t["p_hybrid"] = [rates.get(tn, float(y[train].mean())) for tn in tier_h[test]]
+                info["learned_tiers"] = lt
         for name, r in (("current", 100 - t["score"]), ("calibrated", 100 - t["score_cal"])):
             info[f"{name}_auc"] = stats._r(stats.roc_auc(r.to_numpy(float), t["label"].to_numpy(float)))
         info["tiers"] = tiers
@@ -252,6 +328,9 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
     if "score_shapes" in oof:
         methods["learned_shapes"] = (100 - oof["score_shapes"].fillna(50.0).to_numpy(float),
                                      oof["p_shapes"].to_numpy(float))
+    if "risk_hybrid" in oof:
+        methods["hybrid"] = (oof["risk_hybrid"].to_numpy(float),
+                             np.nan_to_num(oof["p_hybrid"].to_numpy(float), nan=float(oof["p_base"].mean())))
     pb = oof["p_base"].to_numpy(float)
     pooled = {}
     for name, (risk, p) in methods.items():
@@ -262,18 +341,45 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
             "brier": B(lambda w, p=p: stats.brier(p, yy, w)),
             "brier_skill": B(lambda w, p=p: 1 - stats.brier(p, yy, w) / stats.brier(pb, yy, w)),
         }
-    # the proposal compared with the hand model: the weighted fit, or the learned shapes (--shapes)
-    r_cur, r_cal = methods["current"][0], methods["learned_shapes" if shapes else "calibrated"][0]
+    # the proposal compared with the hand model: the weighted fit, the learned shapes (--shapes) or the hybrid
+    method = "hybrid" if hybrid is not None and "hybrid" in methods else "learned_shapes" if shapes else "calibrated"
+    r_cur, r_cal = methods["current"][0], methods[method][0]
     gain = B(lambda w: stats.roc_auc(r_cal, yy, w) - stats.roc_auc(r_cur, yy, w))
     tiers_out = {}
-    tc = oof["tier_cal"].to_numpy(object)
+    tc = oof["tier_hybrid" if method == "hybrid" else "tier_cal"].to_numpy(object)
     for tname in ("red", "yellow", "green"):
         m = tc == tname
         tiers_out[tname] = {"share": B(lambda w, m=m: float((w * m).sum() / w.sum())),
                             "churn_rate": B(lambda w, m=m: stats.rate(m, yy, w)), "rows": int(m.sum())}
     return {"kind": kind, "folds": per_fold, "test_rows": int(len(oof)), "test_events": int(yy.sum()),
             "pooled": pooled, "auc_gain": gain, "tiers": tiers_out, "note": note,
-            "base_rate": stats._r(yy.mean()), "proposal_method": "learned_shapes" if shapes else "calibrated"}
+            "base_rate": stats._r(yy.mean()), "proposal_method": method}
+
+
+def tier_of(scores: np.ndarray, tiers: dict) -> np.ndarray:
+    s = np.asarray(scores, float)
+    return np.where(s >= tiers["green"], "green", np.where(s >= tiers["yellow"], "yellow", "red")).astype(object)
+
+
+TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
+
+
+def hybrid_tiers(rubric: np.ndarray, learned: np.ndarray, rule: str) -> np.ndarray:
+    """The snapshot's tier under a hybrid tier_rule (as scoring/score.py sets it): rubric, learned, or both
+    (the worse of the two)."""
+    if rule == "rubric":
+        return np.asarray(rubric, dtype=object)
+    if rule == "learned":
+        return np.asarray(learned, dtype=object)
+    return np.array([a if TIER_RANK.get(a, 2) <= TIER_RANK.get(b, 2) else b for a, b in zip(rubric, learned)],
+                    dtype=object)
+
+
+def hybrid_risk(tiers: np.ndarray, learned_risk: np.ndarray) -> np.ndarray:
+    """How a hybrid ranks accounts for the held-out figures: by its tier (red first), then by the learned risk
+    within the tier (what a CSM working the red list first would see)."""
+    rank = np.array([TIER_RANK.get(t, 2) for t in tiers], dtype=float)
+    return (2 - rank) * 1000.0 + np.asarray(learned_risk, float)
 
 
 def _brief(m: dict | None) -> dict | None:
@@ -298,6 +404,9 @@ def held_out_summary(cmp_: dict) -> dict:
         out["model"] = "learned shapes"
         out.pop("tier_share")
         out.pop("churn_rate")
+    if cmp_.get("proposal_method") == "hybrid":  # tiers: the hybrid's, under its tier rule
+        out["model"] = "hybrid: the rubric and a learned risk component"
+        out["learned_roc_auc"] = _brief(p["learned_shapes"]["roc_auc"])
     return out
 
 
@@ -359,7 +468,8 @@ def fit_procedure(ir: HealthModel, data: dict, X, has, y, keys: pd.DataFrame, sp
 
 
 def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_leak: list[str] | None = None,
-        out: Path | None = None, report: Path | None = None, shapes: bool = False) -> dict:
+        out: Path | None = None, report: Path | None = None, shapes: bool = False,
+        hybrid: str | None = None) -> dict:
     from healthscore.calibrate.labels import keep_churned, label_snapshots
     from healthscore.calibrate.study import metric_study
     from healthscore.scoring.score import score_frame
@@ -382,9 +492,10 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
 
     leak = L.check(wide, y, L.as_of_sources(evidence, ir), cal.leak_auc)
     spec = make_spec(ir, {lk["metric"] for lk in leak["leaks"]}, allow_leak)
+    shapes = shapes or hybrid is not None  # a hybrid's learned component is learned shapes
     values = labelled_values(ir, evidence, labels, snaps, keys) if shapes else None
     cmp_ = held_out(inp, keys, X, has, y, spec, folds, n_boot, seed, rescore,
-                    {lk["metric"] for lk in leak["leaks"]}, allow_leak, values=values, shapes=shapes)
+                    {lk["metric"] for lk in leak["leaks"]}, allow_leak, values=values, shapes=shapes, hybrid=hybrid)
     accepted, reason = decide(cmp_)
 
     fit_frame = inp.frame[((pd.to_datetime(inp.frame["as_of"]) != portfolio) | (not extra)).to_numpy()]
@@ -413,11 +524,33 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "flipped": flips, "timing": {spec.names[j]: round(s, 4) for j, s in spec.fixed.items()},
     }
     interactions: list[dict] = []
-    if shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
+    learned_shares: list[dict] = []
+    if hybrid is not None:  # the rubric as it stands, and a learned risk component beside it
+        provenance["model"] = f"hybrid (calibrate --hybrid): the rubric and learned shapes, tier_rule {hybrid}"
+        ww = {f["metric"] for f in fw["wrong_way"]}
+        settings = shape_settings(ir, spec, values, y, keys["account_id"].astype(str).to_numpy(), ww, seed)
+        provenance["shape_settings"] = settings.as_dict()
+        fitted_on = (f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad),"
+                     f" {settings.n_bins} bins, l2 {settings.l2:g}")
+        proposal, learned_score = hybrid_proposal(ir, inp.data, values, y, spec, fitted_on, ww, settings, hybrid)
+        proposal["provenance"] = provenance
+        tiers = {"green": ir.tiers.green, "yellow": ir.tiers.yellow}  # the rubric's, unchanged
+        segments = []
+        lc = proposal["hybrid"]["learned"]
+        total_w = sum(m["weight"] for m in lc["metrics"]) + sum(x["weight"] for x in lc.get("interactions", []))
+        learned_shares = [{"metric": m["metric"], "share": round(m["weight"] / total_w, 4)} for m in lc["metrics"]]
+        interactions = [{"name": x["name"], "proposed_share": round(x["weight"] / total_w, 4)}
+                        for x in lc.get("interactions", [])]
+        for w in weights:  # the rubric keeps its weights
+            w["proposed_share"], w["fitted_share"] = w["current_share"], None
+    elif shapes:  # learned shapes instead of fitted weights: a shape per metric, tiers cut by rank on them
         provenance["model"] = "learned shapes (calibrate --shapes)"
+        ww = {f["metric"] for f in fw["wrong_way"]}
+        settings = shape_settings(ir, spec, values, y, keys["account_id"].astype(str).to_numpy(), ww, seed)
+        provenance["shape_settings"] = settings.as_dict()
         proposal = shape_proposal(ir, inp.data, values, y, spec,
-                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad)",
-                                  {f["metric"] for f in fw["wrong_way"]})
+                                  f"{dates[0]}..{dates[-1]}, {len(y)} labelled snapshots ({int(y.sum())} bad),"
+                                  f" {settings.n_bins} bins, l2 {settings.l2:g}", ww, settings)
         sc = rescore(validate(proposal), fit_frame)
         sc = sc[sc["status"] == "scored"]["score"].to_numpy(float)
         tiers = F.tier_thresholds(sc, cal.red_share, cal.yellow_share)
@@ -445,8 +578,13 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
         "one_date": None if inp.one_date_from is None else str(pd.Timestamp(inp.one_date_from).date()),
         "as_of_dates": [str(d) for d in dates], "labelled": int(len(y)), "events": int(y.sum()),
         "survivors": int((y == 0).sum()),
-        "method": (f"learned shapes: L2 logistic regression on {cal.shape_bins} quantile bins per metric (and a"
-                   f" no-data bin) and up to {cal.shape_interactions} pairwise tables chosen by training log-loss"
+        "method": (f"hybrid: the rubric as it stands and a learned risk component (learned shapes, fitted as"
+                   f" --shapes fits them), tiers of the learned score cut by rank, tier_rule {hybrid}; held out, the"
+                   " hybrid ranks by its tier, then by the learned risk within it") if hybrid is not None else
+                  ("learned shapes: L2 logistic regression on quantile bins per metric (and a no-data bin; bins and"
+                   " penalty " + ("chosen by cross-validation inside the training rows of each fit" if
+                                 cal.shape_select == "cv" else f"fixed: {cal.shape_bins} bins, l2 {cal.shape_l2:g}") +
+                   f") and up to {cal.shape_interactions} pairwise tables chosen by training log-loss"
                    " gain, turned into shape transforms, interactions and weights (calibrate/shapes.py); timing"
                    " metrics get a shape and at most their share; leaks get 0 unless allowed") if shapes else
                   ("non-negative L2 logistic regression on metric scores (scipy L-BFGS-B, bounds beta >= 0);"
@@ -465,6 +603,10 @@ def run(inp: Inputs, *, folds: int = 3, n_boot: int = 200, seed: int = 0, allow_
     }
     if shapes:
         result["interactions"] = interactions
+        result["shape_settings"] = provenance["shape_settings"]
+    if hybrid is not None:
+        result["hybrid"] = {"tier_rule": hybrid, "learned_tiers": proposal["hybrid"]["learned"]["tiers"],
+                            "learned_shares": learned_shares}
     if out is not None and accepted:
         header = (f"# Proposed by 'healthscore calibrate' from {len(y)} labelled snapshots ({int(y.sum())} bad"
                   f" outcomes), {dates[0]}..{dates[-1]}. {reason}.\n")

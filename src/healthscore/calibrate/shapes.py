@@ -311,3 +311,75 @@ def apply_shapes(data: dict, fits: list[MetricShape], fitted: str, pairs: list[P
         seg.pop("weights", None)        # and its tiers were cut on the old scale
         seg.pop("tiers", None)
     return out
+
+
+def shape_points(fits: list[MetricShape], pairs: list[PairShape], values: pd.DataFrame) -> np.ndarray:
+    """The learned terms' points per row of `values` (raw metric values): sum of weight x score / 100, as the
+    scoring code adds them up (a value below a shape's first edge scores its first bin, an unseen category or
+    no data the missing score). Higher is healthier; it ranks rows as the proposal's score does."""
+    total = np.zeros(len(values))
+    for f in fits:
+        col = values[f.metric]
+        if f.kind == "map":
+            by_category = dict(zip(f.categories, f.scores))
+            s = np.array([by_category.get(str(v), f.missing_score) if v is not None and v == v else f.missing_score
+                          for v in col], dtype=float)
+        else:
+            x = pd.to_numeric(col, errors="coerce").to_numpy(float)
+            idx = np.clip(np.searchsorted(np.asarray(f.edges), np.nan_to_num(x), side="right") - 1, 0, None)
+            s = np.where(np.isnan(x), f.missing_score, np.asarray(f.scores)[np.minimum(idx, len(f.scores) - 1)])
+        total += f.weight * s / 100.0
+    for p in pairs:
+        a, b = (pd.to_numeric(values[m], errors="coerce").to_numpy(float) for m in p.metrics)
+        cells = pair_cells(a, b, p.edges[0], p.edges[1])
+        table = np.append(np.asarray(p.scores, dtype=float).ravel(), p.missing_score)
+        total += p.weight * table[cells] / 100.0
+    return total
+
+
+@dataclass
+class Settings:
+    """The bins and penalty a shape fit uses, and how they were chosen."""
+
+    n_bins: int
+    l2: float
+    chosen_by: str  # "cv" or "fixed"
+    grid: list[dict] = field(default_factory=list)  # cv: {bins, l2, auc} per setting tried (mean inner AUC)
+    folds: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"bins": self.n_bins, "l2": self.l2, "chosen_by": self.chosen_by}
+        if self.chosen_by == "cv":
+            out["folds"] = self.folds
+            out["grid"] = self.grid
+        return out
+
+
+def choose_settings(values: pd.DataFrame, y: np.ndarray, groups: np.ndarray, fit, bins_grid: list[int],
+                    l2_grid: list[float], folds: int = 3, seed: int = 0) -> Settings:
+    """The (bins, penalty) of the grid with the best mean AUC over `folds` inner folds of the rows given
+    (stratified, grouped by account so no account is on both sides). Only these rows are read: called on a
+    training fold, the held-out fold plays no part in the choice. fit(values, y, n_bins, l2) -> (shapes,
+    pairs) is the whole fit as the proposal runs it (caps included). Ties go to fewer bins, then the larger
+    penalty (the smoother shape)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from healthscore.calibrate.stats import roc_auc
+
+    y = np.asarray(y, dtype=float)
+    n_splits = max(2, min(folds, int(y.sum()), int((1 - y).sum()), len(np.unique(groups))))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    splits = [(tr, te) for tr, te in cv.split(np.zeros(len(y)), y, groups)
+              if 0 < y[tr].sum() < len(tr) and 0 < y[te].sum() < len(te)]
+    grid = sorted({(int(b), float(lam)) for b in bins_grid for lam in l2_grid}, key=lambda s: (s[0], -s[1]))
+    if not splits or len(grid) == 1:
+        return Settings(grid[0][0], grid[0][1], "cv", [], 0)
+    tried: list[dict[str, Any]] = []
+    for n_bins, l2 in grid:
+        aucs = []
+        for tr, te in splits:
+            fits, pairs = fit(values.iloc[tr].reset_index(drop=True), y[tr], n_bins, l2)
+            aucs.append(roc_auc(-shape_points(fits, pairs, values.iloc[te]), y[te]))
+        tried.append({"bins": n_bins, "l2": l2, "auc": round(float(np.mean(aucs)), 4)})
+    best = max(tried, key=lambda t: t["auc"])  # max keeps the first of equals: fewer bins, larger penalty
+    return Settings(int(best["bins"]), float(best["l2"]), "cv", tried, len(splits))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 
 def _points(snap: dict) -> dict[str, dict]:
-    return {e["metric"]: e for e in snap["evidence"]}
+    """The rubric's evidence by metric: a hybrid model's learned rows add up to the learned score, not to the
+    score whose change is attributed."""
+    return {e["metric"]: e for e in snap["evidence"] if not str(e.get("source") or "").startswith("learned")}
 
 
 def _computed(snap: dict) -> dict:
@@ -197,6 +199,8 @@ def _movers(snaps, evidence, top: int) -> list:
     if not len(rows):
         return out
     change = points[rows] - points[prev[rows]]  # NaN unless both snapshots were scored
+    sources = evidence["source"].to_numpy(dtype=object)[:n_m]
+    change[:, np.array([str(x).startswith("learned") for x in sources], dtype=bool)] = np.nan  # hybrid: not the score
     delta = np.nansum(change, axis=1)
     # Only contributions in the direction of the change, largest first.
     signed = np.where(np.sign(change) == np.sign(delta)[:, None], np.abs(change), 0.0)

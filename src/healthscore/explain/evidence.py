@@ -78,6 +78,21 @@ def _column(frame: pd.DataFrame, name: str, kind: str = "any") -> list:
     return _values(frame[name], kind) if name in frame else [None] * len(frame)
 
 
+def learned_of(components) -> dict | None:
+    """A hybrid snapshot's learned component {name, score, tier, tier_rule, coverage} (None for other models):
+    the entry scoring appends to the components with part: learned."""
+    for c in components or []:
+        if isinstance(c, dict) and c.get("part") == "learned":
+            return {k: c.get(k) for k in ("name", "score", "tier", "tier_rule", "coverage")}
+    return None
+
+
+def is_learned_row(evidence_row: dict) -> bool:
+    """An evidence row of a hybrid model's learned component (its points add up to the learned score, not to
+    the snapshot's score)."""
+    return str(evidence_row.get("source") or "").startswith("learned")
+
+
 def snapshot_dicts(frames: ScoredFrames) -> list[dict]:
     """ScoredFrames -> one dict per snapshot in the shape of DESIGN.md (evidence by points, largest first)."""
     snaps, ev = frames.snapshots, frames.evidence
@@ -131,5 +146,8 @@ def snapshot_dicts(frames: ScoredFrames) -> list[dict]:
         }
         if isinstance(s["sub_scores"], dict):  # models whose components name a motion
             snap["sub_scores"] = s["sub_scores"]
+        part = learned_of(s["components"])
+        if part is not None:  # hybrid models: the learned component beside the rubric
+            snap["learned"] = part
         out.append(snap)
     return out

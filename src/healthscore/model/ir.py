@@ -16,6 +16,7 @@ from healthscore.contract import TABLES
 from healthscore.model.base import Strict
 from healthscore.model.checks import check_filter, check_metric, check_rule_condition, dupes
 from healthscore.model.filters import AS_OF, ColumnRef, Condition, Filter
+from healthscore.model.hybrid import Hybrid, hybrid_problems
 from healthscore.model.interactions import Interaction
 from healthscore.model.measures import ACCOUNT_MEASURES
 from healthscore.model.metrics import Aggregate, Metric
@@ -94,6 +95,9 @@ class HealthModel(Strict):
     interventions: Interventions | None = Field(None, description="intervention logging and escalation drafts")
     # Learned pairwise tables (calibrate --shapes); empty keeps the content hash.
     interactions: list[Interaction] = Field(default_factory=list, description="learned two-metric tables")
+    # The rubric (components) plus a learned risk component with its own score, evidence and tiers
+    # (model/hybrid.py, calibrate --shapes --hybrid). Optional: absent keeps the content hash.
+    hybrid: Hybrid | None = Field(None, description="a learned risk component beside the rubric, and the tier rule")
 
     @field_validator("freshness")
     @classmethod
@@ -194,6 +198,9 @@ class HealthModel(Strict):
                 if name not in metric_names:
                     problems.append((("interactions", xi, "metrics"),
                                      f"no metric {name!r}; metrics: {', '.join(sorted(metric_names))}"))
+        if self.hybrid is not None:
+            problems += hybrid_problems(self.hybrid, {m.name: m.transform.kind for _, m in self.metrics},
+                                        comp_names + [x.name for x in self.interactions])
         prios = [s.priority for s in self.segments]
         for p in sorted({p for p in prios if prios.count(p) > 1}):
             names = [s.name for s in self.segments if s.priority == p]

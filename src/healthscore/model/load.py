@@ -28,14 +28,16 @@ class LoadedModel:
 
 def model_version(ir: HealthModel) -> str:
     data = ir.model_dump(mode="json", by_alias=True)
-    for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions"):
+    for key in ("outcome", "calibration", "provenance", "pipeline", "hierarchy", "pilot", "drift", "interventions",
+                "hybrid"):
         if data.get(key) is None:  # optional sections: absent ones keep older models' hashes
             data.pop(key, None)
     if not data.get("interactions"):
         data.pop("interactions", None)
     for key, default in (("min_survivors", 30), ("leak_auc", 0.95), ("max_timing_share", 0.25),
                          ("flip_directions", True), ("shape_bins", 32), ("shape_l2", 10.0),
-                         ("shape_monotone", "direction"),
+                         ("shape_monotone", "direction"), ("shape_select", "cv"), ("shape_bins_grid", [8, 16, 32]),
+                         ("shape_l2_grid", [3.0, 10.0, 30.0]), ("shape_cv_folds", 3),
                          ("shape_interactions", 3)):  # added later: defaults keep older hashes
         if (data.get("calibration") or {}).get(key) == default:
             data["calibration"].pop(key)

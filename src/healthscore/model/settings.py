@@ -4,7 +4,7 @@ program sections (pipeline gates, hierarchy, pilot, drift, interventions)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -159,6 +159,14 @@ class Calibration(Strict):
     shape_bins: int = Field(32, ge=2, le=50, description="bins per metric of a learned shape (calibrate --shapes);"
                             " the fit penalises steps between neighbours, so fine bins stay smooth")
     shape_l2: float = Field(10.0, gt=0, description="L2 penalty of the learned shapes' bin contributions")
+    shape_select: Literal["cv", "fixed"] = Field(
+        "cv", description="cv: choose the bins and the penalty of learned shapes by cross-validation inside the"
+                          " training rows (shape_bins_grid x shape_l2_grid); fixed: use shape_bins and shape_l2")
+    shape_bins_grid: list[Annotated[int, Field(ge=2, le=50)]] = Field(
+        default_factory=lambda: [8, 16, 32], min_length=1, description="bin counts shape_select: cv tries")
+    shape_l2_grid: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [3.0, 10.0, 30.0], min_length=1, description="penalties shape_select: cv tries")
+    shape_cv_folds: int = Field(3, ge=2, le=10, description="inner folds (grouped by account) of shape_select: cv")
     shape_interactions: int = Field(3, ge=0, le=10, description="at most this many pairwise interaction tables"
                                     " in learned shapes (0: none); a pair is kept only if it fits better")
     shape_monotone: Literal["direction", "none"] = Field(

@@ -90,6 +90,15 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
             tier = np.where(hold, held, tier)
         tiers[here] = tier
 
+    # Hybrid models: the tier rule over the published (smoothed) rubric tier and the learned tier (not smoothed).
+    if model.hybrid is not None and model.hybrid.tier_rule != "rubric" and "learned_tier" in allrows:
+        here = rows[batch_a[rows]]
+        learned = allrows["learned_tier"].to_numpy(dtype=object)[here]
+        rank_l = np.array([TIER_RANK.get(t, -1) for t in learned], dtype=int)
+        rank_r = np.array([TIER_RANK.get(t, 3) for t in tiers[here]], dtype=int)
+        take = (rank_l >= 0) & ((rank_l < rank_r) if model.hybrid.tier_rule == "both" else True)
+        tiers[here[take]] = learned[take]
+
     # The last scored snapshot at or before each row (same account), for paused rows' last trusted score.
     last_scored = np.maximum.accumulate(np.where(scored, np.arange(n), -1))
     account_start = np.maximum.accumulate(np.where(~same_as_before, np.arange(n), 0))

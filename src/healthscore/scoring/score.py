@@ -87,9 +87,8 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
     """Metric value -> 0..100 score (NaN where the value is missing)."""
     t = metric.transform
     lower_better = metric.direction == "lower_is_better"
-    if isinstance(t, Mapping):
-        mapped = [t.values.get(str(v), t.default) if v is not None else None for v in value]
-        return np.array([np.nan if s is None else float(s) for s in mapped], dtype="float64")
+    if isinstance(t, (Mapping, Shape)):  # explicit scores: direction does not apply
+        return table_scores(t, value)
     v = np.asarray(value, dtype="float64")
     with np.errstate(invalid="ignore"):
         if isinstance(t, Linear):
@@ -104,18 +103,88 @@ def transform(metric: Metric, value: np.ndarray) -> np.ndarray:
             for band in sorted(t.bands, key=lambda b: b.min):
                 s = np.where(v >= band.min, band.score, s)
             return np.where(np.isnan(v), np.nan, s)
-        elif isinstance(t, Shape):  # a learned table of bins: direction does not apply
-            mins = np.array([b.min for b in t.bins])
-            scores = np.array([b.score for b in t.bins])
-            idx = np.searchsorted(mins, np.where(np.isnan(v), mins[0], v), side="right") - 1
-            below = scores[0] if t.below is None else t.below
-            s = np.where(idx >= 0, scores[np.clip(idx, 0, None)], below)
-            return np.where(np.isnan(v), np.nan, s)
         else:  # pragma: no cover
             raise ValueError(t)
     if lower_better:
         s = 100.0 - s
     return np.where(np.isnan(v), np.nan, s)
+
+
+def table_scores(t: Shape | Mapping, value: np.ndarray) -> np.ndarray:
+    """A learned shape (the highest bin at or below the value) or a map (the category's score): 0..100, NaN
+    where the value is missing (or, for a map without a default, not listed)."""
+    if isinstance(t, Mapping):
+        mapped = [t.values.get(str(v), t.default) if v is not None else None for v in value]
+        return np.array([np.nan if s is None else float(s) for s in mapped], dtype="float64")
+    v = np.asarray(value, dtype="float64")
+    mins = np.array([b.min for b in t.bins])
+    scores = np.array([b.score for b in t.bins])
+    idx = np.searchsorted(mins, np.where(np.isnan(v), mins[0], v), side="right") - 1
+    below = scores[0] if t.below is None else t.below
+    s = np.where(idx >= 0, scores[np.clip(idx, 0, None)], below)
+    return np.where(np.isnan(v), np.nan, s)
+
+
+def shape_bin(t: Shape, value: float | None) -> int | None:
+    """The index of the bin a value falls in (-1: below the first bin), None for no value."""
+    if value is None or value != value:
+        return None
+    return int(np.searchsorted(np.array([b.min for b in t.bins]), float(value), side="right")) - 1
+
+
+@dataclass
+class LearnedPart:
+    """The learned component of a hybrid model, per row: each term's 0..100 score, its share of the learned
+    score (weights sum to 1), its points (share x score, adding up to the learned score) and whether the value
+    was there (a missing value scores the term's missing score)."""
+
+    names: list[str]  # evidence metric names: <learned name>.<metric or interaction>
+    metrics: list[str]  # the rubric metric each term reads (an interaction: "a x b")
+    sources: list[str]  # "learned" or "learned interaction"
+    scores: np.ndarray  # (n, T)
+    shares: np.ndarray  # (T,)
+    has_data: np.ndarray  # (n, T)
+    values: list[np.ndarray]
+    score: np.ndarray  # (n,) the learned score
+
+
+def learned_part(model: HealthModel, values: dict[str, np.ndarray], n: int) -> LearnedPart | None:
+    """The learned component of a hybrid model from the rubric metrics' raw values (None without one)."""
+    if model.hybrid is None:
+        return None
+    lc = model.hybrid.learned
+    names, metrics, sources, cols, has, vals, weights = [], [], [], [], [], [], []
+    for term in lc.metrics:
+        raw = values[term.metric]
+        s = table_scores(term.transform, raw)
+        present = ~np.isnan(s) if term.transform.kind == "shape" else \
+            np.array([v is not None and v == v for v in raw], dtype=bool)
+        cols.append(np.where(np.isnan(s), term.missing, s))
+        has.append(present)
+        vals.append(raw)
+        names.append(f"{lc.name}.{term.metric}")
+        metrics.append(term.metric)
+        sources.append("learned")
+        weights.append(term.weight)
+    for x in lc.interactions:
+        a, b = (pd.to_numeric(pd.Series(values[m]), errors="coerce").to_numpy("float64") for m in x.metrics)
+        cols.append(interaction_scores(x, a, b))
+        has.append(~np.isnan(a) & ~np.isnan(b))
+        vals.append(np.array([None if np.isnan(u) or np.isnan(v) else f"{u:g} x {v:g}" for u, v in zip(a, b)],
+                             dtype=object))
+        names.append(f"{lc.name}.{x.name}")
+        metrics.append(" x ".join(x.metrics))
+        sources.append("learned interaction")
+        weights.append(x.weight)
+    w = np.array(weights, dtype="float64")
+    shares = w / w.sum()
+    scores = np.column_stack(cols) if cols else np.zeros((n, 0))
+    return LearnedPart(names=names, metrics=metrics, sources=sources, scores=scores, shares=shares,
+                       has_data=np.column_stack(has) if has else np.zeros((n, 0), dtype=bool), values=vals,
+                       score=scores @ shares)
+
+
+TIER_ORDER = {"red": 0, "yellow": 1, "green": 2}
 
 
 def interaction_scores(x: Interaction, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -261,6 +330,21 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     scored = ~onboarding & ~paused & ~insufficient
     final = np.where(scored, np.round(overall, 2), np.where(onboarding, sc.onboarding_score, np.nan))
     colour = np.where(final >= green, "green", np.where(final >= yellow, "yellow", "red")).astype(object)
+    # Hybrid: the learned component scores beside the rubric; tier_rule says which tier the snapshot takes.
+    learned = learned_part(model, {m.name: values[j] for j, (_, m) in enumerate(metrics)}, n)
+    learned_tier = np.full(n, None, dtype=object)
+    rubric_colour = colour
+    if learned is not None and model.hybrid is not None:
+        lt = model.hybrid.learned.tiers
+        ls = np.round(learned.score, 2)
+        if lt is not None:
+            learned_tier = np.where(ls >= lt.green, "green", np.where(ls >= lt.yellow, "yellow", "red")).astype(object)
+        rule = model.hybrid.tier_rule
+        if rule == "learned":
+            colour = learned_tier
+        elif rule == "both":
+            colour = np.array([a if TIER_ORDER[a] <= TIER_ORDER[b] else b for a, b in zip(rubric_colour, learned_tier)],
+                              dtype=object)
     tier = np.where(~scored, np.array(None, dtype=object), colour)
     status = np.where(onboarding, "onboarding", np.where(paused, "paused",
                                                          np.where(insufficient, "insufficient_data", "scored")))
@@ -302,6 +386,24 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
                 sub = np.where(scored & (tot > 0), (w * safe_comp[:, cols]).sum(axis=1) / tot, np.nan)
             for i in range(n):
                 sub_scores[i][motion] = None if np.isnan(sub[i]) else round(float(sub[i]), 2)
+    if learned is not None and model.hybrid is not None:
+        hy = model.hybrid
+        lname = hy.learned.name
+        l_cov = np.round(learned.has_data.astype(float) @ learned.shares, 4)
+        for i in np.flatnonzero(scored).tolist():
+            ls_i = round(float(learned.score[i]), 2)
+            components[i].append({"name": lname, "score": ls_i, "weight": 0.0, "coverage": float(l_cov[i]),
+                                  "part": "learned", "tier": learned_tier[i], "tier_rule": hy.tier_rule})
+            rubric_txt = f"the rubric's {rubric_colour[i]} (score {final[i]:.2f})"
+            learned_txt = f"{lname} {learned_tier[i]} (learned score {ls_i:.2f})" if learned_tier[i] is not None \
+                else f"{lname} has no tiers (learned score {ls_i:.2f})"
+            how = {"rubric": f"tier from the rubric: {rubric_txt}; {learned_txt}, shown only",
+                   "learned": f"tier from {learned_txt}; {rubric_txt}, shown only",
+                   "both": f"tier: the worse of {rubric_txt} and {learned_txt}"}[hy.tier_rule]
+            reasons[i].append(f"{how} (hybrid.tier_rule: {hy.tier_rule})")
+        for i in np.flatnonzero(~scored).tolist():
+            components[i].append({"name": lname, "score": None, "weight": 0.0, "coverage": float(l_cov[i]),
+                                  "part": "learned", "tier": None, "tier_rule": hy.tier_rule})
     snapshots = pd.DataFrame({
         "account_id": frame["account_id"].to_numpy(),
         "as_of": frame["as_of"].to_numpy(),
@@ -328,7 +430,30 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
     })
     if sub_scores is not None:
         snapshots["sub_scores"] = sub_scores
+    if learned is not None:  # the history pass applies the tier rule again to the published (smoothed) tier
+        snapshots["learned_tier"] = np.where(scored, learned_tier, np.array(None, dtype=object))
 
+    ev_metric_names = list(metric_names)
+    ev_components = [comp_names[c] for c in comp_of]
+    ev_windows = [m.window_label for _, m in metrics] + [""] * (n_m - n_metrics)
+    ev_sources = [m.source_label for _, m in metrics] + ["interaction"] * (n_m - n_metrics)
+    if learned is not None and model.hybrid is not None:  # the learned component's rows: points add up to its score
+        lname, n_t = model.hybrid.learned.name, len(learned.names)
+        ev_metric_names += learned.names
+        ev_components += [lname] * n_t
+        by_metric = {m.name: j for j, (_, m) in enumerate(metrics)}
+        ev_windows += [metrics[by_metric[m]][1].window_label if m in by_metric else "" for m in learned.metrics]
+        ev_sources += learned.sources
+        values = values + learned.values
+        rows = np.column_stack([rows] + [rows[:, by_metric[m]] if m in by_metric else np.zeros(n, dtype="int64")
+                                         for m in learned.metrics])
+        latest = latest + [latest[by_metric[m]] if m in by_metric else
+                           np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]") for m in learned.metrics]
+        available = np.column_stack([available, np.ones((n, n_t), dtype=bool)])
+        scores = np.column_stack([scores, learned.scores])
+        eff_weight = np.column_stack([eff_weight, np.broadcast_to(learned.shares, (n, n_t))])
+        points = np.column_stack([points, learned.scores * learned.shares])
+        n_m = n_m + n_t
     value_obj = np.empty((n, n_m), dtype=object)
     for j, v in enumerate(values):
         if v.dtype == object:  # categorical values (map transforms) stay text
@@ -351,11 +476,11 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "account_id": pd.Categorical.from_codes(np.repeat(codes, n_m), categories=uniques),
         "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": version,
-        "metric": per_metric(metric_names),
-        "component": per_metric([comp_names[c] for c in comp_of]),
+        "metric": per_metric(ev_metric_names),
+        "component": per_metric(ev_components),
         "value": value_obj.ravel(),
-        "window": per_metric([m.window_label for _, m in metrics] + [""] * (n_m - n_metrics)),
-        "source": per_metric([m.source_label for _, m in metrics] + ["interaction"] * (n_m - n_metrics)),
+        "window": per_metric(ev_windows),
+        "source": per_metric(ev_sources),
         "rows": rows.ravel(),
         "latest_at": latest_arr.ravel() if latest_arr is not None else [],
         "score": np.round(np.where(available, scores, np.nan), 2).ravel(),

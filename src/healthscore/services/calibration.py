@@ -146,7 +146,7 @@ class CalibrationService:
     def calibrate(self, date_from: dt.date | None = None, date_to: dt.date | None = None, every_days: int = 30, *,
                   out: Path | str | None = None, folds: int = 3, n_boot: int = 200, seed: int = 0,
                   allow_leak: list[str] | None = None, report: Path | str | None = None,
-                  shapes: bool = False) -> CalibrationProposal:
+                  shapes: bool = False, hybrid: str | None = None) -> CalibrationProposal:
         """Fit weights and tier thresholds from outcomes, guard against leaks, compare the current, the calibrated,
         a logistic-regression and a gradient-boosted model on held-out folds, and write the proposal only when
         it is better on held-out data (calibrate.service does the work)."""
@@ -154,6 +154,11 @@ class CalibrationService:
 
         from healthscore.calibrate import service
         from healthscore.engine.compile import compute_frame
+        from healthscore.model.hybrid import TIER_RULES
+
+        if hybrid is not None and hybrid not in TIER_RULES:
+            raise InvalidInput(f"--tier-rule {hybrid!r}: use one of {', '.join(TIER_RULES)} (both: the worse of the"
+                               " rubric's and the learned tier)", field="tier_rule")
         from healthscore.yamlio import read_yaml
 
         loaded = self.parts.model
@@ -178,7 +183,8 @@ class CalibrationService:
             report = Path(out).with_suffix(".report.md")
         result = service.run(inp, folds=folds, n_boot=n_boot, seed=seed, allow_leak=allow_leak,
                              out=Path(out) if out is not None else None,
-                             report=Path(report) if report is not None else None, shapes=shapes)
+                             report=Path(report) if report is not None else None, shapes=shapes,
+                             hybrid=hybrid)
         return CalibrationProposal.model_validate(result)
 
     def backtest_summary(self, loaded: LoadedModel, every_days: int) -> dict:

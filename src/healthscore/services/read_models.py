@@ -289,6 +289,10 @@ class ReadModels:
         if as_of is not None:
             snaps = self.parts.store.snapshots(account_id, as_of=as_of, model_version=version)
             snap = apply_overrides(snaps, overrides)[0] if snaps else None
+            if snap is not None and self.parts.model.ir.hybrid is not None:
+                from healthscore.explain.learned import explain_learned
+
+                snap = {**snap, "learned": explain_learned(snap, self.parts.model.ir)}
         tasks = self.parts.store.tasks(account_id=account_id, status="all")
         alerts = self.parts.store.alerts(account_id=account_id, limit=50)
         ids = [str(x["task_id"]) for x in tasks]

@@ -278,6 +278,10 @@ class ScoringService:
         if after is None:
             raise NotFound(f"account {account_id!r} has no snapshot at {as_of}: it was created"
                            " on or after that date, or it had churned before it", object_id=account_id)
+        if self.parts.model.ir.hybrid is not None:  # the learned component: its terms and where each value sits
+            from healthscore.explain.learned import explain_learned
+
+            after = {**after, "learned": explain_learned(after, self.parts.model.ir)}
         if compare is None:
             return after
         from healthscore.explain.attribution import attribute_change, trend_note

@@ -174,6 +174,9 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     app.state.templates.env.filters["tojson_attr"] = lambda v: json.dumps(v, default=str)
     # an id inside a URL path: percent-encoded, so '/', '?', '#' or '..' in an id stay part of the id
     app.state.templates.env.filters["seg"] = lambda v: quote(str(v), safe="")
+    from healthscore.web.shape_svg import shape_svg
+
+    app.state.templates.env.filters["shape_svg"] = shape_svg
     from healthscore.web.throttle import LoginThrottle
 
     app.state.login_throttle = LoginThrottle()

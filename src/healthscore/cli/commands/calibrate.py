@@ -52,13 +52,18 @@ def calibrate(
     seed: int = typer.Option(0, "--seed", help="seed of the folds and the bootstrap"),
     shapes: bool = typer.Option(False, "--shapes", help="learn a shape per metric (binned, an additive model) instead"
                                                         " of fitting weights alone; the evidence still adds up"),
+    hybrid: bool = typer.Option(False, "--hybrid", help="keep the rubric as it stands and add a learned risk"
+                                " component beside it (learned shapes with their own score, evidence and tiers)"),
+    tier_rule: str = typer.Option("both", "--tier-rule", help="with --hybrid: the snapshot's tier follows the"
+                                  " rubric, the learned component, or both (the worse of the two)"),
     json_out: Json = False,
 ) -> None:
     """Fit weights and tier thresholds from outcomes; propose them only if better than the current model on
     held-out data. Exits 3 (and writes no proposal) when it is not."""
     with open_project(workspace) as p:
         r = p.calibrate(parse_date(date_from, "--from"), parse_date(date_to, "--to"), parse_days(every), out=out,
-                        folds=folds, n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report, shapes=shapes)
+                        folds=folds, n_boot=resamples, seed=seed, allow_leak=allow_leak, report=report, shapes=shapes,
+                        hybrid=tier_rule if hybrid else None)
     output(r, json_out, show.calibration)
     if not r["accepted"]:
         raise typer.Exit(3)

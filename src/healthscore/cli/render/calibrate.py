@@ -89,6 +89,16 @@ def calibration(r: dict[str, Any]) -> None:
               f" {r['survivors']:,} survivors), {r['as_of_dates'][0]}..{r['as_of_dates'][-1]}"
               + (f" (one-date data of {r['one_date']})" if r.get("one_date") else ""), highlight=False)
     con.print(f"method: {r['method']}", highlight=False)
+    if r.get("shape_settings"):
+        st = r["shape_settings"]
+        how = (f"chosen by {st.get('folds')}-fold cross-validation inside the training rows" if st["chosen_by"] == "cv"
+               else "fixed (calibration.shape_bins / shape_l2)")
+        con.print(f"shape settings: {st['bins']} bins, l2 {st['l2']:g} ({how})", highlight=False)
+    if r.get("hybrid"):
+        h = r["hybrid"]
+        lt = h["learned_tiers"]
+        con.print(f"hybrid: the rubric as it stands + learned_risk (tiers green {lt['green']}, yellow {lt['yellow']});"
+                  f" tier_rule {h['tier_rule']}", highlight=False)
     con.print("  metric                          current  fitted  proposed")
     for w in r["weights"]:
         fitted = "      -" if w["fitted_share"] is None else f"{w['fitted_share']:7.3f}"

@@ -149,7 +149,8 @@ def snapshot(snap: dict[str, Any]) -> None:
     for col in ("metric", "component", "value", "window", "source", "rows", "latest", "score", "weight", "points"):
         et.add_column(col, justify="right" if col in ("value", "rows", "score", "weight", "points") else "left")
     total = 0.0
-    for e in snap["evidence"]:
+    rubric = [e for e in snap["evidence"] if not str(e.get("source") or "").startswith("learned")]
+    for e in rubric:
         v = e["value"]
         value = "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))
         pts = "-" if e["points"] is None else f"{e['points']:.2f}"
@@ -161,8 +162,56 @@ def snapshot(snap: dict[str, Any]) -> None:
     if snap["score"] is not None:
         et.add_row("[bold]total[/]", "", "", "", "", "", "", "", "", f"[bold]{total:.2f}[/]")
     con.print(et)
+    if isinstance(snap.get("learned"), dict) and snap["learned"].get("terms") is not None:
+        learned(snap["learned"])
     for r in snap["reasons"]:
         con.print(f"  - {r}")
+
+
+def where_on_shape(t: dict[str, Any]) -> str:
+    """Where a learned term's value sits on its shape, in words (explain/learned.py's fields)."""
+    from rich.markup import escape
+    if t["kind"] == "shape":
+        b = t.get("bin")
+        if b is None:
+            return f"no value: scores {t['missing_score']:g}"
+        if b < 0:
+            return f"below the first bin ({t['bins'][0]['min']:g})"
+        bb = t["bins"][b]
+        upper = "and above" if bb["max"] is None else f"to {bb['max']:g}"
+        scores = " ".join(f"{x['score']:.0f}" for x in t["bins"])
+        return f"bin {b + 1} of {len(t['bins'])} ({bb['min']:g} {upper}); shape: {scores}"
+    if t["kind"] == "map":
+        if t.get("bin") is None:
+            return f"no listed value: scores {t['missing_score']:g}"
+        return "; ".join(f"{'> ' if i == t['bin'] else ''}{escape(str(c['category']))} {c['score']:.0f}"
+                         for i, c in enumerate(t["bins"]))
+    if t.get("cell") is None:
+        return f"a value missing: scores {t['missing_score']:g}"
+    return f"cell {t['cell'][0] + 1} x {t['cell'][1] + 1} of {len(t['edges'][0])} x {len(t['edges'][1])}"
+
+
+def learned(part: dict[str, Any]) -> None:
+    """A hybrid model's learned component: each term's value, points and where it sits on its shape."""
+    from rich.table import Table
+
+    con = console()
+    rule = part["tier_rule"] + (" (the worse of the two)" if part["tier_rule"] == "both" else "")
+    t = Table(title=f"Learned risk {part['name']}: learned score {_num(part['score'])} ({part['tier'] or 'no tiers'});"
+                    f" rubric tier {part.get('rubric_tier') or '-'}; tier rule {rule} (points add up to the learned"
+                    " score)")
+    for col in ("metric", "value", "where on its shape", "score", "weight", "points"):
+        t.add_column(col, justify="right" if col in ("value", "score", "weight", "points") else "left")
+    total = 0.0
+    for term in part["terms"]:
+        total += term["points"] or 0.0
+        v = term["value"]
+        t.add_row(term["metric"], "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v)),
+                  where_on_shape(term), _num(term["score"], "{:.0f}"),
+                  "-" if term["weight"] is None else f"{term['weight']:.1%}", _num(term["points"]))
+    if part["score"] is not None:
+        t.add_row("[bold]total[/]", "", "", "", "", f"[bold]{total:.2f}[/]")
+    con.print(t)
 
 
 def _num(v: Any, fmt: str = "{:.2f}") -> str:
