@@ -276,7 +276,6 @@ SNAPSHOT_TYPES = {
 
 def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table:
     """One partition's rows: snapshots sorted by account_id, evidence nested as a list per snapshot."""
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -285,20 +284,41 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table
     for name, kind in SNAPSHOT_TYPES.items():
         values = snaps[name]
         if kind == "float64":
-            arrays[name] = pa.array(pd.array(values, dtype="Float64").to_numpy("float64", na_value=np.nan),
-                                    from_pandas=True)
+            arrays[name] = _floats(values)
         elif kind == "bool":
             arrays[name] = pa.array(values.to_numpy(dtype=bool))
         elif kind == "timestamp":
             arrays[name] = pa.array(pd.to_datetime(values).to_numpy("datetime64[us]"))
         else:
-            arrays[name] = pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.string())
+            arrays[name] = _strings(values)
     arrays["evidence"] = _evidence_lists(snaps["account_id"], evidence)
     return pa.table(arrays)
 
 
+def _strings(values: pd.Series) -> pa.Array:
+    """Text with missing values (None, NaN, pd.NA) as nulls, categories decoded."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.Array.from_pandas(values)
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
+        return arr.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # e.g. numbers among the text
+        return pa.array([None if v is None or v != v else str(v) for v in values.astype(object).tolist()],
+                        pa.string())
+
+
+def _floats(values: pd.Series) -> pa.Array:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    return pa.array(pd.array(values, dtype="Float64").to_numpy("float64", na_value=np.nan), from_pandas=True)
+
+
 def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array:
-    """The evidence rows as one list per snapshot (in `account_ids` order), by points then metric."""
+    """The evidence rows as one list per snapshot (in `account_ids` order)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -306,40 +326,36 @@ def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array
     n = len(account_ids)
     if ev is None or ev.empty:
         return pa.array([[] for _ in range(n)], evidence_type())
-    pos = pd.Index(account_ids.to_numpy()).get_indexer(ev["account_id"].astype(str).to_numpy())
+    pos = pd.Index(account_ids.to_numpy()).get_indexer(ev["account_id"].to_numpy())
     # by snapshot, then source, window and metric: every snapshot's list in the same order, so each field
     # compresses as one repeating pattern (ordered by points, the lists took 25% more bytes; readers sort)
-    ranks = [pd.factorize(ev[c].astype(str), sort=True)[0] for c in ("metric", "window", "source")]
+    ranks = [pd.factorize(ev[c], sort=True)[0] for c in ("metric", "window", "source")]
     order = np.lexsort((*ranks, pos))
-    ev = ev.iloc[order]
-    counts = np.bincount(pos[order], minlength=n)
+    counts = np.bincount(pos, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype("int32")
 
     def text(name: str) -> pa.Array:
-        if name not in ev:
-            return pa.nulls(len(ev), pa.string())
-        v = ev[name]
-        return pa.array(v.astype(object).where(v.notna(), None).tolist(), pa.string())
+        return _strings(ev[name]) if name in ev else pa.nulls(len(ev), pa.string())
 
     def num(name: str) -> pa.Array:
-        if name not in ev:
-            return pa.nulls(len(ev), pa.float64())
-        return pa.array(pd.array(ev[name], dtype="Float64").to_numpy("float64", na_value=np.nan), from_pandas=True)
+        return _floats(ev[name]) if name in ev else pa.nulls(len(ev), pa.float64())
 
-    value = ev["value"].astype(object)
-    is_text = np.fromiter((type(v) is str for v in value.tolist()), bool, len(value))
-    value_num = pd.to_numeric(value.where(~is_text, None), errors="coerce").astype("float64")
-    value_num[~np.isfinite(value_num)] = np.nan  # as the JSON store kept them: non-finite is missing
-    rows = pd.array(ev["rows"], dtype="Int64")
+    value = ev["value"]
+    if not (pd.api.types.is_numeric_dtype(value.dtype) or pd.api.types.is_bool_dtype(value.dtype)):
+        value = value.astype(object)
+        is_text = np.fromiter((type(v) is str for v in value.tolist()), bool, len(value))
+        value_num = pd.to_numeric(value.where(~is_text, None), errors="coerce").astype("float64").to_numpy()
+        value_text = _strings(value.where(is_text, None)) if is_text.any() else pa.nulls(len(ev), pa.string())
+    else:
+        value_num = pd.array(value, dtype="Float64").to_numpy("float64", na_value=np.nan)
+        value_text = pa.nulls(len(ev), pa.string())
+    value_num = np.where(np.isfinite(value_num), value_num, np.nan)  # as the JSON store kept them: non-finite is missing
     latest = pd.to_datetime(ev["latest_at"], utc=True).dt.tz_localize(None)
     children = [
-        text("metric"), text("component"),
-        pa.array(value_num.to_numpy(), from_pandas=True),
-        pa.array(value.where(is_text, None).tolist(), pa.string()),
-        text("window"), text("source"),
-        pa.array(rows, pa.int64()),
+        text("metric"), text("component"), pa.array(value_num, from_pandas=True), value_text,
+        text("window"), text("source"), pa.array(pd.array(ev["rows"], dtype="Int64"), pa.int64()),
         pa.array(latest.to_numpy("datetime64[us]"), pa.timestamp("us"), from_pandas=True),
         num("score"), num("weight"), num("points"), text("as_of_source"), num("target"), text("target_source"),
     ]
-    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type))
+    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type)).take(pa.array(order))
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
