@@ -45,7 +45,8 @@ SUFFIX = ".parquet"
 _SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The partition columns come from each file's path (hive-style names), not from DuckDB's hive_partitioning:
 # its type detection would read a model version of digits as a number.
-_PARTITION_PATTERNS = {"model_version": r"model_version=([^/\\]+)[/\\]as_of=", "as_of": r"as_of=(\d{4}-\d{2}-\d{2})[/\\]"}
+_PARTITION_PATTERNS = {"model_version": r"model_version=([^/\\]+)[/\\]as_of=",
+                       "as_of": r"as_of=(\d{4}-\d{2}-\d{2})[/\\]"}
 ROW_GROUP_ROWS = 20_000
 ZSTD_LEVEL = 6  # 2,000-account demo: 279 bytes per snapshot at level 3, 261 at 6, 257 at 9 (twice the CPU of 6)
 
@@ -362,7 +363,7 @@ def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array
     else:
         value_num = pd.array(value, dtype="Float64").to_numpy("float64", na_value=np.nan)
         value_text = pa.nulls(len(ev), pa.string())
-    value_num = np.where(np.isfinite(value_num), value_num, np.nan)  # as the JSON store kept them: non-finite is missing
+    value_num = np.where(np.isfinite(value_num), value_num, np.nan)  # as the JSON store had it: non-finite is missing
     latest = pd.to_datetime(ev["latest_at"], utc=True).dt.tz_localize(None)
     children = [
         text("metric"), text("component"), pa.array(value_num, from_pandas=True), value_text,
