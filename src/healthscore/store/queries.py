@@ -175,11 +175,9 @@ def account_history(store: Any, account_id: str, date_from: date | None = None) 
     files are sorted by account, so the read skips most of each file; for the trend chart and the change log)."""
     columns = ("account_id", "as_of", "model_version", "score", "tier", "status", "confidence", "primary_driver",
                "trend_note")
-    table = store.history_table(list(columns), account_id=account_id, date_from=date_from,
-                                order=("as_of", "model_version"))
-    if table is None:
-        return []
-    return [{**r, "as_of": r["as_of"].isoformat()} for r in table.to_pylist()]
+    rows = store.history_rows(list(columns), account_id=account_id, date_from=date_from,
+                              order=("as_of", "model_version"))
+    return [{**r, "as_of": r["as_of"].isoformat()} for r in rows]
 
 
 def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]]:

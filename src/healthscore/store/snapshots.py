@@ -9,19 +9,20 @@ evidence, trends and distributions read the history's files through DuckDB.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, to_date, utcnow
-from healthscore.store.history import History, col, connect, const
+from healthscore.store.history import History, col, connect, equals, one_of
 
 if TYPE_CHECKING:  # pandas (and the encoders, which need it) load when a frame is read or written
     import pandas as pd
     import pyarrow as pa
+_T = TypeVar("_T")
 _SNAPSHOT_KEY = ["account_id", "as_of", "model_version"]
 _SNAPSHOT_COLUMNS = [
     *_SNAPSHOT_KEY,
@@ -138,6 +139,23 @@ class SnapshotRecords:
                       order: Sequence[str] = ()) -> pa.Table | None:
         """Columns of the history's snapshots (account_id, as_of, model_version, the snapshot columns,
         evidence), read through DuckDB from the files of the partitions asked for; None when there are none."""
+        return self._read_history(lambda rel: rel.to_arrow_table(), columns, model_version=model_version,
+                                  dates=dates, date_from=date_from, date_to=date_to, account_id=account_id,
+                                  account_ids=account_ids, segment=segment, order=order)
+
+    def history_rows(self, columns: Sequence[str], **where: Any) -> list[dict[str, Any]]:
+        """As `history_table`, as dicts of Python values (without loading pyarrow: a read command's few rows)."""
+        def fetch(rel: Any) -> list[dict[str, Any]]:
+            names = rel.columns
+            return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+        return self._read_history(fetch, columns, **where) or []
+
+    def _read_history(self, fetch: Callable[[Any], _T], columns: Sequence[str], *, model_version: str | None = None,
+                      dates: Iterable[date] | None = None, date_from: date | datetime | str | None = None,
+                      date_to: date | datetime | str | None = None, account_id: str | None = None,
+                      account_ids: Iterable[str] | None = None, segment: str | None = None,
+                      order: Sequence[str] = ()) -> _T | None:
         files = self.history.files(model_version, to_date(date_from) if date_from is not None else None,
                                    to_date(date_to) if date_to is not None else None,
                                    {to_date(d) for d in dates} if dates is not None else None)
@@ -152,19 +170,19 @@ class SnapshotRecords:
         try:
             rel = self.history.relation(con, files)
             if account_id is not None:
-                rel = rel.filter(col("account_id") == const(str(account_id)))
+                rel = rel.filter(equals("account_id", str(account_id)))
             if ids is not None and len(ids) <= _INLINE_IDS:
-                rel = rel.filter(col("account_id").isin(*(const(a) for a in ids)))
+                rel = rel.filter(one_of("account_id", ids))
             elif ids is not None:  # many accounts: a join with them
                 import pyarrow as pa
 
                 rel = rel.join(con.from_arrow(pa.table({"account_id": pa.array(ids, pa.string())})), "account_id")
             if segment is not None:
-                rel = rel.filter(col("segment") == const(segment))
+                rel = rel.filter(equals("segment", segment))
             rel = rel.project(*(col(c) for c in columns))
             if order:
                 rel = rel.sort(*(col(c) for c in order))
-            return rel.to_arrow_table()
+            return fetch(rel)
         finally:
             con.close()
 
@@ -184,14 +202,12 @@ class SnapshotRecords:
         (highest first) then metric; with_evidence=False leaves the "evidence" key out.
         """
         columns = [*_SNAPSHOT_KEY, *_READ_COLUMNS, *(["evidence"] if with_evidence else [])]
-        table = self.history_table(columns, model_version=model_version,
-                                   dates=[to_date(as_of)] if as_of is not None else None,
-                                   date_from=date_from, date_to=date_to, account_id=account_id,
-                                   order=("account_id", "as_of", "model_version"))
-        if table is None:
-            return []
+        rows = self.history_rows(columns, model_version=model_version,
+                                 dates=[to_date(as_of)] if as_of is not None else None,
+                                 date_from=date_from, date_to=date_to, account_id=account_id,
+                                 order=("account_id", "as_of", "model_version"))
         out = []
-        for r in table.to_pylist():
+        for r in rows:
             snap = {
                 "account_id": r["account_id"],
                 "as_of": r["as_of"].isoformat(),
@@ -253,11 +269,9 @@ class SnapshotRecords:
 
         Empty when the snapshot is not stored (or has no evidence).
         """
-        table = self.history_table(["evidence"], model_version=model_version, dates=[to_date(as_of)],
-                                   account_id=account_id)
-        if table is None or table.num_rows == 0:
-            return []
-        return _evidence_list(table.column("evidence")[0].as_py())
+        rows = self.history_rows(["evidence"], model_version=model_version, dates=[to_date(as_of)],
+                                 account_id=account_id)
+        return _evidence_list(rows[0]["evidence"]) if rows else []
 
     def latest_as_of(self, model_version: str | None = None, account_id: str | None = None) -> date | None:
         """The newest as-of date with a stored snapshot (of one account), or None when there is none."""
@@ -274,10 +288,8 @@ class SnapshotRecords:
         if newest is not None and any(True for _ in self.history.partitions(model_version, newest.date(),
                                                                              newest.date())):
             return newest.date()
-        table = self.history_table(["as_of"], model_version=model_version, account_id=account_id)
-        if table is None or table.num_rows == 0:
-            return None
-        return max(table.column("as_of").to_pylist())
+        rows = self.history_rows(["as_of"], model_version=model_version, account_id=account_id)
+        return max((r["as_of"] for r in rows), default=None)
 
 
 _INLINE_IDS = 500  # accounts listed in a filter; more are joined with
