@@ -95,7 +95,7 @@ class SnapshotRecords:
         encoded = snaps.copy()
         for name in ("components", "reasons", "flags", "last_trusted", "review_required"):
             encoded[name] = SNAPSHOT_ENCODERS[name](snaps[name])
-        for name in _JSON_COLUMNS:  # a missing JSON value stays missing: numbers of a column may be NaN
+        for name in _JSON_COLUMNS:  # object columns: the encoders' None stays None (a str column makes it NaN)
             encoded[name] = encoded[name].astype(object)
 
         with self.history.writer_lock():
