@@ -49,16 +49,45 @@ def months_before(d: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, 1) if d.day == 1 else dt.date(y, m + 1, min(d.day, 28))
 
 
+TARGET_BYTES_PER_SNAPSHOT = 300  # issue 18: storage per snapshot, its evidence included
+HISTORY_DIR = Path(".healthscore") / "history"  # the workspace's default snapshot history (docs/scale.md)
+
+
 def store_rows(ws: Path) -> dict:
+    """Rows of the store's snapshot tables: the old snapshots/evidence, or the latest snapshot per account."""
     import sqlite3
 
     with sqlite3.connect(ws / "store.db") as con:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("snapshots", "evidence")}
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 (fixed names)
+                for t in ("snapshots", "evidence", "latest_snapshots") if t in names}
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def storage(ws: Path, snapshots: int) -> dict:
+    """Bytes on disk: the SQLite store (its WAL included) and the Parquet history, per stored snapshot."""
+    store = sum(p.stat().st_size for p in ws.glob("store.db*"))
+    history = dir_bytes(ws / HISTORY_DIR)
+    per = (store + history) / snapshots if snapshots else None
+    return {"store_bytes": store, "history_bytes": history,
+            "history_files": sum(1 for _ in (ws / HISTORY_DIR).rglob("*.parquet")),
+            "bytes_per_snapshot": round(per, 1) if per else None,
+            "history_bytes_per_snapshot": round(history / snapshots, 1) if snapshots and history else None,
+            "target_bytes_per_snapshot": TARGET_BYTES_PER_SNAPSHOT}
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def fresh_store(ws: Path) -> None:
     for p in ws.glob("store.db*"):
         p.unlink()
+    shutil.rmtree(ws / HISTORY_DIR, ignore_errors=True)
 
 
 # ---- children ------------------------------------------------------------------------------------
@@ -106,13 +135,13 @@ def child_backfill(a: dict) -> dict:
 
     ws = Path(a["ws"])
     fresh_store(ws)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s()
     with Project(ws) as p:
         res = p.backfill(dt.date.fromisoformat(a["from"]), dt.date.fromisoformat(a["to"]), a["every"])
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_s() - cpu
     rows = store_rows(ws)
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak_rss_mb(), 1), **res,
-            "stored_snapshots": rows["snapshots"], "stored_evidence": rows["evidence"],
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_rss_mb(), 1), **res,
+            "store_rows": rows, **storage(ws, res["snapshots_written"]),
             "snapshots_per_s": round(res["snapshots_written"] / wall, 1) if wall else None}
 
 
@@ -163,13 +192,18 @@ def scenario_b(args, log) -> dict:
 
 
 def print_table(results: dict) -> None:
-    print(f"\n{'scenario':<10} {'accounts':>9} {'dates':>6} {'snapshots':>10} {'evidence':>11} {'wall s':>8}"
-          f" {'snap/s':>9} {'peak MB':>8} {'dates/pass':>10}")
+    print(f"\n{'scenario':<10} {'accounts':>9} {'dates':>6} {'snapshots':>10} {'wall s':>8} {'cpu s':>8}"
+          f" {'snap/s':>9} {'peak MB':>8} {'dates/pass':>10} {'store MB':>9} {'history MB':>10}"
+          f" {'B/snapshot':>10} {'target':>7}")
     for name, r in results.items():
         b = r["backfill"]
+        per = b.get("bytes_per_snapshot")
+        verdict = "" if per is None else ("ok" if per <= TARGET_BYTES_PER_SNAPSHOT else "OVER")
         print(f"{name:<10} {r['params']['accounts']:>9,} {b['dates']:>6} {b['snapshots_written']:>10,}"
-              f" {b['stored_evidence']:>11,} {b['wall_s']:>8.1f} {b['snapshots_per_s']:>9,.0f}"
-              f" {b['peak_rss_mb']:>8.0f} {b['dates_per_pass']:>10}")
+              f" {b['wall_s']:>8.1f} {b['cpu_s']:>8.1f} {b['snapshots_per_s']:>9,.0f}"
+              f" {b['peak_rss_mb']:>8.0f} {b['dates_per_pass']:>10} {b['store_bytes'] / 1e6:>9.1f}"
+              f" {b['history_bytes'] / 1e6:>10.1f} {per or 0:>10.0f}"
+              f" {'<= ' + str(TARGET_BYTES_PER_SNAPSHOT):>7} {verdict}")
 
 
 def main() -> None:

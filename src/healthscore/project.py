@@ -105,7 +105,8 @@ class Project:
         from healthscore.store.store import Store
         from healthscore.store.workflow import AuditSeal
 
-        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root, self.ws.config.store))
+        return Store(self.ws.store_url, seal=AuditSeal.for_workspace(self.ws.root, self.ws.config.store),
+                     history_dir=self.ws.history_dir)
 
     def close(self) -> None:
         if "store" in self.__dict__:

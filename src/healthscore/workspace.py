@@ -128,6 +128,9 @@ class WorkspaceConfig(_Strict):
     model: str = "models/health.yaml"
     engine: EngineConfig = Field(default_factory=EngineConfig)
     store: str = "sqlite:///.healthscore/store.db"
+    # every stored snapshot with its evidence, as Parquet files (store/history.py, docs/scale.md); relative
+    # to the workspace. With a PostgreSQL store, a directory every process that scores or serves can reach.
+    history: str = ".healthscore/history"
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     notifications: NotificationsConfig | None = None  # internal sinks only (docs/notifications.md)
     # also write snapshots and evidence to health_snapshots / health_evidence in the engine (docs/scale.md)
@@ -188,6 +191,11 @@ class Workspace:
     def resolve(self, p: str) -> Path:
         path = Path(p)
         return path if path.is_absolute() else self.root / path
+
+    @property
+    def history_dir(self) -> Path:
+        """The snapshot history's directory (created by the first write)."""
+        return self.resolve(self.config.history)
 
     @property
     def store_url(self) -> str:

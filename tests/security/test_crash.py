@@ -196,8 +196,10 @@ def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_p
         calls = []
 
         def fault(step, stop_after=stop_after, calls=calls):
+            if step != "backfill:chunk":  # e.g. snapshots:store, inside each chunk's write
+                return
             calls.append(step)
-            if step == "backfill:chunk" and len(calls) == stop_after:
+            if len(calls) == stop_after:
                 raise Killed(step)
 
         monkeypatch.setattr(faults, "fault_point", fault)
@@ -208,6 +210,49 @@ def test_backfill_stopped_after_each_chunk_resumes_to_the_same_state(base, tmp_p
             out = p.backfill(*span[:2], every_days=span[2])
         assert out["already_stored"] >= stop_after
         assert snapshot_state(ws) == expected
+
+
+def latest_state(ws: Path) -> list:
+    """The store's latest snapshot per account (the portfolio's table)."""
+    import sqlalchemy as sa
+
+    from healthscore.store import tables
+
+    with Project(ws) as p, p.store.engine.connect() as conn:
+        s = tables.snapshots.c
+        rows = conn.execute(sa.select(s.account_id, s.as_of, s.score, s.status)
+                            .where(s.model_version == p.model.version)).all()
+    return sorted((a, str(d)[:10], None if v is None else round(v, 6), st) for a, d, v, st in rows)
+
+
+def test_backfill_killed_between_the_store_commit_and_the_history_file_resumes_to_the_same_state(base, tmp_path):
+    """The history's commit point: the store has committed the latest snapshots, the Parquet file is not
+    renamed into the history yet. The date is not stored (the history says so), the re-run scores it
+    again and both agree with an unbroken run; the dead writer's temporary file is removed."""
+    span = (dt.date(2026, 10, 27), dt.date(2026, 11, 2), "3d")  # dates not stored yet
+    args = ("backfill", "--from", span[0].isoformat(), "--to", span[1].isoformat(), "--every", span[2], "--json")
+    whole = copy(base, tmp_path / "whole")
+    assert cli(*args, "-w", str(whole)).returncode == 0
+    ws = copy(base, tmp_path / "ws")
+    killed = cli(*args, "-w", str(ws), fault="snapshots:store")
+    assert killed.returncode == EXIT_CODE, killed.stderr
+    dates = {span[0] + dt.timedelta(days=3 * i) for i in range(3)}
+    import sqlalchemy as sa
+
+    from healthscore.store import tables
+
+    with Project(ws) as p:  # the store's transaction committed, the history has not got the dates
+        assert p.store.stored_as_of_dates(p.model.version).isdisjoint(dates)
+        assert list(p.store.history_dir.rglob(".part-*.tmp"))
+        with p.store.engine.connect() as conn:  # the run is recorded, never finished
+            r = tables.scoring_runs.c
+            assert conn.scalar(sa.select(sa.func.count()).where(r.finished_at.is_(None))) == 1
+    again = cli(*args, "-w", str(ws))
+    assert again.returncode == 0, again.stderr
+    assert snapshot_state(ws) == snapshot_state(whole)
+    assert latest_state(ws) == latest_state(whole)
+    with Project(ws) as p:
+        assert not list(p.store.history_dir.rglob(".part-*.tmp"))
 
 
 # -- ingest ------------------------------------------------------------------------------------------

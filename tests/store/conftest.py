@@ -35,6 +35,7 @@ def url(request, tmp_path):
 
 
 @pytest.fixture
-def store(url):
-    with Store(url) as s:
+def store(url, tmp_path):
+    # a PostgreSQL store has no default history directory (a SQLite file's is beside it)
+    with Store(url, history_dir=tmp_path / "history") as s:
         yield s

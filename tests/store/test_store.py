@@ -17,7 +17,8 @@ from healthscore.errors import UserError
 from healthscore.store import encode, tables
 from healthscore.store.store import Store, alembic_config, head_revision, normalise_url
 
-STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "evidence", "ingest_batches", "quarantine"}
+# evidence: revision 0011 moved it to the snapshot history (Parquet files beside the store)
+STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "ingest_batches", "quarantine"}
 D1, D2, D3 = date(2024, 6, 28), date(2024, 6, 29), date(2024, 6, 30)
 # What a snapshot written without the history columns (revision 0002) reads back with.
 HISTORY_DEFAULTS = {
@@ -208,8 +209,10 @@ def test_round_trip_keeps_json_nulls_and_datetimes(store):
         "reasons": ["usage_events stale: newest row 19 days old"],
         **HISTORY_DEFAULTS,
     }
-    with store.engine.connect() as conn:  # NaN is SQL NULL, not JSON null
-        assert conn.scalar(sa.select(sa.func.count()).where(tables.evidence.c.value.is_(None))) == 1
+    # NaN is a missing value in the history (neither a number nor a text)
+    (stored,) = store.history_table(["evidence"], account_id="acme").column("evidence").to_pylist()
+    assert [e["metric"] for e in stored if e["value_num"] is None and e["value_text"] is None] == ["nps"]
+    with store.engine.connect() as conn:
         run_ids = conn.scalars(sa.select(tables.snapshots.c.run_id).distinct()).all()
     assert run_ids == [run_id]
 
@@ -253,14 +256,14 @@ def test_large_batches_are_written_in_chunks(store, monkeypatch):
 def test_a_failing_batch_writes_nothing(store, monkeypatch):
     monkeypatch.setattr(encode, "_CHUNK_ROWS", 2)  # several chunks land before the failure
     snaps, ev = batch([(f"a{i}", D3) for i in range(5)])
-    ev = pd.concat([ev, ev.tail(1)], ignore_index=True)  # one evidence row twice: primary key violation
+    ev = pd.concat([ev, ev.tail(1)], ignore_index=True)  # one evidence row twice: refused before any write
     run_id = store.start_run("v1", [D3], "duckdb")
 
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(ValueError, match=r"metric 'tickets' of snapshot \(account_id='a4'.*more than once"):
         store.write_snapshots(run_id, snaps, ev)
 
     assert store.snapshots() == []
-    assert row_counts(store)["evidence"] == 0
+    assert row_counts(store)["snapshots"] == 0 and store.history.files() == []
 
 
 def test_malformed_batches_are_refused(store):

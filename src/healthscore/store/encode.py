@@ -147,6 +147,9 @@ def _json(series: pd.Series) -> list[str | None]:
         if kind is list and not value:  # e.g. no reasons, no flags: the common case
             out.append("[]")
             continue
+        if kind is list or kind is dict:  # e.g. a snapshot's components: orjson, ~10x json.dumps of _jsonable
+            out.append(_orjson_text(value))
+            continue
         value = _jsonable(value)
         kind = type(value)
         if value is None:
@@ -156,6 +159,18 @@ def _json(series: pd.Series) -> list[str | None]:
         else:
             out.append(json.dumps(value))
     return out
+
+
+def _orjson_text(value: list | dict) -> str:
+    """What json.dumps(_jsonable(value)) writes (NaN and infinities as null, numpy scalars as numbers, dates
+    in ISO format, other types through _jsonable), several times faster."""
+    import orjson
+
+    try:
+        return orjson.dumps(value, default=_jsonable, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+                            | orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits, a numpy array of objects
+        return json.dumps(_jsonable(value))
 
 
 def _jsonable(value: Any) -> Any:

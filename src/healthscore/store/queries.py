@@ -1,9 +1,11 @@
-"""Read-only SQL for the web application: aggregates over stored snapshots, tasks and alerts.
+"""Read-only queries for the web application: the latest snapshots, aggregates over the snapshot
+history, tasks and alerts.
 
-Module functions over a `Store` (they use `store.engine` only) so that the store's own methods stay as
-they are. Every query reads one as-of date through the snapshots' key (model_version, as_of, ...)
-or aggregates in the database (revision 0005's `ix_snapshots_portfolio` covers tier and score), so
-a page never loads a portfolio's history into Python.
+Module functions over a `Store` so that the store's own methods stay as they are. The portfolio of the
+newest date is a range of the store's `snapshots` (the latest snapshot per account, revision 0011);
+older dates, distributions, transitions and an account's history read only the columns and partitions
+they need from the snapshot history's files (store/history.py, through DuckDB), so a page never loads
+a portfolio's history into Python.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, midnight, utcnow
@@ -82,102 +84,100 @@ def portfolio_dates(store: Any, model_version: str, share: float = 0.5) -> list[
 
 
 def latest_as_of(store: Any, model_version: str, on_or_before: date | None = None) -> date | None:
-    s = t.snapshots.c
-    stmt = select(func.max(s.as_of)).where(s.model_version == model_version)
-    if on_or_before is not None:
-        stmt = stmt.where(s.as_of <= midnight(on_or_before))
-    with store.engine.connect() as conn:
-        v = conn.scalar(stmt)
-    return v.date() if v is not None else None
-
+    """The newest date of the version's snapshot history (on or before a date): its partitions, no data read."""
+    return max((d for _, d, _ in store.history.partitions(model_version, date_to=on_or_before)), default=None)
 
 
 def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str, ...] = LATEST_COLUMNS,
                  account_ids: list[str] | None = None) -> pd.DataFrame:
-    """One row per account stored at one as-of date (a range scan of the primary key)."""
+    """One row per account stored at one as-of date.
+
+    The store's latest snapshots when they are the whole date (as many rows at that date as the history's
+    files hold: the usual case, the newest portfolio date), otherwise the history's files of the date."""
     s = t.snapshots.c
     stmt = select(*(s[c] for c in columns)).where(s.model_version == model_version, s.as_of == midnight(as_of))
+    count = select(func.count()).where(s.model_version == model_version, s.as_of == midnight(as_of))
+    stored = store.snapshot_counts(model_version, [as_of]).get(as_of, 0)
     with store.engine.connect() as conn:
-        if account_ids is not None:
-            stmt = stmt.where(column_in(conn, s.account_id, account_ids))
-        rows = conn.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=list(columns))
+        if stored and conn.scalar(count) == stored:
+            if account_ids is not None:
+                stmt = stmt.where(column_in(conn, s.account_id, account_ids))
+            frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(columns))
+        else:
+            frame = _history_frame(store, columns, model_version=model_version, dates=[as_of], account_ids=account_ids)
     for c in ("score", "confidence", "smoothed_score"):
         if c in frame:
             frame[c] = frame[c].astype("float64")
     return frame
 
 
+_HISTORY_JSON = ("components", "reasons", "flags", "last_trusted")
 
-def _subset(conn: Any, s: Any, segment: str | None, account_ids: list[str] | None) -> list[Any]:
-    conds = []
-    if segment is not None:
-        conds.append(s.segment == segment)
-    if account_ids is not None:
-        conds.append(column_in(conn, s.account_id, account_ids))
-    return conds
+
+def _history_frame(store: Any, columns: tuple[str, ...] | list[str], **where: Any) -> pd.DataFrame:
+    """Columns of the snapshot history as a frame (JSON columns decoded, as_of as dates)."""
+    import orjson
+
+    table = store.history_table(list(columns), **where)
+    data = {c: [] if table is None else table.column(c).to_pylist() for c in columns}
+    for c in _HISTORY_JSON:
+        if c in data:
+            data[c] = [None if v is None else orjson.loads(v) for v in data[c]]
+    return pd.DataFrame(data, columns=list(columns))
 
 
 def score_distribution(store: Any, model_version: str, dates: list[date], width: int = 10, *,
                        segment: str | None = None, account_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Accounts per score bucket (0-9, 10-19, ... 90-100) at each date, counted in the database."""
-    s = t.snapshots.c
-    bucket = case(*[(s.score < lo + width, lo) for lo in range(0, 100 - width, width)], else_=100 - width)
-    stmt = (select(s.as_of, bucket.label("bucket"), func.count())
-            .where(s.model_version == model_version, s.as_of.in_([midnight(d) for d in dates]),
-                   s.score.is_not(None))
-            .group_by(s.as_of, bucket))
-    with store.engine.connect() as conn:
-        rows = conn.execute(stmt.where(*_subset(conn, s, segment, account_ids))).all()
+    """Accounts per score bucket (0-9, 10-19, ... 90-100) at each date, from the history's score column."""
+    frame = _history_frame(store, ("as_of", "score"), model_version=model_version, dates=dates, segment=segment,
+                           account_ids=account_ids)
+    frame = frame[frame["score"].notna()]
     out: dict[str, dict[int, int]] = {d.isoformat(): {} for d in dates}
-    for as_of, b, n in rows:
-        out[as_of.date().isoformat()][int(b)] = int(n)
+    if len(frame):
+        score = frame["score"].astype("float64").to_numpy()
+        bucket = pd.Series((score // width * width).clip(0, 100 - width).astype(int), index=frame.index)
+        for (as_of, b), n in frame.assign(bucket=bucket).groupby(["as_of", "bucket"]).size().items():
+            out[as_of.isoformat()][int(b)] = int(n)
     return [{"as_of": d, "buckets": {f"{lo}-{lo + width - 1 if lo < 100 - width else 100}": v.get(lo, 0)
                                      for lo in range(0, 100, width)}} for d, v in out.items()]
 
 
-
 def tier_transitions(store: Any, model_version: str, start: date, end: date, *, segment: str | None = None,
                      account_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Accounts per (tier at start, tier at end), counted by a self-join in the database."""
-    a, b = t.snapshots.alias("a"), t.snapshots.alias("b")
-    fa, fb = func.coalesce(a.c.tier, a.c.status), func.coalesce(b.c.tier, b.c.status)
-    stmt = (select(fa, fb, func.count())
-            .select_from(a.join(b, and_(a.c.account_id == b.c.account_id, b.c.model_version == model_version,
-                                        b.c.as_of == midnight(end))))
-            .where(a.c.model_version == model_version, a.c.as_of == midnight(start))
-            .group_by(fa, fb))
-    with store.engine.connect() as conn:
-        stmt = stmt.where(*_subset(conn, a.c, segment, account_ids))
-        return [{"from": f, "to": to, "accounts": int(n)} for f, to, n in conn.execute(stmt)]
+    """Accounts per (tier at start, tier at end): the accounts of the start date (in the segment or subset)
+    that have a snapshot at the end date; a missing tier is the status (paused, insufficient data)."""
+    a = _history_frame(store, ("account_id", "tier", "status"), model_version=model_version, dates=[start],
+                       segment=segment, account_ids=account_ids)
+    b = _history_frame(store, ("account_id", "tier", "status"), model_version=model_version, dates=[end],
+                       account_ids=a["account_id"].tolist())
+    if a.empty or b.empty:
+        return []
+    for f in (a, b):
+        f["state"] = f["tier"].astype(object).where(f["tier"].notna(), f["status"])
+    moves = a[["account_id", "state"]].merge(b[["account_id", "state"]], on="account_id", suffixes=("_from", "_to"))
+    counts = moves.groupby(["state_from", "state_to"], dropna=False).size()
+    return [{"from": f, "to": to, "accounts": int(n)} for (f, to), n in counts.items()]
 
 
 def steady_tier(store: Any, model_version: str, tier: str, date_from: date, date_to: date) -> list[str]:
     """Accounts with a snapshot in the tier at every stored date of [date_from, date_to]."""
-    s = t.snapshots.c
-    stmt = (select(s.account_id)
-            .where(s.model_version == model_version, s.as_of >= midnight(date_from), s.as_of <= midnight(date_to))
-            .group_by(s.account_id)
-            .having(func.sum(case((s.tier == tier, 0), else_=1)) == 0)
-            .having(func.min(s.as_of) == midnight(date_from)))
-    with store.engine.connect() as conn:
-        return list(conn.scalars(stmt))
+    frame = _history_frame(store, ("account_id", "as_of", "tier"), model_version=model_version, date_from=date_from,
+                           date_to=date_to)
+    if frame.empty:
+        return []
+    grouped = frame.assign(off=frame["tier"].ne(tier)).groupby("account_id")
+    summary = pd.DataFrame({"off": grouped["off"].sum(), "first": grouped["as_of"].min()})
+    return summary.index[(summary["off"] == 0) & (summary["first"] == date_from)].tolist()
 
 
 def account_history(store: Any, account_id: str, date_from: date | None = None) -> list[dict[str, Any]]:
-    """One account's snapshots of every model version, oldest first, without the JSON columns (the
-    (account_id, as_of) index; for the trend chart and the change log)."""
-    s = t.snapshots.c
-    stmt = (select(s.account_id, s.as_of, s.model_version, s.score, s.tier, s.status, s.confidence,
-                   s.primary_driver, s.trend_note)
-            .where(s.account_id == account_id).order_by(s.as_of, s.model_version))
-    if date_from is not None:
-        stmt = stmt.where(s.as_of >= midnight(date_from))
-    with store.engine.connect() as conn:
-        return [{"account_id": r.account_id, "as_of": r.as_of.date().isoformat(), "model_version": r.model_version,
-                 "score": r.score, "tier": r.tier, "status": r.status, "confidence": r.confidence,
-                 "primary_driver": r.primary_driver, "trend_note": r.trend_note} for r in conn.execute(stmt)]
-
+    """One account's snapshots of every model version, oldest first, without the JSON columns (the history's
+    files are sorted by account, so the read skips most of each file; for the trend chart and the change log)."""
+    columns = ("account_id", "as_of", "model_version", "score", "tier", "status", "confidence", "primary_driver",
+               "trend_note")
+    rows = store.history_rows(list(columns), account_id=account_id, date_from=date_from,
+                              order=("as_of", "model_version"))
+    return [{**r, "as_of": r["as_of"].isoformat()} for r in rows]
 
 
 def last_actions(store: Any, account_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,22 +1,28 @@
-"""Snapshots and their evidence in the store (a mixin of `Store`): append-only, a (account_id, as_of,
-model_version) key is written once and never updated."""
+"""Snapshots and their evidence (a mixin of `Store`): every snapshot in the Parquet history
+(store/history.py), the newest one per account and model version also in the store's `snapshots` table.
+
+A (account_id, as_of, model_version) key is written once and never updated. The store keeps the latest
+snapshot per account so that the web app's portfolio and lists stay SQL queries on the store; history,
+evidence, trends and distributions read the history's files through DuckDB.
+"""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, String, Table, Text, cast, func, select, type_coerce
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from healthscore.store import tables as t
-from healthscore.store.common import column_in, midnight, to_date, utcnow
+from healthscore.store.common import column_in, to_date, utcnow
+from healthscore.store.history import History, col, connect, equals, one_of
 
 if TYPE_CHECKING:  # pandas (and the encoders, which need it) load when a frame is read or written
     import pandas as pd
-
+    import pyarrow as pa
+_T = TypeVar("_T")
 _SNAPSHOT_KEY = ["account_id", "as_of", "model_version"]
 _SNAPSHOT_COLUMNS = [
     *_SNAPSHOT_KEY,
@@ -35,45 +41,44 @@ _EVIDENCE_COLUMNS = [
     *_SNAPSHOT_KEY,
     "metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight", "points",
 ]
-_EVIDENCE_OPTIONAL_COLUMNS = ["as_of_source"]  # revision 0007
+_EVIDENCE_OPTIONAL_COLUMNS = ["as_of_source", "target", "target_source"]  # as_of_source: revision 0007
 
 
 class SnapshotRecords:
     engine: Engine  # set by Store
+    history: History  # set by Store
 
     # -- snapshots and evidence -------------------------------------------------------------
 
     def write_snapshots(self, run_id: str, snapshots: pd.DataFrame, evidence: pd.DataFrame) -> int:
-        """Append snapshots and their evidence in one transaction; return how many snapshots were new.
+        """Append snapshots and their evidence to the history; return how many snapshots were new.
 
-        Snapshots whose key (account_id, as_of, model_version) is already stored are skipped with
-        all their evidence, so re-running a scoring run is harmless. Missing values (NaN, NaT,
-        pd.NA) are stored as NULL. Two writers racing on the same new keys: one fails on the
-        primary key and rolls back completely; writing again then skips what the other wrote.
+        Snapshots whose key (account_id, as_of, model_version) is already in the history are skipped
+        with all their evidence, so re-running a scoring run is harmless. Missing values (NaN, NaT,
+        pd.NA) are stored as missing. Writers of one history take turns (a lock file), so two writers
+        racing on the same new keys store them once.
+
+        The order makes a crash at any point harmless: the new snapshots' file is written and fsynced
+        under a temporary name, the store's transaction (the latest snapshot per account) commits,
+        then the file is renamed into the history. A crash before the rename leaves the date out of
+        the history (`stored_as_of_dates`), so a backfill or scoring run computes it again and writes
+        it once; the latest-snapshot rows it replaces are the same key's.
 
         The history columns (smoothed_score, primary_driver, trend_note, flags, review_required,
         last_trusted) are optional: when a column is absent, or a value is missing, flags is stored
-        as [], review_required as false and the others as NULL. flags holds lists, last_trusted
+        as [], review_required as false and the others as missing. flags holds lists, last_trusted
         JSON objects (dicts).
         """
-        from healthscore.store.encode import (
-            EVIDENCE_ENCODERS,
-            SNAPSHOT_ENCODERS,
-            bulk_insert,
-            naive_utc,
-            select_columns,
-        )
+        from healthscore.faults import fault_point
+        from healthscore.store.encode import SNAPSHOT_ENCODERS, naive_utc, select_columns
 
         optional = [c for c in _SNAPSHOT_OPTIONAL_COLUMNS if c in snapshots.columns]
         snaps = select_columns(snapshots, _SNAPSHOT_COLUMNS + optional, "snapshots")
         for name in _SNAPSHOT_OPTIONAL_COLUMNS:
             if name not in snaps.columns:
                 snaps[name] = None  # the encoders turn missing values into the defaults
-        ev = select_columns(evidence, _EVIDENCE_COLUMNS + [c for c in _EVIDENCE_OPTIONAL_COLUMNS
-                                                            if c in evidence.columns], "evidence")
-        for name in _EVIDENCE_OPTIONAL_COLUMNS:
-            if name not in ev.columns:
-                ev[name] = None
+        ev_optional = [c for c in _EVIDENCE_OPTIONAL_COLUMNS if c in evidence.columns]
+        ev = select_columns(evidence, _EVIDENCE_COLUMNS + ev_optional, "evidence")
         for frame in (snaps, ev):
             frame["account_id"] = frame["account_id"].astype(str)
             frame["model_version"] = frame["model_version"].astype(str)
@@ -81,10 +86,20 @@ class SnapshotRecords:
         duplicated = snaps.duplicated(_SNAPSHOT_KEY)
         if duplicated.any():
             raise ValueError(f"snapshots: key {_key_text(snaps[duplicated].iloc[0])} appears more than once")
+        duplicated = ev.duplicated([*_SNAPSHOT_KEY, "metric"])
+        if duplicated.any():
+            row = ev[duplicated].iloc[0]
+            raise ValueError(f"evidence: metric {row['metric']!r} of snapshot {_key_text(row)} appears more than once")
+        snaps = snaps.assign(run_id=run_id, created_at=utcnow())
+        # the JSON columns as the history keeps them; this also checks their values before anything is written
+        encoded = snaps.copy()
+        for name in ("components", "reasons", "flags", "last_trusted", "review_required"):
+            encoded[name] = SNAPSHOT_ENCODERS[name](snaps[name])
+        for name in _JSON_COLUMNS:  # object columns: the encoders' None stays None (a str column makes it NaN)
+            encoded[name] = encoded[name].astype(object)
 
-        now = utcnow()
-        with self.engine.begin() as conn:
-            is_new = _new_keys(conn, snaps)
+        with self.history.writer_lock():
+            is_new = self._new_in_history(snaps)
             keys = snaps[_SNAPSHOT_KEY].assign(_new=is_new)
             ev = ev.merge(keys, on=_SNAPSHOT_KEY, how="left", validate="many_to_one")
             orphans = ev["_new"].isna()
@@ -93,11 +108,83 @@ class SnapshotRecords:
                     f"evidence: {int(orphans.sum())} rows belong to no snapshot in this batch, "
                     f"e.g. {_key_text(ev[orphans].iloc[0])}"
                 )
-            snaps = snaps[is_new]
-            ev = ev[ev["_new"].eq(True)]
-            bulk_insert(conn, t.snapshots, snaps.assign(run_id=run_id, created_at=now), SNAPSHOT_ENCODERS)
-            bulk_insert(conn, t.evidence, ev, EVIDENCE_ENCODERS)
+            snaps, encoded = snaps[is_new], encoded[is_new]
+            ev = ev[ev["_new"].eq(True)].drop(columns="_new")
+            staged = self.history.stage(encoded, ev)
+            try:
+                with self.engine.begin() as conn:
+                    _replace_latest(conn, snaps)
+            except BaseException:
+                staged.discard()
+                raise
+            fault_point("snapshots:store")  # the store has committed, the history file is not in place yet
+            staged.publish()
         return len(snaps)
+
+    def _new_in_history(self, snaps: pd.DataFrame) -> pd.Series:
+        """True for snapshots whose key is not in the history yet (the account_id column of each date's files)."""
+        import pandas as pd
+
+        is_new = pd.Series(True, index=snaps.index)
+        for (model_version, as_of), index in snaps.groupby(["model_version", "as_of"]).groups.items():
+            stored = self.history.stored_accounts(str(model_version), as_of.date())
+            if stored:
+                is_new[index] = ~snaps.loc[index, "account_id"].isin(stored)
+        return is_new
+
+    def history_table(self, columns: Sequence[str], *, model_version: str | None = None,
+                      dates: Iterable[date] | None = None, date_from: date | datetime | str | None = None,
+                      date_to: date | datetime | str | None = None, account_id: str | None = None,
+                      account_ids: Iterable[str] | None = None, segment: str | None = None,
+                      order: Sequence[str] = ()) -> pa.Table | None:
+        """Columns of the history's snapshots (account_id, as_of, model_version, the snapshot columns,
+        evidence), read through DuckDB from the files of the partitions asked for; None when there are none."""
+        return self._read_history(lambda rel: rel.to_arrow_table(), columns, model_version=model_version,
+                                  dates=dates, date_from=date_from, date_to=date_to, account_id=account_id,
+                                  account_ids=account_ids, segment=segment, order=order)
+
+    def history_rows(self, columns: Sequence[str], **where: Any) -> list[dict[str, Any]]:
+        """As `history_table`, as dicts of Python values (without loading pyarrow: a read command's few rows)."""
+        def fetch(rel: Any) -> list[dict[str, Any]]:
+            names = rel.columns
+            return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+        return self._read_history(fetch, columns, **where) or []
+
+    def _read_history(self, fetch: Callable[[Any], _T], columns: Sequence[str], *, model_version: str | None = None,
+                      dates: Iterable[date] | None = None, date_from: date | datetime | str | None = None,
+                      date_to: date | datetime | str | None = None, account_id: str | None = None,
+                      account_ids: Iterable[str] | None = None, segment: str | None = None,
+                      order: Sequence[str] = ()) -> _T | None:
+        files = self.history.files(model_version, to_date(date_from) if date_from is not None else None,
+                                   to_date(date_to) if date_to is not None else None,
+                                   {to_date(d) for d in dates} if dates is not None else None)
+        if not files:
+            return None
+        ids = None
+        if account_ids is not None:
+            ids = [account_ids] if isinstance(account_ids, str) else sorted({str(a) for a in account_ids})
+            if not ids:
+                return None
+        con = connect()
+        try:
+            rel = self.history.relation(con, files)
+            if account_id is not None:
+                rel = rel.filter(equals("account_id", str(account_id)))
+            if ids is not None and len(ids) <= _INLINE_IDS:
+                rel = rel.filter(one_of("account_id", ids))
+            elif ids is not None:  # many accounts: a join with them
+                import pyarrow as pa
+
+                rel = rel.join(con.from_arrow(pa.table({"account_id": pa.array(ids, pa.string())})), "account_id")
+            if segment is not None:
+                rel = rel.filter(equals("segment", segment))
+            rel = rel.project(*(col(c) for c in columns))
+            if order:
+                rel = rel.sort(*(col(c) for c in order))
+            return fetch(rel)
+        finally:
+            con.close()
 
     def snapshots(
         self,
@@ -114,55 +201,32 @@ class SnapshotRecords:
         date_from and date_to are inclusive. Each snapshot carries its evidence ordered by points
         (highest first) then metric; with_evidence=False leaves the "evidence" key out.
         """
-
-        def where(table: Table) -> list[Any]:
-            conds = []
-            if account_id is not None:
-                conds.append(table.c.account_id == account_id)
-            if as_of is not None:
-                conds.append(table.c.as_of == midnight(as_of))
-            if date_from is not None:
-                conds.append(table.c.as_of >= midnight(date_from))
-            if date_to is not None:
-                conds.append(table.c.as_of <= midnight(date_to))
-            if model_version is not None:
-                conds.append(table.c.model_version == model_version)
-            return conds
-
-        s, e = t.snapshots.c, t.evidence.c
-        with self.engine.connect() as conn:
-            snaps = conn.execute(
-                select(t.snapshots).where(*where(t.snapshots)).order_by(s.account_id, s.as_of, s.model_version)
-            ).all()
-            evidence: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-            if with_evidence:
-                rows = conn.execute(
-                    select(t.evidence).where(*where(t.evidence)).order_by(e.points.desc().nulls_last(), e.metric)
-                )
-                for r in rows:
-                    evidence[(r.account_id, r.as_of, r.model_version)].append(_evidence_dict(r))
-
+        columns = [*_SNAPSHOT_KEY, *_READ_COLUMNS, *(["evidence"] if with_evidence else [])]
+        rows = self.history_rows(columns, model_version=model_version,
+                                 dates=[to_date(as_of)] if as_of is not None else None,
+                                 date_from=date_from, date_to=date_to, account_id=account_id,
+                                 order=("account_id", "as_of", "model_version"))
         out = []
-        for r in snaps:
+        for r in rows:
             snap = {
-                "account_id": r.account_id,
-                "as_of": r.as_of.date().isoformat(),
-                "model_version": r.model_version,
-                "score": r.score,
-                "tier": r.tier,
-                "status": r.status,
-                "confidence": r.confidence,
-                "coverage": r.coverage,
-                "segment": r.segment,
-                "components": r.components,
-                "evidence": evidence[(r.account_id, r.as_of, r.model_version)],
-                "reasons": r.reasons,
-                "smoothed_score": r.smoothed_score,
-                "primary_driver": r.primary_driver,
-                "trend_note": r.trend_note,
-                "flags": r.flags,
-                "review_required": r.review_required,
-                "last_trusted": r.last_trusted,
+                "account_id": r["account_id"],
+                "as_of": r["as_of"].isoformat(),
+                "model_version": r["model_version"],
+                "score": r["score"],
+                "tier": r["tier"],
+                "status": r["status"],
+                "confidence": r["confidence"],
+                "coverage": r["coverage"],
+                "segment": r["segment"],
+                "components": _loads(r["components"]),
+                "evidence": _evidence_list(r["evidence"]) if with_evidence else None,
+                "reasons": _loads(r["reasons"]),
+                "smoothed_score": r["smoothed_score"],
+                "primary_driver": r["primary_driver"],
+                "trend_note": r["trend_note"],
+                "flags": _loads(r["flags"]),
+                "review_required": bool(r["review_required"]),
+                "last_trusted": _loads(r["last_trusted"]),
             }
             if not with_evidence:
                 del snap["evidence"]
@@ -183,105 +247,115 @@ class SnapshotRecords:
         smoothed_score, primary_driver, trend_note, flags (lists), review_required (bool),
         confidence, coverage; missing numbers and text are NA (pd.isna). date_from and date_to
         are inclusive; account_ids restricts to those accounts (an empty collection gives no rows).
-        One query, for history and trend computations over many accounts and dates.
+        One read of the history's files, for history and trend computations over many accounts and dates.
         """
-        s = t.snapshots.c
-        # Columns are converted whole in _snapshot_frame, not value by value by SQLAlchemy: SQLite's
-        # datetime text and the flags' JSON text repeat a lot, so each distinct value is parsed once.
-        raw: dict[str, ColumnElement[str]] = {"flags": cast(s.flags, Text)}
-        if self.engine.dialect.name == "sqlite":
-            raw["as_of"] = type_coerce(s.as_of, String)
-        stmt = select(*(raw.get(name, s[name]).label(name) for name in _FRAME_COLUMNS))
-        stmt = stmt.order_by(s.account_id, s.as_of, s.model_version)
-        if date_from is not None:
-            stmt = stmt.where(s.as_of >= midnight(date_from))
-        if date_to is not None:
-            stmt = stmt.where(s.as_of <= midnight(date_to))
-        if model_version is not None:
-            stmt = stmt.where(s.model_version == model_version)
-        with self.engine.connect() as conn:
-            if account_ids is not None:
-                stmt = stmt.where(column_in(conn, s.account_id, account_ids))
-            rows = conn.execute(stmt).all()
-        return _snapshot_frame(rows)
+        table = self.history_table(_FRAME_COLUMNS, model_version=model_version, date_from=date_from,
+                                   date_to=date_to, account_ids=account_ids,
+                                   order=("account_id", "as_of", "model_version"))
+        columns = {} if table is None else {name: table.column(name).to_pylist() for name in _FRAME_COLUMNS}
+        return _snapshot_frame(columns)
 
     def snapshot_counts(self, model_version: str, dates: list[date]) -> dict[date, int]:
         """Stored snapshots of this model version per as-of date (dates without any: absent)."""
-        s = t.snapshots.c
-        out: dict[date, int] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(dates), 500):
-                chunk = [midnight(d) for d in dates[i:i + 500]]
-                stmt = select(s.as_of, func.count()).where(s.model_version == model_version,
-                                                           s.as_of.in_(chunk)).group_by(s.as_of)
-                for as_of, n in conn.execute(stmt):
-                    out[to_date(as_of)] = int(n)
-        return out
+        return self.history.counts(model_version, [to_date(d) for d in dates])
 
     def stored_as_of_dates(self, model_version: str) -> set[date]:
-        """The as-of dates with at least one stored snapshot of this model version.
-
-        For resuming an interrupted backfill. One query that seeks the primary key's
-        (model_version, as_of) prefix once per date, so it does not read every snapshot.
-        """
-        s = t.snapshots.c
-        first = select(func.min(s.as_of).label("as_of")).where(s.model_version == model_version)
-        dates = first.cte("stored_dates", recursive=True)
-        following = (
-            select(func.min(s.as_of)).where(s.model_version == model_version, s.as_of > dates.c.as_of).scalar_subquery()
-        )
-        dates = dates.union_all(select(following).where(dates.c.as_of.is_not(None)))
-        with self.engine.connect() as conn:
-            found = conn.scalars(select(dates.c.as_of).where(dates.c.as_of.is_not(None))).all()
-        return {d.date() for d in found}
+        """The as-of dates with at least one stored snapshot of this model version (the history's
+        partitions: for resuming an interrupted backfill without reading any snapshot)."""
+        return self.history.dates(model_version)
 
     def evidence_for(self, account_id: str, as_of: date | datetime | str, model_version: str) -> list[dict[str, Any]]:
         """One snapshot's evidence, as in `snapshots`: by points (highest first, missing last), then metric.
 
         Empty when the snapshot is not stored (or has no evidence).
         """
-        e = t.evidence.c
-        stmt = (
-            select(t.evidence)
-            .where(e.model_version == model_version, e.as_of == midnight(as_of), e.account_id == account_id)
-            .order_by(e.points.desc().nulls_last(), e.metric)
-        )
-        with self.engine.connect() as conn:
-            return [_evidence_dict(r) for r in conn.execute(stmt)]
+        rows = self.history_rows(["evidence"], model_version=model_version, dates=[to_date(as_of)],
+                                 account_id=account_id)
+        return _evidence_list(rows[0]["evidence"]) if rows else []
 
     def latest_as_of(self, model_version: str | None = None, account_id: str | None = None) -> date | None:
         """The newest as-of date with a stored snapshot (of one account), or None when there is none."""
-        stmt = select(func.max(t.snapshots.c.as_of))
+        if account_id is None:
+            return max((d for _, d, _ in self.history.partitions(model_version)), default=None)
+        # the store's latest row of the account, when its date is in the history (it is unless a crash
+        # came between the store's commit and the file's rename); otherwise the history's files
+        s = t.snapshots.c
+        stmt = select(func.max(s.as_of)).where(s.account_id == account_id)
         if model_version is not None:
-            stmt = stmt.where(t.snapshots.c.model_version == model_version)
-        if account_id is not None:
-            stmt = stmt.where(t.snapshots.c.account_id == account_id)
+            stmt = stmt.where(s.model_version == model_version)
         with self.engine.connect() as conn:
             newest = conn.scalar(stmt)
-        return newest.date() if newest is not None else None
+        if newest is not None and any(True for _ in self.history.partitions(model_version, newest.date(),
+                                                                             newest.date())):
+            return newest.date()
+        rows = self.history_rows(["as_of"], model_version=model_version, account_id=account_id)
+        return max((r["as_of"] for r in rows), default=None)
 
 
-def _evidence_dict(r: Row) -> dict[str, Any]:
-    return {
-        "metric": r.metric,
-        "component": r.component,
-        "value": r.value,
-        "window": r.window,
-        "source": r.source,
-        "rows": r.rows,
-        "latest_at": r.latest_at.isoformat() if r.latest_at is not None else None,
-        "score": r.score,
-        "weight": r.weight,
-        "points": r.points,
-        **({"as_of_source": r.as_of_source} if r.as_of_source is not None else {}),
+_INLINE_IDS = 500  # accounts listed in a filter; more are joined with
+_JSON_COLUMNS = ("components", "reasons", "flags", "last_trusted")
+_READ_COLUMNS = ["score", "tier", "status", "confidence", "coverage", "segment", "components", "reasons",
+                 "smoothed_score", "primary_driver", "trend_note", "flags", "review_required", "last_trusted"]
+
+
+def _loads(text: str | None) -> Any:
+    import orjson
+
+    return None if text is None else orjson.loads(text)
+
+
+def _evidence_list(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A snapshot's evidence by points (highest first, missing last), then metric."""
+    out = [_evidence_entry(e) for e in entries]
+    out.sort(key=lambda e: (e["points"] is None or e["points"] != e["points"], -(e["points"] or 0.0), e["metric"]))
+    return out
+
+
+def _evidence_entry(e: dict[str, Any]) -> dict[str, Any]:
+    """One evidence entry of the history as the snapshot dicts carry it."""
+    latest = e["latest_at"]
+    out = {
+        "metric": e["metric"],
+        "component": e["component"],
+        "value": e["value_text"] if e["value_text"] is not None else e["value_num"],
+        "window": e["window"],
+        "source": e["source"],
+        "rows": e["rows"],
+        "latest_at": latest.isoformat() if latest is not None else None,
+        "score": e["score"],
+        "weight": e["weight"],
+        "points": e["points"],
     }
+    if e.get("as_of_source") is not None:
+        out["as_of_source"] = e["as_of_source"]
+    if e.get("target") is not None or e.get("target_source") is not None:
+        out["target"], out["target_source"] = e.get("target"), e.get("target_source")
+    return out
 
 
-def _snapshot_frame(rows: Sequence[Row]) -> pd.DataFrame:
-    """The frame of `snapshot_frame` from its rows (as_of as datetimes or text, flags as JSON text)."""
+def _replace_latest(conn: Connection, snaps: pd.DataFrame) -> None:
+    """Make the store's `snapshots` hold each account's newest snapshot per model version: a new snapshot
+    replaces the account's row of the same or an older date, and is left out when a newer one is there."""
+    from healthscore.store.encode import SNAPSHOT_ENCODERS, bulk_insert
+
+    if snaps.empty:
+        return
+    s = t.snapshots.c
+    newest = snaps.sort_values("as_of", kind="stable").drop_duplicates(["model_version", "account_id"], keep="last")
+    for (model_version, as_of), group in newest.groupby(["model_version", "as_of"]):
+        ids = group["account_id"].tolist()
+        when = as_of.to_pydatetime()
+        conn.execute(delete(t.snapshots).where(s.model_version == model_version, s.as_of <= when,
+                                               column_in(conn, s.account_id, ids)))
+        newer = set(conn.scalars(select(s.account_id).where(s.model_version == model_version, s.as_of > when,
+                                                            column_in(conn, s.account_id, ids))))
+        rows = group[~group["account_id"].isin(newer)] if newer else group
+        bulk_insert(conn, t.snapshots, rows, SNAPSHOT_ENCODERS)
+
+
+def _snapshot_frame(columns: dict[str, list]) -> pd.DataFrame:
+    """The frame of `snapshot_frame` from its columns (as_of as dates, flags as JSON text)."""
     import pandas as pd
-
-    columns = dict(zip(_FRAME_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
 
     def column(name: str, dtype: Any = None) -> pd.Series:
         return pd.Series(list(columns.get(name, ())), dtype=dtype)
@@ -301,18 +375,3 @@ def _snapshot_frame(rows: Sequence[Row]) -> pd.DataFrame:
 
 def _key_text(row: pd.Series) -> str:
     return f"(account_id={row['account_id']!r}, as_of={row['as_of'].date()}, model_version={row['model_version']!r})"
-
-
-def _new_keys(conn: Connection, snaps: pd.DataFrame) -> pd.Series:
-    """True for snapshots not stored yet: one query per (model_version, as_of), the primary key's prefix."""
-    import pandas as pd
-
-    s = t.snapshots.c
-    is_new = pd.Series(True, index=snaps.index)
-    for (model_version, as_of), index in snaps.groupby(["model_version", "as_of"]).groups.items():
-        stored = conn.scalars(
-            select(s.account_id).where(s.model_version == model_version, s.as_of == as_of.to_pydatetime())
-        ).all()
-        if stored:
-            is_new[index] = ~snaps.loc[index, "account_id"].isin(stored)
-    return is_new

@@ -4,7 +4,8 @@ A SQLite file by default, PostgreSQL in production, through SQLAlchemy Core. The
 only by the Alembic migrations next to this file; opening a `Store` upgrades the database to head (a
 store already at head is only checked: read commands do not load Alembic).
 Snapshots and their evidence are append-only: a (account_id, as_of, model_version) key is written
-once and never updated.
+once and never updated. They live in the snapshot history, Parquet files in a directory beside the
+store (store/history.py); the store keeps the newest snapshot per account and model version.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from healthscore.store import tables as t
 from healthscore.store.audit import AuditSeal
 from healthscore.store.common import insert_or_ignore, to_date, utcnow
 from healthscore.store.governance import GovernanceRecords
+from healthscore.store.history import History
 from healthscore.store.snapshots import SnapshotRecords
 from healthscore.store.workflow import WorkflowRecords
 
@@ -48,10 +50,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def alembic_config(url: str, connection: Connection | None = None) -> Config:
+def alembic_config(url: str, connection: Connection | None = None, history_dir: Path | None = None) -> Config:
     """Alembic config built in code, so the migrations run from an installed package without an ini.
 
-    With `connection`, migrations run on it (inside its transaction); otherwise on `url`.
+    With `connection`, migrations run on it (inside its transaction); otherwise on `url`. `history_dir`:
+    the snapshot history that revision 0011 moves the stored snapshots and evidence into (when there are
+    any; default: the directory `default_history_dir` gives a SQLite file).
     """
     from alembic.config import Config
 
@@ -61,7 +65,21 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     if connection is not None:
         cfg.attributes["connection"] = connection
+    cfg.attributes["history_dir"] = history_dir if history_dir is not None else default_history_dir(url)
     return cfg
+
+
+def default_history_dir(url: str) -> Path | None:
+    """Where a store opened without a history directory keeps its snapshot history: beside a SQLite file
+    (``store.db`` -> ``store.db-history``, as SQLite names its -wal file); none for an in-memory SQLite
+    store (Store makes a temporary one) or PostgreSQL (the workspace's ``history:`` setting says where)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(f"{parsed.database}-history")
+    return None
 
 
 @cache
@@ -116,10 +134,27 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
     review workflow's records (store/workflow.py), users, tokens and model governance (store/governance.py)
     and the audit log (store/audit.py), in one database."""
 
-    def __init__(self, url: str, seal: AuditSeal | None = None):
+    def __init__(self, url: str, seal: AuditSeal | None = None, history_dir: Path | str | None = None):
         """`seal`: the key that MACs audit entries and the anchor file of the chain's
-        head, both kept apart from the store (Project passes the workspace's)."""
+        head, both kept apart from the store (Project passes the workspace's).
+
+        `history_dir`: the snapshot history's directory (Project passes the workspace's). Without one, a
+        SQLite file's is beside it (`default_history_dir`), an in-memory store's is a temporary directory
+        removed on close, and a PostgreSQL store has none: writing or reading snapshots then fails with
+        an error that names the setting."""
         self.url = normalise_url(url)
+        self._tmp_history: Any = None
+        if history_dir is None:
+            history_dir = default_history_dir(self.url)
+            if history_dir is None and self.url.startswith("sqlite"):
+                import tempfile
+
+                self._tmp_history = tempfile.TemporaryDirectory(prefix="healthscore-history-")
+                history_dir = Path(self._tmp_history.name)
+        self.history_dir = Path(history_dir) if history_dir is not None else None
+        self.history = History(self.history_dir, "the store has no snapshot history directory: set 'history:'"
+                                                 " in healthscore.yaml (a directory every process that writes or"
+                                                 " reads snapshots can reach)")
         try:
             parsed = make_url(self.url)
         except ArgumentError as exc:
@@ -156,7 +191,7 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
             if conn.dialect.name == "postgresql":
                 # Processes starting together (API workers) would otherwise race to create tables.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-            command.upgrade(alembic_config(self.url, conn), "head")
+            command.upgrade(alembic_config(self.url, conn, self.history_dir), "head")
 
     def _at_head(self) -> bool:
         with self.engine.connect() as conn:
@@ -166,6 +201,9 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._tmp_history is not None:
+            self._tmp_history.cleanup()
+            self._tmp_history = None
 
     def __enter__(self) -> Store:
         return self

@@ -1,0 +1,390 @@
+"""The snapshot history: every stored snapshot with its evidence, as Parquet files beside the store.
+
+Layout (hive-style, readable by DuckDB, Spark and BI tools as one table)::
+
+    <history>/model_version=<version>/as_of=<YYYY-MM-DD>/part-<uuid>.parquet
+
+One row per snapshot: the snapshot's columns (components, reasons and last_trusted as JSON text, flags
+as a JSON array) and its evidence as one ``list<struct<metric, component, value_num, value_text, window,
+source, rows, latest_at, score, weight, points, as_of_source, target, target_source>>`` column, in the
+same (source, window, metric) order in every snapshot (readers order it by points). Rows are sorted by
+account_id, so a reader looking for one account skips most row groups by their statistics. zstd level
+6, dictionary encoding (docs/scale.md has the measurements behind each choice).
+
+Writes are append-only and atomic per file: a file is written under a hidden temporary name (``.part-*
+.tmp``, which no reader globs), fsynced, and renamed into place by `Staged.publish` once the store's
+transaction has committed (store/snapshots.py). Readers list and read finished files only, take no
+lock and never block a writer; writers take an exclusive lock on ``<history>/.lock`` so that two of them
+cannot both add the same key. A key (account_id, as_of, model_version) is written once.
+
+Reads go through an in-memory DuckDB connection over the listed files (DuckDB's relational API, its
+expressions with constants built by sqlglot): the only place outside engine/ that imports duckdb
+(.importlinter says why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from healthscore.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+PART_PREFIX = "part-"
+SUFFIX = ".parquet"
+_SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The partition columns come from each file's path (hive-style names), not from DuckDB's hive_partitioning:
+# its type detection would read a model version of digits as a number.
+_PARTITION_PATTERNS = {"model_version": r"model_version=([^/\\]+)[/\\]as_of=",
+                       "as_of": r"as_of=(\d{4}-\d{2}-\d{2})[/\\]"}
+ROW_GROUP_ROWS = 20_000
+ZSTD_LEVEL = 6  # 2,000-account demo: 279 bytes per snapshot at level 3, 261 at 6, 257 at 9 (twice the CPU of 6)
+
+
+@dataclass
+class Staged:
+    """Files written and fsynced under temporary names, published (renamed) after the store commits."""
+
+    moves: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def publish(self) -> None:
+        dirs = set()
+        for tmp, final in self.moves:
+            os.replace(tmp, final)
+            dirs.add(final.parent)
+        for d in dirs:
+            _fsync_dir(d)
+        self.moves = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.moves:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self.moves = []
+
+
+class History:
+    """One workspace's snapshot history directory (None: a store without one, which fails on first use)."""
+
+    def __init__(self, root: Path | None, missing_reason: str = ""):
+        self._root = root
+        self._missing_reason = missing_reason
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            raise InvalidInput(self._missing_reason or "the store has no snapshot history directory", field="history")
+        return self._root
+
+    @property
+    def configured(self) -> bool:
+        return self._root is not None
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def partition(self, model_version: str, as_of: date) -> Path:
+        if not _SAFE_VERSION.match(model_version):
+            raise ValueError(f"model_version {model_version!r}: the history names a directory after it;"
+                             " expected letters, digits, '.', '_' or '-'")
+        return self.root / f"model_version={model_version}" / f"as_of={as_of.isoformat()}"
+
+    def partitions(self, model_version: str | None = None, date_from: date | None = None,
+                   date_to: date | None = None) -> Iterator[tuple[str, date, list[Path]]]:
+        """(model_version, as_of, finished files) of every partition with at least one finished file."""
+        if self._root is None or not self._root.is_dir():
+            return
+        for mv_dir in _subdirs(self._root, "model_version="):
+            version = mv_dir.name.partition("=")[2]
+            if model_version is not None and version != model_version:
+                continue
+            for d_dir in _subdirs(mv_dir, "as_of="):
+                try:
+                    as_of = date.fromisoformat(d_dir.name.partition("=")[2])
+                except ValueError:
+                    continue
+                if (date_from is not None and as_of < date_from) or (date_to is not None and as_of > date_to):
+                    continue
+                files = sorted(p for p in _files(d_dir))
+                if files:
+                    yield version, as_of, files
+
+    def files(self, model_version: str | None = None, date_from: date | None = None,
+              date_to: date | None = None, dates: set[date] | None = None) -> list[Path]:
+        return [f for v, d, fs in self.partitions(model_version, date_from, date_to)
+                if dates is None or d in dates for f in fs]
+
+    def dates(self, model_version: str) -> set[date]:
+        return {d for _, d, _ in self.partitions(model_version)}
+
+    def counts(self, model_version: str, dates: list[date]) -> dict[date, int]:
+        """Snapshots per date, from the files' footers (no data read)."""
+        import pyarrow.parquet as pq
+
+        wanted = set(dates)
+        out: dict[date, int] = {}
+        for _, d, files in self.partitions(model_version):
+            if d in wanted:
+                out[d] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        return out
+
+    def stored_accounts(self, model_version: str, as_of: date) -> set[str]:
+        import pyarrow.parquet as pq
+
+        directory = self.partition(model_version, as_of)
+        if not directory.is_dir():
+            return set()
+        out: set[str] = set()
+        for f in _files(directory):
+            out.update(pq.read_table(f, columns=["account_id"]).column(0).to_pylist())
+        return out
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer at a time per history directory (readers take no lock)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+b") as fh:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - not POSIX: a single writer is the caller's business
+                yield
+                return
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def stage(self, snaps: pd.DataFrame, evidence: pd.DataFrame) -> Staged:
+        """Write one file per (model_version, as_of) of `snaps` under a temporary name, fsynced.
+
+        `snaps`: the store's snapshot columns with components, reasons, flags and last_trusted as JSON
+        text (store/encode.py's encoders), run_id and created_at; `evidence`: its evidence rows."""
+        import pyarrow.parquet as pq
+
+        staged = Staged()
+        if snaps.empty:
+            return staged
+        try:
+            # row positions per partition, not the partitions' frames: one partition's evidence copied at a time
+            ev_rows = evidence.groupby(["model_version", "as_of"], sort=False, observed=True).indices \
+                if len(evidence) else {}
+            for (version, as_of), group in snaps.groupby(["model_version", "as_of"], sort=True):
+                rows = ev_rows.get((version, as_of))
+                table = _arrow_table(group, evidence.iloc[rows] if rows is not None else None)
+                directory = self.partition(str(version), as_of.date())
+                directory.mkdir(parents=True, exist_ok=True)
+                _remove_stale(directory)
+                name = f"{PART_PREFIX}{uuid.uuid4().hex}{SUFFIX}"
+                tmp, final = directory / f".{name}.tmp", directory / name
+                staged.moves.append((tmp, final))
+                with open(tmp, "wb") as fh:
+                    pq.write_table(table, fh, compression="zstd", compression_level=ZSTD_LEVEL, use_dictionary=True,
+                                   row_group_size=ROW_GROUP_ROWS, write_statistics=True)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
+        """A lazy relation over the files (projections and filters added to it reach the Parquet reader),
+        with model_version and as_of (a DATE) from each file's partition directories."""
+        import duckdb
+        from sqlglot import exp
+
+        def part(name: str) -> exp.Expression:
+            return exp.Anonymous(this="regexp_extract", expressions=[
+                exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
+
+        rel = con.read_parquet([str(f) for f in files], union_by_name=True, filename=True)
+        return rel.project(duckdb.StarExpression(exclude=["filename"]),
+                           sql_expression(exp.alias_(part("model_version"), "model_version")),
+                           sql_expression(exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of")))
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for one read (cheap: no file, no extension loads)."""
+    import duckdb
+
+    return duckdb.connect(config={"threads": 2})
+
+
+def col(name: str) -> Any:
+    import duckdb
+
+    return duckdb.ColumnExpression(name)
+
+
+def sql_expression(expression: Any) -> Any:
+    """A DuckDB expression from a sqlglot one. Constants go this way rather than through DuckDB's
+    ConstantExpression, whose first use imports pandas (0.4 s of a read command's CPU)."""
+    import duckdb
+
+    return duckdb.SQLExpression(expression.sql(dialect="duckdb"))
+
+
+def equals(name: str, value: str) -> Any:
+    from sqlglot import exp
+
+    return sql_expression(exp.column(name).eq(exp.Literal.string(value)))
+
+
+def one_of(name: str, values: list[str]) -> Any:
+    from sqlglot import exp
+
+    return sql_expression(exp.column(name).isin(*(exp.Literal.string(v) for v in values)))
+
+
+def _subdirs(path: Path, prefix: str) -> list[Path]:
+    with os.scandir(path) as it:
+        return sorted(Path(e.path) for e in it if e.name.startswith(prefix) and e.is_dir())
+
+
+def _files(path: Path) -> Iterator[Path]:
+    with os.scandir(path) as it:
+        for e in it:
+            if e.name.startswith(PART_PREFIX) and e.name.endswith(SUFFIX):
+                yield Path(e.path)
+
+
+def _remove_stale(directory: Path) -> None:
+    """Temporary files of a writer that died before its rename (the caller holds the writer lock, so no
+    live writer owns one): their store transaction either rolled back or committed rows that the date's
+    next scoring replaces, because the date is not in the history without the file."""
+    with os.scandir(directory) as it:
+        stale = [Path(e.path) for e in it if e.name.startswith("." + PART_PREFIX) and e.name.endswith(".tmp")]
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform opens directories
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def evidence_type() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.list_(pa.struct([
+        ("metric", pa.string()), ("component", pa.string()), ("value_num", pa.float64()),
+        ("value_text", pa.string()), ("window", pa.string()), ("source", pa.string()), ("rows", pa.int64()),
+        ("latest_at", pa.timestamp("us")), ("score", pa.float64()), ("weight", pa.float64()),
+        ("points", pa.float64()), ("as_of_source", pa.string()), ("target", pa.float64()),
+        ("target_source", pa.string()),
+    ]))
+
+
+SNAPSHOT_TYPES = {
+    "account_id": "string", "score": "float64", "tier": "string", "status": "string", "confidence": "float64",
+    "coverage": "float64", "segment": "string", "components": "string", "reasons": "string",
+    "smoothed_score": "float64", "primary_driver": "string", "trend_note": "string", "flags": "string",
+    "review_required": "bool", "last_trusted": "string", "run_id": "string", "created_at": "timestamp",
+}
+
+
+def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table:
+    """One partition's rows: snapshots sorted by account_id, evidence nested as a list per snapshot."""
+    import pandas as pd
+    import pyarrow as pa
+
+    snaps = snaps.sort_values("account_id", kind="stable")
+    arrays: dict[str, pa.Array] = {}
+    for name, kind in SNAPSHOT_TYPES.items():
+        values = snaps[name]
+        if kind == "float64":
+            arrays[name] = _floats(values)
+        elif kind == "bool":
+            arrays[name] = pa.array(values.to_numpy(dtype=bool))
+        elif kind == "timestamp":
+            arrays[name] = pa.array(pd.to_datetime(values).to_numpy("datetime64[us]"))
+        else:
+            arrays[name] = _strings(values)
+    arrays["evidence"] = _evidence_lists(snaps["account_id"], evidence)
+    return pa.table(arrays)
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    """Text with missing values (None, NaN, pd.NA) as nulls, categories decoded."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.Array.from_pandas(values)
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
+        return arr.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # e.g. numbers among the text
+        return pa.array([None if v is None or v != v else str(v) for v in values.astype(object).tolist()],
+                        pa.string())
+
+
+def _floats(values: pd.Series) -> pa.Array:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    return pa.array(pd.array(values, dtype="Float64").to_numpy("float64", na_value=np.nan), from_pandas=True)
+
+
+def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array:
+    """The evidence rows as one list per snapshot (in `account_ids` order)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    n = len(account_ids)
+    if ev is None or ev.empty:
+        return pa.array([[] for _ in range(n)], evidence_type())
+    pos = pd.Index(account_ids.to_numpy()).get_indexer(ev["account_id"].to_numpy())
+    # by snapshot, then source, window and metric: every snapshot's list in the same order, so each field
+    # compresses as one repeating pattern (ordered by points, the lists took 25% more bytes; readers sort)
+    ranks = [pd.factorize(ev[c], sort=True)[0] for c in ("metric", "window", "source")]
+    order = np.lexsort((*ranks, pos))
+    counts = np.bincount(pos, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype("int32")
+
+    def text(name: str) -> pa.Array:
+        return _strings(ev[name]) if name in ev else pa.nulls(len(ev), pa.string())
+
+    def num(name: str) -> pa.Array:
+        return _floats(ev[name]) if name in ev else pa.nulls(len(ev), pa.float64())
+
+    value = ev["value"]
+    if not (pd.api.types.is_numeric_dtype(value.dtype) or pd.api.types.is_bool_dtype(value.dtype)):
+        value = value.astype(object)
+        is_text = np.fromiter((type(v) is str for v in value.tolist()), bool, len(value))
+        value_num = pd.to_numeric(value.where(~is_text, None), errors="coerce").astype("float64").to_numpy()
+        value_text = _strings(value.where(is_text, None)) if is_text.any() else pa.nulls(len(ev), pa.string())
+    else:
+        value_num = pd.array(value, dtype="Float64").to_numpy("float64", na_value=np.nan)
+        value_text = pa.nulls(len(ev), pa.string())
+    value_num = np.where(np.isfinite(value_num), value_num, np.nan)  # as the JSON store had it: non-finite is missing
+    latest = pd.to_datetime(ev["latest_at"], utc=True).dt.tz_localize(None)
+    children = [
+        text("metric"), text("component"), pa.array(value_num, from_pandas=True), value_text,
+        text("window"), text("source"), pa.array(pd.array(ev["rows"], dtype="Int64"), pa.int64()),
+        pa.array(latest.to_numpy("datetime64[us]"), pa.timestamp("us"), from_pandas=True),
+        num("score"), num("weight"), num("points"), text("as_of_source"), num("target"), text("target_source"),
+    ]
+    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type)).take(pa.array(order))
+    return pa.ListArray.from_arrays(pa.array(offsets), struct)
