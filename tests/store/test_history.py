@@ -395,7 +395,7 @@ def test_downgrading_to_0001_drops_the_new_columns_and_keeps_the_rows(url, tmp_p
 
     with Store(url, history_dir=tmp_path / "history") as store:  # and up again
         assert [{k: v for k, v in s.items() if k not in DEFAULTS} for s in store.snapshots()] == before
-        # the snapshot history (revision 0011) is files beside the store, which a downgrade of the store leaves
+        # the snapshot history (revision 0009) is files beside the store, which a downgrade of the store leaves
         assert [history(s) for s in store.snapshots()] == [DEFAULTS | {"flags": ["drop"], "review_required": True},
                                                            DEFAULTS]
         with store.engine.connect() as conn:  # the store's own rows did lose the columns

@@ -1,4 +1,4 @@
-"""Revision 0011: a store of the old format (every snapshot and one evidence row per metric in the store)
+"""Revision 0009: a store of the old format (every snapshot and one evidence row per metric in the store)
 moves to the Parquet snapshot history on opening, and reads back the same; on SQLite and PostgreSQL."""
 
 from __future__ import annotations

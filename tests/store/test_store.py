@@ -17,7 +17,7 @@ from healthscore.errors import UserError
 from healthscore.store import encode, tables
 from healthscore.store.store import Store, alembic_config, head_revision, normalise_url
 
-# evidence: revision 0011 moved it to the snapshot history (Parquet files beside the store)
+# evidence: revision 0009 moved it to the snapshot history (Parquet files beside the store)
 STORE_TABLES = {"model_versions", "scoring_runs", "snapshots", "ingest_batches", "quarantine"}
 D1, D2, D3 = date(2024, 6, 28), date(2024, 6, 29), date(2024, 6, 30)
 # What a snapshot written without the history columns (revision 0002) reads back with.

@@ -2,7 +2,7 @@
 history, tasks and alerts.
 
 Module functions over a `Store` so that the store's own methods stay as they are. The portfolio of the
-newest date is a range of the store's `snapshots` (the latest snapshot per account, revision 0011);
+newest date is a range of the store's `snapshots` (the latest snapshot per account, revision 0009);
 older dates, distributions, transitions and an account's history read only the columns and partitions
 they need from the snapshot history's files (store/history.py, through DuckDB), so a page never loads
 a portfolio's history into Python.

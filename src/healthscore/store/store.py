@@ -54,7 +54,7 @@ def alembic_config(url: str, connection: Connection | None = None, history_dir: 
     """Alembic config built in code, so the migrations run from an installed package without an ini.
 
     With `connection`, migrations run on it (inside its transaction); otherwise on `url`. `history_dir`:
-    the snapshot history that revision 0011 moves the stored snapshots and evidence into (when there are
+    the snapshot history that revision 0009 moves the stored snapshots and evidence into (when there are
     any; default: the directory `default_history_dir` gives a SQLite file).
     """
     from alembic.config import Config

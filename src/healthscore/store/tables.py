@@ -59,7 +59,7 @@ scoring_runs = Table(
     Column("snapshots_written", Integer, nullable=True),
 )
 
-# The newest snapshot of each account per model version (revision 0011): every snapshot and its evidence
+# The newest snapshot of each account per model version (revision 0009): every snapshot and its evidence
 # are in the snapshot history (store/history.py, Parquet files beside the store); this table is what the
 # web app's portfolio and lists query. ux_snapshots_latest holds it to one row per account and version.
 # The primary key leads with (model_version, as_of): the portfolio of one date is a range of it. On
@@ -92,11 +92,11 @@ snapshots = Table(
     Index("ix_snapshots_account_as_of", "account_id", "as_of"),
     # The web app's portfolio aggregates (tiers, score distribution) read only this index (revision 0005).
     Index("ix_snapshots_portfolio", "model_version", "as_of", "tier", "score"),
-    Index("ux_snapshots_latest", "model_version", "account_id", unique=True),  # revision 0011
+    Index("ux_snapshots_latest", "model_version", "account_id", unique=True),  # revision 0009
     sqlite_with_rowid=False,
 )
 
-# Tables that revision 0011 moved to the snapshot history and dropped: described for reading a store
+# Tables that revision 0009 moved to the snapshot history and dropped: described for reading a store
 # that is being migrated (and its tests), not part of the schema.
 legacy_metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 

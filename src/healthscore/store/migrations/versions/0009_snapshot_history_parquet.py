@@ -9,7 +9,7 @@ Re-running after a crash is harmless: the history skips keys it holds, and the s
 Downgrading restores the `evidence` table empty and lifts the one-row-per-account index; the older
 snapshots stay in the history (read them with DuckDB, docs/scale.md).
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03
 """
@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
@@ -72,7 +72,7 @@ def _move_to_history(conn: sa.Connection, partitions: Sequence[Any], snapshots: 
     config = op.get_context().config
     history_dir = config.attributes.get("history_dir") if config is not None else None
     if history_dir is None:
-        raise InvalidInput("the store holds snapshots to move to the snapshot history (revision 0011), and it has"
+        raise InvalidInput("the store holds snapshots to move to the snapshot history (revision 0009), and it has"
                            " no history directory: set 'history:' in healthscore.yaml", field="history")
     history = History(Path(history_dir))
     s, e = snapshots.c, evidence.c
