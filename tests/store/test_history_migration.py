@@ -154,3 +154,18 @@ def test_a_sqlite_store_keeps_its_history_beside_its_file(tmp_path):
         assert store.history_dir == tmp_path / "store.db-history"
         assert len(store.snapshots()) == len(SNAPSHOTS)
     assert list((tmp_path / "store.db-history").rglob("part-*.parquet"))
+
+
+def test_a_sqlite_store_gives_back_the_space_its_evidence_took(tmp_path):
+    """The evidence leaves the file; SQLite keeps freed pages until VACUUM, so opening runs it."""
+    path = tmp_path / "store.db"
+    url = f"sqlite:///{path}"
+    old_store(url)
+    engine = sa.create_engine(normalise_url(url))
+    with engine.begin() as conn:  # a store that had scored for a while: many evidence rows
+        conn.execute(sa.insert(tables.evidence), [old_evidence("a1", D1, f"m{i}", i, 1.0) for i in range(5000)])
+    engine.dispose()
+    before = path.stat().st_size
+    with Store(url) as store:
+        assert len(store.evidence_for("a1", D1, "v1")) == 5000 + 3
+    assert path.stat().st_size < before / 3
