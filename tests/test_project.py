@@ -130,6 +130,21 @@ def test_reads_are_reads_explain_reads_stored_snapshots_and_never_writes(tmp_pat
         assert p.score(as_of_dates=[dt.date(2025, 6, 1)]).inserted == 3  # the date is still there to store
 
 
+def test_explaining_a_stored_snapshot_needs_no_engine(tmp_path):
+    """The account's name, owner and ARR as of the date are stored with the snapshot: explain reads the store
+    and the history alone (here the engine file is gone)."""
+    ws = make_workspace(tmp_path / "ws")
+    with Project(ws) as p:
+        p.ingest()
+        p.score(as_of_dates=[dt.date(2025, 5, 15)])
+        engine_file = next((ws / ".healthscore").glob("engine.duckdb"))
+    engine_file.rename(engine_file.with_suffix(".gone"))
+    with Project(ws) as p:
+        stored = p.explain("A1")
+        assert stored["stored"] is True and stored["account"]["name"] == "Acme"
+        assert stored["account"]["owner"] is not None and stored["account"]["arr"] > 0
+
+
 def test_score_without_storing_writes_nothing(tmp_path):
     with Project(make_workspace(tmp_path / "ws")) as p:
         p.ingest()

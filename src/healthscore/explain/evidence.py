@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 STORED_SNAPSHOT_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "confidence",
                            "coverage", "segment", "components", "reasons", "smoothed_score", "primary_driver",
-                           "trend_note", "flags", "review_required", "last_trusted"]
+                           "trend_note", "flags", "review_required", "last_trusted",
+                           "name", "owner", "arr"]  # the account as of the date: kept in the history only
 
 
 def stored_snapshot_columns(snapshots: pd.DataFrame) -> pd.DataFrame:

@@ -305,7 +305,9 @@ class ScoringService:
         for key, snap in list(snaps.items()):
             if not snap["stored"]:
                 continue
-            row = account_as_of(self.parts.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], account_id) or {}
+            # stored with the snapshot since the history kept it; older snapshots ask the engine
+            row = snap.get("account") or \
+                account_as_of(self.parts.con, dt.date.fromisoformat(key), ["name", "owner", "arr"], account_id) or {}
             arr = row.get("arr")
             snap["account"] = {"name": row.get("name"), "owner": row.get("owner"),
                                "arr": float(arr) if arr is not None and arr == arr else None}  # NaN: none

@@ -300,6 +300,7 @@ SNAPSHOT_TYPES = {
     "coverage": "float64", "segment": "string", "components": "string", "reasons": "string",
     "smoothed_score": "float64", "primary_driver": "string", "trend_note": "string", "flags": "string",
     "review_required": "bool", "last_trusted": "string", "run_id": "string", "created_at": "timestamp",
+    "name": "string", "owner": "string", "arr": "float64",
 }
 
 
@@ -311,7 +312,7 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table
     snaps = snaps.sort_values("account_id", kind="stable")
     arrays: dict[str, pa.Array] = {}
     for name, kind in SNAPSHOT_TYPES.items():
-        values = snaps[name]
+        values = snaps[name] if name in snaps else pd.Series(None, index=snaps.index, dtype=object)
         if kind == "float64":
             arrays[name] = _floats(values)
         elif kind == "bool":

@@ -93,6 +93,8 @@ class SnapshotRecords:
         snaps = snaps.assign(run_id=run_id, created_at=utcnow())
         # the JSON columns as the history keeps them; this also checks their values before anything is written
         encoded = snaps.copy()
+        for name in _CONTEXT_COLUMNS:  # the account as of the date, for reads that need no engine (history only)
+            encoded[name] = snapshots[name].to_numpy() if name in snapshots.columns else None
         for name in ("components", "reasons", "flags", "last_trusted", "review_required"):
             encoded[name] = SNAPSHOT_ENCODERS[name](snaps[name])
         for name in _JSON_COLUMNS:  # object columns: the encoders' None stays None (a str column makes it NaN)
@@ -179,7 +181,8 @@ class SnapshotRecords:
                 rel = rel.join(con.from_arrow(pa.table({"account_id": pa.array(ids, pa.string())})), "account_id")
             if segment is not None:
                 rel = rel.filter(equals("segment", segment))
-            rel = rel.project(*(col(c) for c in columns))
+            present = set(rel.columns)  # files written before a column existed: it reads as missing
+            rel = rel.project(*(col(c) for c in columns if c in present))
             if order:
                 rel = rel.sort(*(col(c) for c in order))
             return fetch(rel)
@@ -201,7 +204,7 @@ class SnapshotRecords:
         date_from and date_to are inclusive. Each snapshot carries its evidence ordered by points
         (highest first) then metric; with_evidence=False leaves the "evidence" key out.
         """
-        columns = [*_SNAPSHOT_KEY, *_READ_COLUMNS, *(["evidence"] if with_evidence else [])]
+        columns = [*_SNAPSHOT_KEY, *_READ_COLUMNS, *_CONTEXT_COLUMNS, *(["evidence"] if with_evidence else [])]
         rows = self.history_rows(columns, model_version=model_version,
                                  dates=[to_date(as_of)] if as_of is not None else None,
                                  date_from=date_from, date_to=date_to, account_id=account_id,
@@ -228,6 +231,8 @@ class SnapshotRecords:
                 "review_required": bool(r["review_required"]),
                 "last_trusted": _loads(r["last_trusted"]),
             }
+            if any(r.get(name) is not None for name in _CONTEXT_COLUMNS):
+                snap["account"] = {name: r.get(name) for name in _CONTEXT_COLUMNS}
             if not with_evidence:
                 del snap["evidence"]
             out.append(snap)
@@ -293,6 +298,9 @@ class SnapshotRecords:
 
 
 _INLINE_IDS = 500  # accounts listed in a filter; more are joined with
+# The account's name, owner and ARR as of the date, kept in the history beside the snapshot (not in the store's
+# latest row): explain and the API read a stored snapshot without opening the engine. Older files have none.
+_CONTEXT_COLUMNS = ["name", "owner", "arr"]
 _JSON_COLUMNS = ("components", "reasons", "flags", "last_trusted")
 _READ_COLUMNS = ["score", "tier", "status", "confidence", "coverage", "segment", "components", "reasons",
                  "smoothed_score", "primary_driver", "trend_note", "flags", "review_required", "last_trusted"]
