@@ -215,8 +215,12 @@ class ScoringService:
         from healthscore.scoring.history import material_change
 
         model = self.parts.model
+        # From the last stored date before `since` (each account's previous snapshot is there, or is
+        # older than the portfolio's last run), not a fixed lookback: a read reads what it shows.
+        stored = self.parts.store.stored_as_of_dates(model.version)
         lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
-        frame = self.parts.store.snapshot_frame(date_from=since - lookback, date_to=until, model_version=model.version)
+        before = max((d for d in stored if since - lookback <= d < since), default=since - lookback)
+        frame = self.parts.store.snapshot_frame(date_from=before, date_to=until, model_version=model.version)
         if frame.empty:
             return []
         frame = frame.sort_values(["account_id", "as_of"], kind="stable")
