@@ -331,6 +331,8 @@ def _strings(values: pd.Series) -> pa.Array:
 
     try:
         arr = pa.Array.from_pandas(values)
+        if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed str columns come as chunks
+            arr = arr.combine_chunks()
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
         return arr.cast(pa.string())
