@@ -36,6 +36,8 @@ HELP_TARGET_S = 0.3
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
+    # as an installed package runs: its bytecode cached (a sandbox that sets this recompiles src/ every run)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH")) if p)
     return env
 
