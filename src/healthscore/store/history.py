@@ -220,6 +220,7 @@ class History:
 
 
 _shared: list[duckdb.DuckDBPyConnection] = []  # one in-memory database per process, opened on first read
+_shared_pid: list[int] = []  # the process that opened it
 _shared_lock = threading.Lock()
 
 
@@ -236,9 +237,6 @@ def connect() -> duckdb.DuckDBPyConnection:
             _shared[:] = [shared]
             _shared_pid[:] = [os.getpid()]
         return _shared[0].cursor()
-
-
-_shared_pid: list[int] = []
 
 
 def col(name: str) -> Any:
