@@ -37,7 +37,7 @@ class CalibrationService:
         """The engine's outcomes table and the end of the data (newest row of any event table, at most now)."""
         import pandas as pd
 
-        from healthscore.contract import TABLES
+        from healthscore.services.parts import newest_rows
 
         tables = set(self.parts.con.list_tables())
         if "outcomes" not in tables:
@@ -45,13 +45,8 @@ class CalibrationService:
                                " (account_id, ts, kind: renewed|churned|contracted|expanded) and run"
                                " 'healthscore ingest'")
         oc = self.parts.con.table("outcomes").select("account_id", "ts", "kind").execute()
-        newest: dict[str, pd.Timestamp] = {}
-        for name in HAPPENED_TABLES:  # not milestones: their due_at is planned, often in the future
-            if name in tables:
-                v = self.parts.con.table(name)[TABLES[name].time_column].max().execute()
-                if v is not None and not pd.isna(v):
-                    newest[name] = pd.Timestamp(v)
-        return oc, end_of_data(newest, pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        return oc, end_of_data(newest_rows(self.parts.con), now)
 
     def _outcome_spec(self, loaded: LoadedModel, horizon: str | None):
         from pydantic import ValidationError

@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 STALE_DATA_DAYS = 7
 
 
-def newest_data_date(con: Any, today: dt.date) -> dt.date | None:
-    """The date of the newest row of any table that records what happened (model/windows.py), at most today."""
+def newest_rows(con: Any) -> dict[str, Any]:
+    """The newest row time (a pandas Timestamp) of each table in the engine that records what happened
+    (model/windows.py HAPPENED_TABLES; not milestones, whose due dates are planned)."""
     import pandas as pd
 
     from healthscore.contract import TABLES
-    from healthscore.model.windows import HAPPENED_TABLES, end_of_data
+    from healthscore.model.windows import HAPPENED_TABLES
 
     present = set(con.list_tables())
     newest = {}
@@ -34,9 +35,7 @@ def newest_data_date(con: Any, today: dt.date) -> dt.date | None:
             v = con.table(name)[TABLES[name].time_column].max().execute()
             if v is not None and not pd.isna(v):
                 newest[name] = pd.Timestamp(v)
-    if not newest:
-        return None
-    return end_of_data(newest, pd.Timestamp(today)).date()
+    return newest
 
 
 class Clock:
@@ -155,8 +154,13 @@ class Parts:
         configured = self.ws.config.data_as_of
         if configured is not None:
             return configured, "data_as_of in healthscore.yaml"
+        import pandas as pd
+
+        from healthscore.model.windows import end_of_data
+
         today = self.today()
-        newest = newest_data_date(self.con, today)
+        rows = newest_rows(self.con)
+        newest = end_of_data(rows, pd.Timestamp(today)).date() if rows else None
         if newest is not None and (today - newest).days > STALE_DATA_DAYS:
             day = newest + dt.timedelta(days=1)
             return day, (f"the day after the newest data ({newest.isoformat()}), not today ({today.isoformat()}):"
