@@ -59,3 +59,16 @@ def _encoded(store, keys):
     for name in ("components", "reasons", "flags", "last_trusted"):
         snaps[name] = pd.Series(SNAPSHOT_ENCODERS[name](snaps[name]), index=snaps.index, dtype=object)
     return snaps, ev
+
+
+def test_history_files_are_owner_only(store):
+    """Snapshots name customers, owners and ARR: like the store file, the history is the owner's alone,
+    wherever it lives (a store's history beside its file is outside the private .healthscore directory)."""
+    import stat
+
+    write(store, [("a1", D1)])
+    files = list(store.history.root.rglob("*.parquet"))
+    assert files
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        assert stat.S_IMODE(f.parent.stat().st_mode) & 0o077 == 0, f.parent

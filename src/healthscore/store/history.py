@@ -155,7 +155,7 @@ class History:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """One writer at a time per history directory (readers take no lock)."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+b") as fh:
             try:
                 import fcntl
@@ -186,12 +186,12 @@ class History:
                 rows = ev_rows.get((version, as_of))
                 table = _arrow_table(group, evidence.iloc[rows] if rows is not None else None)
                 directory = self.partition(str(version), as_of.date())
-                directory.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # snapshots name customers: owner-only
                 _remove_stale(directory)
                 name = f"{PART_PREFIX}{uuid.uuid4().hex}{SUFFIX}"
                 tmp, final = directory / f".{name}.tmp", directory / name
                 staged.moves.append((tmp, final))
-                with open(tmp, "wb") as fh:
+                with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
                     pq.write_table(table, fh, compression="zstd", compression_level=ZSTD_LEVEL, use_dictionary=True,
                                    row_group_size=ROW_GROUP_ROWS, write_statistics=True)
                     fh.flush()
