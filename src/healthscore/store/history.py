@@ -29,7 +29,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -201,7 +201,53 @@ class History:
             raise
         return staged
 
+    def maintain_index(self, model_versions: Iterable[str]) -> None:
+        """Bring the series index up to date after a write (the caller holds the writer lock)."""
+        from healthscore.store import history_index
+
+        con = connect()
+        try:
+            for version in sorted(set(model_versions)):
+                history_index.maintain(self, con, version)
+        finally:
+            con.close()
+
     # -- reading --------------------------------------------------------------------------------------
+
+    def scan(self, con: duckdb.DuckDBPyConnection, *, model_version: str | None = None,
+             date_from: date | None = None, date_to: date | None = None, dates: set[date] | None = None,
+             series: set[str] | None = None) -> duckdb.DuckDBPyRelation | None:
+        """A relation over the snapshots of the partitions asked for (None when there are none).
+
+        `series`: the columns a read of a few accounts needs; when the series index holds them all, the
+        read takes the index files of those dates and the daily files the index does not cover yet (one
+        account's year: a few row groups, not one file per date)."""
+        from healthscore.store import history_index
+
+        daily: dict[str, list[Path]] = {}
+        for version, as_of, files in self.partitions(model_version, date_from, date_to):
+            if dates is None or as_of in dates:
+                daily.setdefault(version, []).extend(files)
+        if not daily:
+            return None
+        if series is None or not series <= set(history_index.SERIES_COLUMNS):
+            return self.relation(con, [f for fs in daily.values() for f in fs])
+        indexed, loose = [], []
+        for version, files in daily.items():
+            i, d = history_index.sources(self, con, version, files, dates, date_from, date_to)
+            indexed += i
+            loose += d
+        columns = [col(c) for c in history_index.SERIES_COLUMNS]
+        parts = [self.relation(con, loose).project(*columns)] if loose else []
+        if indexed:
+            rel = con.read_parquet([str(f.path) for f in indexed])
+            within = _date_filter(dates, date_from, date_to)
+            parts.append((rel.filter(within) if within is not None else rel).project(*columns))
+        out = parts[0]
+        for other in parts[1:]:
+            out = out.union(other)
+        return out
+
 
     def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
         """A lazy relation over the files (projections and filters added to it reach the Parquet reader),
@@ -263,6 +309,23 @@ def one_of(name: str, values: list[str]) -> Any:
     from sqlglot import exp
 
     return sql_expression(exp.column(name).isin(*(exp.Literal.string(v) for v in values)))
+
+
+def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> Any:
+    from sqlglot import exp
+
+    def day(d: date) -> exp.Expression:
+        return exp.cast(exp.Literal.string(d.isoformat()), "DATE")
+
+    as_of = exp.column("as_of")
+    conditions: list[exp.Expression] = []
+    if dates is not None:
+        conditions.append(as_of.isin(*(day(d) for d in sorted(dates))) if dates else exp.false())
+    if date_from is not None:
+        conditions.append(as_of >= day(date_from))
+    if date_to is not None:
+        conditions.append(as_of <= day(date_to))
+    return sql_expression(exp.and_(*conditions)) if conditions else None
 
 
 def _subdirs(path: Path, prefix: str) -> list[Path]:

@@ -121,6 +121,7 @@ class SnapshotRecords:
                 raise
             fault_point("snapshots:store")  # the store has committed, the history file is not in place yet
             staged.publish()
+            self.history.maintain_index(snaps["model_version"].unique().tolist())
         return len(snaps)
 
     def _new_in_history(self, snaps: pd.DataFrame) -> pd.Series:
@@ -158,19 +159,23 @@ class SnapshotRecords:
                       date_to: date | datetime | str | None = None, account_id: str | None = None,
                       account_ids: Iterable[str] | None = None, segment: str | None = None,
                       order: Sequence[str] = ()) -> _T | None:
-        files = self.history.files(model_version, to_date(date_from) if date_from is not None else None,
-                                   to_date(date_to) if date_to is not None else None,
-                                   {to_date(d) for d in dates} if dates is not None else None)
-        if not files:
-            return None
         ids = None
         if account_ids is not None:
             ids = [account_ids] if isinstance(account_ids, str) else sorted({str(a) for a in account_ids})
             if not ids:
                 return None
+        # a read of a few accounts goes through the series index when it holds every column the read needs
+        few = account_id is not None or (ids is not None and len(ids) <= _INLINE_IDS)
+        series = {*columns, *order, "account_id", *(["segment"] if segment is not None else [])} if few else None
         con = connect()
         try:
-            rel = self.history.relation(con, files)
+            rel = self.history.scan(con, model_version=model_version,
+                                    date_from=to_date(date_from) if date_from is not None else None,
+                                    date_to=to_date(date_to) if date_to is not None else None,
+                                    dates={to_date(d) for d in dates} if dates is not None else None,
+                                    series=series)
+            if rel is None:
+                return None
             if account_id is not None:
                 rel = rel.filter(equals("account_id", str(account_id)))
             if ids is not None and len(ids) <= _INLINE_IDS:

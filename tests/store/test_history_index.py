@@ -1,0 +1,131 @@
+"""The history's series index (store/history_index.py): reads of a few accounts are the same with it, without
+it and at every point of its maintenance; a crash leaves nothing a reader counts twice."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from healthscore import faults
+from healthscore.store import history_index
+from healthscore.store.queries import account_history
+from tests.store.test_store import write
+
+START = date(2025, 1, 1)
+
+
+def day(i: int) -> date:
+    return START + timedelta(days=i)
+
+
+def account_reads(store, account="a1"):
+    """Everything an account page, `history` and `changes` read of one account."""
+    return (store.snapshots(account, with_evidence=False), account_history(store, account),
+            account_history(store, account, date_from=day(3)),
+            _plain(store.snapshot_frame(account_ids=[account, "a2"], date_from=day(2), date_to=day(9))),
+            store.snapshots(account, as_of=day(5), with_evidence=False))
+
+
+def _plain(frame):
+    """A frame's values with missing ones as None (NaN never equals NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("list")
+
+
+def index_files(store):
+    return sorted(store.history.root.glob(f"{history_index.INDEX_DIR}/*/series/series-*.parquet"))
+
+
+def test_dates_are_indexed_once_four_are_unindexed_and_levels_merge(store):
+    for i in range(3):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    assert index_files(store) == []  # three daily files: read as they are
+    write(store, [("a1", day(3))])
+    (first,) = index_files(store)
+    for i in range(4, 16):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    (merged,) = index_files(store)  # four level-0 files became one of level 1; the ones it replaced are gone
+    assert merged != first
+    rows = duckdb.sql("SELECT account_id, as_of FROM read_parquet(?)", params=[str(merged)]).fetchall()
+    assert rows == sorted(rows) and len(rows) == 31  # sorted by account, then date: one account's rows together
+    assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(16)]
+
+
+def test_reads_are_the_same_without_the_index(store):
+    for i in range(10):
+        write(store, [("a1", day(i)), ("a2", day(i)), ("a3", day(i))], score=40.0 + i)
+    write(store, [("a4", day(5)), ("a1", day(20))])  # a new account on an indexed date, a later date
+    assert index_files(store)
+    with_index = account_reads(store)
+    shutil.rmtree(store.history.root / history_index.INDEX_DIR)  # derived data: deleting it loses nothing
+    assert account_reads(store) == with_index
+    assert [s["score"] for s in store.snapshots("a1", with_evidence=False)][:3] == [40.0, 41.0, 42.0]
+    assert store.snapshots("a4", with_evidence=False)[0]["as_of"] == day(5).isoformat()
+
+
+def test_other_tools_reading_the_daily_files_do_not_see_the_index(store):
+    for i in range(5):
+        write(store, [("a1", day(i))])
+    assert index_files(store)
+    glob = str(store.history.root / "*" / "*" / "*.parquet")
+    assert duckdb.sql("SELECT count(*) FROM read_parquet(?, hive_partitioning = true)",
+                      params=[glob]).fetchone() == (5,)
+
+
+def test_a_crash_after_an_index_file_is_in_place_leaves_no_row_read_twice(store, monkeypatch):
+    """Killed after a merged index file is renamed into place, before the files it replaces are deleted:
+    readers already ignore the replaced files, and the next write deletes them."""
+    class Killed(Exception):
+        pass
+
+    for i in range(15):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    assert len(index_files(store)) == 3
+
+    def fault(step):
+        if step == "history:index" and len(index_files(store)) == 5:  # 3 level-0 + their merge + the new level-0
+            raise Killed(step)
+
+    monkeypatch.setattr(faults, "fault_point", fault)
+    with pytest.raises(Killed):
+        write(store, [("a1", day(15)), ("a2", day(15))])
+    monkeypatch.setattr(faults, "fault_point", lambda step: None)
+    before = account_reads(store)
+    assert [s["as_of"] for s in before[0]] == [day(i).isoformat() for i in range(16)]
+    write(store, [("a1", day(16))])
+    assert len(index_files(store)) == 1
+    assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(17)]
+
+
+def test_a_dead_writers_temporary_index_file_is_removed_and_never_read(store):
+    for i in range(4):
+        write(store, [("a1", day(i))])
+    (live,) = index_files(store)
+    tmp = live.parent / ".series-dead.parquet.tmp"
+    shutil.copy(live, tmp)
+    assert len(store.snapshots("a1", with_evidence=False)) == 4
+    for i in range(4, 8):
+        write(store, [("a1", day(i))])
+    assert not tmp.exists()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a1", "a2", "a3"]), st.integers(0, 11)), min_size=1,
+                         max_size=6), min_size=1, max_size=12))
+def test_any_sequence_of_writes_reads_back_every_snapshot_once(tmp_path_factory, batches):
+    from healthscore.store.store import Store
+
+    root = tmp_path_factory.mktemp("ix")
+    stored: set[tuple[str, date]] = set()
+    with Store(f"sqlite:///{root / 'store.db'}", history_dir=root / "history") as store:
+        for keys in batches:
+            keys = sorted({(a, day(i)) for a, i in keys})
+            write(store, keys)
+            stored |= set(keys)
+            for account in ("a1", "a2", "a3"):
+                got = [s["as_of"] for s in store.snapshots(account, with_evidence=False)]
+                assert got == sorted(d.isoformat() for a, d in stored if a == account)
