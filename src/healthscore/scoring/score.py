@@ -566,8 +566,15 @@ def stop_gates(model: HealthModel, frame: pd.DataFrame, values: list, scores: np
     names = [m.name for _, m in model.metrics]
     min_share = model.scoring.pause_min_weight
 
+    shares: dict[tuple[int, ...], np.ndarray] = {}
+
     def share(i: int, cols: list[int]) -> float:
-        return 1.0 if nominal is None else float(np.nansum(nominal[i, cols]))
+        if nominal is None:
+            return 1.0
+        key = tuple(cols)
+        if key not in shares:  # every row's share at once: a stale source pauses thousands of rows
+            shares[key] = np.nansum(nominal[:, key], axis=1) if key else np.zeros(len(nominal))
+        return float(shares[key][i])
 
     def pause_or_note(i: int, cols: list[int], reason: str) -> bool:
         """Pause for `reason` when the inputs behind it weigh enough, else keep it as a risk note."""
