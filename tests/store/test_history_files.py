@@ -66,9 +66,9 @@ def test_history_files_are_owner_only(store):
     wherever it lives (a store's history beside its file is outside the private .healthscore directory)."""
     import stat
 
-    write(store, [("a1", D1)])
+    write(store, [("a1", date(2024, 7, d)) for d in range(1, 5)])  # four dates: the series index too
     files = list(store.history.root.rglob("*.parquet"))
-    assert files
+    assert any("_index" in f.parts for f in files)
     for f in files:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
         assert stat.S_IMODE(f.parent.stat().st_mode) & 0o077 == 0, f.parent

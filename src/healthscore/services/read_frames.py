@@ -35,23 +35,32 @@ class Cache:
         self.size = size
 
     def get(self, name: str, key: Any, build: Callable[[], Any]) -> Any:
+        """The value for `key`. Concurrent requests for a cold entry wait for one build instead of all building
+        it; while one request rebuilds a stale entry (a run finished), the others get the previous value
+        rather than queueing behind it (a backfill finishing runs every few seconds made every list wait)."""
         with self.lock:
             hit = self.items.get(name)
             if hit is not None and hit[0] == key:
                 return hit[1]
             building = self.building.setdefault(name, threading.Lock())
-        with building:  # concurrent requests for a cold entry wait for one build instead of all building it
+        if hit is None:
+            building.acquire()
+        elif not building.acquire(blocking=False):
+            return hit[1]
+        try:
             with self.lock:
                 hit = self.items.get(name)
                 if hit is not None and hit[0] == key:
                     return hit[1]
             value = build()
-        with self.lock:
-            self.items.pop(name, None)
-            self.items[name] = (key, value)
-            while len(self.items) > self.size:
-                self.items.pop(next(iter(self.items)))
-        return value
+            with self.lock:
+                self.items.pop(name, None)
+                self.items[name] = (key, value)
+                while len(self.items) > self.size:
+                    self.items.pop(next(iter(self.items)))
+            return value
+        finally:
+            building.release()
 
 
 class RequestMemo:

@@ -101,7 +101,8 @@ class History:
         return self.root / f"model_version={model_version}" / f"as_of={as_of.isoformat()}"
 
     def partitions(self, model_version: str | None = None, date_from: date | None = None,
-                   date_to: date | None = None) -> Iterator[tuple[str, date, list[Path]]]:
+                   date_to: date | None = None,
+                   dates: set[date] | None = None) -> Iterator[tuple[str, date, list[Path]]]:
         """(model_version, as_of, finished files) of every partition with at least one finished file."""
         if self._root is None or not self._root.is_dir():
             return
@@ -114,7 +115,8 @@ class History:
                     as_of = date.fromisoformat(d_dir.name.partition("=")[2])
                 except ValueError:
                     continue
-                if (date_from is not None and as_of < date_from) or (date_to is not None and as_of > date_to):
+                if (date_from is not None and as_of < date_from) or (date_to is not None and as_of > date_to) \
+                        or (dates is not None and as_of not in dates):
                     continue
                 files = sorted(p for p in _files(d_dir))
                 if files:
@@ -122,8 +124,7 @@ class History:
 
     def files(self, model_version: str | None = None, date_from: date | None = None,
               date_to: date | None = None, dates: set[date] | None = None) -> list[Path]:
-        return [f for v, d, fs in self.partitions(model_version, date_from, date_to)
-                if dates is None or d in dates for f in fs]
+        return [f for _, _, fs in self.partitions(model_version, date_from, date_to, dates) for f in fs]
 
     def dates(self, model_version: str) -> set[date]:
         return {d for _, d, _ in self.partitions(model_version)}
@@ -225,9 +226,8 @@ class History:
         from healthscore.store import history_index
 
         daily: dict[str, list[Path]] = {}
-        for version, as_of, files in self.partitions(model_version, date_from, date_to):
-            if dates is None or as_of in dates:
-                daily.setdefault(version, []).extend(files)
+        for version, _, files in self.partitions(model_version, date_from, date_to, dates):
+            daily.setdefault(version, []).extend(files)
         if not daily:
             return None
         if series is None or not series <= set(history_index.SERIES_COLUMNS):
