@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from healthscore.services.read_frames import Cache
 
 
@@ -56,9 +58,7 @@ def test_a_failed_rebuild_keeps_the_previous_value_and_lets_the_next_request_try
     def broken():
         raise RuntimeError("store unavailable")
 
-    try:
+    with pytest.raises(RuntimeError):
         cache.get("latest", 2, broken)
-    except RuntimeError:
-        pass
     assert cache.get("latest", 1, lambda: "rebuilt") == "run 1"
     assert cache.get("latest", 2, lambda: "run 2") == "run 2"

@@ -17,9 +17,10 @@ transaction has committed (store/snapshots.py). Readers list and read finished f
 lock and never block a writer; writers take an exclusive lock on ``<history>/.lock`` so that two of them
 cannot both add the same key. A key (account_id, as_of, model_version) is written once.
 
-Reads go through an in-memory DuckDB connection over the listed files (DuckDB's relational API, its
-expressions with constants built by sqlglot): the only place outside engine/ that imports duckdb
-(.importlinter says why).
+Reads go through an in-memory DuckDB connection over the listed files, one statement built by sqlglot
+per read: the only places outside engine/ that import duckdb are this module and its series index
+(store/history_index.py: one account across many dates from a few account-sorted files; .importlinter
+says why).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthscore.errors import InvalidInput
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
     import pyarrow as pa
+    from sqlglot import exp
 
 PART_PREFIX = "part-"
 SUFFIX = ".parquet"
@@ -73,6 +75,14 @@ class Staged:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self.moves = []
+
+
+class Scan(NamedTuple):
+    """A query over history files, and its columns when they are known without asking DuckDB (the series
+    index's; daily files written before a column existed lack it)."""
+
+    query: exp.Select
+    columns: list[str] | None
 
 
 class History:
@@ -217,12 +227,14 @@ class History:
 
     def scan(self, con: duckdb.DuckDBPyConnection, *, model_version: str | None = None,
              date_from: date | None = None, date_to: date | None = None, dates: set[date] | None = None,
-             series: set[str] | None = None) -> duckdb.DuckDBPyRelation | None:
-        """A relation over the snapshots of the partitions asked for (None when there are none).
+             series: set[str] | None = None) -> Scan | None:
+        """A query (sqlglot) over the snapshots of the partitions asked for; None when there are none.
 
         `series`: the columns a read of a few accounts needs; when the series index holds them all, the
         read takes the index files of those dates and the daily files the index does not cover yet (one
         account's year: a few row groups, not one file per date)."""
+        from sqlglot import exp
+
         from healthscore.store import history_index
 
         daily: dict[str, list[Path]] = {}
@@ -231,38 +243,50 @@ class History:
         if not daily:
             return None
         if series is None or not series <= set(history_index.SERIES_COLUMNS):
-            return self.relation(con, [f for fs in daily.values() for f in fs])
+            return Scan(self.daily_query([f for fs in daily.values() for f in fs]), None)
         indexed, loose = [], []
         for version, files in daily.items():
             i, d = history_index.sources(self, con, version, files, dates, date_from, date_to)
             indexed += i
             loose += d
-        columns = [col(c) for c in history_index.SERIES_COLUMNS]
-        parts = [self.relation(con, loose).project(*columns)] if loose else []
+        columns = list(history_index.SERIES_COLUMNS)
+        # copy=False throughout: the queries are built once and name every file (deep copies cost a read ~5 ms)
+        parts = [exp.select(*columns).from_(self.daily_query(loose).subquery("d", copy=False), copy=False)] \
+            if loose else []
         if indexed:
-            rel = con.read_parquet([str(f.path) for f in indexed])
+            query = exp.select(*columns).from_(read_parquet([f.path for f in indexed]), copy=False)
             within = _date_filter(dates, date_from, date_to)
-            parts.append((rel.filter(within) if within is not None else rel).project(*columns))
+            parts.append(query.where(within, copy=False) if within is not None else query)
         out = parts[0]
         for other in parts[1:]:
-            out = out.union(other)
-        return out
+            out = exp.union(out, other, distinct=False, copy=False)
+        return Scan(out if isinstance(out, exp.Select)
+                    else exp.select("*").from_(out.subquery("u", copy=False), copy=False), columns)
 
-
-    def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
-        """A lazy relation over the files (projections and filters added to it reach the Parquet reader),
-        with model_version and as_of (a DATE) from each file's partition directories."""
-        import duckdb
+    def daily_query(self, files: list[Path]) -> exp.Select:
+        """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
         from sqlglot import exp
 
         def part(name: str) -> exp.Expression:
             return exp.Anonymous(this="regexp_extract", expressions=[
                 exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
 
-        rel = con.read_parquet([str(f) for f in files], union_by_name=True, filename=True)
-        return rel.project(duckdb.StarExpression(exclude=["filename"]),
-                           sql_expression(exp.alias_(part("model_version"), "model_version")),
-                           sql_expression(exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of")))
+        return exp.select(exp.Star(except_=[exp.column("filename")]),
+                          exp.alias_(part("model_version"), "model_version"),
+                          exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of"),
+                          ).from_(read_parquet(files, union_by_name=True, filename=True), copy=False)
+
+    def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
+        """A lazy relation over the daily files (projections and filters added to it reach the Parquet reader)."""
+        return con.sql(self.daily_query(files).sql(dialect="duckdb"))
+
+
+def read_parquet(files: list[Path], **options: bool) -> exp.Expression:
+    from sqlglot import exp
+
+    args: list[exp.Expression] = [exp.Array(expressions=[exp.Literal.string(str(f)) for f in files])]
+    args += [exp.EQ(this=exp.var(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
+    return exp.Anonymous(this="read_parquet", expressions=args)
 
 
 _shared: list[duckdb.DuckDBPyConnection] = []  # one in-memory database per process, opened on first read
@@ -279,7 +303,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     with _shared_lock:
         if not _shared or os.getpid() != _shared_pid[0]:  # a forked worker opens its own
             shared = duckdb.connect(config={"threads": 2})
-            shared.execute("SET parquet_metadata_cache = true")  # a constant statement
+            # GLOBAL: each read's cursor is a session of its own, and a session SET did not reach them (every
+            # read parsed every footer again: one account's history took 16 ms against 5 ms). A constant statement.
+            shared.execute("SET GLOBAL parquet_metadata_cache = true")
             _shared[:] = [shared]
             _shared_pid[:] = [os.getpid()]
         return _shared[0].cursor()
@@ -291,27 +317,7 @@ def col(name: str) -> Any:
     return duckdb.ColumnExpression(name)
 
 
-def sql_expression(expression: Any) -> Any:
-    """A DuckDB expression from a sqlglot one. Constants go this way rather than through DuckDB's
-    ConstantExpression, whose first use imports pandas (0.4 s of a read command's CPU)."""
-    import duckdb
-
-    return duckdb.SQLExpression(expression.sql(dialect="duckdb"))
-
-
-def equals(name: str, value: str) -> Any:
-    from sqlglot import exp
-
-    return sql_expression(exp.column(name).eq(exp.Literal.string(value)))
-
-
-def one_of(name: str, values: list[str]) -> Any:
-    from sqlglot import exp
-
-    return sql_expression(exp.column(name).isin(*(exp.Literal.string(v) for v in values)))
-
-
-def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> Any:
+def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> exp.Expression | None:
     from sqlglot import exp
 
     def day(d: date) -> exp.Expression:
@@ -325,7 +331,7 @@ def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date 
         conditions.append(as_of >= day(date_from))
     if date_to is not None:
         conditions.append(as_of <= day(date_to))
-    return sql_expression(exp.and_(*conditions)) if conditions else None
+    return exp.and_(*conditions) if conditions else None
 
 
 def _subdirs(path: Path, prefix: str) -> list[Path]:

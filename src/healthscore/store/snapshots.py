@@ -14,10 +14,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlglot import exp
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, to_date, utcnow
-from healthscore.store.history import History, col, connect, equals, one_of
+from healthscore.store.history import History, col, connect
 
 if TYPE_CHECKING:  # pandas (and the encoders, which need it) load when a frame is read or written
     import pandas as pd
@@ -169,28 +170,39 @@ class SnapshotRecords:
         series = {*columns, *order, "account_id", *(["segment"] if segment is not None else [])} if few else None
         con = connect()
         try:
-            rel = self.history.scan(con, model_version=model_version,
-                                    date_from=to_date(date_from) if date_from is not None else None,
-                                    date_to=to_date(date_to) if date_to is not None else None,
-                                    dates={to_date(d) for d in dates} if dates is not None else None,
-                                    series=series)
-            if rel is None:
+            scan = self.history.scan(con, model_version=model_version,
+                                      date_from=to_date(date_from) if date_from is not None else None,
+                                      date_to=to_date(date_to) if date_to is not None else None,
+                                      dates={to_date(d) for d in dates} if dates is not None else None,
+                                      series=series)
+            if scan is None:
                 return None
+            # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms).
+            # Daily files written before a column existed lack it: such a column reads as absent.
+            query = scan.query
+            present = set(scan.columns if scan.columns is not None else con.sql(query.sql(dialect="duckdb")).columns)
+            wanted = [c for c in columns if c in present]
+            conditions = []
             if account_id is not None:
-                rel = rel.filter(equals("account_id", str(account_id)))
+                conditions.append(exp.column("account_id").eq(exp.Literal.string(str(account_id))))
             if ids is not None and len(ids) <= _INLINE_IDS:
-                rel = rel.filter(one_of("account_id", ids))
-            elif ids is not None:  # many accounts: a join with them
-                import pyarrow as pa
-
-                rel = rel.join(con.from_arrow(pa.table({"account_id": pa.array(ids, pa.string())})), "account_id")
+                conditions.append(exp.column("account_id").isin(*(exp.Literal.string(i) for i in ids)))
             if segment is not None:
-                rel = rel.filter(equals("segment", segment))
-            present = set(rel.columns)  # files written before a column existed: it reads as missing
-            rel = rel.project(*(col(c) for c in columns if c in present))
-            if order:
-                rel = rel.sort(*(col(c) for c in order))
-            return fetch(rel)
+                conditions.append(exp.column("segment").eq(exp.Literal.string(segment)))
+            select = exp.select(*wanted).from_(query.subquery("h", copy=False), copy=False)
+            if conditions:
+                select = select.where(exp.and_(*conditions), copy=False)
+            if ids is None or len(ids) <= _INLINE_IDS:
+                if order:
+                    select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order),
+                                             copy=False)
+                return fetch(con.sql(select.sql(dialect="duckdb")))
+            import pyarrow as pa  # many accounts: a join with them
+
+            rel = con.sql(select.select("account_id", append=True).sql(dialect="duckdb")) \
+                .join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
+            rel = rel.project(*(col(c) for c in wanted))
+            return fetch(rel.sort(*(col(c) for c in order)) if order else rel)
         finally:
             con.close()
 
