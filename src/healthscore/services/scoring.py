@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from healthscore.scoring.score import ScoredFrames
     from healthscore.services.parts import Parts
 
+PRIOR_COLUMNS = ("account_id", "as_of", "score", "tier", "status")  # what scoring/history.apply_history reads
 BACKFILL_CHUNK_SNAPSHOTS = 100_000  # snapshots per engine pass: about 15 KB each at peak, so ~1.5 GB
 
 
@@ -125,11 +126,13 @@ class ScoringService:
         return frames
 
     def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
-        """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
+        """The stored snapshots that smoothing and published tiers look back on from `first_date` (the
+        columns apply_history reads)."""
         lookback = dt.timedelta(days=max(self.parts.model.ir.history.smoothing_days, 120))
         return self.parts.store.snapshot_frame(date_from=first_date - lookback,
                                                date_to=first_date - dt.timedelta(days=1),
-                                         model_version=self.parts.model.version, account_ids=account_ids)
+                                               model_version=self.parts.model.version, account_ids=account_ids,
+                                               columns=PRIOR_COLUMNS)
 
     def backfill(self, date_from: dt.date, date_to: dt.date, every_days: int = 7,
                  progress: Callable[[int, int], None] | None = None, write_back: bool | None = None) -> dict:
