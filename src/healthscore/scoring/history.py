@@ -7,10 +7,13 @@ the same rules hold for a one-date `score` and a year-long `backfill`.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from healthscore.model.ir import HealthModel
+if TYPE_CHECKING:  # numpy and pandas load in the frame functions: `changes` reads rows without them
+    import numpy as np
+    import pandas as pd
+
+    from healthscore.model.ir import HealthModel
 
 TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
 
@@ -21,6 +24,9 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
     `snaps` is the batch from score_frame (with tier_green/tier_yellow columns); `prior` holds stored
     snapshots of the same model before it (account_id, as_of, score, smoothed_score, tier, status).
     """
+    import numpy as np
+    import pandas as pd
+
     hist = model.history
     batch = snaps.copy()
     batch["_batch"] = True
@@ -131,7 +137,11 @@ def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame |
 
 
 def material_change(model: HealthModel, snaps: pd.DataFrame) -> np.ndarray:
-    """A score move of at least `points` since the previous snapshot, or (when configured) a tier change."""
+    """A score move of at least `points` since the previous snapshot, or (when configured) a tier change
+    (`is_material_change` is the same rule for one snapshot)."""
+    import numpy as np
+    import pandas as pd
+
     mc = model.history.material_change
     score = pd.to_numeric(snaps["score"], errors="coerce").to_numpy(dtype="float64")
     before = pd.to_numeric(snaps["previous_score"], errors="coerce").to_numpy(dtype="float64")
@@ -141,3 +151,12 @@ def material_change(model: HealthModel, snaps: pd.DataFrame) -> np.ndarray:
     changed = np.array([isinstance(a, str) and isinstance(b, str) and a != b for a, b in zip(tier_now, tier_before)],
                        dtype=bool)
     return moved | (changed if mc.tier_change else False)
+
+
+def is_material_change(model: HealthModel, score: float | None, before: float | None, tier: str | None,
+                       tier_before: str | None) -> bool:
+    """`material_change` for one snapshot and its previous one (a missing score or tier is no move)."""
+    mc = model.history.material_change
+    moved = score is not None and before is not None and abs(score - before) >= mc.points
+    changed = isinstance(tier, str) and isinstance(tier_before, str) and tier != tier_before
+    return moved or (changed and bool(mc.tier_change))

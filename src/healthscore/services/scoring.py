@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from healthscore.services.parts import Parts
 
 PRIOR_COLUMNS = ("account_id", "as_of", "score", "tier", "status")  # what scoring/history.apply_history reads
+_CHANGE_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "smoothed_score", "primary_driver", "trend_note"]
 BACKFILL_CHUNK_SNAPSHOTS = 100_000  # snapshots per engine pass: about 15 KB each at peak, so ~1.5 GB
 
 
@@ -212,10 +213,11 @@ class ScoringService:
         return out
 
     def changes(self, since: dt.date, until: dt.date | None = None) -> list[dict]:
-        """Material changes (a big enough score move or a tier change) between stored snapshots since a date."""
-        import pandas as pd
+        """Material changes (a big enough score move or a tier change) between stored snapshots since a date.
 
-        from healthscore.scoring.history import material_change
+        Plain Python over the history's rows: a read command's few thousand rows are not worth loading pandas
+        (0.4 s of its CPU); the rule is scoring/history.py's material_change, row by row."""
+        from healthscore.scoring.history import is_material_change
 
         model = self.parts.model
         # From the last stored date before `since` (each account's previous snapshot is there, or is
@@ -223,32 +225,27 @@ class ScoringService:
         stored = self.parts.store.stored_as_of_dates(model.version)
         lookback = dt.timedelta(days=max(model.ir.history.smoothing_days, 120))
         before = max((d for d in stored if since - lookback <= d < since), default=since - lookback)
-        frame = self.parts.store.snapshot_frame(date_from=before, date_to=until, model_version=model.version)
-        if frame.empty:
-            return []
-        frame = frame.sort_values(["account_id", "as_of"], kind="stable")
-        for col in ("score", "tier", "primary_driver", "trend_note", "smoothed_score"):
-            if col in frame:
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-        grouped = frame.groupby("account_id", sort=False)
-        frame["previous_score"] = grouped["score"].shift(1)
-        frame["previous_tier"] = grouped["tier"].shift(1)
-        frame["previous_as_of"] = grouped["as_of"].shift(1)
-        frame = frame[frame["as_of"] >= pd.Timestamp(since)]
-        frame = frame[material_change(model.ir, frame)]
+        rows = self.parts.store.history_rows(_CHANGE_COLUMNS, model_version=model.version, date_from=before,
+                                             date_to=until, order=("account_id", "as_of", "model_version"))
         out = []
-        frame["previous_score"] = frame["previous_score"].astype(object).where(frame["previous_score"].notna(), None)
-        frame["previous_tier"] = frame["previous_tier"].astype(object).where(frame["previous_tier"].notna(), None)
-        for r in frame.to_dict("records"):
+        previous: dict | None = None
+        for r in rows:  # ordered by account, then date: each row's previous is the row before, of its account
+            r = {**r, "score": _number(r["score"]), "smoothed_score": _number(r["smoothed_score"])}
+            prev, previous = (previous if previous is not None and previous["account_id"] == r["account_id"]
+                              else None), r
+            if r["as_of"] < since or prev is None:
+                continue  # a first snapshot is no change
+            if not is_material_change(model.ir, r["score"], prev["score"], r["tier"], prev["tier"]):
+                continue
             out.append({
-                "account_id": r["account_id"], "as_of": r["as_of"].date().isoformat(),
-                "previous_as_of": r["previous_as_of"].date().isoformat(),
-                "score": r["score"], "previous_score": r["previous_score"],
-                "delta": None if r["score"] is None or r["previous_score"] is None
-                else round(r["score"] - r["previous_score"], 2),
-                "tier": r["tier"], "previous_tier": r["previous_tier"], "status": r["status"],
+                "account_id": r["account_id"], "as_of": r["as_of"].isoformat(),
+                "previous_as_of": prev["as_of"].isoformat(),
+                "score": r["score"], "previous_score": prev["score"],
+                "delta": None if r["score"] is None or prev["score"] is None
+                else round(r["score"] - prev["score"], 2),
+                "tier": r["tier"], "previous_tier": prev["tier"], "status": r["status"],
                 "primary_driver": r["primary_driver"], "trend_note": r["trend_note"],
-                "smoothed_score": r.get("smoothed_score"),  # the published tier follows it
+                "smoothed_score": r["smoothed_score"],  # the published tier follows it
             })
         # newest first, the biggest moves of a date first
         out.sort(key=lambda c: (c["as_of"], abs(c["delta"] or 0)), reverse=True)
@@ -337,3 +334,7 @@ class ScoringService:
             raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table"
                            " (see 'healthscore score' for the accounts scored)", object_id=account_id)
 
+
+def _number(value: float | None) -> float | None:
+    """A stored number, NaN as missing (None), as the frames' reads give it."""
+    return None if value is None or value != value else value
