@@ -6,6 +6,8 @@ so `--help` and `--version` stay instant."""
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
 from healthscore.cli import render
@@ -95,7 +97,26 @@ intervention_app.command("list")(workflow.intervention_list)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script: run a command; a user error is one line on stderr and its exit code, no traceback."""
+    """The console script: run a command; a user error is one line on stderr and its exit code, no traceback.
+
+    Without `argv` (the process's own command line: the console script, `python -m healthscore`) the process
+    ends after it, and its exit is made cheap (`_cheap_exit`)."""
+    try:
+        _run(argv)
+    finally:
+        if argv is None:
+            _cheap_exit()
+
+
+def _cheap_exit() -> None:
+    """Collect the garbage now, once, and freeze what is alive: the interpreter's shutdown then skips its full
+    garbage collections over every object of the imported libraries (0.15-0.2 s of a read command's CPU;
+    issue 18). The modules are still torn down, atexit handlers still run and open files are still flushed."""
+    gc.collect()
+    gc.freeze()
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         app(args=argv)
     except UserError as exc:

@@ -442,7 +442,10 @@ class ReadModels:
 
     def live_of(self, account_id: str) -> dict[str, Any] | None:
         """The account's live snapshot (real-time events, `healthscore stream`), marked live with its time."""
-        rows = self.parts.store.live_snapshots([account_id], self.parts.model.version)
+        # most accounts have no live snapshot of any version: then the model (its version) is not even loaded
+        rows = self.parts.store.live_snapshots([account_id])
+        if rows:
+            rows = self.parts.store.live_snapshots([account_id], self.parts.model.version)
         return {k: rows[0].get(k) for k in LIVE_FIELDS} if rows else None
 
     # ---- pages of the stored records ----------------------------------------------------------
