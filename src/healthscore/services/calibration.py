@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from healthscore.errors import InvalidInput, NotFound, UserError
 from healthscore.model.windows import HAPPENED_TABLES, end_of_data
-from healthscore.services.results import BacktestReport, CalibrationProposal
 
 if TYPE_CHECKING:
     from healthscore.model.load import LoadedModel
     from healthscore.scoring.score import ScoredFrames
     from healthscore.services.parts import Parts
+    from healthscore.services.results import BacktestReport, CalibrationProposal
     from healthscore.services.scoring import ScoringService
 
 
@@ -91,6 +91,8 @@ class CalibrationService:
         result["held_out"] = held_out_of(loaded.ir, dates)
         result["metric_study"] = metric_study(frames.evidence, labels, snaps,
                                               threshold=loaded.ir.calibration_spec.correlation)
+        from healthscore.services.results import BacktestReport  # its pydantic models: built when reported
+
         return BacktestReport.model_validate(result)
 
     def _frames_for_outcomes(self, loaded: LoadedModel, dates: list[dt.date], one_day) -> ScoredFrames:
@@ -180,6 +182,8 @@ class CalibrationService:
                              out=Path(out) if out is not None else None,
                              report=Path(report) if report is not None else None, shapes=shapes,
                              hybrid=hybrid)
+        from healthscore.services.results import CalibrationProposal
+
         return CalibrationProposal.model_validate(result)
 
     def backtest_summary(self, loaded: LoadedModel, every_days: int) -> dict:
