@@ -156,3 +156,42 @@ def test_help_and_version_import_no_heavy_library(flag):
             f"    pass\nprint([m for m in {heavy!r} if m in sys.modules], file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def _imported_by(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a command run as the console script runs it (its own process) has imported."""
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print([m for m in {modules!r} if m in sys.modules], file=sys.stderr))\n"
+            f"sys.argv = ['healthscore', *{args!r}]\n"
+            "from healthscore.cli.app import main\nmain()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout, proc.stderr
+    return json.loads(proc.stderr.strip().splitlines()[-1].replace("'", '"'))
+
+
+@pytest.mark.parametrize("args", [["explain", "A1"], ["history", "A1"], ["tasks"], ["changes", "--since", "2025-05-01"],
+                                  ["tasks", "--json"], ["changes", "--since", "2025-05-01", "--json"]])
+def test_read_commands_import_no_frame_library(reviewed, args):
+    """A read command's few rows do not need pandas or pyarrow (issue 18: 0.4 s of its CPU each time)."""
+    assert _imported_by([*args, "-w", str(reviewed)], ("pandas", "pyarrow", "numpy", "ibis", "alembic")) == []
+
+
+def test_history_without_a_live_snapshot_loads_no_model(reviewed):
+    assert _imported_by(["history", "A1", "-w", str(reviewed)], ("healthscore.model.ir",)) == []
+
+
+def test_only_the_console_process_freezes_its_objects_for_a_cheap_exit():
+    """`main()` (the console script, `python -m healthscore`) freezes what is alive as the process ends; a
+    caller that passes the arguments (tests, an embedding program) keeps its garbage collection as it was."""
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print(gc.get_freeze_count() > 0, file=sys.stderr))\n"
+            "sys.argv = ['healthscore', '--version']\n"
+            "from healthscore.cli.app import main\nmain()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("healthscore "), proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "True"
+    import gc
+
+    frozen = gc.get_freeze_count()
+    ok("--version")
+    assert gc.get_freeze_count() == frozen

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthscore.model.load import load_health_model
-from healthscore.scoring.history import apply_history
+from healthscore.scoring.history import apply_history, is_material_change, material_change
 
 SEED = load_health_model(Path(__file__).resolve().parents[2] / "examples" / "seed-standard.yaml").ir
 
@@ -60,6 +60,24 @@ def test_paused_snapshot_keeps_the_last_trusted_score_visible():
 def test_material_changes():
     out = apply_history(model_with(0, 0), batch([75.0, 73.0, 62.0, 61.0]))
     assert list(out["material_change"]) == [False, False, True, False]  # 73 -> 62 is 11 points and a tier
+
+
+@pytest.mark.parametrize("tier_change", [True, False])
+def test_the_rule_for_one_snapshot_is_the_frames_rule(tier_change):
+    """`changes` reads rows without pandas (is_material_change): it must agree with material_change on the
+    frames, missing scores (None, NaN) and tiers included."""
+    mc = SEED.history.material_change.model_copy(update={"tier_change": tier_change})
+    model = SEED.model_copy(update={"history": SEED.history.model_copy(update={"material_change": mc})})
+    points = mc.points
+    cases = [(70.0, 70.0 - points, "green", "green"), (70.0, 70.0 - points + 0.01, "green", "green"),
+             (50.0, 50.0 + points, "yellow", "green"), (50.0, 51.0, "yellow", "green"), (50.0, 51.0, "red", None),
+             (None, 40.0, None, "red"), (float("nan"), 40.0, "red", "red"), (60.0, None, "yellow", "red"),
+             (None, None, None, None)]
+    frame = pd.DataFrame(cases, columns=["score", "previous_score", "tier", "previous_tier"])
+    expected = list(material_change(model, frame))
+    got = [is_material_change(model, None if s != s else s, b, t, tb) for s, b, t, tb in cases]
+    assert got == expected
+    assert any(expected) and not all(expected)
 
 
 # ---- the vectorised pass against a plain per-row reference -------------------------------------
