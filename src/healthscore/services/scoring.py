@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from healthscore.services.parts import Parts
 
 PRIOR_COLUMNS = ("account_id", "as_of", "score", "tier", "status")  # what scoring/history.apply_history reads
-_CHANGE_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "smoothed_score", "primary_driver", "trend_note"]
+_CHANGE_COLUMNS = ["account_id", "as_of", "model_version", "score", "tier", "status", "smoothed_score",
+                   "primary_driver", "trend_note"]
 BACKFILL_CHUNK_SNAPSHOTS = 100_000  # snapshots per engine pass: about 15 KB each at peak, so ~1.5 GB
 
 
