@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from healthscore.errors import InvalidInput
+from healthscore.store.files import fsync_dir, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,7 +68,7 @@ class Staged:
             os.replace(tmp, final)
             dirs.add(final.parent)
         for d in dirs:
-            _fsync_dir(d)
+            fsync_dir(d)
         self.moves = []
 
     def discard(self) -> None:
@@ -257,7 +258,7 @@ class History:
             query = exp.select(*columns).from_(read_parquet([f.path for f in indexed]), copy=False)
             within = _date_filter(dates, date_from, date_to)
             parts.append(query.where(within, copy=False) if within is not None else query)
-        out = parts[0]
+        out: exp.Query = parts[0]
         for other in parts[1:]:
             out = exp.union(out, other, distinct=False, copy=False)
         return Scan(out if isinstance(out, exp.Select)
@@ -279,14 +280,6 @@ class History:
     def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
         """A lazy relation over the daily files (projections and filters added to it reach the Parquet reader)."""
         return con.sql(self.daily_query(files).sql(dialect="duckdb"))
-
-
-def read_parquet(files: list[Path], **options: bool) -> exp.Expression:
-    from sqlglot import exp
-
-    args: list[exp.Expression] = [exp.Array(expressions=[exp.Literal.string(str(f)) for f in files])]
-    args += [exp.EQ(this=exp.var(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
-    return exp.Anonymous(this="read_parquet", expressions=args)
 
 
 _shared: list[duckdb.DuckDBPyConnection] = []  # one in-memory database per process, opened on first read
@@ -317,14 +310,14 @@ def col(name: str) -> Any:
     return duckdb.ColumnExpression(name)
 
 
-def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> exp.Expression | None:
+def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> exp.Condition | None:
     from sqlglot import exp
 
     def day(d: date) -> exp.Expression:
         return exp.cast(exp.Literal.string(d.isoformat()), "DATE")
 
     as_of = exp.column("as_of")
-    conditions: list[exp.Expression] = []
+    conditions: list[exp.Condition] = []
     if dates is not None:
         conditions.append(as_of.isin(*(day(d) for d in sorted(dates))) if dates else exp.false())
     if date_from is not None:
@@ -355,15 +348,6 @@ def _remove_stale(directory: Path) -> None:
     for path in stale:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform opens directories
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def evidence_type() -> pa.DataType:

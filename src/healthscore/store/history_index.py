@@ -38,6 +38,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from healthscore.store.files import fsync_dir, read_parquet
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -136,19 +138,19 @@ def maintain(history: History, con: duckdb.DuckDBPyConnection, model_version: st
 def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str, level: int, daily: list[Path],
            merged: list[IndexFile]) -> None:
     import pyarrow.parquet as pq
+    from sqlglot import exp
 
-    from healthscore.store.history import col
-
-    parts = []
+    parts: list[exp.Query] = []
     if daily:
-        rel = history.relation(con, daily)
-        parts.append(rel.project(*(col(c) for c in SERIES_COLUMNS)))
+        parts.append(exp.select(*SERIES_COLUMNS).from_(history.daily_query(daily).subquery("d", copy=False),
+                                                       copy=False))
     if merged:
-        parts.append(con.read_parquet([str(f.path) for f in merged]).project(*(col(c) for c in SERIES_COLUMNS)))
-    rel = parts[0]
+        parts.append(exp.select(*SERIES_COLUMNS).from_(read_parquet([f.path for f in merged]), copy=False))
+    query = parts[0]
     for other in parts[1:]:
-        rel = rel.union(other)
-    rel = rel.sort(col("account_id"), col("as_of"))
+        query = exp.union(query, other, distinct=False, copy=False)
+    rel = con.sql(exp.select(*SERIES_COLUMNS).from_(query.subquery("s", copy=False), copy=False)
+                  .order_by("account_id", "as_of", copy=False).sql(dialect="duckdb"))
     counts: dict[str, int] = {}
     for f in merged:
         for day, n in f.day_rows:
@@ -178,9 +180,7 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-        from healthscore.store.history import _fsync_dir
-
-        _fsync_dir(d)
+        fsync_dir(d)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -182,7 +182,7 @@ class SnapshotRecords:
             query = scan.query
             present = set(scan.columns if scan.columns is not None else con.sql(query.sql(dialect="duckdb")).columns)
             wanted = [c for c in columns if c in present]
-            conditions = []
+            conditions: list[exp.Expression] = []
             if account_id is not None:
                 conditions.append(exp.column("account_id").eq(exp.Literal.string(str(account_id))))
             if ids is not None and len(ids) <= _INLINE_IDS:
