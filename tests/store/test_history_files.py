@@ -72,3 +72,21 @@ def test_history_files_are_owner_only(store):
     for f in files:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
         assert stat.S_IMODE(f.parent.stat().st_mode) & 0o077 == 0, f.parent
+
+
+def test_evidence_values_keep_their_type_when_a_metric_mixes_text_and_numbers(store):
+    """Text that reads as a number stays text, numbers stay numbers, booleans count as numbers and missing
+    values as missing, within one metric and across metrics of one batch."""
+    import pandas as pd
+
+    from tests.store.test_store import batch
+
+    keys = [("a1", D1), ("a2", D1), ("a3", D1), ("a4", D1)]
+    snaps, ev = batch(keys, metrics=("plan", "logins"))
+    plan = ["3", 7.5, None, "gold"]
+    logins = [1.0, True, float("nan"), 2]
+    ev["value"] = pd.Series([v for pair in zip(plan, logins, strict=True) for v in pair], dtype=object)
+    store.write_snapshots(store.start_run("v1", [D1], "duckdb"), snaps, ev)
+    got = {(s["account_id"], e["metric"]): e["value"] for s in store.snapshots() for e in s["evidence"]}
+    assert [got[(a, "plan")] for a, _ in keys] == ["3", 7.5, None, "gold"]
+    assert [got[(a, "logins")] for a, _ in keys] == [1.0, 1.0, None, 2.0]

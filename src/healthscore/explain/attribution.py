@@ -183,13 +183,14 @@ def _movers(snaps, evidence, top: int) -> list:
     if evidence is None or n == 0 or len(evidence) % n:
         return out
     n_m = len(evidence) // n
-    first_ids = np.asarray(evidence["account_id"].to_numpy(dtype=object)[::n_m])
+    # slices before conversion: an Arrow-backed text column of millions of rows costs ~0.5 s to turn into objects
+    first_ids = np.asarray(evidence["account_id"].iloc[::n_m].to_numpy(dtype=object))
     same = first_ids == snaps["account_id"].to_numpy(dtype=object)
     if not same.all():  # not in score_frame's layout: fall back to the primary driver
         return out
     points = pd.to_numeric(evidence["points"], errors="coerce").to_numpy("float64").reshape(n, n_m)
     values = evidence["value"].to_numpy(dtype=object).reshape(n, n_m)
-    metrics = np.asarray(evidence["metric"].to_numpy(dtype=object)[:n_m])
+    metrics = np.asarray(evidence["metric"].iloc[:n_m].to_numpy(dtype=object))
     keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
                                       pd.to_datetime(snaps["as_of"]).to_numpy("datetime64[ns]")])
     prev_keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
@@ -199,7 +200,7 @@ def _movers(snaps, evidence, top: int) -> list:
     if not len(rows):
         return out
     change = points[rows] - points[prev[rows]]  # NaN unless both snapshots were scored
-    sources = evidence["source"].to_numpy(dtype=object)[:n_m]
+    sources = evidence["source"].iloc[:n_m].to_numpy(dtype=object)
     change[:, np.array([str(x).startswith("learned") for x in sources], dtype=bool)] = np.nan  # hybrid: not the score
     delta = np.nansum(change, axis=1)
     # Only contributions in the direction of the change, largest first.
