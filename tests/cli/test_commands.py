@@ -195,3 +195,8 @@ def test_only_the_console_process_freezes_its_objects_for_a_cheap_exit():
     frozen = gc.get_freeze_count()
     ok("--version")
     assert gc.get_freeze_count() == frozen
+
+
+def test_tasks_builds_no_history_query(reviewed):
+    """`tasks` reads the store only: sqlglot (80 ms of its CPU) loads with the first history query."""
+    assert _imported_by(["tasks", "-w", str(reviewed)], ("sqlglot", "duckdb")) == []

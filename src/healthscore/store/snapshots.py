@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
-from sqlglot import exp
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, to_date, utcnow
@@ -168,6 +167,8 @@ class SnapshotRecords:
         # a read of a few accounts goes through the series index when it holds every column the read needs
         few = account_id is not None or (ids is not None and len(ids) <= _INLINE_IDS)
         series = {*columns, *order, "account_id", *(["segment"] if segment is not None else [])} if few else None
+        from sqlglot import exp  # here, not at import: `tasks` and `--help` never build a history query
+
         con = connect()
         try:
             scan = self.history.scan(con, model_version=model_version,
