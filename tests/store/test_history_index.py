@@ -7,6 +7,8 @@ import shutil
 from datetime import date, timedelta
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -129,3 +131,16 @@ def test_any_sequence_of_writes_reads_back_every_snapshot_once(tmp_path_factory,
             for account in ("a1", "a2", "a3"):
                 got = [s["as_of"] for s in store.snapshots(account, with_evidence=False)]
                 assert got == sorted(d.isoformat() for a, d in stored if a == account)
+
+
+def test_a_damaged_or_foreign_index_file_is_left_out_and_its_dates_read_from_the_daily_files(store):
+    for i in range(4):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    (live,) = index_files(store)
+    live.write_bytes(live.read_bytes()[: len(live.read_bytes()) // 2])  # a torn file
+    foreign = live.parent / "series-by-hand.parquet"
+    pq.write_table(pa.table({"account_id": ["a1"]}), foreign)
+    history_index._footers.clear()  # a new process: nothing read before
+    assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(4)]
+    write(store, [("a1", day(4)), ("a2", day(4))])  # maintenance indexes the dates again
+    assert [s["as_of"] for s in store.snapshots("a2", with_evidence=False)] == [day(i).isoformat() for i in range(5)]

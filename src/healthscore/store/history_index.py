@@ -233,23 +233,42 @@ def _remove_leftovers(d: Path, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[IndexFile]:
-    from sqlglot import exp
+    """The index files among `paths`. A file that cannot be read, or whose footer is not an index file's
+    (damaged, or put there by hand), is left out: the daily files it would cover are read instead."""
+    import duckdb
 
     with _footers_lock:
         missing = [p for p in paths if str(p) not in _footers]
     if missing:
-        query = (exp.select("file_name", "value")
-                 .from_(exp.Anonymous(this="parquet_kv_metadata", expressions=[
-                     exp.Array(expressions=[exp.Literal.string(str(p)) for p in missing])]))
-                 .where(exp.column("key").eq(exp.Cast(this=exp.Literal.string(_KEY.decode()),
-                                                      to=exp.DataType.build("BLOB")))))
+        try:
+            rows = _footer_rows(con, missing)
+        except duckdb.Error:  # one unreadable file fails the whole read: then one file at a time
+            rows = []
+            for path in missing:
+                with contextlib.suppress(duckdb.Error):
+                    rows += _footer_rows(con, [path])
         found = {}
-        for file_name, value in con.sql(query.sql(dialect="duckdb")).fetchall():
-            meta = json.loads(bytes(value))
-            found[file_name] = IndexFile(path=Path(file_name), level=int(meta["level"]), rows=int(meta["rows"]),
-                                         covers=frozenset(meta["covers"]), replaces=frozenset(meta["replaces"]),
-                                         day_rows=tuple((d, int(n)) for d, n in meta["dates"].items()))
+        for file_name, value in rows:
+            try:
+                meta = json.loads(bytes(value))
+                found[file_name] = IndexFile(
+                    path=Path(file_name), level=int(meta["level"]), rows=int(meta["rows"]),
+                    covers=frozenset(meta["covers"]), replaces=frozenset(meta["replaces"]),
+                    day_rows=tuple((d, int(n)) for d, n in meta["dates"].items()))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
         with _footers_lock:
             _footers.update(found)
     with _footers_lock:
         return [_footers[str(p)] for p in paths if str(p) in _footers]
+
+
+def _footer_rows(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[tuple[str, bytes]]:
+    from sqlglot import exp
+
+    query = (exp.select("file_name", "value")
+             .from_(exp.Anonymous(this="parquet_kv_metadata", expressions=[
+                 exp.Array(expressions=[exp.Literal.string(str(p)) for p in paths])]))
+             .where(exp.column("key").eq(exp.Cast(this=exp.Literal.string(_KEY.decode()),
+                                                  to=exp.DataType.build("BLOB")))))
+    return con.sql(query.sql(dialect="duckdb")).fetchall()
