@@ -144,3 +144,22 @@ def test_a_damaged_or_foreign_index_file_is_left_out_and_its_dates_read_from_the
     assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(4)]
     write(store, [("a1", day(4)), ("a2", day(4))])  # maintenance indexes the dates again
     assert [s["as_of"] for s in store.snapshots("a2", with_evidence=False)] == [day(i).isoformat() for i in range(5)]
+
+
+def test_a_read_that_listed_an_index_file_a_merge_then_deleted_lists_again(store, monkeypatch):
+    """A writer's merge deletes the files it replaced right after its new file is in place; a reader that
+    listed one of them just before gets an I/O error from DuckDB, and lists and reads again."""
+    for i in range(4):
+        write(store, [("a1", day(i))])
+    (live,) = history_index.live_files(store.history, duckdb.connect(), "v1")
+    gone = history_index.IndexFile(path=live.path.with_name("series-merged-away.parquet"), level=0, rows=4,
+                                   covers=live.covers, replaces=frozenset(), day_rows=live.day_rows)
+    real, calls = history_index.live_files, []
+
+    def listed_before_the_delete(history, con, version):
+        calls.append(version)
+        return [gone] if len(calls) == 1 else real(history, con, version)
+
+    monkeypatch.setattr(history_index, "live_files", listed_before_the_delete)
+    assert [h["as_of"] for h in account_history(store, "a1")] == [day(i).isoformat() for i in range(4)]
+    assert len(calls) == 2

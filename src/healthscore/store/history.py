@@ -30,11 +30,11 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from healthscore.errors import InvalidInput
 from healthscore.store.files import fsync_dir, read_parquet
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlglot import exp
 
+_T = TypeVar("_T")
 PART_PREFIX = "part-"
 SUFFIX = ".parquet"
 _SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -225,6 +226,24 @@ class History:
             con.close()
 
     # -- reading --------------------------------------------------------------------------------------
+
+    def read(self, attempt: Callable[[duckdb.DuckDBPyConnection], _T]) -> _T:
+        """Run one read (its files listed and queried) on a cursor of the process's DuckDB. Daily files never
+        go away, but index files do once a merge replaces them: a read that listed one just before a writer
+        deleted it is listed and run again (a merge's new file is in place before the old ones go)."""
+        import duckdb
+
+        retries = 2
+        while True:
+            con = connect()
+            try:
+                return attempt(con)
+            except duckdb.IOException:
+                if not retries:
+                    raise
+                retries -= 1
+            finally:
+                con.close()
 
     def scan(self, con: duckdb.DuckDBPyConnection, *, model_version: str | None = None,
              date_from: date | None = None, date_to: date | None = None, dates: set[date] | None = None,

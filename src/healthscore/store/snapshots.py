@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from healthscore.store import tables as t
 from healthscore.store.common import column_in, to_date, utcnow
-from healthscore.store.history import History, col, connect
+from healthscore.store.history import History, col
 
 if TYPE_CHECKING:  # pandas (and the encoders, which need it) load when a frame is read or written
     import pandas as pd
@@ -167,45 +167,50 @@ class SnapshotRecords:
         # a read of a few accounts goes through the series index when it holds every column the read needs
         few = account_id is not None or (ids is not None and len(ids) <= _INLINE_IDS)
         series = {*columns, *order, "account_id", *(["segment"] if segment is not None else [])} if few else None
+        return self.history.read(lambda con: self._query_history(
+            con, fetch, columns, model_version=model_version, dates=dates, date_from=date_from, date_to=date_to,
+            account_id=account_id, ids=ids, segment=segment, order=order, series=series))
+
+    def _query_history(self, con: Any, fetch: Callable[[Any], _T], columns: Sequence[str], *,
+                       model_version: str | None, dates: Iterable[date] | None,
+                       date_from: date | datetime | str | None, date_to: date | datetime | str | None,
+                       account_id: str | None, ids: list[str] | None, segment: str | None, order: Sequence[str],
+                       series: set[str] | None) -> _T | None:
         from sqlglot import exp  # here, not at import: `tasks` and `--help` never build a history query
 
-        con = connect()
-        try:
-            scan = self.history.scan(con, model_version=model_version,
-                                      date_from=to_date(date_from) if date_from is not None else None,
-                                      date_to=to_date(date_to) if date_to is not None else None,
-                                      dates={to_date(d) for d in dates} if dates is not None else None,
-                                      series=series)
-            if scan is None:
-                return None
-            # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms).
-            # Daily files written before a column existed lack it: such a column reads as absent.
-            query = scan.query
-            present = set(scan.columns if scan.columns is not None else con.sql(query.sql(dialect="duckdb")).columns)
-            wanted = [c for c in columns if c in present]
-            conditions: list[exp.Expression] = []
-            if account_id is not None:
-                conditions.append(exp.column("account_id").eq(exp.Literal.string(str(account_id))))
-            if ids is not None and len(ids) <= _INLINE_IDS:
-                conditions.append(exp.column("account_id").isin(*(exp.Literal.string(i) for i in ids)))
-            if segment is not None:
-                conditions.append(exp.column("segment").eq(exp.Literal.string(segment)))
-            select = exp.select(*wanted).from_(query.subquery("h", copy=False), copy=False)
-            if conditions:
-                select = select.where(exp.and_(*conditions), copy=False)
-            if ids is None or len(ids) <= _INLINE_IDS:
-                if order:
-                    select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order),
-                                             copy=False)
-                return fetch(con.sql(select.sql(dialect="duckdb")))
-            import pyarrow as pa  # many accounts: a join with them
+        scan = self.history.scan(con, model_version=model_version,
+                                  date_from=to_date(date_from) if date_from is not None else None,
+                                  date_to=to_date(date_to) if date_to is not None else None,
+                                  dates={to_date(d) for d in dates} if dates is not None else None,
+                                  series=series)
+        if scan is None:
+            return None
+        # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms).
+        # Daily files written before a column existed lack it: such a column reads as absent.
+        query = scan.query
+        present = set(scan.columns if scan.columns is not None else con.sql(query.sql(dialect="duckdb")).columns)
+        wanted = [c for c in columns if c in present]
+        conditions: list[exp.Expression] = []
+        if account_id is not None:
+            conditions.append(exp.column("account_id").eq(exp.Literal.string(str(account_id))))
+        if ids is not None and len(ids) <= _INLINE_IDS:
+            conditions.append(exp.column("account_id").isin(*(exp.Literal.string(i) for i in ids)))
+        if segment is not None:
+            conditions.append(exp.column("segment").eq(exp.Literal.string(segment)))
+        select = exp.select(*wanted).from_(query.subquery("h", copy=False), copy=False)
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if ids is None or len(ids) <= _INLINE_IDS:
+            if order:
+                select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order),
+                                         copy=False)
+            return fetch(con.sql(select.sql(dialect="duckdb")))
+        import pyarrow as pa  # many accounts: a join with them
 
-            rel = con.sql(select.select("account_id", append=True).sql(dialect="duckdb")) \
-                .join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
-            rel = rel.project(*(col(c) for c in wanted))
-            return fetch(rel.sort(*(col(c) for c in order)) if order else rel)
-        finally:
-            con.close()
+        rel = con.sql(select.select("account_id", append=True).sql(dialect="duckdb")) \
+            .join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
+        rel = rel.project(*(col(c) for c in wanted))
+        return fetch(rel.sort(*(col(c) for c in order)) if order else rel)
 
     def snapshots(
         self,
