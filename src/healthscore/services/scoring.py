@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +64,12 @@ class ScoringService:
         their evidence to health_snapshots / health_evidence in the engine (engine/writeback.py).
 
         ``model``: score with another model than the active one (backtests, what-if); nothing else changes."""
+        with _collector_paused():
+            return self._score(as_of, account_ids=account_ids, as_of_dates=as_of_dates, store=store,
+                               write_back=write_back, history=history, model=model)
+
+    def _score(self, as_of: dt.date | None, *, account_ids: list[str] | None, as_of_dates: list[dt.date] | None,
+               store: bool, write_back: bool | None, history: bool | None, model: LoadedModel | None) -> ScoreRun:
         from healthscore.engine.compile import compute_frame
         from healthscore.scoring.score import score_frame
 
@@ -334,6 +342,21 @@ class ScoringService:
         if not known:
             raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table"
                            " (see 'healthscore score' for the accounts scored)", object_id=account_id)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one scoring pass. A pass builds millions of small lists, dicts
+    and strings (evidence, reasons, components, notes), and each burst of them made the collector walk every
+    live object again: 40% of score_frame's CPU at 10,000 accounts x 10 dates. Reference counting still frees
+    everything that is not a cycle; the collector runs again after the pass."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _number(value: float | None) -> float | None:
