@@ -152,8 +152,8 @@ def test_a_read_that_listed_an_index_file_a_merge_then_deleted_lists_again(store
     for i in range(4):
         write(store, [("a1", day(i))])
     (live,) = history_index.live_files(store.history, duckdb.connect(), "v1")
-    gone = history_index.IndexFile(path=live.path.with_name("series-merged-away.parquet"), level=0, rows=4,
-                                   covers=live.covers, replaces=frozenset(), day_rows=live.day_rows)
+    gone = history_index.IndexFile(path=live.path.with_name("series-merged-away.parquet"), rows=4,
+                                   covers=live.covers, replaces=frozenset(), day_rows=live.day_rows, dates=live.dates)
     real, calls = history_index.live_files, []
 
     def listed_before_the_delete(history, con, version):
@@ -163,3 +163,32 @@ def test_a_read_that_listed_an_index_file_a_merge_then_deleted_lists_again(store
     monkeypatch.setattr(history_index, "live_files", listed_before_the_delete)
     assert [h["as_of"] for h in account_history(store, "a1")] == [day(i).isoformat() for i in range(4)]
     assert len(calls) == 2
+
+
+def test_a_store_with_many_unindexed_dates_is_indexed_in_pieces_of_at_most_max_rows(store, monkeypatch):
+    """A store with years of daily files and no index yet (or a portfolio whose days are big) is not sorted in
+    one go: each index file holds at most MAX_ROWS rows, and files too big to merge stay as they are."""
+    monkeypatch.setattr(history_index, "MAX_ROWS", 5)
+    for i in range(3):
+        write(store, [("a1", day(i)), ("a2", day(i)), ("a3", day(i))])
+    write(store, [("a1", day(3)), ("a2", day(3)), ("a3", day(3))])
+    files = index_files(store)
+    assert len(files) == 4
+    assert all(pq.ParquetFile(f).metadata.num_rows <= 5 for f in files)
+    assert [h["as_of"] for h in account_history(store, "a3")] == [day(i).isoformat() for i in range(4)]
+
+
+def test_levels_follow_the_daily_files_covered():
+    assert [history_index.level(n) for n in (1, 4, 15, 16, 63, 64, 255, 256)] == [0, 0, 0, 1, 1, 2, 2, 3]
+
+
+def test_a_failing_index_update_does_not_fail_the_write_that_committed(store, monkeypatch, caplog):
+    def full_disk(history, con, version):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(history_index, "maintain", full_disk)
+    for i in range(4):
+        assert write(store, [("a1", day(i))]) == 1
+    assert "series index" in caplog.text and "No space left" in caplog.text
+    assert index_files(store) == []
+    assert [h["as_of"] for h in account_history(store, "a1")] == [day(i).isoformat() for i in range(4)]

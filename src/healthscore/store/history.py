@@ -26,6 +26,7 @@ says why).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -215,13 +216,21 @@ class History:
         return staged
 
     def maintain_index(self, model_versions: Iterable[str]) -> None:
-        """Bring the series index up to date after a write (the caller holds the writer lock)."""
+        """Bring the series index up to date after a write (the caller holds the writer lock). The write has
+        committed by then and the index is derived data: a failure here (a full disk) is logged, not raised,
+        and readers read the daily files the index does not cover; the next write tries again."""
+        import duckdb
+
         from healthscore.store import history_index
 
         con = connect()
         try:
             for version in sorted(set(model_versions)):
                 history_index.maintain(self, con, version)
+        except (OSError, duckdb.Error) as exc:
+            logging.getLogger("healthscore.history").warning(
+                "the snapshot history's series index under %s was not updated (%s); reads use the daily files, "
+                "and the next write tries again", self.root / history_index.INDEX_DIR, exc)
         finally:
             con.close()
 

@@ -20,9 +20,9 @@ history's root) and which older index files it replaces. The index is derived da
 - deleting ``_index`` loses nothing: the next write indexes the daily files again.
 
 Maintenance runs after a write, under the history's writer lock: once `FANOUT` daily files are unindexed
-they become a level-0 index file, and `FANOUT` files of one level merge into one of the next (an LSM tree's
-size tiers), up to `MAX_ROWS` rows per file. A year of daily dates is then at most about 3 files per level
-plus 3 unindexed days.
+they become level-0 index files, and `FANOUT` files of one level merge into one of the next (an LSM tree's
+size tiers; a file's level follows from how many daily files it covers), up to `MAX_ROWS` rows per file.
+A year of daily dates is then a few files per level plus at most 3 unindexed days.
 """
 
 from __future__ import annotations
@@ -62,15 +62,11 @@ _KEY = b"healthscore.series_index"
 @dataclass(frozen=True)
 class IndexFile:
     path: Path
-    level: int
     rows: int
     covers: frozenset[str]  # daily files, relative to the history's root
     replaces: frozenset[str]  # index file names
     day_rows: tuple[tuple[str, int], ...]  # (as-of date, snapshots) of every date it holds
-
-    @property
-    def dates(self) -> frozenset[date]:
-        return frozenset(date.fromisoformat(d) for d, _ in self.day_rows)
+    dates: frozenset[date]  # those dates, parsed once (every account read filters index files by them)
 
 
 _footers: dict[str, IndexFile] = {}  # index files never change once in place: each footer is read once
@@ -110,7 +106,12 @@ def sources(history: History, con: duckdb.DuckDBPyConnection, model_version: str
 
 
 def maintain(history: History, con: duckdb.DuckDBPyConnection, model_version: str) -> None:
-    """Index unindexed daily files and merge full levels (the caller holds the writer lock)."""
+    """Index unindexed daily files and merge full levels (the caller holds the writer lock).
+
+    Unindexed daily files become level-0 files of at most MAX_ROWS rows each (a store that had years of daily
+    files before its first index is indexed in pieces, not sorted in one go). Then, on any level with FANOUT
+    files, the smallest of them (up to FANOUT, together at most MAX_ROWS rows) merge: each merge leaves one
+    file fewer, so maintenance ends, and a level whose files are too big to merge stops merging."""
     from healthscore.faults import fault_point
 
     d = directory(history, model_version)
@@ -121,21 +122,62 @@ def maintain(history: History, con: duckdb.DuckDBPyConnection, model_version: st
         covered = set().union(*(f.covers for f in index))
         loose = [p for p in history.files(model_version) if relative(history, p) not in covered]
         if len(loose) >= FANOUT:
-            _write(history, con, model_version, level=0, daily=loose, merged=[])
+            for batch in _batches(loose):
+                _write(history, con, model_version, daily=batch, merged=[])
         else:
-            by_level: dict[int, list[IndexFile]] = {}
-            for f in index:
-                by_level.setdefault(f.level, []).append(f)
-            full = next((fs for _, fs in sorted(by_level.items()) if len(fs) >= FANOUT
-                         and sum(f.rows for f in fs) <= MAX_ROWS), None)
-            if full is None:
+            merge = _mergeable(index)
+            if merge is None:
                 return
-            _write(history, con, model_version, level=full[0].level + 1, daily=[], merged=full)
+            _write(history, con, model_version, daily=[], merged=merge)
         fault_point("history:index")  # the new index file is in place, the files it replaces are not deleted yet
         _remove_leftovers(d, con)
 
 
-def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str, level: int, daily: list[Path],
+def level(covered_files: int) -> int:
+    """An index file's level, from how many daily files it covers: 4-15 is level 0, 16-63 level 1, and so on."""
+    k = 0
+    while covered_files >= FANOUT ** (k + 2):
+        k += 1
+    return k
+
+
+def _batches(daily: list[Path]) -> Iterator[list[Path]]:
+    """The daily files (in date order) in runs of at most MAX_ROWS rows by their footers (a file bigger than
+    that alone)."""
+    import pyarrow.parquet as pq
+
+    batch: list[Path] = []
+    rows = 0
+    for path in sorted(daily, key=lambda p: (p.parent.name, p.name)):
+        n = pq.ParquetFile(path).metadata.num_rows
+        if batch and rows + n > MAX_ROWS:
+            yield batch
+            batch, rows = [], 0
+        batch.append(path)
+        rows += n
+    if batch:
+        yield batch
+
+
+def _mergeable(index: list[IndexFile]) -> list[IndexFile] | None:
+    """The files to merge next: on the lowest level with FANOUT files, its smallest ones that fit MAX_ROWS."""
+    by_level: dict[int, list[IndexFile]] = {}
+    for f in index:
+        by_level.setdefault(level(len(f.covers)), []).append(f)
+    for _, files in sorted(by_level.items()):
+        if len(files) < FANOUT:
+            continue
+        picked: list[IndexFile] = []
+        for f in sorted(files, key=lambda f: (f.rows, f.path.name))[:FANOUT]:
+            if sum(g.rows for g in picked) + f.rows > MAX_ROWS:
+                break
+            picked.append(f)
+        if len(picked) >= 2:
+            return picked
+    return None
+
+
+def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str, daily: list[Path],
            merged: list[IndexFile]) -> None:
     import pyarrow.parquet as pq
     from sqlglot import exp
@@ -173,7 +215,7 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
                 if daily:  # the per-date counts of daily files are not in their footers' metadata
                     for day, n in zip(*_day_counts(table), strict=True):
                         counts[day] = counts.get(day, 0) + n
-            meta = {"level": level, "rows": rows, "covers": sorted(covers),
+            meta = {"rows": rows, "covers": sorted(covers),
                     "replaces": sorted(f.path.name for f in merged), "dates": dict(sorted(counts.items()))}
             writer.add_key_value_metadata({_KEY.decode(): json.dumps(meta)})
             writer.close()
@@ -252,9 +294,10 @@ def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Ind
             try:
                 meta = json.loads(bytes(value))
                 found[file_name] = IndexFile(
-                    path=Path(file_name), level=int(meta["level"]), rows=int(meta["rows"]),
+                    path=Path(file_name), rows=int(meta["rows"]),
                     covers=frozenset(meta["covers"]), replaces=frozenset(meta["replaces"]),
-                    day_rows=tuple((d, int(n)) for d, n in meta["dates"].items()))
+                    day_rows=tuple((d, int(n)) for d, n in meta["dates"].items()),
+                    dates=frozenset(date.fromisoformat(d) for d in meta["dates"]))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
         with _footers_lock:
