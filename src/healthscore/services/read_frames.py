@@ -34,16 +34,17 @@ class Cache:
         self.building: dict[str, threading.Lock] = {}
         self.size = size
 
-    def get(self, name: str, key: Any, build: Callable[[], Any]) -> Any:
+    def get(self, name: str, key: Any, build: Callable[[], Any], *, stale_ok: bool = False) -> Any:
         """The value for `key`. Concurrent requests for a cold entry wait for one build instead of all building
-        it; while one request rebuilds a stale entry (a run finished), the others get the previous value
-        rather than queueing behind it (a backfill finishing runs every few seconds made every list wait)."""
+        it. With `stale_ok`, while one request rebuilds a stale entry (a run finished), the others get the
+        previous value rather than queueing behind it (a backfill finishing runs every few seconds made every
+        list wait): only for values that stand alone, never for one that indexes into another cached value."""
         with self.lock:
             hit = self.items.get(name)
             if hit is not None and hit[0] == key:
                 return hit[1]
             building = self.building.setdefault(name, threading.Lock())
-        if hit is None:
+        if hit is None or not stale_ok:
             building.acquire()
         elif not building.acquire(blocking=False):
             return hit[1]

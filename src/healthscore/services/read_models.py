@@ -137,7 +137,8 @@ class ReadModels:
             return {"model_version": version, "as_of": as_of, "frame": frame, "previous_as_of": prev_as_of,
                     "previous": prev, "key": key, "dates": dates or [as_of]}
 
-        return self.cache.get("latest", key, build)
+        # the latest frame and everything in it (rows, key, dates) is one value: a request may see the previous run's
+        return self.cache.get("latest", key, build, stale_ok=True)
 
     def _filter(self, frame: pd.DataFrame, *, tier: str | None = None, segment: str | None = None,
                 owner: str | None = None, status: str | None = None, q: str | None = None) -> pd.DataFrame:
@@ -189,7 +190,7 @@ class ReadModels:
     def portfolio(self, *, segment: str | None = None, owner: str | None = None, top: int = 15) -> dict[str, Any]:
         lat = self.latest()
         return self.cache.get(f"portfolio:{segment!r}:{owner!r}:{top}", (lat["model_version"], self.change_key()),
-                             lambda: self._portfolio(lat, segment, owner, top))
+                              lambda: self._portfolio(lat, segment, owner, top), stale_ok=True)
 
     def _portfolio(self, lat: dict[str, Any], segment: str | None, owner: str | None, top: int) -> dict[str, Any]:
         from healthscore.store import queries as Q
@@ -252,7 +253,8 @@ class ReadModels:
 
         # SQL over the history: rebuilt after a scoring run (or an ingest, for the owner filter), not after decisions
         k = self.change_key()
-        out.update(self.cache.get(f"aggregates:{segment!r}:{owner!r}", (lat["model_version"], k[0:4]), aggregates))
+        out.update(self.cache.get(f"aggregates:{segment!r}:{owner!r}", (lat["model_version"], k[0:4]), aggregates,
+                                  stale_ok=True))
         top_rows = frame[frame["tier"] == "red"].head(top)
         if len(top_rows) < top:
             top_rows = frame[frame["tier"].isin(AT_RISK)].head(top)
