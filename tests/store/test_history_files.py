@@ -90,3 +90,61 @@ def test_evidence_values_keep_their_type_when_a_metric_mixes_text_and_numbers(st
     got = {(s["account_id"], e["metric"]): e["value"] for s in store.snapshots() for e in s["evidence"]}
     assert [got[(a, "plan")] for a, _ in keys] == ["3", 7.5, None, "gold"]
     assert [got[(a, "logins")] for a, _ in keys] == [1.0, 1.0, None, 2.0]
+
+
+def test_a_listing_kept_for_a_settled_directory_sees_the_files_added_after_it(store, monkeypatch):
+    """Directory listings are kept while the directory's change time holds. A file published into a date that
+    was listed before shows in the next read."""
+    import time
+
+    from healthscore.store import files
+
+    monkeypatch.setattr(files, "_SETTLED_NS", 0)  # keep every listing (the real rule waits two seconds)
+    write(store, [("a1", D1)])
+    time.sleep(0.05)  # past the file system clock's tick of the last change
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1"]
+    store.history.stage(*_encoded(store, [("a2", D1)])).publish()  # a second file in the listed directory
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2"]
+    write(store, [("a1", D2)])  # a new date directory
+    assert store.stored_as_of_dates("v1") == {D1, D2}
+
+
+def test_a_directory_changed_within_the_settling_time_is_listed_again():
+    """A listing of a directory that changed less than the settling time before is not kept: a change in the
+    same tick of the file system's clock would leave its change time as it was."""
+    import os
+    import tempfile
+
+    from healthscore.store import files
+
+    with tempfile.TemporaryDirectory() as d:
+        open(os.path.join(d, "part-1.parquet"), "wb").close()
+        assert files.names(d, "part-", suffix=".parquet") == ["part-1.parquet"]
+        assert not any(key[0] == d for key in files._listings)
+
+
+def test_reads_of_different_accounts_share_one_statement_with_their_own_values(store):
+    """The SQL text of a read is built once and takes the account as a parameter: each account gets its rows."""
+    from healthscore.store import snapshots
+
+    write(store, [("a1", D1), ("a2", D1), ("a'3", D1), ("a1", D2)])
+    before = snapshots._history_sql.cache_info()
+    assert [(s["account_id"], s["as_of"]) for s in store.snapshots("a1")] == [("a1", "2024-06-28"),
+                                                                              ("a1", "2024-06-29")]
+    assert [s["account_id"] for s in store.snapshots("a'3")] == ["a'3"]  # a quote is a value, not SQL
+    assert store.snapshots("nobody") == []
+    after = snapshots._history_sql.cache_info()
+    assert after.misses - before.misses == 1 and after.hits - before.hits == 2
+
+
+def test_a_read_of_more_accounts_than_a_filter_lists_joins_with_them(store):
+    """More accounts than _INLINE_IDS are joined with the read, not listed in it: the same rows either way."""
+    from healthscore.store.snapshots import _INLINE_IDS
+
+    ids = [f"a{i:04d}" for i in range(2 * _INLINE_IDS + 20)]
+    write(store, [(a, D1) for a in ids])
+    wanted = ids[::2] + ["not-there"]
+    frame = store.snapshot_frame(account_ids=wanted)
+    assert len(wanted) > _INLINE_IDS
+    assert frame["account_id"].tolist() == sorted(ids[::2])
+    assert set(store.snapshot_frame(account_ids=ids[:3])["account_id"]) == set(ids[:3])

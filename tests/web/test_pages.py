@@ -67,6 +67,10 @@ def test_account_page_shows_evidence_trend_and_change(client, project):
     assert r.status_code == 200
     assert 'data-testid="evidence"' in r.text and 'id="trend-chart"' in r.text and 'id="components-chart"' in r.text
     assert f"/tasks/{task['task_id']}" in r.text
+    n = len(project.account(task["account_id"])["history"])  # the change log's caption counts what it cuts
+    caption = r.text.split('data-testid="history-count">')[1].split("<")[0]
+    assert caption.startswith(f"Newest 12 of {n} stored" if n > 12 else f"{n} stored snapshot"), caption
+    assert r.text.split('data-testid="history-count"')[1].split("</tbody>")[0].count("<tr>") == min(n, 12) + 1
     src = r.text.split('data-src="')[1].split('"')[0].replace("&amp;", "&")
     change = client.get(src)
     assert change.status_code == 200 and 'data-testid="change"' in change.text and "points" in change.text

@@ -276,7 +276,8 @@ class ReadModels:
         d = self.directory()
         if account_id not in d.index:
             raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table", object_id=account_id)
-        info = records(d.loc[[account_id]], list(DIRECTORY_COLUMNS))[0]
+        at = d.index.get_loc(account_id)  # a slice of one row: a lookup by list (d.loc[[id]]) copies the frame's rows
+        info = records(d.iloc[at:at + 1] if isinstance(at, int) else d.loc[[account_id]], list(DIRECTORY_COLUMNS))[0]
         version = self.parts.model.version
         overrides = self.parts.store.overrides([account_id])
         # one query through the (account_id, as_of) index: the last 400 days of every model version

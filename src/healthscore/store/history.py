@@ -32,13 +32,14 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from healthscore.errors import InvalidInput
-from healthscore.store.files import fsync_dir, read_parquet
+from healthscore.store.files import fsync_dir, names, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -81,11 +82,56 @@ class Staged:
 
 
 class Scan(NamedTuple):
-    """A query over history files, and its columns when they are known without asking DuckDB (the series
-    index's; daily files written before a column existed lack it)."""
+    """What one read reads: hashable, so that the SQL text of a read is built once per set of files (building
+    and printing it with sqlglot cost an account page more than DuckDB's work). Files never change once in
+    place, so new files make a new Scan."""
 
-    query: exp.Select
-    columns: list[str] | None
+    daily: tuple[str, ...]  # daily files, read with their partition columns
+    indexed: tuple[str, ...]  # series index files
+    within: tuple[frozenset[date] | None, date | None, date | None] | None  # the dates asked of index files
+    series: bool  # the read's columns are the series index's
+
+    @property
+    def columns(self) -> list[str] | None:
+        """The columns, when known without asking DuckDB (daily files written before a column existed lack it)."""
+        from healthscore.store.history_index import SERIES_COLUMNS
+
+        return list(SERIES_COLUMNS) if self.series else None
+
+    def query(self) -> exp.Select:
+        from sqlglot import exp
+
+        from healthscore.store.history_index import SERIES_COLUMNS
+
+        if not self.series:
+            return daily_query(self.daily)
+        columns = [exp.column(c) for c in SERIES_COLUMNS]
+        # copy=False throughout: the queries name every file (deep copies of them cost a read ~5 ms)
+        parts: list[exp.Query] = [exp.select(*columns).from_(daily_query(self.daily).subquery("d", copy=False),
+                                                             copy=False)] if self.daily else []
+        if self.indexed:
+            query = exp.select(*columns).from_(read_parquet(list(self.indexed)), copy=False)
+            within = _date_filter(*self.within) if self.within is not None else None
+            parts.append(query.where(within, copy=False) if within is not None else query)
+        out: exp.Query = parts[0]
+        for other in parts[1:]:
+            out = exp.union(out, other, distinct=False, copy=False)
+        return out if isinstance(out, exp.Select) \
+            else exp.select(exp.Star()).from_(out.subquery("u", copy=False), copy=False)
+
+
+def daily_query(files: list[Path] | list[str] | tuple[str, ...]) -> exp.Select:
+    """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
+    from sqlglot import exp
+
+    def part(name: str) -> exp.Expression:
+        return exp.Anonymous(this="regexp_extract", expressions=[
+            exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
+
+    return exp.select(exp.Star(except_=[exp.column("filename")]),
+                      exp.alias_(part("model_version"), "model_version"),
+                      exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of"),
+                      ).from_(read_parquet(list(files), union_by_name=True, filename=True), copy=False)
 
 
 class History:
@@ -113,27 +159,40 @@ class History:
                              " expected letters, digits, '.', '_' or '-'")
         return self.root / f"model_version={model_version}" / f"as_of={as_of.isoformat()}"
 
-    def partitions(self, model_version: str | None = None, date_from: date | None = None,
-                   date_to: date | None = None,
-                   dates: set[date] | None = None) -> Iterator[tuple[str, date, list[Path]]]:
-        """(model_version, as_of, finished files) of every partition with at least one finished file."""
+    def listing(self, model_version: str | None = None, date_from: date | None = None, date_to: date | None = None,
+                dates: set[date] | None = None) -> list[tuple[str, date, list[str]]]:
+        """(model_version, as_of, finished files) of every partition with at least one finished file, in order.
+        Paths as strings: an account page lists a year of partitions on every read, and Path objects (their
+        construction and sorting) cost it more than the directory scans."""
         if self._root is None or not self._root.is_dir():
-            return
-        for mv_dir in _subdirs(self._root, "model_version="):
-            version = mv_dir.name.partition("=")[2]
+            return []
+        root = str(self._root)
+        out = []
+        for v_name in names(root, "model_version=", directories=True):
+            version = v_name.partition("=")[2]
             if model_version is not None and version != model_version:
                 continue
-            for d_dir in _subdirs(mv_dir, "as_of="):
+            v_dir = os.path.join(root, v_name)
+            for d_name in names(v_dir, "as_of=", directories=True):
                 try:
-                    as_of = date.fromisoformat(d_dir.name.partition("=")[2])
+                    as_of = date.fromisoformat(d_name.partition("=")[2])
                 except ValueError:
                     continue
                 if (date_from is not None and as_of < date_from) or (date_to is not None and as_of > date_to) \
                         or (dates is not None and as_of not in dates):
                     continue
-                files = sorted(p for p in _files(d_dir))
+                d_dir = os.path.join(v_dir, d_name)
+                files = [os.path.join(d_dir, f) for f in names(d_dir, PART_PREFIX, suffix=SUFFIX)]
                 if files:
-                    yield version, as_of, files
+                    out.append((version, as_of, files))
+        return out
+
+    def partitions(self, model_version: str | None = None, date_from: date | None = None,
+                   date_to: date | None = None,
+                   dates: set[date] | None = None) -> Iterator[tuple[str, date, list[Path]]]:
+        """As `listing`, with Paths."""
+        for version, as_of, files in self.listing(model_version, date_from, date_to, dates):
+            yield version, as_of, [Path(f) for f in files]
 
     def files(self, model_version: str | None = None, date_from: date | None = None,
               date_to: date | None = None, dates: set[date] | None = None) -> list[Path]:
@@ -236,7 +295,7 @@ class History:
 
     # -- reading --------------------------------------------------------------------------------------
 
-    def read(self, attempt: Callable[[duckdb.DuckDBPyConnection], _T]) -> _T:
+    def read(self, attempt: Callable[[duckdb.DuckDBPyConnection], _T], *, small: bool = False) -> _T:
         """Run one read (its files listed and queried) on a cursor of the process's DuckDB. Daily files never
         go away, but index files do once a merge replaces them: a read that listed one just before a writer
         deleted it is listed and run again (a merge's new file is in place before the old ones go)."""
@@ -244,7 +303,7 @@ class History:
 
         retries = 2
         while True:
-            con = connect()
+            con = connect(small=small)
             try:
                 return attempt(con)
             except duckdb.IOException:
@@ -257,79 +316,64 @@ class History:
     def scan(self, con: duckdb.DuckDBPyConnection, *, model_version: str | None = None,
              date_from: date | None = None, date_to: date | None = None, dates: set[date] | None = None,
              series: set[str] | None = None) -> Scan | None:
-        """A query (sqlglot) over the snapshots of the partitions asked for; None when there are none.
+        """What a read of the partitions asked for reads; None when there are none.
 
         `series`: the columns a read of a few accounts needs; when the series index holds them all, the
         read takes the index files of those dates and the daily files the index does not cover yet (one
         account's year: a few row groups, not one file per date)."""
-        from sqlglot import exp
-
         from healthscore.store import history_index
 
-        daily: dict[str, list[Path]] = {}
-        for version, _, files in self.partitions(model_version, date_from, date_to, dates):
+        daily: dict[str, list[str]] = {}
+        for version, _, files in self.listing(model_version, date_from, date_to, dates):
             daily.setdefault(version, []).extend(files)
         if not daily:
             return None
         if series is None or not series <= set(history_index.SERIES_COLUMNS):
-            return Scan(self.daily_query([f for fs in daily.values() for f in fs]), None)
-        indexed, loose = [], []
+            return Scan(tuple(f for fs in daily.values() for f in fs), (), None, False)
+        indexed: list[str] = []
+        loose: list[str] = []
         for version, files in daily.items():
             i, d = history_index.sources(self, con, version, files, dates, date_from, date_to)
-            indexed += i
+            indexed += (str(f.path) for f in i)
             loose += d
-        columns = list(history_index.SERIES_COLUMNS)
-        # copy=False throughout: the queries are built once and name every file (deep copies cost a read ~5 ms)
-        parts = [exp.select(*columns).from_(self.daily_query(loose).subquery("d", copy=False), copy=False)] \
-            if loose else []
-        if indexed:
-            query = exp.select(*columns).from_(read_parquet([f.path for f in indexed]), copy=False)
-            within = _date_filter(dates, date_from, date_to)
-            parts.append(query.where(within, copy=False) if within is not None else query)
-        out: exp.Query = parts[0]
-        for other in parts[1:]:
-            out = exp.union(out, other, distinct=False, copy=False)
-        return Scan(out if isinstance(out, exp.Select)
-                    else exp.select("*").from_(out.subquery("u", copy=False), copy=False), columns)
+        within = (frozenset(dates) if dates is not None else None, date_from, date_to) if indexed else None
+        return Scan(tuple(loose), tuple(indexed), within, True)
 
-    def daily_query(self, files: list[Path]) -> exp.Select:
+    def daily_query(self, files: list[Path] | list[str] | tuple[str, ...]) -> exp.Select:
         """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
-        from sqlglot import exp
-
-        def part(name: str) -> exp.Expression:
-            return exp.Anonymous(this="regexp_extract", expressions=[
-                exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
-
-        return exp.select(exp.Star(except_=[exp.column("filename")]),
-                          exp.alias_(part("model_version"), "model_version"),
-                          exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of"),
-                          ).from_(read_parquet(files, union_by_name=True, filename=True), copy=False)
+        return daily_query(files)
 
     def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
         """A lazy relation over the daily files (projections and filters added to it reach the Parquet reader)."""
         return con.sql(self.daily_query(files).sql(dialect="duckdb"))
 
 
-_shared: list[duckdb.DuckDBPyConnection] = []  # one in-memory database per process, opened on first read
-_shared_pid: list[int] = []  # the process that opened it
+# One in-memory database per process and kind of read, opened on first use: a read of a few accounts runs on one
+# thread (a second one added a third to the CPU of an account page and nothing to its wall time, and ten
+# clients at once queued behind that CPU), a read of many accounts or dates on two.
+_shared: dict[bool, duckdb.DuckDBPyConnection] = {}
+_shared_pid: list[int] = []  # the process that opened them
 _shared_lock = threading.Lock()
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+def connect(*, small: bool = False) -> duckdb.DuckDBPyConnection:
     """A cursor of the process's in-memory DuckDB for one read (close it after): opening a database cost
     each web request 10-15 ms. History files never change once renamed into place, so their Parquet
-    footers are cached across reads."""
+    footers are cached across reads. `small`: a read of a few accounts (one thread)."""
     import duckdb
 
     with _shared_lock:
-        if not _shared or os.getpid() != _shared_pid[0]:  # a forked worker opens its own
-            shared = duckdb.connect(config={"threads": 2})
+        if _shared_pid != [os.getpid()]:  # a forked worker opens its own
+            _shared.clear()
+            _shared_pid[:] = [os.getpid()]
+        shared = _shared.get(small)
+        if shared is None:
+            shared = duckdb.connect(config={"threads": 1 if small else 2})
             # GLOBAL: each read's cursor is a session of its own, and a session SET did not reach them (every
             # read parsed every footer again: one account's history took 16 ms against 5 ms). A constant statement.
             shared.execute("SET GLOBAL parquet_metadata_cache = true")
-            _shared[:] = [shared]
-            _shared_pid[:] = [os.getpid()]
-        return _shared[0].cursor()
+            _shared[small] = shared
+        return shared.cursor()
 
 
 def col(name: str) -> Any:
@@ -338,7 +382,7 @@ def col(name: str) -> Any:
     return duckdb.ColumnExpression(name)
 
 
-def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date | None) -> exp.Condition | None:
+def _date_filter(dates: AbstractSet[date] | None, date_from: date | None, date_to: date | None) -> exp.Condition | None:
     from sqlglot import exp
 
     def day(d: date) -> exp.Expression:
@@ -355,16 +399,8 @@ def _date_filter(dates: set[date] | None, date_from: date | None, date_to: date 
     return exp.and_(*conditions) if conditions else None
 
 
-def _subdirs(path: Path, prefix: str) -> list[Path]:
-    with os.scandir(path) as it:
-        return sorted(Path(e.path) for e in it if e.name.startswith(prefix) and e.is_dir())
-
-
 def _files(path: Path) -> Iterator[Path]:
-    with os.scandir(path) as it:
-        for e in it:
-            if e.name.startswith(PART_PREFIX) and e.name.endswith(SUFFIX):
-                yield Path(e.path)
+    return (path / name for name in names(str(path), PART_PREFIX, suffix=SUFFIX))
 
 
 def _remove_stale(directory: Path) -> None:

@@ -89,13 +89,17 @@ def live_files(history: History, con: duckdb.DuckDBPyConnection, model_version: 
     return [f for f in files if f.path.name not in replaced]
 
 
-def relative(history: History, path: Path) -> str:
-    return path.relative_to(history.root).as_posix()
+def relative(history: History, path: Path | str) -> str:
+    """A file's path relative to the history's root, as the index's footers name it."""
+    text, root = os.fspath(path), os.fspath(history.root) + os.sep
+    if text.startswith(root):  # a string slice: a year's daily files are checked on every account read
+        return text[len(root):].replace(os.sep, "/")
+    return Path(text).relative_to(history.root).as_posix()
 
 
-def sources(history: History, con: duckdb.DuckDBPyConnection, model_version: str, daily: list[Path],
+def sources(history: History, con: duckdb.DuckDBPyConnection, model_version: str, daily: list[str],
             wanted: Iterable[date] | None, date_from: date | None,
-            date_to: date | None) -> tuple[list[IndexFile], list[Path]]:
+            date_to: date | None) -> tuple[list[IndexFile], list[str]]:
     """(index files holding rows of the dates asked for, the daily files among `daily` that none covers)."""
     index = live_files(history, con, model_version)
     covered = set().union(*(f.covers for f in index))

@@ -8,6 +8,7 @@ evidence, trends and distributions read the history's files through DuckDB.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -169,15 +170,13 @@ class SnapshotRecords:
         series = {*columns, *order, "account_id", *(["segment"] if segment is not None else [])} if few else None
         return self.history.read(lambda con: self._query_history(
             con, fetch, columns, model_version=model_version, dates=dates, date_from=date_from, date_to=date_to,
-            account_id=account_id, ids=ids, segment=segment, order=order, series=series))
+            account_id=account_id, ids=ids, segment=segment, order=order, series=series), small=few)
 
     def _query_history(self, con: Any, fetch: Callable[[Any], _T], columns: Sequence[str], *,
                        model_version: str | None, dates: Iterable[date] | None,
                        date_from: date | datetime | str | None, date_to: date | datetime | str | None,
                        account_id: str | None, ids: list[str] | None, segment: str | None, order: Sequence[str],
                        series: set[str] | None) -> _T | None:
-        from sqlglot import exp  # here, not at import: `tasks` and `--help` never build a history query
-
         scan = self.history.scan(con, model_version=model_version,
                                   date_from=to_date(date_from) if date_from is not None else None,
                                   date_to=to_date(date_to) if date_to is not None else None,
@@ -185,30 +184,21 @@ class SnapshotRecords:
                                   series=series)
         if scan is None:
             return None
-        # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms).
-        # Daily files written before a column existed lack it: such a column reads as absent.
-        query = scan.query
-        present = set(scan.columns if scan.columns is not None else con.sql(query.sql(dialect="duckdb")).columns)
-        wanted = [c for c in columns if c in present]
-        conditions: list[exp.Expression] = []
-        if account_id is not None:
-            conditions.append(exp.column("account_id").eq(exp.Literal.string(str(account_id))))
-        if ids is not None and len(ids) <= _INLINE_IDS:
-            conditions.append(exp.column("account_id").isin(*(exp.Literal.string(i) for i in ids)))
-        if segment is not None:
-            conditions.append(exp.column("segment").eq(exp.Literal.string(segment)))
-        select = exp.select(*wanted).from_(query.subquery("h", copy=False), copy=False)
-        if conditions:
-            select = select.where(exp.and_(*conditions), copy=False)
-        if ids is None or len(ids) <= _INLINE_IDS:
-            if order:
-                select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order),
-                                         copy=False)
-            return fetch(con.sql(select.sql(dialect="duckdb")))
+        present = scan.columns if scan.columns is not None else _daily_columns(con, scan)
+        wanted = tuple(c for c in columns if c in present)
+        inline = ids is None or len(ids) <= _INLINE_IDS
+        # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms), its
+        # values as parameters: the text is the same for every account and is built once.
+        sql = _history_sql(scan, wanted, tuple(order) if inline else (), account_id is not None,
+                           len(ids) if ids is not None and inline else None, segment is not None, not inline)
+        params = [*([str(account_id)] if account_id is not None else []), *(ids if ids is not None and inline else []),
+                  *([segment] if segment is not None else [])]
+        rel = con.sql(sql, params=params or None)
+        if inline:
+            return fetch(rel)
         import pyarrow as pa  # many accounts: a join with them
 
-        rel = con.sql(select.select("account_id", append=True).sql(dialect="duckdb")) \
-            .join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
+        rel = rel.join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
         rel = rel.project(*(col(c) for c in wanted))
         return fetch(rel.sort(*(col(c) for c in order)) if order else rel)
 
@@ -323,6 +313,41 @@ class SnapshotRecords:
 
 
 _INLINE_IDS = 500  # accounts listed in a filter; more are joined with
+_DAILY_COLUMNS: dict[tuple[str, ...], frozenset[str]] = {}  # files never change once in place
+
+
+def _daily_columns(con: Any, scan: Any) -> frozenset[str]:
+    """The columns of a read of daily files (one written before a column existed lacks it), asked of DuckDB
+    once per set of files."""
+    found = _DAILY_COLUMNS.get(scan.daily)
+    if found is None:
+        found = frozenset(con.sql(scan.query().sql(dialect="duckdb")).columns)
+        if len(_DAILY_COLUMNS) >= 256:
+            _DAILY_COLUMNS.clear()
+        _DAILY_COLUMNS[scan.daily] = found
+    return found
+
+
+@functools.lru_cache(maxsize=128)
+def _history_sql(scan: Any, wanted: tuple[str, ...], order: tuple[str, ...], by_account: bool,
+                 inline_ids: int | None, by_segment: bool, for_join: bool) -> str:
+    """The SQL text of a history read, its account, accounts and segment as parameters (`?`, in that order)."""
+    from sqlglot import exp  # here, not at import: `tasks` and `--help` never build a history query
+
+    conditions: list[exp.Expression] = []
+    if by_account:
+        conditions.append(exp.column("account_id").eq(exp.Placeholder()))
+    if inline_ids is not None:
+        conditions.append(exp.column("account_id").isin(*(exp.Placeholder() for _ in range(inline_ids))))
+    if by_segment:
+        conditions.append(exp.column("segment").eq(exp.Placeholder()))
+    names = [*wanted, *(["account_id"] if for_join and "account_id" not in wanted else [])]
+    select = exp.select(*(exp.column(c) for c in names)).from_(scan.query().subquery("h", copy=False), copy=False)
+    if conditions:
+        select = select.where(exp.and_(*conditions), copy=False)
+    if order:
+        select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order), copy=False)
+    return select.sql(dialect="duckdb")
 # The account's name, owner and ARR as of the date, kept in the history beside the snapshot (not in the store's
 # latest row): explain and the API read a stored snapshot without opening the engine. Older files have none.
 _CONTEXT_COLUMNS = ["name", "owner", "arr"]
