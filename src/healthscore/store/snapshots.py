@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -188,12 +189,17 @@ class SnapshotRecords:
         wanted = tuple(c for c in columns if c in present)
         inline = ids is None or len(ids) <= _INLINE_IDS
         # One statement for DuckDB to bind and plan (each relation-API step cost a web read about 1 ms), its
-        # values as parameters: the text is the same for every account and is built once.
-        sql = _history_sql(scan, wanted, tuple(order) if inline else (), account_id is not None,
-                           len(ids) if ids is not None and inline else None, segment is not None, not inline)
-        params = [*([str(account_id)] if account_id is not None else []), *(ids if ids is not None and inline else []),
-                  *([segment] if segment is not None else [])]
-        rel = con.sql(sql, params=params or None)
+        # values as parameters: the text is the same for every account and is built once per set of files.
+        values = [*([str(account_id)] if account_id is not None else []),
+                  *(ids if ids is not None and inline else []), *([segment] if segment is not None else [])]
+        shape = (scan, wanted, tuple(order) if inline else (), account_id is not None,
+                 len(ids) if ids is not None and inline else None, segment is not None, not inline)
+        if "pandas" in sys.modules or not values:
+            rel = con.sql(_history_sql(*shape), params=values or None)
+        else:
+            # Binding a parameter makes DuckDB import pandas (0.4 s, more than all the rest of a read command):
+            # a process without pandas (a CLI read, one read per process) gets the values as literals instead.
+            rel = con.sql(_history_select(*shape, values=[_literal(v) for v in values]).sql(dialect="duckdb"))
         if inline:
             return fetch(rel)
         import pyarrow as pa  # many accounts: a join with them
@@ -332,22 +338,42 @@ def _daily_columns(con: Any, scan: Any) -> frozenset[str]:
 def _history_sql(scan: Any, wanted: tuple[str, ...], order: tuple[str, ...], by_account: bool,
                  inline_ids: int | None, by_segment: bool, for_join: bool) -> str:
     """The SQL text of a history read, its account, accounts and segment as parameters (`?`, in that order)."""
+    return _history_select(scan, wanted, order, by_account, inline_ids, by_segment, for_join).sql(dialect="duckdb")
+
+
+def _history_select(scan: Any, wanted: tuple[str, ...], order: tuple[str, ...], by_account: bool,
+                    inline_ids: int | None, by_segment: bool, for_join: bool,
+                    values: list[Any] | None = None) -> Any:
+    """The query of a history read; its values are parameters, or `values` (expressions, in that order)."""
     from sqlglot import exp  # here, not at import: `tasks` and `--help` never build a history query
+
+    given = iter(values) if values is not None else None
+
+    def value() -> exp.Expression:
+        return next(given) if given is not None else exp.Placeholder()
 
     conditions: list[exp.Expression] = []
     if by_account:
-        conditions.append(exp.column("account_id").eq(exp.Placeholder()))
+        conditions.append(exp.column("account_id").eq(value()))
     if inline_ids is not None:
-        conditions.append(exp.column("account_id").isin(*(exp.Placeholder() for _ in range(inline_ids))))
+        conditions.append(exp.column("account_id").isin(*(value() for _ in range(inline_ids))))
     if by_segment:
-        conditions.append(exp.column("segment").eq(exp.Placeholder()))
+        conditions.append(exp.column("segment").eq(value()))
     names = [*wanted, *(["account_id"] if for_join and "account_id" not in wanted else [])]
     select = exp.select(*(exp.column(c) for c in names)).from_(scan.query().subquery("h", copy=False), copy=False)
     if conditions:
         select = select.where(exp.and_(*conditions), copy=False)
     if order:
         select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order), copy=False)
-    return select.sql(dialect="duckdb")
+    return select
+
+
+def _literal(value: str) -> Any:
+    from sqlglot import exp
+
+    return exp.Literal.string(value)
+
+
 # The account's name, owner and ARR as of the date, kept in the history beside the snapshot (not in the store's
 # latest row): explain and the API read a stored snapshot without opening the engine. Older files have none.
 _CONTEXT_COLUMNS = ["name", "owner", "arr"]
