@@ -117,6 +117,11 @@ def test_history_columns_round_trip_with_missing_values_as_defaults(store):
         assert conn.scalars(sa.select(s.account_id).where(s.last_trusted.is_(None)).order_by(s.account_id)).all() == [
             "a1", "a3"
         ]
+        latest = {r.account_id: r for r in conn.execute(sa.select(s.account_id, s.components, s.reasons, s.flags,
+                                                                  s.last_trusted))}
+    # the store's latest rows hold the JSON the history file holds (encoded once for both)
+    assert {a: (r.components, r.reasons, r.flags, r.last_trusted) for a, r in latest.items()} == {
+        a: (snap["components"], snap["reasons"], snap["flags"], snap["last_trusted"]) for a, snap in got.items()}
 
 
 def test_history_columns_may_be_absent_or_all_missing(store):

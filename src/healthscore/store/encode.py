@@ -220,6 +220,11 @@ SNAPSHOT_ENCODERS: dict[str, Encoder] = {
     "review_required": _bool,
     "last_trusted": _json_object,
 }
+# For a frame whose JSON columns SNAPSHOT_ENCODERS already turned into text (a write encodes them once, for the
+# history file and the store's latest rows alike).
+ENCODED_SNAPSHOT_ENCODERS: dict[str, Encoder] = {
+    name: _nulls if encoder in (_json, _json_list, _json_object) else encoder
+    for name, encoder in SNAPSHOT_ENCODERS.items()}
 EVIDENCE_ENCODERS: dict[str, Encoder] = {
     "account_id": _text,
     "as_of": _datetime,

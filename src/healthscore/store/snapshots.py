@@ -117,7 +117,7 @@ class SnapshotRecords:
             staged = self.history.stage(encoded, ev)
             try:
                 with self.engine.begin() as conn:
-                    _replace_latest(conn, snaps)
+                    _replace_latest(conn, encoded)
             except BaseException:
                 staged.discard()
                 raise
@@ -419,8 +419,9 @@ def _evidence_entry(e: dict[str, Any]) -> dict[str, Any]:
 
 def _replace_latest(conn: Connection, snaps: pd.DataFrame) -> None:
     """Make the store's `snapshots` hold each account's newest snapshot per model version: a new snapshot
-    replaces the account's row of the same or an older date, and is left out when a newer one is there."""
-    from healthscore.store.encode import SNAPSHOT_ENCODERS, bulk_insert
+    replaces the account's row of the same or an older date, and is left out when a newer one is there.
+    `snaps`: its JSON columns already JSON text (as the history file has them)."""
+    from healthscore.store.encode import ENCODED_SNAPSHOT_ENCODERS, bulk_insert
 
     if snaps.empty:
         return
@@ -434,7 +435,7 @@ def _replace_latest(conn: Connection, snaps: pd.DataFrame) -> None:
         newer = set(conn.scalars(select(s.account_id).where(s.model_version == model_version, s.as_of > when,
                                                             column_in(conn, s.account_id, ids))))
         rows = group[~group["account_id"].isin(newer)] if newer else group
-        bulk_insert(conn, t.snapshots, rows, SNAPSHOT_ENCODERS)
+        bulk_insert(conn, t.snapshots, rows, ENCODED_SNAPSHOT_ENCODERS)
 
 
 def _snapshot_frame(table: pa.Table | None, names: list[str]) -> pd.DataFrame:
