@@ -1,5 +1,5 @@
 """File helpers of the snapshot history and its series index: a directory's fsync, its listing, and the
-sqlglot expression that reads Parquet files in DuckDB."""
+sqlglot expressions that read Parquet files in DuckDB."""
 
 from __future__ import annotations
 
@@ -20,6 +20,26 @@ def read_parquet(files: Sequence[Path | str], **options: bool) -> exp.Expression
     args: list[exp.Expression] = [exp.Array(expressions=[exp.Literal.string(str(f)) for f in files])]
     args += [exp.EQ(this=exp.var(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
     return exp.Anonymous(this="read_parquet", expressions=args)
+
+
+# The partition columns come from each file's path (hive-style names), not from DuckDB's hive_partitioning:
+# its type detection would read a model version of digits as a number.
+_PARTITION_PATTERNS = {"model_version": r"model_version=([^/\\]+)[/\\]as_of=",
+                       "as_of": r"as_of=(\d{4}-\d{2}-\d{2})[/\\]"}
+
+
+def daily_query(files: list[Path] | list[str] | tuple[str, ...]) -> exp.Select:
+    """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
+    from sqlglot import exp
+
+    def part(name: str) -> exp.Expression:
+        return exp.Anonymous(this="regexp_extract", expressions=[
+            exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
+
+    return exp.select(exp.Star(except_=[exp.column("filename")]),
+                      exp.alias_(part("model_version"), "model_version"),
+                      exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of"),
+                      ).from_(read_parquet(list(files), union_by_name=True, filename=True), copy=False)
 
 
 def fsync_dir(path: Path) -> None:

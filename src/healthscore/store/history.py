@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from healthscore.errors import InvalidInput
-from healthscore.store.files import fsync_dir, names, read_parquet
+from healthscore.store.files import daily_query, fsync_dir, names, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,10 +51,6 @@ _T = TypeVar("_T")
 PART_PREFIX = "part-"
 SUFFIX = ".parquet"
 _SAFE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-# The partition columns come from each file's path (hive-style names), not from DuckDB's hive_partitioning:
-# its type detection would read a model version of digits as a number.
-_PARTITION_PATTERNS = {"model_version": r"model_version=([^/\\]+)[/\\]as_of=",
-                       "as_of": r"as_of=(\d{4}-\d{2}-\d{2})[/\\]"}
 ROW_GROUP_ROWS = 20_000
 ZSTD_LEVEL = 6  # 2,000-account demo: 279 bytes per snapshot at level 3, 261 at 6, 257 at 9 (twice the CPU of 6)
 
@@ -118,20 +114,6 @@ class Scan(NamedTuple):
             out = exp.union(out, other, distinct=False, copy=False)
         return out if isinstance(out, exp.Select) \
             else exp.select(exp.Star()).from_(out.subquery("u", copy=False), copy=False)
-
-
-def daily_query(files: list[Path] | list[str] | tuple[str, ...]) -> exp.Select:
-    """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
-    from sqlglot import exp
-
-    def part(name: str) -> exp.Expression:
-        return exp.Anonymous(this="regexp_extract", expressions=[
-            exp.column("filename"), exp.Literal.string(_PARTITION_PATTERNS[name]), exp.Literal.number(1)])
-
-    return exp.select(exp.Star(except_=[exp.column("filename")]),
-                      exp.alias_(part("model_version"), "model_version"),
-                      exp.alias_(exp.cast(part("as_of"), "DATE"), "as_of"),
-                      ).from_(read_parquet(list(files), union_by_name=True, filename=True), copy=False)
 
 
 class History:
@@ -339,13 +321,9 @@ class History:
         within = (frozenset(dates) if dates is not None else None, date_from, date_to) if indexed else None
         return Scan(tuple(loose), tuple(indexed), within, True)
 
-    def daily_query(self, files: list[Path] | list[str] | tuple[str, ...]) -> exp.Select:
-        """The daily files' rows, with model_version and as_of (a DATE) from each file's partition directories."""
-        return daily_query(files)
-
     def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
         """A lazy relation over the daily files (projections and filters added to it reach the Parquet reader)."""
-        return con.sql(self.daily_query(files).sql(dialect="duckdb"))
+        return con.sql(daily_query(files).sql(dialect="duckdb"))
 
 
 # One in-memory database per process and kind of read, opened on first use: a read of a few accounts runs on one

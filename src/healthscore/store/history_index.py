@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from healthscore.store.files import fsync_dir, read_parquet
+from healthscore.store.files import daily_query, fsync_dir, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -188,7 +188,7 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
 
     parts: list[exp.Query] = []
     if daily:
-        parts.append(exp.select(*SERIES_COLUMNS).from_(history.daily_query(daily).subquery("d", copy=False),
+        parts.append(exp.select(*SERIES_COLUMNS).from_(daily_query(daily).subquery("d", copy=False),
                                                        copy=False))
     if merged:
         parts.append(exp.select(*SERIES_COLUMNS).from_(read_parquet([f.path for f in merged]), copy=False))
