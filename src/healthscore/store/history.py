@@ -181,7 +181,7 @@ class History:
         return [f for _, _, fs in self.partitions(model_version, date_from, date_to, dates) for f in fs]
 
     def dates(self, model_version: str) -> set[date]:
-        return {d for _, d, _ in self.partitions(model_version)}
+        return {d for _, d, _ in self.listing(model_version)}
 
     def counts(self, model_version: str, dates: list[date]) -> dict[date, int]:
         """Snapshots per date, from the files' footers (no data read)."""
@@ -320,10 +320,6 @@ class History:
             loose += d
         within = (frozenset(dates) if dates is not None else None, date_from, date_to) if indexed else None
         return Scan(tuple(loose), tuple(indexed), within, True)
-
-    def relation(self, con: duckdb.DuckDBPyConnection, files: list[Path]) -> duckdb.DuckDBPyRelation:
-        """A lazy relation over the daily files (projections and filters added to it reach the Parquet reader)."""
-        return con.sql(daily_query(files).sql(dialect="duckdb"))
 
 
 # One in-memory database per process and kind of read, opened on first use: a read of a few accounts runs on one

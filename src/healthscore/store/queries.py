@@ -85,7 +85,7 @@ def portfolio_dates(store: Any, model_version: str, share: float = 0.5) -> list[
 
 def latest_as_of(store: Any, model_version: str, on_or_before: date | None = None) -> date | None:
     """The newest date of the version's snapshot history (on or before a date): its partitions, no data read."""
-    return max((d for _, d, _ in store.history.partitions(model_version, date_to=on_or_before)), default=None)
+    return max((d for _, d, _ in store.history.listing(model_version, date_to=on_or_before)), default=None)
 
 
 def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str, ...] = LATEST_COLUMNS,

@@ -302,7 +302,7 @@ class SnapshotRecords:
     def latest_as_of(self, model_version: str | None = None, account_id: str | None = None) -> date | None:
         """The newest as-of date with a stored snapshot (of one account), or None when there is none."""
         if account_id is None:
-            return max((d for _, d, _ in self.history.partitions(model_version)), default=None)
+            return max((d for _, d, _ in self.history.listing(model_version)), default=None)
         # the store's latest row of the account, when its date is in the history (it is unless a crash
         # came between the store's commit and the file's rename); otherwise the history's files
         s = t.snapshots.c
@@ -311,8 +311,7 @@ class SnapshotRecords:
             stmt = stmt.where(s.model_version == model_version)
         with self.engine.connect() as conn:
             newest = conn.scalar(stmt)
-        if newest is not None and any(True for _ in self.history.partitions(model_version, newest.date(),
-                                                                             newest.date())):
+        if newest is not None and self.history.listing(model_version, newest.date(), newest.date()):
             return newest.date()
         rows = self.history_rows(["as_of"], model_version=model_version, account_id=account_id)
         return max((r["as_of"] for r in rows), default=None)
