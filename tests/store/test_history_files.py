@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from healthscore.store.store import Store
 from tests.store.test_store import batch, write
 
 D1, D2 = date(2024, 6, 28), date(2024, 6, 29)
@@ -148,3 +156,60 @@ def test_a_read_of_more_accounts_than_a_filter_lists_joins_with_them(store):
     assert len(wanted) > _INLINE_IDS
     assert frame["account_id"].tolist() == sorted(ids[::2])
     assert set(store.snapshot_frame(account_ids=ids[:3])["account_id"]) == set(ids[:3])
+
+
+_METRICS = ("logins", "tickets", "nps", "seats")
+
+
+@st.composite
+def _shuffled_batches(draw):
+    """Snapshots of a few accounts and dates, their evidence rows in any order, some metrics missing,
+    the account column plain text or categories (as a scoring run gives it)."""
+    accounts = draw(st.lists(st.sampled_from(["a1", "a2", "b 3", "é4", "<x>"]), min_size=1, max_size=4, unique=True))
+    dates = draw(st.lists(st.sampled_from([D1, D2]), min_size=1, max_size=2, unique=True))
+    keys = [(a, d) for a in accounts for d in dates]
+    snaps, ev = batch(keys, metrics=_METRICS)
+    ev = ev.drop(index=sorted(draw(st.sets(st.sampled_from(list(ev.index)), max_size=len(ev) - 1))))
+    ev = ev.iloc[draw(st.permutations(range(len(ev))))].reset_index(drop=True)
+    ev["points"] = np.arange(len(ev), dtype="float64")  # tells every row apart
+    if draw(st.booleans()):
+        ev["account_id"] = ev["account_id"].astype("category")
+    return keys, snaps, ev
+
+
+@settings(max_examples=30, deadline=None)
+@given(_shuffled_batches())
+def test_evidence_rows_in_any_order_land_in_their_snapshots_in_one_metric_order(case):
+    keys, snaps, ev = case
+    with tempfile.TemporaryDirectory() as tmp, Store(f"sqlite:///{tmp}/store.db", history_dir=Path(tmp, "h")) as store:
+        run_id = store.start_run("v1", sorted({d for _, d in keys}), "duckdb")
+        assert store.write_snapshots(run_id, snaps, ev) == len(keys)
+        rows = duckdb.sql("SELECT account_id, CAST(as_of AS VARCHAR), filename, evidence FROM read_parquet(?,"
+                          " hive_partitioning = true, filename = true)",
+                          params=[str(store.history.root / "*" / "*" / "*.parquet")]).fetchall()
+    want: dict[tuple[str, str], set] = {(a, d.isoformat()): set() for a, d in keys}
+    for r in ev.itertuples():
+        want[(str(r.account_id), r.as_of.isoformat())].add((r.metric, r.points))
+    assert {(a, d): {(e["metric"], e["points"]) for e in evs} for a, d, _, evs in rows} == want
+    before: dict[str, set] = {}  # per file, the metric pairs seen in one order: never also in the other
+    for _, _, name, evs in rows:
+        names = [e["metric"] for e in evs]
+        pairs = before.setdefault(name, set())
+        pairs.update((x, y) for i, x in enumerate(names) for y in names[i + 1:])
+    assert all((y, x) not in pairs for pairs in before.values() for x, y in pairs)
+
+
+@settings(max_examples=20, deadline=None)
+@given(_shuffled_batches(), st.data())
+def test_a_metric_twice_in_a_snapshot_is_refused_by_name_wherever_the_rows_are(case, data):
+    keys, snaps, ev = case
+    twice = data.draw(st.integers(0, len(ev) - 1))
+    at = data.draw(st.integers(0, len(ev)))
+    ev = pd.concat([ev.iloc[:at], ev.iloc[[twice]], ev.iloc[at:]], ignore_index=True)
+    row = ev.iloc[at]
+    with tempfile.TemporaryDirectory() as tmp, Store(f"sqlite:///{tmp}/store.db", history_dir=Path(tmp, "h")) as store:
+        run_id = store.start_run("v1", sorted({d for _, d in keys}), "duckdb")
+        with pytest.raises(ValueError, match=rf"metric '{row['metric']}' of snapshot \(account_id="
+                                             rf"'{re.escape(str(row['account_id']))}'.*more than once"):
+            store.write_snapshots(run_id, snaps, ev)
+        assert store.history.files() == []

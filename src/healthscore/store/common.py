@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ARRAY, Connection, Insert, String, Table, any_, bindparam
+from sqlalchemy import ARRAY, Connection, Insert, String, Table, any_, bindparam, func, select
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -62,5 +63,7 @@ def column_in(conn: Connection, column: Any, values: Iterable[str]) -> Any:
     values = [values] if isinstance(values, str) else [str(v) for v in values]
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam("in_values", values, type_=ARRAY(String)))
-    # Rendered inline as literals: SQLite allows only so many parameters per statement.
-    return column.in_(bindparam("in_values", values, expanding=True, literal_execute=True))
+    # SQLite allows only so many parameters per statement, and rendering one literal per value cost a write of
+    # 100,000 latest snapshots 0.35 s a statement: the values go as one JSON array, unnested by json_each.
+    unnested = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
+    return column.in_(select(unnested.c.value))

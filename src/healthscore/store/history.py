@@ -7,7 +7,7 @@ Layout (hive-style, readable by DuckDB, Spark and BI tools as one table)::
 One row per snapshot: the snapshot's columns (components, reasons and last_trusted as JSON text, flags
 as a JSON array) and its evidence as one ``list<struct<metric, component, value_num, value_text, window,
 source, rows, latest_at, score, weight, points, as_of_source, target, target_source>>`` column, in the
-same (source, window, metric) order in every snapshot (readers order it by points). Rows are sorted by
+same metric order in every snapshot of a file (readers order it by points). Rows are sorted by
 account_id, so a reader looking for one account skips most row groups by their statistics. zstd level
 6, dictionary encoding (docs/scale.md has the measurements behind each choice).
 
@@ -43,6 +43,7 @@ from healthscore.store.files import daily_query, fsync_dir, names, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     from sqlglot import exp
@@ -223,23 +224,41 @@ class History:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def stage(self, snaps: pd.DataFrame, evidence: pd.DataFrame) -> Staged:
+    def stage(self, snaps: pd.DataFrame, evidence: pd.DataFrame, positions: np.ndarray | None = None) -> Staged:
         """Write one file per (model_version, as_of) of `snaps` under a temporary name, fsynced.
 
         `snaps`: the store's snapshot columns with components, reasons, flags and last_trusted as JSON
-        text (store/encode.py's encoders), run_id and created_at; `evidence`: its evidence rows."""
+        text (store/encode.py's encoders), run_id and created_at; `evidence`: its evidence rows;
+        `positions`: each evidence row's snapshot as a row number of `snaps` (`snapshot_positions`; found
+        here when not given). Raises ValueError for evidence of no snapshot in `snaps` and
+        `DuplicateEvidence` for a metric listed twice in one snapshot."""
+        import numpy as np
         import pyarrow.parquet as pq
 
         staged = Staged()
         if snaps.empty:
             return staged
+        if positions is None:
+            positions = snapshot_positions(snaps, evidence)
+            if (positions < 0).any():
+                raise ValueError(f"evidence: {int((positions < 0).sum())} rows belong to no snapshot being written")
         try:
-            # row positions per partition, not the partitions' frames: one partition's evidence copied at a time
-            ev_rows = evidence.groupby(["model_version", "as_of"], sort=False, observed=True).indices \
-                if len(evidence) else {}
-            for (version, as_of), group in snaps.groupby(["model_version", "as_of"], sort=True):
-                rows = ev_rows.get((version, as_of))
-                table = _arrow_table(group, evidence.iloc[rows] if rows is not None else None)
+            partitions = snaps.groupby(["model_version", "as_of"], sort=True).indices
+            # each evidence row's partition; its rows taken apart only when there are several (a backfill's chunk)
+            partition_of = np.empty(len(snaps), dtype="int64")
+            for number, rows in enumerate(partitions.values()):
+                partition_of[rows] = number
+            ev_partition = partition_of[positions]
+            for number, ((version, as_of), rows) in enumerate(partitions.items()):
+                if len(partitions) == 1:
+                    group, ev_group, ev_positions = snaps, evidence, positions
+                else:
+                    ev_rows = np.flatnonzero(ev_partition == number)
+                    local = np.empty(len(snaps), dtype="int64")
+                    local[rows] = np.arange(len(rows))
+                    group, ev_group = snaps.iloc[rows], evidence.iloc[ev_rows]
+                    ev_positions = local[positions[ev_rows]]
+                table = _arrow_table(group, ev_group, ev_positions)
                 directory = self.partition(str(version), as_of.date())
                 directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # snapshots name customers: owner-only
                 _remove_stale(directory)
@@ -247,8 +266,10 @@ class History:
                 tmp, final = directory / f".{name}.tmp", directory / name
                 staged.moves.append((tmp, final))
                 with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+                    # statistics for the snapshot columns only: readers filter on them, never on evidence fields
+                    # (whose statistics cost a 100,000-snapshot write 0.2 s)
                     pq.write_table(table, fh, compression="zstd", compression_level=ZSTD_LEVEL, use_dictionary=True,
-                                   row_group_size=ROW_GROUP_ROWS, write_statistics=True)
+                                   row_group_size=ROW_GROUP_ROWS, write_statistics=list(SNAPSHOT_TYPES))
                     fh.flush()
                     os.fsync(fh.fileno())
         except BaseException:
@@ -409,12 +430,17 @@ SNAPSHOT_TYPES = {
 }
 
 
-def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table:
-    """One partition's rows: snapshots sorted by account_id, evidence nested as a list per snapshot."""
+def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None, positions: np.ndarray | None) -> pa.Table:
+    """One partition's rows: snapshots sorted by account_id, evidence nested as a list per snapshot
+    (`positions`: each evidence row's snapshot as a row number of `snaps`)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-    snaps = snaps.sort_values("account_id", kind="stable")
+    order = np.argsort(snaps["account_id"].to_numpy(dtype=object), kind="stable")
+    sorted_already = bool((order == np.arange(len(order))).all())
+    if not sorted_already:
+        snaps = snaps.iloc[order]
     arrays: dict[str, pa.Array] = {}
     for name, kind in SNAPSHOT_TYPES.items():
         values = snaps[name] if name in snaps else pd.Series(None, index=snaps.index, dtype=object)
@@ -426,7 +452,10 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None) -> pa.Table
             arrays[name] = pa.array(pd.to_datetime(values).to_numpy("datetime64[us]"))
         else:
             arrays[name] = _strings(values)
-    arrays["evidence"] = _evidence_lists(snaps["account_id"], evidence)
+    rank = None
+    if positions is not None:  # each evidence row's snapshot as a row of the sorted snapshots
+        rank = positions if sorted_already else np.argsort(order)[positions]
+    arrays["evidence"] = _evidence_lists(len(snaps), evidence, rank)
     return pa.table(arrays)
 
 
@@ -457,26 +486,74 @@ def _floats(values: pd.Series) -> pa.Array:
 _NUMERIC_KINDS = {"floating", "integer", "mixed-integer-float", "boolean", "decimal", "empty"}
 
 
-def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array:
-    """The evidence rows as one list per snapshot (in `account_ids` order)."""
+def snapshot_positions(snaps: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarray:
+    """Each evidence row's snapshot (the same account_id, as_of and model_version) as a row number of `snaps`,
+    -1 for none; `snaps` holds each key once. Each key column is hashed by its distinct values (an evidence
+    column of categories: its categories), so millions of evidence rows cost array lookups, not a join."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(snaps)
+    snap_key = np.zeros(n, dtype="int64")
+    ev_key = np.zeros(len(evidence), dtype="int64")
+    missing = np.zeros(len(evidence), dtype=bool)
+    for name in ("model_version", "as_of", "account_id"):
+        snap_codes, distinct = pd.factorize(snaps[name])
+        codes, ev_distinct = pd.factorize(evidence[name])
+        mapped = pd.Index(distinct).get_indexer(pd.Index(ev_distinct))
+        ev_codes = np.where(codes >= 0, mapped[codes], -1) if len(mapped) else np.full(len(codes), -1)
+        missing |= ev_codes < 0
+        if snap_key.size and int(snap_key.max()) >= (1 << 62) // max(len(distinct), 1):  # keep the key in 64 bits
+            snap_key, compact = pd.factorize(snap_key)
+            ev_key = np.maximum(pd.Index(compact).get_indexer(ev_key), 0)
+        snap_key = snap_key * len(distinct) + snap_codes
+        ev_key = ev_key * len(distinct) + np.maximum(ev_codes, 0)
+    by_key = np.argsort(snap_key, kind="stable")
+    keys = snap_key[by_key]
+    at = np.minimum(np.searchsorted(keys, ev_key), max(n - 1, 0))
+    found = ~missing & (keys[at] == ev_key) if n else np.zeros(len(evidence), dtype=bool)
+    return np.where(found, by_key[at] if n else -1, -1)
+
+
+class DuplicateEvidence(ValueError):
+    """A metric listed twice in one snapshot's evidence (`row`: the second row's position)."""
+
+    def __init__(self, row: int):
+        super().__init__(f"evidence row {row} lists a metric its snapshot already has")
+        self.row = row
+
+
+def list_order(snapshot: np.ndarray, metric: pd.Series) -> np.ndarray | None:
+    """The order of evidence rows in the history: by snapshot (`snapshot`: each row's snapshot number), each
+    snapshot's metrics in the order metrics first appear in the rows, so every list repeats one pattern and
+    each field compresses as such (ordered by points, the lists took 25% more bytes; readers sort). None when
+    the rows are in that order already, as a scoring run writes them (taking 2.4M rows in another order cost
+    a 100,000-snapshot write 1.1 s). Raises DuplicateEvidence for a metric listed twice in a snapshot."""
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(metric)
+    key = snapshot.astype("int64") * max(len(distinct), 1) + codes
+    if (key[1:] > key[:-1]).all():
+        return None
+    order = np.argsort(key, kind="stable")
+    repeated = np.flatnonzero(key[order][1:] == key[order][:-1])
+    if repeated.size:
+        raise DuplicateEvidence(int(order[repeated[0] + 1]))
+    return order
+
+
+def _evidence_lists(n: int, ev: pd.DataFrame | None, snapshot: np.ndarray | None) -> pa.Array:
+    """The evidence rows as one list per snapshot (`snapshot`: each row's snapshot as a number below `n`)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-    n = len(account_ids)
-    if ev is None or ev.empty:
+    if ev is None or ev.empty or snapshot is None:
         return pa.array([[] for _ in range(n)], evidence_type())
-    import pyarrow.compute as pc
-
-    # each evidence row's snapshot, hashed in Arrow (pandas' get_indexer over object strings cost 0.9 s a chunk)
-    pos = pc.index_in(_strings(ev["account_id"]), value_set=_strings(account_ids)).to_numpy(zero_copy_only=False)
-    # by snapshot, then source, window and metric: every snapshot's list in the same order, so each field
-    # compresses as one repeating pattern (ordered by points, the lists took 25% more bytes; readers sort)
-    factorized = [pd.factorize(ev[c], sort=True) for c in ("metric", "window", "source")]
-    ranks = [codes for codes, _ in factorized]
-    metric_names = factorized[0][1]
-    order = np.lexsort((*ranks, pos))
-    counts = np.bincount(pos, minlength=n)
+    order = list_order(snapshot, ev["metric"])
+    metric_codes, metric_names = pd.factorize(ev["metric"])
+    counts = np.bincount(snapshot, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype("int32")
 
     def text(name: str) -> pa.Array:
@@ -493,7 +570,7 @@ def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array
         # skipped; only text metrics' values are looked at one by one (all 2.4M of a chunk took 1 s)
         is_text = np.zeros(len(value), dtype=bool)
         for k in range(len(metric_names)):
-            rows = np.flatnonzero(ranks[0] == k)
+            rows = np.flatnonzero(metric_codes == k)
             if pd.api.types.infer_dtype(values[rows], skipna=True) not in _NUMERIC_KINDS:
                 is_text[rows] = np.fromiter((type(v) is str for v in values[rows].tolist()), bool, len(rows))
         value_num = pd.to_numeric(value.where(~is_text, None), errors="coerce").astype("float64").to_numpy()
@@ -509,5 +586,7 @@ def _evidence_lists(account_ids: pd.Series, ev: pd.DataFrame | None) -> pa.Array
         pa.array(latest.to_numpy("datetime64[us]"), pa.timestamp("us"), from_pandas=True),
         num("score"), num("weight"), num("points"), text("as_of_source"), num("target"), text("target_source"),
     ]
-    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type)).take(pa.array(order))
+    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type))
+    if order is not None:
+        struct = struct.take(pa.array(order))
     return pa.ListArray.from_arrays(pa.array(offsets), struct)

@@ -71,8 +71,11 @@ class SnapshotRecords:
         as [], review_required as false and the others as missing. flags holds lists, last_trusted
         JSON objects (dicts).
         """
+        import numpy as np
+
         from healthscore.faults import fault_point
         from healthscore.store.encode import SNAPSHOT_ENCODERS, naive_utc, select_columns
+        from healthscore.store.history import DuplicateEvidence, list_order, snapshot_positions
 
         optional = [c for c in _SNAPSHOT_OPTIONAL_COLUMNS if c in snapshots.columns]
         snaps = select_columns(snapshots, _SNAPSHOT_COLUMNS + optional, "snapshots")
@@ -82,16 +85,25 @@ class SnapshotRecords:
         ev_optional = [c for c in _EVIDENCE_OPTIONAL_COLUMNS if c in evidence.columns]
         ev = select_columns(evidence, _EVIDENCE_COLUMNS + ev_optional, "evidence")
         for frame in (snaps, ev):
-            frame["account_id"] = frame["account_id"].astype(str)
-            frame["model_version"] = frame["model_version"].astype(str)
+            for name in ("account_id", "model_version"):
+                frame[name] = _text(frame[name])
             frame["as_of"] = naive_utc(frame["as_of"]).dt.normalize()
         duplicated = snaps.duplicated(_SNAPSHOT_KEY)
         if duplicated.any():
             raise ValueError(f"snapshots: key {_key_text(snaps[duplicated].iloc[0])} appears more than once")
-        duplicated = ev.duplicated([*_SNAPSHOT_KEY, "metric"])
-        if duplicated.any():
-            row = ev[duplicated].iloc[0]
-            raise ValueError(f"evidence: metric {row['metric']!r} of snapshot {_key_text(row)} appears more than once")
+        positions = snapshot_positions(snaps, ev)  # each evidence row's snapshot
+        orphans = positions < 0
+        if orphans.any():
+            raise ValueError(
+                f"evidence: {int(orphans.sum())} rows belong to no snapshot in this batch, "
+                f"e.g. {_key_text(ev[orphans].iloc[0])}"
+            )
+        try:
+            list_order(positions, ev["metric"])
+        except DuplicateEvidence as exc:
+            row = ev.iloc[exc.row]
+            raise ValueError(f"evidence: metric {row['metric']!r} of snapshot {_key_text(row)} appears more than once"
+                             ) from None
         snaps = snaps.assign(run_id=run_id, created_at=utcnow())
         # the JSON columns as the history keeps them; this also checks their values before anything is written
         encoded = snaps.copy()
@@ -103,18 +115,12 @@ class SnapshotRecords:
             encoded[name] = encoded[name].astype(object)
 
         with self.history.writer_lock():
-            is_new = self._new_in_history(snaps)
-            keys = snaps[_SNAPSHOT_KEY].assign(_new=is_new)
-            ev = ev.merge(keys, on=_SNAPSHOT_KEY, how="left", validate="many_to_one")
-            orphans = ev["_new"].isna()
-            if orphans.any():
-                raise ValueError(
-                    f"evidence: {int(orphans.sum())} rows belong to no snapshot in this batch, "
-                    f"e.g. {_key_text(ev[orphans].iloc[0])}"
-                )
-            snaps, encoded = snaps[is_new], encoded[is_new]
-            ev = ev[ev["_new"].eq(True)].drop(columns="_new")
-            staged = self.history.stage(encoded, ev)
+            is_new = self._new_in_history(snaps).to_numpy()
+            if not is_new.all():
+                keep = is_new[positions]
+                ev, positions = ev[keep], (np.cumsum(is_new) - 1)[positions[keep]]  # numbered among the new
+                snaps, encoded = snaps[is_new], encoded[is_new]
+            staged = self.history.stage(encoded, ev, positions)
             try:
                 with self.engine.begin() as conn:
                     _replace_latest(conn, encoded)
@@ -470,6 +476,18 @@ def _snapshot_frame(table: pa.Table | None, names: list[str]) -> pd.DataFrame:
         else:
             frame[name] = pd.Series([], dtype=object)
     return pd.DataFrame(frame, columns=names)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Key values as text; a column of categories (a scoring run's evidence: 2.4M rows for 100,000 accounts)
+    keeps its codes and turns only its categories into text."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        names = values.cat.categories.astype(str)
+        if names.is_unique:
+            return values.cat.rename_categories(names)
+    return values.astype(str)
 
 
 def _key_text(row: pd.Series) -> str:
