@@ -20,7 +20,6 @@ EXTRA_OF_MODULE: dict[str, tuple[str, str]] = {
     "multipart": ("web", "the web application and REST API"),
     "python_multipart": ("web", "the web application and REST API"),
     "swagger_ui_bundle": ("web", "the web application and REST API"),
-    "limits": ("web", "the web application and REST API"),
     "nats": ("stream", "real-time events from NATS JetStream"),
     "pyspark": ("spark", "the Spark engine"),
 }

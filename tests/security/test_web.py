@@ -8,7 +8,7 @@ import re
 import pytest
 
 from healthscore.errors import UserError
-from tests.security.conftest import PASSWORDS
+from tests.security.conftest import PASSWORDS, SECRET
 from tests.web.conftest import bearer, csrf_of
 
 
@@ -78,6 +78,49 @@ def test_a_client_trying_many_users_is_locked_out(client):
         assert login(client, f"guess{i}", "not the password at all").status_code == 401
     r = login(client, "viewer")  # a user it never tried, with the right password
     assert r.status_code == 429 and "this client" in r.text
+
+
+def test_worker_processes_count_the_same_failed_logins(ws, client):
+    """`serve --workers 2`: each worker has its own app; the failures are the store's, so two workers allow
+    no more guesses than one."""
+    from fastapi.testclient import TestClient
+
+    from healthscore.web.app import create_app
+
+    with TestClient(create_app(ws, secret_key=SECRET)) as other:
+        for c in (client, other, client, other, client):
+            assert login(c, "admin", "not the password at all").status_code == 401
+        for c in (client, other):
+            assert login(c, "admin").status_code == 429
+
+
+def test_a_locked_user_logs_in_once_the_window_moves_on_and_success_clears_only_the_user(ws):
+    from datetime import datetime, timedelta
+
+    from healthscore.errors import TooManyAttempts
+    from healthscore.project import Project
+    from healthscore.web.throttle import Limit, LoginThrottle
+
+    now = [datetime(2026, 12, 4, 9, 0)]
+    with Project(ws) as project:
+        throttle = LoginThrottle(lambda: project.store, per_user=Limit(3, timedelta(minutes=10)),
+                                 per_client=Limit(2, timedelta(minutes=10)), clock=lambda: now[0])
+        for minute in (0, 1, 2, 3):  # four failures a minute apart: the newest three count against the limit
+            now[0] = datetime(2026, 12, 4, 9, minute)
+            throttle.failed("Dana.Kim ", "10.0.0.1")
+        with pytest.raises(TooManyAttempts, match="this user") as locked:
+            throttle.check("dana.kim", "10.0.0.2")
+        assert locked.value.retry_after == 8 * 60  # 09:01's failure leaves the window at 09:11
+        now[0] = datetime(2026, 12, 4, 9, 11, 1)
+        throttle.check("dana.kim", "10.0.0.2")  # two failures left in the window
+        with pytest.raises(TooManyAttempts, match="this client"):
+            throttle.check("someone.else", "10.0.0.1")  # the client's failures of 09:02 and 09:03 still count
+        throttle.succeeded("DANA.KIM")
+        throttle.failed("dana.kim", "10.0.0.3")
+        throttle.failed("dana.kim", "10.0.0.4")
+        throttle.check("dana.kim", "10.0.0.5")  # the success cleared the user's earlier failures
+        with pytest.raises(TooManyAttempts, match="this client"):
+            throttle.check("someone.else", "10.0.0.1")  # and not the client's
 
 
 def test_an_unknown_user_costs_one_password_verification_like_a_known_one(project, monkeypatch):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from healthscore.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from healthscore.store import tables as t
@@ -55,6 +56,28 @@ def _check_os_user(conn: Connection, os_user: str | None, username: str) -> None
 
 
 class GovernanceRecords(AuditRecords):
+
+    # -- failed logins (web/throttle.py) ----------------------------------------------------------
+
+    def login_failures(self, scope: str, subject: str, since: datetime) -> list[datetime]:
+        """When `subject` (a user name or a client, by `scope`) failed to log in after `since`, oldest first."""
+        c = t.login_failures.c
+        with self.engine.connect() as conn:
+            return list(conn.scalars(select(c.failed_at).where(c.scope == scope, c.subject == subject,
+                                                               c.failed_at > since).order_by(c.failed_at)))
+
+    def add_login_failure(self, subjects: list[tuple[str, str]], at: datetime, forget_before: datetime) -> None:
+        """One failed login, counted for each (scope, subject); failures before `forget_before` are dropped."""
+        c = t.login_failures.c
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.login_failures).where(c.failed_at < forget_before))
+            conn.execute(insert(t.login_failures), [{"scope": scope, "subject": subject, "failed_at": at}
+                                                    for scope, subject in subjects])
+
+    def clear_login_failures(self, scope: str, subject: str) -> None:
+        c = t.login_failures.c
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.login_failures).where(c.scope == scope, c.subject == subject))
 
     # -- users ----------------------------------------------------------------------------------
 

@@ -278,6 +278,19 @@ measurement_events = Table(
     Index("ix_measurement_events_kind", "kind"),
 )
 
+# Failed web logins (revision 0010), in the store so that every worker process of the web app counts the same
+# attempts (`serve --workers 2` allows no more than one worker). Rows older than the throttle's window go as new
+# ones arrive (web/throttle.py).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(16), nullable=False),  # user | client
+    Column("subject", String, nullable=False),  # the user name as typed, lower case; or the client's address
+    Column("failed_at", DateTime, nullable=False),
+    Index("ix_login_failures_subject", "scope", "subject", "failed_at"),
+)
+
 # Append-only, tamper-evident: each entry's hash covers its content and the previous entry's hash.
 audit_log = Table(
     "audit_log",

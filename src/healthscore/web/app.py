@@ -179,7 +179,7 @@ def create_app(workspace_dir: Path | str = ".", *, secret_key: str | None = None
     app.state.templates.env.filters["shape_svg"] = shape_svg
     from healthscore.web.throttle import LoginThrottle
 
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(lambda: project.store)
     app.state.write_lock = threading.RLock()
 
     app.add_middleware(SessionMiddleware)

@@ -1,43 +1,58 @@
-"""Login throttling: failed logins counted per user name and per client in moving windows (the `limits`
-library); past the limit, logins are refused (429) until the window moves on, the right password too."""
+"""Login throttling: failed logins counted per user name and per client in moving windows; past the limit,
+logins are refused (429) until the window moves on, the right password too. The failures are kept in the store,
+so every worker process of the web app (`serve --workers N`) counts the same ones: kept per process, N workers
+allowed N times the attempts (OWASP ASVS 2.2.1)."""
 
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
 
 from healthscore.errors import TooManyAttempts
 
+if TYPE_CHECKING:
+    from healthscore.store.store import Store
+
+
+class Limit(NamedTuple):
+    attempts: int
+    window: timedelta
+
 
 class LoginThrottle:
-    PER_USER = "5 per 15 minutes"  # a user name, whichever client tries it (and names that do not exist alike)
-    PER_CLIENT = "20 per 15 minutes"  # a client address, whichever names it tries
+    PER_USER = Limit(5, timedelta(minutes=15))  # a user name, whichever client tries it (and unknown names alike)
+    PER_CLIENT = Limit(20, timedelta(minutes=15))  # a client address, whichever names it tries
 
-    def __init__(self, per_user: str = PER_USER, per_client: str = PER_CLIENT):
-        from limits import parse
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
+    def __init__(self, store: Callable[[], Store], per_user: Limit = PER_USER, per_client: Limit = PER_CLIENT,
+                 clock: Callable[[], datetime] | None = None):
+        from healthscore.store.common import utcnow
 
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.per_user, self.per_client = parse(per_user), parse(per_client)
+        self.store, self.clock = store, clock or utcnow
+        self.per_user, self.per_client = per_user, per_client
 
-    def _keys(self, username: str, client: str):
-        return ((self.per_user, "login-user", username.strip().lower()), (self.per_client, "login-client", client))
+    def _subjects(self, username: str, client: str) -> list[tuple[Limit, str, str]]:
+        return [(self.per_user, "user", username.strip().lower()), (self.per_client, "client", client)]
 
     def check(self, username: str, client: str) -> None:
         """Refuse (429) when the user name or the client has used up its failed attempts."""
-        for limit, *key in self._keys(username, client):
-            if not self.limiter.test(limit, *key):
-                reset = self.limiter.get_window_stats(limit, *key).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
-                who = "this user" if key[0] == "login-user" else "this client"
+        now = self.clock()
+        for limit, scope, subject in self._subjects(username, client):
+            failed = self.store().login_failures(scope, subject, now - limit.window)
+            if len(failed) >= limit.attempts:
+                # a moving window: one more attempt once enough of these failures have left it
+                wait = max(1, math.ceil((failed[len(failed) - limit.attempts] + limit.window - now).total_seconds()))
+                who = "this user" if scope == "user" else "this client"
                 raise TooManyAttempts(f"too many failed logins for {who}: locked for {math.ceil(wait / 60)} more"
                                       " minute(s)", wait)
 
     def failed(self, username: str, client: str) -> None:
-        for limit, *key in self._keys(username, client):
-            self.limiter.hit(limit, *key)
+        now = self.clock()
+        subjects = self._subjects(username, client)
+        longest = max(limit.window for limit, _, _ in subjects)
+        self.store().add_login_failure([(scope, subject) for _, scope, subject in subjects], now, now - longest)
 
     def succeeded(self, username: str) -> None:
-        limit, *key = self._keys(username, "")[0]
-        self.limiter.clear(limit, *key)
+        _, scope, subject = self._subjects(username, "")[0]
+        self.store().clear_login_failures(scope, subject)
