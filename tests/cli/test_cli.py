@@ -5,8 +5,10 @@ process itself is the point (`python -m healthscore`, what `--help` imports)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -113,6 +115,13 @@ def test_backfill_changes_and_compare(workspace):
     for line in ok("changes", "-w", str(workspace), "--since", "2025-03-01", "--json").stdout.splitlines():
         change = json.loads(line)
         assert {"account_id", "as_of", "delta", "tier", "previous_tier", "primary_driver", "trend_note"} <= set(change)
+    shown = 0  # the table's delta is the difference of the scores it shows
+    for line in ok("changes", "-w", str(workspace), "--since", "2025-03-01").stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) > 6 and re.fullmatch(r"\d{4}-\d\d-\d\d", cells[1]) and cells[5] != "-":
+            assert Decimal(cells[5]) == Decimal(cells[4]) - Decimal(cells[3]), line
+            shown += 1
+    assert shown > 0
     snap = json.loads(ok("explain", "A1", "-w", str(workspace), "--as-of", "2025-06-01", "--compare", "2025-05-01",
                          "--json").stdout)
     change = snap["change"]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthscore.explain.attribution import attribute_change, trend_note
+from healthscore.explain.attribution import attribute_change, snapshot_note, trend_note
 from healthscore.explain.evidence import snapshot_dicts
 from healthscore.model.load import LoadedModel, load_health_model, model_version
 from healthscore.scoring.score import score_frame
@@ -71,3 +71,28 @@ def test_trend_note_reads_like_a_sentence():
     }
     assert trend_note(change) == ("Health fell 18.0 points in 7 days (72.0 -> 54.0, green -> yellow), mostly "
                                   "login frequency (-9.6 points: 12 -> 3) and csat 90d (-5.1: 4.3 -> 3.1).")
+
+
+_SCORES = st.integers(0, 10_000).map(lambda c: c / 100)  # stored scores have two decimals
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SCORES, _SCORES, st.sampled_from(["green", "yellow", "red"]))
+def test_a_notes_change_is_the_difference_of_the_scores_it_shows(prev, score, tier):
+    """73.37 -> 58.02 once read 'fell 15.4 points (73.4 -> 58.0)' beside a changes table saying -15.3."""
+    import re
+    from decimal import Decimal
+
+    notes = [snapshot_note("scored", score, prev, 7, tier, tier, "nps", float("nan"), None, None),
+             trend_note({"from": {"as_of": "2026-01-01", "score": prev, "tier": tier},
+                         "to": {"as_of": "2026-01-08", "score": score, "tier": tier},
+                         "delta": round(score - prev, 2), "model_version_part": 0.0, "metrics": []})]
+    for note in notes:
+        moved = re.match(r"Health (rose|fell) (\d+\.\d) points in 7 days \((\d+\.\d) -> (\d+\.\d)", note)
+        if moved is None:
+            assert re.match(rf"Health held steady over 7 days at {score:.1f}\b", note), note
+            assert f"{prev:.1f}" == f"{score:.1f}"
+            continue
+        verb, change, before, after = moved.groups()
+        assert Decimal(after) - Decimal(before) == (Decimal(change) if verb == "rose" else -Decimal(change)) != 0
+        assert (before, after) == (f"{prev:.1f}", f"{score:.1f}")

@@ -96,6 +96,14 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def shown_change(before: float, after: float) -> tuple[str, str, float]:
+    """(before, after, the change between them) as a reader sees them, to one decimal: the change is the
+    difference of the two numbers shown, so "fell 15.4 points (73.4 -> 58.0)" always adds up (the change
+    rounded on its own can differ by 0.1 from the shown scores', e.g. 73.37 -> 58.02 is -15.35)."""
+    a, b = f"{before:.1f}", f"{after:.1f}"
+    return a, b, round(float(b) - float(a), 1)
+
+
 def _label(metric: str) -> str:
     return metric.replace("_", " ")
 
@@ -112,12 +120,12 @@ def trend_note(attribution: dict, top: int = 2) -> str:
     if attribution["delta"] is None:
         return f"No comparable score over {days} days: {attribution.get('reason', '')}."
     delta = attribution["delta"]
-    if abs(delta) < 0.05:
-        verb = "held steady"
-        head = f"Health {verb} over {days} days at {b['score']:.1f}"
+    shown_before, shown_after, shown = shown_change(a["score"], b["score"])
+    if shown == 0:
+        head = f"Health held steady over {days} days at {shown_after}"
     else:
-        verb = "rose" if delta > 0 else "fell"
-        head = f"Health {verb} {abs(delta):.1f} points in {days} days ({a['score']:.1f} -> {b['score']:.1f}"
+        verb = "rose" if shown > 0 else "fell"
+        head = f"Health {verb} {abs(shown):.1f} points in {days} days ({shown_before} -> {shown_after}"
         head += f", {a['tier']} -> {b['tier']})" if a["tier"] != b["tier"] else f", {b['tier']})"
     movers = [m for m in attribution["metrics"] if abs(m["points"]) >= 0.05]
     # Name the metrics that moved the score in its direction first.
@@ -128,7 +136,7 @@ def trend_note(attribution: dict, top: int = 2) -> str:
         parts.append(f"{_label(m['metric'])} ({m['points']:+.1f}{unit}: {_fmt(m['value_before'])} -> "
                      f"{_fmt(m['value_after'])})")
     note = head
-    if parts and abs(delta) >= 0.05:
+    if parts and shown != 0:
         note += ", mostly " + " and ".join(parts)
     if attribution["model_version_part"]:
         note += f"; {attribution['model_version_part']:+.1f} points from the model change"
@@ -154,13 +162,13 @@ def snapshot_note(status: str, score: float, prev: float, days: int | None, tier
         return "Not enough data to score: see the reasons."
     if prev != prev or days is None:  # NaN: no previous score
         return f"First score: {score:.1f} ({tier}), main driver {driver or 'none'}."
-    delta = score - prev
-    if abs(delta) < 0.05:
-        return f"Health held steady over {days} days at {score:.1f} ({tier}); main driver {driver or 'none'}."
+    shown_prev, shown_score, delta = shown_change(prev, score)
+    if delta == 0:
+        return f"Health held steady over {days} days at {shown_score} ({tier}); main driver {driver or 'none'}."
     verb = "rose" if delta > 0 else "fell"
     tiers = f"{prev_tier} -> {tier}" if prev_tier and prev_tier != tier else tier
-    avg = f", {smoothed:.1f} on average" if smoothed == smoothed and abs(smoothed - score) >= 0.05 else ""
-    head = f"Health {verb} {abs(delta):.1f} points in {days} days ({prev:.1f} -> {score:.1f}{avg}, {tiers})"
+    avg = f", {smoothed:.1f} on average" if smoothed == smoothed and f"{smoothed:.1f}" != shown_score else ""
+    head = f"Health {verb} {abs(delta):.1f} points in {days} days ({shown_prev} -> {shown_score}{avg}, {tiers})"
     if movers:  # the previous snapshot's evidence was at hand: name the top contributions with numbers
         parts = [f"{_label(m)} ({pts:+.1f}{' points' if i == 0 else ''}: {_fmt(v0)} -> {_fmt(v1)})"
                  for i, (m, pts, v0, v1) in enumerate(movers)]

@@ -303,9 +303,13 @@ def changes(rows: list[dict[str, Any]], since: str, limit: int, offset: int) -> 
     t = Table(title=f"{n_of_m(len(page), len(rows), offset)} material changes since {since}, newest first")
     for col in ("as of", "account", "from", "to", "delta", "smoothed", "tiers", "main driver", "note"):
         t.add_column(col, justify="right" if col in ("from", "to", "delta", "smoothed") else "left")
+    from healthscore.explain.attribution import shown_change
+
     for r in page:
-        t.add_row(r["as_of"], r["account_id"], _one(r["previous_score"]), _one(r["score"]),
-                  "-" if r["delta"] is None else f"{r['delta']:+.1f}", _one(r.get("smoothed_score")),
+        # the delta shown is the difference of the scores shown (JSON has the exact one)
+        delta = "-" if r["delta"] is None else f"{shown_change(r['previous_score'], r['score'])[2]:+.1f}"
+        t.add_row(r["as_of"], r["account_id"], _one(r["previous_score"]), _one(r["score"]), delta,
+                  _one(r.get("smoothed_score")),
                   f"{r['previous_tier'] or '-'} -> {r['tier'] or r['status']}", r["primary_driver"] or "-",
                   r["trend_note"] or "")
     con.print(t)
