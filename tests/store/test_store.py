@@ -383,3 +383,14 @@ def test_quarantine_round_trip(store):
     assert [r["reason"] for r in store.quarantine(limit=1)] == ["not a timestamp"]
     with pytest.raises(ValueError, match="read 5 != accepted 4 \\+ quarantined 0"):
         store.record_ingest_batch("tickets", "t.csv", read=5, accepted=4, quarantined=0)
+
+
+def test_a_sqlite_without_json_functions_is_refused_by_name(tmp_path, monkeypatch):
+    from healthscore.errors import UserError
+    from healthscore.store import store as store_module
+
+    assert store_module.sqlite_has_json()  # this machine's SQLite has them
+    monkeypatch.setattr(store_module, "sqlite_has_json", lambda: False)
+    with pytest.raises(UserError, match=r"SQLite \(3\.\d+.*\) has no JSON functions"):
+        Store(f"sqlite:///{tmp_path / 'store.db'}")
+    assert not (tmp_path / "store.db").exists()

@@ -107,6 +107,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@cache
+def sqlite_has_json() -> bool:
+    """Whether SQLite's JSON functions are there (store/common.py's column_in unnests with json_each)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(":memory:")) as con:
+            con.execute("SELECT value FROM json_each('[1]')").fetchall()  # a constant statement
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
 def _private_sqlite_file(path: Path) -> None:
     """Create the store file owner-only (an empty file is an empty SQLite database; SQLite gives its WAL
     and shared-memory files the database file's permissions)."""
@@ -162,6 +175,12 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
         shown = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
             raise UserError(f"store URL {shown!r}: the store runs on sqlite or postgresql only")
+        if parsed.get_backend_name() == "sqlite" and not sqlite_has_json():
+            import sqlite3
+
+            raise UserError(f"store URL {shown!r}: this Python's SQLite ({sqlite3.sqlite_version}) has no JSON"
+                            " functions, which the store uses (built into SQLite since 3.38): use a newer SQLite"
+                            " or a PostgreSQL store")
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             _private_sqlite_file(Path(parsed.database))
         # a second SQLite writer (another CLI job, the web app) waits this long for the first to commit
