@@ -275,6 +275,10 @@ def test_malformed_batches_are_refused(store):
         store.write_snapshots(run_id, snaps.head(1), ev)
     with pytest.raises(ValueError, match="missing columns tier, segment"):
         store.write_snapshots(run_id, snaps.drop(columns=["segment", "tier"]), ev)
+    unnamed = ev.copy()
+    unnamed.loc[2, "metric"] = None
+    with pytest.raises(ValueError, match=r"a row of snapshot \(account_id='a2'.*has no metric name"):
+        store.write_snapshots(run_id, snaps, unnamed)
     assert store.snapshots() == []
 
 

@@ -532,7 +532,7 @@ def list_order(snapshot: np.ndarray, metric: pd.Series) -> np.ndarray | None:
     import numpy as np
     import pandas as pd
 
-    codes, distinct = pd.factorize(metric)
+    codes, distinct = pd.factorize(metric, use_na_sentinel=False)  # a missing name is a name here, never -1
     key = snapshot.astype("int64") * max(len(distinct), 1) + codes
     if (key[1:] > key[:-1]).all():
         return None
@@ -552,7 +552,7 @@ def _evidence_lists(n: int, ev: pd.DataFrame | None, snapshot: np.ndarray | None
     if ev is None or ev.empty or snapshot is None:
         return pa.array([[] for _ in range(n)], evidence_type())
     order = list_order(snapshot, ev["metric"])
-    metric_codes, metric_names = pd.factorize(ev["metric"])
+    metric_codes, metric_names = pd.factorize(ev["metric"], use_na_sentinel=False)
     counts = np.bincount(snapshot, minlength=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype("int32")
 

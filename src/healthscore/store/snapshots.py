@@ -98,6 +98,9 @@ class SnapshotRecords:
                 f"evidence: {int(orphans.sum())} rows belong to no snapshot in this batch, "
                 f"e.g. {_key_text(ev[orphans].iloc[0])}"
             )
+        unnamed = ev["metric"].isna()
+        if unnamed.any():
+            raise ValueError(f"evidence: a row of snapshot {_key_text(ev[unnamed].iloc[0])} has no metric name")
         try:
             list_order(positions, ev["metric"])
         except DuplicateEvidence as exc:
