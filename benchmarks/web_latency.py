@@ -6,8 +6,9 @@
     .venv/bin/python benchmarks/web_latency.py --accounts 2000 --weeks 8 --no-save   # a quick check
 
 For each store (SQLite file, PostgreSQL database) it writes --accounts accounts with --weeks weekly
-snapshots each (3 evidence rows per snapshot) straight through `Store.write_snapshots`, one week
-per call, plus an engine accounts table (DuckDB) with owner, segment and ARR. Then it starts
+snapshots each, or --days daily ones (3 evidence rows per snapshot), straight through
+`Store.write_snapshots`, one date per call, plus an engine accounts table (DuckDB) with owner, segment
+and ARR. Then it starts
 `uvicorn healthscore.web.asgi:app` (one worker) in a subprocess and measures, with --clients
 three loads, --requests requests per endpoint each:
 
@@ -88,7 +89,7 @@ def make_workspace(root: Path, store_url: str, accounts: int, seed: int) -> Path
     return root
 
 
-def fill_store(ws: Path, accounts: int, weeks: int, seed: int) -> dict:
+def fill_store(ws: Path, accounts: int, dates_n: int, step_days: int, seed: int) -> dict:
     from healthscore.project import Project
 
     rng = np.random.default_rng(seed + 1)
@@ -100,7 +101,7 @@ def fill_store(ws: Path, accounts: int, weeks: int, seed: int) -> dict:
         seg = np.random.default_rng(seed).choice(SEGMENTS, accounts)  # the same draw as the accounts table
         level = rng.uniform(20, 95, accounts)
         written = 0
-        dates = [END - dt.timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+        dates = [END - dt.timedelta(days=step_days * k) for k in range(dates_n - 1, -1, -1)]
         for d in dates:
             level = np.clip(level + rng.normal(0, 3, accounts), 0, 100)
             score = level.round(2)
@@ -221,7 +222,8 @@ async def measure(base: str, make_path, headers: dict, cookies: dict, clients: i
 def run_store(kind: str, args, pg_url: str | None) -> dict:
     root = Path(args.out) / kind
     marker = root / ".healthscore" / "bench-params.json"
-    params = {"accounts": args.accounts, "weeks": args.weeks, "seed": args.seed}
+    params = {"accounts": args.accounts, "weeks": args.weeks, "seed": args.seed,
+              **({"days": args.days} if args.days else {})}
     reuse = args.reuse and marker.is_file() and json.loads(marker.read_text()) == params
     if kind == "sqlite":
         url = f"sqlite:///{root / '.healthscore' / 'store.db'}"
@@ -244,7 +246,7 @@ def run_store(kind: str, args, pg_url: str | None) -> dict:
         print(f"{kind}: reusing the store in {root}", flush=True)
     else:
         ws = make_workspace(root, url, args.accounts, args.seed)
-        filled = fill_store(ws, args.accounts, args.weeks, args.seed)
+        filled = fill_store(ws, args.accounts, *((args.days, 1) if args.days else (args.weeks, 7)), args.seed)
         marker.write_text(json.dumps(params))
         print(f"{kind}: {filled['snapshots']:,} snapshots written in {filled['fill_s']} s", flush=True)
     port = free_port()
@@ -294,6 +296,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--weeks", type=int, default=52)
+    ap.add_argument("--days", type=int, default=0,
+                    help="fill this many daily dates instead of --weeks weekly ones (365: a year scored daily)")
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--requests", type=int, default=200, help="requests per endpoint and load (after the cold one)")
     ap.add_argument("--stores", default="sqlite", help="sqlite, postgres or sqlite,postgres")
@@ -316,7 +320,7 @@ def main() -> None:
     report = {"benchmark": "web_latency", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "load_average_1_5_15": {"before": before_load, "after": list(os.getloadavg())},
-              "params": {"accounts": args.accounts, "weeks": args.weeks, "clients": args.clients,
+              "params": {"accounts": args.accounts, "weeks": args.weeks, "days": args.days, "clients": args.clients,
                          "requests_per_endpoint": args.requests, "evidence_rows_per_snapshot": 3,
                          "server": f"uvicorn, {args.workers} worker(s)"},
               "targets": {load: f"{key} < {t:g} ms" for load, (key, t) in TARGETS.items()}, "results": results}

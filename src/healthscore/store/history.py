@@ -437,9 +437,9 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None, positions: 
     import pandas as pd
     import pyarrow as pa
 
-    order = np.argsort(snaps["account_id"].to_numpy(dtype=object), kind="stable")
-    sorted_already = bool((order == np.arange(len(order))).all())
-    if not sorted_already:
+    sorted_already = snaps["account_id"].is_monotonic_increasing  # a scoring run's are
+    order = None if sorted_already else np.argsort(snaps["account_id"].to_numpy(dtype=object), kind="stable")
+    if order is not None:
         snaps = snaps.iloc[order]
     arrays: dict[str, pa.Array] = {}
     for name, kind in SNAPSHOT_TYPES.items():
@@ -454,7 +454,7 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None, positions: 
             arrays[name] = _strings(values)
     rank = None
     if positions is not None:  # each evidence row's snapshot as a row of the sorted snapshots
-        rank = positions if sorted_already else np.argsort(order)[positions]
+        rank = positions if order is None else np.argsort(order)[positions]
     arrays["evidence"] = _evidence_lists(len(snaps), evidence, rank)
     return pa.table(arrays)
 
@@ -505,7 +505,9 @@ def snapshot_positions(snaps: pd.DataFrame, evidence: pd.DataFrame) -> np.ndarra
         missing |= ev_codes < 0
         if snap_key.size and int(snap_key.max()) >= (1 << 62) // max(len(distinct), 1):  # keep the key in 64 bits
             snap_key, compact = pd.factorize(snap_key)
-            ev_key = np.maximum(pd.Index(compact).get_indexer(ev_key), 0)
+            known = pd.Index(compact).get_indexer(ev_key)
+            missing |= known < 0  # a combination of values no snapshot has
+            ev_key = np.maximum(known, 0)
         snap_key = snap_key * len(distinct) + snap_codes
         ev_key = ev_key * len(distinct) + np.maximum(ev_codes, 0)
     by_key = np.argsort(snap_key, kind="stable")
