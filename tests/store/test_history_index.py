@@ -69,26 +69,6 @@ def test_reads_are_the_same_without_the_index(store):
     assert store.snapshots("a4", with_evidence=False)[0]["as_of"] == day(5).isoformat()
 
 
-def test_an_account_read_by_row_group_finds_rows_that_straddle_row_groups(store, monkeypatch):
-    """One account's read takes only the row groups whose statistics can hold it (history_index.account_rows):
-    with two rows per row group an account's rows of one file span several groups, and the reads of every
-    account, over any dates, are those without the index."""
-    monkeypatch.setattr(history_index, "ROW_GROUP_ROWS", 2)
-    accounts = [f"a{i}" for i in range(7)]
-    for i in range(9):
-        write(store, [(a, day(i)) for a in accounts[: 3 + i % 5]], score=10.0 + i)
-    assert index_files(store) and max(pq.ParquetFile(f).metadata.num_row_groups for f in index_files(store)) > 3
-
-    def reads():
-        return {a: (account_history(store, a), account_history(store, a, date_from=day(4)),
-                    store.snapshots(a, as_of=day(2), with_evidence=False)) for a in [*accounts, "nobody"]}
-
-    with_index = reads()
-    assert with_index["a1"][0] and with_index["nobody"] == ([], [], [])
-    shutil.rmtree(store.history.root / history_index.INDEX_DIR)
-    assert reads() == with_index
-
-
 def test_other_tools_reading_the_daily_files_do_not_see_the_index(store):
     for i in range(5):
         write(store, [("a1", day(i))])

@@ -309,7 +309,7 @@ class History:
             con = connect(small=small)
             try:
                 return attempt(con)
-            except (duckdb.IOException, FileNotFoundError):  # FileNotFoundError: an index file read by pyarrow
+            except duckdb.IOException:
                 if not retries:
                     raise
                 retries -= 1

@@ -33,7 +33,6 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,7 +42,6 @@ from healthscore.store.files import daily_query, fsync_dir, read_parquet
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
     from healthscore.store.history import History
 
@@ -52,12 +50,11 @@ SERIES_COLUMNS = ("account_id", "as_of", "model_version", "score", "tier", "stat
 INDEX_DIR = "_index"
 FANOUT = 4
 MAX_ROWS = 4_000_000  # a merge sorts this many narrow rows in DuckDB (about 0.5 GB)
-# One account's rows of a file sit in one row group, read whole. Through DuckDB, small row groups were slow (at
-# 100,000 accounts x 16 weekly dates, one account from 4 files took 8 ms with row groups of 8,192 rows, 4 ms with
-# 16,384 and 60 ms with 1,024: its cost per row group outweighs the rows it decodes), so a read of one account
-# finds its row group from the footers' statistics and reads only that one (`account_rows`), where decoding is
-# the cost: from a 3.2M-row file, 3.5 ms at 16,384 rows, 1.65 ms at 4,096 (the file 38% larger), 1.14 ms at 2,048.
-ROW_GROUP_ROWS = 4_096
+# One account's rows of a file sit in one row group, read whole: at 100,000 accounts x 16 weekly dates, reading
+# one account from 4 files took 8 ms with row groups of 8,192 rows, 4 ms with 16,384 or 65,536 and 60 ms with
+# 1,024 (DuckDB's cost per row group outweighs the rows it decodes); from one file of 5.2M rows, 4 ms at 16,384
+# and 8 ms at 65,536.
+ROW_GROUP_ROWS = 16_384
 ZSTD_LEVEL = 6
 _KEY = b"healthscore.series_index"
 
@@ -74,9 +71,6 @@ class IndexFile:
 
 _footers: dict[str, IndexFile] = {}  # index files never change once in place: each footer is read once
 _footers_lock = threading.Lock()
-# index file -> (its Parquet footer, each row group's smallest and largest account_id), or None when a row group
-# has no statistics; read once per file, as _footers
-_bounds: dict[str, tuple[Any, list[str], list[str]] | None] = {}
 
 
 def directory(history: History, model_version: str) -> Path:
@@ -113,76 +107,6 @@ def sources(history: History, con: duckdb.DuckDBPyConnection, model_version: str
     index = [f for f in index if any((dates is None or d in dates) and (date_from is None or d >= date_from)
                                      and (date_to is None or d <= date_to) for d in f.dates)]
     return index, [p for p in daily if relative(history, p) not in covered]
-
-
-def account_rows(paths: Iterable[str], account_id: str, columns: list[str],
-                 within: tuple[AbstractSet[date] | None, date | None, date | None] | None) -> pa.Table | None:
-    """One account's rows of index files: in each, the row groups whose account_id statistics can hold it (the
-    files are sorted by account, so a binary search), read with pyarrow and filtered to the account and to
-    `within` (the dates asked for, the first, the last). None when a file has a row group without statistics,
-    or bigger than ROW_GROUP_ROWS (written before this read existed; rewritten as its level merges, or all at
-    once by deleting `_index`): the caller reads through DuckDB then. A file deleted by a merge meanwhile raises
-    FileNotFoundError."""
-    import bisect
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    names = list(dict.fromkeys(["account_id", "as_of", *columns]))
-    parts: list[pa.Table] = []
-    schema = None
-    for path in paths:
-        bounds = _row_group_bounds(path)
-        if bounds is None:
-            return None
-        meta, lows, highs = bounds
-        first = bisect.bisect_left(highs, account_id)
-        groups = list(range(first, bisect.bisect_right(lows, account_id)))
-        with pq.ParquetFile(path, metadata=meta) as f:
-            if schema is None:
-                schema = f.schema_arrow
-            if not groups:
-                continue
-            table = f.read_row_groups(groups, columns=names)
-        keep = pc.equal(table["account_id"], account_id)
-        if within is not None:
-            dates, date_from, date_to = within
-            as_of = table["as_of"]
-            if dates is not None:
-                keep = pc.and_(keep, pc.is_in(as_of, value_set=pa.array(sorted(dates), as_of.type)))
-            if date_from is not None:
-                keep = pc.and_(keep, pc.greater_equal(as_of, pa.scalar(date_from, as_of.type)))
-            if date_to is not None:
-                keep = pc.and_(keep, pc.less_equal(as_of, pa.scalar(date_to, as_of.type)))
-        parts.append(table.filter(keep))
-    if parts:
-        return pa.concat_tables(parts)
-    return schema.empty_table().select(names) if schema is not None else None
-
-
-def _row_group_bounds(path: str) -> tuple[Any, list[str], list[str]] | None:
-    import pyarrow.parquet as pq
-
-    with _footers_lock:
-        if path in _bounds:
-            return _bounds[path]
-    meta = pq.ParquetFile(path).metadata
-    column = meta.schema.names.index("account_id")
-    lows: list[str] = []
-    highs: list[str] = []
-    found: tuple[Any, list[str], list[str]] | None = (meta, lows, highs)
-    for i in range(meta.num_row_groups):
-        stats = meta.row_group(i).column(column).statistics
-        # an index file written with bigger row groups (before December 2026) reads faster through DuckDB
-        if stats is None or not stats.has_min_max or meta.row_group(i).num_rows > ROW_GROUP_ROWS:
-            found = None
-            break
-        lows.append(stats.min)
-        highs.append(stats.max)
-    with _footers_lock:
-        _bounds[path] = found
-    return found
 
 
 def maintain(history: History, con: duckdb.DuckDBPyConnection, model_version: str) -> None:
@@ -352,7 +276,6 @@ def _remove_leftovers(d: Path, con: duckdb.DuckDBPyConnection) -> None:
                 f.path.unlink()
             with _footers_lock:
                 _footers.pop(str(f.path), None)
-                _bounds.pop(str(f.path), None)
 
 
 def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[IndexFile]:

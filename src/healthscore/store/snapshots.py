@@ -203,10 +203,6 @@ class SnapshotRecords:
                   *(ids if ids is not None and inline else []), *([segment] if segment is not None else [])]
         shape = (scan, wanted, tuple(order) if inline else (), account_id is not None,
                  len(ids) if ids is not None and inline else None, segment is not None, not inline)
-        if scan.indexed and account_id is not None and segment is None and "pandas" in sys.modules:
-            rel = _one_account(con, scan, wanted, str(account_id), order)
-            if rel is not None:
-                return fetch(rel)
         if "pandas" in sys.modules or not values:
             rel = con.sql(_history_sql(*shape), params=values or None)
         else:
@@ -344,29 +340,6 @@ def _daily_columns(con: Any, scan: Any) -> frozenset[str]:
             _DAILY_COLUMNS.clear()
         _DAILY_COLUMNS[scan.daily] = found
     return found
-
-
-def _one_account(con: Any, scan: Any, wanted: tuple[str, ...], account_id: str, order: Sequence[str]) -> Any:
-    """One account's rows as a relation: from the index files only the row group holding the account in each
-    (history_index.account_rows: an account page over a year of 100,000 accounts scored daily read 14 files'
-    row groups of 16,384 rows through DuckDB, 40 ms), and from the daily files no index covers yet through
-    DuckDB. None when the index files cannot be read that way (the caller's one statement reads them all)."""
-    import pyarrow as pa
-
-    from healthscore.store import history_index
-
-    indexed = history_index.account_rows(scan.indexed, account_id, list(wanted), scan.within)
-    if indexed is None:
-        return None
-    parts = [indexed.select(list(wanted))]
-    if scan.daily:
-        daily = scan._replace(indexed=(), within=None)
-        parts.append(con.sql(_history_sql(daily, wanted, (), True, None, False, False), params=[account_id])
-                     .to_arrow_table())
-    table = pa.concat_tables(parts, promote_options="permissive")
-    if order:
-        table = table.sort_by([(c, "ascending") for c in order])  # nulls last, as the SQL orders them
-    return con.from_arrow(table)
 
 
 @functools.lru_cache(maxsize=128)
