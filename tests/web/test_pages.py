@@ -76,6 +76,21 @@ def test_account_page_shows_evidence_trend_and_change(client, project):
     assert change.status_code == 200 and 'data-testid="change"' in change.text and "points" in change.text
 
 
+def test_the_tier_card_says_when_the_tier_follows_the_smoothed_score(client, project):
+    """A01888 of the demo read 'Score 58.0 · Tier green': the published tier follows the smoothed score (73.1),
+    which the card now names; where the two scores agree it says nothing more."""
+    login(client, "viewer")
+    snaps = [s for s in project.store.snapshots(as_of=project.account(open_task_of(project, "dana.kim")["account_id"])
+                                                ["as_of"], with_evidence=False) if s["tier"]]
+    apart = next(s for s in snaps if f"{s['smoothed_score']:.1f}" != f"{s['score']:.1f}")
+    page = client.get(f"/accounts/{apart['account_id']}").text
+    assert f'data-testid="tier-basis">from the smoothed score {apart["smoothed_score"]:.1f}<' in page
+    alike = [s for s in snaps
+             if s["smoothed_score"] is not None and f"{s['smoothed_score']:.1f}" == f"{s['score']:.1f}"]
+    if alike:
+        assert 'data-testid="tier-basis"' not in client.get(f"/accounts/{alike[0]['account_id']}").text
+
+
 def test_viewer_sees_no_form_and_a_forged_post_is_refused(client, project):
     task = open_task_of(project, "dana.kim")
     login(client, "viewer")
