@@ -279,8 +279,8 @@ measurement_events = Table(
 )
 
 # Failed web logins (revision 0010), in the store so that every worker process of the web app counts the same
-# attempts (`serve --workers 2` allows no more than one worker). Rows older than the throttle's window go as new
-# ones arrive (web/throttle.py).
+# attempts (`serve --workers 2` allows no more guesses than one worker). Rows older than the throttle's window go
+# as new ones arrive (web/throttle.py).
 login_failures = Table(
     "login_failures",
     metadata,
