@@ -39,7 +39,13 @@ def _plain(frame):
 
 
 def index_files(store):
-    return sorted(store.history.root.glob(f"{history_index.INDEX_DIR}/*/series/series-*.parquet"))
+    """The index's sets (directories of shard files) in place, live or replaced."""
+    return sorted(store.history.root.glob(f"{history_index.INDEX_DIR}/*/{history_index.SETS_DIR}/set-*"))
+
+
+def set_rows(set_dir):
+    return [duckdb.sql("SELECT account_id, as_of FROM read_parquet(?)", params=[str(f)]).fetchall()
+            for f in sorted(set_dir.glob("shard-*.parquet"))]
 
 
 def test_dates_are_indexed_once_four_are_unindexed_and_levels_merge(store):
@@ -52,8 +58,11 @@ def test_dates_are_indexed_once_four_are_unindexed_and_levels_merge(store):
         write(store, [("a1", day(i)), ("a2", day(i))])
     (merged,) = index_files(store)  # four level-0 files became one of level 1; the ones it replaced are gone
     assert merged != first
-    rows = duckdb.sql("SELECT account_id, as_of FROM read_parquet(?)", params=[str(merged)]).fetchall()
-    assert rows == sorted(rows) and len(rows) == 31  # sorted by account, then date: one account's rows together
+    shards = set_rows(merged)
+    assert len(shards) == len(history_index.SHARDS) and sum(map(len, shards)) == 31
+    for f, rows in zip(history_index.SHARDS, shards, strict=True):
+        assert rows == sorted(rows)  # sorted by account, then date: one account's rows together
+        assert {history_index.shard(a) for a, _ in rows} <= {f}  # and in its shard's file only
     assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(16)]
 
 
@@ -107,8 +116,8 @@ def test_a_dead_writers_temporary_index_file_is_removed_and_never_read(store):
     for i in range(4):
         write(store, [("a1", day(i))])
     (live,) = index_files(store)
-    tmp = live.parent / ".series-dead.parquet.tmp"
-    shutil.copy(live, tmp)
+    tmp = live.parent / ".set-dead.tmp"
+    shutil.copytree(live, tmp)
     assert len(store.snapshots("a1", with_evidence=False)) == 4
     for i in range(4, 8):
         write(store, [("a1", day(i))])
@@ -137,9 +146,12 @@ def test_a_damaged_or_foreign_index_file_is_left_out_and_its_dates_read_from_the
     for i in range(4):
         write(store, [("a1", day(i)), ("a2", day(i))])
     (live,) = index_files(store)
-    live.write_bytes(live.read_bytes()[: len(live.read_bytes()) // 2])  # a torn file
-    foreign = live.parent / "series-by-hand.parquet"
-    pq.write_table(pa.table({"account_id": ["a1"]}), foreign)
+    torn = history_index.shard_file(live, history_index.shard("a1"))
+    torn.write_bytes(torn.read_bytes()[: len(torn.read_bytes()) // 2])
+    foreign = live.parent / "set-by-hand"
+    foreign.mkdir()
+    for k in history_index.SHARDS:
+        pq.write_table(pa.table({"account_id": ["a1"]}), history_index.shard_file(foreign, k))
     history_index._footers.clear()  # a new process: nothing read before
     assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(4)]
     write(store, [("a1", day(4)), ("a2", day(4))])  # maintenance indexes the dates again
@@ -151,31 +163,41 @@ def test_a_read_that_listed_an_index_file_a_merge_then_deleted_lists_again(store
     listed one of them just before gets an I/O error from DuckDB, and lists and reads again."""
     for i in range(4):
         write(store, [("a1", day(i))])
-    (live,) = history_index.live_files(store.history, duckdb.connect(), "v1")
-    gone = history_index.IndexFile(path=live.path.with_name("series-merged-away.parquet"), rows=4,
+    (live,) = history_index.live_sets(store.history, duckdb.connect(), "v1")
+    gone = history_index.IndexSet(path=live.path.with_name("set-merged-away"), rows=4,
                                    covers=live.covers, replaces=frozenset(), day_rows=live.day_rows, dates=live.dates)
-    real, calls = history_index.live_files, []
+    real, calls = history_index.live_sets, []
 
     def listed_before_the_delete(history, con, version):
         calls.append(version)
         return [gone] if len(calls) == 1 else real(history, con, version)
 
-    monkeypatch.setattr(history_index, "live_files", listed_before_the_delete)
+    monkeypatch.setattr(history_index, "live_sets", listed_before_the_delete)
     assert [h["as_of"] for h in account_history(store, "a1")] == [day(i).isoformat() for i in range(4)]
     assert len(calls) == 2
 
 
 def test_a_store_with_many_unindexed_dates_is_indexed_in_pieces_of_at_most_max_rows(store, monkeypatch):
     """A store with years of daily files and no index yet (or a portfolio whose days are big) is not sorted in
-    one go: each index file holds at most MAX_ROWS rows, and files too big to merge stay as they are."""
-    monkeypatch.setattr(history_index, "MAX_ROWS", 5)
-    for i in range(3):
-        write(store, [("a1", day(i)), ("a2", day(i)), ("a3", day(i))])
-    write(store, [("a1", day(3)), ("a2", day(3)), ("a3", day(3))])
-    files = index_files(store)
-    assert len(files) == 4
-    assert all(pq.ParquetFile(f).metadata.num_rows <= 5 for f in files)
-    assert [h["as_of"] for h in account_history(store, "a3")] == [day(i).isoformat() for i in range(4)]
+    one go: each level-0 set holds at most MAX_ROWS rows (or one daily file), a merge sorts at most about
+    MAX_ROWS rows per shard, and sets too big to merge stay as they are."""
+    monkeypatch.setattr(history_index, "MAX_ROWS", 1)  # merges of at most 16 rows
+    writes, real = [], history_index._write
+
+    def recorded(history, con, version, daily, merged):
+        writes.append(([pq.ParquetFile(p).metadata.num_rows for p in daily], [s.rows for s in merged]))
+        real(history, con, version, daily, merged)
+
+    monkeypatch.setattr(history_index, "_write", recorded)
+    accounts = [f"a{k}" for k in range(6)]
+    for i in range(8):
+        write(store, [(a, day(i)) for a in accounts])
+    assert writes and all(daily == [6] for daily, merged in writes if daily)  # each file alone: over MAX_ROWS
+    merges = [merged for daily, merged in writes if merged]
+    assert merges and all(len(m) >= 2 and sum(m) <= 16 for m in merges)
+    assert max(sum(map(len, set_rows(f))) for f in index_files(store)) == 12  # two merged; 24 rows would not fit
+    for a in accounts:
+        assert [h["as_of"] for h in account_history(store, a)] == [day(i).isoformat() for i in range(8)]
 
 
 def test_levels_follow_the_daily_files_covered():
@@ -192,3 +214,55 @@ def test_a_failing_index_update_does_not_fail_the_write_that_committed(store, mo
     assert "series index" in caplog.text and "No space left" in caplog.text
     assert index_files(store) == []
     assert [h["as_of"] for h in account_history(store, "a1")] == [day(i).isoformat() for i in range(4)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_an_accounts_shard_is_the_same_in_python_and_in_duckdb(account_id):
+    """Writers compute the shard in DuckDB, readers in Python: they must agree on every id."""
+    (in_duckdb,) = duckdb.sql("SELECT substr(md5(?), 1, 1)", params=[account_id]).fetchone()
+    assert history_index.shard(account_id) == in_duckdb
+
+
+def test_a_read_of_one_account_opens_only_its_shards_files(store):
+    for i in range(8):
+        write(store, [("a1", day(i)), ("a2", day(i)), ("b7", day(i))])
+    con = duckdb.connect()
+    scan = store.history.scan(con, series={"account_id", "as_of", "score"}, accounts=["a1"])
+    assert scan.indexed and {p.rsplit("/", 1)[1] for p in scan.indexed} == {
+        history_index.shard_file(index_files(store)[0], history_index.shard("a1")).name}
+    both = store.history.scan(con, series={"account_id", "as_of", "score"}, accounts=["a1", "b7"])
+    assert len(both.indexed) == len({history_index.shard("a1"), history_index.shard("b7")}) * len(index_files(store))
+
+
+def test_the_unsharded_index_of_an_earlier_release_is_ignored_and_replaced_by_the_next_write(store):
+    for i in range(6):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    before = account_reads(store)
+    legacy = store.history.root / history_index.INDEX_DIR / "model_version=v1" / history_index.LEGACY_DIR
+    legacy.mkdir()
+    # an old index file that no longer matches the daily files: read, it would count rows twice
+    pq.write_table(pa.table({"account_id": ["a1"], "as_of": [day(1)]}), legacy / "series-x.parquet")
+    assert account_reads(store) == before
+    write(store, [("a1", day(6))])
+    assert not legacy.exists()
+    assert len(store.snapshots("a1", with_evidence=False)) == 7
+
+
+def test_a_set_missing_a_shard_file_or_with_differing_footers_is_left_out(store):
+    for i in range(4):
+        write(store, [("a1", day(i)), ("a2", day(i))])
+    (live,) = index_files(store)
+    shard = history_index.shard_file(live, history_index.shard("a2"))
+    table = pq.read_table(shard)
+    meta = {**pq.read_metadata(shard).metadata, b"healthscore.series_index": b'{"rows": 1}'}
+    pq.write_table(table.replace_schema_metadata(meta), shard)  # one footer says otherwise
+    history_index._footers.clear()  # a new process
+    assert history_index.live_sets(store.history, duckdb.connect(), "v1") == []
+    assert [s["as_of"] for s in store.snapshots("a2", with_evidence=False)] == [day(i).isoformat() for i in range(4)]
+    write(store, [("a1", day(4)), ("a2", day(4))])  # maintenance indexes the dates again
+    (live,) = history_index.live_sets(store.history, duckdb.connect(), "v1")
+    history_index.shard_file(live.path, "0").unlink()  # (whichever shard: its accounts would go unread)
+    history_index._footers.clear()
+    assert history_index.live_sets(store.history, duckdb.connect(), "v1") == []
+    assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(5)]

@@ -31,7 +31,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -318,12 +318,12 @@ class History:
 
     def scan(self, con: duckdb.DuckDBPyConnection, *, model_version: str | None = None,
              date_from: date | None = None, date_to: date | None = None, dates: set[date] | None = None,
-             series: set[str] | None = None) -> Scan | None:
+             series: set[str] | None = None, accounts: Collection[str] | None = None) -> Scan | None:
         """What a read of the partitions asked for reads; None when there are none.
 
         `series`: the columns a read of a few accounts needs; when the series index holds them all, the
-        read takes the index files of those dates and the daily files the index does not cover yet (one
-        account's year: a few row groups, not one file per date)."""
+        read takes the index files of those dates and accounts (`accounts`; None: any) and the daily files
+        the index does not cover yet (one account's year: a few row groups, not one file per date)."""
         from healthscore.store import history_index
 
         daily: dict[str, list[str]] = {}
@@ -336,8 +336,8 @@ class History:
         indexed: list[str] = []
         loose: list[str] = []
         for version, files in daily.items():
-            i, d = history_index.sources(self, con, version, files, dates, date_from, date_to)
-            indexed += (str(f.path) for f in i)
+            i, d = history_index.sources(self, con, version, files, dates, date_from, date_to, accounts)
+            indexed += i
             loose += d
         within = (frozenset(dates) if dates is not None else None, date_from, date_to) if indexed else None
         return Scan(tuple(loose), tuple(indexed), within, True)

@@ -191,7 +191,7 @@ class SnapshotRecords:
                                   date_from=to_date(date_from) if date_from is not None else None,
                                   date_to=to_date(date_to) if date_to is not None else None,
                                   dates={to_date(d) for d in dates} if dates is not None else None,
-                                  series=series)
+                                  series=series, accounts=[str(account_id)] if account_id is not None else ids)
         if scan is None:
             return None
         present = scan.columns if scan.columns is not None else _daily_columns(con, scan)
