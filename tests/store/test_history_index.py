@@ -266,3 +266,16 @@ def test_a_set_missing_a_shard_file_or_with_differing_footers_is_left_out(store)
     history_index._footers.clear()
     assert history_index.live_sets(store.history, duckdb.connect(), "v1") == []
     assert [s["as_of"] for s in store.snapshots("a1", with_evidence=False)] == [day(i).isoformat() for i in range(5)]
+
+
+def test_a_damaged_set_is_not_tried_again_on_every_read(store, monkeypatch):
+    for i in range(4):
+        write(store, [("a1", day(i))])
+    (live,) = index_files(store)
+    history_index.shard_file(live, "0").unlink()
+    history_index._footers.clear()
+    calls, real = [], history_index._footer_rows
+    monkeypatch.setattr(history_index, "_footer_rows", lambda con, dirs: calls.append(dirs) or real(con, dirs))
+    for _ in range(3):
+        assert len(account_history(store, "a1")) == 4
+    assert len(calls) == 2  # the first read: all sets at once, then the set alone; later reads: none

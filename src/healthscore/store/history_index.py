@@ -108,7 +108,10 @@ def shard_file(set_dir: Path, shard: str) -> Path:
     return set_dir / f"shard-{shard}.parquet"
 
 
-_footers: dict[str, IndexSet] = {}  # sets never change once in place: each one's footers are read once
+# Sets never change once in place (a set is renamed in whole): each one's footers are read once, and a set that
+# is not one (damaged, or put there by hand) is not tried again on every read.
+_footers: dict[str, IndexSet] = {}
+_not_sets: set[str] = set()
 _footers_lock = threading.Lock()
 
 
@@ -374,7 +377,7 @@ def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Ind
     import duckdb
 
     with _footers_lock:
-        missing = [p for p in paths if str(p) not in _footers]
+        missing = [p for p in paths if str(p) not in _footers and str(p) not in _not_sets]
     if missing:
         try:
             rows = _footer_rows(con, missing)
@@ -404,6 +407,7 @@ def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Ind
                 continue
         with _footers_lock:
             _footers.update(found)
+            _not_sets.update(str(p) for p in missing if str(p) not in found)
     with _footers_lock:
         return [_footers[str(p)] for p in paths if str(p) in _footers]
 
