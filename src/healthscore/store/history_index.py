@@ -76,19 +76,12 @@ MAX_ROWS = 4_000_000
 ROW_GROUP_ROWS = 16_384
 ZSTD_LEVEL = 6
 _KEY = "healthscore.series_index"
-_SHARD = "_shard"
 
 
 def shard(account_id: str) -> str:
-    """An account's shard: the first hex digit of the MD5 of its id's UTF-8 bytes (`_shard_sql` in DuckDB)."""
+    """An account's shard: the first hex digit of the MD5 of its id's UTF-8 bytes. Sets on disk depend on it:
+    it never changes."""
     return hashlib.md5(account_id.encode("utf-8"), usedforsecurity=False).hexdigest()[0]
-
-
-def _shard_sql() -> Any:
-    from sqlglot import exp
-
-    return exp.Substring(this=exp.MD5(this=exp.column("account_id")), start=exp.Literal.number(1),
-                         length=exp.Literal.number(1))
 
 
 @dataclass(frozen=True)
@@ -237,25 +230,24 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
 
     columns = [exp.column(c) for c in SERIES_COLUMNS]
     schema: pa.Schema | None = None
-    runs: Iterable[tuple[str, Iterator[pa.RecordBatch]]]
+    tables: Iterable[tuple[str, pa.Table]]  # (shard, one row group of its file)
     if daily:
-        query = (exp.select(*columns, exp.alias_(_shard_sql(), _SHARD))
-                 .from_(daily_query(daily).subquery("d", copy=False), copy=False)
-                 .order_by(_SHARD, "account_id", "as_of", copy=False))
+        query = (exp.select(*columns).from_(daily_query(daily).subquery("d", copy=False), copy=False)
+                 .order_by("account_id", "as_of", copy=False))
         reader = con.sql(query.sql(dialect="duckdb")).to_arrow_reader(ROW_GROUP_ROWS)
-        schema = reader.schema.remove(reader.schema.get_field_index(_SHARD)).remove_metadata()
-        runs = _shard_runs(reader)
+        schema = reader.schema.remove_metadata()
+        tables = _split_by_shard(reader)
     else:
-        def shards() -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
+        def shards() -> Iterator[tuple[str, pa.Table]]:
             nonlocal schema
             for k in SHARDS:
                 query = (exp.select(*columns).from_(read_parquet([s.file(k) for s in merged]), copy=False)
                          .order_by("account_id", "as_of", copy=False))
                 reader = con.sql(query.sql(dialect="duckdb")).to_arrow_reader(ROW_GROUP_ROWS)
                 schema = reader.schema.remove_metadata()
-                yield k, iter(reader)
+                yield from ((k, table) for table in _row_groups(reader))
 
-        runs = shards()
+        tables = shards()
     counts: dict[str, int] = {}
     for s in merged:
         for day, n in s.day_rows:
@@ -278,14 +270,13 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
 
     try:
         rows = 0
-        for k, batches in runs:
-            for table in _row_groups(batches):
-                assert schema is not None  # set by the reader the batches come from
-                writer(k, schema).write_table(table, row_group_size=ROW_GROUP_ROWS)
-                rows += table.num_rows
-                if daily:  # the per-date counts of daily files are not in their footers' metadata
-                    for day, n in zip(*_day_counts(table), strict=True):
-                        counts[day] = counts.get(day, 0) + n
+        for k, table in tables:
+            assert schema is not None  # set by the reader the tables come from
+            writer(k, schema).write_table(table, row_group_size=ROW_GROUP_ROWS)
+            rows += table.num_rows
+            if daily:  # the per-date counts of daily files are not in their footers' metadata
+                for day, n in zip(*_day_counts(table), strict=True):
+                    counts[day] = counts.get(day, 0) + n
         assert schema is not None
         for k in SHARDS:  # a shard without rows still gets its file: a set is read only when all 16 agree
             writer(k, schema)
@@ -307,31 +298,49 @@ def _write(history: History, con: duckdb.DuckDBPyConnection, model_version: str,
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _shard_runs(reader: Any) -> Iterator[tuple[str, Iterator[pa.RecordBatch]]]:
-    """A reader sorted by shard, as (shard, its batches without the shard column) in turn."""
+def _split_by_shard(reader: Any) -> Iterator[tuple[str, pa.Table]]:
+    """A reader sorted by account as (shard, row group) pairs, each shard's rows in the reader's order. The
+    shard is computed once per account (the reader's ids repeat once per date), and each batch is taken apart
+    with one stable sort of its rows by shard."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    def cut() -> Iterator[tuple[str, pa.RecordBatch]]:
-        for batch in reader:
-            keys = batch.column(_SHARD).to_numpy(zero_copy_only=False)
-            body = batch.drop_columns([_SHARD])
-            edges = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
-            for a, b in itertools.pairwise(edges):
-                if b > a:
-                    yield str(keys[a]), body.slice(a, b - a)
+    known: dict[str, int] = {}
+    pending: dict[str, list[pa.Table]] = {}
+    size: dict[str, int] = {}
+    for batch in reader:
+        ids = pc.dictionary_encode(batch.column("account_id"))
+        of_id = np.array([known.setdefault(a, SHARDS.index(shard(a))) for a in ids.dictionary.to_pylist()],
+                         dtype=np.int8)
+        row_shard = of_id[ids.indices.to_numpy(zero_copy_only=False)]
+        order = np.argsort(row_shard, kind="stable")
+        table = pa.Table.from_batches([batch]).take(pa.array(order))
+        edges = np.flatnonzero(np.diff(row_shard[order])) + 1
+        for a, b in itertools.pairwise([0, *edges.tolist(), len(order)]):
+            k = SHARDS[int(row_shard[order[a]])]
+            pending.setdefault(k, []).append(table.slice(a, b - a))
+            size[k] = size.get(k, 0) + b - a
+            if size[k] >= ROW_GROUP_ROWS:
+                whole = pa.concat_tables(pending[k]).combine_chunks()
+                full = size[k] - size[k] % ROW_GROUP_ROWS
+                yield from ((k, whole.slice(i, ROW_GROUP_ROWS)) for i in range(0, full, ROW_GROUP_ROWS))
+                pending[k], size[k] = [whole.slice(full)], size[k] - full
+        if len(known) > 1_000_000:  # a bound on memory; the shards of the ids seen again are computed again
+            known.clear()
+    for k in SHARDS:
+        if size.get(k):
+            yield k, pa.concat_tables(pending[k])
 
-    for k, group in itertools.groupby(cut(), key=lambda kb: kb[0]):
-        yield k, (b for _, b in group)
 
-
-def _row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
-    """Batches as tables of ROW_GROUP_ROWS rows (the last one shorter): each written batch would otherwise end
-    a row group of its own size."""
+def _row_groups(reader: Any) -> Iterator[pa.Table]:
+    """The reader's batches as tables of ROW_GROUP_ROWS rows (the last one shorter): each written batch would
+    otherwise end a row group of its own size."""
     import pyarrow as pa
 
     pending: list[pa.RecordBatch] = []
     size = 0
-    for batch in batches:
+    for batch in reader:
         pending.append(batch)
         size += batch.num_rows
         while size >= ROW_GROUP_ROWS:

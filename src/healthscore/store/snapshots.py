@@ -342,7 +342,8 @@ def _daily_columns(con: Any, scan: Any) -> frozenset[str]:
     return found
 
 
-@functools.lru_cache(maxsize=128)
+# (an account page makes a few reads; the index files they read differ by the account's shard, 16 of them)
+@functools.lru_cache(maxsize=1024)
 def _history_sql(scan: Any, wanted: tuple[str, ...], order: tuple[str, ...], by_account: bool,
                  inline_ids: int | None, by_segment: bool, for_join: bool) -> str:
     """The SQL text of a history read, its account, accounts and segment as parameters (`?`, in that order)."""
