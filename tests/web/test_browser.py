@@ -65,6 +65,10 @@ def test_a_csm_reviews_a_task_with_evidence_and_an_expiring_override(browser, li
     page.goto(f"{base}/accounts/{task['account_id']}")
     page.wait_for_selector("[data-testid=change]", timeout=30_000)  # the attribution fragment loaded
     assert page.locator("[data-testid=evidence] tbody tr").count() > 3
+    labels = page.evaluate("Chart.getChart('components-chart').data.labels")
+    components = project.explain(task["account_id"])["components"]
+    assert labels == [f"{c['name']} {'no data' if c['score'] is None else format(c['score'], '.1f')} (w {c['weight']})"
+                      for c in components]  # each bar says its score: a bar at 0 is not missing data
     shot(page, "account")
 
     page.goto(f"{base}/workbench")

@@ -23,7 +23,10 @@
     if (!d || !el || !window.Chart) return;
     new Chart(el, {
       type: "bar",
-      data: { labels: d.map(function (c) { return c.name + " (w " + c.weight + ")"; }),
+      // the score in the label: a component at 0 draws no bar, and would look like one without data
+      data: { labels: d.map(function (c) {
+                return c.name + " " + (c.score === null || c.score === undefined ? "no data" : c.score.toFixed(1)) +
+                  " (w " + c.weight + ")"; }),
               datasets: [{ label: "score", data: d.map(function (c) { return c.score; }), backgroundColor: "#546e7a" }] },
       options: { indexAxis: "y", animation: false, scales: { x: { min: 0, max: 100 } }, plugins: { legend: { display: false } } }
     });
