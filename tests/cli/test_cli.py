@@ -163,3 +163,12 @@ def test_validate_reads_the_headers_ingest_will_read(tmp_path):
     (ws / "data" / "accounts.csv").write_text("account_id,name\nA1,Acme\n")
     out = json.loads(ok("validate", "-w", str(ws), "--json").stdout)
     assert out["sources"]["accounts"] == "1 file(s), csv, columns checked"
+
+
+def test_an_argument_that_is_not_utf8_is_refused_by_position_not_with_a_traceback(workspace):
+    """Bytes that are not UTF-8 reach Python as lone surrogates (os.fsdecode); a database driver would fail on
+    them deep inside a read."""
+    undecodable = b"A\xff".decode("utf-8", "surrogateescape")
+    for command in (["history", undecodable], ["explain", undecodable], ["score", "--account", undecodable]):
+        position = command.index(undecodable) + 1
+        assert_user_error(run(*command, "-w", str(workspace)), f"argument {position} ('A\\udcff')", "not UTF-8")

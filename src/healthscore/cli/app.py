@@ -7,6 +7,7 @@ so `--help` and `--version` stay instant."""
 from __future__ import annotations
 
 import gc
+import sys
 
 import typer
 
@@ -23,7 +24,7 @@ from healthscore.cli.commands import (
     workflow,
     workspace,
 )
-from healthscore.errors import UserError
+from healthscore.errors import InvalidInput, UserError
 from healthscore.extras import missing_extra
 
 app = typer.Typer(
@@ -108,6 +109,17 @@ def main(argv: list[str] | None = None) -> None:
             _cheap_exit()
 
 
+def _refuse_undecodable(args: list[str]) -> None:
+    """An argument whose bytes are not UTF-8 (Python keeps them as lone surrogates) would fail deep in a
+    database driver with a traceback: it is refused here, by position."""
+    for i, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"argument {i} ({ascii(arg)}) is not UTF-8 text: account ids, names and paths"
+                               " are read as UTF-8; pass it in that encoding") from None
+
+
 def _cheap_exit() -> None:
     """Freeze every object left (gc.freeze): the interpreter's shutdown then skips its full garbage collections
     over every object of the imported libraries (0.15-0.2 s of a read command's CPU, issue 18; a collection
@@ -119,6 +131,7 @@ def _cheap_exit() -> None:
 
 def _run(argv: list[str] | None) -> None:
     try:
+        _refuse_undecodable(sys.argv[1:] if argv is None else argv)
         app(args=argv)
     except UserError as exc:
         render.error(exc)

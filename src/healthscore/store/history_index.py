@@ -311,7 +311,7 @@ def _split_by_shard(reader: Any) -> Iterator[tuple[str, pa.Table]]:
     size: dict[str, int] = {}
     for batch in reader:
         ids = pc.dictionary_encode(batch.column("account_id"))
-        of_id = np.array([known.setdefault(a, SHARDS.index(shard(a))) for a in ids.dictionary.to_pylist()],
+        of_id = np.array([known.setdefault(a, int(shard(a), 16)) for a in ids.dictionary.to_pylist()],
                          dtype=np.int8)
         row_shard = of_id[ids.indices.to_numpy(zero_copy_only=False)]
         order = np.argsort(row_shard, kind="stable")
