@@ -185,3 +185,28 @@ def test_transforms(kind, direction, value, expected):
     m = Metric(name="m", source="usage_events", measure="count", transform=kind, direction=direction)
     assert transform(m, np.array([value]))[0] == pytest.approx(expected, abs=0.01)
     assert np.isnan(transform(m, np.array([np.nan]))[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(draws=st.lists(values, min_size=1, max_size=40), n=st.integers(2, 9), chunk=st.integers(1, 4),
+       segs=st.lists(st.sampled_from([None, "smb", "enterprise"]), min_size=9, max_size=9),
+       ages=st.lists(st.integers(0, 900), min_size=9, max_size=9),
+       churned=st.lists(st.booleans(), min_size=9, max_size=9),
+       model_kind=st.sampled_from(["seed", "shaped", "both"]))
+def test_scoring_in_chunks_gives_the_frames_of_one_pass(draws, n, chunk, segs, ages, churned, model_kind):
+    """A large pass is scored SCORE_CHUNK_ROWS rows at a time; the frames are the same as scoring every row at
+    once: values, order, dtypes (categories included) and the accounts left out as churned."""
+    import healthscore.scoring.score as scoring
+
+    model = {"seed": SEED.ir, "shaped": SHAPED, "both": HYBRID["both"]}[model_kind]
+    frame, plan = random_frame(model, [np.nan if v is None else float(v) for v in draws], n, segs[:n], ages[:n])
+    frame[f"{plan.last_outcome}__value"] = ["churned" if c else "renewed" for c in churned[:n]]
+    kept = n - sum(churned[:n])
+    overrides = {"login_frequency": np.arange(kept, dtype="float64") * 3.7}
+    whole = score_frame(model, SEED.version, plan, frame, {"tickets"}, value_overrides=overrides)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scoring, "SCORE_CHUNK_ROWS", chunk)
+        parts = score_frame(model, SEED.version, plan, frame, {"tickets"}, value_overrides=overrides)
+    pd.testing.assert_frame_equal(parts.snapshots, whole.snapshots)
+    pd.testing.assert_frame_equal(parts.evidence, whole.evidence)
+    pd.testing.assert_frame_equal(parts.excluded, whole.excluded)
