@@ -255,6 +255,22 @@ def test_backfill_killed_between_the_store_commit_and_the_history_file_resumes_t
         assert not list(p.store.history_dir.rglob(".part-*.tmp"))
 
 
+def test_backfill_killed_after_the_rename_before_the_new_generation_resumes_to_the_same_state(base, tmp_path):
+    """The files are in place, readers' kept listings do not know yet (history:published): the dates are
+    stored, a re-run writes no key twice and both agree with an unbroken run."""
+    span = (dt.date(2026, 10, 27), dt.date(2026, 11, 2), "3d")
+    args = ("backfill", "--from", span[0].isoformat(), "--to", span[1].isoformat(), "--every", span[2], "--json")
+    whole = copy(base, tmp_path / "whole")
+    assert cli(*args, "-w", str(whole)).returncode == 0
+    ws = copy(base, tmp_path / "ws")
+    killed = cli(*args, "-w", str(ws), fault="history:published")
+    assert killed.returncode == EXIT_CODE, killed.stderr
+    again = cli(*args, "-w", str(ws))
+    assert again.returncode == 0, again.stderr
+    assert snapshot_state(ws) == snapshot_state(whole)
+    assert latest_state(ws) == latest_state(whole)
+
+
 # -- ingest ------------------------------------------------------------------------------------------
 
 # The CLI with CSV files of any size streamed through the engine (the path of files of 64 MiB and more)

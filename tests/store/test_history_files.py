@@ -213,3 +213,39 @@ def test_a_metric_twice_in_a_snapshot_is_refused_by_name_wherever_the_rows_are(c
                                              rf"'{re.escape(str(row['account_id']))}'.*more than once"):
             store.write_snapshots(run_id, snaps, ev)
         assert store.history.files() == []
+
+
+def test_a_kept_listing_holds_while_its_generation_does_and_a_file_without_one_is_listed_in_time(store, monkeypatch):
+    """A reader keeps a model version's listing while the version's generation file holds: a writer replaces it
+    after each publish, so its files show in the next read. A file that appeared without a new generation (its
+    writer died between the rename and the generation) shows once the kept listing is older than the trust
+    time, and at once to a writer (which must see every written key)."""
+    from healthscore.store import history
+
+    write(store, [("a1", D1)])
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1"]
+    store.history.stage(*_encoded(store, [("a2", D1)])).publish()  # a writer's publish: a new generation
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2"]
+    monkeypatch.setattr(history, "_new_generation", lambda version_dir: None)  # died before the generation
+    store.history.stage(*_encoded(store, [("a3", D1)])).publish()
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2"]  # the kept listing
+    with store.history.writer_lock():
+        assert store.history.stored_accounts("v1", D1) == {"a1", "a2", "a3"}
+        assert len(store.history.files("v1")) == 3
+    monkeypatch.setattr(history, "_GENERATION_TRUST_S", 0.0)
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2", "a3"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00 not ascii", b"0" * 100_000, b"A" * 32])
+def test_a_damaged_generation_file_keeps_nothing_and_every_read_lists(store, content):
+    """A generation file that _new_generation did not write (empty, not text, too long, not hex) is no
+    generation: nothing is kept and every read lists the directories, so new files show at once."""
+    from healthscore.store import history
+
+    write(store, [("a1", D1)])
+    (store.history.root / "model_version=v1" / history.GENERATION).write_bytes(content)
+    history._version_listings.clear()
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1"]
+    store.history.stage(*_encoded(store, [("a2", D1)])).publish()
+    (store.history.root / "model_version=v1" / history.GENERATION).write_bytes(content)  # as it was
+    assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2"]

@@ -138,13 +138,30 @@ def sources(history: History, con: duckdb.DuckDBPyConnection, model_version: str
     """(the index files holding rows of the dates and accounts asked for, the daily files among `daily` that no
     set covers). `accounts`: the accounts read (None: any)."""
     sets = live_sets(history, con, model_version)
-    covered = set().union(*(s.covers for s in sets))
+    covered = _covered_paths(history, sets)
     dates = set(wanted) if wanted is not None else None
     sets = [s for s in sets if any((dates is None or d in dates) and (date_from is None or d >= date_from)
                                    and (date_to is None or d <= date_to) for d in s.dates)]
     shards = SHARDS if accounts is None else sorted({shard(a) for a in accounts})
     return ([str(s.file(k)) for s in sets for k in shards],
-            [p for p in daily if relative(history, p) not in covered])
+            [p for p in daily if os.fspath(p) not in covered])
+
+
+_covered: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+
+
+def _covered_paths(history: History, sets: list[IndexSet]) -> frozenset[str]:
+    """The daily files the sets cover, as the history's listing names them: built once per set of sets (an
+    account read of a year of daily dates made 365 relative paths on every read)."""
+    root = os.fspath(history.root)
+    key = (root, tuple(str(s.path) for s in sets))
+    found = _covered.get(key)
+    if found is None:
+        found = frozenset(os.path.join(root, *name.split("/")) for s in sets for name in s.covers)
+        if len(_covered) > 64:
+            _covered.clear()
+        _covered[key] = found
+    return found
 
 
 def maintain(history: History, con: duckdb.DuckDBPyConnection, model_version: str) -> None:
