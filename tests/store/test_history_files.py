@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from datetime import date
@@ -236,16 +237,24 @@ def test_a_kept_listing_holds_while_its_generation_does_and_a_file_without_one_i
     assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2", "a3"]
 
 
-@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00 not ascii", b"0" * 100_000, b"A" * 32])
-def test_a_damaged_generation_file_keeps_nothing_and_every_read_lists(store, content):
-    """A generation file that _new_generation did not write (empty, not text, too long, not hex) is no
-    generation: nothing is kept and every read lists the directories, so new files show at once."""
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00 not ascii", b"0" * 100_000, b"A" * 32, "fifo", "directory"])
+def test_a_damaged_generation_file_keeps_nothing_and_every_read_lists(store, content, monkeypatch):
+    """A generation file that _new_generation did not write (empty, not text, too long, not hex, a FIFO, a
+    directory) is no generation: nothing is kept and every read lists the directories, so new files show at
+    once."""
     from healthscore.store import history
 
     write(store, [("a1", D1)])
-    (store.history.root / "model_version=v1" / history.GENERATION).write_bytes(content)
+    generation = store.history.root / "model_version=v1" / history.GENERATION
+    generation.unlink()
+    if content == "fifo":  # nobody writes to it: a reader must not wait for one
+        os.mkfifo(generation)
+    elif content == "directory":
+        generation.mkdir()
+    else:
+        generation.write_bytes(content)
     history._version_listings.clear()
     assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1"]
+    monkeypatch.setattr(history, "_new_generation", lambda version_dir: None)  # the damaged one stays
     store.history.stage(*_encoded(store, [("a2", D1)])).publish()
-    (store.history.root / "model_version=v1" / history.GENERATION).write_bytes(content)  # as it was
     assert [s["account_id"] for s in store.snapshots(as_of=D1)] == ["a1", "a2"]

@@ -410,11 +410,18 @@ _TOKEN = re.compile(rb"[0-9a-f]{32}")
 
 def _version_listing(v_dir: str) -> list[tuple[date, list[str]]]:
     """(as_of, finished files) of every partition of one model version directory with a finished file, in order."""
-    try:
-        with open(os.path.join(v_dir, GENERATION), "rb") as fh:
-            generation: bytes | None = fh.read(64)
+    generation: bytes | None = None
+    try:  # O_NONBLOCK: a FIFO put in its place must not hang every reader
+        fd = os.open(os.path.join(v_dir, GENERATION), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:  # none yet (a history written before generations)
-        generation = None
+        pass
+    else:
+        try:
+            generation = os.read(fd, 64)
+        except OSError:  # a directory, or unreadable
+            pass
+        finally:
+            os.close(fd)
     if generation is not None and not _TOKEN.fullmatch(generation):  # not one _new_generation wrote: keep nothing
         generation = None
     kept = _version_listings.get(v_dir)
