@@ -105,22 +105,27 @@ def test_a_locked_user_logs_in_once_the_window_moves_on_and_success_clears_only_
     with Project(ws) as project:
         throttle = LoginThrottle(lambda: project.store, per_user=Limit(3, timedelta(minutes=10)),
                                  per_client=Limit(2, timedelta(minutes=10)), clock=lambda: now[0])
-        for minute in (0, 1, 2, 3):  # four failures a minute apart: the newest three count against the limit
+        for minute, client in ((0, "10.0.0.1"), (1, "10.0.0.1"), (2, "10.0.0.2")):  # three wrong passwords
             now[0] = datetime(2026, 12, 4, 9, minute)
-            throttle.failed("Dana.Kim ", "10.0.0.1")
+            throttle.attempt("Dana.Kim ", client)  # counted as failed: no success follows
+        now[0] = datetime(2026, 12, 4, 9, 3)
         with pytest.raises(TooManyAttempts, match="this user") as locked:
-            throttle.check("dana.kim", "10.0.0.2")
-        assert locked.value.retry_after == 8 * 60  # 09:01's failure leaves the window at 09:11
-        now[0] = datetime(2026, 12, 4, 9, 11, 1)
-        throttle.check("dana.kim", "10.0.0.2")  # two failures left in the window
+            throttle.attempt("dana.kim", "10.0.0.3")
+        assert locked.value.retry_after == 7 * 60  # 09:00's failure leaves the window at 09:10
         with pytest.raises(TooManyAttempts, match="this client"):
-            throttle.check("someone.else", "10.0.0.1")  # the client's failures of 09:02 and 09:03 still count
-        throttle.succeeded("DANA.KIM")
-        throttle.failed("dana.kim", "10.0.0.3")
-        throttle.failed("dana.kim", "10.0.0.4")
-        throttle.check("dana.kim", "10.0.0.5")  # the success cleared the user's earlier failures
-        with pytest.raises(TooManyAttempts, match="this client"):
-            throttle.check("someone.else", "10.0.0.1")  # and not the client's
+            throttle.attempt("someone.else", "10.0.0.1")  # the client's failures of 09:00 and 09:01
+        assert len(project.store.login_failures("user", "dana.kim", now[0] - timedelta(hours=1))) == 3  # refusals
+        now[0] = datetime(2026, 12, 4, 9, 10, 1)                                                   # do not count
+        right = throttle.attempt("dana.kim", "10.0.0.3")  # two failures left in the window
+        throttle.succeeded("DANA.KIM", right)
+        assert project.store.login_failures("user", "dana.kim", now[0] - timedelta(hours=1)) == []
+        assert project.store.login_failures("client", "10.0.0.3", now[0] - timedelta(hours=1)) == []
+        assert len(project.store.login_failures("client", "10.0.0.1", now[0] - timedelta(hours=1))) == 1  # kept
+        throttle.attempt("dana.kim", "10.0.0.4")
+        throttle.attempt("dana.kim", "10.0.0.5")
+        throttle.attempt("dana.kim", "10.0.0.6")  # the success cleared the user's earlier failures
+        with pytest.raises(TooManyAttempts, match="this user"):
+            throttle.attempt("dana.kim", "10.0.0.7")
 
 
 def test_an_unknown_user_costs_one_password_verification_like_a_known_one(project, monkeypatch):

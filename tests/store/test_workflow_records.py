@@ -134,3 +134,30 @@ def test_an_existing_task_named_twice_in_one_call_keeps_both_new_reasons(store):
                                                     "note": "m"}])])
     kinds = [x["kind"] for x in store.task(first["A1:2026-W45"][0])["triggers"]]
     assert kinds == ["alert", "review_rule", "material_change"]
+
+
+def test_concurrent_login_attempts_get_no_more_guesses_than_the_limit(store):
+    """The web login throttle (web/throttle.py) counts an attempt before its password is checked, one attempt at
+    a time in the store: twenty at once for one user, from threads released together, get five guesses between
+    them on either database (a check before counting let all twenty through)."""
+    import threading
+
+    from healthscore.errors import TooManyAttempts
+    from healthscore.web.throttle import LoginThrottle
+
+    throttle = LoginThrottle(lambda: store)
+    start, passed, refused = threading.Barrier(20), [], []
+
+    def guess(i: int) -> None:
+        start.wait()
+        try:
+            passed.append(throttle.attempt("admin", f"10.1.0.{i}"))
+        except TooManyAttempts:
+            refused.append(i)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert (len(passed), len(refused)) == (LoginThrottle.PER_USER.attempts, 20 - LoginThrottle.PER_USER.attempts)

@@ -13,12 +13,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from healthscore.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from healthscore.store import tables as t
 from healthscore.store.audit import AuditRecords
 from healthscore.store.common import iso, utcnow
+
+# The key of the PostgreSQL advisory lock that login attempts take turns on (any constant of the application)
+_LOGIN_ATTEMPTS_LOCK = 0x6873_4C6F_6769_6E
 
 ROLES = t.ROLES
 
@@ -66,18 +69,37 @@ class GovernanceRecords(AuditRecords):
             return list(conn.scalars(select(c.failed_at).where(c.scope == scope, c.subject == subject,
                                                                c.failed_at > since).order_by(c.failed_at)))
 
-    def add_login_failure(self, subjects: list[tuple[str, str]], at: datetime, forget_before: datetime) -> None:
-        """One failed login, counted for each (scope, subject); failures before `forget_before` are dropped."""
-        c = t.login_failures.c
-        with self.engine.begin() as conn:
-            conn.execute(delete(t.login_failures).where(c.failed_at < forget_before))
-            conn.execute(insert(t.login_failures), [{"scope": scope, "subject": subject, "failed_at": at}
-                                                    for scope, subject in subjects])
+    def reserve_login_attempt(self, subjects: list[tuple[str, str, int, datetime]], at: datetime,
+                              forget_before: datetime) -> tuple[list[int], tuple[str, list[datetime]] | None]:
+        """Count one login attempt as failed for each (scope, subject, attempts allowed, start of its window)
+        before its password is checked: attempts take turns (SQLite: the transaction's first statement writes,
+        which takes the database's write lock; PostgreSQL: a transaction-scoped advisory lock), so concurrent
+        attempts cannot all pass a check made before any of them failed (OWASP ASVS 2.2.1).
 
-    def clear_login_failures(self, scope: str, subject: str) -> None:
+        Returns the new rows' ids (`forget_login_attempt` removes them when the password was right) and None;
+        or, when a subject has used up its attempts, no rows and (its scope, its failures in the window, oldest
+        first). Failures before `forget_before` are dropped."""
         c = t.login_failures.c
         with self.engine.begin() as conn:
-            conn.execute(delete(t.login_failures).where(c.scope == scope, c.subject == subject))
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_LOGIN_ATTEMPTS_LOCK)))
+            conn.execute(delete(t.login_failures).where(c.failed_at < forget_before))
+            for scope, subject, attempts, since in subjects:
+                failed = list(conn.scalars(select(c.failed_at).where(c.scope == scope, c.subject == subject,
+                                                                     c.failed_at > since).order_by(c.failed_at)))
+                if len(failed) >= attempts:
+                    return [], (scope, failed)
+            ids = [conn.execute(insert(t.login_failures).values(scope=scope, subject=subject, failed_at=at)
+                                .returning(c.failure_id)).scalar_one() for scope, subject, _, _ in subjects]
+        return ids, None
+
+    def forget_login_attempt(self, failure_ids: list[int], clear: tuple[str, str] | None = None) -> None:
+        """Remove an attempt's rows (its password was right); `clear`: also every failure of that (scope, subject)."""
+        c = t.login_failures.c
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.login_failures).where(c.failure_id.in_(failure_ids)))
+            if clear is not None:
+                conn.execute(delete(t.login_failures).where(c.scope == clear[0], c.subject == clear[1]))
 
     # -- users ----------------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ Writes are append-only and atomic per file: a file is written under a hidden tem
 .tmp``, which no reader globs), fsynced, and renamed into place by `Staged.publish` once the store's
 transaction has committed (store/snapshots.py). Readers list and read finished files only, take no
 lock and never block a writer; writers take an exclusive lock on ``<history>/.lock`` so that two of them
-cannot both add the same key. A key (account_id, as_of, model_version) is written once.
+cannot both add the same key. A key (account_id, as_of, model_version) is written once. After its renames
+a writer replaces ``model_version=<version>/.generation``, which tells readers that a listing they kept of
+the version's directories is stale (`_version_listing`).
 
 Reads go through an in-memory DuckDB connection over the listed files, one statement built by sqlglot
 per read: the only places outside engine/ that import duckdb are this module and its series index

@@ -59,16 +59,17 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     throttle = request.app.state.login_throttle
     name, client = username.strip()[:200], request.client.host if request.client else "-"
     try:
-        throttle.check(name, client)  # before the password: a locked account stays locked, right password or not
+        # before the password: a locked account stays locked, right password or not; counted as failed until
+        # the password proves right
+        attempt = throttle.attempt(name, client)
     except TooManyAttempts as exc:
         return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)}, status_code=429,
                       headers={"retry-after": str(exc.retry_after)})
     user = project(request).login(name, password)
     if user is None:
-        throttle.failed(name, client)
         return render(request, "login.html", {"next": _safe_next(next), "error": "unknown user or wrong password"},
                       status_code=401)
-    throttle.succeeded(name)
+    throttle.succeeded(name, attempt)
     # a fresh session (and CSRF token) on login: no session fixation; the epoch lets logout end it
     request.state.session = {"u": user["username"], "e": user["session_epoch"]}
     request.state.session_dirty = True
