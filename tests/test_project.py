@@ -150,3 +150,16 @@ def test_score_without_storing_writes_nothing(tmp_path):
         p.ingest()
         run = p.score(as_of_dates=[dt.date(2025, 6, 1)], store=False)
         assert len(run.snapshots) == 3 and run.inserted == 0 and p.store.snapshots() == []
+
+
+def test_an_account_id_that_is_not_utf8_text_is_refused_by_name(tmp_path):
+    """A str with lone surrogates (bytes decoded with surrogateescape) failed in DuckDB or SQLite with a
+    UnicodeEncodeError; the Python API refuses it with the value and what is expected."""
+    from healthscore.errors import InvalidInput
+
+    with Project(make_workspace(tmp_path / "ws")) as p:
+        p.ingest()
+        p.score(as_of_dates=[dt.date(2025, 6, 1)])
+        for read in (p.history, p.explain):
+            with pytest.raises(InvalidInput, match=r"account id 'A\\udcff' is not UTF-8 text"):
+                read("A\udcff")

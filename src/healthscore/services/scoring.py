@@ -267,6 +267,7 @@ class ScoringService:
         Reads are reads: the stored snapshot of the date (as_of None: the newest stored one) under the
         current model. A date without one, or ``fresh``, is computed from the engine now, with the stored
         history for smoothing, and nothing is written; such a snapshot says ``"stored": false``."""
+        account_id = _account_text(account_id)
         version = self.parts.model.version
         if as_of is None:
             as_of = (None if fresh else self.parts.store.latest_as_of(version, account_id)) \
@@ -327,7 +328,7 @@ class ScoringService:
             snaps[key] = apply_overrides([snap], overrides)[0] if overrides else snap
 
     def history(self, account_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
-        rows = self.parts.store.snapshots(account_id, date_from=date_from, date_to=date_to,
+        rows = self.parts.store.snapshots(_account_text(account_id), date_from=date_from, date_to=date_to,
                                           model_version=None, with_evidence=False)
         if not rows:  # stored snapshots name a scored account: only an empty answer asks the engine
             self.require_account(account_id)
@@ -342,6 +343,17 @@ class ScoringService:
         if not known:
             raise NotFound(f"unknown account {account_id!r}: it is not in the accounts table"
                            " (see 'healthscore score' for the accounts scored)", object_id=account_id)
+
+
+def _account_text(account_id: str) -> str:
+    """An account id as the engines and stores take it. A str that is not UTF-8 text (lone surrogates: bytes
+    decoded with surrogateescape, as the os module does) failed deep in DuckDB or SQLite with a traceback."""
+    try:
+        account_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"account id {ascii(account_id)} is not UTF-8 text: account ids are text, as in the"
+                           " accounts table", field="account_id") from None
+    return account_id
 
 
 @contextlib.contextmanager
