@@ -278,6 +278,33 @@ def test_a_damaged_set_is_not_tried_again_on_every_read(store, monkeypatch):
     assert len(calls) == 2  # the first read: all sets at once, then the set alone; later reads: none
 
 
+def test_a_set_whose_read_failed_once_is_read_again_after_the_retry_time(store, monkeypatch):
+    """A read error (here: a transient one on the first read) does not leave a good set out until the process
+    restarts: it is tried again after _NOT_SET_RETRY_S."""
+    import duckdb
+
+    for i in range(4):
+        write(store, [("a1", day(i))])
+    (live,) = index_files(store)
+    history_index._footers.clear()
+    history_index._not_sets.clear()
+    real, failing = history_index._footer_rows, [True]
+
+    def flaky(con, dirs):
+        if failing[0]:
+            raise duckdb.IOException("a transient read error")
+        return real(con, dirs)
+
+    monkeypatch.setattr(history_index, "_footer_rows", flaky)
+    assert len(account_history(store, "a1")) == 4  # from the daily files
+    failing[0] = False
+    account_history(store, "a1")
+    assert str(live) not in history_index._footers  # within the retry time: not tried again
+    monkeypatch.setattr(history_index, "_NOT_SET_RETRY_S", 0.0)
+    assert len(account_history(store, "a1")) == 4
+    assert str(live) in history_index._footers
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=6), st.integers(0, 30)), max_size=300),
        st.integers(1, 200), st.integers(1, 9))

@@ -45,6 +45,7 @@ import json
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -104,7 +105,10 @@ def shard_file(set_dir: Path, shard: str) -> Path:
 # Sets never change once in place (a set is renamed in whole): each one's footers are read once, and a set that
 # is not one (damaged, or put there by hand) is not tried again on every read.
 _footers: dict[str, IndexSet] = {}
-_not_sets: set[str] = set()
+# Set directories found damaged (or unreadable) and when: not read again on every account read, but again after
+# _NOT_SET_RETRY_S, so that a good set whose read failed once (a transient I/O error) comes back.
+_not_sets: dict[str, float] = {}
+_NOT_SET_RETRY_S = 60.0
 _footers_lock = threading.Lock()
 
 
@@ -402,8 +406,14 @@ def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Ind
     instead."""
     import duckdb
 
+    now = time.monotonic()
+
+    def unknown(path: Path) -> bool:
+        failed_at = _not_sets.get(str(path))
+        return str(path) not in _footers and (failed_at is None or now - failed_at >= _NOT_SET_RETRY_S)
+
     with _footers_lock:
-        missing = [p for p in paths if str(p) not in _footers and str(p) not in _not_sets]
+        missing = [p for p in paths if unknown(p)]
     if missing:
         try:
             rows = _footer_rows(con, missing)
@@ -433,7 +443,7 @@ def _read_footers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Ind
                 continue
         with _footers_lock:
             _footers.update(found)
-            _not_sets.update(str(p) for p in missing if str(p) not in found)
+            _not_sets.update((str(p), now) for p in missing if str(p) not in found)
     with _footers_lock:
         return [_footers[str(p)] for p in paths if str(p) in _footers]
 
