@@ -246,11 +246,11 @@ def score_frame(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         overrides = {k: np.asarray(v)[rows] for k, v in value_overrides.items()} if value_overrides else None
         parts.append(_score_rows(model, version, plan, frame.iloc[rows].reset_index(drop=True), missing_tables,
                                  overrides))
-    return ScoredFrames(snapshots=concat_frames([p[0] for p in parts]),
-                        evidence=concat_frames([p[1] for p in parts]), excluded=excluded)
+    return ScoredFrames(snapshots=_concat_frames([p[0] for p in parts]),
+                        evidence=_concat_frames([p[1] for p in parts]), excluded=excluded)
 
 
-def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of one layout, end to end, with the dtypes one frame of all the rows would have. A categorical
     column stays categorical (the union of the parts' categories: pandas would turn parts with different
     categories into millions of Python strings); a column whose type was inferred differently per part (text
