@@ -83,13 +83,21 @@ def test_backfill_is_idempotent_and_resumes(tmp_path):
             assert moved or change["tier"] != change["previous_tier"]
 
 
-def test_backfill_trend_notes_name_the_top_contributions(tmp_path):
+@pytest.mark.parametrize("runs", ["one backfill", "a run per date"])
+def test_trend_notes_name_the_top_contributions(tmp_path, runs):
+    """In one backfill every previous snapshot is in the batch; a weekly run scores one date, and its notes read
+    the previous week's stored evidence: both name the metric that moved the score most, as explain's exact
+    attribution does (a run of one date used to name only the primary driver, which may not have moved)."""
     from healthscore.explain.attribution import attribute_change
 
     ws = make_workspace(tmp_path / "ws")
     with Project(ws) as p:
         p.ingest()
-        p.backfill(dt.date(2025, 3, 1), dt.date(2025, 6, 7), every_days=7)  # one batch: every previous is at hand
+        if runs == "one backfill":
+            p.backfill(dt.date(2025, 3, 1), dt.date(2025, 6, 7), every_days=7)
+        else:
+            for week in range(15):
+                p.score(dt.date(2025, 3, 1) + dt.timedelta(days=7 * week))
         stored = p.store.snapshots()
     by_account: dict[str, list[dict]] = {}
     for s in sorted(stored, key=lambda s: (s["account_id"], s["as_of"])):

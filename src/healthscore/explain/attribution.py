@@ -11,6 +11,12 @@ delta = model_version_part + override_part + sum of metric contributions, exactl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # numpy and pyarrow load in the functions: reads that need no notes never import them
+    import numpy as np
+    import pyarrow as pa
+
 
 def _points(snap: dict) -> dict[str, dict]:
     """The rubric's evidence by metric: a hybrid model's learned rows add up to the learned score, not to the
@@ -176,9 +182,10 @@ def snapshot_note(status: str, score: float, prev: float, days: int | None, tier
     return f"{head}; main driver {driver or 'none'}."
 
 
-def _movers(snaps, evidence, top: int) -> list:
+def _movers(snaps, evidence, top: int, earlier: list[EarlierPart] | None = None) -> list:
     """Per snapshot, the top metric contributions to its change since the previous snapshot, when that
-    one is in the same batch (a backfill chunk): [(metric, points, value before, value after)] or None.
+    one is in the same batch (a backfill chunk) or in `earlier` (stored snapshots before the batch, with their
+    evidence: `earlier_part`): [(metric, points, value before, value after)] or None.
 
     Vectorised over the batch: score_frame writes evidence as (snapshot row x metric) blocks in
     snapshot order, so points and values reshape to (snapshots, metrics) matrices.
@@ -188,22 +195,24 @@ def _movers(snaps, evidence, top: int) -> list:
 
     n = len(snaps)
     out: list[list[tuple] | None] = [None] * n
-    if evidence is None or n == 0 or len(evidence) % n:
+    in_order = batch_metrics(snaps, evidence)
+    if in_order is None:  # not in score_frame's layout: fall back to the primary driver
         return out
-    n_m = len(evidence) // n
-    # slices before conversion: an Arrow-backed text column of millions of rows costs ~0.5 s to turn into objects
-    first_ids = np.asarray(evidence["account_id"].iloc[::n_m].to_numpy(dtype=object))
-    same = first_ids == snaps["account_id"].to_numpy(dtype=object)
-    if not same.all():  # not in score_frame's layout: fall back to the primary driver
-        return out
+    n_m = len(in_order)
     points = pd.to_numeric(evidence["points"], errors="coerce").to_numpy("float64").reshape(n, n_m)
     values = evidence["value"].to_numpy(dtype=object).reshape(n, n_m)
-    metrics = np.asarray(evidence["metric"].iloc[:n_m].to_numpy(dtype=object))
+    metrics = np.asarray(in_order, dtype=object)
     keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
                                       pd.to_datetime(snaps["as_of"]).to_numpy("datetime64[ns]")])
     prev_keys = pd.MultiIndex.from_arrays([snaps["account_id"].to_numpy(dtype=object),
                                            pd.to_datetime(snaps["previous_as_of"]).to_numpy("datetime64[ns]")])
     prev = keys.get_indexer(prev_keys)  # -1: the previous snapshot is not in this batch
+    stored = None
+    if earlier and (prev < 0).any():  # stored snapshots before the batch: rows n.. of `points`
+        e_keys, e_points, *stored = _joined(earlier, metrics)
+        found = e_keys.get_indexer(prev_keys)
+        prev = np.where((prev < 0) & (found >= 0), n + found, prev)
+        points = np.vstack([points, e_points])
     rows = np.flatnonzero(prev >= 0)
     if not len(rows):
         return out
@@ -219,7 +228,21 @@ def _movers(snaps, evidence, top: int) -> list:
     picked = (np.take_along_axis(signed, order, axis=1) > 0).tolist()
     names = metrics[order].tolist()
     moved = np.take_along_axis(change, order, axis=1).tolist()
-    before = np.take_along_axis(values[prev[rows]], order, axis=1).tolist()
+    source_rows = prev[rows]
+    before = np.empty(order.shape, dtype=object)
+    inside = source_rows < n
+    before[inside] = np.take_along_axis(values[source_rows[inside]], order[inside], axis=1)
+    if stored is not None and not inside.all():  # values of the stored snapshots: only the movers' become objects
+        e_num, e_text = stored
+        e_rows, cols = source_rows[~inside] - n, order[~inside]
+        num = np.take_along_axis(e_num[e_rows], cols, axis=1)
+        text = np.take_along_axis(e_text[e_rows], cols, axis=1)
+        shown = num.astype(object)
+        shown[np.isnan(num)] = None
+        has_text = pd.notna(text)
+        shown[has_text] = text[has_text]
+        before[~inside] = shown
+    before = before.tolist()
     after = np.take_along_axis(values[rows], order, axis=1).tolist()
     for k, i in enumerate(rows.tolist()):
         top_k = [(names[k][j], moved[k][j], before[k][j], after[k][j]) for j in range(len(picked[k])) if picked[k][j]]
@@ -228,10 +251,85 @@ def _movers(snaps, evidence, top: int) -> list:
     return out
 
 
-def with_trend_notes(snaps, evidence=None, top: int = 2):
+def batch_metrics(snaps, evidence) -> list[str] | None:
+    """The metrics of a scored batch's evidence in score_frame's order (every snapshot's block repeats it);
+    None when the evidence is not in that layout."""
+    import numpy as np
+
+    n = len(snaps)
+    if evidence is None or n == 0 or len(evidence) % n:
+        return None
+    n_m = len(evidence) // n
+    # slices before conversion: an Arrow-backed text column of millions of rows costs ~0.5 s to turn into objects
+    if not (np.asarray(evidence["account_id"].iloc[::n_m].to_numpy(dtype=object))
+            == snaps["account_id"].to_numpy(dtype=object)).all():
+        return None
+    return [str(m) for m in evidence["metric"].iloc[:n_m].to_numpy(dtype=object)]
+
+
+class EarlierPart(NamedTuple):
+    """Stored snapshots (a row each) as trend notes compare with them: their evidence's points and values in the
+    batch's metric order (a metric a snapshot lacks: NaN, None)."""
+
+    account_id: np.ndarray
+    as_of: np.ndarray  # datetime64[ns]
+    metrics: tuple[str, ...]
+    points: np.ndarray  # (rows, metrics)
+    num: np.ndarray  # numeric values
+    text: np.ndarray  # text values (objects)
+
+
+def earlier_part(metrics: list[str]):
+    """A reducer of record batches (account_id, as_of, evidence: the history's list of structs) to EarlierParts.
+    Arrow compute throughout: a 100,000-account date is 2.4 million entries, too many for Python objects."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(metrics, pa.string())
+
+    def reduce(batch: pa.RecordBatch) -> EarlierPart:
+        n_e, n_m = batch.num_rows, len(metrics)
+        points, num = np.full((n_e, n_m), np.nan), np.full((n_e, n_m), np.nan)
+        text = np.full((n_e, n_m), None, dtype=object)
+        lists = batch.column("evidence")
+        entries = lists.flatten()
+        row = np.asarray(pc.list_parent_indices(lists))
+        col = pc.index_in(pc.cast(entries.field("metric"), pa.string()), value_set=wanted).fill_null(-1).to_numpy()
+        keep = np.flatnonzero(col >= 0)
+        at = (row[keep], col[keep])
+        points[at] = entries.field("points").to_numpy(zero_copy_only=False).astype("float64")[keep]
+        num[at] = entries.field("value_num").to_numpy(zero_copy_only=False).astype("float64")[keep]
+        texts = entries.field("value_text")
+        with_text = keep[np.asarray(texts.is_valid())[keep]]
+        if len(with_text):
+            text[row[with_text], col[with_text]] = texts.take(pa.array(with_text)).to_pylist()
+        return EarlierPart(np.asarray(batch.column("account_id").to_numpy(zero_copy_only=False), dtype=object),
+                           pd.to_datetime(batch.column("as_of").to_numpy(zero_copy_only=False)).to_numpy(
+                               "datetime64[ns]"), tuple(metrics), points, num, text)
+
+    return reduce
+
+
+def _joined(parts: list[EarlierPart], metrics) -> tuple:
+    """(keys (account_id, as_of), points, numeric values, text values) of the parts, checked to be in `metrics`
+    order."""
+    import numpy as np
+    import pandas as pd
+
+    if any(p.metrics != tuple(str(m) for m in metrics) for p in parts):
+        raise ValueError("earlier snapshots in another metric order than the batch's")
+    keys = pd.MultiIndex.from_arrays([np.concatenate([p.account_id for p in parts]),
+                                      np.concatenate([p.as_of for p in parts])])
+    return (keys, *(np.concatenate([getattr(p, f) for p in parts]) for f in ("points", "num", "text")))
+
+
+def with_trend_notes(snaps, evidence=None, top: int = 2, earlier: list[EarlierPart] | None = None):
     """Add the stored trend note of every snapshot of a scored batch (after the history pass).
 
-    With the batch's evidence, a change since a snapshot of the same batch names its top `top`
+    With the batch's evidence, a change since a snapshot of the same batch, or of `earlier` (the stored
+    snapshots before the batch that the batch's snapshots follow: `earlier_part`), names its top `top`
     metric contributions with numbers; otherwise the primary driver.
     """
     import numpy as np
@@ -247,5 +345,5 @@ def with_trend_notes(snaps, evidence=None, top: int = 2):
     status, tier, prev_tier, driver, trusted = objects
     snaps["trend_note"] = list(map(snapshot_note, status, floats("score"), floats("previous_score"), days, tier,
                                    prev_tier, driver, floats("smoothed_score"), trusted,
-                                   _movers(snaps, evidence, top)))
+                                   _movers(snaps, evidence, top, earlier)))
     return snaps

@@ -15,6 +15,7 @@ from healthscore.explain.evidence import snapshot_dicts, stored_snapshot_columns
 if TYPE_CHECKING:
     import pandas as pd
 
+    from healthscore.explain.attribution import EarlierPart
     from healthscore.model.load import LoadedModel
     from healthscore.scoring.score import ScoredFrames
     from healthscore.services.parts import Parts
@@ -132,8 +133,32 @@ class ScoringService:
         model = model or self.parts.model
         if stored_history and prior is None:
             prior = self.history_frame(first_date, account_ids)
-        frames.snapshots = with_trend_notes(apply_history(model.ir, frames.snapshots, prior), frames.evidence)
+        snaps = apply_history(model.ir, frames.snapshots, prior)
+        earlier = self._earlier(snaps, frames.evidence, first_date, model.version) if stored_history else None
+        frames.snapshots = with_trend_notes(snaps, frames.evidence, earlier=earlier)
         return frames
+
+    def _earlier(self, snaps: pd.DataFrame, evidence: pd.DataFrame, first_date: dt.date,
+                 version: str) -> list[EarlierPart] | None:
+        """The stored snapshots that the batch's snapshots follow from before the batch, with their evidence: a
+        weekly run's one date gets trend notes that name what moved since last week, as a backfill's do within
+        its chunks, not only the primary driver (which may not have moved at all)."""
+        import pandas as pd
+
+        from healthscore.explain.attribution import batch_metrics, earlier_part
+
+        before = pd.to_datetime(snaps["previous_as_of"])
+        outside = (before < pd.Timestamp(first_date)).to_numpy()
+        metrics = batch_metrics(snaps, evidence) if outside.any() else None
+        if metrics is None:
+            return None
+        ids = snaps["account_id"].to_numpy(dtype=object)[outside]
+        # a few accounts (a live rescore): their rows; many (a run of the portfolio): the dates' files whole, as
+        # reading them costs less than joining them with the ids
+        return self.parts.store.history_batches(["account_id", "as_of", "evidence"], earlier_part(metrics),
+                                                model_version=version,
+                                                dates={d.date() for d in before[outside].unique()},
+                                                account_ids=ids.tolist() if len(ids) <= 1_000 else None)
 
     def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The stored snapshots that smoothing and published tiers look back on from `first_date` (the

@@ -157,6 +157,16 @@ class SnapshotRecords:
                                   dates=dates, date_from=date_from, date_to=date_to, account_id=account_id,
                                   account_ids=account_ids, segment=segment, order=order)
 
+    def history_batches(self, columns: Sequence[str], reduce: Callable[[pa.RecordBatch], _T], *,
+                        batch_rows: int = 8_192, **where: Any) -> list[_T]:
+        """As `history_table`, a record batch at a time, each reduced by `reduce` as it comes: a portfolio's
+        evidence (2.4 million entries at 100,000 accounts) need not be in memory at once. A read that is run
+        again (a file went away under it) starts the list again."""
+        def fetch(rel: Any) -> list[_T]:
+            return [reduce(batch) for batch in rel.to_arrow_reader(batch_rows)]
+
+        return self._read_history(fetch, columns, **where) or []
+
     def history_rows(self, columns: Sequence[str], **where: Any) -> list[dict[str, Any]]:
         """As `history_table`, as dicts of Python values (without loading pyarrow: a read command's few rows)."""
         def fetch(rel: Any) -> list[dict[str, Any]]:
