@@ -409,7 +409,8 @@ class LiveService:
         ids, as_of, query = prepared.ids, prepared.as_of, prepared.query
         model, store = self.deps.model(), self.deps.store
         frames = self.deps.with_history(score_frame(model.ir, model.version, query.plan, prepared.frame,
-                                                    query.missing_tables), as_of, ids, prior=self._history(as_of, ids))
+                                                    query.missing_tables), as_of, ids, prior=self._history(as_of, ids),
+                                     previous_evidence=False)
         overrides = store.overrides(ids)  # owner corrections in force, newest first
         snaps = snapshot_dicts(frames)
         snaps = apply_overrides(snaps, overrides) if overrides else snaps
