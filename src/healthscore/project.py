@@ -154,8 +154,10 @@ class Project:
                                   write_back=write_back, history=history)
 
     def _with_history(self, frames: ScoredFrames, first_date: dt.date, account_ids: list[str] | None,
-                      stored_history: bool = True, prior: pd.DataFrame | None = None) -> ScoredFrames:
-        return self.scoring.with_history(frames, first_date, account_ids, stored_history, prior)
+                      stored_history: bool = True, prior: pd.DataFrame | None = None,
+                      previous_evidence: bool = True) -> ScoredFrames:
+        return self.scoring.with_history(frames, first_date, account_ids, stored_history, prior,
+                                         previous_evidence=previous_evidence)
 
     def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The stored snapshots that smoothing and published tiers look back on from `first_date`."""
