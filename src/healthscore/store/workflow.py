@@ -33,7 +33,7 @@ def _task_dict(r) -> dict[str, Any]:
         "model_version": r.model_version, "triggers": r.triggers, "priority": r.priority, "owner": r.owner,
         "queue": r.queue, "status": r.status, "created_at": iso(r.created_at), "due_at": r.due_at.date().isoformat(),
         "score": r.score, "tier": r.tier, "snapshot_status": r.snapshot_status, "explainable": r.explainable,
-        "trend_note": r.trend_note, "evidence": r.evidence, "next_action": r.next_action,
+        "trend_note": r.trend_note, "evidence": r._mapping.get("evidence"), "next_action": r.next_action,
         "decided_at": iso(r.decided_at), "decided_by": r.decided_by, "reason_code": r.reason_code, "note": r.note,
         "override_id": r.override_id, "follow_up_at": iso(r.follow_up_at), "follow_up_note": r.follow_up_note,
         **_triage_fields(r.next_action),
@@ -279,9 +279,13 @@ class WorkflowRecords(AuditRecords):
                                 if new_id])
 
     def tasks(self, *, queue: str | None = None, status: str | None = None, account_id: str | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
+              limit: int | None = None, with_evidence: bool = True) -> list[dict[str, Any]]:
+        """Review tasks by due date. with_evidence=False leaves each task's evidence out (None): the triage of
+        every real-time batch reads all open and backlog tasks, and decoding their evidence (about 7 KB of
+        JSON a task) cost it 0.5 s of CPU at 4,000 tasks."""
         c = t.review_tasks.c
-        stmt = select(t.review_tasks).order_by(c.due_at, c.task_id)
+        columns = [col for col in t.review_tasks.c if with_evidence or col.name != "evidence"]
+        stmt = select(*columns).order_by(c.due_at, c.task_id)
         if queue:
             stmt = stmt.where(c.queue == queue)
         if status and status != "all":

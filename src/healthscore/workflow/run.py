@@ -438,7 +438,8 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
     week = week_key(as_of)
     queues = {c["queue"] for c in candidates} | {accounts[a].owner or wf.routing.fallback_queue
                                                  for a in good_news if a in accounts}
-    every = store.tasks(status="open") + store.tasks(status="backlog")
+    # without their evidence (the triage never reads it): a real-time batch reads thousands of them
+    every = store.tasks(status="open", with_evidence=False) + store.tasks(status="backlog", with_evidence=False)
     # a full run scores every account: one without a snapshot now (churned, removed) needs no review
     gone = {t["task_id"]: as_of for t in every if full_run and t["account_id"] not in by_id}
     # a full run re-plans every owner (an owner without candidates this week still gets last week's backlog
