@@ -262,9 +262,17 @@ class WorkflowRecords(AuditRecords):
             return
         c = t.review_tasks.c
         now = utcnow()
+        # one executemany per set of columns: a real-time batch re-ranks thousands of tasks, and one UPDATE
+        # statement each cost it 0.9 s at 4,000 tasks
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for task_id, values in updates.items():
+            groups.setdefault(tuple(sorted(values)), []).append(
+                {"_task_id": task_id, **{f"_{k}": v for k, v in values.items()}})
         with self._begin(tx) as conn:
-            for task_id, values in updates.items():
-                conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(**values))
+            for names, rows in groups.items():
+                stmt = update(t.review_tasks).where(c.task_id == bindparam("_task_id")).values(
+                    {k: bindparam(f"_{k}", type_=c[k].type) for k in names})
+                conn.execute(stmt, rows)
             for task_id, new_id in superseded.items():
                 note = f"superseded by task {new_id}" if new_id else "replaced by a newer weekly backlog"
                 conn.execute(update(t.review_tasks).where(c.task_id == task_id).values(

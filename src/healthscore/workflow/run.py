@@ -8,6 +8,7 @@ ISO week, so running twice adds nothing new.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -440,6 +441,8 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
                                                  for a in good_news if a in accounts}
     # without their evidence (the triage never reads it): a real-time batch reads thousands of them
     every = store.tasks(status="open", with_evidence=False) + store.tasks(status="backlog", with_evidence=False)
+    # what each task holds now (the triage changes the dicts in place): only changed tasks are written
+    stored = {t["task_id"]: _task_state(t) for t in every}
     # a full run scores every account: one without a snapshot now (churned, removed) needs no review
     gone = {t["task_id"]: as_of for t in every if full_run and t["account_id"] not in by_id}
     # a full run re-plans every owner (an owner without candidates this week still gets last week's backlog
@@ -546,10 +549,19 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
         digests.setdefault(q, {"queue": q, "capacity": tri.capacity_of(q), "assigned": 0, "backlog": [],
                                "good_news": []})["good_news"].append({"account_id": aid, "note": note})
     created = store.create_tasks(new_rows + merge_rows, tx=tx)
+    task_of = {t["task_id"]: t for t in every}
+    updates = {tid: values for tid, values in updates.items()
+               if _task_state({**task_of[tid], **values}) != stored[tid]}
     store.triage_updates(updates, {tid: created[key][0] if key else None for tid, key in supersede.items()
                                    if not key or key in created}, closed=gone, tx=tx)
     return {"created": created, "digests": list(digests.values()), "superseded": len(supersede), "closed": len(gone),
             "by_owner": by_owner, **stats}
+
+
+def _task_state(task: dict) -> tuple:
+    """What the triage may change of a stored task, comparable."""
+    return (task["priority"], task["status"], task.get("note"), json.dumps(task["next_action"], sort_keys=True,
+                                                                            default=str))
 
 
 def notify_digests(project: HasParts, digests: list[dict]) -> list:
