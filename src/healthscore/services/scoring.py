@@ -156,12 +156,10 @@ class ScoringService:
         if metrics is None:
             return None
         ids = snaps["account_id"].to_numpy(dtype=object)[outside]
-        # a few accounts (a live rescore): their rows; many (a run of the portfolio): the dates' files whole, as
-        # reading them costs less than joining them with the ids
         return self.parts.store.history_batches(["account_id", "as_of", "evidence"], earlier_part(metrics),
                                                 model_version=version,
                                                 dates={d.date() for d in before[outside].unique()},
-                                                account_ids=ids.tolist() if len(ids) <= 1_000 else None)
+                                                account_ids=ids.tolist())
 
     def history_frame(self, first_date: dt.date, account_ids: list[str] | None = None) -> pd.DataFrame:
         """The stored snapshots that smoothing and published tiers look back on from `first_date` (the
