@@ -225,18 +225,24 @@ def latest_state(ws: Path) -> list:
     return sorted((a, str(d)[:10], None if v is None else round(v, 6), st) for a, d, v, st in rows)
 
 
-def test_backfill_killed_between_the_store_commit_and_the_history_file_resumes_to_the_same_state(base, tmp_path):
-    """The history's commit point: the store has committed the latest snapshots, the Parquet file is not
-    renamed into the history yet. The date is not stored (the history says so), the re-run scores it
-    again and both agree with an unbroken run; the dead writer's temporary file is removed."""
-    span = (dt.date(2026, 10, 27), dt.date(2026, 11, 2), "3d")  # dates not stored yet
+def _backfill_killed_at(base, tmp_path, fault: str) -> tuple:
+    """A backfill of three dates not stored yet, run whole in one copy of `base` and killed at `fault` in
+    another: (the killed workspace, the whole one, the backfill's arguments, its dates)."""
+    span = (dt.date(2026, 10, 27), dt.date(2026, 11, 2), "3d")
     args = ("backfill", "--from", span[0].isoformat(), "--to", span[1].isoformat(), "--every", span[2], "--json")
     whole = copy(base, tmp_path / "whole")
     assert cli(*args, "-w", str(whole)).returncode == 0
     ws = copy(base, tmp_path / "ws")
-    killed = cli(*args, "-w", str(ws), fault="snapshots:store")
+    killed = cli(*args, "-w", str(ws), fault=fault)
     assert killed.returncode == EXIT_CODE, killed.stderr
-    dates = {span[0] + dt.timedelta(days=3 * i) for i in range(3)}
+    return ws, whole, args, {span[0] + dt.timedelta(days=3 * i) for i in range(3)}
+
+
+def test_backfill_killed_between_the_store_commit_and_the_history_file_resumes_to_the_same_state(base, tmp_path):
+    """The history's commit point: the store has committed the latest snapshots, the Parquet file is not
+    renamed into the history yet. The date is not stored (the history says so), the re-run scores it
+    again and both agree with an unbroken run; the dead writer's temporary file is removed."""
+    ws, whole, args, dates = _backfill_killed_at(base, tmp_path, "snapshots:store")
     import sqlalchemy as sa
 
     from healthscore.store import tables
@@ -258,13 +264,9 @@ def test_backfill_killed_between_the_store_commit_and_the_history_file_resumes_t
 def test_backfill_killed_after_the_rename_before_the_new_generation_resumes_to_the_same_state(base, tmp_path):
     """The files are in place, readers' kept listings do not know yet (history:published): the dates are
     stored, a re-run writes no key twice and both agree with an unbroken run."""
-    span = (dt.date(2026, 10, 27), dt.date(2026, 11, 2), "3d")
-    args = ("backfill", "--from", span[0].isoformat(), "--to", span[1].isoformat(), "--every", span[2], "--json")
-    whole = copy(base, tmp_path / "whole")
-    assert cli(*args, "-w", str(whole)).returncode == 0
-    ws = copy(base, tmp_path / "ws")
-    killed = cli(*args, "-w", str(ws), fault="history:published")
-    assert killed.returncode == EXIT_CODE, killed.stderr
+    ws, whole, args, dates = _backfill_killed_at(base, tmp_path, "history:published")
+    with Project(ws) as p:  # the files are in place: the dates are stored
+        assert dates <= p.store.stored_as_of_dates(p.model.version)
     again = cli(*args, "-w", str(ws))
     assert again.returncode == 0, again.stderr
     assert snapshot_state(ws) == snapshot_state(whole)

@@ -209,7 +209,7 @@ def _movers(snaps, evidence, top: int, earlier: list[EarlierPart] | None = None)
     prev = keys.get_indexer(prev_keys)  # -1: the previous snapshot is not in this batch
     stored = None
     if earlier and (prev < 0).any():  # stored snapshots before the batch: rows n.. of `points`
-        e_keys, e_points, *stored = _joined(earlier, metrics)
+        e_keys, e_points, *stored = _joined(earlier)
         found = e_keys.get_indexer(prev_keys)
         prev = np.where((prev < 0) & (found >= 0), n + found, prev)
         points = np.vstack([points, e_points])
@@ -273,7 +273,6 @@ class EarlierPart(NamedTuple):
 
     account_id: np.ndarray
     as_of: np.ndarray  # datetime64[ns]
-    metrics: tuple[str, ...]
     points: np.ndarray  # (rows, metrics)
     num: np.ndarray  # numeric values
     text: np.ndarray  # text values (objects)
@@ -307,19 +306,16 @@ def earlier_part(metrics: list[str]):
             text[row[with_text], col[with_text]] = texts.take(pa.array(with_text)).to_pylist()
         return EarlierPart(np.asarray(batch.column("account_id").to_numpy(zero_copy_only=False), dtype=object),
                            pd.to_datetime(batch.column("as_of").to_numpy(zero_copy_only=False)).to_numpy(
-                               "datetime64[ns]"), tuple(metrics), points, num, text)
+                               "datetime64[ns]"), points, num, text)
 
     return reduce
 
 
-def _joined(parts: list[EarlierPart], metrics) -> tuple:
-    """(keys (account_id, as_of), points, numeric values, text values) of the parts, checked to be in `metrics`
-    order."""
+def _joined(parts: list[EarlierPart]) -> tuple:
+    """(keys (account_id, as_of), points, numeric values, text values) of the parts, end to end."""
     import numpy as np
     import pandas as pd
 
-    if any(p.metrics != tuple(str(m) for m in metrics) for p in parts):
-        raise ValueError("earlier snapshots in another metric order than the batch's")
     keys = pd.MultiIndex.from_arrays([np.concatenate([p.account_id for p in parts]),
                                       np.concatenate([p.as_of for p in parts])])
     return (keys, *(np.concatenate([getattr(p, f) for p in parts]) for f in ("points", "num", "text")))
