@@ -157,6 +157,12 @@ def test_a_read_of_more_accounts_than_a_filter_lists_joins_with_them(store):
     assert len(wanted) > _INLINE_IDS
     assert frame["account_id"].tolist() == sorted(ids[::2])
     assert set(store.snapshot_frame(account_ids=ids[:3])["account_id"]) == set(ids[:3])
+    # without the columns it is sorted by (a scoring run's look back: account, date and score only)
+    write(store, [(a, D2) for a in ids[:5]])
+    few = store.snapshot_frame(account_ids=wanted, columns=("account_id", "as_of", "score"))
+    assert list(few.columns) == ["account_id", "as_of", "score"]
+    assert list(zip(few["account_id"], few["as_of"].dt.date)) == sorted(
+        [(a, D1) for a in ids[::2]] + [(a, D2) for a in ids[:5:2]])
 
 
 _METRICS = ("logins", "tickets", "nps", "seats")

@@ -211,7 +211,7 @@ class SnapshotRecords:
         # values as parameters: the text is the same for every account and is built once per set of files.
         values = [*([str(account_id)] if account_id is not None else []),
                   *(ids if ids is not None and inline else []), *([segment] if segment is not None else [])]
-        shape = (scan, wanted, tuple(order) if inline else (), account_id is not None,
+        shape = (scan, wanted, tuple(order), account_id is not None,
                  len(ids) if ids is not None and inline else None, segment is not None, not inline)
         if "pandas" in sys.modules or not values:
             rel = con.sql(_history_sql(*shape), params=values or None)
@@ -224,8 +224,9 @@ class SnapshotRecords:
         import pyarrow as pa  # many accounts: a join with them
 
         rel = rel.join(con.from_arrow(pa.table({"_id": pa.array(ids, pa.string())})), "account_id = _id")
-        rel = rel.project(*(col(c) for c in wanted))
-        return fetch(rel.sort(*(col(c) for c in order)) if order else rel)
+        if order:  # sorted before the projection: the order may name columns the read does not return
+            rel = rel.sort(*(col(c) for c in order))
+        return fetch(rel.project(*(col(c) for c in wanted)))
 
     def snapshots(
         self,
@@ -378,11 +379,12 @@ def _history_select(scan: Any, wanted: tuple[str, ...], order: tuple[str, ...], 
         conditions.append(exp.column("account_id").isin(*(value() for _ in range(inline_ids))))
     if by_segment:
         conditions.append(exp.column("segment").eq(value()))
-    names = [*wanted, *(["account_id"] if for_join and "account_id" not in wanted else [])]
+    # a read joined with its accounts is sorted after the join: it returns what the join and the sort need
+    names = [*wanted, *(c for c in dict.fromkeys(["account_id", *order]) if for_join and c not in wanted)]
     select = exp.select(*(exp.column(c) for c in names)).from_(scan.query().subquery("h", copy=False), copy=False)
     if conditions:
         select = select.where(exp.and_(*conditions), copy=False)
-    if order:
+    if order and not for_join:
         select = select.order_by(*(exp.Ordered(this=exp.column(c), nulls_first=False) for c in order), copy=False)
     return select
 
