@@ -371,3 +371,40 @@ def test_a_task_of_an_account_no_longer_scored_is_closed(workspace):
         closed = p.task(task["task_id"])
     assert r["tasks"]["closed_not_scored"] >= 1
     assert closed["status"] == "closed" and closed["reason_code"] == "not_scored" and closed["decided_by"] == "system"
+
+
+def test_a_real_time_batch_triages_its_owners_alone_as_if_it_had_read_every_task(workspace, tmp_path, monkeypatch):
+    """A real-time batch reads the tasks of its candidates' owners only, and counts the other owners' open
+    tasks for the portfolio's limit: the tasks come out as a triage that read every task makes them."""
+    from healthscore.store.store import Store
+    from healthscore.workflow.run import load_accounts, review_snapshots
+
+    every_task = tmp_path / "every-task"
+    shutil.copytree(workspace, every_task)
+    as_of = END + dt.timedelta(days=1)  # the demo's last day, in the last weekly run's week
+
+    def real_time_batch(ws: Path) -> tuple[dict, list[tuple]]:
+        with Project(ws) as p:
+            owners = sorted({t["queue"] for t in p.tasks(status="all")})
+            accounts = load_accounts(p, None, as_of)
+            # three owners' accounts and a few of a fourth: a batch that touches some owners, not all
+            ids = sorted(a for a, acc in accounts.items() if acc.owner in owners[:3])
+            ids += sorted(a for a, acc in accounts.items() if acc.owner == owners[3])[:5]
+            snaps = p.score(as_of, account_ids=ids, store=False, history=True).snapshots
+            declines = {s["account_id"] for s in snaps if s["status"] == "scored"}  # more than capacity
+            # a portfolio of 200 scored accounts: the limit (15% of them) binds with the other owners' open tasks
+            outcome = review_snapshots(p, as_of, snaps, declines, notify=False, portfolio_size=200)
+            tasks = sorted((t["task_id"], t["account_id"], t["queue"], t["status"], t["priority"], t["rank"])
+                           for t in p.tasks(status="all"))
+            return outcome["tasks"], tasks
+
+    outcome, stored = real_time_batch(workspace)
+    with monkeypatch.context() as m:  # the triage as it was: every open and backlog task read
+        tasks = Store.tasks
+        m.setattr(Store, "tasks", lambda self, queues=None, **kw: tasks(self, **kw))
+        m.setattr(Store, "count_tasks", lambda self, status, other_than_queues=(): 0)
+        outcome_all, stored_all = real_time_batch(every_task)
+    assert outcome["candidates"] > 0 and outcome["backlog"] > 0
+    assert 0 < len(outcome["by_owner"]) < len({q for _, _, q, *_ in stored})  # some owners were not planned
+    assert stored == stored_all
+    assert {k: v for k, v in outcome.items() if k != "open"} == {k: v for k, v in outcome_all.items() if k != "open"}

@@ -142,6 +142,18 @@ def json_text(value: Any) -> str:
                         | orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
+def json_value(text: str | bytes) -> Any:
+    """A JSON column's value: orjson (a real-time batch's triage decodes thousands of tasks: json.loads was
+    0.1 s of it a batch), or json for what orjson refuses (NaN or Infinity, which json.dumps wrote into
+    stores of earlier versions)."""
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
     """Model versions, scoring runs and ingest quarantine; snapshots and evidence (store/snapshots.py), the
     review workflow's records (store/workflow.py), users, tokens and model governance (store/governance.py)
@@ -185,7 +197,8 @@ class Store(SnapshotRecords, WorkflowRecords, GovernanceRecords):
             _private_sqlite_file(Path(parsed.database))
         # a second SQLite writer (another CLI job, the web app) waits this long for the first to commit
         waits = {"timeout": STORE_BUSY_TIMEOUT_MS / 1000} if parsed.get_backend_name() == "sqlite" else {}
-        self.engine = create_engine(parsed, json_serializer=json_text, connect_args=waits)
+        self.engine = create_engine(parsed, json_serializer=json_text, json_deserializer=json_value,
+                                    connect_args=waits)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
