@@ -400,8 +400,8 @@ def test_a_real_time_batch_triages_its_owners_alone_as_if_it_had_read_every_task
 
     outcome, stored = real_time_batch(workspace)
     with monkeypatch.context() as m:  # the triage as it was: every open and backlog task read
-        tasks = Store.tasks
-        m.setattr(Store, "tasks", lambda self, queues=None, **kw: tasks(self, **kw))
+        triage_tasks = Store.triage_tasks
+        m.setattr(Store, "triage_tasks", lambda self, status, queues=None: triage_tasks(self, status))
         m.setattr(Store, "count_tasks", lambda self, status, other_than_queues=(): 0)
         outcome_all, stored_all = real_time_batch(every_task)
     assert outcome["candidates"] > 0 and outcome["backlog"] > 0

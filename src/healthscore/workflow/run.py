@@ -440,12 +440,12 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
                                                  for a in good_news if a in accounts}
     # A full run plans every owner; a real-time batch the owners of its candidates only, so it reads their
     # tasks alone (every task of the book, read for each batch, made the stream's p99 latency 2.7 s), and
-    # counts the other owners' open tasks for the portfolio's limit. Without their evidence: never read here.
+    # counts the other owners' open tasks for the portfolio's limit.
     of_queues = None if full_run else queues
-    every = (store.tasks(status="open", with_evidence=False, queues=of_queues)
-             + store.tasks(status="backlog", with_evidence=False, queues=of_queues))
-    # what each task holds now (the triage changes the dicts in place): only changed tasks are written
-    stored = {t["task_id"]: _task_state(t) for t in every}
+    every = store.triage_tasks("open", of_queues) + store.triage_tasks("backlog", of_queues)
+    # what each task holds now (the triage replaces the dicts' next_action and its triage entry, never changes
+    # what they held): only changed tasks are written
+    stored = {t["task_id"]: {**t, "next_action": t["next_action"] and dict(t["next_action"])} for t in every}
     # a full run scores every account: one without a snapshot now (churned, removed) needs no review
     gone = {t["task_id"]: as_of for t in every if full_run and t["account_id"] not in by_id}
     # a full run re-plans every owner (an owner without candidates this week still gets last week's backlog
@@ -556,7 +556,7 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
     created = store.create_tasks(new_rows + merge_rows, tx=tx)
     task_of = {t["task_id"]: t for t in every}
     updates = {tid: values for tid, values in updates.items()
-               if _task_state({**task_of[tid], **values}) != stored[tid]}
+               if _task_state({**task_of[tid], **values}) != _task_state(stored[tid])}
     store.triage_updates(updates, {tid: created[key][0] if key else None for tid, key in supersede.items()
                                    if not key or key in created}, closed=gone, tx=tx)
     return {"created": created, "digests": list(digests.values()), "superseded": len(supersede), "closed": len(gone),
