@@ -33,6 +33,31 @@ def test_tasks_are_deduped_and_keep_every_trigger(store):
     assert [e["kind"] for e in store.measurement_events()] == ["task_created", "task_created"]
 
 
+def test_the_triage_reads_the_tasks_of_some_queues_and_counts_the_others(store):
+    """What a real-time batch's triage reads: its owners' tasks of a status (by due date, what it changes
+    decoded), and a count of the other owners' open tasks; the queue names are data, not SQL."""
+    queues = ["dana", "lee", "o'brien; DROP TABLE review_tasks", "<b>é</b>"]
+    rows = []
+    for i, queue in enumerate(queues * 3):
+        row = task(f"A{i}", f"A{i}:2026-W45")
+        row.update(queue=queue, status="backlog" if i % 3 == 0 else "open", due_at=D + dt.timedelta(days=12 - i),
+                   next_action={"triage": {"rank": i, "rank_value": 10.0 * i}})
+        rows.append(row)
+    store.create_tasks(rows)
+    some = store.triage_tasks("open", queues[2:])
+    assert [t["account_id"] for t in some] == sorted(
+        (r["account_id"] for r in rows if r["queue"] in queues[2:] and r["status"] == "open"),
+        key=lambda a: -int(a[1:]))  # by due date: the later rows are due first
+    assert {t["queue"] for t in some} == set(queues[2:])
+    assert some[0]["next_action"]["triage"]["rank"] == int(some[0]["account_id"][1:])
+    assert some[0]["as_of"] == D.isoformat() and some[0]["triggers"][0]["name"] == "dropped_to_red"
+    assert store.triage_tasks("open", []) == []
+    assert len(store.triage_tasks("backlog")) == sum(r["status"] == "backlog" for r in rows)
+    assert store.count_tasks("open", other_than_queues=queues[2:]) == sum(
+        r["status"] == "open" and r["queue"] not in queues[2:] for r in rows)
+    assert store.count_tasks("open") == len(store.tasks(status="open"))
+
+
 def test_a_correction_stores_the_override_beside_the_computed_score(store):
     task_id = store.create_tasks([task("A1", "k")])["k"][0]
     result = store.decide_task(task_id, "correct", "dana", reason_code="data_error", note="feed broken",

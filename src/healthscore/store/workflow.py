@@ -319,7 +319,7 @@ class WorkflowRecords(AuditRecords):
                      "status": status, "priority": priority, "note": note, "score": score, "triggers": triggers,
                      "next_action": next_action}
                     for task_id, account_id, as_of, queue, status, priority, note, score, triggers, next_action
-                    in conn.execute(stmt).tuples()]
+                    in conn.execute(stmt)]
 
     def count_tasks(self, status: str, *, other_than_queues: Iterable[str] = ()) -> int:
         """How many tasks have this status, leaving out those of `other_than_queues` (a count, not the rows)."""
