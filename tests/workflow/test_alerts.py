@@ -61,6 +61,27 @@ def test_recovering_from_red_to_yellow_is_not_a_drop(model):
     assert run_weeks(model, [30, 50]) == [["dropped_to_red"], []]
 
 
+@pytest.mark.parametrize("before,fired", [("yellow", []), ("red", []), ("green", ["dropped_to_yellow"]),
+                                           (None, ["dropped_to_yellow"])])
+def test_a_tier_rule_met_at_first_sight_fires_only_for_a_drop(model, before, fired):
+    """No stored state yet (a new portfolio, or a stream started before any weekly review): an account that
+    was already yellow at its previous snapshot did not drop to yellow. Without a previous snapshot (None)
+    the rule fires, as it always did; afterwards the rule's state decides as usual."""
+    states: dict = {}
+    now, changed = evaluate(model, D0, [snap("A", 60, "yellow")], {"A": Account("A")}, {}, states, {"A": before})
+    assert [c.rule.name for c in now] == fired
+    assert changed[("A", "dropped_to_yellow")]["active"] is True
+    states.update(changed)
+    weeks = [(75, "green"), (60, "yellow")]  # back above the boundary and its hysteresis, then a real drop
+    later = []
+    for week, (score, tier) in enumerate(weeks, start=1):
+        out, changed = evaluate(model, D0 + dt.timedelta(days=7 * week), [snap("A", score, tier)],
+                                {"A": Account("A")}, {}, states, {"A": "yellow" if week == 1 else "green"})
+        states.update(changed)
+        later.append([c.rule.name for c in out])
+    assert later == [[], ["dropped_to_yellow"]]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0, 100), min_size=1, max_size=20))
 def test_a_rule_fires_at_most_once_per_cooldown(model, scores):

@@ -415,12 +415,12 @@ class LiveService:
         snaps = snapshot_dicts(frames)
         snaps = apply_overrides(snaps, overrides) if overrides else snaps
         stored_at = store.write_live(snaps, received_at)
-        from healthscore.workflow.run import split_material
+        from healthscore.workflow.run import previous_tiers, split_material
 
         material, _rises = split_material(frames.snapshots)  # only declines open tasks
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "snapshots": snaps,
-                "material": material}
+                "material": material, "previous_tiers": previous_tiers(frames.snapshots)}
 
     def review(self, prepared: Prepared | None, stored: dict[str, Any]) -> dict[str, Any]:
         """Alerts through the hygiene rules and review tasks from the stored live snapshots."""
@@ -428,7 +428,7 @@ class LiveService:
             return stored
         review = self.deps.review_snapshots(prepared.today, stored["snapshots"], stored.pop("material"),
                                   notify=self.notify, portfolio_size=prepared.portfolio_size, past=prepared.past,
-                                  accounts=prepared.accounts)
+                                  accounts=prepared.accounts, previous_tiers=stored.pop("previous_tiers"))
         return {**stored, "review": review}
 
 

@@ -82,12 +82,17 @@ def _holds(cond, value) -> bool:
 
 
 def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: dict[str, Account],
-             past_scores: dict[str, dict[int, float]], states: dict[tuple[str, str], dict]) -> tuple[
+             past_scores: dict[str, dict[int, float]], states: dict[tuple[str, str], dict],
+             previous_tiers: dict[str, str | None] | None = None) -> tuple[
                  list[Candidate], dict[tuple[str, str], dict]]:
     """Which alerts fire at `as_of`, and the new state of every (account, rule) that changed.
 
     `snaps` are effective snapshots (overrides applied); `past_scores[account][days]` is the score
-    `days` before as_of (for score_drop rules); `states` the stored state per (account, rule).
+    `days` before as_of (for score_drop rules); `states` the stored state per (account, rule);
+    `previous_tiers` the published tier of each account's snapshot before this one, where known: a tier
+    rule met for the first time by an account that was already in that tier (or below) then is a standing
+    condition, not a drop, and fires nothing (a demo's first weekly run sent "score dropped to yellow"
+    about 600 times, for accounts that had been yellow the week before).
     """
     hyg = model.workflow.hygiene
     as_of_dt = dt.datetime(as_of.year, as_of.month, as_of.day)
@@ -114,6 +119,11 @@ def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: di
                 continue
             if active == state["active"]:
                 continue
+            if active and rule.tier_to and key not in states and previous_tiers is not None:
+                before = previous_tiers.get(aid)
+                if before in TIER_RANK and TIER_RANK[before] <= TIER_RANK[rule.tier_to]:  # no drop: it stood there
+                    new_states[key] = {"active": True, "since": as_of_dt, "last_fired_as_of": None}
+                    continue
             new = {"active": active, "since": as_of_dt if active else None,
                    "last_fired_as_of": state["last_fired_as_of"]}
             if active:

@@ -100,6 +100,14 @@ def split_material(frame) -> tuple[set[str], dict[str, str]]:
     return declines, rises
 
 
+def previous_tiers(frame) -> dict[str, str | None]:
+    """Each scored account's published tier at its snapshot before this one (None: it had none), for the
+    alerts' tier rules (workflow/alerts.evaluate)."""
+    if "previous_tier" not in frame:
+        return {}
+    return dict(zip(frame["account_id"].astype(object).tolist(), frame["previous_tier"].astype(object).tolist()))
+
+
 def run_weekly(project: HasParts, as_of: dt.date, *, notify: bool = True) -> dict[str, Any]:
     """Score (snapshots commit, idempotent), then alerts, tasks and their links in one transaction
     (review_snapshots): a crash at any point leaves either nothing of the review or all of it, so
@@ -110,7 +118,8 @@ def run_weekly(project: HasParts, as_of: dt.date, *, notify: bool = True) -> dic
     fault_point("run_weekly:scores")
     material, rises = split_material(run.frames.snapshots)
     # overrides in force applied: alerts follow what the owner sees
-    result = review_snapshots(project, as_of, run.snapshots, material, notify=notify, good_news=rises)
+    result = review_snapshots(project, as_of, run.snapshots, material, notify=notify, good_news=rises,
+                              previous_tiers=previous_tiers(run.frames.snapshots))
     return {"as_of": as_of.isoformat(), "week": week_key(as_of), "model_version": project.model.version,
             "accounts": len(run.snapshots), "snapshots_written": run.inserted, **result}
 
@@ -119,10 +128,12 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
                      notify: bool = True, portfolio_size: int | None = None,
                      past: dict[str, dict[int, float]] | None = None,
                      accounts: dict[str, Account] | None = None,
-                     good_news: dict[str, str] | None = None) -> dict[str, Any]:
+                     good_news: dict[str, str] | None = None,
+                     previous_tiers: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
     (the weekly run's whole portfolio, or a real-time batch of a few accounts). `material` holds the
-    accounts whose material change is a decline; `good_news` the rises (digest only, no task)."""
+    accounts whose material change is a decline; `good_news` the rises (digest only, no task);
+    `previous_tiers` each account's tier before these snapshots (`previous_tiers`)."""
     good_news = good_news or {}
     if not snaps:
         return {"material_changes": 0, "alerts": {"fired": 0, "by_status": {}, "by_rule": {}},
@@ -147,7 +158,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
 
     # a real-time batch reads only its own accounts' states (and the portfolio's, for pipeline alerts)
     stored_states = store.alert_states(None if portfolio_size is None else [*by_id, PORTFOLIO_ACCOUNT])
-    fired, states = evaluate(model, as_of, snaps, accounts, past, stored_states)
+    fired, states = evaluate(model, as_of, snaps, accounts, past, stored_states, previous_tiers)
     # A pipeline break pauses the snapshots it touched: one alert to the admin queue, none to owners.
 
     broken, admin_rows, admin_states = pipeline_admin_alerts(model, project.model.version, as_of, snaps,
