@@ -91,8 +91,8 @@ def evaluate(model: HealthModel, as_of: dt.date, snaps: list[dict], accounts: di
     `days` before as_of (for score_drop rules); `states` the stored state per (account, rule);
     `previous_tiers` the published tier of each account's snapshot before this one, where known: a tier
     rule met for the first time by an account that was already in that tier (or below) then is a standing
-    condition, not a drop, and fires nothing (a demo's first weekly run sent "score dropped to yellow"
-    about 600 times, for accounts that had been yellow the week before).
+    condition, not a drop, and fires nothing (the 2,000-account demo's first weekly run sent "score dropped
+    to yellow" 634 times, mostly for accounts that had been yellow the week before).
     """
     hyg = model.workflow.hygiene
     as_of_dt = dt.datetime(as_of.year, as_of.month, as_of.day)
