@@ -415,12 +415,12 @@ class LiveService:
         snaps = snapshot_dicts(frames)
         snaps = apply_overrides(snaps, overrides) if overrides else snaps
         stored_at = store.write_live(snaps, received_at)
-        from healthscore.workflow.run import previous_tiers, split_material
+        from healthscore.workflow.run import split_material, tiers_before
 
         material, _rises = split_material(frames.snapshots)  # only declines open tasks
         return {"accounts": len(snaps), "as_of": as_of.isoformat(), "stored_at": stored_at.isoformat(),
                 "latency_ms": round((stored_at - received_at).total_seconds() * 1000, 1), "snapshots": snaps,
-                "material": material, "previous_tiers": previous_tiers(frames.snapshots)}
+                "material": material, "previous_tiers": tiers_before(frames.snapshots)}
 
     def review(self, prepared: Prepared | None, stored: dict[str, Any]) -> dict[str, Any]:
         """Alerts through the hygiene rules and review tasks from the stored live snapshots."""

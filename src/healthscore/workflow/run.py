@@ -100,7 +100,7 @@ def split_material(frame) -> tuple[set[str], dict[str, str]]:
     return declines, rises
 
 
-def previous_tiers(frame) -> dict[str, str | None]:
+def tiers_before(frame) -> dict[str, str | None]:
     """Each scored account's published tier at its snapshot before this one (None: it had none), for the
     alerts' tier rules (workflow/alerts.evaluate)."""
     if "previous_tier" not in frame:
@@ -119,7 +119,7 @@ def run_weekly(project: HasParts, as_of: dt.date, *, notify: bool = True) -> dic
     material, rises = split_material(run.frames.snapshots)
     # overrides in force applied: alerts follow what the owner sees
     result = review_snapshots(project, as_of, run.snapshots, material, notify=notify, good_news=rises,
-                              previous_tiers=previous_tiers(run.frames.snapshots))
+                              previous_tiers=tiers_before(run.frames.snapshots))
     return {"as_of": as_of.isoformat(), "week": week_key(as_of), "model_version": project.model.version,
             "accounts": len(run.snapshots), "snapshots_written": run.inserted, **result}
 
@@ -133,7 +133,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
     """Alerts through the hygiene rules, review tasks and notifications for freshly scored snapshots
     (the weekly run's whole portfolio, or a real-time batch of a few accounts). `material` holds the
     accounts whose material change is a decline; `good_news` the rises (digest only, no task);
-    `previous_tiers` each account's tier before these snapshots (`previous_tiers`)."""
+    `previous_tiers` each account's published tier before these snapshots (`tiers_before`)."""
     good_news = good_news or {}
     if not snaps:
         return {"material_changes": 0, "alerts": {"fired": 0, "by_status": {}, "by_rule": {}},
