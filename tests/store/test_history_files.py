@@ -33,6 +33,26 @@ def test_the_history_is_one_hive_partitioned_parquet_table_for_other_tools(store
                                                                                    "as_of=2024-06-29"]
 
 
+def test_evidence_text_of_categories_is_plain_text_to_every_reader(store):
+    """A scoring run's evidence names are categories; the file holds them as Parquet text, so pyarrow and pandas
+    read strings (not dictionaries that differ from file to file) and DuckDB reads the same values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    snaps, ev = batch([("a1", D1), ("a2", D1)], metrics=("logins", "tickets"))
+    for name in ("account_id", "model_version", "metric", "component", "window", "source"):
+        ev[name] = ev[name].astype("category")
+    store.write_snapshots(store.start_run("v1", [D1], "duckdb"), snaps, ev)
+    (path,) = store.history.root.rglob("*.parquet")
+    fields = pq.read_schema(path).field("evidence").type.value_type
+    assert {f.name: f.type for f in fields if f.name in ("metric", "component", "window", "source")} == {
+        "metric": pa.string(), "component": pa.string(), "window": pa.string(), "source": pa.string()}
+    rows = duckdb.sql("SELECT account_id, [e.metric || '/' || e.component || '/' || e.window || '/' || e.source"
+                      " FOR e IN evidence] FROM read_parquet(?) ORDER BY 1", params=[str(path)]).fetchall()
+    assert rows == [(a, ["logins/usage/30d/usage_events", "tickets/usage/30d/usage_events"]) for a in ("a1", "a2")]
+    assert [[e["metric"] for e in s["evidence"]] for s in store.snapshots()] == [["logins", "tickets"]] * 2
+
+
 def test_a_model_version_of_digits_stays_text(store):
     write(store, [("a1", D1)], model_version="0123")
     (snap,) = store.snapshots()

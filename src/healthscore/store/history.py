@@ -272,7 +272,8 @@ class History:
                     # statistics for the snapshot columns only: readers filter on them, never on evidence fields
                     # (whose statistics cost a 100,000-snapshot write 0.2 s)
                     pq.write_table(table, fh, compression="zstd", compression_level=ZSTD_LEVEL, use_dictionary=True,
-                                   row_group_size=ROW_GROUP_ROWS, write_statistics=list(SNAPSHOT_TYPES))
+                                   row_group_size=ROW_GROUP_ROWS, write_statistics=list(SNAPSHOT_TYPES),
+                                   store_schema=False)  # Parquet's own types: text, not Arrow dictionaries
                     fh.flush()
                     os.fsync(fh.fileno())
         except BaseException:
@@ -519,8 +520,10 @@ def _arrow_table(snaps: pd.DataFrame, evidence: pd.DataFrame | None, positions: 
     return pa.table(arrays)
 
 
-def _strings(values: pd.Series) -> pa.Array:
-    """Text with missing values (None, NaN, pd.NA) as nulls, categories decoded."""
+def _strings(values: pd.Series, *, keep_categories: bool = False) -> pa.Array:
+    """Text with missing values (None, NaN, pd.NA) as nulls; categories decoded, or with `keep_categories` kept
+    as a dictionary of text (Parquet stores both alike; decoding a scoring run's 2.4M evidence rows per column
+    only for the writer to find the dictionary again cost a 100,000-snapshot write 0.4 s)."""
     import pyarrow as pa
 
     try:
@@ -528,6 +531,8 @@ def _strings(values: pd.Series) -> pa.Array:
         if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed str columns come as chunks
             arr = arr.combine_chunks()
         if pa.types.is_dictionary(arr.type):
+            if keep_categories:
+                return pa.DictionaryArray.from_arrays(arr.indices, arr.dictionary.cast(pa.string()))
             arr = arr.dictionary_decode()
         return arr.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # e.g. numbers among the text
@@ -619,7 +624,7 @@ def _evidence_lists(n: int, ev: pd.DataFrame | None, snapshot: np.ndarray | None
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype("int32")
 
     def text(name: str) -> pa.Array:
-        return _strings(ev[name]) if name in ev else pa.nulls(len(ev), pa.string())
+        return _strings(ev[name], keep_categories=True) if name in ev else pa.nulls(len(ev), pa.string())
 
     def num(name: str) -> pa.Array:
         return _floats(ev[name]) if name in ev else pa.nulls(len(ev), pa.float64())
@@ -648,7 +653,9 @@ def _evidence_lists(n: int, ev: pd.DataFrame | None, snapshot: np.ndarray | None
         pa.array(latest.to_numpy("datetime64[us]"), pa.timestamp("us"), from_pandas=True),
         num("score"), num("weight"), num("points"), text("as_of_source"), num("target"), text("target_source"),
     ]
-    struct = pa.StructArray.from_arrays(children, fields=list(evidence_type().value_type))
+    # named, not typed: a text field of categories stays a dictionary (the file has no Arrow schema, so readers
+    # see text either way)
+    struct = pa.StructArray.from_arrays(children, names=[f.name for f in evidence_type().value_type])
     if order is not None:
         struct = struct.take(pa.array(order))
     return pa.ListArray.from_arrays(pa.array(offsets), struct)
