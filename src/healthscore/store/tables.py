@@ -90,8 +90,7 @@ snapshots = Table(
     Column("last_trusted", JSON(none_as_null=True), nullable=True),
     PrimaryKeyConstraint("model_version", "as_of", "account_id"),
     Index("ix_snapshots_account_as_of", "account_id", "as_of"),
-    # The web app's portfolio aggregates (tiers, score distribution) read only this index (revision 0005).
-    Index("ix_snapshots_portfolio", "model_version", "as_of", "tier", "score"),
+    # (ix_snapshots_portfolio, revision 0005, dropped in 0011: the portfolio reads the history's files)
     Index("ux_snapshots_latest", "model_version", "account_id", unique=True),  # revision 0009
     sqlite_with_rowid=False,
 )
