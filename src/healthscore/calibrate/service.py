@@ -42,6 +42,7 @@ from healthscore.calibrate.shares import (
 )
 from healthscore.errors import UserError
 from healthscore.model.ir import Calibration, HealthModel
+from healthscore.model.settings import TIER_RANK
 
 if TYPE_CHECKING:
     from healthscore.engine.compile import MetricPlan
@@ -359,9 +360,6 @@ def held_out(inp: Inputs, keys, X, has, y, spec: FitSpec, folds: int, n_boot: in
 def tier_of(scores: np.ndarray, tiers: dict) -> np.ndarray:
     s = np.asarray(scores, float)
     return np.where(s >= tiers["green"], "green", np.where(s >= tiers["yellow"], "yellow", "red")).astype(object)
-
-
-TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
 
 
 def hybrid_tiers(rubric: np.ndarray, learned: np.ndarray, rule: str) -> np.ndarray:

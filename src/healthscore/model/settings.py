@@ -14,6 +14,9 @@ from healthscore.model.filters import Condition, Filter
 from healthscore.model.transforms import Missing
 from healthscore.model.windows import MAX_DAYS, Duration, check_window, duration_days
 
+# Tiers from worst to best: a lower rank is a worse tier (a drop, a stricter colour).
+TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
+
 
 class Tiers(Strict):
     green: float = Field(70.0, ge=0, le=100)

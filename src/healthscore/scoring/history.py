@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from healthscore.model.settings import TIER_RANK
+
 if TYPE_CHECKING:  # numpy and pandas load in the frame functions: `changes` reads rows without them
     import numpy as np
     import pandas as pd
 
     from healthscore.model.ir import HealthModel
-
-TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
-
 
 def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add smoothed_score, the published tier (smoothed, with hysteresis), last_trusted and the score change.

@@ -28,7 +28,7 @@ from healthscore.model.ir import (
     Tiers,
 )
 from healthscore.model.measures import MEASURES, MetricInputs
-from healthscore.model.settings import OnboardingModel, Segment
+from healthscore.model.settings import TIER_RANK, OnboardingModel, Segment
 from healthscore.model.windows import duration_days
 
 DAY = np.timedelta64(1, "D")
@@ -182,9 +182,6 @@ def learned_part(model: HealthModel, values: dict[str, np.ndarray], n: int) -> L
     return LearnedPart(names=names, metrics=metrics, sources=sources, scores=scores, shares=shares,
                        has_data=np.column_stack(has) if has else np.zeros((n, 0), dtype=bool), values=vals,
                        score=scores @ shares)
-
-
-TIER_ORDER = {"red": 0, "yellow": 1, "green": 2}
 
 
 def interaction_scores(x: Interaction, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -391,7 +388,7 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         if rule == "learned":
             colour = learned_tier
         elif rule == "both":
-            colour = np.array([a if TIER_ORDER[a] <= TIER_ORDER[b] else b for a, b in zip(rubric_colour, learned_tier)],
+            colour = np.array([a if TIER_RANK[a] <= TIER_RANK[b] else b for a, b in zip(rubric_colour, learned_tier)],
                               dtype=object)
     tier = np.where(~scored, np.array(None, dtype=object), colour)
     status = np.where(onboarding, "onboarding", np.where(paused, "paused",

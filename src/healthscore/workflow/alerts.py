@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthscore.model.ir import AlertRule, HealthModel, Tiers, window_days
+from healthscore.model.settings import TIER_RANK
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
 
 
 @dataclass
