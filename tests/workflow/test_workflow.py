@@ -96,6 +96,20 @@ def test_each_owner_gets_at_most_their_capacity_and_a_fifth_high(demo):
     assert len(open_) <= 0.15 * int((scored["status"] == "scored").sum())
 
 
+def test_the_run_counts_only_open_tasks_pushed_out_as_returned_and_the_whole_backlog_as_in_it(demo):
+    """The same week run again moves no task: nothing returned (a task waiting in the backlog already was
+    counted as returned each run), and `in_backlog` is the backlog's real size, not this run's new rows."""
+    ws, results = demo
+    again = results[-1]["tasks"]
+    with Project(ws) as p:
+        backlog = [t for t in p.tasks(status="all") if t["status"] == "backlog"]
+    assert backlog and again["in_backlog"] == len(backlog)
+    assert again["returned_to_backlog"] == 0 and again["backlog"] == 0 and again["created"] == 0
+    # the note "returned to the backlog" sits on tasks a run pushed out, each counted by its run
+    returned = [t for t in backlog if (t["note"] or "").startswith("returned to the backlog")]
+    assert sum(r["tasks"]["returned_to_backlog"] for r in results) >= len(returned)
+
+
 def test_a_new_task_supersedes_the_accounts_open_one(demo):
     ws, _ = demo
     with Project(ws) as p:
@@ -407,5 +421,7 @@ def test_a_real_time_batch_triages_its_owners_alone_as_if_it_had_read_every_task
     assert outcome["candidates"] > 0 and outcome["backlog"] > 0
     assert 0 < len(outcome["by_owner"]) < len({q for _, _, q, *_ in stored})  # some owners were not planned
     assert stored == stored_all
-    # "open" left out: the patched count that stands for reading every task reports no open task at all
-    assert {k: v for k, v in outcome.items() if k != "open"} == {k: v for k, v in outcome_all.items() if k != "open"}
+    # "open" and "in_backlog" left out: the patched count that stands for reading every task reports no task at all
+    counts = ("open", "in_backlog")
+    assert {k: v for k, v in outcome.items() if k not in counts} == {k: v for k, v in outcome_all.items()
+                                                                      if k not in counts}

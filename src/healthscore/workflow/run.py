@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from healthscore.model.settings import TIER_RANK
 from healthscore.workflow.alerts import Account, apply_hygiene, evaluate, score_drop_days
 from healthscore.workflow.playbooks import draft_next_action
 
@@ -75,9 +76,6 @@ def _past_scores(project: HasParts, as_of: dt.date, days_list: set[int],
     return out
 
 
-TIER_RANK = {"red": 0, "yellow": 1, "green": 2}
-
-
 def split_material(frame) -> tuple[set[str], dict[str, str]]:
     """Material changes of a scored batch: (declines, {account: note} of rises). Only a decline opens a
     review task; a rise is good news for the owner's digest."""
@@ -138,7 +136,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
     if not snaps:
         return {"material_changes": 0, "alerts": {"fired": 0, "by_status": {}, "by_rule": {}},
                 "tasks": {"created": 0, "already_open_this_week": 0, "candidates": 0, "backlog": 0,
-                          "superseded": 0, "returned_to_backlog": 0, "open": 0, "by_owner": {}},
+                          "superseded": 0, "returned_to_backlog": 0, "open": 0, "in_backlog": 0, "by_owner": {}},
                 "good_news": 0, "deliveries": {"ok": 0, "failed": 0},
                 "pipeline": {"paused_accounts": 0, "owner_alerts_suppressed": 0, "admin_alerts": []}}
     model = project.model.ir
@@ -191,6 +189,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
     fault_point("run_weekly:links")
     created = outcome["created"]
     open_now = store.count_tasks("open")  # after the commit: the transaction's own rows counted
+    in_backlog = store.count_tasks("backlog")
     deliveries = notify_alerts(project, alert_rows, alert_ids, accounts) if notify else []
     if notify:
         deliveries += notify_digests(project, outcome["digests"])
@@ -210,7 +209,7 @@ def review_snapshots(project: HasParts, as_of: dt.date, snaps: list[dict], mater
                   "candidates": len(candidates), "backlog": outcome["backlog"],
                   "superseded": outcome["superseded"], "returned_to_backlog": outcome["returned"],
                   "closed_not_scored": outcome["closed"],
-                  "open": open_now, "by_owner": outcome["by_owner"]},
+                  "open": open_now, "in_backlog": in_backlog, "by_owner": outcome["by_owner"]},
         "good_news": len(good_news),
         "deliveries": {"ok": sum(1 for d in deliveries if d.ok), "failed": sum(1 for d in deliveries if not d.ok)},
         "pipeline": {"paused_accounts": len(broken), "owner_alerts_suppressed": suppressed,
@@ -546,12 +545,15 @@ def triage(project: HasParts, as_of: dt.date, candidates: list[dict], by_id: dic
             if kind == "new":
                 new_rows.append({**item, "priority": "normal", "status": "backlog"})
                 stats["backlog"] += 1
-            else:
+            elif item["status"] == "open":  # assigned until now: pushed out by higher-ranked tasks
                 item["next_action"]["triage"]["returned_week"] = week
                 updates[item["task_id"]] = {"priority": "normal", "next_action": item["next_action"],
                                             "status": "backlog",
                                             "note": f"returned to the backlog on {as_of}: {cap} higher-ranked tasks"}
                 stats["returned"] += 1
+            else:  # waiting in the backlog already: only its rank moves
+                updates[item["task_id"]] = {"priority": "normal", "next_action": item["next_action"],
+                                            "status": "backlog"}
         digests[queue] = {"queue": queue, "capacity": cap, "assigned": len(assigned),
                           "backlog": [{"account_id": i["account_id"], "rank": i["next_action"]["triage"]["rank"],
                                        "expected_arr_at_risk": i["next_action"]["triage"]["expected_arr_at_risk"],

@@ -15,10 +15,12 @@ def weekly(result: dict[str, Any]) -> None:
     con.print(f"  alerts fired: {a['fired']:,} " + " ".join(f"{k} {v:,}" for k, v in sorted(a["by_status"].items())))
     for rule, n in sorted(a["by_rule"].items(), key=lambda kv: -kv[1]):
         con.print(f"    {rule}: {n:,}")
-    con.print(f"  review tasks: {t['created']:,} created, {t['already_open_this_week']:,} already open this week")
+    con.print(f"  review tasks: {t['created']:,} created, {t['already_open_this_week']:,} "
+              "accounts with a task of this week already (open or in the backlog)")
     if "candidates" in t:
         con.print(f"  triage: {t['candidates']:,} candidates; {t['open']:,} open tasks now (each owner at most their "
-                  f"capacity), {t['backlog']:,} in the ranked backlog, {t['superseded']:,} superseded, "
+                  f"capacity), {t['in_backlog']:,} in the ranked backlog ({t['backlog']:,} new, "
+                  f"{t['returned_to_backlog']:,} returned), {t['superseded']:,} superseded, "
                   f"{t.get('closed_not_scored', 0):,} closed (account not scored); {result.get('good_news', 0):,} "
                   "rises sent to the digests as good news")
         for owner, o in sorted(t["by_owner"].items()):
