@@ -103,6 +103,8 @@ def _json_object(series: pd.Series) -> list[str | None]:
 
 def _floats(series: pd.Series) -> np.ndarray:
     """float64 with NaN for every kind of missing value (None, pd.NA, NaN) in any column dtype."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "f":  # numpy floats: as they are
+        return series.to_numpy(dtype="float64")
     return pd.array(series, dtype="Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 

@@ -545,6 +545,8 @@ def _floats(values: pd.Series) -> pa.Array:
     import pandas as pd
     import pyarrow as pa
 
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":  # numpy floats: NaN is missing already
+        return pa.array(values.to_numpy(dtype="float64"), from_pandas=True)
     return pa.array(pd.array(values, dtype="Float64").to_numpy("float64", na_value=np.nan), from_pandas=True)
 
 

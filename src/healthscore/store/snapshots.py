@@ -72,6 +72,7 @@ class SnapshotRecords:
         JSON objects (dicts).
         """
         import numpy as np
+        import pandas as pd
 
         from healthscore.faults import fault_point
         from healthscore.store.encode import SNAPSHOT_ENCODERS, naive_utc, select_columns
@@ -111,11 +112,10 @@ class SnapshotRecords:
         # the JSON columns as the history keeps them; this also checks their values before anything is written
         encoded = snaps.copy()
         for name in _CONTEXT_COLUMNS:  # the account as of the date, for reads that need no engine (history only)
-            encoded[name] = snapshots[name].to_numpy() if name in snapshots.columns else None
-        for name in ("components", "reasons", "flags", "last_trusted", "review_required"):
-            encoded[name] = SNAPSHOT_ENCODERS[name](snaps[name])
+            encoded[name] = snapshots[name].array if name in snapshots.columns else None  # as it is: no inference
+        encoded["review_required"] = SNAPSHOT_ENCODERS["review_required"](snaps["review_required"])
         for name in _JSON_COLUMNS:  # object columns: the encoders' None stays None (a str column makes it NaN)
-            encoded[name] = encoded[name].astype(object)
+            encoded[name] = pd.Series(SNAPSHOT_ENCODERS[name](snaps[name]), index=encoded.index, dtype=object)
 
         with self.history.writer_lock():
             is_new = self._new_in_history(snaps).to_numpy()
