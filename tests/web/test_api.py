@@ -232,6 +232,27 @@ def test_portfolio_api_adds_up(client, tokens):
     assert 0 < mine["accounts"] < p["accounts"]
 
 
+def test_portfolio_arr_is_the_snapshots_arr_as_of_each_date(client, project, tokens):
+    """Point in time: a tier's ARR (this date's and last month's) is the ARR its accounts had as of that date, as
+    their snapshots recorded it (the CLI's figures), not today's accounts table applied to an older date."""
+    import duckdb
+
+    p = client.get("/api/v1/portfolio", headers=bearer(tokens["viewer"])).json()
+    files = str(project.store.history.root / f"model_version={project.model.version}" / "*" / "*.parquet")
+
+    def arr_by_tier(as_of: str) -> dict[str, float]:
+        rows = duckdb.sql("SELECT coalesce(tier, status), sum(arr) FROM read_parquet(?, hive_partitioning = true)"
+                          " WHERE CAST(as_of AS VARCHAR) = ? GROUP BY 1", params=[files, as_of]).fetchall()
+        return {tier: float(arr) for tier, arr in rows}
+
+    now, before = arr_by_tier(p["as_of"]), arr_by_tier(p["previous_as_of"])
+    assert now and before
+    # this date's total (an owner's override, which other tests make, moves an account between tiers, not its ARR)
+    assert abs(p["arr"] - sum(now.values())) < 0.01, (p["arr"], sum(now.values()))
+    for t in p["tiers"]:
+        assert abs(t["previous_arr"] - before.get(t["tier"], 0.0)) < 0.01, t
+
+
 def test_small_backtest_runs_for_a_manager_not_a_viewer(client, tokens):
     body = {"from": "2026-03-01", "to": "2026-05-01", "every_days": 30}
     r = client.post("/api/v1/backtests", json=body, headers=bearer(tokens["viewer"]))

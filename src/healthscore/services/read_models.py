@@ -124,12 +124,18 @@ class ReadModels:
                                 how="left")
             # the account's own segment (accounts.segment), beside the model segment rule it was scored with
             frame["account_segment"] = frame["account_id"].map(d["segment"]).astype(object)
+            # ARR as of the date, as the snapshots recorded it (the CLI's figures too); today's for an older one
+            frame["arr"] = frame["account_id"].map(Q.arr_on(self.parts.store, version, as_of)).fillna(frame["arr"])
             frame["arr"] = frame["arr"].fillna(0.0)
             month_ago = as_of - dt.timedelta(days=28)
             prev_as_of = max((d for d in dates if d <= month_ago), default=None) if dates else \
                 Q.latest_as_of(self.parts.store, version, month_ago)
             prev = Q.snapshots_on(self.parts.store, version, prev_as_of, ("account_id", "score", "tier", "status")) \
                 if prev_as_of else pd.DataFrame(columns=["account_id", "score", "tier", "status"])
+            # last month's ARR as of last month (not today's ARR of last month's accounts)
+            prev["arr"] = prev["account_id"].map(Q.arr_on(self.parts.store, version, prev_as_of)) \
+                if prev_as_of and len(prev) else float("nan")
+            prev["arr"] = prev["arr"].fillna(prev["account_id"].map(d["arr"]))
             frame = frame.merge(prev[["account_id", "score"]].rename(columns={"score": "previous_score"}),
                                 on="account_id", how="left")
             frame["trend"] = (frame["score"] - frame["previous_score"]).round(2)
@@ -211,7 +217,6 @@ class ReadModels:
         q_segment = None if own_segment else segment  # the store's snapshots carry the rule, not accounts.segment
         if subset is not None or segment is not None:
             prev = prev[prev["account_id"].isin(frame["account_id"])]
-        prev = prev.merge(self.directory()[["arr"]], left_on="account_id", right_index=True, how="left")
         label = frame["tier"].fillna(frame["status"])
         prev_label = prev["tier"].fillna(prev["status"])
         total_arr = float(frame["arr"].sum())

@@ -111,6 +111,14 @@ def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str
     return frame
 
 
+def arr_on(store: Any, model_version: str, as_of: date) -> pd.Series:
+    """Each account's ARR as of a date, as its snapshot recorded it (point in time, like its score), indexed by
+    account_id; NaN where the snapshot holds none (written before snapshots recorded the account's ARR)."""
+    frame = _history_frame(store, ("account_id", "arr"), model_version=model_version, dates=[as_of])
+    return pd.Series(pd.to_numeric(frame["arr"], errors="coerce").to_numpy(dtype="float64"),
+                     index=frame["account_id"].astype(str), dtype="float64")
+
+
 _HISTORY_JSON = ("components", "reasons", "flags", "last_trusted")
 
 
