@@ -53,6 +53,18 @@ def test_evidence_text_of_categories_is_plain_text_to_every_reader(store):
     assert [[e["metric"] for e in s["evidence"]] for s in store.snapshots()] == [["logins", "tickets"]] * 2
 
 
+def test_a_column_older_files_lack_reads_as_missing_values(store):
+    """A read of a column no file holds yet (history written before the column existed, e.g. the account's
+    ARR) gives missing values, one per snapshot, instead of failing the page that asked."""
+    from healthscore.store import queries as Q
+
+    write(store, [("a1", D1), ("a2", D1)])
+    frame = Q._history_frame(store, ("account_id", "a_column_of_a_later_release"), model_version="v1", dates=[D1])
+    assert frame["account_id"].tolist() == ["a1", "a2"]
+    assert frame["a_column_of_a_later_release"].isna().all()
+    assert Q.arr_on(store, "v1", D1).isna().all() and len(Q.arr_on(store, "v1", D1)) == 2
+
+
 def test_a_model_version_of_digits_stays_text(store):
     write(store, [("a1", D1)], model_version="0123")
     (snap,) = store.snapshots()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # numpy and pandas load in the frame functions: `changes` rea
 
     from healthscore.model.ir import HealthModel
 
+
 def apply_history(model: HealthModel, snaps: pd.DataFrame, prior: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add smoothed_score, the published tier (smoothed, with hysteresis), last_trusted and the score change.
 

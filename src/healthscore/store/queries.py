@@ -123,11 +123,14 @@ _HISTORY_JSON = ("components", "reasons", "flags", "last_trusted")
 
 
 def _history_frame(store: Any, columns: tuple[str, ...] | list[str], **where: Any) -> pd.DataFrame:
-    """Columns of the snapshot history as a frame (JSON columns decoded, as_of as dates)."""
+    """Columns of the snapshot history as a frame (JSON columns decoded, as_of as dates); a column the files
+    lack (written before it existed, e.g. the account's ARR) is all missing values."""
     import orjson
 
     table = store.history_table(list(columns), **where)
-    data = {c: [] if table is None else table.column(c).to_pylist() for c in columns}
+    rows = 0 if table is None else table.num_rows
+    data = {c: table.column(c).to_pylist() if table is not None and c in table.column_names else [None] * rows
+            for c in columns}
     for c in _HISTORY_JSON:
         if c in data:
             data[c] = [None if v is None else orjson.loads(v) for v in data[c]]
