@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from healthscore.store.store import Store
@@ -63,6 +63,35 @@ def test_a_column_older_files_lack_reads_as_missing_values(store):
     assert frame["account_id"].tolist() == ["a1", "a2"]
     assert frame["a_column_of_a_later_release"].isna().all()
     assert Q.arr_on(store, "v1", D1).isna().all() and len(Q.arr_on(store, "v1", D1)) == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=1, max_size=30),
+       st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=1, max_size=30))
+@example([100.0, 0.0, None, 9.999, 10.0, 89.99, 90.0], [None, 55.5])  # the bands' edges
+def test_the_score_distribution_counts_every_scored_snapshot_in_its_band_per_date(first, second):
+    """The portfolio's distribution: per date, each scored snapshot in its 10-point band (100 in 90-100), an
+    unscored one in none, counted against a plain count of the same scores."""
+    from healthscore.store import queries as Q
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/store.db")
+        try:
+            for day, scores in ((D1, first), (D2, second)):
+                snaps, ev = batch([(f"a{i}", day) for i in range(len(scores))], metrics=("logins",))
+                snaps["score"] = scores
+                ev["points"] = ev["score"] = scores
+                store.write_snapshots(store.start_run("v1", [day], "duckdb"), snaps, ev)
+            got = Q.score_distribution(store, "v1", [D1, D2])
+        finally:
+            store.close()
+    for row, scores in zip(got, (first, second), strict=True):
+        expected = {f"{lo}-{lo + 9 if lo < 90 else 100}": 0 for lo in range(0, 100, 10)}
+        for v in scores:
+            if v is not None:
+                lo = min(int(v // 10 * 10), 90)
+                expected[f"{lo}-{lo + 9 if lo < 90 else 100}"] += 1
+        assert row["buckets"] == expected, (row, scores)
 
 
 def test_a_model_version_of_digits_stays_text(store):

@@ -102,7 +102,11 @@ def snapshots_on(store: Any, model_version: str, as_of: date, columns: tuple[str
         if stored and conn.scalar(count) == stored:
             if account_ids is not None:
                 stmt = stmt.where(column_in(conn, s.account_id, account_ids))
-            frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(columns))
+            rows = conn.execute(stmt).all()
+            # column by column: a frame built from 100,000 row objects cost the first portfolio page 0.7 s
+            values = list(zip(*rows)) if rows else [() for _ in columns]
+            frame = pd.DataFrame({c: list(v) for c, v in zip(columns, values, strict=True)},
+                                 columns=list(columns))
         else:
             frame = _history_frame(store, columns, model_version=model_version, dates=[as_of], account_ids=account_ids)
     for c in ("score", "confidence", "smoothed_score"):
@@ -139,16 +143,22 @@ def _history_frame(store: Any, columns: tuple[str, ...] | list[str], **where: An
 
 def score_distribution(store: Any, model_version: str, dates: list[date], width: int = 10, *,
                        segment: str | None = None, account_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Accounts per score bucket (0-9, 10-19, ... 90-100) at each date, from the history's score column."""
-    frame = _history_frame(store, ("as_of", "score"), model_version=model_version, dates=dates, segment=segment,
-                           account_ids=account_ids)
-    frame = frame[frame["score"].notna()]
+    """Accounts per score bucket (0-9, 10-19, ... 90-100) at each date, from the history's score column (counted
+    in numpy: 12 dates of 100,000 accounts as Python values cost the first portfolio page 1.3 s)."""
+    import numpy as np
+
+    table = store.history_table(["as_of", "score"], model_version=model_version, dates=dates, segment=segment,
+                                account_ids=account_ids)
     out: dict[str, dict[int, int]] = {d.isoformat(): {} for d in dates}
-    if len(frame):
-        score = frame["score"].astype("float64").to_numpy()
-        bucket = pd.Series((score // width * width).clip(0, 100 - width).astype(int), index=frame.index)
-        for (as_of, b), n in frame.assign(bucket=bucket).groupby(["as_of", "bucket"]).size().items():
-            out[as_of.isoformat()][int(b)] = int(n)
+    if table is not None and table.num_rows:
+        day = table.column("as_of").to_numpy().astype("datetime64[D]")
+        score = table.column("score").to_numpy(zero_copy_only=False).astype("float64")  # null: NaN
+        kept = ~np.isnan(score)
+        bucket = (score[kept] // width * width).clip(0, 100 - width).astype("int64")
+        key = day[kept].astype("int64") * 101 + bucket  # one number per (date, bucket): bucket <= 100
+        keys, counts = np.unique(key, return_counts=True)
+        for k, n in zip(keys.tolist(), counts.tolist(), strict=True):
+            out[str(np.datetime64(k // 101, "D"))][k % 101] = n
     return [{"as_of": d, "buckets": {f"{lo}-{lo + width - 1 if lo < 100 - width else 100}": v.get(lo, 0)
                                      for lo in range(0, 100, width)}} for d, v in out.items()]
 
