@@ -159,3 +159,21 @@ def test_future_rows_never_change_an_earlier_snapshot(tmp_path_factory, offsets,
     con.create_table(kind, grown, overwrite=True)
     assert snapshots(con, [MAY]) == before
     con.disconnect()
+
+
+def test_the_engine_frame_comes_in_date_then_account_order(loaded):
+    """Scoring, the history and the evidence rely on the frame's order; DuckDB's rows come sorted in Arrow."""
+    frame, _, _ = compute_frame(loaded, SEED.ir, [JUNE, MAY])
+    got = list(zip(pd.to_datetime(frame["as_of"]), frame["account_id"]))
+    assert len(got) > 2 and got == sorted(got)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([JUNE, MAY, dt.date(2025, 7, 1)]), st.text("abcAB0é", max_size=3)),
+                max_size=12))
+def test_a_frame_counts_as_in_order_exactly_when_sorting_would_not_move_a_key(rows):
+    from healthscore.engine.compile import _in_frame_order
+
+    frame = pd.DataFrame(rows, columns=["as_of", "account_id"]).astype({"as_of": "datetime64[ns]"})
+    keys = list(zip(frame["as_of"], frame["account_id"]))
+    assert _in_frame_order(frame) == (keys == sorted(keys))

@@ -162,6 +162,37 @@ def test_evidence_values_keep_their_type_when_a_metric_mixes_text_and_numbers(st
     assert [got[(a, "logins")] for a, _ in keys] == [1.0, 1.0, None, 2.0]
 
 
+_VALUES = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                   st.integers(-10**6, 10**6), st.text(max_size=5))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(_VALUES, _VALUES), min_size=1, max_size=8), st.lists(st.booleans(), min_size=16,
+                                                                               max_size=16))
+@example([("3", 1.5), (None, float("inf"))], [True] * 16)
+def test_values_a_scoring_run_also_gives_as_floats_are_stored_as_the_value_column_says(pairs, give):
+    """A scoring run passes its numeric values as floats too (value_num), so the write need not read them back
+    from Python objects. Whichever values come that way, the stored evidence is what the value column alone
+    gives."""
+    def stored(with_floats: bool) -> list:
+        keys = [(f"a{i}", D1) for i in range(len(pairs))]
+        snaps, ev = batch(keys, metrics=("plan", "logins"))
+        values = [v for pair in pairs for v in pair]
+        ev["value"] = pd.Series(values, dtype=object)
+        if with_floats:  # as scoring gives them: floats where the value is a float, missing elsewhere
+            ev["value_num"] = [v if type(v) is float and give[i % 16] else np.nan for i, v in enumerate(values)]
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(f"sqlite:///{tmp}/store.db")
+            try:
+                store.write_snapshots(store.start_run("v1", [D1], "duckdb"), snaps, ev)
+                got = {(s["account_id"], e["metric"]): e["value"] for s in store.snapshots() for e in s["evidence"]}
+            finally:
+                store.close()
+        return [got[(a, m)] for a, _ in keys for m in ("plan", "logins")]
+
+    assert stored(True) == stored(False)
+
+
 def test_a_listing_kept_for_a_settled_directory_sees_the_files_added_after_it(store, monkeypatch):
     """Directory listings are kept while the directory's change time holds. A file published into a date that
     was listed before shows in the next read."""

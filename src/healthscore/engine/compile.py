@@ -413,7 +413,7 @@ def compute_frame(
     Returns the frame, the plan, and the set of source tables missing from the engine.
     """
     query = compile_query(con, model, as_of_dates, account_ids=account_ids)
-    return run_query(con, model, query, _fetch(con, query.expr)), query.plan, query.missing_tables
+    return run_query(con, model, query, _fetch(con, query.expr, order=FRAME_ORDER)), query.plan, query.missing_tables
 
 
 @dataclass
@@ -471,7 +471,8 @@ def run_query(con: BaseBackend, model: HealthModel, query: CompiledQuery, fetche
     import pandas as pd
 
     plan, missing_tables = query.plan, query.missing_tables
-    frame = fetched.sort_values(["as_of", "account_id"], kind="stable", ignore_index=True)
+    frame = fetched if _in_frame_order(fetched) else fetched.sort_values(["as_of", "account_id"], kind="stable",
+                                                                         ignore_index=True)
     for column, shared in query.aliases.items():
         frame[column] = frame[shared]
     # Counts and sums over no rows are zero, not missing (when the source table exists at all).
@@ -493,11 +494,37 @@ def run_query(con: BaseBackend, model: HealthModel, query: CompiledQuery, fetche
     return frame
 
 
-def _fetch(con: BaseBackend, expr) -> pd.DataFrame:
+# The engine frame's row order: scoring, history and evidence rely on it.
+FRAME_ORDER = ("as_of", "account_id")
+
+
+def _in_frame_order(frame: pd.DataFrame) -> bool:
+    """True when the rows are sorted by FRAME_ORDER already (the DuckDB fetch sorts in Arrow)."""
+    import pandas as pd
+
+    as_of = pd.to_datetime(frame["as_of"]).to_numpy()
+    if len(frame) < 2:
+        return True
+    if (as_of[1:] < as_of[:-1]).any():
+        return False
+    ids = frame["account_id"].to_numpy(dtype=object)
+    try:  # within a date, ids ascending: a fall from one row to the next only where the date changes
+        falls = ids[1:] < ids[:-1]
+    except TypeError:  # ids of mixed types: let pandas sort them as it always did
+        return False
+    return not (falls & (as_of[1:] == as_of[:-1])).any()
+
+
+def _fetch(con: BaseBackend, expr, order: tuple[str, ...] = ()) -> pd.DataFrame:
     """Execute to pandas. On DuckDB through Arrow: ibis's own conversion turns every column with a
-    null into Python objects; other backends return decimals that Arrow will not take as doubles."""
+    null into Python objects; other backends return decimals that Arrow will not take as doubles.
+    `order`: columns to sort by, on DuckDB in Arrow before the conversion (sorting the pandas frame moved
+    100,000 rows of Python objects: 0.3 s)."""
     if con.name == "duckdb":
-        return con.to_pyarrow(expr).to_pandas()
+        table = con.to_pyarrow(expr)
+        if order:
+            table = table.sort_by([(c, "ascending") for c in order])
+        return table.to_pandas()
     return expr.execute()
 
 

@@ -500,6 +500,7 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         points = np.column_stack([points, learned.scores * learned.shares])
         n_m = n_m + n_t
     value_obj = np.empty((n, n_m), dtype=object)
+    value_num = np.full((n, n_m), np.nan)  # the numbers again as floats: the history write reads these
     for j, v in enumerate(values):
         if v.dtype == object:  # categorical values (map transforms) stay text
             value_obj[:, j] = v
@@ -508,6 +509,7 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
             col = num.astype(object)
             col[np.isnan(num)] = None
             value_obj[:, j] = col
+            value_num[:, j] = num
     latest_arr = np.stack([np.asarray(pd.to_datetime(lt).to_numpy("datetime64[ns]")) for lt in latest], axis=1) \
         if n_m else None
     pts = np.where(scored[:, None], np.round(points, 4), np.nan)
@@ -524,6 +526,7 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "metric": per_metric(ev_metric_names),
         "component": per_metric(ev_components),
         "value": value_obj.ravel(),
+        "value_num": value_num.ravel(),
         "window": per_metric(ev_windows),
         "source": per_metric(ev_sources),
         "rows": rows.ravel(),

@@ -43,7 +43,9 @@ _EVIDENCE_COLUMNS = [
     *_SNAPSHOT_KEY,
     "metric", "component", "value", "window", "source", "rows", "latest_at", "score", "weight", "points",
 ]
-_EVIDENCE_OPTIONAL_COLUMNS = ["as_of_source", "target", "target_source"]  # as_of_source: revision 0007
+# as_of_source: revision 0007; value_num: a scoring run's numeric values as floats (NaN elsewhere), so the write
+# need not read them back from the value column's Python objects
+_EVIDENCE_OPTIONAL_COLUMNS = ["as_of_source", "target", "target_source", "value_num"]
 
 
 class SnapshotRecords:
