@@ -271,7 +271,7 @@ def _concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
             columns[name] = pd.concat(parts, ignore_index=True)
         else:
             columns[name] = pd.Series(np.concatenate([p.to_numpy(dtype=object) for p in parts]), name=name)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # fresh columns: no copy into 2-D blocks by dtype
 
 
 def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.DataFrame, missing_tables: set[str],
@@ -519,7 +519,9 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         codes_m, cats = pd.factorize(pd.Index(labels))
         return pd.Categorical.from_codes(np.tile(codes_m, n), categories=cats)
 
-    evidence = pd.DataFrame({
+    # copy=False: the columns are fresh arrays; pandas would otherwise copy the 2.4M-row columns of a 100,000-account
+    # date into one 2-D block per dtype (0.4 s)
+    evidence = pd.DataFrame(copy=False, data={
         "account_id": pd.Categorical.from_codes(np.repeat(codes, n_m), categories=uniques),
         "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": pd.Categorical.from_codes(np.zeros(n * n_m, dtype="int8"), categories=[version]),
