@@ -91,6 +91,24 @@ def test_the_tier_card_says_when_the_tier_follows_the_smoothed_score(client, pro
         assert 'data-testid="tier-basis"' not in client.get(f"/accounts/{alike[0]['account_id']}").text
 
 
+def test_the_account_header_says_its_facts_are_todays_and_shows_the_snapshots_arr_where_it_differs(client, project):
+    """The header reads the accounts table as it is today; the cards below are as of the snapshot's date. An
+    account whose ARR changed since shows both, each with its date, so the page agrees with the portfolio
+    (which sums the ARR as of its date)."""
+    moved, same = (t["account_id"] for t in project.store.tasks(status="open")[:2])
+    as_of = project.store.snapshots(moved, model_version=project.model.version, with_evidence=False)[-1]["as_of"]
+    then = {s["account_id"]: s["account"]["arr"] for s in project.store.snapshots(as_of=as_of, with_evidence=False)}
+    with project.engine.session():  # the account grew after the snapshot's date
+        project.parts.con.raw_sql(f"UPDATE accounts SET arr = {then[moved] + 12_000} WHERE account_id = '{moved}'")
+    login(client, "viewer")
+    header = client.get(f"/accounts/{moved}").text.split('data-testid="account-today">')[1].split("</p>")[0]
+    assert header.startswith("As of today: owner")
+    assert f"ARR {then[moved] + 12_000:,.0f} · renewal" in header, header
+    assert f"(ARR {then[moved]:,.0f} as of {as_of}, the snapshot's date)" in header, header
+    header = client.get(f"/accounts/{same}").text.split('data-testid="account-today">')[1].split("</p>")[0]
+    assert f"ARR {then[same]:,.0f} · renewal" in header and "snapshot's date" not in header, header
+
+
 def test_viewer_sees_no_form_and_a_forged_post_is_refused(client, project):
     task = open_task_of(project, "dana.kim")
     login(client, "viewer")
