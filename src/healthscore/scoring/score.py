@@ -526,14 +526,14 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         return pd.Categorical.from_codes(np.tile(codes_m, n), categories=cats)
 
     # Consolidated (pandas copies the columns into one 2-D block per dtype): with copy=False a 100,000-account date
-    # cost 5% less CPU but 52 weekly dates of 10,000 accounts peaked 350 MB higher
+    # cost 5% less CPU but 52 weekly dates of 10,000 accounts peaked 350 MB higher. The values (Python objects) are
+    # inserted after, as they are: copying them touched 2.4M objects scattered in memory (0.2 s)
     evidence = pd.DataFrame({
         "account_id": pd.Categorical.from_codes(np.repeat(codes, n_m), categories=uniques),
         "as_of": np.repeat(frame["as_of"].to_numpy(), n_m),
         "model_version": pd.Categorical.from_codes(np.zeros(n * n_m, dtype="int8"), categories=[version]),
         "metric": per_metric(ev_metric_names),
         "component": per_metric(ev_components),
-        "value": value_obj.ravel(),
         "window": per_metric(ev_windows),
         "source": per_metric(ev_sources),
         "rows": rows.ravel(),
@@ -542,6 +542,7 @@ def _score_rows(model: HealthModel, version: str, plan: MetricPlan, frame: pd.Da
         "weight": np.round(eff_weight, 6).ravel(),
         "points": pts.ravel(),
     })
+    evidence.insert(list(evidence.columns).index("component") + 1, "value", pd.Series(value_obj.ravel(), copy=False))
     if value_num is not None:
         evidence["value_num"] = value_num.ravel()
     # Where an account attribute a metric reads came from as of the date (engine/attributes.py):
