@@ -314,8 +314,9 @@ def child_hs(a: dict) -> dict:
         from healthscore.store import snapshots as snapshot_records
 
         timing["latest_rows_cpu"] = timing["history_file_cpu"] = 0.0
-        snapshot_records._replace_latest = _cpu_timed(snapshot_records._replace_latest, timing, "latest_rows_cpu")
-        pq.write_table = _cpu_timed(pq.write_table, timing, "history_file_cpu")
+        snapshot_records._replace_latest = _timed(snapshot_records._replace_latest, timing, "latest_rows_cpu",
+                                                 clock=time.process_time)
+        pq.write_table = _timed(pq.write_table, timing, "history_file_cpu", clock=time.process_time)
     # Time the stages of score() too: the engine, pandas scoring, history and trend notes.
     import importlib
 
@@ -371,24 +372,14 @@ STAGES = [("healthscore.engine.compile", "compute_frame"), ("healthscore.scoring
 STAGE_NAMES = [f for _, f in STAGES]
 
 
-def _cpu_timed(fn, timing: dict, key: str):
+def _timed(fn, timing: dict, key: str, clock=time.perf_counter):
+    """`fn` adding the time of each call to timing[key] (wall by default; time.process_time for CPU)."""
     def wrapper(*args, **kw):
-        s = time.process_time()
+        s = clock()
         try:
             return fn(*args, **kw)
         finally:
-            timing[key] += time.process_time() - s
-
-    return wrapper
-
-
-def _timed(fn, timing: dict, key: str):
-    def wrapper(*args, **kw):
-        s = time.perf_counter()
-        try:
-            return fn(*args, **kw)
-        finally:
-            timing[key] += time.perf_counter() - s
+            timing[key] += clock() - s
 
     return wrapper
 
